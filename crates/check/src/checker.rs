@@ -1,0 +1,189 @@
+//! The linearizability checker: a per-key pass, then the global check.
+//!
+//! **Design.** etcd revisions are global, so the KV store is not a set of independent
+//! per-key objects and P-compositionality (checking each key alone) is not exact for it.
+//! The checker therefore runs two passes:
+//!
+//! 1. *Per-key pass* (a filter, on by default): each key's sub-history is checked against
+//!    [`KeyModel`], a relaxation of the full model (values, mod revisions, and revision
+//!    order only). Any history the full model accepts passes it, so a per-key failure is a
+//!    sound `NotLinearizable` verdict. These searches are small, so value anomalies (stale
+//!    reads, lost writes) are found fast and explained in terms of one key, even in histories
+//!    whose global search would be expensive.
+//! 2. *Global pass* (the verdict): the whole history against [`KvModel`], revisions included.
+//!
+//! Both passes share one deterministic step budget (a count of model steps, not a wall
+//! clock: the checker runs in wasm too, and verdicts must not depend on machine speed). When
+//! it runs out the verdict is [`Verdict::Unknown`].
+//!
+//! **Unknown outcomes.** A read with an [`Output::Unknown`] output is dropped. A write with
+//! one may have taken effect at any time after its call, or never: it gets an infinite return
+//! time and the model branches (applied / not applied). Operations whose times touch (one's
+//! return equals the other's call) count as concurrent.
+
+use crate::error::Result;
+use crate::history::{self, Operation, Output};
+use crate::model::{KeyModel, KvModel};
+use crate::partition;
+use crate::wgl::{self, SearchOp, SearchResult};
+
+/// The checker's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Some linearization of the history satisfies the model.
+    Linearizable,
+    /// None does.
+    NotLinearizable {
+        /// The longest linearizable sequence of operations found (indices into the history).
+        /// If the per-key pass found the violation, it holds only operations on that key.
+        longest_prefix: Vec<usize>,
+        /// An operation that cannot be linearized after `longest_prefix` (index).
+        stuck_op: usize,
+        /// A human-readable account of the failure.
+        explanation: String,
+    },
+    /// The step budget ran out before an answer was found.
+    Unknown,
+}
+
+/// Options for [`check_with`].
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Maximum number of model steps over both passes before giving up with
+    /// [`Verdict::Unknown`].
+    pub max_steps: u64,
+    /// Run the per-key pass before the global one.
+    pub per_key_pass: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            max_steps: 20_000_000,
+            per_key_pass: true,
+        }
+    }
+}
+
+/// The verdict with some details of how it was reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// A witness linearization (indices into the history) when the verdict is
+    /// `Linearizable`. Reads with unknown outputs are not in it; writes with unknown outputs
+    /// are, whether or not they took effect.
+    pub linearization: Option<Vec<usize>>,
+    /// Model steps spent.
+    pub steps: u64,
+    /// Which pass produced the verdict.
+    pub decided_by: Pass,
+}
+
+/// A pass of the checker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// The per-key pass.
+    PerKey,
+    /// The global pass.
+    Global,
+}
+
+/// Check `history` with default options.
+///
+/// Errors only if the history is malformed (see [`history::validate`]).
+pub fn check(history: &[Operation]) -> Result<Verdict> {
+    Ok(check_with(history, &CheckOptions::default())?.verdict)
+}
+
+/// Check `history` with `options`, returning a [`Report`].
+pub fn check_with(history: &[Operation], options: &CheckOptions) -> Result<Report> {
+    history::validate(history)?;
+    let ops: Vec<SearchOp<'_>> = history
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| op.input.is_write() || !op.is_unknown())
+        .map(|(index, op)| SearchOp {
+            index,
+            call: op.call_ms,
+            ret: if op.output == Output::Unknown {
+                None
+            } else {
+                op.return_ms
+            },
+            input: &op.input,
+            output: &op.output,
+        })
+        .collect();
+    let mut budget = options.max_steps;
+    let report = |verdict, linearization, budget: u64, decided_by| Report {
+        verdict,
+        linearization,
+        steps: options.max_steps - budget,
+        decided_by,
+    };
+
+    if options.per_key_pass {
+        for (key, part) in partition::by_key(&ops) {
+            if let SearchResult::Violation {
+                prefix,
+                stuck,
+                explanation,
+            } = wgl::search(&KeyModel, &part, &mut budget)
+            {
+                let explanation = format!(
+                    "key {key:?}: {}; {}",
+                    describe_op(history, stuck),
+                    explanation
+                );
+                let verdict = not_linearizable(prefix, stuck, explanation);
+                return Ok(report(verdict, None, budget, Pass::PerKey));
+            }
+            if budget == 0 {
+                break;
+            }
+        }
+    }
+
+    let model = KvModel::for_history(history);
+    Ok(match wgl::search(&model, &ops, &mut budget) {
+        SearchResult::Linearizable(order) => {
+            report(Verdict::Linearizable, Some(order), budget, Pass::Global)
+        }
+        SearchResult::Violation {
+            prefix,
+            stuck,
+            explanation,
+        } => {
+            let explanation = format!(
+                "{}; {}; longest linearizable prefix: {} of {} operations",
+                describe_op(history, stuck),
+                explanation,
+                prefix.len(),
+                ops.len()
+            );
+            let verdict = not_linearizable(prefix, stuck, explanation);
+            report(verdict, None, budget, Pass::Global)
+        }
+        SearchResult::OutOfBudget => report(Verdict::Unknown, None, budget, Pass::Global),
+    })
+}
+
+fn not_linearizable(longest_prefix: Vec<usize>, stuck_op: usize, explanation: String) -> Verdict {
+    Verdict::NotLinearizable {
+        longest_prefix,
+        stuck_op,
+        explanation,
+    }
+}
+
+fn describe_op(history: &[Operation], index: usize) -> String {
+    let op = &history[index];
+    let ret = op
+        .return_ms
+        .map_or_else(|| "never".to_string(), |r| format!("{r} ms"));
+    format!(
+        "operation #{index} (client {}, called {} ms, returned {ret}) cannot be linearized",
+        op.client, op.call_ms
+    )
+}

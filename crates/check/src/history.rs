@@ -1,0 +1,239 @@
+//! Recorded client histories: what each client asked, when, and what it was told.
+//!
+//! Times are virtual milliseconds. An operation whose `return_ms` is `None` never returned; an
+//! operation whose output is [`Output::Unknown`] failed or timed out, so the checker treats it as
+//! possibly applied at any point after its call (etcd's robustness tests do the same), whatever
+//! its `return_ms` says.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// An etcd revision (etcd uses `int64`).
+pub type Revision = i64;
+
+/// A lease ID (etcd uses `int64`; 0 means "no lease" or "server chooses").
+pub type LeaseId = i64;
+
+/// One client call and its response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operation {
+    /// The client that issued the call.
+    pub client: u32,
+    /// Virtual time at which the call was issued.
+    pub call_ms: u64,
+    /// Virtual time at which the response arrived; `None` if it never did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_ms: Option<u64>,
+    /// What was asked.
+    pub input: Input,
+    /// What was answered.
+    pub output: Output,
+}
+
+/// A request to the KV store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Input {
+    /// Put `value` at `key` (without a lease: detaches any lease the key had).
+    Put {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// Put `value` at `key`, attached to `lease` (0 = no lease).
+    PutWithLease {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+        /// The lease to attach the key to.
+        lease: LeaseId,
+    },
+    /// Read one key, at the latest revision or (if `revision` is positive) at an older one.
+    Get {
+        /// The key.
+        key: String,
+        /// Revision to read at; `None` or `<= 0` = latest.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        revision: Option<Revision>,
+    },
+    /// Read every key in `[key, range_end)` at the latest revision. `range_end == "\0"` means
+    /// every key `>= key`; an empty `range_end` means just `key`.
+    Range {
+        /// First key.
+        key: String,
+        /// End of the range (exclusive).
+        range_end: String,
+    },
+    /// Delete one key.
+    Delete {
+        /// The key.
+        key: String,
+    },
+    /// A transaction `if mod_revision(key) == expected_mod_revision then put(key, value)`;
+    /// a missing key has mod revision 0.
+    Cas {
+        /// The key.
+        key: String,
+        /// Expected mod revision (0 = the key must be absent).
+        expected_mod_revision: Revision,
+        /// Value written if the comparison holds.
+        value: String,
+    },
+    /// Grant a lease (`id` 0 = the server chooses).
+    LeaseGrant {
+        /// Requested lease ID, or 0.
+        id: LeaseId,
+        /// Time to live in seconds (recorded, not modelled: expiry is not simulated by the model).
+        ttl: i64,
+    },
+    /// Revoke a lease, deleting every key attached to it in one revision.
+    LeaseRevoke {
+        /// The lease.
+        id: LeaseId,
+    },
+}
+
+/// Why a request was definitely rejected without effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rejection {
+    /// `etcdserver: requested lease not found`.
+    LeaseNotFound,
+    /// `etcdserver: lease already exists`.
+    LeaseExists,
+}
+
+/// A response from the KV store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Output {
+    /// A put (with or without lease) succeeded; `revision` is the new store revision.
+    Put {
+        /// Header revision (= the key's new mod revision).
+        revision: Revision,
+    },
+    /// A single-key read: the value and mod revision if the key existed.
+    Get {
+        /// `(value, mod_revision)`, or `None` if the key did not exist.
+        kv: Option<(String, Revision)>,
+        /// Header revision (the store's current revision when the read was served).
+        revision: Revision,
+    },
+    /// A range read: `(key, value, mod_revision)` in key order.
+    Range {
+        /// The keys found, sorted by key.
+        kvs: Vec<(String, String, Revision)>,
+        /// Header revision.
+        revision: Revision,
+    },
+    /// A delete: how many keys it removed (0 or 1) and the header revision.
+    Delete {
+        /// Number of keys deleted.
+        deleted: i64,
+        /// Header revision (raised only if something was deleted).
+        revision: Revision,
+    },
+    /// A compare-and-set transaction.
+    Cas {
+        /// Whether the comparison held (and the put happened).
+        succeeded: bool,
+        /// Header revision.
+        revision: Revision,
+    },
+    /// A lease grant or revoke succeeded.
+    Lease {
+        /// The lease granted or revoked.
+        id: LeaseId,
+        /// Header revision.
+        revision: Revision,
+    },
+    /// The request was definitely rejected and had no effect.
+    Rejected {
+        /// Why.
+        reason: Rejection,
+    },
+    /// Timeout or failure: a write may or may not have taken effect (at any time after its
+    /// call); a read constrains nothing and is dropped by the checker.
+    Unknown,
+}
+
+impl Input {
+    /// Whether this request can change the store.
+    pub fn is_write(&self) -> bool {
+        !matches!(self, Input::Get { .. } | Input::Range { .. })
+    }
+
+    /// The single key this request is about, if any.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Input::Put { key, .. }
+            | Input::PutWithLease { key, .. }
+            | Input::Get { key, .. }
+            | Input::Delete { key }
+            | Input::Cas { key, .. } => Some(key),
+            Input::Range { .. } | Input::LeaseGrant { .. } | Input::LeaseRevoke { .. } => None,
+        }
+    }
+
+    /// Whether `output` is a response of the right kind for this request.
+    pub fn accepts(&self, output: &Output) -> bool {
+        matches!(
+            (self, output),
+            (_, Output::Unknown)
+                | (Input::Put { .. }, Output::Put { .. })
+                | (
+                    Input::PutWithLease { .. },
+                    Output::Put { .. } | Output::Rejected { .. }
+                )
+                | (Input::Get { .. }, Output::Get { .. })
+                | (Input::Range { .. }, Output::Range { .. })
+                | (Input::Delete { .. }, Output::Delete { .. })
+                | (Input::Cas { .. }, Output::Cas { .. })
+                | (
+                    Input::LeaseGrant { .. } | Input::LeaseRevoke { .. },
+                    Output::Lease { .. } | Output::Rejected { .. }
+                )
+        )
+    }
+}
+
+impl Operation {
+    /// Whether the outcome is unknown: the output is [`Output::Unknown`] or the call never
+    /// returned.
+    pub fn is_unknown(&self) -> bool {
+        self.output == Output::Unknown || self.return_ms.is_none()
+    }
+
+    /// Check that the operation is self-consistent; `index` is used in the error.
+    pub fn validate(&self, index: usize) -> Result<()> {
+        let bad = |reason: String| Err(Error::Malformed { index, reason });
+        if let Some(ret) = self.return_ms {
+            if ret < self.call_ms {
+                return bad(format!(
+                    "returns at {ret} ms before its call at {}",
+                    self.call_ms
+                ));
+            }
+        } else if self.output != Output::Unknown {
+            return bad("never returned but has a definite output".into());
+        }
+        if !self.input.accepts(&self.output) {
+            return bad(format!("{:?} cannot answer {:?}", self.output, self.input));
+        }
+        Ok(())
+    }
+}
+
+/// A whole history: operations in any order (the checker orders them by time).
+pub type History = Vec<Operation>;
+
+/// Validate every operation of a history.
+pub fn validate(history: &[Operation]) -> Result<()> {
+    history
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, op)| op.validate(i))
+}

@@ -1,0 +1,391 @@
+//! The full sequential model of etcd's KV store, global revision included.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use super::versions::Versions;
+use super::{Model, Outcome};
+use crate::history::{Input, LeaseId, Operation, Output, Rejection, Revision};
+
+/// The current version of one key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KeyValue {
+    /// Its value.
+    pub value: Arc<str>,
+    /// The revision of the last write to it.
+    pub mod_revision: Revision,
+    /// The lease it is attached to (0 = none).
+    pub lease: LeaseId,
+}
+
+/// A state of [`KvModel`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KvState {
+    /// The store revision (1 for an empty store, +1 per write that changes something).
+    pub revision: Revision,
+    /// Live keys.
+    pub keys: BTreeMap<Arc<str>, KeyValue>,
+    /// Live leases.
+    pub leases: BTreeSet<LeaseId>,
+    /// Past versions of every key ever written, kept only if the model was asked to.
+    versions: BTreeMap<Arc<str>, Versions>,
+}
+
+impl Default for KvState {
+    fn default() -> Self {
+        KvState {
+            revision: 1,
+            keys: BTreeMap::new(),
+            leases: BTreeSet::new(),
+            versions: BTreeMap::new(),
+        }
+    }
+}
+
+/// etcd's KV store as a sequential specification: puts, reads (latest or at a revision),
+/// ranges, deletes, compare-and-set and leases, with etcd's revision rules.
+///
+/// Not modelled: lease expiry (record a leader's expiry as a [`Input::LeaseRevoke`] operation),
+/// compaction (a read of a compacted revision fails, and failed reads are dropped).
+#[derive(Debug, Clone, Default)]
+pub struct KvModel {
+    /// Keep every key's past versions so that [`Input::Get`] at an older revision is checked.
+    /// Without it such reads are checked for their header revision only.
+    pub keep_versions: bool,
+}
+
+impl KvModel {
+    /// A model suited to `history`: it keeps versions only if some read asks for a revision.
+    pub fn for_history(history: &[Operation]) -> KvModel {
+        let keep_versions = history.iter().any(|op| {
+            matches!(op.input, Input::Get { revision: Some(r), .. } if r > 0)
+                && op.output != Output::Unknown
+        });
+        KvModel { keep_versions }
+    }
+
+    /// Apply `input` to `state` as etcd would: the response, and the new state if it changed.
+    /// A grant of lease 0 picks the smallest free ID above every live one.
+    pub fn apply(&self, state: &KvState, input: &Input) -> (Output, Option<KvState>) {
+        match input {
+            Input::Put { key, value } => self.put(state, key, value, 0),
+            Input::PutWithLease { key, value, lease } => self.put(state, key, value, *lease),
+            Input::Get { key, revision } => (self.get(state, key, *revision), None),
+            Input::Range { key, range_end } => (range(state, key, range_end), None),
+            Input::Delete { key } => match state.keys.get(key.as_str()) {
+                None => (
+                    Output::Delete {
+                        deleted: 0,
+                        revision: state.revision,
+                    },
+                    None,
+                ),
+                Some(_) => {
+                    let mut next = state.clone();
+                    next.revision += 1;
+                    self.remove(&mut next, key);
+                    let revision = next.revision;
+                    (
+                        Output::Delete {
+                            deleted: 1,
+                            revision,
+                        },
+                        Some(next),
+                    )
+                }
+            },
+            Input::Cas {
+                key,
+                expected_mod_revision,
+                value,
+            } => {
+                let current = state.keys.get(key.as_str()).map_or(0, |kv| kv.mod_revision);
+                if current != *expected_mod_revision {
+                    let out = Output::Cas {
+                        succeeded: false,
+                        revision: state.revision,
+                    };
+                    return (out, None);
+                }
+                let (_, next) = self.put(state, key, value, 0);
+                let revision = state.revision + 1;
+                let out = Output::Cas {
+                    succeeded: true,
+                    revision,
+                };
+                (out, next)
+            }
+            Input::LeaseGrant { id, .. } => {
+                let id = if *id == 0 {
+                    state.leases.last().map_or(1, |l| l + 1)
+                } else {
+                    *id
+                };
+                self.grant(state, id)
+            }
+            Input::LeaseRevoke { id } => self.revoke(state, *id),
+        }
+    }
+
+    fn put(
+        &self,
+        state: &KvState,
+        key: &str,
+        value: &str,
+        lease: LeaseId,
+    ) -> (Output, Option<KvState>) {
+        if lease != 0 && !state.leases.contains(&lease) {
+            let out = Output::Rejected {
+                reason: Rejection::LeaseNotFound,
+            };
+            return (out, None);
+        }
+        let mut next = state.clone();
+        next.revision += 1;
+        let revision = next.revision;
+        let key: Arc<str> = match state.keys.get_key_value(key) {
+            Some((k, _)) => k.clone(),
+            None => key.into(),
+        };
+        let value: Arc<str> = value.into();
+        if self.keep_versions {
+            let v = next.versions.entry(key.clone()).or_default();
+            *v = v.push(revision, Some(value.clone()));
+        }
+        next.keys.insert(
+            key,
+            KeyValue {
+                value,
+                mod_revision: revision,
+                lease,
+            },
+        );
+        (Output::Put { revision }, Some(next))
+    }
+
+    /// Remove a live key at `next.revision` (already raised by the caller).
+    fn remove(&self, next: &mut KvState, key: &str) {
+        if let Some((k, _)) = next.keys.remove_entry(key) {
+            if self.keep_versions {
+                let v = next.versions.entry(k).or_default();
+                *v = v.push(next.revision, None);
+            }
+        }
+    }
+
+    fn get(&self, state: &KvState, key: &str, revision: Option<Revision>) -> Output {
+        let kv = match revision {
+            Some(r) if r > 0 && r < state.revision && self.keep_versions => state
+                .versions
+                .get(key)
+                .and_then(|v| v.at(r))
+                .map(|(v, m)| (v.to_string(), m)),
+            _ => state
+                .keys
+                .get(key)
+                .map(|kv| (kv.value.to_string(), kv.mod_revision)),
+        };
+        Output::Get {
+            kv,
+            revision: state.revision,
+        }
+    }
+
+    fn grant(&self, state: &KvState, id: LeaseId) -> (Output, Option<KvState>) {
+        if state.leases.contains(&id) {
+            let out = Output::Rejected {
+                reason: Rejection::LeaseExists,
+            };
+            return (out, None);
+        }
+        let mut next = state.clone();
+        next.leases.insert(id);
+        let out = Output::Lease {
+            id,
+            revision: state.revision,
+        };
+        (out, Some(next))
+    }
+
+    fn revoke(&self, state: &KvState, id: LeaseId) -> (Output, Option<KvState>) {
+        if !state.leases.contains(&id) {
+            let out = Output::Rejected {
+                reason: Rejection::LeaseNotFound,
+            };
+            return (out, None);
+        }
+        let mut next = state.clone();
+        next.leases.remove(&id);
+        let attached: Vec<Arc<str>> = state
+            .keys
+            .iter()
+            .filter(|(_, kv)| kv.lease == id)
+            .map(|(k, _)| k.clone())
+            .collect();
+        if !attached.is_empty() {
+            next.revision += 1;
+            for key in &attached {
+                self.remove(&mut next, key);
+            }
+        }
+        let out = Output::Lease {
+            id,
+            revision: next.revision,
+        };
+        (out, Some(next))
+    }
+
+    /// Whether a read's observed output matches the state, without building the expected one.
+    fn read_matches(&self, state: &KvState, input: &Input, output: &Output) -> bool {
+        match (input, output) {
+            (Input::Get { key, revision }, Output::Get { kv, revision: rev }) => {
+                if *rev != state.revision {
+                    return false;
+                }
+                let expected = match revision {
+                    Some(r) if *r > state.revision => return false,
+                    Some(r) if *r > 0 && *r < state.revision && self.keep_versions => {
+                        state.versions.get(key.as_str()).and_then(|v| v.at(*r))
+                    }
+                    Some(r) if *r > 0 && *r < state.revision => return true,
+                    _ => state
+                        .keys
+                        .get(key.as_str())
+                        .map(|kv| (kv.value.clone(), kv.mod_revision)),
+                };
+                match (expected, kv) {
+                    (None, None) => true,
+                    (Some((v, m)), Some((ov, om))) => &*v == ov.as_str() && m == *om,
+                    _ => false,
+                }
+            }
+            (Input::Range { key, range_end }, Output::Range { .. }) => {
+                range(state, key, range_end) == *output
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The keys in `[key, range_end)` with etcd's conventions for `range_end`.
+fn range(state: &KvState, key: &str, range_end: &str) -> Output {
+    let in_range = |k: &str| match range_end {
+        "" => k == key,
+        "\0" => true,
+        end => k < end,
+    };
+    let kvs = state
+        .keys
+        .range::<str, _>((std::ops::Bound::Included(key), std::ops::Bound::Unbounded))
+        .take_while(|(k, _)| in_range(k))
+        .map(|(k, kv)| (k.to_string(), kv.value.to_string(), kv.mod_revision))
+        .collect();
+    Output::Range {
+        kvs,
+        revision: state.revision,
+    }
+}
+
+impl Model for KvModel {
+    type State = KvState;
+
+    fn init(&self) -> KvState {
+        KvState::default()
+    }
+
+    fn step(&self, state: &KvState, input: &Input, output: &Output) -> Outcome<KvState> {
+        if *output == Output::Unknown {
+            if !input.is_write() || matches!(input, Input::LeaseGrant { id: 0, .. }) {
+                // A failed read constrains nothing; the ID of an unknown server-chosen lease
+                // grant is unknowable, so nobody can use it: treat it as not applied.
+                return Outcome::Unchanged;
+            }
+            return match self.apply(state, input) {
+                (_, Some(next)) => Outcome::Either(next),
+                (_, None) => Outcome::Unchanged,
+            };
+        }
+        if !input.is_write() {
+            return match self.read_matches(state, input, output) {
+                true => Outcome::Unchanged,
+                false => Outcome::Illegal,
+            };
+        }
+        if let (Input::LeaseGrant { id: 0, .. }, Output::Lease { id, revision }) = (input, output) {
+            // The server chose the ID: any ID not in use is fine.
+            return match self.grant(state, *id) {
+                (Output::Lease { revision: r, .. }, Some(next)) if r == *revision && *id != 0 => {
+                    Outcome::Changed(next)
+                }
+                _ => Outcome::Illegal,
+            };
+        }
+        match self.apply(state, input) {
+            (expected, _) if expected != *output => Outcome::Illegal,
+            (_, Some(next)) => Outcome::Changed(next),
+            (_, None) => Outcome::Unchanged,
+        }
+    }
+
+    fn explain(&self, state: &KvState, input: &Input, output: &Output) -> String {
+        let (expected, _) = self.apply(state, input);
+        format!(
+            "{} at store revision {}: expected {}, observed {}",
+            describe_input(input),
+            state.revision,
+            describe_output(&expected),
+            describe_output(output)
+        )
+    }
+}
+
+/// A short human-readable form of a request.
+pub fn describe_input(input: &Input) -> String {
+    match input {
+        Input::Put { key, value } => format!("put {key:?}={value:?}"),
+        Input::PutWithLease { key, value, lease } => {
+            format!("put {key:?}={value:?} lease {lease:x}")
+        }
+        Input::Get {
+            key,
+            revision: Some(r),
+        } => format!("get {key:?} @{r}"),
+        Input::Get { key, .. } => format!("get {key:?}"),
+        Input::Range { key, range_end } => format!("range [{key:?}, {range_end:?})"),
+        Input::Delete { key } => format!("delete {key:?}"),
+        Input::Cas {
+            key,
+            expected_mod_revision,
+            value,
+        } => format!("cas {key:?} if mod={expected_mod_revision} then ={value:?}"),
+        Input::LeaseGrant { id, ttl } => format!("lease grant {id:x} ttl {ttl}"),
+        Input::LeaseRevoke { id } => format!("lease revoke {id:x}"),
+    }
+}
+
+/// A short human-readable form of a response.
+pub fn describe_output(output: &Output) -> String {
+    match output {
+        Output::Put { revision } => format!("OK @{revision}"),
+        Output::Get {
+            kv: Some((v, m)),
+            revision,
+        } => format!("{v:?} (mod {m}) @{revision}"),
+        Output::Get { kv: None, revision } => format!("<absent> @{revision}"),
+        Output::Range { kvs, revision } => {
+            let items: Vec<String> = kvs
+                .iter()
+                .map(|(k, v, m)| format!("{k:?}={v:?} (mod {m})"))
+                .collect();
+            format!("[{}] @{revision}", items.join(", "))
+        }
+        Output::Delete { deleted, revision } => format!("deleted {deleted} @{revision}"),
+        Output::Cas {
+            succeeded,
+            revision,
+        } => format!("succeeded={succeeded} @{revision}"),
+        Output::Lease { id, revision } => format!("lease {id:x} @{revision}"),
+        Output::Rejected { reason } => format!("rejected ({reason:?})"),
+        Output::Unknown => "unknown".into(),
+    }
+}

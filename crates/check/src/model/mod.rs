@@ -1,0 +1,48 @@
+//! Sequential specifications that histories are checked against.
+//!
+//! - [`KvModel`]: the full etcd model, global store revision included. Its verdict is the
+//!   checker's verdict.
+//! - [`KeyModel`]: a relaxation of [`KvModel`] restricted to one key, which ignores the global
+//!   revision except for its ordering. Every history [`KvModel`] accepts, projected onto one
+//!   key, is accepted by [`KeyModel`]; so a per-key failure proves a global failure.
+
+mod key;
+mod kv;
+mod versions;
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use crate::history::{Input, Output};
+
+pub use key::{KeyModel, KeyState};
+pub use kv::{KeyValue, KvModel, KvState};
+
+/// What applying one operation (with its observed output) to one state can lead to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<S> {
+    /// The output is impossible from this state: the operation cannot be linearized here.
+    Illegal,
+    /// Legal, and the state is unchanged.
+    Unchanged,
+    /// Legal, and the state becomes this one.
+    Changed(S),
+    /// The outcome is unknown: the operation may have had no effect, or it may have led here.
+    Either(S),
+}
+
+/// A sequential specification: a deterministic state machine whose transitions are labelled
+/// by (input, output) pairs.
+pub trait Model {
+    /// A state of the specification. Equal states must behave identically from then on.
+    type State: Clone + Eq + Hash + Debug;
+
+    /// The state before any operation.
+    fn init(&self) -> Self::State;
+
+    /// Apply `input`, observed to produce `output`, to `state`.
+    fn step(&self, state: &Self::State, input: &Input, output: &Output) -> Outcome<Self::State>;
+
+    /// Say in one line why `output` is (or is not) what `input` produces from `state`.
+    fn explain(&self, state: &Self::State, input: &Input, output: &Output) -> String;
+}

@@ -1,0 +1,41 @@
+//! Splitting a history into per-key sub-histories for the per-key pass (P-compositionality).
+//!
+//! Only operations on a single key at the latest revision go into a key's sub-history; reads
+//! that span keys or look at an older revision are left out (dropping a read never turns a
+//! linearizable history into a non-linearizable one). Lease grants and revokes are left out
+//! too, and so is every key that a revoked lease may have been attached to, since a revoke
+//! deletes keys it does not name.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::history::Input;
+use crate::wgl::SearchOp;
+
+/// The per-key sub-histories of `ops`, by key.
+pub(crate) fn by_key<'a>(ops: &[SearchOp<'a>]) -> BTreeMap<&'a str, Vec<SearchOp<'a>>> {
+    let revoked: BTreeSet<i64> = ops
+        .iter()
+        .filter_map(|op| match op.input {
+            Input::LeaseRevoke { id } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let excluded: BTreeSet<&str> = ops
+        .iter()
+        .filter_map(|op| match op.input {
+            Input::PutWithLease { key, lease, .. } if revoked.contains(lease) => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut parts: BTreeMap<&str, Vec<SearchOp<'a>>> = BTreeMap::new();
+    for op in ops {
+        let historical = matches!(op.input, Input::Get { revision: Some(r), .. } if *r > 0);
+        match op.input.key() {
+            Some(key) if !historical && !excluded.contains(key) => {
+                parts.entry(key).or_default().push(*op)
+            }
+            _ => {}
+        }
+    }
+    parts
+}
