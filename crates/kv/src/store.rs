@@ -1,0 +1,406 @@
+//! The MVCC store (etcd's `kvstore`): every revision of every key, a key index, the
+//! revision counter and compaction. Writes go through [`crate::txn`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::key_index::KeyIndex;
+use crate::keys::KeyRange;
+use crate::revision::Revision;
+use crate::types::{
+    Event, EventType, KeyValue, RangeRequest, RangeResponse, SortOrder, SortTarget,
+};
+
+/// One stored change: the key-value written at a revision, or a tombstone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Record {
+    /// For a tombstone: only `key` and `mod_revision` (= the deletion revision).
+    pub kv: KeyValue,
+    /// True if this change deleted the key.
+    pub tombstone: bool,
+}
+
+/// etcd's MVCC key-value store, in memory.
+///
+/// The revision starts at 1 and rises by one per write that changes something; all
+/// changes of one write share its revision. Every old revision stays readable until
+/// [`Store::compact`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Store {
+    pub(crate) current_rev: i64,
+    pub(crate) compact_rev: i64,
+    pub(crate) index: BTreeMap<Vec<u8>, KeyIndex>,
+    pub(crate) backend: BTreeMap<Revision, Record>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The state of one write transaction while it runs.
+pub(crate) struct WriteCtx {
+    /// Revision the changes get (current + 1).
+    pub rev: i64,
+    /// Number of changes so far (the next change's sub revision).
+    pub sub: i64,
+    /// Events of the changes so far.
+    pub events: Vec<Event>,
+}
+
+impl Store {
+    /// An empty store at revision 1.
+    pub fn new() -> Self {
+        Store {
+            current_rev: 1,
+            compact_rev: 0,
+            index: BTreeMap::new(),
+            backend: BTreeMap::new(),
+        }
+    }
+
+    /// The store revision (the header revision of a response).
+    pub fn current_revision(&self) -> i64 {
+        self.current_rev
+    }
+
+    /// The revision of the last compaction, 0 if never compacted.
+    pub fn compact_revision(&self) -> i64 {
+        self.compact_rev
+    }
+
+    /// The latest value of `key`, if it exists.
+    pub fn get(&self, key: &[u8]) -> Option<KeyValue> {
+        self.visible(key, self.current_rev)
+    }
+
+    /// Keys that currently exist and carry `lease`, in key order.
+    pub fn keys_with_lease(&self, lease: i64) -> Vec<Vec<u8>> {
+        self.index
+            .iter()
+            .filter_map(|(key, ki)| ki.get(self.current_rev).map(|r| (key, r)))
+            .filter(|(_, r)| self.backend[r].kv.lease == lease)
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+
+    /// Read a range (etcd's `Range` on the applier): see [`RangeRequest`].
+    ///
+    /// Errors: [`Error::EmptyKey`], [`Error::FutureRev`] if `revision` is above the
+    /// current revision, [`Error::Compacted`] if it is below the compaction point.
+    pub fn range(&self, req: &RangeRequest) -> Result<RangeResponse> {
+        crate::validate::range(req)?;
+        self.range_at(req, self.current_rev)
+    }
+
+    /// Range with `cur` as the latest revision (inside a write txn it includes the
+    /// txn's own changes).
+    pub(crate) fn range_at(&self, req: &RangeRequest, cur: i64) -> Result<RangeResponse> {
+        if req.revision > cur {
+            return Err(Error::FutureRev);
+        }
+        let rev = if req.revision <= 0 { cur } else { req.revision };
+        if rev < self.compact_rev {
+            return Err(Error::Compacted);
+        }
+        let mut kvs = self.live_kvs(&KeyRange::new(&req.key, &req.range_end), rev);
+        let count = kvs.len() as i64;
+        if req.count_only {
+            return Ok(RangeResponse {
+                kvs: Vec::new(),
+                more: false,
+                count,
+            });
+        }
+        kvs.retain(|kv| {
+            !((req.max_mod_revision != 0 && kv.mod_revision > req.max_mod_revision)
+                || (req.min_mod_revision != 0 && kv.mod_revision < req.min_mod_revision)
+                || (req.max_create_revision != 0 && kv.create_revision > req.max_create_revision)
+                || (req.min_create_revision != 0 && kv.create_revision < req.min_create_revision))
+        });
+        sort_kvs(&mut kvs, req.sort_order, req.sort_target);
+        let mut more = false;
+        if req.limit > 0 && kvs.len() as i64 > req.limit {
+            kvs.truncate(req.limit as usize);
+            more = true;
+        }
+        if req.keys_only {
+            for kv in &mut kvs {
+                kv.value.clear();
+            }
+        }
+        Ok(RangeResponse { kvs, more, count })
+    }
+
+    /// The value of `key` as of revision `at`.
+    pub(crate) fn visible(&self, key: &[u8], at: i64) -> Option<KeyValue> {
+        let rev = self.index.get(key)?.get(at)?;
+        Some(self.backend[&rev].kv.clone())
+    }
+
+    /// Every key in `range` that exists at revision `at`, in key order.
+    pub(crate) fn live_kvs(&self, range: &KeyRange, at: i64) -> Vec<KeyValue> {
+        let Some(bounds) = range.bounds() else {
+            return Vec::new();
+        };
+        self.index
+            .range::<[u8], _>(bounds)
+            .filter_map(|(_, ki)| ki.get(at))
+            .map(|rev| self.backend[&rev].kv.clone())
+            .collect()
+    }
+
+    /// Start a write txn.
+    pub(crate) fn begin(&self) -> WriteCtx {
+        WriteCtx {
+            rev: self.current_rev + 1,
+            sub: 0,
+            events: Vec::new(),
+        }
+    }
+
+    /// The latest revision as seen from inside the txn (includes its changes).
+    pub(crate) fn read_rev(&self, ctx: &WriteCtx) -> i64 {
+        if ctx.sub > 0 {
+            ctx.rev
+        } else {
+            self.current_rev
+        }
+    }
+
+    /// Write `key = value` (with `lease`) in the txn; returns the previous value.
+    pub(crate) fn write_put(
+        &mut self,
+        ctx: &mut WriteCtx,
+        key: &[u8],
+        value: Vec<u8>,
+        lease: i64,
+    ) -> Option<KeyValue> {
+        let prev = self.visible(key, ctx.rev);
+        let kv = KeyValue {
+            key: key.to_vec(),
+            create_revision: prev.as_ref().map_or(ctx.rev, |p| p.create_revision),
+            mod_revision: ctx.rev,
+            version: prev.as_ref().map_or(0, |p| p.version) + 1,
+            value,
+            lease,
+        };
+        let rev = Revision::new(ctx.rev, ctx.sub);
+        ctx.sub += 1;
+        self.index.entry(key.to_vec()).or_default().put(rev);
+        self.backend.insert(
+            rev,
+            Record {
+                kv: kv.clone(),
+                tombstone: false,
+            },
+        );
+        ctx.events.push(Event {
+            kind: EventType::Put,
+            kv,
+            prev_kv: prev.clone(),
+        });
+        prev
+    }
+
+    /// Delete `key` in the txn if it exists; returns the deleted value.
+    pub(crate) fn write_delete(&mut self, ctx: &mut WriteCtx, key: &[u8]) -> Option<KeyValue> {
+        let prev = self.visible(key, ctx.rev)?;
+        let rev = Revision::new(ctx.rev, ctx.sub);
+        ctx.sub += 1;
+        let kv = KeyValue {
+            key: key.to_vec(),
+            mod_revision: ctx.rev,
+            ..KeyValue::default()
+        };
+        self.index
+            .get_mut(key)
+            .expect("visible key is indexed")
+            .tombstone(rev);
+        self.backend.insert(
+            rev,
+            Record {
+                kv: kv.clone(),
+                tombstone: true,
+            },
+        );
+        ctx.events.push(Event {
+            kind: EventType::Delete,
+            kv,
+            prev_kv: Some(prev.clone()),
+        });
+        Some(prev)
+    }
+
+    /// Finish the txn: raise the revision if anything changed.
+    pub(crate) fn end(&mut self, ctx: WriteCtx) -> (i64, Vec<Event>) {
+        if ctx.sub > 0 {
+            self.current_rev = ctx.rev;
+        }
+        (self.current_rev, ctx.events)
+    }
+
+    /// Compact at `rev`: revisions below `rev` become unreadable. Keeps, for each
+    /// key, the value visible at `rev` (if the key existed then) and everything newer;
+    /// generations deleted at or before `rev` are dropped entirely.
+    ///
+    /// Errors: [`Error::Compacted`] if `rev <= compact_revision()`,
+    /// [`Error::FutureRev`] if `rev > current_revision()`.
+    pub fn compact(&mut self, rev: i64) -> Result<()> {
+        if rev <= self.compact_rev {
+            return Err(Error::Compacted);
+        }
+        if rev > self.current_rev {
+            return Err(Error::FutureRev);
+        }
+        let mut available = BTreeSet::new();
+        self.index.retain(|_, ki| {
+            ki.compact(rev, &mut available);
+            !ki.is_empty()
+        });
+        self.backend
+            .retain(|r, _| r.main > rev || available.contains(r));
+        self.compact_rev = rev;
+        Ok(())
+    }
+
+    /// Every change at revision `>= start_rev` to a key in `key`/`range_end`
+    /// (etcd's range-end convention), in revision order, with `prev_kv` filled.
+    /// Used to replay history to a watcher.
+    ///
+    /// Errors: [`Error::Compacted`] if the store was compacted and
+    /// `start_rev <= compact_revision()` (the history there is incomplete).
+    pub fn events_since(&self, start_rev: i64, key: &[u8], range_end: &[u8]) -> Result<Vec<Event>> {
+        if self.compact_rev > 0 && start_rev <= self.compact_rev {
+            return Err(Error::Compacted);
+        }
+        let range = KeyRange::new(key, range_end);
+        let start = Revision::new(start_rev.max(1), 0);
+        Ok(self
+            .backend
+            .range(start..)
+            .filter(|(_, rec)| range.contains(&rec.kv.key))
+            .map(|(rev, rec)| self.event_at(*rev, rec))
+            .collect())
+    }
+
+    /// The event of the change stored at `rev`.
+    fn event_at(&self, rev: Revision, rec: &Record) -> Event {
+        let prev_kv = self.index[&rec.kv.key]
+            .prev_in_generation(rev)
+            .map(|p| self.backend[&p].kv.clone());
+        Event {
+            kind: if rec.tombstone {
+                EventType::Delete
+            } else {
+                EventType::Put
+            },
+            kv: rec.kv.clone(),
+            prev_kv,
+        }
+    }
+
+    /// Serialize the whole store (every retained revision) to deterministic bytes.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let data = SnapshotData {
+            revision: self.current_rev,
+            compact_revision: self.compact_rev,
+            records: self
+                .backend
+                .iter()
+                .map(|(rev, rec)| SnapshotRecord {
+                    main: rev.main,
+                    sub: rev.sub,
+                    tombstone: rec.tombstone,
+                    kv: rec.kv.clone(),
+                })
+                .collect(),
+        };
+        serde_json::to_vec(&data).expect("snapshot serializes")
+    }
+
+    /// Rebuild a store from [`Store::snapshot`] bytes (the key index is rebuilt from
+    /// the records, as etcd does on restart).
+    pub fn restore(bytes: &[u8]) -> Result<Store> {
+        let data: SnapshotData =
+            serde_json::from_slice(bytes).map_err(|e| Error::InvalidSnapshot(e.to_string()))?;
+        let invalid = |m: &str| Error::InvalidSnapshot(m.to_string());
+        if data.revision < 1 || data.compact_revision < 0 || data.compact_revision > data.revision {
+            return Err(invalid("bad revisions"));
+        }
+        let mut store = Store {
+            current_rev: data.revision,
+            compact_rev: data.compact_revision,
+            ..Store::new()
+        };
+        for rec in data.records {
+            let rev = Revision::new(rec.main, rec.sub);
+            if rev.main > data.revision
+                || store.backend.keys().next_back().is_some_and(|l| *l >= rev)
+            {
+                return Err(invalid("records out of order"));
+            }
+            match store.index.get_mut(&rec.kv.key) {
+                None if rec.tombstone => return Err(invalid("tombstone of an unknown key")),
+                None => {
+                    let ki = KeyIndex::restore(rec.kv.create_revision, rev, rec.kv.version);
+                    store.index.insert(rec.kv.key.clone(), ki);
+                }
+                Some(ki) if rec.tombstone => {
+                    if !ki.is_live() {
+                        return Err(invalid("tombstone of a deleted key"));
+                    }
+                    ki.tombstone(rev);
+                }
+                Some(ki) => ki.put(rev),
+            }
+            store.backend.insert(
+                rev,
+                Record {
+                    kv: rec.kv,
+                    tombstone: rec.tombstone,
+                },
+            );
+        }
+        Ok(store)
+    }
+}
+
+/// Sort as etcd's applier does: a non-key target with no order means ascending;
+/// ties keep key order (Go's sort is an insertion sort for such small inputs).
+fn sort_kvs(kvs: &mut [KeyValue], order: SortOrder, target: SortTarget) {
+    let order = match (order, target) {
+        (SortOrder::None, SortTarget::Key) => return,
+        (SortOrder::None, _) => SortOrder::Ascend,
+        (o, _) => o,
+    };
+    let cmp = |a: &KeyValue, b: &KeyValue| match target {
+        SortTarget::Key => a.key.cmp(&b.key),
+        SortTarget::Version => a.version.cmp(&b.version),
+        SortTarget::Create => a.create_revision.cmp(&b.create_revision),
+        SortTarget::Mod => a.mod_revision.cmp(&b.mod_revision),
+        SortTarget::Value => a.value.cmp(&b.value),
+    };
+    match order {
+        SortOrder::Descend => kvs.sort_by(|a, b| cmp(b, a)),
+        _ => kvs.sort_by(cmp),
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct SnapshotData {
+    revision: i64,
+    compact_revision: i64,
+    records: Vec<SnapshotRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SnapshotRecord {
+    main: i64,
+    sub: i64,
+    tombstone: bool,
+    kv: KeyValue,
+}

@@ -1,0 +1,1 @@
+//! Unit tests of the store: revisions, key metadata, ranges, txns, compaction.
