@@ -1,0 +1,427 @@
+//! The cluster: nodes, network, virtual clock and event queue. It owns every side effect: nodes
+//! hand back what they want done (`ReadyOutput`), the cluster sends, schedules and records it.
+
+mod absorb;
+mod faults;
+mod requests;
+mod view;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use raft::eraftpb::ConfState;
+
+pub use view::{ClusterView, EntryView, LinkView, NodeView, PeerProgress};
+
+use crate::config::ClusterConfig;
+use crate::error::{Error, Result};
+use crate::invariants::{InvariantChecker, Violation};
+use crate::network::Network;
+use crate::node::{Live, NodeState, NodeStatus};
+use crate::request::{Completion, RequestId};
+use crate::rng::{stream, SimRng};
+use crate::state_machine::StateMachine;
+use crate::storage::DurableStorage;
+use crate::trace::{Role, Trace, TraceKind};
+use crate::Action;
+
+/// Something scheduled on the virtual clock.
+#[derive(Clone, Debug)]
+enum Event {
+    Tick(u64),
+    Deliver(u64),
+    Timeout(RequestId),
+    Action(Action),
+}
+
+/// A leader taking office.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LeaderChange {
+    /// Virtual time.
+    pub time_ms: u64,
+    /// The new leader.
+    pub node: u64,
+    /// Its term.
+    pub term: u64,
+}
+
+/// Counters for summaries and benchmarks.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Stats {
+    /// Every leader elected, in order.
+    pub leaders: Vec<LeaderChange>,
+    /// Messages handed to the network.
+    pub sent: u64,
+    /// Messages delivered.
+    pub delivered: u64,
+    /// Messages lost.
+    pub dropped: u64,
+    /// Extra copies made by the network.
+    pub duplicated: u64,
+    /// Faults and other actions applied.
+    pub faults: u64,
+    /// Client requests submitted.
+    pub requests: u64,
+    /// Client writes acknowledged.
+    pub writes_ok: u64,
+    /// Client reads answered.
+    pub reads_ok: u64,
+    /// Client requests failed.
+    pub failed: u64,
+    /// Highest commit index reached by any node.
+    pub max_commit: u64,
+    /// Events processed.
+    pub events: u64,
+}
+
+pub(crate) struct Node<SM: StateMachine> {
+    state: NodeState<SM>,
+    /// Last (role, term, leader) recorded in the trace.
+    shown: (Role, u64, u64),
+}
+
+pub(crate) struct Pending<Q> {
+    node: u64,
+    kind: PendingKind<Q>,
+}
+
+pub(crate) enum PendingKind<Q> {
+    Write,
+    Read { query: Q, index: Option<u64> },
+}
+
+/// A simulated cluster of raft-rs nodes driving replicas of `SM`.
+pub struct Cluster<SM: StateMachine> {
+    config: ClusterConfig,
+    now: u64,
+    seq: u64,
+    queue: BTreeMap<(u64, u64), Event>,
+    nodes: BTreeMap<u64, Node<SM>>,
+    network: Network,
+    trace: Trace,
+    checker: Option<InvariantChecker>,
+    violation: Option<Box<Violation>>,
+    pending: BTreeMap<RequestId, Pending<SM::Query>>,
+    /// (node, index) -> write proposed at that node while it led, expected at that index.
+    expected: BTreeMap<(u64, u64), RequestId>,
+    next_request: RequestId,
+    completions: VecDeque<Completion<SM::Output, SM::Answer>>,
+    phase_rng: SimRng,
+    stats: Stats,
+}
+
+impl<SM: StateMachine> Cluster<SM> {
+    /// Builds a fresh cluster of `config.nodes` voters, all followers at term 1.
+    ///
+    /// # Errors
+    /// `Error::Config` for an invalid option.
+    pub fn new(config: ClusterConfig) -> Result<Self> {
+        config.validate().map_err(Error::Config)?;
+        let seed = config.seed;
+        let mut c = Cluster {
+            network: Network::new(config.link.clone(), SimRng::sub(seed, stream::NETWORK)),
+            trace: Trace::new(config.trace, config.trace_capacity),
+            checker: config.check_invariants.then(InvariantChecker::new),
+            config,
+            now: 0,
+            seq: 0,
+            queue: BTreeMap::new(),
+            nodes: BTreeMap::new(),
+            violation: None,
+            pending: BTreeMap::new(),
+            expected: BTreeMap::new(),
+            next_request: 1,
+            completions: VecDeque::new(),
+            phase_rng: SimRng::sub(seed, stream::PHASE),
+            stats: Stats::default(),
+        };
+        let cfg = &c.config;
+        c.trace.record(
+            0,
+            TraceKind::Fault {
+                what: format!(
+                    "start nodes={} seed={} tick={}ms election={} heartbeat={} pre_vote={} \
+                     check_quorum={} read={:?} inflight={} max_msg={} compact={} latency={}-{}ms \
+                     drop={} dup={} reorder={} timeout={}ms",
+                    cfg.nodes,
+                    cfg.seed,
+                    cfg.tick_ms,
+                    cfg.raft.election_tick,
+                    cfg.raft.heartbeat_tick,
+                    cfg.raft.pre_vote,
+                    cfg.raft.check_quorum,
+                    cfg.raft.read_mode,
+                    cfg.raft.max_inflight_msgs,
+                    cfg.raft.max_size_per_msg,
+                    cfg.raft.compaction_threshold,
+                    cfg.link.latency_min_ms,
+                    cfg.link.latency_max_ms,
+                    cfg.link.drop_prob,
+                    cfg.link.duplicate_prob,
+                    cfg.link.reorder,
+                    cfg.request_timeout_ms
+                ),
+            },
+        );
+        let mut cs = ConfState::default();
+        cs.voters = (1..=c.config.nodes as u64).collect();
+        let initial = SM::default().snapshot();
+        for id in 1..=c.config.nodes as u64 {
+            let storage = DurableStorage::bootstrap(cs.clone(), 1, 1, initial.clone());
+            c.add_node(id, storage)?;
+        }
+        Ok(c)
+    }
+
+    fn add_node(&mut self, id: u64, storage: DurableStorage) -> Result<()> {
+        let live = Live::start(id, storage, &self.config).map_err(Error::Raft)?;
+        let shown = (live.role, live.term(), live.leader);
+        self.nodes.insert(
+            id,
+            Node {
+                state: NodeState::Running(Box::new(live)),
+                shown,
+            },
+        );
+        let phase = self.phase_rng.below(self.config.tick_ms);
+        self.push(self.now + phase, Event::Tick(id));
+        Ok(())
+    }
+
+    fn push(&mut self, at: u64, ev: Event) {
+        self.queue.insert((at, self.seq), ev);
+        self.seq += 1;
+    }
+
+    /// The configuration the cluster was built with.
+    pub fn config(&self) -> &ClusterConfig {
+        &self.config
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.config.seed
+    }
+
+    /// Current virtual time in ms.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Virtual time of the next event.
+    pub fn next_event_time(&self) -> Option<u64> {
+        self.queue.keys().next().map(|(t, _)| *t)
+    }
+
+    /// The trace.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Hex hash of the whole trace so far.
+    pub fn trace_hash(&self) -> String {
+        self.trace.hash_hex()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The invariant violation that stopped the run, if any.
+    pub fn violation(&self) -> Option<&Violation> {
+        self.violation.as_deref()
+    }
+
+    /// Node ids, ascending.
+    pub fn node_ids(&self) -> Vec<u64> {
+        self.nodes.keys().copied().collect()
+    }
+
+    /// A node's status.
+    ///
+    /// # Errors
+    /// `UnknownNode`.
+    pub fn status(&self, id: u64) -> Result<NodeStatus> {
+        Ok(self.node(id)?.state.status())
+    }
+
+    fn node(&self, id: u64) -> Result<&Node<SM>> {
+        self.nodes.get(&id).ok_or(Error::UnknownNode(id))
+    }
+
+    /// The state machine of a running or paused node.
+    ///
+    /// # Errors
+    /// `UnknownNode`, or `NodeNotUp` if it is crashed.
+    pub fn state_machine(&self, id: u64) -> Result<&SM> {
+        match &self.node(id)?.state {
+            NodeState::Running(l) | NodeState::Paused(l, _) => Ok(&l.sm),
+            NodeState::Crashed(_) => Err(Error::NodeNotUp(id, "crashed")),
+        }
+    }
+
+    /// Mutable state machine of a running node (for service-level bookkeeping such as watches;
+    /// never for replicated state, which only changes by applying entries).
+    ///
+    /// # Errors
+    /// `UnknownNode`, or `NodeNotUp`.
+    pub fn state_machine_mut(&mut self, id: u64) -> Result<&mut SM> {
+        match &mut self.nodes.get_mut(&id).ok_or(Error::UnknownNode(id))?.state {
+            NodeState::Running(l) | NodeState::Paused(l, _) => Ok(&mut l.sm),
+            NodeState::Crashed(_) => Err(Error::NodeNotUp(id, "crashed")),
+        }
+    }
+
+    /// The node that leads in the highest term (among running or paused nodes), if any.
+    pub fn leader(&self) -> Option<u64> {
+        self.nodes
+            .iter()
+            .filter_map(|(id, n)| n.state.live().map(|l| (id, l)))
+            .filter(|(_, l)| l.role == Role::Leader)
+            .max_by_key(|(id, l)| (l.term(), std::cmp::Reverse(**id)))
+            .map(|(id, _)| *id)
+    }
+
+    /// Role, term and known leader of a live node.
+    pub fn role(&self, id: u64) -> Option<(Role, u64, u64)> {
+        self.nodes
+            .get(&id)
+            .and_then(|n| n.state.live())
+            .map(|l| (l.role, l.term(), l.leader))
+    }
+
+    /// Commit index (from durable state, so also for crashed nodes).
+    pub fn commit_index(&self, id: u64) -> Option<u64> {
+        self.nodes
+            .get(&id)
+            .map(|n| n.state.storage().hard_state().commit)
+    }
+
+    /// Applied index of a live node.
+    pub fn applied_index(&self, id: u64) -> Option<u64> {
+        self.nodes
+            .get(&id)
+            .and_then(|n| n.state.live())
+            .map(|l| l.applied)
+    }
+
+    /// The durable storage of a node.
+    pub fn storage(&self, id: u64) -> Option<&DurableStorage> {
+        self.nodes.get(&id).map(|n| n.state.storage())
+    }
+
+    /// Finished requests since the last call, in completion order.
+    pub fn take_completions(&mut self) -> Vec<Completion<SM::Output, SM::Answer>> {
+        self.completions.drain(..).collect()
+    }
+
+    /// Whether a request is still waiting.
+    pub fn is_pending(&self, id: RequestId) -> bool {
+        self.pending.contains_key(&id)
+    }
+
+    /// Schedules an action at virtual time `at` (now if in the past).
+    pub fn schedule(&mut self, at: u64, action: Action) {
+        self.push(at.max(self.now), Event::Action(action));
+    }
+
+    fn check_stopped(&self) -> Result<()> {
+        match &self.violation {
+            Some(v) => Err(Error::Invariant(v.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Processes the next event. Returns its time.
+    ///
+    /// # Errors
+    /// `Error::Invariant` once a safety invariant failed (the run stops there).
+    pub fn step(&mut self) -> Result<u64> {
+        self.check_stopped()?;
+        let Some(((at, _), ev)) = self.queue.pop_first() else {
+            return Ok(self.now);
+        };
+        self.now = self.now.max(at);
+        self.stats.events += 1;
+        match ev {
+            Event::Tick(id) => self.on_tick(id),
+            Event::Deliver(msg) => self.on_deliver(msg),
+            Event::Timeout(req) => self.on_timeout(req),
+            Event::Action(a) => {
+                // A scheduled action that cannot be applied is recorded, not fatal.
+                if let Err(e) = self.apply(a.clone()) {
+                    self.trace.record(
+                        self.now,
+                        TraceKind::Fault {
+                            what: format!("{a} failed: {e}"),
+                        },
+                    );
+                }
+            }
+        }
+        self.check_stopped()?;
+        Ok(self.now)
+    }
+
+    /// Runs every event up to and including virtual time `t`, then sets the clock to `t`.
+    ///
+    /// # Errors
+    /// `Error::Invariant`.
+    pub fn run_until(&mut self, t: u64) -> Result<()> {
+        while let Some(next) = self.next_event_time() {
+            if next > t {
+                break;
+            }
+            self.step()?;
+        }
+        self.now = self.now.max(t);
+        self.check_stopped()
+    }
+
+    /// Runs for `ms` virtual milliseconds.
+    ///
+    /// # Errors
+    /// `Error::Invariant`.
+    pub fn run_for(&mut self, ms: u64) -> Result<()> {
+        self.run_until(self.now.saturating_add(ms))
+    }
+
+    /// Runs until `pred` holds (checked after each event) or `limit_ms` of virtual time pass.
+    /// Returns whether `pred` held.
+    ///
+    /// # Errors
+    /// `Error::Invariant`.
+    pub fn run_until_pred(
+        &mut self,
+        limit_ms: u64,
+        mut pred: impl FnMut(&Self) -> bool,
+    ) -> Result<bool> {
+        let deadline = self.now.saturating_add(limit_ms);
+        loop {
+            if pred(self) {
+                return Ok(true);
+            }
+            match self.next_event_time() {
+                Some(t) if t <= deadline => {
+                    self.step()?;
+                }
+                _ => {
+                    self.now = self.now.max(deadline);
+                    return Ok(pred(self));
+                }
+            }
+        }
+    }
+
+    fn on_tick(&mut self, id: u64) {
+        if !self.nodes.contains_key(&id) {
+            return;
+        }
+        self.push(self.now + self.config.tick_ms, Event::Tick(id));
+        if let Some(live) = self.nodes.get_mut(&id).and_then(|n| n.state.running_mut()) {
+            live.raw.tick();
+            live.fix_timeout();
+            self.pump(id);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Client requests: proposals (forwarded by raft-rs or refused) and ReadIndex reads.
+
+use super::{Cluster, Event, NodeState, Pending, PendingKind};
+use crate::node::{encode_ctx, Inbound};
+use crate::request::{Completion, Outcome, RequestError, RequestId};
+use crate::state_machine::StateMachine;
+use crate::trace::{Role, TraceKind};
+
+impl<SM: StateMachine> Cluster<SM> {
+    fn new_request(&mut self, node: u64, kind: PendingKind<SM::Query>, what: String) -> RequestId {
+        let id = self.next_request;
+        self.next_request += 1;
+        self.stats.requests += 1;
+        self.trace
+            .record(self.now, TraceKind::Request { id, node, what });
+        self.pending.insert(id, Pending { node, kind });
+        let deadline = self.now + self.config.request_timeout_ms;
+        self.push(deadline, Event::Timeout(id));
+        id
+    }
+
+    /// Proposes `data` at `node`, as a client connected to it would. The request ends in a
+    /// completion (see `take_completions`): written once `node` applies it, or failed.
+    pub fn propose(&mut self, node: u64, data: Vec<u8>) -> RequestId {
+        let what = format!("propose {}", SM::describe(&data));
+        let id = self.new_request(node, PendingKind::Write, what);
+        match self.nodes.get_mut(&node).map(|n| &mut n.state) {
+            None | Some(NodeState::Crashed(_)) => {
+                self.finish(id, Outcome::Failed(RequestError::NodeDown(node)))
+            }
+            Some(NodeState::Paused(_, inbox)) => inbox.push_back(Inbound::Propose(id, data)),
+            Some(NodeState::Running(_)) => self.do_propose(node, id, data),
+        }
+        id
+    }
+
+    pub(super) fn do_propose(&mut self, node: u64, id: RequestId, data: Vec<u8>) {
+        if !self.pending.contains_key(&id) {
+            return;
+        }
+        let forward = self.config.raft.forward_proposals;
+        let Some(live) = self
+            .nodes
+            .get_mut(&node)
+            .and_then(|n| n.state.running_mut())
+        else {
+            return;
+        };
+        if live.role != Role::Leader && (!forward || live.leader == 0) {
+            let err = if live.leader == 0 {
+                RequestError::NoLeader
+            } else {
+                RequestError::NotLeader {
+                    leader: Some(live.leader),
+                }
+            };
+            self.finish(id, Outcome::Failed(err));
+            return;
+        }
+        let res = live.raw.propose(encode_ctx(id), data);
+        live.fix_timeout();
+        match res {
+            Ok(()) => {
+                if live.role == Role::Leader {
+                    let index = live.raw.raft.raft_log.last_index();
+                    self.expected.insert((node, index), id);
+                }
+                self.pump(node);
+            }
+            Err(_) => {
+                let leader = live.leader;
+                let err = if leader == 0 {
+                    RequestError::NoLeader
+                } else {
+                    RequestError::NotLeader {
+                        leader: Some(leader),
+                    }
+                };
+                self.finish(id, Outcome::Failed(err));
+            }
+        }
+    }
+
+    /// A linearizable read of `query` at `node` through raft-rs ReadIndex: answered once `node`
+    /// has applied up to the index the leader confirmed.
+    pub fn read(&mut self, node: u64, query: SM::Query) -> RequestId {
+        let what = format!("read {query:?}");
+        let id = self.new_request(node, PendingKind::Read { query, index: None }, what);
+        match self.nodes.get_mut(&node).map(|n| &mut n.state) {
+            None | Some(NodeState::Crashed(_)) => {
+                self.finish(id, Outcome::Failed(RequestError::NodeDown(node)))
+            }
+            Some(NodeState::Paused(_, inbox)) => inbox.push_back(Inbound::Read(id)),
+            Some(NodeState::Running(_)) => self.do_read(node, id),
+        }
+        id
+    }
+
+    pub(super) fn do_read(&mut self, node: u64, id: RequestId) {
+        if !self.pending.contains_key(&id) {
+            return;
+        }
+        let Some(live) = self
+            .nodes
+            .get_mut(&node)
+            .and_then(|n| n.state.running_mut())
+        else {
+            return;
+        };
+        if live.leader == 0 {
+            self.finish(id, Outcome::Failed(RequestError::NoLeader));
+            return;
+        }
+        live.raw.read_index(encode_ctx(id));
+        live.fix_timeout();
+        self.pump(node);
+    }
+
+    /// Answers `query` from `node`'s local state now (etcd's serializable read: may be stale).
+    ///
+    /// # Errors
+    /// `UnknownNode` or `NodeNotUp`.
+    pub fn read_local(&self, node: u64, query: &SM::Query) -> crate::Result<SM::Answer> {
+        Ok(self.state_machine(node)?.query(query))
+    }
+
+    pub(super) fn on_timeout(&mut self, id: RequestId) {
+        if self.pending.contains_key(&id) {
+            self.finish(id, Outcome::Failed(RequestError::Timeout));
+        }
+    }
+
+    /// Fails every request waiting at `node` (it crashed).
+    pub(super) fn fail_requests_at(&mut self, node: u64) {
+        let ids: Vec<RequestId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.node == node)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.finish(id, Outcome::Failed(RequestError::NodeDown(node)));
+        }
+        self.expected.retain(|(n, _), _| *n != node);
+    }
+
+    pub(super) fn finish(&mut self, id: RequestId, outcome: Outcome<SM::Output, SM::Answer>) {
+        let Some(p) = self.pending.remove(&id) else {
+            return;
+        };
+        let text = match &outcome {
+            Outcome::Written { index, .. } => {
+                self.stats.writes_ok += 1;
+                format!("written at {index}")
+            }
+            Outcome::Read { index, .. } => {
+                self.stats.reads_ok += 1;
+                format!("read at {index}")
+            }
+            Outcome::Failed(e) => {
+                self.stats.failed += 1;
+                e.to_string()
+            }
+        };
+        self.trace.record(
+            self.now,
+            TraceKind::Response {
+                id,
+                node: p.node,
+                outcome: text,
+            },
+        );
+        self.completions.push_back(Completion {
+            id,
+            node: p.node,
+            time_ms: self.now,
+            outcome,
+        });
+    }
+}

@@ -1,0 +1,418 @@
+//! One simulated node: a raft-rs `RawNode` over our durable storage, plus its state machine.
+//!
+//! The node never sends or schedules anything itself: `handle_ready` returns what raft-rs asked
+//! for (messages, appends, applies, read states) as a value, and the cluster acts on it.
+
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+
+use protobuf::Message as PbMessage;
+use raft::eraftpb::{ConfChange, ConfChangeV2, ConfState, Entry, EntryType, Message};
+use raft::{RawNode, ReadOnlyOption};
+use serde::Serialize;
+
+use crate::config::{ClusterConfig, ReadMode};
+use crate::invariants::EntryId;
+use crate::rng::election_timeout;
+use crate::state_machine::{ApplyContext, StateMachine};
+use crate::storage::DurableStorage;
+use crate::trace::{Role, StableHasher};
+
+/// Whether a node runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum NodeStatus {
+    /// Running.
+    Up,
+    /// Frozen: no ticks, incoming messages wait; nothing is lost.
+    Paused,
+    /// Crashed: only durable state remains.
+    Crashed,
+}
+
+impl NodeStatus {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeStatus::Up => "up",
+            NodeStatus::Paused => "paused",
+            NodeStatus::Crashed => "crashed",
+        }
+    }
+}
+
+/// Something waiting at a paused node.
+#[derive(Clone, Debug)]
+pub enum Inbound {
+    /// A Raft message (network id, message).
+    Msg(u64, Message),
+    /// A client proposal (request id, command).
+    Propose(u64, Vec<u8>),
+    /// A client linearizable read (request id).
+    Read(u64),
+}
+
+/// The volatile state of a running node: lost on a crash.
+pub struct Live<SM: StateMachine> {
+    /// The raft-rs node (holds the durable storage).
+    pub raw: RawNode<DurableStorage>,
+    /// The in-memory state machine.
+    pub sm: SM,
+    /// Configuration as of `applied`.
+    pub conf_state: ConfState,
+    /// Last applied index.
+    pub applied: u64,
+    /// Current role.
+    pub role: Role,
+    /// Known leader (0 = none).
+    pub leader: u64,
+    seed: u64,
+    min_timeout: usize,
+    max_timeout: usize,
+}
+
+/// An entry applied by a node.
+#[derive(Clone, Debug)]
+pub struct Applied<O> {
+    /// Index, term, hash.
+    pub entry: EntryId,
+    /// The client request that proposed it, if any.
+    pub request: Option<u64>,
+    /// The state machine's output (normal entries with data).
+    pub output: Option<O>,
+    /// An error applying a configuration change.
+    pub conf_error: Option<String>,
+}
+
+/// Entries a node persisted in one ready.
+#[derive(Clone, Debug)]
+pub struct Appended {
+    /// Last index before the append.
+    pub last_before: u64,
+    /// Term of the entry before the first appended one.
+    pub prev_term: u64,
+    /// The entries.
+    pub entries: Vec<EntryId>,
+}
+
+/// Everything one `Ready` asked for, as a value.
+#[derive(Debug)]
+pub struct ReadyOutput<O> {
+    /// Messages to send, sorted by destination then type (DESIGN.md section 3, rule 3).
+    pub messages: Vec<Message>,
+    /// New (role, leader) if either changed.
+    pub soft: Option<(Role, u64)>,
+    /// Snapshot installed from the leader, by index.
+    pub snapshot_installed: Option<u64>,
+    /// Entries persisted.
+    pub appended: Option<Appended>,
+    /// New commit index.
+    pub committed: Option<u64>,
+    /// Entries applied.
+    pub applied: Vec<Applied<O>>,
+    /// Linearizable reads ready: (request id, read index).
+    pub read_states: Vec<(u64, u64)>,
+    /// A snapshot taken (log compacted) at this index.
+    pub snapshot_taken: Option<u64>,
+}
+
+impl<O> Default for ReadyOutput<O> {
+    fn default() -> Self {
+        ReadyOutput {
+            messages: Vec::new(),
+            soft: None,
+            snapshot_installed: None,
+            appended: None,
+            committed: None,
+            applied: Vec::new(),
+            read_states: Vec::new(),
+            snapshot_taken: None,
+        }
+    }
+}
+
+/// Encodes a request id as an entry or read context.
+pub fn encode_ctx(id: u64) -> Vec<u8> {
+    id.to_le_bytes().to_vec()
+}
+
+/// Decodes a request id from an entry or read context.
+pub fn decode_ctx(ctx: &[u8]) -> Option<u64> {
+    let b: [u8; 8] = ctx.try_into().ok()?;
+    Some(u64::from_le_bytes(b))
+}
+
+/// Hash identifying an entry's content (type, data, context).
+pub fn entry_hash(e: &Entry) -> u64 {
+    let mut h = StableHasher::default();
+    (e.get_entry_type() as i32).hash(&mut h);
+    h.write(&e.data);
+    h.write(&e.context);
+    h.finish()
+}
+
+fn entry_id(e: &Entry) -> EntryId {
+    EntryId {
+        index: e.index,
+        term: e.term,
+        hash: entry_hash(e),
+    }
+}
+
+/// Decodes a configuration change entry into the change itself.
+pub fn decode_conf_change(e: &Entry) -> Result<ConfChangeV2, String> {
+    match e.get_entry_type() {
+        EntryType::EntryConfChange => {
+            let cc = ConfChange::parse_from_bytes(&e.data).map_err(|err| err.to_string())?;
+            Ok(raft_proto::ConfChangeI::into_v2(cc))
+        }
+        EntryType::EntryConfChangeV2 => {
+            ConfChangeV2::parse_from_bytes(&e.data).map_err(|err| err.to_string())
+        }
+        EntryType::EntryNormal => Err("not a configuration change".into()),
+    }
+}
+
+impl<SM: StateMachine> Live<SM> {
+    /// Starts (or restarts) node `id` from its durable storage.
+    ///
+    /// # Errors
+    /// raft-rs refusing the configuration, or a snapshot the state machine cannot read.
+    pub fn start(id: u64, storage: DurableStorage, cfg: &ClusterConfig) -> Result<Self, String> {
+        let snap = storage.snapshot_ref();
+        let applied = snap.get_metadata().index;
+        let conf_state = snap.get_metadata().get_conf_state().clone();
+        let sm = if applied == 0 {
+            SM::default()
+        } else {
+            SM::restore(&snap.data)?
+        };
+        let rc = raft::Config {
+            id,
+            election_tick: cfg.raft.election_tick,
+            heartbeat_tick: cfg.raft.heartbeat_tick,
+            applied,
+            max_size_per_msg: cfg.raft.max_size_per_msg,
+            max_inflight_msgs: cfg.raft.max_inflight_msgs,
+            check_quorum: cfg.raft.check_quorum,
+            pre_vote: cfg.raft.pre_vote,
+            read_only_option: match cfg.raft.read_mode {
+                ReadMode::Safe => ReadOnlyOption::Safe,
+                ReadMode::LeaseBased => ReadOnlyOption::LeaseBased,
+            },
+            ..Default::default()
+        };
+        rc.validate().map_err(|e| e.to_string())?;
+        let min_timeout = rc.min_election_tick();
+        let max_timeout = rc.max_election_tick();
+        let logger = slog::Logger::root(slog::Discard, slog::o!());
+        let raw = RawNode::new(&rc, storage, &logger).map_err(|e| e.to_string())?;
+        let mut live = Live {
+            raw,
+            sm,
+            conf_state,
+            applied,
+            role: Role::Follower,
+            leader: 0,
+            seed: cfg.seed,
+            min_timeout,
+            max_timeout,
+        };
+        live.fix_timeout();
+        Ok(live)
+    }
+
+    /// Overwrites raft-rs's randomized election timeout (drawn from `thread_rng`) with a pure
+    /// function of (seed, node, term). Called after every call into the `RawNode`.
+    pub fn fix_timeout(&mut self) {
+        let t = election_timeout(
+            self.seed,
+            self.raw.raft.id,
+            self.raw.raft.term,
+            self.min_timeout,
+            self.max_timeout,
+        );
+        self.raw.raft.set_randomized_election_timeout(t);
+    }
+
+    /// Current term.
+    pub fn term(&self) -> u64 {
+        self.raw.raft.term
+    }
+
+    /// The durable storage.
+    pub fn store(&self) -> &DurableStorage {
+        self.raw.store()
+    }
+
+    /// Handles one `Ready` in raft-rs's documented order. `None` if there was nothing to do.
+    ///
+    /// # Errors
+    /// Storage refusing an append or a snapshot the state machine cannot read (both bugs).
+    pub fn handle_ready(
+        &mut self,
+        now: u64,
+        compaction_threshold: u64,
+    ) -> Result<Option<ReadyOutput<SM::Output>>, String> {
+        if !self.raw.has_ready() {
+            return Ok(None);
+        }
+        let mut out = ReadyOutput::default();
+        let mut rd = self.raw.ready();
+        if let Some(ss) = rd.ss() {
+            let role = Role::from(ss.raft_state);
+            if role != self.role || ss.leader_id != self.leader {
+                self.role = role;
+                self.leader = ss.leader_id;
+                out.soft = Some((role, ss.leader_id));
+            }
+        }
+        out.messages.extend(rd.take_messages());
+        if !rd.snapshot().is_empty() {
+            let snap = rd.snapshot().clone();
+            let index = snap.get_metadata().index;
+            self.sm = SM::restore(&snap.data)?;
+            self.conf_state = snap.get_metadata().get_conf_state().clone();
+            self.applied = index;
+            self.raw.mut_store().apply_snapshot(snap);
+            out.snapshot_installed = Some(index);
+        }
+        let committed = rd.take_committed_entries();
+        self.apply_entries(committed, now, &mut out);
+        if !rd.entries().is_empty() {
+            let store = self.raw.store();
+            let first = rd.entries()[0].index;
+            let last_before = raft::Storage::last_index(store).unwrap_or(0);
+            let prev_term = store.term_of(first.saturating_sub(1)).unwrap_or(0);
+            let ids = rd.entries().iter().map(entry_id).collect();
+            self.raw.mut_store().append(rd.entries())?;
+            out.appended = Some(Appended {
+                last_before,
+                prev_term,
+                entries: ids,
+            });
+        }
+        if let Some(hs) = rd.hs() {
+            if hs.commit != self.raw.store().hard_state().commit {
+                out.committed = Some(hs.commit);
+            }
+            let hs = hs.clone();
+            self.raw.mut_store().set_hard_state(hs);
+        }
+        out.messages.extend(rd.take_persisted_messages());
+        for rs in rd.take_read_states() {
+            if let Some(id) = decode_ctx(&rs.request_ctx) {
+                out.read_states.push((id, rs.index));
+            }
+        }
+        let mut light = self.raw.advance(rd);
+        if let Some(commit) = light.commit_index() {
+            self.raw.mut_store().set_commit(commit);
+            out.committed = Some(commit);
+        }
+        out.messages.extend(light.take_messages());
+        let committed = light.take_committed_entries();
+        self.apply_entries(committed, now, &mut out);
+        self.raw.advance_apply();
+        if compaction_threshold > 0
+            && self.applied >= self.raw.store().snapshot_index() + compaction_threshold
+        {
+            let data = self.sm.snapshot();
+            let cs = self.conf_state.clone();
+            let applied = self.applied;
+            self.raw.mut_store().compact_to(applied, cs, data)?;
+            out.snapshot_taken = Some(applied);
+        }
+        self.fix_timeout();
+        out.messages
+            .sort_by_key(|m| (m.to, m.get_msg_type() as i32));
+        Ok(Some(out))
+    }
+
+    fn apply_entries(&mut self, entries: Vec<Entry>, now: u64, out: &mut ReadyOutput<SM::Output>) {
+        for e in entries {
+            let mut applied = Applied {
+                entry: entry_id(&e),
+                request: decode_ctx(&e.context),
+                output: None,
+                conf_error: None,
+            };
+            match e.get_entry_type() {
+                EntryType::EntryNormal => {
+                    if !e.data.is_empty() {
+                        let ctx = ApplyContext {
+                            node: self.raw.raft.id,
+                            index: e.index,
+                            term: e.term,
+                            time_ms: now,
+                            is_leader: self.role == Role::Leader,
+                        };
+                        applied.output = Some(self.sm.apply(&ctx, &e.data));
+                    }
+                }
+                EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => {
+                    let res = decode_conf_change(&e).and_then(|cc| {
+                        self.raw
+                            .apply_conf_change(&cc)
+                            .map_err(|err| err.to_string())
+                    });
+                    match res {
+                        Ok(cs) => {
+                            self.conf_state = cs.clone();
+                            // A joining node must find itself in the snapshot it is sent.
+                            let data = self.sm.snapshot();
+                            self.raw.mut_store().set_serving_snapshot(e.index, cs, data);
+                        }
+                        Err(err) => applied.conf_error = Some(err),
+                    }
+                }
+            }
+            self.applied = e.index;
+            out.applied.push(applied);
+        }
+    }
+}
+
+/// A node's lifecycle as an explicit state machine.
+pub enum NodeState<SM: StateMachine> {
+    /// Running.
+    Running(Box<Live<SM>>),
+    /// Frozen with everything in memory; inbound work waits.
+    Paused(Box<Live<SM>>, VecDeque<Inbound>),
+    /// Crashed: only the durable storage survives.
+    Crashed(DurableStorage),
+}
+
+impl<SM: StateMachine> NodeState<SM> {
+    /// Status of this state.
+    pub fn status(&self) -> NodeStatus {
+        match self {
+            NodeState::Running(_) => NodeStatus::Up,
+            NodeState::Paused(..) => NodeStatus::Paused,
+            NodeState::Crashed(_) => NodeStatus::Crashed,
+        }
+    }
+
+    /// The live node, running or paused.
+    pub fn live(&self) -> Option<&Live<SM>> {
+        match self {
+            NodeState::Running(l) | NodeState::Paused(l, _) => Some(l),
+            NodeState::Crashed(_) => None,
+        }
+    }
+
+    /// The live node if running.
+    pub fn running_mut(&mut self) -> Option<&mut Live<SM>> {
+        match self {
+            NodeState::Running(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The durable storage, whatever the state.
+    pub fn storage(&self) -> &DurableStorage {
+        match self {
+            NodeState::Running(l) | NodeState::Paused(l, _) => l.store(),
+            NodeState::Crashed(s) => s,
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! Our `raft::Storage`: the durable part of a node.
+//!
+//! Every write is synchronous (as etcd fsyncs its WAL before acknowledging), so everything held
+//! here survives a crash: hard state, the log after the last snapshot, and the last snapshot
+//! (metadata plus the applied state machine's bytes). What a crash loses lives elsewhere: the
+//! `RawNode` (roles, progress, unstable entries, pending reads) and the in-memory state machine.
+//! The storage is a plain value: `Clone` is a deep copy, which is what a crash keeps.
+
+use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
+use raft::{GetEntriesContext, RaftState, StorageError};
+
+/// Durable state of one node.
+#[derive(Clone, Debug, Default)]
+pub struct DurableStorage {
+    hard_state: HardState,
+    /// Conf state as of the snapshot index; later conf changes are replayed from the log.
+    conf_state: ConfState,
+    /// The last snapshot (metadata + state machine bytes). Index 0 means none.
+    snapshot: Snapshot,
+    /// Entries after `snapshot.metadata.index`, contiguous.
+    entries: Vec<Entry>,
+    /// A newer snapshot to send to followers, taken without compacting (after a configuration
+    /// change, so that a node that just joined finds itself in the snapshot's configuration).
+    serving: Option<Snapshot>,
+}
+
+impl DurableStorage {
+    /// A bootstrapped member of the initial cluster: a snapshot at `index`/`term` holding the
+    /// initial configuration and state machine, as etcd and TiKV bootstrap.
+    pub fn bootstrap(conf_state: ConfState, index: u64, term: u64, data: Vec<u8>) -> Self {
+        let mut snapshot = Snapshot::default();
+        snapshot.data = data.into();
+        let mut meta = SnapshotMetadata::default();
+        meta.index = index;
+        meta.term = term;
+        meta.set_conf_state(conf_state.clone());
+        snapshot.set_metadata(meta);
+        let mut hard_state = HardState::default();
+        hard_state.term = term;
+        hard_state.commit = index;
+        DurableStorage {
+            hard_state,
+            conf_state,
+            snapshot,
+            entries: Vec::new(),
+            serving: None,
+        }
+    }
+
+    /// An empty storage for a node that joins later; it learns everything from a snapshot.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// The persisted hard state.
+    pub fn hard_state(&self) -> &HardState {
+        &self.hard_state
+    }
+
+    /// Persists a new hard state.
+    pub fn set_hard_state(&mut self, hs: HardState) {
+        self.hard_state = hs;
+    }
+
+    /// Persists a new commit index (from a light ready).
+    pub fn set_commit(&mut self, commit: u64) {
+        self.hard_state.commit = commit;
+    }
+
+    /// The last snapshot.
+    pub fn snapshot_ref(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// Index of the last snapshot (0 if none).
+    pub fn snapshot_index(&self) -> u64 {
+        self.snapshot.get_metadata().index
+    }
+
+    /// The entries held after the snapshot.
+    pub fn entries_ref(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    fn first(&self) -> u64 {
+        self.snapshot_index() + 1
+    }
+
+    fn last(&self) -> u64 {
+        match self.entries.last() {
+            Some(e) => e.index,
+            None => self.snapshot_index(),
+        }
+    }
+
+    /// Appends entries, truncating any conflicting suffix first.
+    ///
+    /// # Errors
+    /// Returns an error string if the entries would leave a gap or overwrite compacted entries.
+    pub fn append(&mut self, ents: &[Entry]) -> Result<(), String> {
+        let Some(first_new) = ents.first().map(|e| e.index) else {
+            return Ok(());
+        };
+        if first_new < self.first() {
+            return Err(format!(
+                "append at {first_new} overwrites compacted log (first index {})",
+                self.first()
+            ));
+        }
+        if first_new > self.last() + 1 {
+            return Err(format!(
+                "append at {first_new} leaves a gap after last index {}",
+                self.last()
+            ));
+        }
+        let keep = (first_new - self.first()) as usize;
+        self.entries.truncate(keep);
+        self.entries.extend_from_slice(ents);
+        Ok(())
+    }
+
+    /// Installs a snapshot received from the leader: the log is replaced by it.
+    pub fn apply_snapshot(&mut self, snap: Snapshot) {
+        let meta = snap.get_metadata();
+        self.hard_state.term = self.hard_state.term.max(meta.term);
+        self.hard_state.commit = self.hard_state.commit.max(meta.index);
+        self.conf_state = meta.get_conf_state().clone();
+        self.entries.clear();
+        self.snapshot = snap;
+        self.serving = None;
+    }
+
+    /// Keeps a snapshot at `index` to send to followers, without compacting the log.
+    pub fn set_serving_snapshot(&mut self, index: u64, conf_state: ConfState, data: Vec<u8>) {
+        let Some(term) = self.term_of(index) else {
+            return;
+        };
+        let mut meta = SnapshotMetadata::default();
+        meta.index = index;
+        meta.term = term;
+        meta.set_conf_state(conf_state);
+        let mut snap = Snapshot::default();
+        snap.data = data.into();
+        snap.set_metadata(meta);
+        self.serving = Some(snap);
+    }
+
+    /// Takes a snapshot at `index` (which must be applied and in the log) with the given
+    /// configuration and state machine bytes, then drops the entries it covers.
+    ///
+    /// # Errors
+    /// Returns an error string if `index` is outside the log.
+    pub fn compact_to(
+        &mut self,
+        index: u64,
+        conf_state: ConfState,
+        data: Vec<u8>,
+    ) -> Result<(), String> {
+        if index <= self.snapshot_index() {
+            return Ok(());
+        }
+        if index > self.last() {
+            return Err(format!(
+                "compact to {index} beyond last index {}",
+                self.last()
+            ));
+        }
+        let term = self.term_of(index).ok_or("term unavailable")?;
+        let mut meta = SnapshotMetadata::default();
+        meta.index = index;
+        meta.term = term;
+        meta.set_conf_state(conf_state.clone());
+        let mut snap = Snapshot::default();
+        snap.data = data.into();
+        snap.set_metadata(meta);
+        let drop = (index + 1 - self.first()) as usize;
+        self.entries.drain(..drop);
+        self.snapshot = snap;
+        self.conf_state = conf_state;
+        if self
+            .serving
+            .as_ref()
+            .is_some_and(|s| s.get_metadata().index <= index)
+        {
+            self.serving = None;
+        }
+        Ok(())
+    }
+
+    /// Term of the entry at `idx`, if known (the snapshot index counts).
+    pub fn term_of(&self, idx: u64) -> Option<u64> {
+        let snap = self.snapshot.get_metadata();
+        if idx == snap.index {
+            return Some(snap.term);
+        }
+        if idx < self.first() || idx > self.last() {
+            return None;
+        }
+        Some(self.entries[(idx - self.first()) as usize].term)
+    }
+
+    /// Entry at `idx`, if held.
+    pub fn entry(&self, idx: u64) -> Option<&Entry> {
+        if idx < self.first() || idx > self.last() {
+            return None;
+        }
+        self.entries.get((idx - self.first()) as usize)
+    }
+}
+
+impl raft::Storage for DurableStorage {
+    fn initial_state(&self) -> raft::Result<RaftState> {
+        Ok(RaftState {
+            hard_state: self.hard_state.clone(),
+            conf_state: self.conf_state.clone(),
+        })
+    }
+
+    fn entries(
+        &self,
+        low: u64,
+        high: u64,
+        max_size: impl Into<Option<u64>>,
+        _context: GetEntriesContext,
+    ) -> raft::Result<Vec<Entry>> {
+        if low < self.first() {
+            return Err(raft::Error::Store(StorageError::Compacted));
+        }
+        if high > self.last() + 1 {
+            return Err(raft::Error::Store(StorageError::Unavailable));
+        }
+        let lo = (low - self.first()) as usize;
+        let hi = (high - self.first()) as usize;
+        let mut ents = self.entries[lo..hi].to_vec();
+        raft::util::limit_size(&mut ents, max_size.into());
+        Ok(ents)
+    }
+
+    fn term(&self, idx: u64) -> raft::Result<u64> {
+        if idx < self.snapshot_index() {
+            return Err(raft::Error::Store(StorageError::Compacted));
+        }
+        self.term_of(idx)
+            .ok_or(raft::Error::Store(StorageError::Unavailable))
+    }
+
+    fn first_index(&self) -> raft::Result<u64> {
+        Ok(self.first())
+    }
+
+    fn last_index(&self) -> raft::Result<u64> {
+        Ok(self.last())
+    }
+
+    fn snapshot(&self, request_index: u64, _to: u64) -> raft::Result<Snapshot> {
+        let snap = self.serving.as_ref().unwrap_or(&self.snapshot);
+        if snap.get_metadata().index < request_index {
+            return Err(raft::Error::Store(
+                StorageError::SnapshotTemporarilyUnavailable,
+            ));
+        }
+        Ok(snap.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use raft::Storage;
+
+    fn ent(index: u64, term: u64) -> Entry {
+        let mut e = Entry::default();
+        e.index = index;
+        e.term = term;
+        e
+    }
+
+    fn boot() -> DurableStorage {
+        let mut cs = ConfState::default();
+        cs.voters = vec![1, 2, 3];
+        DurableStorage::bootstrap(cs, 1, 1, b"init".to_vec())
+    }
+
+    #[test]
+    fn bootstrap_state() {
+        let s = boot();
+        assert_eq!(s.first_index().unwrap(), 2);
+        assert_eq!(s.last_index().unwrap(), 1);
+        assert_eq!(s.term(1).unwrap(), 1);
+        assert_eq!(s.initial_state().unwrap().conf_state.voters, vec![1, 2, 3]);
+        assert_eq!(s.initial_state().unwrap().hard_state.commit, 1);
+    }
+
+    #[test]
+    fn append_truncates_conflicts_and_rejects_gaps() {
+        let mut s = boot();
+        s.append(&[ent(2, 1), ent(3, 1), ent(4, 1)]).unwrap();
+        s.append(&[ent(3, 2)]).unwrap();
+        assert_eq!(s.last_index().unwrap(), 3);
+        assert_eq!(s.term(3).unwrap(), 2);
+        assert!(s.append(&[ent(9, 2)]).is_err());
+        assert!(s.append(&[ent(1, 2)]).is_err());
+    }
+
+    #[test]
+    fn compaction_keeps_term_of_snapshot_index() {
+        let mut s = boot();
+        s.append(&[ent(2, 1), ent(3, 2), ent(4, 2)]).unwrap();
+        s.compact_to(3, ConfState::default(), b"sm".to_vec())
+            .unwrap();
+        assert_eq!(s.first_index().unwrap(), 4);
+        assert_eq!(s.term(3).unwrap(), 2);
+        assert!(s.term(2).is_err());
+        assert!(s
+            .entries(2, 4, None, GetEntriesContext::empty(false))
+            .is_err());
+        assert_eq!(s.snapshot(0, 2).unwrap().get_metadata().index, 3);
+        assert!(s.snapshot(4, 2).is_err());
+    }
+
+    #[test]
+    fn clone_is_deep() {
+        let mut s = boot();
+        let saved = s.clone();
+        s.append(&[ent(2, 1)]).unwrap();
+        assert_eq!(saved.last_index().unwrap(), 1);
+        assert_eq!(s.last_index().unwrap(), 2);
+    }
+}
