@@ -2,6 +2,9 @@
 
 use std::ops::Bound;
 
+/// Borrowed bounds for `BTreeMap::range` over byte-string keys.
+pub(crate) type KeyBounds<'a> = (Bound<&'a [u8]>, Bound<&'a [u8]>);
+
 /// The `range_end` that selects every key starting with `prefix` (etcd's
 /// `GetPrefixRangeEnd`): the prefix with its last byte below 0xff incremented and
 /// the rest dropped. If no such byte exists (empty or all-0xff prefix) it returns
@@ -61,7 +64,7 @@ impl KeyRange {
     }
 
     /// Bounds for `BTreeMap::range`, or `None` if the range is empty.
-    pub(crate) fn bounds(&self) -> Option<(Bound<&[u8]>, Bound<&[u8]>)> {
+    pub(crate) fn bounds(&self) -> Option<KeyBounds<'_>> {
         match self {
             KeyRange::Single(key) => Some((Bound::Included(key), Bound::Included(key))),
             KeyRange::From(key) => Some((Bound::Included(key), Bound::Unbounded)),

@@ -354,3 +354,6 @@ impl Lessor {
         Ok(lessor)
     }
 }
+
+#[cfg(test)]
+mod tests;

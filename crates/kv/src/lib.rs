@@ -72,6 +72,3 @@ pub use revision::Revision;
 pub use store::Store;
 pub use types::*;
 pub use watch::{WatchCreateRequest, WatchFilter, WatchHub, WatchResponse};
-
-#[cfg(test)]
-mod store_tests;

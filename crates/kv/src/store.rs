@@ -404,3 +404,6 @@ struct SnapshotRecord {
     tombstone: bool,
     kv: KeyValue,
 }
+
+#[cfg(test)]
+mod tests;

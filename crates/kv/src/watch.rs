@@ -339,3 +339,6 @@ impl WatchHub {
         self.watchers.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests;

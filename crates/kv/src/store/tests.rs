@@ -1,1 +1,689 @@
-//! Unit tests of the store: revisions, key metadata, ranges, txns, compaction.
+//! Unit tests of the store: revisions, key metadata, ranges, txns, compaction,
+//! history and snapshots.
+
+use crate::*;
+
+fn b(s: &str) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+fn put(s: &mut Store, k: &str, v: &str) -> WriteResult<PutResponse> {
+    s.put(&PutRequest {
+        key: b(k),
+        value: b(v),
+        prev_kv: true,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+fn del(s: &mut Store, k: &str, end: &str) -> WriteResult<DeleteRangeResponse> {
+    s.delete_range(&DeleteRangeRequest {
+        key: b(k),
+        range_end: b(end),
+        prev_kv: true,
+    })
+    .unwrap()
+}
+
+fn rng(k: &str, end: &str) -> RangeRequest {
+    RangeRequest {
+        key: b(k),
+        range_end: b(end),
+        ..Default::default()
+    }
+}
+
+fn keys(r: &RangeResponse) -> Vec<String> {
+    r.kvs
+        .iter()
+        .map(|kv| String::from_utf8(kv.key.clone()).unwrap())
+        .collect()
+}
+
+/// a b c d e at revisions 2..=6, values "1".."5".
+fn abcde() -> Store {
+    let mut s = Store::new();
+    for (i, k) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+        put(&mut s, k, &(i + 1).to_string());
+    }
+    s
+}
+
+#[test]
+fn revisions_start_at_one_and_rise_per_write() {
+    let mut s = Store::new();
+    assert_eq!(s.current_revision(), 1);
+    assert_eq!(s.compact_revision(), 0);
+    assert_eq!(put(&mut s, "a", "1").revision, 2);
+    assert_eq!(put(&mut s, "a", "2").revision, 3);
+    assert_eq!(put(&mut s, "b", "1").revision, 4);
+    let d = del(&mut s, "a", "");
+    assert_eq!((d.revision, d.response.deleted), (5, 1));
+    // Deleting nothing keeps the revision and produces no events.
+    let d = del(&mut s, "a", "");
+    assert_eq!((d.revision, d.response.deleted), (5, 0));
+    assert!(d.events.is_empty());
+    let d = del(&mut s, "x", "z");
+    assert_eq!(d.revision, 5);
+    assert_eq!(s.current_revision(), 5);
+}
+
+#[test]
+fn create_mod_version_rules_and_recreate() {
+    let mut s = Store::new();
+    let r = put(&mut s, "k", "v1");
+    assert_eq!(r.response.prev_kv, None);
+    assert_eq!(r.events.len(), 1);
+    assert!(r.events[0].is_create());
+    put(&mut s, "k", "v2");
+    let r = put(&mut s, "k", "v3");
+    let prev = r.response.prev_kv.unwrap();
+    assert_eq!(
+        (prev.value, prev.version, prev.mod_revision),
+        (b("v2"), 2, 3)
+    );
+    let kv = s.get(b"k").unwrap();
+    assert_eq!((kv.create_revision, kv.mod_revision, kv.version), (2, 4, 3));
+    let d = del(&mut s, "k", "");
+    assert_eq!(d.events[0].kind, EventType::Delete);
+    assert_eq!(
+        d.events[0].kv,
+        KeyValue {
+            key: b("k"),
+            mod_revision: 5,
+            ..Default::default()
+        }
+    );
+    assert_eq!(d.events[0].prev_kv.as_ref().unwrap().value, b("v3"));
+    assert_eq!(d.response.prev_kvs[0].value, b("v3"));
+    assert_eq!(s.get(b"k"), None);
+    // Recreate: new create revision, version restarts at 1.
+    let r = put(&mut s, "k", "again");
+    assert_eq!(r.response.prev_kv, None);
+    assert!(r.events[0].is_create());
+    assert_eq!(r.events[0].prev_kv, None);
+    let kv = s.get(b"k").unwrap();
+    assert_eq!((kv.create_revision, kv.mod_revision, kv.version), (6, 6, 1));
+    // The old generation is still readable at old revisions.
+    let old = s
+        .range(&RangeRequest {
+            revision: 4,
+            ..rng("k", "")
+        })
+        .unwrap();
+    assert_eq!(old.kvs[0].value, b("v3"));
+    assert_eq!(old.kvs[0].create_revision, 2);
+    let gone = s
+        .range(&RangeRequest {
+            revision: 5,
+            ..rng("k", "")
+        })
+        .unwrap();
+    assert!(gone.kvs.is_empty());
+    assert_eq!(gone.count, 0);
+}
+
+#[test]
+fn range_ends() {
+    let mut s = abcde();
+    put(&mut s, "ab", "x");
+    assert_eq!(keys(&s.range(&rng("a", "")).unwrap()), ["a"]);
+    assert_eq!(keys(&s.range(&rng("a", "c")).unwrap()), ["a", "ab", "b"]);
+    assert_eq!(
+        keys(
+            &s.range(&rng("a", &String::from_utf8(prefix_end(b"a")).unwrap()))
+                .unwrap()
+        ),
+        ["a", "ab"]
+    );
+    let from = RangeRequest {
+        key: b("c"),
+        range_end: vec![0],
+        ..Default::default()
+    };
+    assert_eq!(keys(&s.range(&from).unwrap()), ["c", "d", "e"]);
+    let all = RangeRequest {
+        key: vec![0],
+        range_end: vec![0],
+        ..Default::default()
+    };
+    assert_eq!(s.range(&all).unwrap().count, 6);
+    // An inverted range is empty, not an error.
+    assert!(s.range(&rng("d", "b")).unwrap().kvs.is_empty());
+    assert_eq!(s.range(&rng("", "")), Err(Error::EmptyKey));
+}
+
+#[test]
+fn limit_count_more() {
+    let s = abcde();
+    let r = s
+        .range(&RangeRequest {
+            limit: 2,
+            ..rng("a", "z")
+        })
+        .unwrap();
+    assert_eq!(keys(&r), ["a", "b"]);
+    assert!(r.more);
+    assert_eq!(r.count, 5);
+    let r = s
+        .range(&RangeRequest {
+            limit: 5,
+            ..rng("a", "z")
+        })
+        .unwrap();
+    assert!(!r.more);
+    assert_eq!(r.kvs.len(), 5);
+    let r = s
+        .range(&RangeRequest {
+            count_only: true,
+            limit: 1,
+            ..rng("a", "z")
+        })
+        .unwrap();
+    assert!(r.kvs.is_empty());
+    assert_eq!((r.count, r.more), (5, false));
+    let r = s
+        .range(&RangeRequest {
+            keys_only: true,
+            ..rng("a", "c")
+        })
+        .unwrap();
+    assert_eq!(keys(&r), ["a", "b"]);
+    assert!(r
+        .kvs
+        .iter()
+        .all(|kv| kv.value.is_empty() && kv.version == 1));
+}
+
+#[test]
+fn sorting() {
+    let mut s = abcde();
+    put(&mut s, "a", "9"); // a: version 2, mod 7
+    put(&mut s, "c", "0"); // c: version 2, mod 8
+    let sorted = |order, target| {
+        keys(
+            &s.range(&RangeRequest {
+                sort_order: order,
+                sort_target: target,
+                ..rng("a", "z")
+            })
+            .unwrap(),
+        )
+    };
+    assert_eq!(
+        sorted(SortOrder::None, SortTarget::Key),
+        ["a", "b", "c", "d", "e"]
+    );
+    assert_eq!(
+        sorted(SortOrder::Descend, SortTarget::Key),
+        ["e", "d", "c", "b", "a"]
+    );
+    assert_eq!(
+        sorted(SortOrder::Ascend, SortTarget::Mod),
+        ["b", "d", "e", "a", "c"]
+    );
+    assert_eq!(
+        sorted(SortOrder::Descend, SortTarget::Mod),
+        ["c", "a", "e", "d", "b"]
+    );
+    // A non-key target without order sorts ascending.
+    assert_eq!(
+        sorted(SortOrder::None, SortTarget::Value),
+        ["c", "b", "d", "e", "a"]
+    );
+    // Ties keep key order.
+    assert_eq!(
+        sorted(SortOrder::Descend, SortTarget::Version),
+        ["a", "c", "b", "d", "e"]
+    );
+    assert_eq!(
+        sorted(SortOrder::Ascend, SortTarget::Create),
+        ["a", "b", "c", "d", "e"]
+    );
+    // Limit applies after sorting, count ignores it.
+    let r = s
+        .range(&RangeRequest {
+            sort_order: SortOrder::Descend,
+            sort_target: SortTarget::Mod,
+            limit: 1,
+            ..rng("a", "z")
+        })
+        .unwrap();
+    assert_eq!(
+        (keys(&r), r.more, r.count),
+        (vec!["c".to_string()], true, 5)
+    );
+}
+
+#[test]
+fn min_max_filters_do_not_change_count() {
+    let mut s = abcde();
+    put(&mut s, "a", "x"); // mod 7, create 2
+    let r = s
+        .range(&RangeRequest {
+            min_mod_revision: 4,
+            max_mod_revision: 6,
+            ..rng("a", "z")
+        })
+        .unwrap();
+    assert_eq!(keys(&r), ["c", "d", "e"]);
+    assert_eq!(r.count, 5);
+    let r = s
+        .range(&RangeRequest {
+            max_create_revision: 3,
+            limit: 1,
+            ..rng("a", "z")
+        })
+        .unwrap();
+    assert_eq!(keys(&r), ["a"]);
+    assert!(r.more);
+    let r = s
+        .range(&RangeRequest {
+            min_create_revision: 5,
+            ..rng("a", "z")
+        })
+        .unwrap();
+    assert_eq!(keys(&r), ["d", "e"]);
+}
+
+#[test]
+fn revision_reads_and_compaction_errors() {
+    let mut s = abcde(); // rev 6
+    put(&mut s, "a", "new"); // rev 7
+    let at = |s: &Store, rev| {
+        s.range(&RangeRequest {
+            revision: rev,
+            ..rng("a", "z")
+        })
+    };
+    assert_eq!(keys(&at(&s, 3).unwrap()), ["a", "b"]);
+    assert_eq!(at(&s, 3).unwrap().kvs[0].value, b("1"));
+    assert_eq!(at(&s, 1).unwrap().count, 0);
+    assert_eq!(at(&s, 8), Err(Error::FutureRev));
+    assert_eq!(at(&s, 0).unwrap().kvs[0].value, b("new"));
+    assert_eq!(at(&s, -5).unwrap().count, 5);
+
+    s.compact(4).unwrap();
+    assert_eq!(s.compact_revision(), 4);
+    assert_eq!(at(&s, 3), Err(Error::Compacted));
+    // The compaction revision itself stays readable, with its full content.
+    let r = at(&s, 4).unwrap();
+    assert_eq!(keys(&r), ["a", "b", "c"]);
+    assert_eq!(r.kvs[0].value, b("1"));
+    assert_eq!(s.compact(4), Err(Error::Compacted));
+    assert_eq!(s.compact(3), Err(Error::Compacted));
+    assert_eq!(s.compact(8), Err(Error::FutureRev));
+    s.compact(7).unwrap();
+    assert_eq!(at(&s, 6), Err(Error::Compacted));
+    assert_eq!(at(&s, 7).unwrap().kvs[0].value, b("new"));
+}
+
+#[test]
+fn compaction_drops_history_but_keeps_latest() {
+    let mut s = Store::new();
+    put(&mut s, "a", "1"); // 2
+    put(&mut s, "a", "2"); // 3
+    put(&mut s, "b", "1"); // 4
+    del(&mut s, "b", ""); // 5
+    put(&mut s, "c", "1"); // 6
+    del(&mut s, "c", ""); // 7
+    put(&mut s, "c", "2"); // 8
+    s.compact(7).unwrap();
+    // a@3 survives (latest), a@2 gone; b's generation gone; c's old one gone.
+    let revs: Vec<i64> = s.backend.keys().map(|r| r.main).collect();
+    assert_eq!(revs, vec![3, 8]);
+    assert!(!s.index.contains_key(b"b".as_slice()));
+    assert_eq!(s.get(b"a").unwrap().version, 2);
+    let c = s.get(b"c").unwrap();
+    assert_eq!((c.create_revision, c.version), (8, 1));
+    // Writing after compaction continues the generations correctly.
+    put(&mut s, "a", "3");
+    assert_eq!(s.get(b"a").unwrap().version, 3);
+    assert_eq!(s.get(b"a").unwrap().create_revision, 2);
+}
+
+#[test]
+fn txn_compares_and_branches() {
+    let mut s = Store::new();
+    put(&mut s, "k", "v"); // rev 2
+    let txn = |cmp: Compare| TxnRequest {
+        compare: vec![cmp],
+        success: vec![RequestOp::Put(PutRequest {
+            key: b("ok"),
+            value: b("1"),
+            ..Default::default()
+        })],
+        failure: vec![RequestOp::Range(rng("k", ""))],
+    };
+    use CompareResult::*;
+    let cases = [
+        (Compare::version("k", Equal, 1), true),
+        (Compare::version("k", Greater, 0), true),
+        (Compare::version("k", Less, 1), false),
+        (Compare::create_revision("k", Equal, 2), true),
+        (Compare::mod_revision("k", NotEqual, 2), false),
+        (Compare::value("k", Equal, "v"), true),
+        (Compare::value("k", Greater, "a"), true),
+        (Compare::value("k", Less, "a"), false),
+        (Compare::lease("k", Equal, 0), true),
+        // Missing key: compares as zero...
+        (Compare::version("missing", Equal, 0), true),
+        (Compare::create_revision("missing", Equal, 0), true),
+        (Compare::mod_revision("missing", Greater, 0), false),
+        // ...but a value compare on it always fails, even "!=".
+        (Compare::value("missing", NotEqual, "x"), false),
+        (Compare::value("missing", Equal, ""), false),
+        // A range compare needs every key to match.
+        (Compare::version("a", Equal, 1).with_range_end("z"), true),
+        (
+            Compare::create_revision("a", Greater, 2).with_range_end("z"),
+            false,
+        ),
+    ];
+    for (cmp, want) in cases {
+        let mut s2 = s.clone();
+        let r = s2.txn(&txn(cmp.clone())).unwrap();
+        assert_eq!(r.response.succeeded, want, "{cmp:?}");
+        if want {
+            assert_eq!(r.revision, 3);
+            assert_eq!(r.events.len(), 1);
+        } else {
+            // The failure branch is read-only: no revision.
+            assert_eq!(r.revision, 2);
+            assert_eq!(s2.current_revision(), 2);
+            match &r.response.responses[0] {
+                ResponseOp::Range(rr) => assert_eq!(rr.kvs[0].value, b("v")),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    // Compares are ANDed.
+    let mut t = txn(Compare::version("k", Equal, 1));
+    t.compare.push(Compare::value("k", Equal, "nope"));
+    assert!(!s.txn(&t).unwrap().response.succeeded);
+}
+
+#[test]
+fn txn_is_one_revision_and_sees_own_writes() {
+    let mut s = abcde(); // rev 6
+    let r = s
+        .txn(&TxnRequest {
+            compare: vec![],
+            success: vec![
+                RequestOp::Put(PutRequest {
+                    key: b("x"),
+                    value: b("1"),
+                    ..Default::default()
+                }),
+                RequestOp::DeleteRange(DeleteRangeRequest {
+                    key: b("a"),
+                    range_end: b("c"),
+                    prev_kv: true,
+                }),
+                RequestOp::Range(rng("a", "z")),
+                RequestOp::Put(PutRequest {
+                    key: b("c"),
+                    value: b("C"),
+                    prev_kv: true,
+                    ..Default::default()
+                }),
+            ],
+            failure: vec![],
+        })
+        .unwrap();
+    assert!(r.response.succeeded);
+    assert_eq!(r.revision, 7);
+    assert_eq!(r.events.len(), 4);
+    assert!(r.events.iter().all(|e| e.kv.mod_revision == 7));
+    let kinds: Vec<_> = r
+        .events
+        .iter()
+        .map(|e| (e.kind, e.kv.key.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (EventType::Put, b("x")),
+            (EventType::Delete, b("a")),
+            (EventType::Delete, b("b")),
+            (EventType::Put, b("c")),
+        ]
+    );
+    match &r.response.responses[2] {
+        ResponseOp::Range(rr) => {
+            assert_eq!(keys(rr), ["c", "d", "e", "x"]);
+            assert_eq!(rr.kvs[3].mod_revision, 7);
+        }
+        other => panic!("{other:?}"),
+    }
+    match &r.response.responses[3] {
+        ResponseOp::Put(p) => assert_eq!(p.prev_kv.as_ref().unwrap().value, b("3")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.get(b"c").unwrap().version, 2);
+}
+
+#[test]
+fn txn_errors_change_nothing() {
+    let mut s = abcde();
+    let before = s.clone();
+    let dup = TxnRequest {
+        compare: vec![],
+        success: vec![
+            RequestOp::Put(PutRequest {
+                key: b("a"),
+                ..Default::default()
+            }),
+            RequestOp::Put(PutRequest {
+                key: b("a"),
+                ..Default::default()
+            }),
+        ],
+        failure: vec![],
+    };
+    assert_eq!(s.txn(&dup), Err(Error::DuplicateKey));
+    assert_eq!(
+        Error::DuplicateKey.to_string(),
+        "etcdserver: duplicate key given in txn request"
+    );
+    let ignore_missing = TxnRequest {
+        compare: vec![],
+        success: vec![
+            RequestOp::Put(PutRequest {
+                key: b("z"),
+                value: b("1"),
+                ..Default::default()
+            }),
+            RequestOp::Put(PutRequest {
+                key: b("missing"),
+                ignore_value: true,
+                ..Default::default()
+            }),
+        ],
+        failure: vec![],
+    };
+    assert_eq!(s.txn(&ignore_missing), Err(Error::KeyNotFound));
+    let bad_range = TxnRequest {
+        compare: vec![],
+        success: vec![
+            RequestOp::Put(PutRequest {
+                key: b("z"),
+                ..Default::default()
+            }),
+            RequestOp::Range(RangeRequest {
+                revision: 100,
+                ..rng("a", "")
+            }),
+        ],
+        failure: vec![],
+    };
+    assert_eq!(s.txn(&bad_range), Err(Error::FutureRev));
+    let lease = TxnRequest {
+        compare: vec![],
+        success: vec![RequestOp::Put(PutRequest {
+            key: b("z"),
+            lease: 7,
+            ..Default::default()
+        })],
+        failure: vec![],
+    };
+    assert_eq!(s.txn_with(&lease, |id| id == 8), Err(Error::LeaseNotFound));
+    assert_eq!(s, before);
+    // The check only covers the branch taken.
+    let mut other_branch = ignore_missing.clone();
+    other_branch.compare = vec![Compare::version("a", CompareResult::Equal, 99)];
+    let r = s.txn(&other_branch).unwrap();
+    assert!(!r.response.succeeded);
+    assert_eq!(s, before);
+}
+
+#[test]
+fn nested_txn_uses_pre_txn_state_for_compares() {
+    let mut s = Store::new();
+    let inner = TxnRequest {
+        // "n" does not exist before the outer txn, although the outer txn creates it
+        // first: etcd evaluates every compare on the path up front.
+        compare: vec![Compare::version("n", CompareResult::Equal, 0)],
+        success: vec![RequestOp::Put(PutRequest {
+            key: b("inner-success"),
+            ..Default::default()
+        })],
+        failure: vec![RequestOp::Put(PutRequest {
+            key: b("inner-failure"),
+            ..Default::default()
+        })],
+    };
+    let outer = TxnRequest {
+        compare: vec![],
+        success: vec![
+            RequestOp::Put(PutRequest {
+                key: b("n"),
+                ..Default::default()
+            }),
+            RequestOp::Txn(inner),
+        ],
+        failure: vec![],
+    };
+    let r = s.txn(&outer).unwrap();
+    assert_eq!(r.revision, 2);
+    match &r.response.responses[1] {
+        ResponseOp::Txn(t) => assert!(t.succeeded),
+        other => panic!("{other:?}"),
+    }
+    assert!(s.get(b"inner-success").is_some());
+    assert!(s.get(b"inner-failure").is_none());
+}
+
+#[test]
+fn put_flags() {
+    let mut s = Store::new();
+    s.put(&PutRequest {
+        key: b("k"),
+        value: b("v"),
+        lease: 5,
+        ..Default::default()
+    })
+    .unwrap();
+    // ignore_value keeps the value, and a lease of 0 detaches.
+    s.put(&PutRequest {
+        key: b("k"),
+        ignore_value: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let kv = s.get(b"k").unwrap();
+    assert_eq!((kv.value, kv.lease, kv.version), (b("v"), 0, 2));
+    s.put(&PutRequest {
+        key: b("k"),
+        value: b("w"),
+        lease: 6,
+        ..Default::default()
+    })
+    .unwrap();
+    s.put(&PutRequest {
+        key: b("k"),
+        value: b("x"),
+        ignore_lease: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let kv = s.get(b"k").unwrap();
+    assert_eq!((kv.value, kv.lease), (b("x"), 6));
+    assert_eq!(s.keys_with_lease(6), vec![b("k")]);
+    assert!(s.keys_with_lease(5).is_empty());
+    let rev = s.current_revision();
+    let missing = PutRequest {
+        key: b("m"),
+        ignore_lease: true,
+        ..Default::default()
+    };
+    assert_eq!(s.put(&missing), Err(Error::KeyNotFound));
+    let leased = PutRequest {
+        key: b("m"),
+        lease: 9,
+        ..Default::default()
+    };
+    assert_eq!(s.put_with(&leased, |_| false), Err(Error::LeaseNotFound));
+    assert_eq!(s.current_revision(), rev);
+}
+
+#[test]
+fn events_since_replays_history_with_prev_kv() {
+    let mut s = Store::new();
+    put(&mut s, "a", "1"); // 2
+    put(&mut s, "b", "1"); // 3
+    put(&mut s, "a", "2"); // 4
+    del(&mut s, "a", ""); // 5
+    put(&mut s, "a", "3"); // 6
+    let evs = s.events_since(3, b"a", b"").unwrap();
+    let summary: Vec<_> = evs
+        .iter()
+        .map(|e| {
+            (
+                e.kind,
+                e.kv.mod_revision,
+                e.prev_kv.as_ref().map(|p| p.value.clone()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (EventType::Put, 4, Some(b("1"))),
+            (EventType::Delete, 5, Some(b("2"))),
+            (EventType::Put, 6, None),
+        ]
+    );
+    assert_eq!(s.events_since(0, b"a", &[0]).unwrap().len(), 5);
+    assert!(s.events_since(7, b"a", &[0]).unwrap().is_empty());
+    s.compact(4).unwrap();
+    assert_eq!(s.events_since(4, b"a", b""), Err(Error::Compacted));
+    let evs = s.events_since(5, b"a", b"").unwrap();
+    assert_eq!(evs.len(), 2);
+    assert_eq!(evs[0].prev_kv.as_ref().unwrap().value, b("2"));
+}
+
+#[test]
+fn snapshot_round_trip_is_exact_and_deterministic() {
+    let mut s = Store::new();
+    put(&mut s, "a", "1");
+    put(&mut s, "b", "1");
+    put(&mut s, "a", "2");
+    del(&mut s, "b", "");
+    put(&mut s, "c", "1");
+    s.compact(3).unwrap();
+    put(&mut s, "a", "3");
+    let bytes = s.snapshot();
+    let mut r = Store::restore(&bytes).unwrap();
+    assert_eq!(r, s);
+    assert_eq!(r.snapshot(), bytes);
+    assert_eq!(r.hash_kv(0).unwrap(), s.hash_kv(0).unwrap());
+    // The restored store keeps working identically.
+    assert_eq!(put(&mut r, "a", "4"), put(&mut s, "a", "4"));
+    assert_eq!(r, s);
+    assert!(matches!(
+        Store::restore(b"not json"),
+        Err(Error::InvalidSnapshot(_))
+    ));
+}
