@@ -280,3 +280,28 @@ fn ignore_refusal(e: crate::Error) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// The headless run behind `raftlab run` and the determinism tests: a `DigestMachine` cluster
+/// driven for `duration_ms` by a seeded client load and, if `faults`, a random nemesis. After
+/// the nemesis stops, every fault is undone and the cluster gets a few quiet seconds so that
+/// replicas converge.
+///
+/// # Errors
+/// An invalid configuration or an invariant violation.
+pub fn headless_run(
+    cfg: crate::ClusterConfig,
+    nemesis: NemesisConfig,
+    duration_ms: u64,
+) -> Result<Cluster<crate::DigestMachine>> {
+    let seed = cfg.seed;
+    let mut c = Cluster::new(cfg)?;
+    let mut n = RandomNemesis::new(seed, nemesis);
+    n.drive(&mut c, duration_ms)?;
+    n.undo(&mut c)?;
+    Ok(c)
+}
+
+/// (seed, nodes, faults) of the runs whose 20 s trace hashes are pinned in
+/// `tests/golden/trace_hashes.txt`, checked natively and in wasm.
+pub const GOLDEN_CASES: &[(u64, usize, bool)] =
+    &[(1, 5, true), (42, 5, true), (7, 3, false), (2026, 7, true)];
