@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::types::{Event, EventType};
+use crate::store::Store;
+use crate::types::{DeleteRangeResponse, Event, EventType, WriteResult};
 
 /// The largest TTL etcd accepts, in seconds (`MaxLeaseTTL`).
 pub const MAX_LEASE_TTL: i64 = 9_000_000_000;
@@ -32,6 +33,48 @@ pub trait LeaseDeleter {
 impl<F: FnMut(&[Vec<u8>])> LeaseDeleter for F {
     fn delete_keys(&mut self, keys: &[Vec<u8>]) {
         self(keys)
+    }
+}
+
+/// A [`LeaseDeleter`] that deletes the keys from a [`Store`] in one write
+/// ([`Store::delete_keys`]) and keeps the result (revision and DELETE events, to
+/// notify watchers and to answer the revoke with its header revision).
+///
+/// ```
+/// use kv::{Lessor, PutRequest, Store, lease::StoreDeleter};
+/// let mut store = Store::new();
+/// let mut lessor = Lessor::new(2);
+/// lessor.grant(1, 10, 0).unwrap();
+/// for k in ["a", "b"] {
+///     let put = PutRequest { key: k.into(), lease: 1, ..Default::default() };
+///     let w = store.put_with(&put, |id| lessor.contains(id)).unwrap();
+///     lessor.apply_events(&w.events);
+/// }
+/// let mut deleter = StoreDeleter::new(&mut store);
+/// lessor.revoke(1, &mut deleter).unwrap();
+/// let w = deleter.result.unwrap();
+/// assert_eq!((w.revision, w.events.len()), (4, 2));
+/// ```
+pub struct StoreDeleter<'a> {
+    /// The store to delete from.
+    pub store: &'a mut Store,
+    /// The write, once [`LeaseDeleter::delete_keys`] ran.
+    pub result: Option<WriteResult<DeleteRangeResponse>>,
+}
+
+impl<'a> StoreDeleter<'a> {
+    /// A deleter over `store`.
+    pub fn new(store: &'a mut Store) -> Self {
+        StoreDeleter {
+            store,
+            result: None,
+        }
+    }
+}
+
+impl LeaseDeleter for StoreDeleter<'_> {
+    fn delete_keys(&mut self, keys: &[Vec<u8>]) {
+        self.result = Some(self.store.delete_keys(keys));
     }
 }
 

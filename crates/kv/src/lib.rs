@@ -67,7 +67,7 @@ pub mod watch;
 pub use error::{Error, Result};
 pub use hash::Crc32c;
 pub use keys::{prefix_end, KeyRange};
-pub use lease::{Lease, LeaseDeleter, LeaseInfo, Lessor};
+pub use lease::{Lease, LeaseDeleter, LeaseInfo, Lessor, StoreDeleter};
 pub use revision::Revision;
 pub use store::Store;
 pub use types::*;

@@ -55,6 +55,24 @@ impl Store {
         Ok(self.finish(ctx, response))
     }
 
+    /// Delete the given keys (those that exist) in ONE write, without the txn size
+    /// limit: what a lease revoke does (see `lease::StoreDeleter`). `prev_kvs`
+    /// holds the deleted key-values in the order given.
+    pub fn delete_keys(&mut self, keys: &[Vec<u8>]) -> WriteResult<DeleteRangeResponse> {
+        let mut ctx = self.begin();
+        let mut prev_kvs = Vec::new();
+        for key in keys {
+            if let Some(prev) = self.write_delete(&mut ctx, key) {
+                prev_kvs.push(prev);
+            }
+        }
+        let response = DeleteRangeResponse {
+            deleted: prev_kvs.len() as i64,
+            prev_kvs,
+        };
+        self.finish(ctx, response)
+    }
+
     /// Run a transaction. Any non-zero lease is accepted; see [`Store::txn_with`].
     pub fn txn(&mut self, req: &TxnRequest) -> Result<WriteResult<TxnResponse>> {
         self.txn_with(req, |_| true)

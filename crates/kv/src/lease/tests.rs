@@ -95,13 +95,13 @@ fn apply_events_follows_puts_and_deletes() {
     );
 }
 
-/// The etcd crate's side of a revoke: delete every key in one txn.
-struct StoreDeleter<'a> {
+/// A revoke done as one txn of deletes (works up to the txn size limit).
+struct TxnDeleter<'a> {
     store: &'a mut Store,
     result: Option<crate::WriteResult<crate::TxnResponse>>,
 }
 
-impl LeaseDeleter for StoreDeleter<'_> {
+impl LeaseDeleter for TxnDeleter<'_> {
     fn delete_keys(&mut self, keys: &[Vec<u8>]) {
         let txn = TxnRequest {
             compare: vec![],
@@ -143,7 +143,7 @@ fn revoke_deletes_all_keys_in_one_revision() {
         })
         .unwrap();
     assert_eq!(store.current_revision(), 5);
-    let mut d = StoreDeleter {
+    let mut d = TxnDeleter {
         store: &mut store,
         result: None,
     };
@@ -239,4 +239,35 @@ fn snapshot_restore() {
         Lessor::restore(2, b"[{\"id\":0,\"ttl\":1,\"keys\":[]}]"),
         Err(Error::InvalidSnapshot(_))
     ));
+}
+
+#[test]
+fn revoke_with_many_keys_is_still_one_revision() {
+    let mut store = Store::new();
+    let mut l = Lessor::new(1);
+    l.grant(1, 10, 0).unwrap();
+    for i in 0..300 {
+        let w = store
+            .put(&PutRequest {
+                key: format!("k{i:03}").into_bytes(),
+                lease: 1,
+                ..Default::default()
+            })
+            .unwrap();
+        l.apply_events(&w.events);
+    }
+    let rev = store.current_revision();
+    let mut d = StoreDeleter::new(&mut store);
+    l.revoke(1, &mut d).unwrap();
+    let w = d.result.unwrap();
+    assert_eq!(w.revision, rev + 1);
+    assert_eq!(w.response.deleted, 300);
+    assert_eq!(w.events.len(), 300);
+    assert!(w.events.iter().all(|e| e.kv.mod_revision == rev + 1));
+    // Revoking a lease without keys changes nothing.
+    l.grant(2, 10, 0).unwrap();
+    let mut d = StoreDeleter::new(&mut store);
+    l.revoke(2, &mut d).unwrap();
+    assert_eq!(d.result.unwrap().revision, rev + 1);
+    assert_eq!(store.current_revision(), rev + 1);
 }
