@@ -88,9 +88,9 @@ pub enum SendOutcome {
 #[derive(Clone, Debug)]
 pub enum Arrival {
     /// Hand this message to its destination.
-    Deliver(InFlight),
+    Deliver(Box<InFlight>),
     /// Lost (link cut meanwhile).
-    Dropped(InFlight, DropReason),
+    Dropped(Box<InFlight>, DropReason),
     /// The link was held meanwhile: the message now waits on it.
     Held(u64),
     /// Unknown id (already handled).
@@ -102,7 +102,7 @@ pub enum Arrival {
 pub struct Network {
     default: LinkConfig,
     links: BTreeMap<(u64, u64), Link>,
-    in_flight: BTreeMap<u64, InFlight>,
+    in_flight: BTreeMap<u64, Box<InFlight>>,
     next_id: u64,
     rng: SimRng,
 }
@@ -173,31 +173,41 @@ impl Network {
         }
     }
 
-    fn latency(&mut self, from: u64, to: u64) -> u64 {
-        let (lo, hi) = {
-            let c = self.link_config(from, to);
-            (c.latency_min_ms, c.latency_max_ms)
-        };
-        self.rng.range_inclusive(lo, hi)
-    }
-
-    fn schedule(&mut self, id: u64, now: u64) -> u64 {
-        let (from, to) = {
-            let f = &self.in_flight[&id];
-            (f.from, f.to)
-        };
-        let lat = self.latency(from, to);
-        let reorder = self.link_config(from, to).reorder;
-        let link = self.link_mut(from, to);
-        let mut at = now + lat;
+    /// Arrival time of a message sent on `from -> to` at `now`: one latency draw, and after
+    /// everything already scheduled on the link unless it reorders.
+    fn delivery_time(&mut self, from: u64, to: u64, now: u64) -> u64 {
+        let link = self.links.entry((from, to)).or_default();
+        let cfg = link.config.as_ref().unwrap_or(&self.default);
+        let (lo, hi, reorder) = (cfg.latency_min_ms, cfg.latency_max_ms, cfg.reorder);
+        let mut at = now + self.rng.range_inclusive(lo, hi);
         if !reorder {
             at = at.max(link.last_delivery);
         }
         link.last_delivery = link.last_delivery.max(at);
+        at
+    }
+
+    fn schedule(&mut self, id: u64, now: u64) -> u64 {
+        let Some((from, to)) = self.in_flight.get(&id).map(|f| (f.from, f.to)) else {
+            return now;
+        };
+        let at = self.delivery_time(from, to, now);
         if let Some(f) = self.in_flight.get_mut(&id) {
             f.deliver_at = Some(at);
         }
         at
+    }
+
+    fn boxed(id: u64, msg: Message, now: u64, deliver_at: Option<u64>) -> Box<InFlight> {
+        Box::new(InFlight {
+            id,
+            from: msg.from,
+            to: msg.to,
+            sent_at: now,
+            deliver_at,
+            msg,
+            released: false,
+        })
     }
 
     /// Hands a message to the network at `now`.
@@ -205,64 +215,33 @@ impl Network {
         let (from, to) = (msg.from, msg.to);
         let id = self.next_id;
         self.next_id += 1;
-        match self.mode(from, to) {
+        let link = self.links.entry((from, to)).or_default();
+        match link.mode {
             LinkMode::Cut => return SendOutcome::Dropped(id, DropReason::LinkCut),
             LinkMode::Held => {
-                self.in_flight.insert(
-                    id,
-                    InFlight {
-                        id,
-                        from,
-                        to,
-                        sent_at: now,
-                        deliver_at: None,
-                        msg,
-                        released: false,
-                    },
-                );
-                self.link_mut(from, to).held.push_back(id);
+                link.held.push_back(id);
+                self.in_flight.insert(id, Self::boxed(id, msg, now, None));
                 return SendOutcome::Held(id);
             }
             LinkMode::Healthy => {}
         }
-        let (drop_p, dup_p) = {
-            let c = self.link_config(from, to);
-            (c.drop_prob, c.duplicate_prob)
-        };
+        let cfg = link.config.as_ref().unwrap_or(&self.default);
+        let (drop_p, dup_p) = (cfg.drop_prob, cfg.duplicate_prob);
         if self.rng.chance(drop_p) {
             return SendOutcome::Dropped(id, DropReason::Random);
         }
-        let dup = self.rng.chance(dup_p);
-        let copy = dup.then(|| msg.clone());
-        self.in_flight.insert(
-            id,
-            InFlight {
-                id,
-                from,
-                to,
-                sent_at: now,
-                deliver_at: None,
-                msg,
-                released: false,
-            },
-        );
-        let mut out = vec![(id, self.schedule(id, now))];
+        let copy = self.rng.chance(dup_p).then(|| msg.clone());
+        let at = self.delivery_time(from, to, now);
+        self.in_flight
+            .insert(id, Self::boxed(id, msg, now, Some(at)));
+        let mut out = vec![(id, at)];
         if let Some(copy) = copy {
             let cid = self.next_id;
             self.next_id += 1;
-            self.in_flight.insert(
-                cid,
-                InFlight {
-                    id: cid,
-                    from,
-                    to,
-                    sent_at: now,
-                    deliver_at: None,
-                    msg: copy,
-                    released: false,
-                },
-            );
-            out.push((cid, self.schedule(cid, now)));
+            let at = self.delivery_time(from, to, now);
+            self.in_flight
+                .insert(cid, Self::boxed(cid, copy, now, Some(at)));
+            out.push((cid, at));
         }
         SendOutcome::Scheduled(out)
     }
@@ -310,13 +289,13 @@ impl Network {
     }
 
     /// Discards a held message (the oldest if `id` is `None`).
-    pub fn discard(&mut self, from: u64, to: u64, id: Option<u64>) -> Option<InFlight> {
+    pub fn discard(&mut self, from: u64, to: u64, id: Option<u64>) -> Option<Box<InFlight>> {
         let id = self.take_held(from, to, id)?;
         self.in_flight.remove(&id)
     }
 
     /// Removes a message by id (e.g. one that was held on a link now cut).
-    pub fn discard_id(&mut self, id: u64) -> Option<InFlight> {
+    pub fn discard_id(&mut self, id: u64) -> Option<Box<InFlight>> {
         self.in_flight.remove(&id)
     }
 
@@ -353,7 +332,7 @@ impl Network {
 
     /// The message with `id`, if still in the network.
     pub fn get(&self, id: u64) -> Option<&InFlight> {
-        self.in_flight.get(&id)
+        self.in_flight.get(&id).map(|b| &**b)
     }
 
     /// Every message in the network, by id.

@@ -66,6 +66,8 @@ pub struct Live<SM: StateMachine> {
     /// Known leader (0 = none).
     pub leader: u64,
     seed: u64,
+    /// Hash entries for the invariant checker (off when it is off).
+    hash_entries: bool,
     min_timeout: usize,
     max_timeout: usize,
 }
@@ -150,11 +152,11 @@ pub fn entry_hash(e: &Entry) -> u64 {
     h.finish()
 }
 
-fn entry_id(e: &Entry) -> EntryId {
+fn entry_id(e: &Entry, hash: bool) -> EntryId {
     EntryId {
         index: e.index,
         term: e.term,
-        hash: entry_hash(e),
+        hash: if hash { entry_hash(e) } else { 0 },
     }
 }
 
@@ -214,6 +216,7 @@ impl<SM: StateMachine> Live<SM> {
             role: Role::Follower,
             leader: 0,
             seed: cfg.seed,
+            hash_entries: cfg.check_invariants,
             min_timeout,
             max_timeout,
         };
@@ -283,7 +286,8 @@ impl<SM: StateMachine> Live<SM> {
             let first = rd.entries()[0].index;
             let last_before = raft::Storage::last_index(store).unwrap_or(0);
             let prev_term = store.term_of(first.saturating_sub(1)).unwrap_or(0);
-            let ids = rd.entries().iter().map(entry_id).collect();
+            let h = self.hash_entries;
+            let ids = rd.entries().iter().map(|e| entry_id(e, h)).collect();
             self.raw.mut_store().append(rd.entries())?;
             out.appended = Some(Appended {
                 last_before,
@@ -323,15 +327,17 @@ impl<SM: StateMachine> Live<SM> {
             out.snapshot_taken = Some(applied);
         }
         self.fix_timeout();
-        out.messages
-            .sort_by_key(|m| (m.to, m.get_msg_type() as i32));
+        let key = |m: &Message| (m.to, m.get_msg_type() as i32);
+        if !out.messages.is_sorted_by_key(key) {
+            out.messages.sort_by_key(key);
+        }
         Ok(Some(out))
     }
 
     fn apply_entries(&mut self, entries: Vec<Entry>, now: u64, out: &mut ReadyOutput<SM::Output>) {
         for e in entries {
             let mut applied = Applied {
-                entry: entry_id(&e),
+                entry: entry_id(&e, self.hash_entries),
                 request: decode_ctx(&e.context),
                 output: None,
                 conf_error: None,

@@ -182,6 +182,9 @@ impl<SM: StateMachine> Cluster<SM> {
             }
         }
         for (rid, index) in out.read_states {
+            if self.reads_waiting == 0 {
+                break;
+            }
             if let Some(p) = self.pending.get_mut(&rid) {
                 if p.node == id {
                     if let PendingKind::Read { index: slot, .. } = &mut p.kind {
@@ -211,6 +214,9 @@ impl<SM: StateMachine> Cluster<SM> {
 
     /// Answers linearizable reads at `id` whose read index has been applied.
     pub(super) fn serve_reads(&mut self, id: u64) {
+        if self.reads_waiting == 0 {
+            return;
+        }
         let Some(live) = self.nodes.get(&id).and_then(|n| n.state.live()) else {
             return;
         };
@@ -345,6 +351,7 @@ impl<SM: StateMachine> Cluster<SM> {
                                 to,
                             },
                         );
+                        let f = *f;
                         self.step_node(to, f.msg);
                     }
                 }

@@ -107,6 +107,11 @@ pub struct Cluster<SM: StateMachine> {
     completions: VecDeque<Completion<SM::Output, SM::Answer>>,
     phase_rng: SimRng,
     stats: Stats,
+    /// Nodes with client work handed to raft-rs whose `Ready` is not handled yet: requests that
+    /// arrive at the same instant are batched into one append, as etcd batches proposals.
+    dirty: std::collections::BTreeSet<u64>,
+    /// Linearizable reads waiting (to skip scans when there are none).
+    reads_waiting: usize,
 }
 
 impl<SM: StateMachine> Cluster<SM> {
@@ -133,6 +138,8 @@ impl<SM: StateMachine> Cluster<SM> {
             completions: VecDeque::new(),
             phase_rng: SimRng::sub(seed, stream::PHASE),
             stats: Stats::default(),
+            dirty: std::collections::BTreeSet::new(),
+            reads_waiting: 0,
         };
         let cfg = &c.config;
         c.trace.record(
@@ -338,6 +345,8 @@ impl<SM: StateMachine> Cluster<SM> {
     /// `Error::Invariant` once a safety invariant failed (the run stops there).
     pub fn step(&mut self) -> Result<u64> {
         self.check_stopped()?;
+        self.flush();
+        self.check_stopped()?;
         let Some(((at, _), ev)) = self.queue.pop_first() else {
             return Ok(self.now);
         };
@@ -368,6 +377,7 @@ impl<SM: StateMachine> Cluster<SM> {
     /// # Errors
     /// `Error::Invariant`.
     pub fn run_until(&mut self, t: u64) -> Result<()> {
+        self.flush();
         while let Some(next) = self.next_event_time() {
             if next > t {
                 break;
@@ -397,6 +407,7 @@ impl<SM: StateMachine> Cluster<SM> {
         mut pred: impl FnMut(&Self) -> bool,
     ) -> Result<bool> {
         let deadline = self.now.saturating_add(limit_ms);
+        self.flush();
         loop {
             if pred(self) {
                 return Ok(true);
@@ -410,6 +421,13 @@ impl<SM: StateMachine> Cluster<SM> {
                     return Ok(pred(self));
                 }
             }
+        }
+    }
+
+    /// Handles the `Ready` of every node that received client work at this instant.
+    pub fn flush(&mut self) {
+        while let Some(id) = self.dirty.pop_first() {
+            self.pump(id);
         }
     }
 

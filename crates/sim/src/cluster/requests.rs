@@ -22,7 +22,11 @@ impl<SM: StateMachine> Cluster<SM> {
     /// Proposes `data` at `node`, as a client connected to it would. The request ends in a
     /// completion (see `take_completions`): written once `node` applies it, or failed.
     pub fn propose(&mut self, node: u64, data: Vec<u8>) -> RequestId {
-        let what = format!("propose {}", SM::describe(&data));
+        let what = if self.trace.enabled() {
+            format!("propose {}", SM::describe(&data))
+        } else {
+            String::new()
+        };
         let id = self.new_request(node, PendingKind::Write, what);
         match self.nodes.get_mut(&node).map(|n| &mut n.state) {
             None | Some(NodeState::Crashed(_)) => {
@@ -65,7 +69,7 @@ impl<SM: StateMachine> Cluster<SM> {
                     let index = live.raw.raft.raft_log.last_index();
                     self.expected.insert((node, index), id);
                 }
-                self.pump(node);
+                self.dirty.insert(node);
             }
             Err(_) => {
                 let leader = live.leader;
@@ -84,8 +88,13 @@ impl<SM: StateMachine> Cluster<SM> {
     /// A linearizable read of `query` at `node` through raft-rs ReadIndex: answered once `node`
     /// has applied up to the index the leader confirmed.
     pub fn read(&mut self, node: u64, query: SM::Query) -> RequestId {
-        let what = format!("read {query:?}");
+        let what = if self.trace.enabled() {
+            format!("read {query:?}")
+        } else {
+            String::new()
+        };
         let id = self.new_request(node, PendingKind::Read { query, index: None }, what);
+        self.reads_waiting += 1;
         match self.nodes.get_mut(&node).map(|n| &mut n.state) {
             None | Some(NodeState::Crashed(_)) => {
                 self.finish(id, Outcome::Failed(RequestError::NodeDown(node)))
@@ -113,7 +122,7 @@ impl<SM: StateMachine> Cluster<SM> {
         }
         live.raw.read_index(encode_ctx(id));
         live.fix_timeout();
-        self.pump(node);
+        self.dirty.insert(node);
     }
 
     /// Answers `query` from `node`'s local state now (etcd's serializable read: may be stale).
@@ -148,6 +157,9 @@ impl<SM: StateMachine> Cluster<SM> {
         let Some(p) = self.pending.remove(&id) else {
             return;
         };
+        if matches!(p.kind, PendingKind::Read { .. }) {
+            self.reads_waiting -= 1;
+        }
         let text = match &outcome {
             Outcome::Written { index, .. } => {
                 self.stats.writes_ok += 1;

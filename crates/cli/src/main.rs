@@ -1,0 +1,49 @@
+//! `raftlab`: the simulation core, headless.
+
+mod bench;
+mod run;
+
+use clap::{Parser, Subcommand};
+
+/// raftlab: an etcd-style cluster on raft-rs, simulated deterministically.
+#[derive(Parser, Debug)]
+#[command(name = "raftlab", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a cluster headless and print a summary; the last line is the trace hash.
+    Run(run::RunArgs),
+    /// Measure committed proposals per wall-clock second against bare raft-rs.
+    Bench(bench::BenchArgs),
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    print!("{e}");
+                    std::process::exit(0);
+                }
+                _ => {
+                    // One line: clap's first line, without the usage block.
+                    let text = e.to_string();
+                    let first = text.lines().next().unwrap_or("error: invalid arguments");
+                    eprintln!("raftlab: {}", first.trim_start_matches("error: "));
+                    std::process::exit(2);
+                }
+            }
+        }
+    };
+    let code = match cli.command {
+        Command::Run(args) => run::main(args),
+        Command::Bench(args) => bench::main(args),
+    };
+    std::process::exit(code);
+}
