@@ -21,6 +21,9 @@
 //! println!("trace hash {}", c.trace_hash());
 //! ```
 
+// protobuf messages from raft-rs are built field by field, as raft-rs's own examples do.
+#![allow(clippy::field_reassign_with_default)]
+
 pub mod action;
 pub mod cluster;
 pub mod config;

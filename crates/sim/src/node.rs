@@ -385,7 +385,7 @@ pub enum NodeState<SM: StateMachine> {
     /// Frozen with everything in memory; inbound work waits.
     Paused(Box<Live<SM>>, VecDeque<Inbound>),
     /// Crashed: only the durable storage survives.
-    Crashed(DurableStorage),
+    Crashed(Box<DurableStorage>),
 }
 
 impl<SM: StateMachine> NodeState<SM> {

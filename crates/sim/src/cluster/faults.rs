@@ -64,7 +64,7 @@ impl<SM: StateMachine> Cluster<SM> {
             Action::Crash(n) => {
                 let node = self.nodes.get_mut(&n).ok_or(Error::UnknownNode(n))?;
                 let storage = node.state.storage().clone();
-                node.state = NodeState::Crashed(storage);
+                node.state = NodeState::Crashed(Box::new(storage));
                 if let Some(c) = self.checker.as_mut() {
                     c.stepped_down(n);
                 }
@@ -75,15 +75,15 @@ impl<SM: StateMachine> Cluster<SM> {
                 let NodeState::Crashed(storage) = &node.state else {
                     return Err(Error::NodeNotUp(n, "not crashed"));
                 };
-                let live = Live::start(n, storage.clone(), &self.config).map_err(Error::Raft)?;
+                let live =
+                    Live::start(n, (**storage).clone(), &self.config).map_err(Error::Raft)?;
                 node.shown = (live.role, live.term(), live.leader);
                 node.state = NodeState::Running(Box::new(live));
                 self.pump(n);
             }
             Action::Pause(n) => {
                 let node = self.nodes.get_mut(&n).ok_or(Error::UnknownNode(n))?;
-                let state =
-                    std::mem::replace(&mut node.state, NodeState::Crashed(DurableStorage::empty()));
+                let state = std::mem::replace(&mut node.state, NodeState::Crashed(Box::default()));
                 node.state = match state {
                     NodeState::Running(l) => NodeState::Paused(l, VecDeque::new()),
                     other => other,
@@ -269,7 +269,7 @@ impl<SM: StateMachine> Cluster<SM> {
         let Some(node) = self.nodes.get_mut(&n) else {
             return;
         };
-        let state = std::mem::replace(&mut node.state, NodeState::Crashed(DurableStorage::empty()));
+        let state = std::mem::replace(&mut node.state, NodeState::Crashed(Box::default()));
         let inbox = match state {
             NodeState::Paused(l, inbox) => {
                 node.state = NodeState::Running(l);

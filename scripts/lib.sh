@@ -1,0 +1,56 @@
+# Shared set-up steps for scripts/serve.sh and scripts/test.sh. Each installs a tool only if it
+# is missing (or at the wrong version), from the registries this project may use.
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# The wasm-bindgen version pinned in Cargo.lock (wasm-bindgen-cli must match it exactly).
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+ensure_wasm_target() {
+    if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+        say "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+}
+
+ensure_wasm_bindgen() {
+    local v
+    v=$(wasm_bindgen_version)
+    if [ -z "$v" ]; then
+        echo "no wasm-bindgen in Cargo.lock" >&2
+        return 1
+    fi
+    if ! wasm-bindgen --version 2>/dev/null | grep -q " $v\$" ||
+        ! command -v wasm-bindgen-test-runner >/dev/null; then
+        say "installing wasm-bindgen-cli $v (about 3 minutes)"
+        # Not --locked: one of its locked dependencies is missing from the registry.
+        cargo install wasm-bindgen-cli --version "$v"
+    fi
+}
+
+ensure_trunk() {
+    if ! trunk --version 2>/dev/null | grep -q '^trunk 0\.21\.'; then
+        say "installing trunk 0.21 (about 7 minutes)"
+        cargo install trunk --version '~0.21' --locked
+    fi
+}
+
+ensure_chromium() {
+    if ! command -v chromium >/dev/null; then
+        say "installing Debian's chromium"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get install -y chromium || { $sudo apt-get update && $sudo apt-get install -y chromium; }
+    fi
+}
+
+ensure_npm_packages() {
+    if [ ! -d web/node_modules/playwright-core ]; then
+        say "installing the browser test packages (npm)"
+        (cd web && npm ci --no-audit --no-fund)
+    fi
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test of raftlab. On a fresh machine it first installs what is missing (the wasm
+# target and wasm-bindgen-cli matching Cargo.lock); it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_wasm_target
+ensure_wasm_bindgen
+
+say "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+say "native tests (unit, integration, text-driven cases, 500 nemesis seeds)"
+cargo test --workspace
+
+say "wasm tests under Node (trace hashes equal the native ones)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test -p sim --target wasm32-unknown-unknown --test wasm
+
+say "all tests passed"
