@@ -1,6 +1,19 @@
 //! The etcd v3 service on the simulated raftlab cluster.
 //!
-//! `ctl` is the etcdctl command language (parsing and output formats); the service modules apply
-//! etcd requests through the `sim` cluster.
+//! - [`EtcdMachine`]: what every member applies (kv's MVCC store and lessor) and its watchers.
+//! - [`Service`]: etcd's request lifecycle on a `sim::Cluster` — writes through Raft, reads
+//!   through ReadIndex (or serializable, local), leases expired by the leader through Raft,
+//!   keep-alives, watches, and the lock and election recipes of etcd's `concurrency` package.
+//! - [`ctl`]: the etcdctl command language and its output formats.
+//! - [`Playground`]: command lines in, etcdctl output out, as the REPL and the browser use it.
 
 pub mod ctl;
+pub mod error;
+pub mod ids;
+pub mod machine;
+
+pub use error::{Error, Result};
+pub use machine::{Answer, Applied, EtcdMachine, EtcdQuery, EtcdRequest, EtcdResponse};
+pub mod service;
+
+pub use service::{Header, OpEvent, OpId, OpResult, Service};

@@ -273,7 +273,7 @@ impl<SM: StateMachine> Live<SM> {
         if !rd.snapshot().is_empty() {
             let snap = rd.snapshot().clone();
             let index = snap.get_metadata().index;
-            self.sm = SM::restore(&snap.data)?;
+            self.sm.install_snapshot(&snap.data)?;
             self.conf_state = snap.get_metadata().get_conf_state().clone();
             self.applied = index;
             self.raw.mut_store().apply_snapshot(snap);

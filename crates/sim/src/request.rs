@@ -73,3 +73,5 @@ pub struct Completion<O, A> {
     /// How.
     pub outcome: Outcome<O, A>,
 }
+
+impl std::error::Error for RequestError {}

@@ -44,6 +44,17 @@ pub trait StateMachine: Default + 'static {
     /// A message if the bytes are not a snapshot of this machine.
     fn restore(data: &[u8]) -> Result<Self, String>;
 
+    /// Replaces the replicated state with a snapshot received from the leader. The default
+    /// rebuilds the machine; machines with local, non-replicated state (such as a node's
+    /// watchers) override it to keep that state.
+    ///
+    /// # Errors
+    /// A message if the bytes are not a snapshot of this machine.
+    fn install_snapshot(&mut self, data: &[u8]) -> Result<(), String> {
+        *self = Self::restore(data)?;
+        Ok(())
+    }
+
     /// A digest of the state, for replica agreement.
     fn digest(&self) -> u64;
 

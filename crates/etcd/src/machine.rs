@@ -1,0 +1,293 @@
+//! The replicated state machine of one etcd member: the MVCC store and the lessor, plus the
+//! member's own watchers (local state that every replica feeds with the same events).
+
+use std::hash::Hasher;
+
+use kv::{
+    DeleteRangeRequest, DeleteRangeResponse, Lessor, PutRequest, PutResponse, RangeRequest,
+    RangeResponse, Store, StoreDeleter, TxnRequest, TxnResponse, WatchHub,
+};
+use serde::{Deserialize, Serialize};
+use sim::{ApplyContext, StateMachine};
+
+/// A write proposed through Raft (the entry's data, as JSON).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum EtcdRequest {
+    /// Put a key.
+    Put(PutRequest),
+    /// Delete a range.
+    DeleteRange(DeleteRangeRequest),
+    /// A transaction.
+    Txn(TxnRequest),
+    /// Grant a lease (the id is chosen before proposing, so replicas agree).
+    LeaseGrant {
+        /// Lease id.
+        id: i64,
+        /// TTL in seconds (already raised to the minimum).
+        ttl: i64,
+    },
+    /// Revoke a lease: its keys are deleted in one revision.
+    LeaseRevoke {
+        /// Lease id.
+        id: i64,
+    },
+    /// Compact the key space.
+    Compaction {
+        /// Revision.
+        rev: i64,
+    },
+}
+
+impl EtcdRequest {
+    /// Encodes for a Raft entry.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("requests serialise")
+    }
+
+    /// Decodes a Raft entry.
+    ///
+    /// # Errors
+    /// A message for bytes that are not a request.
+    pub fn decode(data: &[u8]) -> Result<Self, String> {
+        serde_json::from_slice(data).map_err(|e| e.to_string())
+    }
+
+    /// etcdctl-like one-line description, for log views.
+    pub fn describe(&self) -> String {
+        let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        match self {
+            EtcdRequest::Put(p) => format!("put {} {}", s(&p.key), s(&p.value)),
+            EtcdRequest::DeleteRange(d) => format!("del {}", s(&d.key)),
+            EtcdRequest::Txn(t) => format!(
+                "txn {} if / {} then / {} else",
+                t.compare.len(),
+                t.success.len(),
+                t.failure.len()
+            ),
+            EtcdRequest::LeaseGrant { id, ttl } => format!("lease grant {id:016x} {ttl}s"),
+            EtcdRequest::LeaseRevoke { id } => format!("lease revoke {id:016x}"),
+            EtcdRequest::Compaction { rev } => format!("compaction {rev}"),
+        }
+    }
+}
+
+/// What applying a write returned.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EtcdResponse {
+    /// Put.
+    Put(PutResponse),
+    /// Delete range.
+    DeleteRange(DeleteRangeResponse),
+    /// Transaction.
+    Txn(TxnResponse),
+    /// Lease granted with this TTL.
+    LeaseGrant {
+        /// Id.
+        id: i64,
+        /// Granted TTL.
+        ttl: i64,
+    },
+    /// Lease revoked.
+    LeaseRevoke,
+    /// Compacted.
+    Compaction,
+}
+
+/// The result of applying one write on one member.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Applied {
+    /// Store revision after the write (the response header's revision).
+    pub revision: i64,
+    /// The response, or etcd's error text.
+    pub result: Result<EtcdResponse, String>,
+}
+
+/// A read served by a member.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EtcdQuery {
+    /// A range read.
+    Range(RangeRequest),
+    /// Nothing but the current revision (used to confirm a member is connected).
+    Revision,
+}
+
+/// The answer to a read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    /// Store revision at the read.
+    pub revision: i64,
+    /// The range response, or etcd's error text.
+    pub result: Result<RangeResponse, String>,
+}
+
+/// One member's replicated state and its watchers.
+#[derive(Clone, Debug)]
+pub struct EtcdMachine {
+    /// The MVCC store.
+    pub store: Store,
+    /// The lessor.
+    pub lessor: Lessor,
+    /// This member's watchers (not replicated; fed by every applied write).
+    pub hub: WatchHub,
+}
+
+impl Default for EtcdMachine {
+    fn default() -> Self {
+        EtcdMachine {
+            store: Store::new(),
+            // TTLs are raised to the minimum by the service before proposing.
+            lessor: Lessor::new(1),
+            hub: WatchHub::new(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    store: Vec<u8>,
+    lessor: Vec<u8>,
+}
+
+impl EtcdMachine {
+    fn apply_request(&mut self, ctx: &ApplyContext, req: EtcdRequest) -> Applied {
+        let lessor = &self.lessor;
+        let result = match req {
+            EtcdRequest::Put(p) => self
+                .store
+                .put_with(&p, |id| lessor.contains(id))
+                .map(|w| (w.events, w.revision, EtcdResponse::Put(w.response))),
+            EtcdRequest::DeleteRange(d) => self
+                .store
+                .delete_range(&d)
+                .map(|w| (w.events, w.revision, EtcdResponse::DeleteRange(w.response))),
+            EtcdRequest::Txn(t) => self
+                .store
+                .txn_with(&t, |id| lessor.contains(id))
+                .map(|w| (w.events, w.revision, EtcdResponse::Txn(w.response))),
+            EtcdRequest::LeaseGrant { id, ttl } => {
+                self.lessor.grant(id, ttl, ctx.time_ms).map(|l| {
+                    (
+                        Vec::new(),
+                        self.store.current_revision(),
+                        EtcdResponse::LeaseGrant { id, ttl: l.ttl },
+                    )
+                })
+            }
+            EtcdRequest::LeaseRevoke { id } => {
+                let mut deleter = StoreDeleter::new(&mut self.store);
+                match self.lessor.revoke(id, &mut deleter) {
+                    Ok(()) => match deleter.result {
+                        Some(w) => Ok((w.events, w.revision, EtcdResponse::LeaseRevoke)),
+                        None => Ok((
+                            Vec::new(),
+                            self.store.current_revision(),
+                            EtcdResponse::LeaseRevoke,
+                        )),
+                    },
+                    Err(e) => Err(e),
+                }
+            }
+            EtcdRequest::Compaction { rev } => self.store.compact(rev).map(|()| {
+                (
+                    Vec::new(),
+                    self.store.current_revision(),
+                    EtcdResponse::Compaction,
+                )
+            }),
+        };
+        match result {
+            Ok((events, revision, resp)) => {
+                self.lessor.apply_events(&events);
+                self.hub.notify(&events, revision);
+                Applied {
+                    revision,
+                    result: Ok(resp),
+                }
+            }
+            Err(e) => Applied {
+                revision: self.store.current_revision(),
+                result: Err(e.grpc_message()),
+            },
+        }
+    }
+}
+
+impl StateMachine for EtcdMachine {
+    type Output = Applied;
+    type Query = EtcdQuery;
+    type Answer = Answer;
+
+    fn apply(&mut self, ctx: &ApplyContext, data: &[u8]) -> Applied {
+        match EtcdRequest::decode(data) {
+            Ok(req) => self.apply_request(ctx, req),
+            Err(e) => Applied {
+                revision: self.store.current_revision(),
+                result: Err(format!("etcdserver: bad request: {e}")),
+            },
+        }
+    }
+
+    fn query(&self, q: &EtcdQuery) -> Answer {
+        let revision = self.store.current_revision();
+        match q {
+            EtcdQuery::Range(r) => Answer {
+                revision,
+                result: self.store.range(r).map_err(|e| e.grpc_message()),
+            },
+            EtcdQuery::Revision => Answer {
+                revision,
+                result: Ok(RangeResponse::default()),
+            },
+        }
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        serde_json::to_vec(&Snapshot {
+            store: self.store.snapshot(),
+            lessor: self.lessor.snapshot(),
+        })
+        .expect("snapshot serialises")
+    }
+
+    fn restore(data: &[u8]) -> Result<Self, String> {
+        let s: Snapshot = serde_json::from_slice(data).map_err(|e| e.to_string())?;
+        Ok(EtcdMachine {
+            store: Store::restore(&s.store).map_err(|e| e.to_string())?,
+            lessor: Lessor::restore(1, &s.lessor).map_err(|e| e.to_string())?,
+            hub: WatchHub::new(),
+        })
+    }
+
+    fn install_snapshot(&mut self, data: &[u8]) -> Result<(), String> {
+        let fresh = Self::restore(data)?;
+        let primary = self.lessor.is_primary();
+        self.store = fresh.store;
+        self.lessor = fresh.lessor;
+        if primary {
+            self.lessor.promote(0, 0);
+        }
+        // Watchers stay; they catch up from the new store (or are cancelled as compacted).
+        self.hub.resync(&self.store);
+        Ok(())
+    }
+
+    fn digest(&self) -> u64 {
+        let rev = self.store.current_revision();
+        let (h, compact) = self.store.hash_kv(rev).unwrap_or((0, 0));
+        let mut s = sim::trace::StableHasher::default();
+        s.write_u64(u64::from(h));
+        s.write_i64(compact);
+        s.write_i64(rev);
+        for id in self.lessor.leases() {
+            s.write_i64(id);
+        }
+        s.finish()
+    }
+
+    fn describe(data: &[u8]) -> String {
+        match EtcdRequest::decode(data) {
+            Ok(r) => r.describe(),
+            Err(_) => format!("{} bytes", data.len()),
+        }
+    }
+}
