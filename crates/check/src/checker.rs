@@ -18,14 +18,16 @@
 //!
 //! **Unknown outcomes.** A read with an [`Output::Unknown`] output is dropped. A write with
 //! one may have taken effect at any time after its call, or never: it gets an infinite return
-//! time and the model branches (applied / not applied). Operations whose times touch (one's
+//! time, and the search either linearizes it (applied) or leaves it out (never applied).
+//! An unknown write whose (unique) value a read observed is first resolved to the revision
+//! the read reports (see `patch.rs`), which removes most of the branching. Operations whose times touch (one's
 //! return equals the other's call) count as concurrent.
 
 use crate::error::Result;
-use crate::history::{self, Operation, Output};
+use crate::history::{self, Operation};
 use crate::model::{KeyModel, KvModel};
-use crate::partition;
 use crate::wgl::{self, SearchOp, SearchResult};
+use crate::{partition, patch};
 
 /// The checker's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +74,7 @@ pub struct Report {
     pub verdict: Verdict,
     /// A witness linearization (indices into the history) when the verdict is
     /// `Linearizable`. Reads with unknown outputs are not in it; writes with unknown outputs
-    /// are, whether or not they took effect.
+    /// are in it only if the witness has them take effect.
     pub linearization: Option<Vec<usize>>,
     /// Model steps spent.
     pub steps: u64,
@@ -99,20 +101,23 @@ pub fn check(history: &[Operation]) -> Result<Verdict> {
 /// Check `history` with `options`, returning a [`Report`].
 pub fn check_with(history: &[Operation], options: &CheckOptions) -> Result<Report> {
     history::validate(history)?;
+    let patched = patch::observed_writes(history);
     let ops: Vec<SearchOp<'_>> = history
         .iter()
+        .zip(&patched)
         .enumerate()
-        .filter(|(_, op)| op.input.is_write() || !op.is_unknown())
-        .map(|(index, op)| SearchOp {
+        .filter(|(_, (op, _))| op.input.is_write() || !op.is_unknown())
+        .map(|(index, (op, patched))| SearchOp {
             index,
             call: op.call_ms,
-            ret: if op.output == Output::Unknown {
-                None
-            } else {
-                op.return_ms
+            ret: match patched {
+                // Known to have taken effect, but possibly after the client gave up.
+                Some(_) => Some(u64::MAX),
+                None if op.is_unknown() => None,
+                None => op.return_ms,
             },
             input: &op.input,
-            output: &op.output,
+            output: patched.as_ref().unwrap_or(&op.output),
         })
         .collect();
     let mut budget = options.max_steps;

@@ -53,6 +53,7 @@ pub mod history;
 pub mod jsonl;
 pub mod model;
 mod partition;
+mod patch;
 mod wgl;
 
 pub use checker::{check, check_with, CheckOptions, Pass, Report, Verdict};

@@ -5,7 +5,7 @@
 //! deadline, so it backtracks. A cache of (linearized set, state) pairs already explored
 //! prunes the search (Lowe's memoization).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use crate::bitset::Bitset;
@@ -128,15 +128,80 @@ fn share<S: std::hash::Hash>(s: S) -> Shared<S> {
     Rc::new((s, h))
 }
 
-/// The deepest point the search reached: (prefix length, stuck op, state there, prefix).
-type Deepest<S> = (usize, usize, Shared<S>, Vec<usize>);
+/// A multiset of progress ceilings.
+#[derive(Default)]
+struct Ceilings(BTreeMap<i64, usize>);
+
+impl Ceilings {
+    fn add(&mut self, c: i64) {
+        *self.0.entry(c).or_default() += 1;
+    }
+
+    fn remove(&mut self, c: i64) {
+        match self.0.get_mut(&c) {
+            Some(n) if *n > 1 => *n -= 1,
+            _ => {
+                self.0.remove(&c);
+            }
+        }
+    }
+
+    /// The smallest ceiling, or `i64::MAX` if there is none.
+    fn min(&self) -> i64 {
+        self.0.first_key_value().map_or(i64::MAX, |(c, _)| *c)
+    }
+}
+
+/// The deepest point the search reached (operations as indices into the search ops).
+struct Deepest<S> {
+    prefix: Vec<usize>,
+    /// The operation whose deadline could not be met after `prefix`.
+    stuck: usize,
+    state: Shared<S>,
+    linearized: Bitset,
+}
+
+/// Describe the failure found at the deepest point.
+fn violation<M: Model>(
+    model: &M,
+    ops: &[SearchOp<'_>],
+    ceiling: &[Option<i64>],
+    best: Deepest<M::State>,
+) -> SearchResult {
+    let op = &ops[best.stuck];
+    let mut explanation = model.explain(&best.state.0, op.input, op.output);
+    let after = match model.step(&best.state.0, op.input, op.output) {
+        Outcome::Changed(s) | Outcome::Either(s) => Some(model.progress(&s)),
+        Outcome::Unchanged => Some(model.progress(&best.state.0)),
+        Outcome::Illegal => None,
+    };
+    // If the step itself was legal, a pending operation's ceiling must have blocked it.
+    let blocker = (0..ops.len())
+        .filter(|&i| i != best.stuck && !best.linearized.get(i))
+        .filter_map(|i| ceiling[i].map(|c| (c, i)))
+        .min();
+    if let (Some(progress), Some((c, i))) = (after, blocker) {
+        if progress > c {
+            explanation.push_str(&format!(
+                "; applying it would take the store to revision {progress}, but operation #{} \
+                 (not linearizable before it) needs revision at most {c} before it",
+                ops[i].index
+            ));
+        }
+    }
+    SearchResult::Violation {
+        prefix: best.prefix.iter().map(|&i| ops[i].index).collect(),
+        stuck: op.index,
+        explanation,
+    }
+}
 
 /// An operation linearized on the current path.
 struct Frame<S> {
     node: usize,
     before: Shared<S>,
-    /// An alternative outcome not tried yet (the "had no effect" branch of an unknown write).
-    untried: Option<Shared<S>>,
+    /// The scan phase it was linearized in.
+    second_phase: bool,
 }
 
 /// The memo cache: (linearized set, state) pairs already reached.
@@ -165,6 +230,11 @@ impl<S: Eq> Cache<S> {
 
 /// Search for a linearization of `ops` under `model`, spending at most `budget` model steps
 /// (the budget is decremented by the steps used).
+///
+/// Operations that never return (`ret == None`) need not be linearized at all: leaving one
+/// out is the same as it never taking effect. So for them [`Outcome::Either`] only explores
+/// the "took effect" branch. Among the candidates at each point, operations that do return
+/// are tried first: a write of unknown outcome is usually better left for later.
 pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<'_>], budget: &mut u64) -> SearchResult {
     let mut entries = Entries::new(ops);
     let mut linearized = Bitset::new(ops.len());
@@ -174,82 +244,106 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<'_>], budget: &mut u64
     let mut frames: Vec<Frame<M::State>> = Vec::new();
     let mut state = share(model.init());
     let mut best: Option<Deepest<M::State>> = None;
+    // `entries` is borrowed mutably below: these closures read a copy of the node -> op map.
+    let node_op = entries.op.clone();
+    let entries_op = |node: usize| node_op[node];
+    let open_ended = |node: usize| ops[entries_op(node)].ret.is_none();
 
+    // Operations with a deadline not yet linearized: the search is done when none is left.
+    let mut due = ops.iter().filter(|op| op.ret.is_some()).count();
+    // The model's progress ceilings of those operations (a multiset).
+    let ceiling: Vec<Option<i64>> = ops
+        .iter()
+        .map(|op| op.ret.and(model.ceiling(op.input, op.output)))
+        .collect();
+    let mut ceilings = Ceilings::default();
+    ceiling.iter().flatten().for_each(|&c| ceilings.add(c));
     let mut entry = entries.next[HEAD];
-    while entries.next[HEAD] != NIL {
-        if entries.is_call(entry) {
+    // Phase one scans forward from the head for candidates that have a deadline, up to the
+    // first return entry. Phase two then scans backward from there for open-ended ones, most
+    // recently called first (the ones called long ago most likely never took effect).
+    let mut second_phase = false;
+    loop {
+        if due == 0 {
+            // Every operation that returned is linearized; the rest never took effect.
+            let order = frames.iter().map(|f| ops[entries_op(f.node)].index);
+            return SearchResult::Linearizable(order.collect());
+        }
+        let advance = |entries: &Entries, node: usize, second_phase: bool| match second_phase {
+            false => entries.next[node],
+            true => entries.prev[node],
+        };
+        if entry != HEAD && entries.is_call(entry) {
+            if open_ended(entry) != second_phase {
+                entry = advance(&entries, entry, second_phase);
+                continue;
+            }
             if *budget == 0 {
                 return SearchResult::OutOfBudget;
             }
             *budget -= 1;
-            let op = entries.op[entry];
-            let (first, second) = match model.step(&state.0, ops[op].input, ops[op].output) {
-                Outcome::Illegal => (None, None),
-                Outcome::Unchanged => (Some(state.clone()), None),
-                Outcome::Changed(s) => (Some(share(s)), None),
-                Outcome::Either(s) => (Some(share(s)), Some(state.clone())),
+            let op = entries_op(entry);
+            let next_state = match model.step(&state.0, ops[op].input, ops[op].output) {
+                Outcome::Illegal => None,
+                // Linearizing an open-ended no-op is the same as leaving it out.
+                Outcome::Unchanged if second_phase => None,
+                Outcome::Unchanged => Some(state.clone()),
+                Outcome::Changed(s) | Outcome::Either(s) => Some(share(s)),
             };
-            let mut untried = None;
-            let taken = match (first, second) {
-                (Some(a), b) if cache.visit(&mut linearized, op, &a) => {
-                    untried = b;
-                    Some(a)
-                }
-                (_, Some(b)) if cache.visit(&mut linearized, op, &b) => Some(b),
-                _ => None,
-            };
-            match taken {
-                Some(next_state) => {
+            if let Some(c) = ceiling[op] {
+                ceilings.remove(c);
+            }
+            let next_state = next_state.filter(|next| model.progress(&next.0) <= ceilings.min());
+            match next_state {
+                Some(next) if cache.visit(&mut linearized, op, &next) => {
                     frames.push(Frame {
                         node: entry,
-                        before: std::mem::replace(&mut state, next_state),
-                        untried,
+                        before: std::mem::replace(&mut state, next),
+                        second_phase,
                     });
                     entries.lift(entry);
+                    due -= usize::from(!second_phase);
                     entry = entries.next[HEAD];
+                    second_phase = false;
                 }
-                None => entry = entries.next[entry],
+                _ => {
+                    if let Some(c) = ceiling[op] {
+                        ceilings.add(c);
+                    }
+                    entry = advance(&entries, entry, second_phase);
+                }
             }
+        } else if !second_phase {
+            // `entry` is the first return entry.
+            second_phase = true;
+            entry = entries.prev[entry];
         } else {
-            if best.as_ref().is_none_or(|b| frames.len() > b.0) {
-                let prefix = frames
-                    .iter()
-                    .map(|f| ops[entries.op[f.node]].index)
-                    .collect();
-                best = Some((frames.len(), entries.op[entry], state.clone(), prefix));
+            // Back at the head: nothing can be linearized before the first deadline.
+            if best.as_ref().is_none_or(|b| b.prefix.len() < frames.len()) {
+                let mut first_return = entries.next[HEAD];
+                while entries.is_call(first_return) {
+                    first_return = entries.next[first_return];
+                }
+                best = Some(Deepest {
+                    prefix: frames.iter().map(|f| entries_op(f.node)).collect(),
+                    stuck: entries_op(first_return),
+                    state: state.clone(),
+                    linearized: linearized.clone(),
+                });
             }
             let Some(frame) = frames.pop() else {
-                let (_, stuck, at, prefix) = best.expect("recorded above");
-                let op = &ops[stuck];
-                return SearchResult::Violation {
-                    prefix,
-                    stuck: op.index,
-                    explanation: model.explain(&at.0, op.input, op.output),
-                };
+                let best = best.expect("recorded above");
+                return violation(model, ops, &ceiling, best);
             };
-            let op = entries.op[frame.node];
-            linearized.clear(op);
+            linearized.clear(entries_op(frame.node));
+            if let Some(c) = ceiling[entries_op(frame.node)] {
+                ceilings.add(c);
+            }
             entries.unlift(frame.node);
             state = frame.before;
-            match frame.untried {
-                Some(alt) if cache.visit(&mut linearized, op, &alt) => {
-                    frames.push(Frame {
-                        node: frame.node,
-                        before: state,
-                        untried: None,
-                    });
-                    state = alt;
-                    entries.lift(frame.node);
-                    entry = entries.next[HEAD];
-                }
-                _ => entry = entries.next[frame.node],
-            }
+            second_phase = frame.second_phase;
+            due += usize::from(!second_phase);
+            entry = advance(&entries, frame.node, second_phase);
         }
     }
-    SearchResult::Linearizable(
-        frames
-            .iter()
-            .map(|f| ops[entries.op[f.node]].index)
-            .collect(),
-    )
 }

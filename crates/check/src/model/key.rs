@@ -145,6 +145,23 @@ impl Model for KeyModel {
         }
     }
 
+    fn progress(&self, state: &KeyState) -> i64 {
+        state.floor
+    }
+
+    fn ceiling(&self, input: &Input, output: &Output) -> Option<i64> {
+        match input {
+            Input::Put { .. }
+            | Input::PutWithLease { .. }
+            | Input::Delete { .. }
+            | Input::Cas { .. } => super::revision_ceiling(input, output),
+            Input::Get { revision: r, .. } if r.is_none_or(|r| r <= 0) => {
+                super::revision_ceiling(input, output)
+            }
+            _ => None,
+        }
+    }
+
     fn explain(&self, state: &KeyState, input: &Input, output: &Output) -> String {
         let current = match &state.current {
             None => "absent".to_string(),

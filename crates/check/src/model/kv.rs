@@ -327,6 +327,14 @@ impl Model for KvModel {
         }
     }
 
+    fn progress(&self, state: &KvState) -> i64 {
+        state.revision
+    }
+
+    fn ceiling(&self, input: &Input, output: &Output) -> Option<i64> {
+        super::revision_ceiling(input, output)
+    }
+
     fn explain(&self, state: &KvState, input: &Input, output: &Output) -> String {
         let (expected, _) = self.apply(state, input);
         format!(

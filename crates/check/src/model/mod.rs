@@ -28,6 +28,8 @@ pub enum Outcome<S> {
     /// Legal, and the state becomes this one.
     Changed(S),
     /// The outcome is unknown: the operation may have had no effect, or it may have led here.
+    /// (The search gives such operations no deadline and explores "no effect" by never
+    /// linearizing them.)
     Either(S),
 }
 
@@ -45,4 +47,37 @@ pub trait Model {
 
     /// Say in one line why `output` is (or is not) what `input` produces from `state`.
     fn explain(&self, state: &Self::State, input: &Input, output: &Output) -> String;
+
+    /// A measure of progress that never decreases along any sequence of steps (etcd: the
+    /// store revision). Together with [`Model::ceiling`] it lets the search prune states
+    /// that have gone too far for an operation still waiting to be linearized.
+    fn progress(&self, _state: &Self::State) -> i64 {
+        i64::MIN
+    }
+
+    /// The largest progress a state may have for (`input`, `output`) to be applied to it
+    /// (etcd: a read's header revision, one less than a write's revision), if known.
+    fn ceiling(&self, _input: &Input, _output: &Output) -> Option<i64> {
+        None
+    }
+}
+
+/// etcd's ceiling: the header revision a response reports bounds the store revision before
+/// the request (exclusive for a write that raised it). Shared by both models.
+pub(crate) fn revision_ceiling(input: &Input, output: &Output) -> Option<i64> {
+    match (input, output) {
+        (_, Output::Put { revision }) => Some(revision - 1),
+        (_, Output::Get { revision, .. } | Output::Range { revision, .. }) => Some(*revision),
+        (_, Output::Delete { deleted, revision }) => Some(revision - i64::from(*deleted > 0)),
+        (
+            _,
+            Output::Cas {
+                succeeded,
+                revision,
+            },
+        ) => Some(revision - i64::from(*succeeded)),
+        // A revoke raises the revision only if it deleted keys: bound by its revision.
+        (_, Output::Lease { revision, .. }) => Some(*revision),
+        (_, Output::Rejected { .. } | Output::Unknown) => None,
+    }
 }
