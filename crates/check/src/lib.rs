@@ -8,6 +8,11 @@
 //! may not have taken effect; failed reads are ignored. [`generate`] makes valid random
 //! histories for tests and benchmarks.
 //!
+//! The checker runs a fast per-key pass (a relaxed model, sound for finding violations)
+//! and then the global pass that decides; see [`checker`] for the design and why etcd's
+//! global revisions keep per-key checking from being exact. Checking is deterministic and
+//! bounded by a step budget (no wall clock), so it runs the same natively and in wasm.
+//!
 //! ```
 //! use check::history::{Input, Operation, Output};
 //! use check::{check, Verdict};

@@ -183,8 +183,8 @@ fn violation<M: Model>(
     if let (Some(progress), Some((c, i))) = (after, blocker) {
         if progress > c {
             explanation.push_str(&format!(
-                "; applying it would take the store to revision {progress}, but operation #{} \
-                 (not linearizable before it) needs revision at most {c} before it",
+                "; applying it would take the store to revision {progress}, but operation #{}, \
+                 not yet linearized, needs the revision to be at most {c} when it runs",
                 ops[i].index
             ));
         }

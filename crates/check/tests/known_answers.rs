@@ -74,6 +74,7 @@ fn violation(h: &[Operation]) -> (Pass, usize, String) {
         panic!("expected a violation, got {:?} for {h:#?}", report.verdict);
     };
     assert!(!longest_prefix.contains(&stuck_op));
+    println!("{explanation}");
     // The global pass alone agrees.
     let global = CheckOptions {
         per_key_pass: false,
@@ -217,6 +218,11 @@ fn unknown_write_that_must_have_happened() {
     linearizable(&[
         unknown_put.clone(),
         op(2, 10, Some(20), put("y", "a"), put_ok(3)),
+    ]);
+    // Seen, but at a revision it cannot have had.
+    violation(&[
+        unknown_put.clone(),
+        op(2, 10, Some(20), get("x"), seen("1", 3, 3)),
     ]);
     // Without the unknown write that revision is impossible.
     violation(&[op(2, 10, Some(20), put("y", "a"), put_ok(3))]);

@@ -169,7 +169,7 @@ impl Model for KeyModel {
             Some((v, None)) => format!("{v:?} (mod unknown)"),
         };
         format!(
-            "{} observed {}, but the key is {current} and revision {} was already seen",
+            "{} observed {}, but the key is {current} and the highest revision seen is {}",
             super::kv::describe_input(input),
             super::kv::describe_output(output),
             state.floor
