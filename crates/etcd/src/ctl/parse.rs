@@ -1,0 +1,776 @@
+//! From a command line to an [`Invocation`]: global flags, the command tree and each
+//! command's flags and arguments, with etcdctl's error messages.
+
+use kv::{DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, SortOrder, SortTarget};
+
+use super::flags::{self, flag, short, Kind, Parsed, Spec};
+use super::lexer::{self, Word};
+use super::{
+    fault, gateway, goquote, txn, Command, Consistency, Invocation, OutputFormat, ParseError,
+    Target, MAX_REQUEST_BYTES,
+};
+
+/// What one line turned out to be.
+pub(crate) enum Outcome {
+    /// Blank or a comment.
+    Empty,
+    /// A complete command.
+    Done(Invocation),
+    /// `txn` in its interactive form: compares and requests follow on the next lines.
+    TxnInteractive {
+        /// Where the txn goes.
+        target: Target,
+        /// How to print it.
+        output: OutputFormat,
+    },
+}
+
+/// Parses one line. `txn` in its interactive form needs the following lines, so it is an error
+/// here; use [`super::LineParser`] for it, or the one-line form
+/// `txn <compares, ...>; <success ops, ...>; <failure ops, ...>`.
+pub fn parse_line(line: &str) -> Result<Option<Invocation>, ParseError> {
+    match parse(line)? {
+        Outcome::Empty => Ok(None),
+        Outcome::Done(inv) => Ok(Some(inv)),
+        Outcome::TxnInteractive { .. } => Err(ParseError::new(
+            "txn reads its compares and requests from the following lines (use a LineParser), \
+             or give them on one line: txn <compares, ...>; <success ops, ...>; <failure ops, ...>",
+        )),
+    }
+}
+
+const PUT: &[Spec] = &[
+    flag("lease", Kind::Str),
+    flag("prev-kv", Kind::Bool),
+    flag("ignore-value", Kind::Bool),
+    flag("ignore-lease", Kind::Bool),
+];
+const GET: &[Spec] = &[
+    flag("consistency", Kind::Str),
+    flag("order", Kind::Str),
+    flag("sort-by", Kind::Str),
+    flag("limit", Kind::Int),
+    flag("prefix", Kind::Bool),
+    flag("from-key", Kind::Bool),
+    flag("rev", Kind::Int),
+    flag("keys-only", Kind::Bool),
+    flag("count-only", Kind::Bool),
+    flag("print-value-only", Kind::Bool),
+];
+const DEL: &[Spec] = &[
+    flag("prefix", Kind::Bool),
+    flag("prev-kv", Kind::Bool),
+    flag("from-key", Kind::Bool),
+];
+const TXN: &[Spec] = &[short("interactive", 'i', Kind::Bool)];
+const WATCH: &[Spec] = &[
+    short("interactive", 'i', Kind::Bool),
+    flag("prefix", Kind::Bool),
+    flag("rev", Kind::Int),
+    flag("prev-kv", Kind::Bool),
+    flag("progress-notify", Kind::Bool),
+];
+const NONE: &[Spec] = &[];
+const TTL_KEYS: &[Spec] = &[flag("keys", Kind::Bool)];
+const KEEPALIVE: &[Spec] = &[flag("once", Kind::Bool)];
+const LOCK: &[Spec] = &[flag("ttl", Kind::Int)];
+const ELECT: &[Spec] = &[short("listen", 'l', Kind::Bool)];
+const ENDPOINT: &[Spec] = &[flag("cluster", Kind::Bool)];
+const HASHKV: &[Spec] = &[flag("cluster", Kind::Bool), flag("rev", Kind::Int)];
+const MEMBER_ADD: &[Spec] = &[flag("peer-urls", Kind::Str), flag("learner", Kind::Bool)];
+const COMPACTION: &[Spec] = &[flag("physical", Kind::Bool)];
+const DEFRAG: &[Spec] = &[flag("cluster", Kind::Bool), flag("data-dir", Kind::Str)];
+
+/// etcdctl commands raftlab knows but does not simulate.
+const UNSUPPORTED: &[&str] = &[
+    "alarm",
+    "auth",
+    "check",
+    "make-mirror",
+    "migrate",
+    "role",
+    "snapshot",
+    "user",
+    "version",
+    "downgrade",
+];
+
+fn is_group(name: &str) -> Option<&'static [&'static str]> {
+    match name {
+        "lease" => Some(&["grant", "revoke", "timetolive", "keep-alive", "list"]),
+        "endpoint" => Some(&["status", "health", "hashkv"]),
+        "member" => Some(&["list", "add", "remove", "promote", "update"]),
+        _ => None,
+    }
+}
+
+fn err(msg: impl AsRef<str>) -> ParseError {
+    ParseError::new(msg)
+}
+
+/// Parses one line into an [`Outcome`].
+pub(crate) fn parse(line: &str) -> Result<Outcome, ParseError> {
+    let trimmed = line.trim();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return Ok(Outcome::Empty);
+    }
+    if let Some(req) = gateway::detect(trimmed) {
+        return req.map(|g| {
+            Outcome::Done(Invocation {
+                target: Target::Default,
+                output: OutputFormat::Simple,
+                command: Command::Gateway(g),
+            })
+        });
+    }
+    let words = lexer::split(line).map_err(err)?;
+    let Some(first) = words.first() else {
+        return Ok(Outcome::Empty);
+    };
+    if let Some(cmd) = fault::parse(&first.text(), &words[1..]) {
+        return cmd.map(|command| {
+            Outcome::Done(Invocation {
+                target: Target::Default,
+                output: OutputFormat::Simple,
+                command,
+            })
+        });
+    }
+    parse_etcdctl(line, &words)
+}
+
+/// Finds the command path (`put`, `lease grant`) among `words`, skipping global flags.
+/// Returns the path's word indexes.
+fn command_path(words: &[Word]) -> Vec<usize> {
+    let mut path = Vec::new();
+    let mut i = 0;
+    while i < words.len() && path.len() < 2 {
+        let t = words[i].text();
+        if t == "--" {
+            break;
+        }
+        if t.starts_with('-') && t.len() > 1 {
+            let takes_value = flags::GLOBAL.iter().any(|s| {
+                s.kind != Kind::Bool
+                    && (t == format!("--{}", s.name)
+                        || s.short.is_some_and(|c| t == format!("-{c}")))
+            });
+            i += if takes_value { 2 } else { 1 };
+            continue;
+        }
+        let first = path.first().map(|&j: &usize| words[j].text());
+        match first {
+            None => path.push(i),
+            Some(f) if is_group(&f).is_some() => path.push(i),
+            Some(_) => break,
+        }
+        i += 1;
+    }
+    path
+}
+
+fn parse_etcdctl(line: &str, words: &[Word]) -> Result<Outcome, ParseError> {
+    let path = command_path(words);
+    let rest: Vec<Word> = words
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !path.contains(i))
+        .map(|(_, w)| w.clone())
+        .collect();
+    let names: Vec<String> = path.iter().map(|&i| words[i].text()).collect();
+    let Some(name) = names.first() else {
+        // Only flags: `--help`, or flags without a command.
+        let p = flags::parse(&rest, &[flags::GLOBAL]).map_err(err)?;
+        if p.bool("help") {
+            return Ok(done(Target::Default, OutputFormat::Simple, Command::Help));
+        }
+        return Err(err("no command given (try help)"));
+    };
+    let sub = names.get(1).map(String::as_str);
+    let specs: &[Spec] = match (name.as_str(), sub) {
+        ("put", _) => PUT,
+        ("get", _) => GET,
+        ("del", _) => DEL,
+        ("txn", _) => TXN,
+        ("watch", _) => WATCH,
+        ("lease", Some("timetolive")) => TTL_KEYS,
+        ("lease", Some("keep-alive")) => KEEPALIVE,
+        ("lock", _) => LOCK,
+        ("elect", _) => ELECT,
+        ("endpoint", Some("hashkv")) => HASHKV,
+        ("endpoint", _) => ENDPOINT,
+        ("member", Some("add")) => MEMBER_ADD,
+        ("compaction", _) => COMPACTION,
+        ("defrag", _) => DEFRAG,
+        _ => NONE,
+    };
+    // A one-line txn keeps its compares' quoting, so it is cut from the raw line.
+    if name == "txn" && lexer::split_unquoted(line, ';').len() > 1 {
+        return txn::parse_one_line(line, words, path[0]).map(Outcome::Done);
+    }
+    let p = flags::parse(&rest, &[specs, flags::GLOBAL]).map_err(err)?;
+    if p.bool("help") || name == "help" {
+        return Ok(done(Target::Default, OutputFormat::Simple, Command::Help));
+    }
+    let (target, output) = globals(&p)?;
+    let command = match name.as_str() {
+        "put" => Command::Put(put(&p).map_err(err)?),
+        "get" => get(&p, output).map_err(err)?,
+        "del" => Command::Del {
+            req: del(&p).map_err(err)?,
+        },
+        "txn" => {
+            if !p.args.is_empty() {
+                return Err(err("txn command does not accept argument"));
+            }
+            return Ok(Outcome::TxnInteractive { target, output });
+        }
+        "watch" => watch(&p)?,
+        "lease" | "endpoint" | "member" => group(name, sub, &p)?,
+        "lock" => lock(&p)?,
+        "elect" => elect(&p)?,
+        "move-leader" => {
+            let [id] = args::<1>(&p, "move-leader command needs 1 argument")?;
+            Command::MoveLeader {
+                id: goquote::parse_uint(&id, 16).map_err(err)?,
+            }
+        }
+        "compaction" => {
+            let [rev] = args::<1>(&p, "compaction command needs 1 argument")?;
+            Command::Compaction {
+                rev: goquote::parse_int(&rev, 10).map_err(err)?,
+                physical: p.bool("physical"),
+            }
+        }
+        "defrag" => {
+            if !p.args.is_empty() {
+                return Err(err("defrag command does not accept argument"));
+            }
+            Command::Defrag
+        }
+        n if UNSUPPORTED.contains(&n) => {
+            return Err(err(format!(
+                "{} is not supported by raftlab",
+                goquote::quote(n.as_bytes())
+            )))
+        }
+        n => {
+            return Err(err(format!(
+                "unknown command {} for \"etcdctl\"",
+                goquote::quote(n.as_bytes())
+            )))
+        }
+    };
+    check_output(&command, output, &p)?;
+    Ok(done(target, output, command))
+}
+
+fn done(target: Target, output: OutputFormat, command: Command) -> Outcome {
+    Outcome::Done(Invocation {
+        target,
+        output,
+        command,
+    })
+}
+
+/// The global flags: target and output format.
+pub(crate) fn globals(p: &Parsed) -> Result<(Target, OutputFormat), ParseError> {
+    if p.bool("hex") {
+        return Err(err("--hex is not supported by raftlab"));
+    }
+    let output = match p.str("write-out") {
+        None | Some("simple") => OutputFormat::Simple,
+        Some("json") => OutputFormat::Json,
+        Some("table") => OutputFormat::Table,
+        Some(f @ ("fields" | "protobuf")) => {
+            return Err(err(format!(
+                "output format {} is not supported by raftlab (use simple, json or table)",
+                goquote::quote(f.as_bytes())
+            )))
+        }
+        Some(_) => return Err(err("unsupported output format")),
+    };
+    let from_endpoints = p.str("endpoints").map(endpoint).transpose()?;
+    let from_node = p.str("node").map(endpoint).transpose()?;
+    let target = match (from_endpoints, from_node) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(err("--endpoints and --node name different nodes"));
+        }
+        (Some(a), _) | (None, Some(a)) => Target::Node(a),
+        (None, None) => Target::Default,
+    };
+    Ok((target, output))
+}
+
+/// `node3`, `3`, `http://node3:2379`, `node3:2379` → 3.
+fn endpoint(s: &str) -> Result<u64, ParseError> {
+    if s.contains(',') {
+        return Err(err(format!(
+            "raftlab sends a request to one endpoint; got {}",
+            goquote::quote(s.as_bytes())
+        )));
+    }
+    let mut t = s.trim();
+    for scheme in ["http://", "https://", "unix://", "unixs://"] {
+        if let Some(r) = t.strip_prefix(scheme) {
+            t = r;
+        }
+    }
+    let t = t.trim_end_matches('/');
+    let host = match t.rsplit_once(':') {
+        Some((h, port)) if !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => t,
+    };
+    let digits = host.strip_prefix("node").unwrap_or(host);
+    match digits.parse::<u64>() {
+        Ok(n) if n > 0 && !digits.starts_with('+') => Ok(n),
+        _ => Err(err(format!(
+            "unknown endpoint {} (use node1, node2, ... or a node id)",
+            goquote::quote(s.as_bytes())
+        ))),
+    }
+}
+
+/// Table output is etcdctl's only for the cluster commands; `--print-value-only` only for
+/// simple output.
+fn check_output(cmd: &Command, output: OutputFormat, p: &Parsed) -> Result<(), ParseError> {
+    let table_ok = matches!(
+        cmd,
+        Command::EndpointStatus { .. }
+            | Command::EndpointHealth { .. }
+            | Command::EndpointHashKv { .. }
+            | Command::MemberList
+            | Command::Help
+    );
+    if output == OutputFormat::Table && !table_ok {
+        return Err(err("table not supported as output format"));
+    }
+    if p.bool("print-value-only") && output != OutputFormat::Simple {
+        return Err(err("print-value-only is only for `--write-out=simple`"));
+    }
+    Ok(())
+}
+
+/// Exactly `N` positional arguments as text, or `msg`.
+fn args<const N: usize>(p: &Parsed, msg: &str) -> Result<[String; N], ParseError> {
+    if p.args.len() != N {
+        return Err(err(msg));
+    }
+    Ok(std::array::from_fn(|i| {
+        String::from_utf8_lossy(&p.args[i]).into_owned()
+    }))
+}
+
+fn too_large(n: usize) -> Result<(), String> {
+    if n > MAX_REQUEST_BYTES {
+        return Err("etcdserver: request is too large".into());
+    }
+    Ok(())
+}
+
+/// `put` (errors without the `Error: ` prefix; also used for txn ops).
+pub(crate) fn put(p: &Parsed) -> Result<PutRequest, String> {
+    let ignore_value = p.bool("ignore-value");
+    const NEEDS: &str = "put command needs 1 argument and input from stdin or 2 arguments";
+    let (key, value) = match (p.args.as_slice(), ignore_value) {
+        ([], _) => return Err(NEEDS.into()),
+        ([k], true) => (k.clone(), Vec::new()),
+        (_, true) => {
+            return Err("put command needs only 1 argument when 'ignore-value' is set".into())
+        }
+        ([k, v], false) => (k.clone(), v.clone()),
+        (_, false) => return Err(NEEDS.into()),
+    };
+    let lease = goquote::parse_int(p.str("lease").unwrap_or("0"), 16)
+        .map_err(|e| format!("bad lease ID ({e}), expecting ID in Hex"))?;
+    too_large(key.len() + value.len())?;
+    Ok(PutRequest {
+        key,
+        value,
+        lease,
+        prev_kv: p.bool("prev-kv"),
+        ignore_value,
+        ignore_lease: p.bool("ignore-lease"),
+    })
+}
+
+/// Key and range end for `--prefix` / `--from-key` / an explicit range end, as clientv3 does.
+fn key_range(p: &Parsed, what: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let needs =
+        format!("{what} command needs one argument as key and an optional argument as range_end");
+    if p.args.is_empty() || p.args.len() > 2 {
+        return Err(needs);
+    }
+    let (prefix, from_key) = (p.bool("prefix"), p.bool("from-key"));
+    if prefix && from_key {
+        return Err(
+            "`--prefix` and `--from-key` cannot be set at the same time, choose one".into(),
+        );
+    }
+    let mut key = p.args[0].clone();
+    let mut end = Vec::new();
+    if let Some(e) = p.args.get(1) {
+        if prefix || from_key {
+            return Err(
+                "too many arguments, only accept one argument when `--prefix` or `--from-key` is set"
+                    .into(),
+            );
+        }
+        end = e.clone();
+    }
+    if prefix {
+        if key.is_empty() {
+            key = vec![0];
+            end = vec![0];
+        } else {
+            end = kv::prefix_end(&key);
+        }
+    }
+    if from_key {
+        if key.is_empty() {
+            key = vec![0];
+        }
+        end = vec![0];
+    }
+    too_large(key.len() + end.len())?;
+    Ok((key, end))
+}
+
+/// `get`.
+pub(crate) fn get(p: &Parsed, output: OutputFormat) -> Result<Command, String> {
+    let (key, range_end) = key_range(p, "get")?;
+    if p.bool("keys-only") && p.bool("count-only") {
+        return Err(
+            "`--keys-only` and `--count-only` cannot be set at the same time, choose one".into(),
+        );
+    }
+    let consistency = match p.str("consistency").unwrap_or("l") {
+        "l" => Consistency::Linearizable,
+        "s" => Consistency::Serializable,
+        c => {
+            return Err(format!(
+                "unknown consistency flag {}",
+                goquote::quote(c.as_bytes())
+            ))
+        }
+    };
+    let mut sort_order = match p.str("order").unwrap_or("").to_ascii_uppercase().as_str() {
+        "ASCEND" => SortOrder::Ascend,
+        "DESCEND" => SortOrder::Descend,
+        "" => SortOrder::None,
+        _ => return Err(format!("bad sort order {}", p.str("order").unwrap_or(""))),
+    };
+    let sort_target = match p.str("sort-by").unwrap_or("").to_ascii_uppercase().as_str() {
+        "CREATE" => SortTarget::Create,
+        "KEY" | "" => SortTarget::Key,
+        "MODIFY" => SortTarget::Mod,
+        "VALUE" => SortTarget::Value,
+        "VERSION" => SortTarget::Version,
+        _ => {
+            return Err(format!(
+                "bad sort target {}",
+                p.str("sort-by").unwrap_or("")
+            ))
+        }
+    };
+    // clientv3.WithSort: ascending by key is the natural order.
+    if sort_target == SortTarget::Key && sort_order == SortOrder::Ascend {
+        sort_order = SortOrder::None;
+    }
+    if p.bool("count-only") {
+        return Err("--count-only is only for `--write-out=fields`".into());
+    }
+    if p.bool("print-value-only") && output != OutputFormat::Simple {
+        return Err("print-value-only is only for `--write-out=simple`".into());
+    }
+    let rev = p.int("rev", 0);
+    Ok(Command::Get {
+        req: RangeRequest {
+            key,
+            range_end,
+            limit: p.int("limit", 0),
+            revision: rev.max(0),
+            sort_order,
+            sort_target,
+            serializable: consistency == Consistency::Serializable,
+            keys_only: p.bool("keys-only"),
+            ..Default::default()
+        },
+        print_value_only: p.bool("print-value-only"),
+        consistency,
+    })
+}
+
+/// `del`.
+pub(crate) fn del(p: &Parsed) -> Result<DeleteRangeRequest, String> {
+    let (key, range_end) = key_range(p, "del")?;
+    Ok(DeleteRangeRequest {
+        key,
+        range_end,
+        prev_kv: p.bool("prev-kv"),
+    })
+}
+
+/// A txn request line (`put k v`, `get k`, `del k`), with etcdctl's errors.
+pub(crate) fn txn_op(line: &str) -> Result<RequestOp, String> {
+    let invalid = || format!("invalid txn request: {line}");
+    let words = lexer::split(line).map_err(|_| invalid())?;
+    if words.len() < 2 {
+        return Err(format!("invalid txn compare request: {line}"));
+    }
+    let specs = match words[0].text().as_str() {
+        "put" => PUT,
+        "get" => GET,
+        "del" => DEL,
+        _ => return Err(invalid()),
+    };
+    let p = flags::parse(&words[1..], &[specs]).map_err(|_| invalid())?;
+    Ok(match words[0].text().as_str() {
+        "put" => RequestOp::Put(put(&p)?),
+        "get" => match get(&p, OutputFormat::Simple)? {
+            Command::Get { req, .. } => RequestOp::Range(req),
+            _ => return Err(invalid()),
+        },
+        _ => RequestOp::DeleteRange(del(&p)?),
+    })
+}
+
+fn watch(p: &Parsed) -> Result<Command, ParseError> {
+    if p.bool("interactive") {
+        return Err(err(
+            "watch -i (interactive) is not supported by raftlab; give one watch per line",
+        ));
+    }
+    if p.args.is_empty() || p.args.len() > 2 {
+        return Err(err("bad number of arguments"));
+    }
+    let prefix = p.bool("prefix");
+    let mut key = p.args[0].clone();
+    let mut range_end = p.args.get(1).cloned().unwrap_or_default();
+    if p.args.len() == 2 && prefix {
+        return Err(err("`range_end` and `--prefix` are mutually exclusive"));
+    }
+    if prefix {
+        if key.is_empty() {
+            key = vec![0];
+            range_end = vec![0];
+        } else {
+            range_end = kv::prefix_end(&key);
+        }
+    }
+    too_large(key.len() + range_end.len()).map_err(err)?;
+    Ok(Command::Watch {
+        req: kv::WatchCreateRequest {
+            key,
+            range_end,
+            start_revision: p.int("rev", 0),
+            prev_kv: p.bool("prev-kv"),
+            progress_notify: p.bool("progress-notify"),
+            ..Default::default()
+        },
+    })
+}
+
+fn lease_id(s: &str) -> Result<i64, ParseError> {
+    goquote::parse_int(s, 16)
+        .map_err(|e| err(format!("bad lease ID arg ({e}), expecting ID in Hex")))
+}
+
+fn member_id(s: &str) -> Result<u64, ParseError> {
+    goquote::parse_uint(s, 16)
+        .map_err(|e| err(format!("bad member ID arg ({e}), expecting ID in Hex")))
+}
+
+fn group(name: &str, sub: Option<&str>, p: &Parsed) -> Result<Command, ParseError> {
+    let subs = is_group(name).unwrap_or(&[]);
+    let Some(sub) = sub else {
+        return Err(err(format!(
+            "{name} needs a subcommand: {}",
+            subs.join(", ")
+        )));
+    };
+    Ok(match (name, sub) {
+        ("lease", "grant") => {
+            let [ttl] = args::<1>(p, "lease grant command needs TTL argument")?;
+            let ttl = goquote::parse_int(&ttl, 10).map_err(|e| err(format!("bad TTL ({e})")))?;
+            Command::LeaseGrant { ttl }
+        }
+        ("lease", "revoke") => {
+            let [id] = args::<1>(p, "lease revoke command needs 1 argument")?;
+            Command::LeaseRevoke { id: lease_id(&id)? }
+        }
+        ("lease", "timetolive") => {
+            let [id] = args::<1>(p, "lease timetolive command needs lease ID as argument")?;
+            Command::LeaseTimeToLive {
+                id: lease_id(&id)?,
+                keys: p.bool("keys"),
+            }
+        }
+        ("lease", "keep-alive") => {
+            let [id] = args::<1>(p, "lease keep-alive command needs lease ID as argument")?;
+            Command::LeaseKeepAlive {
+                id: lease_id(&id)?,
+                once: p.bool("once"),
+            }
+        }
+        ("lease", "list") => {
+            args::<0>(p, "lease list command does not accept argument")?;
+            Command::LeaseList
+        }
+        ("endpoint", "status") => {
+            args::<0>(p, "endpoint status command does not accept argument")?;
+            Command::EndpointStatus {
+                cluster: p.bool("cluster"),
+            }
+        }
+        ("endpoint", "health") => {
+            args::<0>(p, "endpoint health command does not accept argument")?;
+            Command::EndpointHealth {
+                cluster: p.bool("cluster"),
+            }
+        }
+        ("endpoint", "hashkv") => {
+            args::<0>(p, "endpoint hashkv command does not accept argument")?;
+            Command::EndpointHashKv {
+                rev: p.int("rev", 0),
+            }
+        }
+        ("member", "list") => {
+            args::<0>(p, "member list command does not accept argument")?;
+            Command::MemberList
+        }
+        ("member", "add") => {
+            let [name] = args::<1>(p, "member name not provided")?;
+            Command::MemberAdd {
+                name,
+                learner: p.bool("learner"),
+            }
+        }
+        ("member", "remove") => {
+            let [id] = args::<1>(p, "member ID is not provided")?;
+            Command::MemberRemove {
+                id: member_id(&id)?,
+            }
+        }
+        ("member", "promote") => {
+            let [id] = args::<1>(p, "member ID is not provided")?;
+            Command::MemberPromote {
+                id: member_id(&id)?,
+            }
+        }
+        ("member", "update") => return Err(err("member update is not supported by raftlab")),
+        (_, s) => {
+            return Err(err(format!(
+                "unknown command {} for \"etcdctl {name}\"",
+                goquote::quote(s.as_bytes())
+            )))
+        }
+    })
+}
+
+fn lock(p: &Parsed) -> Result<Command, ParseError> {
+    match p.args.as_slice() {
+        [] => Err(err(
+            "lock takes a lock name argument and an optional command to execute",
+        )),
+        [name] => Ok(Command::Lock {
+            name: String::from_utf8_lossy(name).into_owned(),
+            ttl: p.int("ttl", 10),
+        }),
+        _ => Err(err(
+            "lock with a command to execute is not supported by raftlab",
+        )),
+    }
+}
+
+fn elect(p: &Parsed) -> Result<Command, ParseError> {
+    let listen = p.bool("listen");
+    let text = |b: &Vec<u8>| String::from_utf8_lossy(b).into_owned();
+    match p.args.as_slice() {
+        [name] if listen => Ok(Command::Elect {
+            name: text(name),
+            proposal: None,
+            listen,
+        }),
+        [_] => Err(err("no proposal argument but -l not set")),
+        [_, _] if listen => Err(err("proposal given but -l is set")),
+        [name, prop] => Ok(Command::Elect {
+            name: text(name),
+            proposal: Some(text(prop)),
+            listen,
+        }),
+        _ => Err(err(
+            "elect takes one election name argument and an optional proposal argument",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> Invocation {
+        parse_line(s).unwrap().unwrap()
+    }
+
+    fn fail(s: &str) -> String {
+        parse_line(s).unwrap_err().0
+    }
+
+    #[test]
+    fn put_forms() {
+        let i = ok("put foo bar");
+        assert_eq!(
+            i.command,
+            Command::Put(PutRequest {
+                key: b"foo".to_vec(),
+                value: b"bar".to_vec(),
+                ..Default::default()
+            })
+        );
+        let i = ok("put --lease=694d77aa9e38260f --prev-kv foo bar -w json --endpoints=node2");
+        let Command::Put(r) = i.command else { panic!() };
+        assert_eq!((r.lease, r.prev_kv), (0x694d77aa9e38260f, true));
+        assert_eq!((i.output, i.target), (OutputFormat::Json, Target::Node(2)));
+        assert_eq!(
+            fail("put foo"),
+            "Error: put command needs 1 argument and input from stdin or 2 arguments"
+        );
+        assert_eq!(
+            fail("put --lease=xyz a b"),
+            r#"Error: bad lease ID (strconv.ParseInt: parsing "xyz": invalid syntax), expecting ID in Hex"#
+        );
+    }
+
+    #[test]
+    fn endpoints() {
+        for e in [
+            "node3",
+            "3",
+            "http://node3:2379",
+            "node3:2379",
+            "https://node3/",
+        ] {
+            assert_eq!(
+                ok(&format!("get k --endpoints={e}")).target,
+                Target::Node(3),
+                "{e}"
+            );
+        }
+        assert_eq!(ok("get k --node 4").target, Target::Node(4));
+        assert!(fail("get k --endpoints=node1,node2").contains("one endpoint"));
+        assert!(fail("get k --endpoints=localhost:2379").contains("unknown endpoint"));
+        assert!(fail("get k --endpoints=node0").contains("unknown endpoint"));
+    }
+
+    #[test]
+    fn unknown() {
+        assert_eq!(fail("fly"), r#"Error: unknown command "fly" for "etcdctl""#);
+        assert_eq!(
+            fail("lease fly"),
+            r#"Error: unknown command "fly" for "etcdctl lease""#
+        );
+        assert_eq!(fail("get --fly k"), "Error: unknown flag: --fly");
+        assert_eq!(fail("get k -w xml"), "Error: unsupported output format");
+    }
+}
