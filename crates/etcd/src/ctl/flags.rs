@@ -159,8 +159,7 @@ pub(crate) fn parse(words: &[Word], specs: &[&[Spec]]) -> Result<Parsed, String>
             }
         } else if text.len() > 1 && text.starts_with('-') {
             let shorts = &text[1..];
-            let mut chars = shorts.char_indices();
-            while let Some((at, c)) = chars.next() {
+            for (at, c) in shorts.char_indices() {
                 let spec = find_short(c).ok_or_else(|| {
                     format!(
                         "unknown shorthand flag: {} in {text}",

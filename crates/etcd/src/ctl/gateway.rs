@@ -143,6 +143,19 @@ fn request(method: &str, path: &str, body: &str) -> Result<GatewayRequest, Parse
             GatewayRequest::Status
         }
     };
+    let size = match &req {
+        GatewayRequest::Put(p) => p.key.len() + p.value.len(),
+        GatewayRequest::Range(r) => r.key.len() + r.range_end.len(),
+        GatewayRequest::DeleteRange(d) => d.key.len() + d.range_end.len(),
+        GatewayRequest::Txn(t) => super::txn::txn_size(t),
+        _ => 0,
+    };
+    if size > MAX_REQUEST_BYTES {
+        return Err(ParseError::raw(error_json(
+            "etcdserver: request is too large",
+            INVALID_ARGUMENT,
+        )));
+    }
     Ok(req)
 }
 
@@ -281,7 +294,7 @@ fn bytes(field: &str, v: &Value) -> Result<Vec<u8>, ParseError> {
         let at = match e {
             base64::DecodeError::InvalidByte(i, _)
             | base64::DecodeError::InvalidLastSymbol(i, _) => i,
-            base64::DecodeError::InvalidPadding => s.find('=').unwrap_or(s.len()),
+            base64::DecodeError::InvalidPadding => s.find('=').unwrap_or(s.len() / 4 * 4),
             base64::DecodeError::InvalidLength(n) => n / 4 * 4,
         };
         bad(format!("illegal base64 data at input byte {at}"))
@@ -599,6 +612,17 @@ mod tests {
                 rev: 3,
                 physical: true
             })
+        );
+    }
+
+    #[test]
+    fn too_large() {
+        let big =
+            base64::engine::general_purpose::STANDARD.encode(vec![b'x'; MAX_REQUEST_BYTES + 1]);
+        let line = format!(r#"POST /v3/kv/put {{"key":"Zm9v","value":"{big}"}}"#);
+        assert_eq!(
+            req(&line),
+            Err(error_json("etcdserver: request is too large", 3))
         );
     }
 

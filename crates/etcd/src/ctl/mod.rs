@@ -46,11 +46,13 @@ pub use parse::parse_line;
 
 use std::fmt;
 
+use serde::Serialize;
+
 /// Largest request etcd accepts (`--max-request-bytes`, 1.5 MiB).
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024 + 512 * 1024;
 
 /// One parsed command line: where it goes, how to print its result, and what it is.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Invocation {
     /// The node the request goes to (`--endpoints`, `--node`).
     pub target: Target,
@@ -61,7 +63,7 @@ pub struct Invocation {
 }
 
 /// The node a request is sent to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
 pub enum Target {
     /// No endpoint given: the service picks (the client's default endpoint).
     #[default]
@@ -71,7 +73,7 @@ pub enum Target {
 }
 
 /// etcdctl's `-w` / `--write-out` formats that raftlab prints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
 pub enum OutputFormat {
     /// `simple` (the default).
     #[default]
@@ -83,7 +85,7 @@ pub enum OutputFormat {
 }
 
 /// Read consistency of `get` (`--consistency=l|s`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
 pub enum Consistency {
     /// `l`: through ReadIndex (the default).
     #[default]
@@ -93,7 +95,7 @@ pub enum Consistency {
 }
 
 /// A parsed command.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Command {
     /// `put [--lease=ID] [--prev-kv] [--ignore-value] [--ignore-lease] key value`
     Put(kv::PutRequest),
@@ -232,7 +234,7 @@ pub enum Command {
 }
 
 /// A request to etcd's v3 JSON gateway (grpc-gateway): bytes are base64, int64 may be strings.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum GatewayRequest {
     /// `POST /v3/kv/put`
     Put(kv::PutRequest),

@@ -206,7 +206,7 @@ fn parse_etcdctl(line: &str, words: &[Word]) -> Result<Outcome, ParseError> {
     };
     // A one-line txn keeps its compares' quoting, so it is cut from the raw line.
     if name == "txn" && lexer::split_unquoted(line, ';').len() > 1 {
-        return txn::parse_one_line(line, words, path[0]).map(Outcome::Done);
+        return txn::parse_one_line(line).map(Outcome::Done);
     }
     let p = flags::parse(&rest, &[specs, flags::GLOBAL]).map_err(err)?;
     if p.bool("help") || name == "help" {
@@ -740,6 +740,22 @@ mod tests {
             fail("put --lease=xyz a b"),
             r#"Error: bad lease ID (strconv.ParseInt: parsing "xyz": invalid syntax), expecting ID in Hex"#
         );
+    }
+
+    #[test]
+    fn too_large() {
+        let big = "x".repeat(MAX_REQUEST_BYTES);
+        assert_eq!(
+            fail(&format!("put k {big}")),
+            "Error: etcdserver: request is too large"
+        );
+        assert_eq!(
+            fail(&format!("get {big}x")),
+            "Error: etcdserver: request is too large"
+        );
+        assert!(parse_line(&format!("put k {}", &big[1..])).is_ok());
+        let txn = format!("txn ; put a {big}, put b c;");
+        assert_eq!(fail(&txn), "Error: etcdserver: request is too large");
     }
 
     #[test]

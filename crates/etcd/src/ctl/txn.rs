@@ -131,29 +131,22 @@ pub(crate) fn check_size(t: &TxnRequest) -> Result<(), String> {
 }
 
 /// The one-line form: `txn [flags] <compares, ...>; <success ops, ...>; <failure ops, ...>`.
-/// `words` are the whole line's words and `txn_at` the index of the `txn` word.
-pub(crate) fn parse_one_line(
-    line: &str,
-    words: &[Word],
-    txn_at: usize,
-) -> Result<Invocation, ParseError> {
+pub(crate) fn parse_one_line(line: &str) -> Result<Invocation, ParseError> {
     let parts = lexer::split_unquoted(line, ';');
     if parts.len() != 3 {
         return Err(ParseError::new(
             "a one-line txn has three parts separated by ';': txn <compares, ...>; <success ops, ...>; <failure ops, ...>",
         ));
     }
-    let head_end = parts[0].len();
+    let head = parts[0];
+    let words = lexer::split(head).map_err(ParseError::new)?;
+    let txn_at = words.iter().position(|w| w.bytes == b"txn").unwrap_or(0);
     // Flags before the first compare; the compares start at the first other word.
-    let mut flag_words = Vec::new();
-    let mut cmp_start = head_end;
-    let mut i = 0;
-    while i < words.len() && words[i].start < head_end {
+    let mut flag_words: Vec<Word> = words[..txn_at].to_vec();
+    let mut cmp_start = head.len();
+    let mut i = txn_at + 1;
+    while i < words.len() {
         let t = words[i].text();
-        if i == txn_at {
-            i += 1;
-            continue;
-        }
         if t.starts_with('-') && t.len() > 1 {
             flag_words.push(words[i].clone());
             let takes_value = !t.contains('=')
@@ -182,7 +175,7 @@ pub(crate) fn parse_one_line(
     }
     let mut txn = TxnRequest::default();
     let sections = [
-        (Section::Compares, &parts[0][cmp_start.min(head_end)..]),
+        (Section::Compares, &head[cmp_start..]),
         (Section::Success, parts[1]),
         (Section::Failure, parts[2]),
     ];
