@@ -1,0 +1,91 @@
+//! The page: toolbar, cluster, inspector, console, logs and timeline.
+
+use leptos::prelude::*;
+
+use super::cluster_view::ClusterView;
+use super::config_panel::ConfigPanel;
+use super::console::Console;
+use super::error_banner::ErrorBanner;
+use super::inspector::Inspector;
+use super::lease_panel::LeasePanel;
+use super::log_view::LogView;
+use super::timeline::Timeline;
+use super::toolbar::Toolbar;
+use super::watch_panel::WatchPanel;
+use crate::control;
+use crate::driver::use_animation_frame;
+use crate::model::Settings;
+
+/// The whole playground.
+#[component]
+pub fn App(settings: Settings) -> impl IntoView {
+    let ui = match control::install(settings.clone()) {
+        Ok(ui) => ui,
+        Err(e) => {
+            // Bad options in the address: fall back to the defaults and say why.
+            let ui = control::install(Settings::default()).expect("default settings are valid");
+            ui.error
+                .set(Some(format!("{e}; started the default cluster instead")));
+            ui
+        }
+    };
+    provide_context(ui);
+    crate::js_api::install();
+    use_animation_frame(control::frame);
+
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        let typing = ev
+            .target()
+            .and_then(|t| {
+                use wasm_bindgen::JsCast;
+                t.dyn_into::<web_sys::Element>().ok()
+            })
+            .is_some_and(|el| {
+                matches!(
+                    el.tag_name().as_str(),
+                    "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"
+                )
+            });
+        if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        match ev.key().as_str() {
+            " " => {
+                ev.prevent_default();
+                control::toggle();
+            }
+            "ArrowRight" => {
+                ev.prevent_default();
+                control::step(1);
+            }
+            "Escape" => ui.selection.set(crate::model::Selection::None),
+            _ => {}
+        }
+    });
+    on_cleanup(move || keys.remove());
+
+    view! {
+        <ErrorBanner/>
+        <Toolbar/>
+        <main class="layout">
+            <section class="stage panel" aria-label="Cluster">
+                <ClusterView/>
+                <Inspector/>
+            </section>
+            <section class="side">
+                <Console/>
+                <div class="side-panels">
+                    <WatchPanel/>
+                    <LeasePanel/>
+                </div>
+            </section>
+            <section class="logs panel" aria-label="Logs">
+                <LogView/>
+            </section>
+            <section class="time panel" aria-label="Timeline">
+                <Timeline/>
+            </section>
+        </main>
+        <ConfigPanel/>
+    }
+}

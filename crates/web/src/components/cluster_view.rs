@@ -1,0 +1,463 @@
+//! The cluster as a circle of nodes (SVG): roles, terms, commit and applied indices, election
+//! timers, links in both directions, messages in flight and messages lost.
+
+use leptos::prelude::*;
+use sim::network::{InFlightView, LinkMode};
+use sim::{MsgKind, NodeStatus, Role};
+
+use crate::control::DROP_SHOW_MS;
+use crate::model::{role_label, use_ui, Selection};
+
+const W: f64 = 560.0;
+const H: f64 = 430.0;
+const CX: f64 = W / 2.0;
+const CY: f64 = H / 2.0 - 6.0;
+const RADIUS: f64 = 165.0;
+/// Offset of each direction's lane from the line between two nodes.
+const LANE: f64 = 4.5;
+
+/// Node centres and radius for `n` nodes on the circle.
+fn layout(ids: &[u64]) -> (Vec<(u64, f64, f64)>, f64) {
+    let n = ids.len().max(1) as f64;
+    let nr = (std::f64::consts::TAU * RADIUS / n * 0.28).clamp(9.0, 28.0);
+    let pos = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let a = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * i as f64 / n;
+            (*id, CX + RADIUS * a.cos(), CY + RADIUS * a.sin())
+        })
+        .collect();
+    (pos, nr)
+}
+
+/// The lane from `a` to `b`: start and end points just outside the two nodes.
+fn lane(a: (f64, f64), b: (f64, f64), nr: f64) -> ((f64, f64), (f64, f64)) {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let len = (dx * dx + dy * dy).sqrt().max(1e-6);
+    let (ux, uy) = (dx / len, dy / len);
+    let (nx, ny) = (-uy * LANE, ux * LANE);
+    let gap = nr + 3.0;
+    (
+        (a.0 + ux * gap + nx, a.1 + uy * gap + ny),
+        (b.0 - ux * gap + nx, b.1 - uy * gap + ny),
+    )
+}
+
+/// A message kind's color and short label.
+pub fn msg_style(k: MsgKind) -> (&'static str, &'static str) {
+    match k {
+        MsgKind::Append => ("#2563eb", "append"),
+        MsgKind::AppendResp => ("#60a5fa", "ack"),
+        MsgKind::Heartbeat => ("#94a3b8", "hb"),
+        MsgKind::HeartbeatResp => ("#cbd5e1", "hb ack"),
+        MsgKind::Vote => ("#d97706", "vote?"),
+        MsgKind::VoteResp => ("#fbbf24", "vote"),
+        MsgKind::PreVote => ("#7c3aed", "pre-vote?"),
+        MsgKind::PreVoteResp => ("#a78bfa", "pre-vote"),
+        MsgKind::Snapshot => ("#059669", "snapshot"),
+        MsgKind::Propose => ("#db2777", "propose"),
+        MsgKind::ReadIndex => ("#0d9488", "read-index"),
+        MsgKind::ReadIndexResp => ("#5eead4", "read-index ack"),
+        MsgKind::TransferLeader | MsgKind::TimeoutNow => ("#dc2626", "timeout-now"),
+        MsgKind::Other => ("#64748b", "msg"),
+    }
+}
+
+fn is_response(k: MsgKind) -> bool {
+    matches!(
+        k,
+        MsgKind::AppendResp
+            | MsgKind::HeartbeatResp
+            | MsgKind::VoteResp
+            | MsgKind::PreVoteResp
+            | MsgKind::ReadIndexResp
+    )
+}
+
+/// The cluster picture.
+#[component]
+pub fn ClusterView() -> impl IntoView {
+    let ui = use_ui();
+    let ids = Memo::new(move |_| {
+        ui.view
+            .with(|v| v.nodes.iter().map(|n| n.id).collect::<Vec<u64>>())
+    });
+    let geo = Memo::new(move |_| ids.with(|ids| layout(ids)));
+    let now = Memo::new(move |_| ui.view.with(|v| v.time_ms));
+    let pos_of = move |id: u64| -> Option<(f64, f64)> {
+        geo.with(|(p, _)| {
+            p.iter()
+                .find(|(i, _, _)| *i == id)
+                .map(|(_, x, y)| (*x, *y))
+        })
+    };
+    let nr = move || geo.with(|(_, r)| *r);
+
+    // Pairs of nodes to draw a link between (all of them for small clusters).
+    let pairs = Memo::new(move |_| {
+        ui.view.with(|v| {
+            let ids: Vec<u64> = v.nodes.iter().map(|n| n.id).collect();
+            let mut out = Vec::new();
+            for (i, a) in ids.iter().enumerate() {
+                for b in &ids[i + 1..] {
+                    let involved = v.leader == Some(*a) || v.leader == Some(*b);
+                    let odd = v
+                        .links
+                        .iter()
+                        .any(|l| (l.from, l.to) == (*a, *b) || (l.from, l.to) == (*b, *a));
+                    if ids.len() <= 15 || involved || odd {
+                        out.push((*a, *b));
+                    }
+                }
+            }
+            out
+        })
+    });
+    let link_mode = move |from: u64, to: u64| {
+        ui.view.with(|v| {
+            v.links
+                .iter()
+                .find(|l| l.from == from && l.to == to)
+                .map(|l| (l.mode, l.held.len(), l.custom))
+        })
+    };
+    let in_flight = Memo::new(move |_| ui.view.with(|v| v.in_flight.clone()));
+    let crowded = move || in_flight.with(Vec::len) > 24 || ids.with(Vec::len) > 9;
+
+    let lanes = move || {
+        pairs
+            .get()
+            .into_iter()
+            .flat_map(|(a, b)| [(a, b), (b, a)])
+            .map(|(from, to)| {
+                let ends = move || {
+                    let (pa, pb) = (pos_of(from)?, pos_of(to)?);
+                    Some(lane(pa, pb, nr()))
+                };
+                let coord = move |i: usize| {
+                    ends().map_or(0.0, |(s, e)| match i {
+                        0 => s.0,
+                        1 => s.1,
+                        2 => e.0,
+                        _ => e.1,
+                    })
+                };
+                let class = move || match link_mode(from, to) {
+                    Some((LinkMode::Cut, _, _)) => "lane cut",
+                    Some((LinkMode::Held, _, _)) => "lane held",
+                    Some((_, _, true)) => "lane custom",
+                    _ => "lane",
+                };
+                let selected = move || ui.selection.with(|s| *s == Selection::Link(from, to));
+                let label = format!("Link {from} to {to}");
+                view! {
+                    <g class="lane-group" class:selected=selected>
+                        <line
+                            class=class
+                            x1=move || coord(0)
+                            y1=move || coord(1)
+                            x2=move || coord(2)
+                            y2=move || coord(3)
+                        />
+                        <line
+                            class="lane-hit"
+                            role="button"
+                            aria-label=label
+                            x1=move || coord(0)
+                            y1=move || coord(1)
+                            x2=move || coord(2)
+                            y2=move || coord(3)
+                            on:click=move |ev| {
+                                ev.stop_propagation();
+                                ui.selection.set(Selection::Link(from, to));
+                            }
+                        />
+                    </g>
+                }
+            })
+            .collect_view()
+    };
+
+    let badges = move || {
+        ui.view.with(|v| {
+            v.links
+                .iter()
+                .filter(|l| l.mode != LinkMode::Healthy)
+                .filter_map(|l| {
+                    let (s, e) = lane(pos_of(l.from)?, pos_of(l.to)?, nr());
+                    let (x, y) = (s.0 + (e.0 - s.0) * 0.3, s.1 + (e.1 - s.1) * 0.3);
+                    let (text, class) = match l.mode {
+                        LinkMode::Cut => ("✕".to_string(), "badge cut"),
+                        _ => (format!("{}", l.held.len()), "badge held"),
+                    };
+                    Some(view! {
+                        <g class=class transform=format!("translate({x:.1},{y:.1})")>
+                            <circle r="7"/>
+                            <text dy="3.5">{text}</text>
+                        </g>
+                    })
+                })
+                .collect_view()
+        })
+    };
+
+    let messages = move || {
+        let t = now.get();
+        let crowded = crowded();
+        let r = nr();
+        in_flight.with(|msgs| {
+            msgs.iter()
+                .filter_map(|m| {
+                    let (s, e) = lane(pos_of(m.from)?, pos_of(m.to)?, r);
+                    let p = match m.deliver_at {
+                        Some(d) if d > m.sent_at => {
+                            ((t.saturating_sub(m.sent_at)) as f64 / (d - m.sent_at) as f64)
+                                .clamp(0.0, 1.0)
+                        }
+                        Some(_) => 1.0,
+                        None => 0.12,
+                    };
+                    let (x, y) = (s.0 + (e.0 - s.0) * p, s.1 + (e.1 - s.1) * p);
+                    let (color, label) = msg_style(m.summary.kind);
+                    let resp = is_response(m.summary.kind);
+                    let rad = if resp { 4.0 } else { 5.5 };
+                    let mv: InFlightView = m.clone();
+                    let id = m.id;
+                    let aria = format!(
+                        "Message {id}: {} from {} to {}",
+                        m.summary.kind.as_str(),
+                        m.from,
+                        m.to
+                    );
+                    let selected =
+                        ui.selection.with_untracked(|s| matches!(s, Selection::Msg(x) if x.id == id));
+                    let show_label = !crowded && !matches!(m.summary.kind, MsgKind::Heartbeat | MsgKind::HeartbeatResp);
+                    Some(view! {
+                        <g
+                            class="msg"
+                            class:reject=m.summary.reject
+                            class:selected=selected
+                            transform=format!("translate({x:.1},{y:.1})")
+                            role="button"
+                            aria-label=aria
+                            on:click=move |ev| {
+                                ev.stop_propagation();
+                                ui.selection.set(Selection::Msg(mv.clone()));
+                            }
+                        >
+                            <circle r=rad fill=color/>
+                            {show_label.then(|| view! { <text class="msg-label" dy="-8">{label}</text> })}
+                        </g>
+                    })
+                })
+                .collect_view()
+        })
+    };
+
+    let drops = move || {
+        let wall = ui.wall.get();
+        let r = nr();
+        ui.drops.with(|d| {
+            d.iter()
+                .filter_map(|m| {
+                    let (s, e) = lane(pos_of(m.from)?, pos_of(m.to)?, r);
+                    let (x, y) = (s.0 + (e.0 - s.0) * 0.55, s.1 + (e.1 - s.1) * 0.55);
+                    let age = ((wall - m.wall) / DROP_SHOW_MS).clamp(0.0, 1.0);
+                    Some(view! {
+                        <text
+                            class="drop"
+                            x=format!("{x:.1}")
+                            y=format!("{:.1}", y + 4.0 - 6.0 * age)
+                            opacity=format!("{:.2}", 1.0 - age)
+                        >
+                            "✕"
+                        </text>
+                    })
+                })
+                .collect_view()
+        })
+    };
+
+    let nodes = move || {
+        ids.get()
+            .into_iter()
+            .map(|id| view! { <NodeGlyph id=id pos=Signal::derive(move || pos_of(id).unwrap_or((CX, CY))) radius=Signal::derive(nr) small=Signal::derive(move || ids.with(Vec::len) > 15)/> })
+            .collect_view()
+    };
+
+    view! {
+        <div class="cluster">
+            <svg
+                viewBox=format!("0 0 {W} {H}")
+                class="cluster-svg"
+                role="img"
+                aria-label="Cluster"
+                on:click=move |_| ui.selection.set(Selection::None)
+            >
+                <g class="lanes">{lanes}</g>
+                <g class="badges">{badges}</g>
+                <g class="nodes">{nodes}</g>
+                <g class="msgs">{messages}</g>
+                <g class="drops">{drops}</g>
+            </svg>
+            <Legend/>
+        </div>
+    }
+}
+
+/// One node: role color, election timer ring, id, term and indices.
+#[component]
+fn NodeGlyph(
+    id: u64,
+    pos: Signal<(f64, f64)>,
+    radius: Signal<f64>,
+    small: Signal<bool>,
+) -> impl IntoView {
+    let ui = use_ui();
+    let node = Memo::new(move |_| {
+        ui.view
+            .with(|v| v.nodes.iter().find(|n| n.id == id).cloned())
+    });
+    let role = move || node.with(|n| n.as_ref().map_or("unknown", role_label));
+    let class = move || {
+        let n = node.get();
+        let status = match n.as_ref().map(|n| n.status) {
+            Some(NodeStatus::Paused) => " paused",
+            Some(NodeStatus::Crashed) => " crashed",
+            _ => "",
+        };
+        format!("node {}{status}", role())
+    };
+    let aria = move || {
+        node.with(|n| match n {
+            Some(n) => format!(
+                "Node {id}: {}{}, term {}, commit {}, applied {}",
+                role_label(n),
+                match n.status {
+                    NodeStatus::Paused => " (paused)",
+                    _ => "",
+                },
+                n.term,
+                n.commit,
+                n.applied
+            ),
+            None => format!("Node {id}"),
+        })
+    };
+    let timer = move || {
+        node.with(|n| match n {
+            Some(n)
+                if n.status == NodeStatus::Up
+                    && n.role != Some(Role::Leader)
+                    && n.election_timeout > 0 =>
+            {
+                (n.election_elapsed as f64 / n.election_timeout as f64).clamp(0.0, 1.0)
+            }
+            _ => 0.0,
+        })
+    };
+    let ring = move || {
+        let c = std::f64::consts::TAU * (radius.get() + 5.0);
+        format!("{:.1} {:.1}", c * timer(), c)
+    };
+    let selected = move || ui.selection.with(|s| *s == Selection::Node(id));
+    let sub = move || {
+        node.with(|n| match n {
+            Some(n) if n.status == NodeStatus::Crashed => format!("crashed · T{}", n.term),
+            Some(n) => format!("T{} · c{} · a{}", n.term, n.commit, n.applied),
+            None => String::new(),
+        })
+    };
+    let top = move || {
+        node.with(|n| match n {
+            Some(n) if n.status == NodeStatus::Paused => "paused".to_string(),
+            Some(n) if n.status == NodeStatus::Crashed => String::new(),
+            Some(n) => role_label(n).to_string(),
+            None => String::new(),
+        })
+    };
+    view! {
+        <g
+            class=class
+            class:selected=selected
+            transform=move || { let (x, y) = pos.get(); format!("translate({x:.1},{y:.1})") }
+            role="button"
+            tabindex="0"
+            aria-label=aria
+            on:click=move |ev| {
+                ev.stop_propagation();
+                ui.selection.set(Selection::Node(id));
+            }
+            on:keydown=move |ev| {
+                if ev.key() == "Enter" {
+                    ui.selection.set(Selection::Node(id));
+                }
+            }
+        >
+            <circle class="halo" r=move || radius.get() + 9.0/>
+            <circle class="track" r=move || radius.get() + 5.0/>
+            <circle
+                class="timer"
+                r=move || radius.get() + 5.0
+                stroke-dasharray=ring
+                transform="rotate(-90)"
+            />
+            <circle class="body" r=move || radius.get()/>
+            <text class="node-id" dy=move || format!("{:.1}", radius.get() * 0.3)
+                font-size=move || format!("{:.1}", radius.get() * 0.85)>
+                {id}
+            </text>
+            <Show when=move || !small.get()>
+                <text class="node-role" dy=move || format!("{:.1}", -radius.get() - 13.0)>{top}</text>
+                <text class="node-sub" dy=move || format!("{:.1}", radius.get() + 20.0)>{sub}</text>
+            </Show>
+        </g>
+    }
+}
+
+/// What the colors mean.
+#[component]
+fn Legend() -> impl IntoView {
+    let roles = [
+        ("leader", "leader"),
+        ("follower", "follower"),
+        ("pre-candidate", "pre-candidate"),
+        ("candidate", "candidate"),
+        ("learner", "learner"),
+        ("paused", "paused"),
+        ("crashed", "crashed"),
+    ];
+    let kinds = [
+        MsgKind::Append,
+        MsgKind::AppendResp,
+        MsgKind::Heartbeat,
+        MsgKind::PreVote,
+        MsgKind::Vote,
+        MsgKind::Snapshot,
+        MsgKind::ReadIndex,
+        MsgKind::Propose,
+    ];
+    view! {
+        <div class="legend" aria-hidden="true">
+            {roles
+                .into_iter()
+                .map(|(c, l)| view! { <span class="key"><i class=format!("dot role-{c}")></i>{l}</span> })
+                .collect_view()}
+            <span class="sep"></span>
+            {kinds
+                .into_iter()
+                .map(|k| {
+                    let (color, _) = msg_style(k);
+                    view! {
+                        <span class="key">
+                            <i class="dot msgdot" style=format!("background:{color}")></i>
+                            {k.as_str()}
+                        </span>
+                    }
+                })
+                .collect_view()}
+            <span class="key"><i class="x">"✕"</i>"lost"</span>
+        </div>
+    }
+}

@@ -1,0 +1,223 @@
+//! The console: etcdctl and repl lines, their output, history with up/down, Tab completion.
+
+use leptos::html;
+use leptos::prelude::*;
+
+use crate::control;
+use crate::engine::CommandState;
+use crate::model::{use_ui, ConsoleEntry, Origin};
+
+/// First words the console knows, for Tab completion.
+const WORDS: &[&str] = &[
+    "put",
+    "get",
+    "del",
+    "txn",
+    "watch",
+    "lease",
+    "lock",
+    "elect",
+    "endpoint",
+    "member",
+    "partition",
+    "heal",
+    "crash",
+    "restart",
+    "pause",
+    "resume",
+    "cut",
+    "restore",
+    "hold",
+    "release",
+    "discard",
+    "link",
+    "network",
+    "move-leader",
+    "campaign",
+    "sleep",
+    "run",
+    "propose",
+    "help",
+];
+
+/// Completes the first word of `line`: the completed line, or the candidates.
+pub fn complete(line: &str) -> Result<String, Vec<&'static str>> {
+    if line.contains(' ') {
+        return Err(Vec::new());
+    }
+    let c: Vec<&'static str> = WORDS
+        .iter()
+        .copied()
+        .filter(|w| w.starts_with(line))
+        .collect();
+    match c.as_slice() {
+        [one] => Ok(format!("{one} ")),
+        _ => Err(c),
+    }
+}
+
+/// The console panel.
+#[component]
+pub fn Console() -> impl IntoView {
+    let ui = use_ui();
+    let input = RwSignal::new(String::new());
+    let history: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
+    let cursor: RwSignal<Option<usize>> = RwSignal::new(None);
+    let hint = RwSignal::new(String::new());
+    let out_ref = NodeRef::<html::Div>::new();
+
+    // Keep the newest output in view.
+    Effect::new(move |_| {
+        ui.console.track();
+        if let Some(el) = out_ref.get() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    });
+
+    let submit = move || {
+        let line = input.get_untracked();
+        if line.trim().is_empty() {
+            return;
+        }
+        history.update(|h| {
+            if h.last() != Some(&line) {
+                h.push(line.clone());
+            }
+        });
+        cursor.set(None);
+        hint.set(String::new());
+        input.set(String::new());
+        control::exec(&line, Origin::Typed, None);
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Enter" => {
+            ev.prevent_default();
+            submit();
+        }
+        "ArrowUp" => {
+            ev.prevent_default();
+            let h = history.get_untracked();
+            if h.is_empty() {
+                return;
+            }
+            let i = cursor
+                .get_untracked()
+                .map_or(h.len() - 1, |c| c.saturating_sub(1));
+            cursor.set(Some(i));
+            input.set(h[i].clone());
+        }
+        "ArrowDown" => {
+            ev.prevent_default();
+            let h = history.get_untracked();
+            match cursor.get_untracked() {
+                Some(c) if c + 1 < h.len() => {
+                    cursor.set(Some(c + 1));
+                    input.set(h[c + 1].clone());
+                }
+                _ => {
+                    cursor.set(None);
+                    input.set(String::new());
+                }
+            }
+        }
+        "Tab" => {
+            let line = input.get_untracked();
+            if line.is_empty() {
+                return;
+            }
+            ev.prevent_default();
+            match complete(&line) {
+                Ok(full) => {
+                    input.set(full);
+                    hint.set(String::new());
+                }
+                Err(c) if !c.is_empty() => hint.set(c.join("  ")),
+                Err(_) => {}
+            }
+        }
+        _ => {}
+    };
+
+    view! {
+        <section class="console panel" aria-label="Console">
+            <div class="panel-head">
+                <h2>"Console"</h2>
+                <span class="hint">"etcdctl and fault lines · ↑↓ history · Tab completes"</span>
+            </div>
+            <div class="console-out" node_ref=out_ref role="log" aria-label="Console output">
+                <For
+                    each=move || ui.console.get()
+                    key=|e: &ConsoleEntry| (e.key, e.state as u8, e.text.len())
+                    children=move |e: ConsoleEntry| view! { <Entry e=e/> }
+                />
+            </div>
+            <div class="console-hint">{move || hint.get()}</div>
+            <div class="console-in">
+                <span class="prompt" aria-hidden="true">"›"</span>
+                <input
+                    type="text"
+                    aria-label="Command"
+                    placeholder="put foo bar · crash 1 · partition 1,2 3,4,5 · help"
+                    autocomplete="off"
+                    spellcheck="false"
+                    prop:value=move || input.get()
+                    on:input=move |ev| input.set(event_target_value(&ev))
+                    on:keydown=on_key
+                />
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Entry(e: ConsoleEntry) -> impl IntoView {
+    if e.origin == Origin::System {
+        return view! { <div class="entry note">{e.text}</div> }.into_any();
+    }
+    let class = match e.state {
+        CommandState::Running => "out running",
+        CommandState::Done => "out",
+        CommandState::Failed => "out failed",
+    };
+    let origin = match e.origin {
+        Origin::Ui => Some("click"),
+        Origin::Script => Some("script"),
+        _ => None,
+    };
+    let cmd = e.cmd;
+    let running = e.state == CommandState::Running;
+    view! {
+        <div class="entry">
+            <div class="line">
+                <span class="prompt" aria-hidden="true">"›"</span>
+                <span class="cmd">{e.line}</span>
+                {origin.map(|o| view! { <span class="origin">{o}</span> })}
+                <span class="at">{sim::time::format_ms(e.time_ms)}</span>
+            </div>
+            {(!e.text.is_empty()).then(|| view! { <pre class=class>{e.text}</pre> })}
+            {running.then(|| view! {
+                <div class="running-row">
+                    <span class="spinner" aria-hidden="true"></span>
+                    <span>"waiting in virtual time"</span>
+                    <button class="link" on:click=move |_| { if let Some(c) = cmd { control::cancel(c) } }>"cancel"</button>
+                </div>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completes_first_word() {
+        assert_eq!(complete("par"), Ok("partition ".into()));
+        assert_eq!(
+            complete("re"),
+            Err(vec!["restart", "resume", "restore", "release"])
+        );
+        assert_eq!(complete("put foo"), Err(vec![]));
+    }
+}

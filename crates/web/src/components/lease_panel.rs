@@ -1,0 +1,36 @@
+//! Leases with their remaining TTL in virtual time and attached keys (filled by the etcd service).
+
+use leptos::prelude::*;
+
+use crate::model::use_ui;
+
+/// The lease panel.
+#[component]
+pub fn LeasePanel() -> impl IntoView {
+    let ui = use_ui();
+    view! {
+        <section class="panel mini" aria-label="Leases">
+            <div class="panel-head"><h2>"Leases"</h2></div>
+            <Show
+                when=move || ui.leases.with(|l| !l.is_empty())
+                fallback=|| view! { <p class="empty">"No leases. " <code>"lease grant 10"</code> " shows its TTL counting down here once the etcd service is in."</p> }
+            >
+                <ul class="leases">
+                    {move || ui.leases.get().into_iter().map(|l| {
+                        let pct = if l.ttl_s == 0 { 0.0 } else { (l.remaining_ms as f64 / (l.ttl_s as f64 * 1000.0) * 100.0).clamp(0.0, 100.0) };
+                        view! {
+                            <li>
+                                <div class="row">
+                                    <code>{l.id}</code>
+                                    <span class="mono">{format!("{:.1}s / {}s", l.remaining_ms as f64 / 1000.0, l.ttl_s)}</span>
+                                </div>
+                                <div class="bar"><i style=format!("width:{pct:.1}%")></i></div>
+                                <div class="keys">{l.keys.join(", ")}</div>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,13 @@
+//! The playground's components, one per file.
+
+pub mod app;
+pub mod cluster_view;
+pub mod config_panel;
+pub mod console;
+pub mod error_banner;
+pub mod inspector;
+pub mod lease_panel;
+pub mod log_view;
+pub mod timeline;
+pub mod toolbar;
+pub mod watch_panel;

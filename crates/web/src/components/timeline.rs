@@ -1,0 +1,129 @@
+//! Terms and leaders over virtual time, with faults and client requests marked on it.
+
+use leptos::prelude::*;
+
+use crate::model::{term_color, use_ui, MarkKind};
+
+/// Virtual ms the timeline spans at most (older history scrolls off to the left).
+const SPAN_MS: u64 = 120_000;
+
+/// The timeline panel.
+#[component]
+pub fn Timeline() -> impl IntoView {
+    let ui = use_ui();
+    let hover = RwSignal::new(String::new());
+    let now = Memo::new(move |_| ui.view.with(|v| v.time_ms));
+    let range = move || {
+        let end = now.get().max(10_000);
+        (end.saturating_sub(SPAN_MS), end)
+    };
+    let pct = move |t: u64, (a, b): (u64, u64)| {
+        ((t.saturating_sub(a)) as f64 / (b - a).max(1) as f64 * 100.0).clamp(0.0, 100.0)
+    };
+    let bands = move || {
+        let r = range();
+        let t_now = now.get();
+        ui.timeline.with(|tl| {
+            tl.spans
+                .iter()
+                .filter(|s| s.end.unwrap_or(t_now) >= r.0)
+                .map(|s| {
+                    let left = pct(s.start, r);
+                    let right = pct(s.end.unwrap_or(t_now), r);
+                    let width = (right - left).max(0.3);
+                    let text = format!(
+                        "term {}: node {} led from {} to {}",
+                        s.term,
+                        s.node,
+                        sim::time::format_ms(s.start),
+                        s.end.map_or("now".to_string(), sim::time::format_ms)
+                    );
+                    let t2 = text.clone();
+                    let label = if width > 6.0 {
+                        format!("T{} · n{}", s.term, s.node)
+                    } else if width > 2.5 {
+                        format!("n{}", s.node)
+                    } else {
+                        String::new()
+                    };
+                    view! {
+                        <div
+                            class="band"
+                            style=format!(
+                                "left:{left:.2}%;width:{width:.2}%;--term:{}",
+                                term_color(s.term),
+                            )
+                            title=text.clone()
+                            aria-label=text
+                            on:mouseenter=move |_| hover.set(t2.clone())
+                        >
+                            {label}
+                        </div>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let marks = move || {
+        let r = range();
+        ui.timeline.with(|tl| {
+            tl.marks
+                .iter()
+                .filter(|m| m.time_ms >= r.0)
+                .map(|m| {
+                    let class = match m.kind {
+                        MarkKind::Fault => "mark fault",
+                        MarkKind::Ok => "mark ok",
+                        MarkKind::Failed => "mark failed",
+                    };
+                    let text = format!("{} · {}", sim::time::format_ms(m.time_ms), m.text);
+                    let t2 = text.clone();
+                    view! {
+                        <div
+                            class=class
+                            style=format!("left:{:.2}%", pct(m.time_ms, r))
+                            title=text
+                            on:mouseenter=move |_| hover.set(t2.clone())
+                        ></div>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let ticks = move || {
+        let (a, b) = range();
+        let step = [1_000u64, 2_000, 5_000, 10_000, 20_000, 30_000]
+            .into_iter()
+            .find(|s| (b - a) / s <= 12)
+            .unwrap_or(60_000);
+        let first = a.div_ceil(step) * step;
+        (0..)
+            .map(move |k| first + k * step)
+            .take_while(move |t| *t <= b)
+            .map(move |t| {
+                view! {
+                    <span class="tick" style=format!("left:{:.2}%", pct(t, (a, b)))>
+                        {sim::time::format_ms(t)}
+                    </span>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <div class="panel-head">
+            <h2>"Timeline"</h2>
+            <span class="hint">
+                {move || {
+                    let h = hover.get();
+                    if h.is_empty() { "terms and leaders · ◆ faults · ● requests — hover for details".to_string() } else { h }
+                }}
+            </span>
+        </div>
+        <div class="tl" on:mouseleave=move |_| hover.set(String::new())>
+            <div class="tl-lane terms" aria-label="Leaders by term">{bands}</div>
+            <div class="tl-lane marks" aria-label="Faults and requests">{marks}</div>
+            <div class="tl-now" style=move || format!("left:{:.2}%", pct(now.get(), range()))></div>
+            <div class="tl-axis">{ticks}</div>
+        </div>
+    }
+}

@@ -1,0 +1,118 @@
+//! Time controls: play/pause, step, speed, run until; the clock, the leader and the seed.
+
+use leptos::prelude::*;
+
+use crate::control::{self, Until};
+use crate::model::{use_ui, SPEEDS};
+
+/// The bar across the top.
+#[component]
+pub fn Toolbar() -> impl IntoView {
+    let ui = use_ui();
+    let speed_value = move || {
+        let s = ui.speed.get();
+        if s.is_infinite() {
+            "max".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    let on_speed = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        let s = if v == "max" {
+            f64::INFINITY
+        } else {
+            v.parse().unwrap_or(1.0)
+        };
+        ui.speed.set(s);
+    };
+    let clock = move || sim::time::format_ms(ui.view.with(|v| v.time_ms));
+    let leader = move || {
+        ui.view.with(|v| match v.leader {
+            Some(l) => {
+                let term = v.nodes.iter().find(|n| n.id == l).map_or(0, |n| n.term);
+                format!("node {l} · term {term}")
+            }
+            None => "none".to_string(),
+        })
+    };
+    let lagging = move || {
+        let p = ui.perf.get();
+        let s = ui.speed.get();
+        ui.playing.get() && s.is_finite() && p.achieved > 0.0 && p.achieved < s * 0.8
+    };
+    view! {
+        <header class="toolbar">
+            <div class="brand">
+                <span class="logo" aria-hidden="true">"◉"</span>
+                <span class="name">"raftlab"</span>
+            </div>
+            <div class="controls" role="group" aria-label="Time controls">
+                <button
+                    class="primary play"
+                    aria-label=move || if ui.playing.get() { "Pause" } else { "Play" }
+                    title="Play or pause (space)"
+                    on:click=move |_| control::toggle()
+                >
+                    {move || if ui.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
+                </button>
+                <button
+                    aria-label="Step one event"
+                    title="Step one event (→)"
+                    on:click=move |_| control::step(1)
+                >
+                    "Step"
+                </button>
+                <label class="speed">
+                    <span class="sr-only">"Speed"</span>
+                    <select aria-label="Speed" prop:value=speed_value on:change=on_speed>
+                        {SPEEDS
+                            .iter()
+                            .map(|(v, label)| {
+                                let value = if v.is_infinite() { "max".to_string() } else { v.to_string() };
+                                view! { <option value=value>{*label}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <button
+                    aria-label="Run until the next leader change"
+                    title="Run until a new leader is elected"
+                    on:click=move |_| control::run_until(Until::LeaderChange)
+                >
+                    "⏭ Leader change"
+                </button>
+                <button
+                    aria-label="Run until the next commit"
+                    title="Run until some node's commit index rises"
+                    on:click=move |_| control::run_until(Until::Commit)
+                >
+                    "⏭ Commit"
+                </button>
+            </div>
+            <dl class="facts">
+                <div>
+                    <dt>"time"</dt>
+                    <dd class="mono" aria-label="Virtual time">{clock}</dd>
+                </div>
+                <div>
+                    <dt>"leader"</dt>
+                    <dd aria-label="Leader">{leader}</dd>
+                </div>
+                <div>
+                    <dt>"seed"</dt>
+                    <dd class="mono">{move || ui.view.with(|v| v.seed)}</dd>
+                </div>
+                <Show when=lagging>
+                    <div class="lag" title="The simulation cannot keep up with this speed">
+                        <dt>"running at"</dt>
+                        <dd class="mono">{move || format!("{:.1}×", ui.perf.get().achieved)}</dd>
+                    </div>
+                </Show>
+            </dl>
+            <button class="ghost" on:click=move |_| ui.config_open.update(|o| *o = !*o)>
+                "New cluster…"
+            </button>
+        </header>
+    }
+}

@@ -1,0 +1,36 @@
+//! Open watches and their events (filled by the etcd service).
+
+use leptos::prelude::*;
+
+use crate::control;
+use crate::model::use_ui;
+
+/// The watch panel.
+#[component]
+pub fn WatchPanel() -> impl IntoView {
+    let ui = use_ui();
+    view! {
+        <section class="panel mini" aria-label="Watches">
+            <div class="panel-head"><h2>"Watches"</h2></div>
+            <Show
+                when=move || ui.watches.with(|w| !w.is_empty())
+                fallback=|| view! { <p class="empty">"No open watches. " <code>"watch foo"</code> " streams events here once the etcd service is in."</p> }
+            >
+                <ul class="watches">
+                    {move || ui.watches.get().into_iter().map(|w| {
+                        let id = w.id;
+                        view! {
+                            <li>
+                                <div class="row">
+                                    <code>{w.key}</code>
+                                    <button class="link" on:click=move |_| control::cancel(id)>"cancel"</button>
+                                </div>
+                                <pre>{w.events.join("\n")}</pre>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </Show>
+        </section>
+    }
+}

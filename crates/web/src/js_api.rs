@@ -1,0 +1,252 @@
+//! `window.raftlab`: the running playground for scripts and tests. Every function goes through
+//! the controller, the same code path as the console and the buttons.
+//!
+//! ```js
+//! await raftlab.exec("crash 1")      // resolves with the output text once the line completes
+//! raftlab.state()                    // {time_ms, leader, seed, trace_hash, nodes: [...]}
+//! raftlab.pause(); raftlab.play(10); raftlab.step(5); raftlab.runFor(2000)
+//! raftlab.reset({nodes: 5, seed: 42})
+//! ```
+
+use serde::Serialize;
+
+use crate::control;
+
+/// One node in `state()`.
+#[derive(Serialize)]
+pub struct NodeState {
+    /// Id.
+    pub id: u64,
+    /// leader, follower, candidate, pre-candidate, learner, or null when crashed.
+    pub role: Option<&'static str>,
+    /// Term.
+    pub term: u64,
+    /// Commit index.
+    pub commit: u64,
+    /// Applied index.
+    pub applied: u64,
+    /// Last log index.
+    pub last_index: u64,
+    /// up, paused or crashed.
+    pub status: &'static str,
+}
+
+/// The snapshot `state()` returns.
+#[derive(Serialize)]
+pub struct State {
+    /// Virtual time.
+    pub time_ms: u64,
+    /// The node leading in the highest term, or null.
+    pub leader: Option<u64>,
+    /// Seed.
+    pub seed: u64,
+    /// Hash of the whole trace so far.
+    pub trace_hash: String,
+    /// Events processed.
+    pub events: u64,
+    /// Leaders elected so far: (time, node, term).
+    pub leaders: Vec<sim::LeaderChange>,
+    /// Nodes.
+    pub nodes: Vec<NodeState>,
+    /// Whether time runs.
+    pub playing: bool,
+}
+
+/// The current state, as `window.raftlab.state()` returns it.
+pub fn state() -> Option<State> {
+    let playing = control::with(|c| c.playing())?;
+    control::with_engine(|e| {
+        let c = e.cluster();
+        let v = c.view();
+        State {
+            time_ms: v.time_ms,
+            leader: v.leader,
+            seed: v.seed,
+            trace_hash: v.trace_hash.clone(),
+            events: c.stats().events,
+            leaders: c.stats().leaders.clone(),
+            nodes: v
+                .nodes
+                .iter()
+                .map(|n| NodeState {
+                    id: n.id,
+                    role: (n.status != sim::NodeStatus::Crashed)
+                        .then(|| crate::model::role_label(n)),
+                    term: n.term,
+                    commit: n.commit,
+                    applied: n.applied,
+                    last_index: n.last_index,
+                    status: crate::model::status_label(n.status),
+                })
+                .collect(),
+            playing,
+        }
+    })
+}
+
+/// Runs a headless seeded nemesis run of the simulator (as the golden trace hashes do) and
+/// reports its trace hash and how fast it ran: the determinism and speed checks of the browser.
+pub fn headless(seed: u64, nodes: usize, faults: bool, ms: u64) -> serde_json::Value {
+    let nem = sim::nemesis::NemesisConfig {
+        faults,
+        ..Default::default()
+    };
+    match sim::nemesis::headless_run(sim::ClusterConfig::new(nodes, seed), nem, ms) {
+        Ok(c) => serde_json::json!({
+            "trace_hash": c.trace_hash(),
+            "events": c.stats().events,
+            "leaders": c.stats().leaders.len(),
+        }),
+        Err(e) => serde_json::json!({ "error": e.to_string() }),
+    }
+}
+
+/// Installs `window.raftlab`.
+#[cfg(target_arch = "wasm32")]
+pub fn install() {
+    use crate::model::Origin;
+    use wasm_bindgen::prelude::*;
+
+    fn to_js<T: Serialize>(v: &T) -> JsValue {
+        serde_json::to_string(v)
+            .ok()
+            .and_then(|s| js_sys::JSON::parse(&s).ok())
+            .unwrap_or(JsValue::NULL)
+    }
+    fn num(v: &JsValue) -> Option<f64> {
+        v.as_f64()
+    }
+    fn set(obj: &js_sys::Object, name: &str, f: JsValue) {
+        let _ = js_sys::Reflect::set(obj, &JsValue::from_str(name), &f);
+    }
+
+    let api = js_sys::Object::new();
+    set(
+        &api,
+        "exec",
+        Closure::<dyn Fn(String) -> js_sys::Promise>::new(|line: String| {
+            js_sys::Promise::new(&mut |resolve, _reject| {
+                let r = resolve.clone();
+                let waiter: control::Waiter = Box::new(move |text: String| {
+                    let _ = r.call1(&JsValue::NULL, &JsValue::from_str(&text));
+                });
+                if control::exec(&line, Origin::Script, Some(waiter)).is_none()
+                    && line.trim().is_empty()
+                {
+                    let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str(""));
+                }
+            })
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "state",
+        Closure::<dyn Fn() -> JsValue>::new(|| to_js(&state())).into_js_value(),
+    );
+    set(
+        &api,
+        "view",
+        Closure::<dyn Fn() -> JsValue>::new(|| {
+            to_js(&control::with_engine(|e| e.cluster().view()))
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "pause",
+        Closure::<dyn Fn()>::new(control::pause).into_js_value(),
+    );
+    set(
+        &api,
+        "play",
+        Closure::<dyn Fn(JsValue)>::new(|s: JsValue| {
+            let speed = if s.as_string().as_deref() == Some("max") {
+                Some(f64::INFINITY)
+            } else {
+                num(&s)
+            };
+            control::play(speed)
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "step",
+        Closure::<dyn Fn(JsValue)>::new(|n: JsValue| {
+            control::step(num(&n).unwrap_or(1.0).max(0.0) as u64)
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "runFor",
+        Closure::<dyn Fn(JsValue) -> JsValue>::new(|ms: JsValue| {
+            control::run_for(num(&ms).unwrap_or(0.0).max(0.0) as u64);
+            to_js(&state())
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "load",
+        Closure::<dyn Fn(JsValue)>::new(|n: JsValue| control::set_load(num(&n).unwrap_or(0.0)))
+            .into_js_value(),
+    );
+    set(
+        &api,
+        "reset",
+        Closure::<dyn Fn(JsValue) -> JsValue>::new(|opts: JsValue| {
+            let get = |k: &str| {
+                js_sys::Reflect::get(&opts, &JsValue::from_str(k))
+                    .ok()
+                    .and_then(|v| v.as_f64())
+            };
+            let mut s = control::with(|c| c.settings()).unwrap_or_default();
+            if let Some(n) = get("nodes") {
+                s.nodes = n as usize;
+            }
+            if let Some(seed) = get("seed") {
+                s.seed = seed as u64;
+            }
+            if let Some(l) = get("load") {
+                s.load = l;
+            }
+            match control::reset(s) {
+                Ok(()) => JsValue::NULL,
+                Err(e) => JsValue::from_str(&e),
+            }
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "perf",
+        Closure::<dyn Fn() -> JsValue>::new(|| {
+            let p = control::with(|c| c.perf()).unwrap_or_default();
+            to_js(&serde_json::json!({
+                "achieved_speed": p.achieved,
+                "events_per_s": p.events_per_s,
+                "frame_work_p95_ms": control::frame_work_p95(),
+            }))
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "headless",
+        Closure::<dyn Fn(f64, f64, bool, f64) -> JsValue>::new(
+            |seed: f64, nodes: f64, faults: bool, ms: f64| {
+                to_js(&headless(seed as u64, nodes as usize, faults, ms as u64))
+            },
+        )
+        .into_js_value(),
+    );
+    if let Some(w) = web_sys::window() {
+        let _ = js_sys::Reflect::set(&w, &JsValue::from_str("raftlab"), &api);
+    }
+}
+
+/// Installs `window.raftlab` (nothing to do off the web).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn install() {}

@@ -1,0 +1,5 @@
+//! The browser entry point: everything lives in the library (`web::start`).
+
+fn main() {
+    web::start();
+}

@@ -1,0 +1,341 @@
+//! What the components read: plain data in signals, written once per frame by the controller.
+
+use leptos::prelude::*;
+use sim::cluster::EntryView;
+use sim::network::InFlightView;
+use sim::{ClusterConfig, ClusterView, LinkConfig, RaftOptions, ReadMode};
+
+use crate::engine::{CommandId, CommandState, LeaseView, WatchView};
+
+/// Where a console line came from (they all run the same way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Typed in the console.
+    Typed,
+    /// A button or a click on the cluster.
+    Ui,
+    /// `window.raftlab.exec`.
+    Script,
+    /// A note from the playground itself.
+    System,
+}
+
+/// One line of the console with its output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsoleEntry {
+    /// Unique within the page.
+    pub key: u64,
+    /// The engine's command id (none for system notes).
+    pub cmd: Option<CommandId>,
+    /// What was run.
+    pub line: String,
+    /// Output so far.
+    pub text: String,
+    /// Running, done or failed.
+    pub state: CommandState,
+    /// Who ran it.
+    pub origin: Origin,
+    /// Virtual time it started.
+    pub time_ms: u64,
+}
+
+/// What the inspector shows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Selection {
+    /// Nothing: cluster-wide controls.
+    None,
+    /// A node.
+    Node(u64),
+    /// A directed link.
+    Link(u64, u64),
+    /// A message (its last known fields).
+    Msg(InFlightView),
+}
+
+/// One node's row in the log view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogRow {
+    /// Node id.
+    pub node: u64,
+    /// Status and role label.
+    pub label: String,
+    /// Whether it is down.
+    pub down: bool,
+    /// First index still in the log (entries below are in the snapshot).
+    pub first_index: u64,
+    /// Last index.
+    pub last_index: u64,
+    /// Commit index.
+    pub commit: u64,
+    /// Applied index.
+    pub applied: u64,
+    /// Entries inside the visible window.
+    pub entries: Vec<EntryView>,
+    /// The leader's (match, next) for this node, if a leader tracks it.
+    pub progress: Option<(u64, u64)>,
+    /// Indices recently overwritten (a new leader replaced them).
+    pub overwritten: Vec<u64>,
+}
+
+/// The part of the logs on screen.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct LogWindow {
+    /// First index shown.
+    pub from: u64,
+    /// Last index shown.
+    pub to: u64,
+    /// Highest last index of any node.
+    pub max_index: u64,
+    /// Rows, by node id.
+    pub rows: Vec<LogRow>,
+}
+
+/// A leader's time in office.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TermSpan {
+    /// Leader.
+    pub node: u64,
+    /// Term.
+    pub term: u64,
+    /// Took office (virtual ms).
+    pub start: u64,
+    /// Left office (None while leading).
+    pub end: Option<u64>,
+}
+
+/// Kinds of marks on the timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkKind {
+    /// A fault or user action.
+    Fault,
+    /// A client request that succeeded.
+    Ok,
+    /// A client request that failed.
+    Failed,
+}
+
+/// A point on the timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    /// Virtual ms.
+    pub time_ms: u64,
+    /// Kind.
+    pub kind: MarkKind,
+    /// What happened, in words.
+    pub text: String,
+}
+
+/// Terms, leaders, faults and requests over virtual time.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Timeline {
+    /// Leaders in order.
+    pub spans: Vec<TermSpan>,
+    /// Faults and requests (bounded).
+    pub marks: Vec<Mark>,
+}
+
+/// A message lost on a link, shown for a moment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DropMark {
+    /// Message id.
+    pub msg: u64,
+    /// Sender.
+    pub from: u64,
+    /// Receiver.
+    pub to: u64,
+    /// Wall-clock ms when it was seen.
+    pub wall: f64,
+}
+
+/// Options of the next fresh cluster, as edited in the form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Nodes, 1 to 51.
+    pub nodes: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Election timeout in ticks.
+    pub election_tick: usize,
+    /// Heartbeat interval in ticks.
+    pub heartbeat_tick: usize,
+    /// Pre-vote.
+    pub pre_vote: bool,
+    /// Check-quorum.
+    pub check_quorum: bool,
+    /// Lease-based reads instead of ReadIndex.
+    pub lease_reads: bool,
+    /// Latency range in ms.
+    pub latency_min_ms: u64,
+    /// Latency range in ms.
+    pub latency_max_ms: u64,
+    /// Drop probability in percent.
+    pub drop_pct: f64,
+    /// Background client writes per virtual second.
+    pub load: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let link = LinkConfig::default();
+        let raft = RaftOptions::default();
+        Settings {
+            nodes: 5,
+            seed: 1,
+            election_tick: raft.election_tick,
+            heartbeat_tick: raft.heartbeat_tick,
+            pre_vote: raft.pre_vote,
+            check_quorum: raft.check_quorum,
+            lease_reads: false,
+            latency_min_ms: link.latency_min_ms,
+            latency_max_ms: link.latency_max_ms,
+            drop_pct: 0.0,
+            load: 0.0,
+        }
+    }
+}
+
+impl Settings {
+    /// The cluster configuration these settings describe.
+    pub fn config(&self) -> ClusterConfig {
+        let mut c = ClusterConfig::new(self.nodes, self.seed);
+        c.raft.election_tick = self.election_tick;
+        c.raft.heartbeat_tick = self.heartbeat_tick;
+        c.raft.pre_vote = self.pre_vote;
+        c.raft.check_quorum = self.check_quorum;
+        c.raft.read_mode = if self.lease_reads {
+            ReadMode::LeaseBased
+        } else {
+            ReadMode::Safe
+        };
+        c.link.latency_min_ms = self.latency_min_ms;
+        c.link.latency_max_ms = self.latency_max_ms;
+        c.link.drop_prob = self.drop_pct / 100.0;
+        // The browser keeps a shorter trace than the CLI: the views only need recent events.
+        c.trace_capacity = 20_000;
+        c
+    }
+}
+
+/// How the run keeps up.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Perf {
+    /// Virtual ms per wall ms over the last second.
+    pub achieved: f64,
+    /// Events per wall second over the last second.
+    pub events_per_s: f64,
+}
+
+/// Every signal the components read. Copy, so it travels by context.
+#[derive(Clone, Copy)]
+pub struct Ui {
+    /// The cluster as of this frame.
+    pub view: RwSignal<ClusterView>,
+    /// Playing or paused.
+    pub playing: RwSignal<bool>,
+    /// Virtual ms per wall ms; infinity = as fast as possible.
+    pub speed: RwSignal<f64>,
+    /// Logs on screen.
+    pub logs: RwSignal<LogWindow>,
+    /// First log index to show; None follows the tail.
+    pub log_from: RwSignal<Option<u64>>,
+    /// Terms and marks.
+    pub timeline: RwSignal<Timeline>,
+    /// Console lines.
+    pub console: RwSignal<Vec<ConsoleEntry>>,
+    /// Inspector subject.
+    pub selection: RwSignal<Selection>,
+    /// Recently dropped messages.
+    pub drops: RwSignal<Vec<DropMark>>,
+    /// Wall clock of this frame (ms), for fades.
+    pub wall: RwSignal<f64>,
+    /// A stopped run (invariant violation) or a failed reset.
+    pub error: RwSignal<Option<String>>,
+    /// Options for the next cluster.
+    pub settings: RwSignal<Settings>,
+    /// Whether the new-cluster form is open.
+    pub config_open: RwSignal<bool>,
+    /// Background client writes per virtual second.
+    pub load: RwSignal<f64>,
+    /// Speed achieved.
+    pub perf: RwSignal<Perf>,
+    /// Open watches.
+    pub watches: RwSignal<Vec<WatchView>>,
+    /// Leases.
+    pub leases: RwSignal<Vec<LeaseView>>,
+}
+
+impl Ui {
+    /// Fresh signals around a first picture of the cluster.
+    pub fn new(view: ClusterView, settings: Settings) -> Self {
+        Ui {
+            view: RwSignal::new(view),
+            playing: RwSignal::new(true),
+            speed: RwSignal::new(1.0),
+            logs: RwSignal::new(LogWindow::default()),
+            log_from: RwSignal::new(None),
+            timeline: RwSignal::new(Timeline::default()),
+            console: RwSignal::new(Vec::new()),
+            selection: RwSignal::new(Selection::None),
+            drops: RwSignal::new(Vec::new()),
+            wall: RwSignal::new(0.0),
+            error: RwSignal::new(None),
+            load: RwSignal::new(settings.load),
+            settings: RwSignal::new(settings),
+            config_open: RwSignal::new(false),
+            perf: RwSignal::new(Perf::default()),
+            watches: RwSignal::new(Vec::new()),
+            leases: RwSignal::new(Vec::new()),
+        }
+    }
+}
+
+/// The UI signals from context.
+pub fn use_ui() -> Ui {
+    expect_context::<Ui>()
+}
+
+/// Speeds offered, as (value, label).
+pub const SPEEDS: &[(f64, &str)] = &[
+    (0.1, "0.1×"),
+    (0.25, "0.25×"),
+    (0.5, "0.5×"),
+    (1.0, "1×"),
+    (2.0, "2×"),
+    (5.0, "5×"),
+    (10.0, "10×"),
+    (25.0, "25×"),
+    (100.0, "100×"),
+    (f64::INFINITY, "max"),
+];
+
+/// A role label for a node.
+pub fn role_label(n: &sim::NodeView) -> &'static str {
+    match n.status {
+        sim::NodeStatus::Crashed => "crashed",
+        _ => match n.role {
+            Some(sim::Role::Leader) => "leader",
+            Some(sim::Role::Candidate) => "candidate",
+            Some(sim::Role::PreCandidate) => "pre-candidate",
+            Some(sim::Role::Follower) if n.learner => "learner",
+            Some(sim::Role::Follower) => "follower",
+            None => "unknown",
+        },
+    }
+}
+
+/// A status label: up, paused or crashed.
+pub fn status_label(s: sim::NodeStatus) -> &'static str {
+    match s {
+        sim::NodeStatus::Up => "up",
+        sim::NodeStatus::Paused => "paused",
+        sim::NodeStatus::Crashed => "crashed",
+    }
+}
+
+/// The color of a term (cycled), as a CSS color.
+pub fn term_color(term: u64) -> &'static str {
+    const P: [&str; 8] = [
+        "#6c8ebf", "#d79b5b", "#6aa87a", "#b07cc6", "#c96d6d", "#4fa3a5", "#b3a046", "#8a8fa3",
+    ];
+    P[(term as usize) % P.len()]
+}
