@@ -1,6 +1,7 @@
 //! `raftlab`: the simulation core, headless.
 
 mod bench;
+mod repl;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +20,8 @@ enum Command {
     Run(run::RunArgs),
     /// Measure committed proposals per wall-clock second against bare raft-rs.
     Bench(bench::BenchArgs),
+    /// Read etcdctl command lines (and fault/time lines) on stdin; print etcdctl's output.
+    Repl(repl::ReplArgs),
 }
 
 fn main() {
@@ -44,6 +47,7 @@ fn main() {
     let code = match cli.command {
         Command::Run(args) => run::main(args),
         Command::Bench(args) => bench::main(args),
+        Command::Repl(args) => repl::main(args),
     };
     std::process::exit(code);
 }

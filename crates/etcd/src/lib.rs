@@ -17,3 +17,8 @@ pub use machine::{Answer, Applied, EtcdMachine, EtcdQuery, EtcdRequest, EtcdResp
 pub mod service;
 
 pub use service::{Header, OpEvent, OpId, OpResult, Service};
+pub mod playground;
+pub mod repl;
+
+pub use playground::{CommandId, CommandOutput, CommandState, Playground};
+pub use repl::Repl;

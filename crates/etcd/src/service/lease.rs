@@ -13,6 +13,37 @@ impl Service {
     /// expired lease.
     pub(super) fn lease_tick(&mut self) {
         let now = self.now();
+        self.sync_primaries();
+        for node in self.cluster.node_ids() {
+            let leads = self.cluster.role(node).is_some_and(|r| r.0 == Role::Leader);
+            if leads && self.cluster.status(node).ok() == Some(sim::NodeStatus::Up) {
+                let expired = self
+                    .cluster
+                    .state_machine_mut(node)
+                    .map(|sm| sm.lessor.expired(now))
+                    .unwrap_or_default();
+                for id in expired {
+                    // Internal request: its result is not reported to any client.
+                    let _ = self.write(node, EtcdRequest::LeaseRevoke { id });
+                }
+            }
+        }
+        // Results of internal revokes are dropped by `collect` (their ops are never awaited).
+    }
+
+    /// Promotes the lessor of every node that just became leader and demotes those that stopped
+    /// (etcd does this as the leader changes; cheap enough to run after every event).
+    pub(super) fn sync_primaries(&mut self) {
+        let elections = self.cluster.stats().leaders.len();
+        let stale = self
+            .primaries
+            .iter()
+            .any(|n| self.cluster.role(*n).is_none_or(|r| r.0 != Role::Leader));
+        if elections == self.elections_seen && !stale {
+            return;
+        }
+        self.elections_seen = elections;
+        let now = self.now();
         let extend = self.cluster.config().election_timeout_ms();
         for node in self.cluster.node_ids() {
             let leads = self.cluster.role(node).is_some_and(|r| r.0 == Role::Leader);
@@ -27,19 +58,7 @@ impl Service {
                 sm.lessor.demote();
                 self.primaries.remove(&node);
             }
-            if leads && self.cluster.status(node).ok() == Some(sim::NodeStatus::Up) {
-                let expired = self
-                    .cluster
-                    .state_machine_mut(node)
-                    .map(|sm| sm.lessor.expired(now))
-                    .unwrap_or_default();
-                for id in expired {
-                    // Internal request: its result is not reported to any client.
-                    let _ = self.write(node, EtcdRequest::LeaseRevoke { id });
-                }
-            }
         }
-        // Results of internal revokes are dropped by `collect` (their ops are never awaited).
     }
 
     /// The node that leads in `node`'s view, if it is running.

@@ -85,6 +85,7 @@ pub struct Service {
     events: VecDeque<OpEvent>,
     next_lease_check: u64,
     primaries: BTreeSet<u64>,
+    elections_seen: usize,
 }
 
 /// Interval of the leader's lease expiry check (etcd's lessor loop runs every 500 ms).
@@ -114,6 +115,7 @@ impl Service {
             events: VecDeque::new(),
             next_lease_check: LEASE_CHECK_MS,
             primaries: BTreeSet::new(),
+            elections_seen: 0,
         })
     }
 
@@ -160,6 +162,7 @@ impl Service {
             self.next_lease_check = self.now() + LEASE_CHECK_MS;
         } else {
             self.cluster.step()?;
+            self.sync_primaries();
         }
         self.collect();
         Ok(())

@@ -102,6 +102,9 @@ impl<SM: StateMachine> Cluster<SM> {
                 }
             }
         }
+        if current.2 != 0 && self.parked.contains_key(&id) {
+            self.unpark(id);
+        }
         if let Some(index) = out.snapshot_installed {
             self.trace
                 .record(now, TraceKind::SnapshotInstalled { node: id, index });
@@ -229,6 +232,7 @@ impl<SM: StateMachine> Cluster<SM> {
                 PendingKind::Read {
                     query,
                     index: Some(i),
+                    ..
                 } if *i <= applied => Some((*rid, *i, live.sm.query(query))),
                 _ => None,
             })

@@ -86,8 +86,17 @@ pub(crate) struct Pending<Q> {
 
 pub(crate) enum PendingKind<Q> {
     Write,
-    Read { query: Q, index: Option<u64> },
+    Read {
+        query: Q,
+        index: Option<u64>,
+        /// Last time ReadIndex was asked (etcd re-asks every 500 ms until it gets an answer).
+        asked_at: u64,
+    },
 }
+
+/// How often a node re-asks ReadIndex for a read that got no answer (etcd's
+/// readIndexRetryTime): raft-rs drops read requests a new leader cannot serve yet.
+pub const READ_INDEX_RETRY_MS: u64 = 500;
 
 /// A simulated cluster of raft-rs nodes driving replicas of `SM`.
 pub struct Cluster<SM: StateMachine> {
@@ -112,6 +121,8 @@ pub struct Cluster<SM: StateMachine> {
     dirty: std::collections::BTreeSet<u64>,
     /// Linearizable reads waiting (to skip scans when there are none).
     reads_waiting: usize,
+    /// Client requests waiting at a node until it learns of a leader.
+    parked: BTreeMap<u64, Vec<crate::node::Inbound>>,
 }
 
 impl<SM: StateMachine> Cluster<SM> {
@@ -140,6 +151,7 @@ impl<SM: StateMachine> Cluster<SM> {
             stats: Stats::default(),
             dirty: std::collections::BTreeSet::new(),
             reads_waiting: 0,
+            parked: BTreeMap::new(),
         };
         let cfg = &c.config;
         c.trace.record(
@@ -440,6 +452,9 @@ impl<SM: StateMachine> Cluster<SM> {
             live.raw.tick();
             live.fix_timeout();
             self.pump(id);
+        }
+        if self.reads_waiting > 0 {
+            self.retry_reads(id);
         }
     }
 }

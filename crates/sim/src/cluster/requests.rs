@@ -50,13 +50,18 @@ impl<SM: StateMachine> Cluster<SM> {
         else {
             return;
         };
-        if live.role != Role::Leader && (!forward || live.leader == 0) {
-            let err = if live.leader == 0 {
-                RequestError::NoLeader
-            } else {
-                RequestError::NotLeader {
-                    leader: Some(live.leader),
-                }
+        if live.role != Role::Leader && live.leader == 0 {
+            // As etcd's raft node blocks proposals while no leader is known: wait for one (or
+            // for the request timeout).
+            self.parked
+                .entry(node)
+                .or_default()
+                .push(Inbound::Propose(id, data));
+            return;
+        }
+        if live.role != Role::Leader && !forward {
+            let err = RequestError::NotLeader {
+                leader: Some(live.leader),
             };
             self.finish(id, Outcome::Failed(err));
             return;
@@ -93,7 +98,16 @@ impl<SM: StateMachine> Cluster<SM> {
         } else {
             String::new()
         };
-        let id = self.new_request(node, PendingKind::Read { query, index: None }, what);
+        let now = self.now;
+        let id = self.new_request(
+            node,
+            PendingKind::Read {
+                query,
+                index: None,
+                asked_at: now,
+            },
+            what,
+        );
         self.reads_waiting += 1;
         match self.nodes.get_mut(&node).map(|n| &mut n.state) {
             None | Some(NodeState::Crashed(_)) => {
@@ -117,7 +131,7 @@ impl<SM: StateMachine> Cluster<SM> {
             return;
         };
         if live.leader == 0 {
-            self.finish(id, Outcome::Failed(RequestError::NoLeader));
+            self.parked.entry(node).or_default().push(Inbound::Read(id));
             return;
         }
         live.raw.read_index(encode_ctx(id));
@@ -131,6 +145,58 @@ impl<SM: StateMachine> Cluster<SM> {
     /// `UnknownNode` or `NodeNotUp`.
     pub fn read_local(&self, node: u64, query: &SM::Query) -> crate::Result<SM::Answer> {
         Ok(self.state_machine(node)?.query(query))
+    }
+
+    /// Re-asks ReadIndex for reads at `node` that got no answer for a while.
+    pub(super) fn retry_reads(&mut self, node: u64) {
+        let now = self.now;
+        let due: Vec<RequestId> = self
+            .pending
+            .iter_mut()
+            .filter(|(_, p)| p.node == node)
+            .filter_map(|(id, p)| match &mut p.kind {
+                PendingKind::Read {
+                    index: None,
+                    asked_at,
+                    ..
+                } if *asked_at + super::READ_INDEX_RETRY_MS <= now => {
+                    *asked_at = now;
+                    Some(*id)
+                }
+                _ => None,
+            })
+            .collect();
+        let parked: Vec<RequestId> = self
+            .parked
+            .get(&node)
+            .map(|v| {
+                v.iter()
+                    .filter_map(|i| match i {
+                        Inbound::Read(id) => Some(*id),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for id in due {
+            if !parked.contains(&id) {
+                self.do_read(node, id);
+            }
+        }
+    }
+
+    /// Retries the requests parked at `node` while it knew no leader.
+    pub(super) fn unpark(&mut self, node: u64) {
+        let Some(items) = self.parked.remove(&node) else {
+            return;
+        };
+        for item in items {
+            match item {
+                Inbound::Propose(id, data) => self.do_propose(node, id, data),
+                Inbound::Read(id) => self.do_read(node, id),
+                Inbound::Msg(..) => {}
+            }
+        }
     }
 
     pub(super) fn on_timeout(&mut self, id: RequestId) {
@@ -151,6 +217,7 @@ impl<SM: StateMachine> Cluster<SM> {
             self.finish(id, Outcome::Failed(RequestError::NodeDown(node)));
         }
         self.expected.retain(|(n, _), _| *n != node);
+        self.parked.remove(&node);
     }
 
     pub(super) fn finish(&mut self, id: RequestId, outcome: Outcome<SM::Output, SM::Answer>) {

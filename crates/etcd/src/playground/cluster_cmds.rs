@@ -1,0 +1,281 @@
+//! Cluster commands: endpoint status/health/hashkv, member list/add/remove/promote, move-leader.
+
+use sim::{Action, NodeStatus, Role};
+
+use super::tasks::{MemberOp, Task};
+use super::{CommandId, Playground};
+use crate::ctl::{
+    self, EndpointHashKvRow, EndpointHealthRow, EndpointStatusRow, MemberRow, OutputFormat, Target,
+};
+use crate::ids;
+use crate::machine::EtcdQuery;
+use crate::service::OpResult;
+
+/// The version string members report.
+pub const VERSION: &str = "3.5.0";
+
+impl Playground {
+    fn endpoints(&self, target: &Target) -> Vec<u64> {
+        match target {
+            Target::Node(n) => vec![*n],
+            Target::Default => self.service.cluster().node_ids(),
+        }
+    }
+
+    fn member_hex(&self, node: u64) -> u64 {
+        ids::member_id(self.service.seed(), node)
+    }
+
+    /// `endpoint status`: one row per reachable member, an error line for the others.
+    pub(super) fn endpoint_status(&self, target: &Target, f: OutputFormat) -> String {
+        let (rows, errors) = self.status_rows_and_errors(target);
+        let mut out = ctl::format::endpoint_status(&rows, f);
+        for e in errors {
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(&e);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Status rows of the reachable members among `target`.
+    pub(super) fn status_rows(&self, target: &Target) -> Vec<EndpointStatusRow> {
+        self.status_rows_and_errors(target).0
+    }
+
+    fn status_rows_and_errors(&self, target: &Target) -> (Vec<EndpointStatusRow>, Vec<String>) {
+        let c = self.service.cluster();
+        let seed = self.service.seed();
+        let leader = c.leader();
+        let mut rows = Vec::new();
+        let mut errors = Vec::new();
+        for n in self.endpoints(target) {
+            let Some(v) = c.node_view(n) else {
+                errors.push(format!(
+                    "Failed to get the status of endpoint node{n} (no such member)"
+                ));
+                continue;
+            };
+            if v.status != NodeStatus::Up {
+                errors.push(format!(
+                    "Failed to get the status of endpoint node{n} (context deadline exceeded)"
+                ));
+                continue;
+            }
+            let sm = c.state_machine(n).expect("up");
+            rows.push(EndpointStatusRow {
+                endpoint: format!("node{n}"),
+                id: ids::member_id(seed, n),
+                version: VERSION.into(),
+                db_size: sm.store.snapshot().len() as i64,
+                is_leader: v.role == Some(Role::Leader),
+                is_learner: v.learner,
+                raft_term: v.term,
+                raft_index: v.last_index,
+                raft_applied_index: v.applied,
+                errors: Vec::new(),
+                cluster_id: ids::cluster_id(seed),
+                revision: sm.store.current_revision(),
+                leader: leader.map_or(0, |l| ids::member_id(seed, l)),
+                db_size_in_use: 0,
+            });
+        }
+        (rows, errors)
+    }
+
+    /// `endpoint health`: a linearizable read through each member, like etcdctl's.
+    pub(super) fn start_health(&mut self, id: CommandId, target: &Target, _f: OutputFormat) {
+        let nodes = self.endpoints(target);
+        self.tasks.insert(
+            id,
+            Task::Health {
+                pending: nodes.len(),
+                rows: Vec::new(),
+                started: self.now(),
+            },
+        );
+        for n in nodes {
+            let op = self.service.range(
+                n,
+                kv::RangeRequest {
+                    key: b"health".to_vec(),
+                    ..Default::default()
+                },
+                false,
+            );
+            self.track(op, id, super::tasks::Purpose::Health(n));
+        }
+    }
+
+    /// Records one member's health answer; prints the table when all are in.
+    pub(super) fn on_health(&mut self, id: CommandId, node: u64, r: &OpResult) {
+        let now = self.now();
+        let Some(Task::Health {
+            pending,
+            rows,
+            started,
+        }) = self.tasks.get_mut(&id)
+        else {
+            return;
+        };
+        let took_ms = now - *started;
+        rows.push(match r {
+            OpResult::Read(_, a) if a.result.is_ok() => EndpointHealthRow {
+                endpoint: format!("node{node}"),
+                health: true,
+                took_ms,
+                error: None,
+            },
+            OpResult::Failed(e) => EndpointHealthRow {
+                endpoint: format!("node{node}"),
+                health: false,
+                took_ms,
+                error: Some(e.clone()),
+            },
+            _ => EndpointHealthRow {
+                endpoint: format!("node{node}"),
+                health: false,
+                took_ms,
+                error: Some("unexpected answer".into()),
+            },
+        });
+        *pending -= 1;
+        if *pending == 0 {
+            let mut rows = std::mem::take(rows);
+            rows.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+            let all_ok = rows.iter().all(|r| r.health);
+            let text = ctl::format::endpoint_health(&rows, OutputFormat::Simple);
+            self.print(id, &text);
+            // The text already ends with "Error: unhealthy cluster" when one is unhealthy.
+            self.end(id, all_ok);
+        }
+    }
+
+    /// `endpoint hashkv`.
+    pub(super) fn hashkv(&self, target: &Target, rev: i64, f: OutputFormat) -> String {
+        let c = self.service.cluster();
+        let mut rows = Vec::new();
+        for n in self.endpoints(target) {
+            let Ok(sm) = c.state_machine(n) else { continue };
+            let at = if rev <= 0 {
+                sm.store.current_revision()
+            } else {
+                rev
+            };
+            if let Ok((hash, compact_revision)) = sm.store.hash_kv(at) {
+                rows.push(EndpointHashKvRow {
+                    endpoint: format!("node{n}"),
+                    header: self.service.header(n, sm.store.current_revision()).into(),
+                    hash,
+                    compact_revision,
+                });
+            }
+        }
+        ctl::format::endpoint_hashkv(&rows, f)
+    }
+
+    /// `member list`, as the member `node` sees the configuration.
+    pub(super) fn member_list(&self, node: u64, f: OutputFormat) -> String {
+        let h = self.service.header(node, self.revision_at(node));
+        ctl::format::member_list(&h.into(), &self.member_rows(), f)
+    }
+
+    /// The members in the current configuration.
+    fn member_rows(&self) -> Vec<MemberRow> {
+        let c = self.service.cluster();
+        let mut rows = Vec::new();
+        for n in c.node_ids() {
+            let Some(v) = c.node_view(n) else { continue };
+            if !(v.voter || v.learner) {
+                continue;
+            }
+            rows.push(MemberRow {
+                id: self.member_hex(n),
+                status: "started".into(),
+                name: format!("node{n}"),
+                peer_urls: vec![format!("http://node{n}:2380")],
+                client_urls: vec![format!("http://node{n}:2379")],
+                is_learner: v.learner,
+            });
+        }
+        rows
+    }
+
+    fn revision_at(&self, node: u64) -> i64 {
+        self.service
+            .cluster()
+            .read_local(node, &EtcdQuery::Revision)
+            .map_or(0, |a| a.revision)
+    }
+
+    /// `member add`: a new node joins (through joint consensus).
+    pub(super) fn member_add(&mut self, id: CommandId, learner: bool) {
+        let new = self
+            .service
+            .cluster()
+            .node_ids()
+            .last()
+            .copied()
+            .unwrap_or(0)
+            + 1;
+        let action = if learner {
+            Action::AddLearner(new)
+        } else {
+            Action::AddVoter(new)
+        };
+        match self.service.cluster_mut().apply(action) {
+            Ok(()) => {
+                let leader = self.service.cluster().leader().unwrap_or(new);
+                let member = MemberRow {
+                    id: self.member_hex(new),
+                    status: "unstarted".into(),
+                    name: format!("node{new}"),
+                    peer_urls: vec![format!("http://node{new}:2380")],
+                    client_urls: Vec::new(),
+                    is_learner: learner,
+                };
+                let mut members = self.member_rows();
+                if !members.iter().any(|m| m.id == member.id) {
+                    members.push(member.clone());
+                }
+                let h = self.service.header(leader, self.revision_at(leader));
+                let text =
+                    ctl::format::member_add(&h.into(), &member, &members, OutputFormat::Simple);
+                self.print(id, &text);
+                self.finish(id);
+            }
+            Err(e) => self.fail(id, &e.to_string()),
+        }
+    }
+
+    /// `member remove|promote ID` and `move-leader ID` (hex member id, or a node number).
+    pub(super) fn member_change(&mut self, id: CommandId, member: u64, op: MemberOp) {
+        let nodes = self.service.cluster().node_ids();
+        let Some(node) = ids::node_of_member(self.service.seed(), &nodes, member) else {
+            return self.fail(id, &format!("etcdserver: member not found ({member:x})"));
+        };
+        let hex = self.member_hex(node);
+        let leader = self.service.cluster().leader().unwrap_or(node);
+        let h: ctl::Header = self.service.header(leader, self.revision_at(leader)).into();
+        let action = match op {
+            MemberOp::Remove => Action::Remove(node),
+            MemberOp::Promote => Action::Promote(node),
+            MemberOp::MoveLeader => Action::TransferLeader(node),
+        };
+        let from = self.member_hex(leader);
+        if let Err(e) = self.service.cluster_mut().apply(action) {
+            return self.fail(id, &e.to_string());
+        }
+        let members = self.member_rows();
+        let f = OutputFormat::Simple;
+        let text = match op {
+            MemberOp::Remove => ctl::format::member_remove(&h, hex, &members, f),
+            MemberOp::Promote => ctl::format::member_promote(&h, hex, &members, f),
+            MemberOp::MoveLeader => ctl::format::move_leader(&h, from, hex, f),
+        };
+        self.print(id, &text);
+        self.finish(id);
+    }
+}

@@ -1,0 +1,382 @@
+//! Command lines in, etcdctl output out: the engine behind `raftlab repl` and the browser.
+//!
+//! `exec(line)` parses a line of the etcdctl language (or a fault/time line, or a JSON gateway
+//! request) and starts a command. Short commands end when their request does; long-running ones
+//! (watch, lock, elect, keep-alive, sleep) keep producing output as virtual time passes, until
+//! they end or are cancelled. Every command's output is kept as text, exactly as etcdctl prints.
+
+mod cluster_cmds;
+mod gateway;
+mod render;
+mod session;
+mod tasks;
+
+use std::collections::BTreeMap;
+
+use sim::ClusterConfig;
+
+use crate::ctl::{self, Feed, LineParser, Target};
+use crate::error::Result;
+use crate::service::{OpEvent, OpId, Service};
+
+pub use tasks::{LeaseView, WatchView};
+
+/// Identifies a command started by `exec`.
+pub type CommandId = u64;
+
+/// Where a command is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum CommandState {
+    /// Still producing output (or waiting).
+    Running,
+    /// Finished normally.
+    Done,
+    /// Finished with an error (the text ends with etcdctl's "Error: ..." line).
+    Failed,
+}
+
+/// A command's line and what it printed so far.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CommandOutput {
+    /// The line as typed.
+    pub line: String,
+    /// Output so far.
+    pub text: String,
+    /// State.
+    pub state: CommandState,
+    /// A long-running command that has reached its steady state (watch created, lock held or
+    /// queued, keep-alive answered): a script may move on.
+    pub settled: bool,
+}
+
+/// The playground: a service plus the commands people started.
+pub struct Playground {
+    service: Service,
+    parser: LineParser,
+    outputs: BTreeMap<CommandId, CommandOutput>,
+    tasks: BTreeMap<CommandId, tasks::Task>,
+    ops: BTreeMap<OpId, (CommandId, tasks::Purpose)>,
+    timers: BTreeMap<(u64, u64), (CommandId, tasks::Timer)>,
+    timer_seq: u64,
+    next_command: CommandId,
+    /// Every piece of output in the order it was printed (command, virtual time, text).
+    log: Vec<(CommandId, u64, String)>,
+}
+
+impl Playground {
+    /// A fresh cluster.
+    ///
+    /// # Errors
+    /// An invalid configuration.
+    pub fn new(config: ClusterConfig) -> Result<Self> {
+        Ok(Playground {
+            service: Service::new(config)?,
+            parser: LineParser::new(),
+            outputs: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            ops: BTreeMap::new(),
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            next_command: 1,
+            log: Vec::new(),
+        })
+    }
+
+    /// The service.
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    /// The cluster.
+    pub fn cluster(&self) -> &sim::Cluster<crate::EtcdMachine> {
+        self.service.cluster()
+    }
+
+    /// Virtual time.
+    pub fn now(&self) -> u64 {
+        self.service.now()
+    }
+
+    /// Whether a multi-line command (txn) is waiting for more lines.
+    pub fn needs_more(&self) -> bool {
+        self.parser.pending()
+    }
+
+    /// Starts the command on `line`. Returns `None` for a blank line, a comment or a line that
+    /// continues a multi-line command (`txn`), else the new command's id. Errors (bad syntax)
+    /// make a command that has already failed, so they show like any other output.
+    pub fn exec(&mut self, line: &str) -> Option<CommandId> {
+        let display = self.parser_display(line);
+        match self.parser.feed(line) {
+            Feed::Nothing | Feed::NeedMore => None,
+            Feed::Done(res) => {
+                let id = self.next_command;
+                self.next_command += 1;
+                self.outputs.insert(
+                    id,
+                    CommandOutput {
+                        line: display,
+                        text: String::new(),
+                        state: CommandState::Running,
+                        settled: false,
+                    },
+                );
+                match res {
+                    Ok(inv) => self.start(id, inv),
+                    Err(e) => {
+                        // The parse error is already the complete line etcdctl prints.
+                        self.print(id, &e.0);
+                        self.end(id, false);
+                    }
+                }
+                self.process();
+                Some(id)
+            }
+        }
+    }
+
+    fn parser_display(&self, line: &str) -> String {
+        line.trim().to_string()
+    }
+
+    /// A command's output.
+    pub fn output(&self, id: CommandId) -> Option<&CommandOutput> {
+        self.outputs.get(&id)
+    }
+
+    /// Every command, by id.
+    pub fn outputs(&self) -> &BTreeMap<CommandId, CommandOutput> {
+        &self.outputs
+    }
+
+    /// Cancels a running command (as Ctrl-C would). Returns whether it was running.
+    pub fn cancel(&mut self, id: CommandId) -> bool {
+        if self.outputs.get(&id).map(|o| o.state) != Some(CommandState::Running) {
+            return false;
+        }
+        self.interrupt(id);
+        self.process();
+        true
+    }
+
+    /// Virtual time of the next thing that happens.
+    pub fn next_time(&self) -> u64 {
+        let t = self.timers.keys().next().map_or(u64::MAX, |(t, _)| *t);
+        t.min(self.service.next_time())
+    }
+
+    /// Runs the next event.
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn step(&mut self) -> Result<()> {
+        let timer = self.timers.keys().next().map(|(t, _)| *t);
+        match timer {
+            Some(t) if t <= self.service.next_time() => {
+                self.service.run_until(t)?;
+                if let Some(((_, _), (cmd, timer))) = self.timers.pop_first() {
+                    self.on_timer(cmd, timer);
+                }
+            }
+            _ => self.service.step()?,
+        }
+        self.process();
+        Ok(())
+    }
+
+    /// Runs every event up to virtual time `t`.
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn run_until(&mut self, t: u64) -> Result<()> {
+        while self.next_time() <= t {
+            self.step()?;
+        }
+        self.service.run_until(t)?;
+        self.process();
+        Ok(())
+    }
+
+    /// Runs until command `id` has ended or settled, or `limit_ms` of virtual time pass.
+    /// Returns whether it did.
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn run_until_settled(&mut self, id: CommandId, limit_ms: u64) -> Result<bool> {
+        let deadline = self.now().saturating_add(limit_ms);
+        loop {
+            if self.is_settled(id) {
+                return Ok(true);
+            }
+            if self.next_time() > deadline {
+                self.service.run_until(deadline)?;
+                self.process();
+                return Ok(self.is_settled(id));
+            }
+            self.step()?;
+        }
+    }
+
+    fn is_settled(&self, id: CommandId) -> bool {
+        self.outputs
+            .get(&id)
+            .is_none_or(|o| o.state != CommandState::Running || o.settled)
+    }
+
+    fn target(&self, t: &Target) -> u64 {
+        match t {
+            Target::Node(n) => *n,
+            Target::Default => self.service.cluster().leader().unwrap_or(1),
+        }
+    }
+
+    fn schedule(&mut self, at: u64, cmd: CommandId, timer: tasks::Timer) {
+        self.timers.insert((at, self.timer_seq), (cmd, timer));
+        self.timer_seq += 1;
+    }
+
+    fn print(&mut self, id: CommandId, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        let mut t = text.to_string();
+        if !t.ends_with('\n') {
+            t.push('\n');
+        }
+        if let Some(o) = self.outputs.get_mut(&id) {
+            o.text.push_str(&t);
+            self.log.push((id, self.service.now(), t));
+        }
+    }
+
+    /// Output pieces from position `from` of the print log, in the order they were printed:
+    /// (command, virtual time, text).
+    pub fn log_since(&self, from: usize) -> &[(CommandId, u64, String)] {
+        &self.log[from.min(self.log.len())..]
+    }
+
+    /// Length of the print log.
+    pub fn log_len(&self) -> usize {
+        self.log.len()
+    }
+
+    fn settle(&mut self, id: CommandId) {
+        if let Some(o) = self.outputs.get_mut(&id) {
+            o.settled = true;
+        }
+    }
+
+    fn finish(&mut self, id: CommandId) {
+        if let Some(o) = self.outputs.get_mut(&id) {
+            if o.state == CommandState::Running {
+                o.state = CommandState::Done;
+            }
+        }
+        self.forget(id);
+    }
+
+    fn fail(&mut self, id: CommandId, msg: &str) {
+        self.print(id, &ctl::format::error(msg));
+        self.end(id, false);
+    }
+
+    /// Ends a command whose output is complete: done, or failed.
+    fn end(&mut self, id: CommandId, ok: bool) {
+        if !ok {
+            if let Some(o) = self.outputs.get_mut(&id) {
+                o.state = CommandState::Failed;
+            }
+        }
+        self.finish(id);
+    }
+
+    fn forget(&mut self, id: CommandId) {
+        if let Some(task) = self.tasks.remove(&id) {
+            for op in task.watch_ops() {
+                self.service.cancel_watch(op);
+            }
+        }
+        self.timers.retain(|_, (c, _)| *c != id);
+    }
+
+    /// Routes service events to commands.
+    fn process(&mut self) {
+        loop {
+            let events = self.service.take_events();
+            if events.is_empty() {
+                return;
+            }
+            for e in events {
+                let op = match &e {
+                    OpEvent::Done(op, _) | OpEvent::Watch(op, _, _) | OpEvent::WatchLost(op, _) => {
+                        *op
+                    }
+                };
+                let Some((cmd, purpose)) = self.ops.get(&op).cloned() else {
+                    continue;
+                };
+                if matches!(e, OpEvent::Done(..))
+                    && !matches!(
+                        purpose,
+                        tasks::Purpose::Watch
+                            | tasks::Purpose::WaitDelete
+                            | tasks::Purpose::ObserveWatch
+                    )
+                {
+                    self.ops.remove(&op);
+                }
+                self.on_event(cmd, purpose, e);
+            }
+        }
+    }
+
+    fn track(&mut self, op: OpId, cmd: CommandId, purpose: tasks::Purpose) {
+        self.ops.insert(op, (cmd, purpose));
+    }
+
+    /// Open watches (watch commands), for the watch panel.
+    pub fn watches(&self) -> Vec<WatchView> {
+        self.tasks
+            .iter()
+            .filter_map(|(id, t)| match t {
+                tasks::Task::Watch { node, .. } => Some(WatchView {
+                    command: *id,
+                    line: self
+                        .outputs
+                        .get(id)
+                        .map(|o| o.line.clone())
+                        .unwrap_or_default(),
+                    node: *node,
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Leases as the leader's lessor sees them, for the lease panel.
+    pub fn leases(&self) -> Vec<LeaseView> {
+        let c = self.service.cluster();
+        let Some(leader) = c.leader() else {
+            return Vec::new();
+        };
+        let Ok(sm) = c.state_machine(leader) else {
+            return Vec::new();
+        };
+        let now = self.now();
+        sm.lessor
+            .leases()
+            .into_iter()
+            .filter_map(|id| sm.lessor.lookup(id))
+            .map(|l| LeaseView {
+                id: format!("{:016x}", l.id),
+                ttl: l.ttl,
+                remaining_ms: l.expiry_ms.map(|e| e.saturating_sub(now)),
+                keys: l
+                    .keys
+                    .iter()
+                    .map(|k| String::from_utf8_lossy(k).into_owned())
+                    .collect(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,840 @@
+//! Commands as explicit state machines: what each one waits for and what it does next.
+
+use kv::{
+    Compare, CompareResult, DeleteRangeRequest, EventType, PutRequest, RangeRequest, RequestOp,
+    ResponseOp, SortOrder, SortTarget, TxnRequest, WatchCreateRequest,
+};
+use serde::Serialize;
+
+use super::render::Render;
+use super::session::{Health, Session};
+use super::{CommandId, Playground};
+use crate::ctl::{self, Command, Invocation, OutputFormat};
+use crate::machine::{EtcdRequest, EtcdResponse};
+use crate::service::{OpEvent, OpId, OpResult};
+
+/// What an operation was started for.
+#[derive(Clone, Debug)]
+pub(crate) enum Purpose {
+    /// The one request of a short command.
+    Single(Render),
+    /// A watch command's watch.
+    Watch,
+    /// A keep-alive command's keep-alive.
+    KeepAlive,
+    /// A session's lease grant.
+    SessionGrant,
+    /// A session's keep-alive.
+    SessionKeepAlive,
+    /// The lock/campaign transaction.
+    AcquireTxn,
+    /// Looking for the key created just before ours.
+    WaitGet,
+    /// Watching that key's deletion.
+    WaitDelete,
+    /// Checking our own key still exists (lock) or reading it to print (elect).
+    Recheck,
+    /// Observe: reading the current leader.
+    ObserveGet,
+    /// Observe: watching the election prefix.
+    ObserveWatch,
+    /// A request whose answer nobody waits for (unlock, resign, session close).
+    Ignore,
+    /// `endpoint health`'s read through one member.
+    Health(u64),
+}
+
+/// Timers of long-running commands.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Timer {
+    /// `sleep` is over.
+    Sleep,
+    /// Time for the next keep-alive of a `lease keep-alive` command.
+    KeepAlive,
+    /// Time for the next session keep-alive.
+    SessionKeepAlive,
+}
+
+/// Lock and election recipes (etcd `client/v3/concurrency`).
+#[derive(Clone, Debug)]
+pub(crate) struct Recipe {
+    pub kind: RecipeKind,
+    pub session: Session,
+    pub prefix: String,
+    pub key: String,
+    pub value: String,
+    pub my_rev: i64,
+    pub phase: Phase,
+    pub watch: Option<OpId>,
+}
+
+/// Lock or campaign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RecipeKind {
+    /// `lock name`.
+    Lock,
+    /// `elect name proposal`.
+    Campaign,
+}
+
+/// Where a recipe is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Granting the session lease.
+    Granting,
+    /// Creating our key.
+    Creating,
+    /// Queued behind earlier keys.
+    Waiting,
+    /// Holding the lock / leading the election.
+    Holding,
+}
+
+/// A running command.
+#[derive(Clone, Debug)]
+pub(crate) enum Task {
+    /// Waits for one request.
+    Single,
+    /// `watch`.
+    Watch {
+        op: OpId,
+        format: OutputFormat,
+        node: u64,
+    },
+    /// `lease keep-alive`.
+    KeepAlive {
+        node: u64,
+        lease: i64,
+        once: bool,
+        format: OutputFormat,
+        ttl: i64,
+    },
+    /// `sleep`.
+    Sleep,
+    /// `lock` or `elect` (campaign).
+    Recipe(Box<Recipe>),
+    /// `elect --listen`.
+    Observe {
+        node: u64,
+        prefix: String,
+        watch: Option<OpId>,
+        last: Option<(Vec<u8>, Vec<u8>)>,
+        format: OutputFormat,
+    },
+    /// `endpoint health`: one read per member.
+    Health {
+        pending: usize,
+        rows: Vec<ctl::EndpointHealthRow>,
+        started: u64,
+    },
+}
+
+impl Task {
+    /// Watch operations this task owns (cancelled when it ends).
+    pub fn watch_ops(&self) -> Vec<OpId> {
+        match self {
+            Task::Watch { op, .. } => vec![*op],
+            Task::Recipe(r) => r.watch.into_iter().collect(),
+            Task::Observe { watch, .. } => watch.iter().copied().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// An open watch, for the watch panel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WatchView {
+    /// The command that opened it.
+    pub command: CommandId,
+    /// Its line.
+    pub line: String,
+    /// Member it is on.
+    pub node: u64,
+}
+
+/// A lease, for the lease panel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LeaseView {
+    /// Id (hex).
+    pub id: String,
+    /// Granted TTL in seconds.
+    pub ttl: i64,
+    /// Remaining ms on the leader's clock (None when no leader tracks it).
+    pub remaining_ms: Option<u64>,
+    /// Attached keys.
+    pub keys: Vec<String>,
+}
+
+fn prefix_range(prefix: &str) -> (Vec<u8>, Vec<u8>) {
+    (
+        prefix.as_bytes().to_vec(),
+        kv::prefix_end(prefix.as_bytes()),
+    )
+}
+
+impl Playground {
+    /// Starts a parsed command.
+    pub(super) fn start(&mut self, id: CommandId, inv: Invocation) {
+        let node = self.target(&inv.target);
+        let f = inv.output;
+        match inv.command {
+            Command::Put(req) => self.single(id, node, EtcdRequest::Put(req), Render::Put(f)),
+            Command::Del { req } => {
+                self.single(id, node, EtcdRequest::DeleteRange(req), Render::Del(f))
+            }
+            Command::Txn(req) => self.single(id, node, EtcdRequest::Txn(req), Render::Txn(f)),
+            Command::Get {
+                req,
+                print_value_only,
+                consistency,
+            } => {
+                let keys_only = req.keys_only;
+                let op =
+                    self.service
+                        .range(node, req, consistency == ctl::Consistency::Serializable);
+                self.track(
+                    op,
+                    id,
+                    Purpose::Single(Render::Get(f, print_value_only, keys_only)),
+                );
+                self.tasks.insert(id, Task::Single);
+            }
+            Command::Compaction { rev, .. } => self.single(
+                id,
+                node,
+                EtcdRequest::Compaction { rev },
+                Render::Compaction(rev),
+            ),
+            Command::LeaseGrant { ttl } => {
+                let op = self.service.lease_grant(node, 0, ttl);
+                self.track(op, id, Purpose::Single(Render::LeaseGrant(f)));
+                self.tasks.insert(id, Task::Single);
+            }
+            Command::LeaseRevoke { id: lease } => self.single(
+                id,
+                node,
+                EtcdRequest::LeaseRevoke { id: lease },
+                Render::LeaseRevoke(f, lease),
+            ),
+            Command::LeaseTimeToLive { id: lease, keys } => {
+                let op = self.service.lease_time_to_live(node, lease, keys);
+                self.track(op, id, Purpose::Single(Render::TimeToLive(f, keys)));
+                self.tasks.insert(id, Task::Single);
+            }
+            Command::LeaseList => {
+                let op = self.service.lease_list(node);
+                self.track(op, id, Purpose::Single(Render::LeaseList(f)));
+                self.tasks.insert(id, Task::Single);
+            }
+            Command::LeaseKeepAlive { id: lease, once } => {
+                self.tasks.insert(
+                    id,
+                    Task::KeepAlive {
+                        node,
+                        lease,
+                        once,
+                        format: f,
+                        ttl: 0,
+                    },
+                );
+                let op = self.service.lease_keepalive(node, lease);
+                self.track(op, id, Purpose::KeepAlive);
+            }
+            Command::Watch { req } => {
+                let op = self.service.watch(node, req);
+                self.track(op, id, Purpose::Watch);
+                self.tasks.insert(
+                    id,
+                    Task::Watch {
+                        op,
+                        format: f,
+                        node,
+                    },
+                );
+            }
+            Command::Lock { name, ttl } => {
+                self.start_recipe(id, node, RecipeKind::Lock, name, String::new(), ttl)
+            }
+            Command::Elect {
+                name,
+                proposal,
+                listen,
+            } => {
+                if listen {
+                    self.start_observe(id, node, name, f);
+                } else {
+                    match proposal {
+                        Some(p) => self.start_recipe(id, node, RecipeKind::Campaign, name, p, 60),
+                        None => self.fail(id, "no proposal argument but -l not set"),
+                    }
+                }
+            }
+            Command::Sleep { ms } => {
+                self.tasks.insert(id, Task::Sleep);
+                let at = self.now() + ms;
+                self.schedule(at, id, Timer::Sleep);
+            }
+            Command::Run { ms } => {
+                let t = self.now() + ms;
+                self.finish_after_run(id, t);
+            }
+            Command::Tick { n } => {
+                let t = self.now() + n * self.service.cluster().config().tick_ms;
+                self.finish_after_run(id, t);
+            }
+            Command::Fault(action) => self.fault(id, action),
+            Command::EndpointStatus { .. } => {
+                let text = self.endpoint_status(&inv.target, f);
+                self.print(id, &text);
+                self.finish(id);
+            }
+            Command::EndpointHealth { .. } => self.start_health(id, &inv.target, f),
+            Command::EndpointHashKv { rev } => {
+                let text = self.hashkv(&inv.target, rev, f);
+                self.print(id, &text);
+                self.finish(id);
+            }
+            Command::MemberList => {
+                let text = self.member_list(node, f);
+                self.print(id, &text);
+                self.finish(id);
+            }
+            Command::MemberAdd { learner, .. } => self.member_add(id, learner),
+            Command::MemberRemove { id: member } => {
+                self.member_change(id, member, MemberOp::Remove)
+            }
+            Command::MemberPromote { id: member } => {
+                self.member_change(id, member, MemberOp::Promote)
+            }
+            Command::MoveLeader { id: member } => {
+                self.member_change(id, member, MemberOp::MoveLeader)
+            }
+            Command::Defrag => {
+                let text = format!(
+                    "Finished defragmenting etcd member[node{node}] (a no-op here: the simulated store has nothing to defragment)"
+                );
+                self.print(id, &text);
+                self.finish(id);
+            }
+            Command::Gateway(req) => self.gateway(id, node, req),
+            Command::Help => {
+                self.print(id, &ctl::help());
+                self.finish(id);
+            }
+        }
+    }
+
+    fn single(&mut self, id: CommandId, node: u64, req: EtcdRequest, render: Render) {
+        let op = self.service.write(node, req);
+        self.track(op, id, Purpose::Single(render));
+        self.tasks.insert(id, Task::Single);
+    }
+
+    fn finish_after_run(&mut self, id: CommandId, t: u64) {
+        if let Err(e) = self.run_until(t) {
+            self.fail(id, &e.to_string());
+        } else {
+            self.finish(id);
+        }
+    }
+
+    fn fault(&mut self, id: CommandId, action: sim::Action) {
+        match self.service.cluster_mut().apply(action) {
+            Ok(()) => {
+                self.print(id, "OK");
+                self.finish(id);
+            }
+            Err(e) => self.fail(id, &e.to_string()),
+        }
+    }
+
+    /// Handles a service event for command `id`.
+    pub(super) fn on_event(&mut self, id: CommandId, purpose: Purpose, e: OpEvent) {
+        match (purpose, e) {
+            (Purpose::Ignore, _) => {}
+            (Purpose::Health(n), OpEvent::Done(_, r)) => self.on_health(id, n, &r),
+            (Purpose::Single(render), OpEvent::Done(_, r)) => match self.render(&render, &r) {
+                Ok(text) => {
+                    self.print(id, &text);
+                    self.finish(id);
+                }
+                Err(msg) => self.fail(id, &msg),
+            },
+            (Purpose::Watch, OpEvent::Done(_, OpResult::WatchCreated(_))) => self.settle(id),
+            (Purpose::Watch, OpEvent::Done(_, OpResult::Failed(e))) => self.fail(id, &e),
+            (Purpose::Watch, OpEvent::Watch(_, h, resp)) => {
+                let Some(Task::Watch { format, .. }) = self.tasks.get(&id).cloned() else {
+                    return;
+                };
+                if resp.canceled {
+                    let reason = if resp.compact_revision > 0 {
+                        "watch was canceled (etcdserver: mvcc: required revision has been compacted)".to_string()
+                    } else {
+                        "watch was canceled".to_string()
+                    };
+                    self.print(id, &reason);
+                    if let Some(o) = self.outputs.get_mut(&id) {
+                        o.state = super::CommandState::Failed;
+                    }
+                    self.forget(id);
+                } else if !resp.events.is_empty() {
+                    let text = ctl::format::watch(&h.into(), &resp, format);
+                    self.print(id, &text);
+                }
+            }
+            (Purpose::Watch, OpEvent::WatchLost(_, msg)) => self.fail(id, &msg),
+            (Purpose::KeepAlive, OpEvent::Done(_, r)) => self.on_keepalive(id, r),
+            (Purpose::SessionGrant, OpEvent::Done(_, r)) => self.on_session_grant(id, r),
+            (Purpose::SessionKeepAlive, OpEvent::Done(_, r)) => self.on_session_keepalive(id, r),
+            (Purpose::AcquireTxn, OpEvent::Done(_, r)) => self.on_acquire_txn(id, r),
+            (Purpose::WaitGet, OpEvent::Done(_, r)) => self.on_wait_get(id, r),
+            (Purpose::WaitDelete, OpEvent::Watch(op, _, resp))
+                if resp.events.iter().any(|e| e.kind == EventType::Delete) =>
+            {
+                self.service.cancel_watch(op);
+                self.ops.remove(&op);
+                if let Some(Task::Recipe(r)) = self.tasks.get_mut(&id) {
+                    r.watch = None;
+                }
+                self.wait_deletes(id);
+            }
+            (Purpose::WaitDelete, OpEvent::Done(_, OpResult::Failed(e))) => self.fail(id, &e),
+            (Purpose::WaitDelete, OpEvent::WatchLost(_, e)) => self.fail(id, &e),
+            (Purpose::Recheck, OpEvent::Done(_, r)) => self.on_recheck(id, r),
+            (Purpose::ObserveGet, OpEvent::Done(_, r)) => self.on_observe_get(id, r),
+            (Purpose::ObserveWatch, OpEvent::Watch(_, _, resp)) if !resp.events.is_empty() => {
+                self.observe_get(id);
+            }
+            (Purpose::ObserveWatch, OpEvent::WatchLost(_, e)) => self.fail(id, &e),
+            (Purpose::ObserveWatch, OpEvent::Done(_, OpResult::Failed(e))) => self.fail(id, &e),
+            _ => {}
+        }
+    }
+
+    /// Handles a timer of command `id`.
+    pub(super) fn on_timer(&mut self, id: CommandId, timer: Timer) {
+        match timer {
+            Timer::Sleep => self.finish(id),
+            Timer::KeepAlive => {
+                if let Some(Task::KeepAlive { node, lease, .. }) = self.tasks.get(&id).cloned() {
+                    let op = self.service.lease_keepalive(node, lease);
+                    self.track(op, id, Purpose::KeepAlive);
+                }
+            }
+            Timer::SessionKeepAlive => {
+                if let Some(Task::Recipe(r)) = self.tasks.get(&id) {
+                    let (node, lease) = (r.session.node, r.session.lease);
+                    let op = self.service.lease_keepalive(node, lease);
+                    self.track(op, id, Purpose::SessionKeepAlive);
+                }
+            }
+        }
+    }
+
+    /// Ctrl-C: long-running commands clean up as etcdctl does (unlock, resign, close session).
+    pub(super) fn interrupt(&mut self, id: CommandId) {
+        if let Some(Task::Recipe(r)) = self.tasks.get(&id).cloned() {
+            let node = r.session.node;
+            if r.phase != Phase::Granting && !r.key.is_empty() {
+                let op = self.service.write(
+                    node,
+                    EtcdRequest::DeleteRange(DeleteRangeRequest {
+                        key: r.key.clone().into_bytes(),
+                        ..Default::default()
+                    }),
+                );
+                self.track(op, id, Purpose::Ignore);
+            }
+            if r.session.lease != 0 {
+                let op = self.service.write(
+                    node,
+                    EtcdRequest::LeaseRevoke {
+                        id: r.session.lease,
+                    },
+                );
+                self.track(op, id, Purpose::Ignore);
+            }
+        }
+        self.finish(id);
+    }
+
+    fn on_keepalive(&mut self, id: CommandId, r: OpResult) {
+        let Some(Task::KeepAlive {
+            lease,
+            once,
+            format,
+            ..
+        }) = self.tasks.get(&id).cloned()
+        else {
+            return;
+        };
+        match r {
+            OpResult::KeepAlive(h, ttl) => {
+                let text = ctl::format::lease_keepalive(&h.into(), lease, ttl, format);
+                self.print(id, &text);
+                self.settle(id);
+                if once {
+                    self.finish(id);
+                } else {
+                    if let Some(Task::KeepAlive { ttl: t, .. }) = self.tasks.get_mut(&id) {
+                        *t = ttl;
+                    }
+                    let every = ((ttl.max(1) as u64) * 1000 / 3).max(500);
+                    let at = self.now() + every;
+                    self.schedule(at, id, Timer::KeepAlive);
+                }
+            }
+            OpResult::Failed(e) if e.contains("lease not found") => {
+                self.print(id, &format!("lease {lease:016x} expired or revoked."));
+                self.finish(id);
+            }
+            OpResult::Failed(e) => {
+                if once {
+                    self.fail(id, &e);
+                } else {
+                    // etcd's client keeps retrying until the lease's TTL has passed.
+                    self.settle(id);
+                    let at = self.now() + 500;
+                    self.schedule(at, id, Timer::KeepAlive);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn start_recipe(
+        &mut self,
+        id: CommandId,
+        node: u64,
+        kind: RecipeKind,
+        name: String,
+        value: String,
+        ttl: i64,
+    ) {
+        let recipe = Recipe {
+            kind,
+            session: Session::new(node, ttl),
+            prefix: format!("{name}/"),
+            key: String::new(),
+            value,
+            my_rev: 0,
+            phase: Phase::Granting,
+            watch: None,
+        };
+        self.tasks.insert(id, Task::Recipe(Box::new(recipe)));
+        let op = self.service.lease_grant(node, 0, ttl);
+        self.track(op, id, Purpose::SessionGrant);
+    }
+
+    fn recipe(&self, id: CommandId) -> Option<Recipe> {
+        match self.tasks.get(&id) {
+            Some(Task::Recipe(r)) => Some((**r).clone()),
+            _ => None,
+        }
+    }
+
+    fn set_recipe(&mut self, id: CommandId, r: Recipe) {
+        if let Some(Task::Recipe(slot)) = self.tasks.get_mut(&id) {
+            **slot = r;
+        }
+    }
+
+    fn on_session_grant(&mut self, id: CommandId, res: OpResult) {
+        let Some(mut r) = self.recipe(id) else { return };
+        let lease = match res {
+            OpResult::Write(_, applied) => match applied.result {
+                Ok(EtcdResponse::LeaseGrant { id: lease, .. }) => lease,
+                Ok(_) => return self.fail(id, "unexpected response"),
+                Err(e) => return self.fail(id, &e),
+            },
+            OpResult::Failed(e) => return self.fail(id, &e),
+            _ => return,
+        };
+        r.session.lease = lease;
+        r.session.last_ok = self.now();
+        r.key = format!("{}{:x}", r.prefix, lease);
+        r.phase = Phase::Creating;
+        let at = self.now() + r.session.interval_ms();
+        self.schedule(at, id, Timer::SessionKeepAlive);
+        let key = r.key.clone().into_bytes();
+        let (pfx, end) = prefix_range(&r.prefix);
+        let owner = RequestOp::Range(RangeRequest {
+            key: pfx,
+            range_end: end,
+            limit: 1,
+            sort_order: SortOrder::Ascend,
+            sort_target: SortTarget::Create,
+            ..Default::default()
+        });
+        let get_mine = RequestOp::Range(RangeRequest {
+            key: key.clone(),
+            ..Default::default()
+        });
+        let put = RequestOp::Put(PutRequest {
+            key: key.clone(),
+            value: r.value.clone().into_bytes(),
+            lease,
+            ..Default::default()
+        });
+        let txn = match r.kind {
+            RecipeKind::Lock => TxnRequest {
+                compare: vec![Compare::create_revision(key, CompareResult::Equal, 0)],
+                success: vec![put, owner.clone()],
+                failure: vec![get_mine, owner],
+            },
+            RecipeKind::Campaign => TxnRequest {
+                compare: vec![Compare::create_revision(key, CompareResult::Equal, 0)],
+                success: vec![put],
+                failure: vec![get_mine],
+            },
+        };
+        let node = r.session.node;
+        self.set_recipe(id, r);
+        let op = self.service.write(node, EtcdRequest::Txn(txn));
+        self.track(op, id, Purpose::AcquireTxn);
+    }
+
+    fn on_session_keepalive(&mut self, id: CommandId, res: OpResult) {
+        let Some(mut r) = self.recipe(id) else { return };
+        let now = self.now();
+        match r.session.on_keepalive(&res, now) {
+            Health::Expired => {
+                // etcdctl: the session's Done channel closes.
+                self.fail(id, "session expired");
+            }
+            health => {
+                let at = now
+                    + if health == Health::Alive {
+                        r.session.interval_ms()
+                    } else {
+                        500
+                    };
+                r.session.last_ok = r.session.last_ok.min(now);
+                self.set_recipe(id, r);
+                self.schedule(at, id, Timer::SessionKeepAlive);
+            }
+        }
+    }
+
+    fn on_acquire_txn(&mut self, id: CommandId, res: OpResult) {
+        let Some(mut r) = self.recipe(id) else { return };
+        let (h, txn) = match res {
+            OpResult::Write(h, applied) => match applied.result {
+                Ok(EtcdResponse::Txn(t)) => (h, t),
+                Ok(_) => return self.fail(id, "unexpected response"),
+                Err(e) => return self.fail(id, &e),
+            },
+            OpResult::Failed(e) => return self.fail(id, &e),
+            _ => return,
+        };
+        r.my_rev = h.revision;
+        if !txn.succeeded {
+            if let Some(ResponseOp::Range(mine)) = txn.responses.first() {
+                if let Some(kv) = mine.kvs.first() {
+                    r.my_rev = kv.create_revision;
+                }
+            }
+        }
+        let owner_rev = match (r.kind, txn.responses.get(1)) {
+            (RecipeKind::Lock, Some(ResponseOp::Range(o))) => {
+                o.kvs.first().map(|kv| kv.create_revision)
+            }
+            _ => None,
+        };
+        r.phase = Phase::Waiting;
+        let kind = r.kind;
+        let my_rev = r.my_rev;
+        self.set_recipe(id, r);
+        if kind == RecipeKind::Lock && owner_rev.is_none_or(|o| o == my_rev) {
+            self.acquired(id);
+            return;
+        }
+        if kind == RecipeKind::Lock {
+            // Queued behind the owner: the command has done what a script can wait for.
+            self.settle(id);
+        }
+        self.wait_deletes(id);
+    }
+
+    /// etcd's waitDeletes: find the last key created before ours and wait for its deletion;
+    /// when none is left, check our own key.
+    fn wait_deletes(&mut self, id: CommandId) {
+        let Some(r) = self.recipe(id) else { return };
+        let (pfx, end) = prefix_range(&r.prefix);
+        let req = RangeRequest {
+            key: pfx,
+            range_end: end,
+            limit: 1,
+            sort_order: SortOrder::Descend,
+            sort_target: SortTarget::Create,
+            max_create_revision: r.my_rev - 1,
+            ..Default::default()
+        };
+        let op = self.service.range(r.session.node, req, false);
+        self.track(op, id, Purpose::WaitGet);
+    }
+
+    fn on_wait_get(&mut self, id: CommandId, res: OpResult) {
+        let Some(mut r) = self.recipe(id) else { return };
+        let (h, resp) = match res {
+            OpResult::Read(h, a) => match a.result {
+                Ok(resp) => (h, resp),
+                Err(e) => return self.fail(id, &e),
+            },
+            OpResult::Failed(e) => {
+                // Retry after a moment, as the client library does on transient errors.
+                let _ = e;
+                return self.wait_deletes(id);
+            }
+            _ => return,
+        };
+        match resp.kvs.first() {
+            None => {
+                // Nobody before us: re-check our own key (the session may have expired).
+                let op = self.service.range(
+                    r.session.node,
+                    RangeRequest {
+                        key: r.key.clone().into_bytes(),
+                        ..Default::default()
+                    },
+                    false,
+                );
+                self.track(op, id, Purpose::Recheck);
+            }
+            Some(last) => {
+                // Queued behind `last`.
+                self.settle(id);
+                let op = self.service.watch(
+                    r.session.node,
+                    WatchCreateRequest {
+                        key: last.key.clone(),
+                        start_revision: h.revision + 1,
+                        ..Default::default()
+                    },
+                );
+                self.track(op, id, Purpose::WaitDelete);
+                r.watch = Some(op);
+                self.set_recipe(id, r);
+            }
+        }
+    }
+
+    fn on_recheck(&mut self, id: CommandId, res: OpResult) {
+        let Some(r) = self.recipe(id) else { return };
+        match res {
+            OpResult::Read(_, a) => match a.result {
+                Ok(resp) if resp.kvs.is_empty() => match r.kind {
+                    RecipeKind::Lock => self.fail(id, "mutex: session is expired"),
+                    RecipeKind::Campaign => self.fail(id, "election: session expired"),
+                },
+                Ok(_) => self.acquired(id),
+                Err(e) => self.fail(id, &e),
+            },
+            OpResult::Failed(_) => self.wait_deletes(id),
+            _ => {}
+        }
+    }
+
+    fn acquired(&mut self, id: CommandId) {
+        let Some(mut r) = self.recipe(id) else { return };
+        r.phase = Phase::Holding;
+        let text = match r.kind {
+            RecipeKind::Lock => r.key.clone(),
+            RecipeKind::Campaign => format!("{}\n{}", r.key, r.value),
+        };
+        self.set_recipe(id, r);
+        self.print(id, &text);
+        self.settle(id);
+    }
+
+    fn start_observe(&mut self, id: CommandId, node: u64, name: String, format: OutputFormat) {
+        self.tasks.insert(
+            id,
+            Task::Observe {
+                node,
+                prefix: format!("{name}/"),
+                watch: None,
+                last: None,
+                format,
+            },
+        );
+        self.observe_get(id);
+    }
+
+    fn observe_get(&mut self, id: CommandId) {
+        let Some(Task::Observe { node, prefix, .. }) = self.tasks.get(&id).cloned() else {
+            return;
+        };
+        let (pfx, end) = prefix_range(&prefix);
+        let op = self.service.range(
+            node,
+            RangeRequest {
+                key: pfx,
+                range_end: end,
+                limit: 1,
+                sort_order: SortOrder::Ascend,
+                sort_target: SortTarget::Create,
+                ..Default::default()
+            },
+            false,
+        );
+        self.track(op, id, Purpose::ObserveGet);
+    }
+
+    fn on_observe_get(&mut self, id: CommandId, res: OpResult) {
+        let Some(Task::Observe {
+            node,
+            prefix,
+            watch,
+            last,
+            format,
+        }) = self.tasks.get(&id).cloned()
+        else {
+            return;
+        };
+        let (h, resp) = match res {
+            OpResult::Read(h, a) => match a.result {
+                Ok(resp) => (h, resp),
+                Err(e) => return self.fail(id, &e),
+            },
+            OpResult::Failed(e) => return self.fail(id, &e),
+            _ => return,
+        };
+        let now = resp
+            .kvs
+            .first()
+            .map(|kv| (kv.key.clone(), kv.value.clone()));
+        if now.is_some() && now != last {
+            let text = ctl::format::get(&h.into(), &resp, format, false, false);
+            self.print(id, &text);
+        }
+        let mut new_watch = watch;
+        if watch.is_none() {
+            let (pfx, end) = prefix_range(&prefix);
+            let op = self.service.watch(
+                node,
+                WatchCreateRequest {
+                    key: pfx,
+                    range_end: end,
+                    start_revision: h.revision + 1,
+                    ..Default::default()
+                },
+            );
+            self.track(op, id, Purpose::ObserveWatch);
+            new_watch = Some(op);
+        }
+        if let Some(Task::Observe { watch, last, .. }) = self.tasks.get_mut(&id) {
+            *watch = new_watch;
+            *last = now;
+        }
+        self.settle(id);
+    }
+}
+
+/// Membership operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MemberOp {
+    Remove,
+    Promote,
+    MoveLeader,
+}

@@ -1,0 +1,123 @@
+//! Scripts: lines of the etcdctl language (plus fault and time lines) run one after another,
+//! each advancing virtual time until it completes, with the output as etcdctl prints it.
+//!
+//! Long-running commands (watch, lock, elect, keep-alive) go on in the background once they
+//! have settled (watch created, lock held or queued, first keep-alive answered); what they print
+//! later appears after the output of the line during which it arrived. `cancel` stops the most
+//! recent running command, `cancel N` the N-th command of the script.
+
+use crate::playground::{CommandId, CommandState, Playground};
+
+/// How long a line may take, in virtual time, before the script moves on.
+pub const LINE_LIMIT_MS: u64 = 120_000;
+
+/// Runs scripts against a playground and collects what they print.
+pub struct Repl {
+    playground: Playground,
+    printed: usize,
+    order: Vec<CommandId>,
+}
+
+/// One line's result: the new output of every command since the previous line.
+pub type Printed = String;
+
+impl Repl {
+    /// A REPL over `playground`; runs until a leader is elected first (at most 10 s), as a
+    /// client would wait for a freshly started cluster.
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn new(mut playground: Playground) -> crate::Result<Self> {
+        let deadline = playground.now() + 10_000;
+        while playground.cluster().leader().is_none() && playground.next_time() <= deadline {
+            playground.step()?;
+        }
+        Ok(Repl {
+            playground,
+            printed: 0,
+            order: Vec::new(),
+        })
+    }
+
+    /// The playground.
+    pub fn playground(&self) -> &Playground {
+        &self.playground
+    }
+
+    /// Runs one line; returns what was printed meanwhile.
+    ///
+    /// # Errors
+    /// An invariant violation (the run stops).
+    pub fn line(&mut self, line: &str) -> crate::Result<Printed> {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix("cancel") {
+            if rest.is_empty() || rest.starts_with(' ') {
+                let target = match rest.trim() {
+                    "" => self
+                        .order
+                        .iter()
+                        .rev()
+                        .find(|id| {
+                            self.playground.output(**id).map(|o| o.state)
+                                == Some(CommandState::Running)
+                        })
+                        .copied(),
+                    n => n
+                        .trim_start_matches('%')
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| self.order.get(i.wrapping_sub(1)).copied()),
+                };
+                let mut out = match target {
+                    Some(id) if self.playground.cancel(id) => String::new(),
+                    _ => "Error: no such running command\n".to_string(),
+                };
+                out.push_str(&self.collect());
+                return Ok(out);
+            }
+        }
+        if let Some(id) = self.playground.exec(line) {
+            self.order.push(id);
+            self.playground.run_until_settled(id, LINE_LIMIT_MS)?;
+        }
+        Ok(self.collect())
+    }
+
+    /// New output of every command, in the order it was printed.
+    fn collect(&mut self) -> String {
+        let mut out = String::new();
+        for (_, _, text) in self.playground.log_since(self.printed) {
+            out.push_str(text);
+        }
+        self.printed = self.playground.log_len();
+        out
+    }
+
+    /// Runs a whole script; returns a transcript: each line echoed as `> line`, then its output.
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn transcript(&mut self, script: &str) -> crate::Result<String> {
+        let mut out = String::new();
+        for line in script.lines() {
+            let t = line.trim();
+            if t.is_empty() {
+                if self.playground.needs_more() {
+                    out.push_str(">\n");
+                    out.push_str(&self.line(line)?);
+                }
+                continue;
+            }
+            if t.starts_with('#') && !self.playground.needs_more() {
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            }
+            out.push_str("> ");
+            out.push_str(line);
+            out.push('\n');
+            out.push_str(&self.line(line)?);
+        }
+        Ok(out)
+    }
+}
