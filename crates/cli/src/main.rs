@@ -1,6 +1,7 @@
 //! `raftlab`: the simulation core, headless.
 
 mod bench;
+mod bench_etcd;
 mod repl;
 mod run;
 
@@ -20,6 +21,8 @@ enum Command {
     Run(run::RunArgs),
     /// Measure committed proposals per wall-clock second against bare raft-rs.
     Bench(bench::BenchArgs),
+    /// Measure puts per second through the etcd service and the cost of watch fan-out.
+    BenchEtcd(bench_etcd::BenchEtcdArgs),
     /// Read etcdctl command lines (and fault/time lines) on stdin; print etcdctl's output.
     Repl(repl::ReplArgs),
 }
@@ -48,6 +51,7 @@ fn main() {
         Command::Run(args) => run::main(args),
         Command::Bench(args) => bench::main(args),
         Command::Repl(args) => repl::main(args),
+        Command::BenchEtcd(args) => bench_etcd::main(args),
     };
     std::process::exit(code);
 }

@@ -86,7 +86,8 @@ impl RandomNemesis {
         self.proposals
     }
 
-    fn next_due(&self) -> u64 {
+    /// Virtual time of the next thing the nemesis (or its client load) wants to do.
+    pub fn next_due(&self) -> u64 {
         let f = if self.cfg.faults {
             self.next_fault
         } else {
@@ -258,7 +259,11 @@ impl RandomNemesis {
         Ok(())
     }
 
-    fn undo<SM: StateMachine>(&mut self, c: &mut Cluster<SM>) -> Result<()> {
+    /// Undoes the fault in force, if any.
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn undo<SM: StateMachine>(&mut self, c: &mut Cluster<SM>) -> Result<()> {
         let action = match std::mem::replace(&mut self.active, Active::None) {
             Active::None => return Ok(()),
             Active::Partition => Action::Heal,
