@@ -8,6 +8,11 @@
 //! may not have taken effect; failed reads are ignored. [`generate`] makes valid random
 //! histories for tests and benchmarks.
 //!
+//! Beside it stand the other checkers of a run: [`watch`] (etcd's watch guarantees against the
+//! committed log), [`lock`] (mutual exclusion of etcd's lock recipe, and the overlaps its
+//! design allows under partitions), [`replicas`] (HashKV agreement, acknowledged writes kept,
+//! leases expired) and [`timeline`] (a Porcupine-style HTML view of a history).
+//!
 //! The checker runs a fast per-key pass (a relaxed model, sound for finding violations)
 //! and then the global pass that decides; see [`checker`] for the design and why etcd's
 //! global revisions keep per-key checking from being exact. Checking is deterministic and
@@ -56,9 +61,13 @@ pub mod generate;
 mod hash;
 pub mod history;
 pub mod jsonl;
+pub mod lock;
 pub mod model;
 mod partition;
 mod patch;
+pub mod replicas;
+pub mod timeline;
+pub mod watch;
 mod wgl;
 
 pub use checker::{check, check_with, CheckOptions, Pass, Report, Verdict};

@@ -16,7 +16,7 @@ use std::hash::Hash;
 use crate::history::{Input, Output};
 
 pub use key::{KeyModel, KeyState};
-pub use kv::{KeyValue, KvModel, KvState};
+pub use kv::{describe_input, describe_output, KeyValue, KvModel, KvState};
 
 /// What applying one operation (with its observed output) to one state can lead to.
 #[derive(Debug, Clone, PartialEq, Eq)]
