@@ -54,3 +54,13 @@ ensure_npm_packages() {
         (cd web && npm ci --no-audit --no-fund)
     fi
 }
+
+# The browser playground's build: its own target directory (so the size-tuned profile below does
+# not rebuild native artifacts), and a release profile tuned for size (opt-level z, fat LTO, one
+# codegen unit) to keep the bundle within its 400 KB gzip budget.
+web_build_env() {
+    export CARGO_TARGET_DIR="${RAFTLAB_WEB_TARGET:-$PWD/target/web}"
+    export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
+    export CARGO_PROFILE_RELEASE_LTO=fat
+    export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
+}

@@ -19,4 +19,14 @@ say "wasm tests under Node (trace hashes equal the native ones)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
     cargo test -p sim --target wasm32-unknown-unknown --test wasm
 
+say "browser end-to-end tests (release build in headless chromium)"
+ensure_trunk
+ensure_chromium
+ensure_npm_packages
+(
+    web_build_env
+    trunk build --release --offline
+)
+(cd web && node --test e2e/)
+
 say "all tests passed"

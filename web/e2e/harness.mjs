@@ -86,14 +86,16 @@ export async function open(browser, url, { width = 1440, height = 1000 } = {}) {
   return { page, foreign, errors };
 }
 
-/** Waits until `pred(state)` holds, polling the JS API. */
+/** Waits until `pred(state)` holds, polling the JS API. `pred` is a function of `s` or a
+ * string expression in `s` (so that test values can be spliced in). */
 export async function waitState(page, pred, timeout = 20000) {
+  const src = typeof pred === "string" ? `(s) => (${pred})` : pred.toString();
   await page.waitForFunction(
     (src) => {
       const f = new Function("s", `return (${src})(s)`);
       return f(window.raftlab.state());
     },
-    pred.toString(),
+    src,
     { timeout, polling: 50 },
   );
   return page.evaluate(() => window.raftlab.state());

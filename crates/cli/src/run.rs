@@ -53,6 +53,10 @@ pub struct RunArgs {
     /// Compact the log every N applied entries (0 = never).
     #[arg(long, default_value_t = 1000)]
     pub compaction: u64,
+    /// Run a scenario file (or a built-in one by name, e.g. `split-vote`) instead of a
+    /// nemesis run; its header sets nodes, seed and options.
+    #[arg(long)]
+    pub scenario: Option<String>,
 }
 
 /// ReadIndex mode on the command line.
@@ -127,8 +131,70 @@ const INVARIANTS: [Invariant; 6] = [
     Invariant::CommitMonotonic,
 ];
 
+/// Runs a scenario; returns the exit status.
+fn run_scenario(name: &str) -> i32 {
+    let text = match std::fs::read_to_string(name) {
+        Ok(t) => t,
+        Err(e) => match etcd::scenario::builtin::get(name) {
+            Some(t) => t.to_string(),
+            None => {
+                eprintln!("raftlab: cannot read scenario {name}: {e}");
+                return 2;
+            }
+        },
+    };
+    let scenario = match etcd::scenario::parse(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("raftlab: {name}: {e}");
+            return 2;
+        }
+    };
+    let c = &scenario.config;
+    println!(
+        "raftlab scenario: {} ({} nodes, seed {})",
+        if scenario.title.is_empty() {
+            name
+        } else {
+            &scenario.title
+        },
+        c.nodes,
+        c.seed
+    );
+    let outcome = match scenario.run() {
+        Ok((_, o)) => o,
+        Err(e) => {
+            eprintln!("raftlab: {e}");
+            eprintln!("replay: raftlab run --scenario {name}");
+            return 1;
+        }
+    };
+    for (i, step) in outcome.steps.iter().enumerate() {
+        if !step.title.is_empty() {
+            println!("\n## {}. {}", i + 1, step.title);
+        }
+        print!("{}", step.transcript);
+        for (line, what, ok) in &step.expects {
+            println!(
+                "expect (line {line}) {what}: {}",
+                if *ok { "ok" } else { "FAILED" }
+            );
+        }
+    }
+    println!("\nvirtual time: {}", format_ms(outcome.time_ms));
+    println!("trace hash: {}", outcome.trace_hash);
+    if outcome.passed() {
+        0
+    } else {
+        1
+    }
+}
+
 /// Runs `raftlab run`; returns the exit status.
 pub fn main(args: RunArgs) -> i32 {
+    if let Some(name) = &args.scenario {
+        return run_scenario(name);
+    }
     let cfg = args.config();
     if let Err(e) = cfg.validate() {
         eprintln!("raftlab: {e}");

@@ -22,3 +22,6 @@ pub mod repl;
 
 pub use playground::{CommandId, CommandOutput, CommandState, Playground};
 pub use repl::Repl;
+pub mod scenario;
+
+pub use scenario::{Scenario, ScenarioError};

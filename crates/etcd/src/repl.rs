@@ -27,16 +27,38 @@ impl Repl {
     ///
     /// # Errors
     /// An invariant violation.
-    pub fn new(mut playground: Playground) -> crate::Result<Self> {
+    pub fn new(playground: Playground) -> crate::Result<Self> {
+        let mut r = Self::fresh(playground);
+        r.wait_for_leader()?;
+        Ok(r)
+    }
+
+    /// A REPL over `playground` that starts right away (scenarios decide when things happen).
+    pub fn fresh(playground: Playground) -> Self {
+        Repl {
+            playground,
+            printed: 0,
+            order: Vec::new(),
+        }
+    }
+
+    fn wait_for_leader(&mut self) -> crate::Result<()> {
+        let playground = &mut self.playground;
         let deadline = playground.now() + 10_000;
         while playground.cluster().leader().is_none() && playground.next_time() <= deadline {
             playground.step()?;
         }
-        Ok(Repl {
-            playground,
-            printed: 0,
-            order: Vec::new(),
-        })
+        Ok(())
+    }
+
+    /// The playground, to drive time directly.
+    pub fn playground_mut(&mut self) -> &mut Playground {
+        &mut self.playground
+    }
+
+    /// Gives up the playground.
+    pub fn into_playground(self) -> Playground {
+        self.playground
     }
 
     /// The playground.
@@ -49,6 +71,24 @@ impl Repl {
     /// # Errors
     /// An invariant violation (the run stops).
     pub fn line(&mut self, line: &str) -> crate::Result<Printed> {
+        self.line_with(line, true)
+    }
+
+    /// Starts one line without waiting for it (a timed line of a scenario); returns what was
+    /// printed meanwhile.
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn line_nowait(&mut self, line: &str) -> crate::Result<Printed> {
+        self.line_with(line, false)
+    }
+
+    /// What was printed since the last line.
+    pub fn flush(&mut self) -> Printed {
+        self.collect()
+    }
+
+    fn line_with(&mut self, line: &str, wait: bool) -> crate::Result<Printed> {
         let t = line.trim();
         if let Some(rest) = t.strip_prefix("cancel") {
             if rest.is_empty() || rest.starts_with(' ') {
@@ -78,7 +118,9 @@ impl Repl {
         }
         if let Some(id) = self.playground.exec(line) {
             self.order.push(id);
-            self.playground.run_until_settled(id, LINE_LIMIT_MS)?;
+            if wait {
+                self.playground.run_until_settled(id, LINE_LIMIT_MS)?;
+            }
         }
         Ok(self.collect())
     }

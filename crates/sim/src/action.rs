@@ -10,8 +10,9 @@ use crate::config::LinkConfig;
 /// One thing a person (or a nemesis) does to the cluster.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Action {
-    /// Split the nodes into groups that cannot talk to each other. Nodes not listed form a group
-    /// each.
+    /// Split the nodes into groups that cannot talk to each other; nodes not listed form one
+    /// more group together (`partition 3` isolates node 3). It replaces any earlier partition
+    /// or cut link.
     Partition(Vec<Vec<u64>>),
     /// Restore every cut link (held links stay held).
     Heal,

@@ -562,8 +562,7 @@ impl Controller {
                     });
                 }
                 TraceKind::Response { id, node, outcome } => {
-                    let ok = !outcome.to_lowercase().contains("fail")
-                        && !outcome.to_lowercase().contains("error");
+                    let ok = outcome.starts_with("written") || outcome.starts_with("read");
                     marks.push(Mark {
                         time_ms: e.time_ms,
                         kind: if ok { MarkKind::Ok } else { MarkKind::Failed },

@@ -61,6 +61,41 @@ pub struct Playground {
     next_command: CommandId,
     /// Every piece of output in the order it was printed (command, virtual time, text).
     log: Vec<(CommandId, u64, String)>,
+    /// Events run so far (by `step`), so that a recording can replay a line at the exact point.
+    steps: u64,
+    /// Every line given to `exec`, with when it was given: the session as a scenario.
+    history: Vec<Recorded>,
+}
+
+/// Commands whose node arguments may be written `leader` (the current leader), `follower` (the
+/// first running follower) or `crashed` (the first crashed node), so that lessons read the same
+/// whatever the seed.
+pub const ALIAS_VERBS: [&str; 12] = [
+    "crash",
+    "restart",
+    "pause",
+    "resume",
+    "campaign",
+    "partition",
+    "cut",
+    "restore",
+    "hold",
+    "release",
+    "drop",
+    "link",
+];
+
+/// A line given to `exec`, with the virtual time and the event count at that moment.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Recorded {
+    /// Virtual time in ms.
+    pub at_ms: u64,
+    /// Events run before it.
+    pub step: u64,
+    /// The line as given.
+    pub line: String,
+    /// It continues a multi-line command (txn) started by an earlier line.
+    pub continuation: bool,
 }
 
 impl Playground {
@@ -79,6 +114,8 @@ impl Playground {
             timer_seq: 0,
             next_command: 1,
             log: Vec::new(),
+            steps: 0,
+            history: Vec::new(),
         })
     }
 
@@ -106,6 +143,16 @@ impl Playground {
     /// continues a multi-line command (`txn`), else the new command's id. Errors (bad syntax)
     /// make a command that has already failed, so they show like any other output.
     pub fn exec(&mut self, line: &str) -> Option<CommandId> {
+        let t = line.trim();
+        if self.parser.pending() || !(t.is_empty() || t.starts_with('#')) {
+            self.history.push(Recorded {
+                at_ms: self.now(),
+                step: self.steps,
+                line: line.to_string(),
+                continuation: self.parser.pending(),
+            });
+        }
+        let line = &self.resolve_aliases(line);
         let display = self.parser_display(line);
         match self.parser.feed(line) {
             Feed::Nothing | Feed::NeedMore => None,
@@ -139,6 +186,65 @@ impl Playground {
         line.trim().to_string()
     }
 
+    /// In fault lines, the word `leader` names the current leader (so a lesson can say
+    /// `crash leader` whatever the seed).
+    fn resolve_aliases(&self, line: &str) -> String {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if self.parser.pending()
+            || !ALIAS_VERBS.contains(&first)
+            || !["leader", "follower", "crashed"]
+                .iter()
+                .any(|a| line.contains(a))
+        {
+            return line.to_string();
+        }
+        let c = self.cluster();
+        let l = c.leader();
+        // The first running follower (by id).
+        let f = c
+            .node_ids()
+            .into_iter()
+            .find(|n| Some(*n) != l && c.status(*n).ok() == Some(sim::NodeStatus::Up));
+        let crashed = c
+            .node_ids()
+            .into_iter()
+            .find(|n| c.status(*n).ok() == Some(sim::NodeStatus::Crashed));
+        let sub = |p: &str| match (p, l, f, crashed) {
+            ("leader", Some(l), _, _) => l.to_string(),
+            ("follower", _, Some(f), _) => f.to_string(),
+            ("crashed", _, _, Some(x)) => x.to_string(),
+            _ => p.to_string(),
+        };
+        let words: Vec<String> = line
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, w)| {
+                if i == 0 {
+                    return w.to_string();
+                }
+                // Also inside groups and links: `partition leader,follower`, `cut leader->3`.
+                w.split(',')
+                    .map(|p| match p.split_once("->") {
+                        Some((a, b)) => format!("{}->{}", sub(a), sub(b)),
+                        None => sub(p),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        words.join(" ")
+    }
+
+    /// Every line given so far, with when: the session, ready to export as a scenario.
+    pub fn history(&self) -> &[Recorded] {
+        &self.history
+    }
+
+    /// Events run so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
     /// A command's output.
     pub fn output(&self, id: CommandId) -> Option<&CommandOutput> {
         self.outputs.get(&id)
@@ -170,6 +276,7 @@ impl Playground {
     /// # Errors
     /// An invariant violation.
     pub fn step(&mut self) -> Result<()> {
+        self.steps += 1;
         let timer = self.timers.keys().next().map(|(t, _)| *t);
         match timer {
             Some(t) if t <= self.service.next_time() => {

@@ -108,6 +108,8 @@ pub(crate) enum Task {
         once: bool,
         format: OutputFormat,
         ttl: i64,
+        /// Last successful keep-alive (virtual ms).
+        last_ok: u64,
     },
     /// `sleep`.
     Sleep,
@@ -235,6 +237,7 @@ impl Playground {
                         once,
                         format: f,
                         ttl: 0,
+                        last_ok: self.now(),
                     },
                 );
                 let op = self.service.lease_keepalive(node, lease);
@@ -463,6 +466,8 @@ impl Playground {
             lease,
             once,
             format,
+            ttl: known_ttl,
+            last_ok,
             ..
         }) = self.tasks.get(&id).cloned()
         else {
@@ -476,8 +481,13 @@ impl Playground {
                 if once {
                     self.finish(id);
                 } else {
-                    if let Some(Task::KeepAlive { ttl: t, .. }) = self.tasks.get_mut(&id) {
+                    let now = self.now();
+                    if let Some(Task::KeepAlive {
+                        ttl: t, last_ok, ..
+                    }) = self.tasks.get_mut(&id)
+                    {
                         *t = ttl;
+                        *last_ok = now;
                     }
                     let every = ((ttl.max(1) as u64) * 1000 / 3).max(500);
                     let at = self.now() + every;
@@ -491,6 +501,12 @@ impl Playground {
             OpResult::Failed(e) => {
                 if once {
                     self.fail(id, &e);
+                } else if known_ttl > 0
+                    && self.now().saturating_sub(last_ok) >= known_ttl as u64 * 1000
+                {
+                    // No answer for a whole TTL: etcd's client gives the lease up.
+                    self.print(id, &format!("lease {lease:016x} expired or revoked."));
+                    self.finish(id);
                 } else {
                     // etcd's client keeps retrying until the lease's TTL has passed.
                     self.settle(id);

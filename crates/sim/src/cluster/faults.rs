@@ -30,18 +30,11 @@ impl<SM: StateMachine> Cluster<SM> {
             },
         );
         match action {
-            Action::Partition(groups) => self.partition(&groups),
-            Action::Heal => {
-                let cut: Vec<(u64, u64)> = self
-                    .network
-                    .links()
-                    .filter(|(_, l)| l.mode == LinkMode::Cut)
-                    .map(|(k, _)| *k)
-                    .collect();
-                for (a, b) in cut {
-                    self.network.set_mode(a, b, LinkMode::Healthy);
-                }
+            Action::Partition(groups) => {
+                self.heal();
+                self.partition(&groups);
             }
+            Action::Heal => self.heal(),
             Action::Cut { from, to } => self.set_mode(from, to, LinkMode::Cut),
             Action::Restore { from, to } => self.set_mode(from, to, LinkMode::Healthy),
             Action::Hold { from, to } => self.set_mode(from, to, LinkMode::Held),
@@ -150,9 +143,8 @@ impl<SM: StateMachine> Cluster<SM> {
                         return Err(Error::Partition(format!("node {n} is in two groups")));
                     }
                 }
-                if groups.iter().filter(|g| !g.is_empty()).count() + (self.nodes.len() - seen.len())
-                    < 2
-                {
+                let rest = usize::from(self.nodes.len() > seen.len());
+                if groups.iter().filter(|g| !g.is_empty()).count() + rest < 2 {
                     return Err(Error::Partition(
                         "a partition needs at least two groups".into(),
                     ));
@@ -241,6 +233,18 @@ impl<SM: StateMachine> Cluster<SM> {
         }
     }
 
+    fn heal(&mut self) {
+        let cut: Vec<(u64, u64)> = self
+            .network
+            .links()
+            .filter(|(_, l)| l.mode == LinkMode::Cut)
+            .map(|(k, _)| *k)
+            .collect();
+        for (a, b) in cut {
+            self.network.set_mode(a, b, LinkMode::Healthy);
+        }
+    }
+
     fn partition(&mut self, groups: &[Vec<u64>]) {
         let mut group_of: BTreeMap<u64, usize> = BTreeMap::new();
         for (i, g) in groups.iter().enumerate() {
@@ -249,12 +253,10 @@ impl<SM: StateMachine> Cluster<SM> {
             }
         }
         let ids = self.node_ids();
-        let mut next = groups.len();
+        // Nodes not listed form one more group together: `partition 3` isolates node 3.
+        let rest = groups.len();
         for n in &ids {
-            group_of.entry(*n).or_insert_with(|| {
-                next += 1;
-                next
-            });
+            group_of.entry(*n).or_insert(rest);
         }
         for a in &ids {
             for b in &ids {

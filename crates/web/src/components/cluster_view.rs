@@ -9,10 +9,10 @@ use crate::control::DROP_SHOW_MS;
 use crate::model::{role_label, use_ui, Selection};
 
 const W: f64 = 560.0;
-const H: f64 = 430.0;
+const H: f64 = 450.0;
 const CX: f64 = W / 2.0;
-const CY: f64 = H / 2.0 - 6.0;
-const RADIUS: f64 = 165.0;
+const CY: f64 = H / 2.0 + 2.0;
+const RADIUS: f64 = 162.0;
 /// Offset of each direction's lane from the line between two nodes.
 const LANE: f64 = 4.5;
 

@@ -30,7 +30,8 @@ pub fn LogView() -> impl IntoView {
                 <span><i class="swatch applied"></i>"applied"</span>
                 <span><i class="swatch overwritten"></i>"overwritten"</span>
                 <span><i class="swatch snap"></i>"in snapshot"</span>
-                <span><i class="swatch match"></i>"leader's match · next"</span>
+                <span><i class="swatch match"></i>"match"</span>
+                <span><i class="swatch next"></i>"next (leader's view)"</span>
             </div>
             <label class="scrub">
                 <span class="sr-only">"Log position"</span>

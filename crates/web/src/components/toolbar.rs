@@ -80,14 +80,14 @@ pub fn Toolbar() -> impl IntoView {
                     title="Run until a new leader is elected"
                     on:click=move |_| control::run_until(Until::LeaderChange)
                 >
-                    "⏭ Leader change"
+                    "To next leader"
                 </button>
                 <button
                     aria-label="Run until the next commit"
                     title="Run until some node's commit index rises"
                     on:click=move |_| control::run_until(Until::Commit)
                 >
-                    "⏭ Commit"
+                    "To next commit"
                 </button>
             </div>
             <dl class="facts">

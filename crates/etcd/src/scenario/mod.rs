@@ -1,0 +1,75 @@
+//! Scenarios and lessons: the repl language with a header, virtual timestamps and, for lessons,
+//! narrated steps with expectations. The format is documented in `docs/scenarios.md`.
+//!
+//! ```text
+//! @title Leader crash
+//! @nodes 5
+//! @seed 42
+//! @option pre-vote=on
+//! @step A leader is elected
+//! @say Five followers wait for a randomized election timeout...
+//! @expect leader
+//! sleep 3s
+//! @step Crash it
+//! @say Crash the leader: click it and choose Crash, or type `crash leader`.
+//! crash leader
+//! sleep 3s
+//! @expect leader-change
+//! at 20s put foo bar
+//! ```
+
+pub mod builtin;
+mod expect;
+mod parse;
+mod run;
+pub mod share;
+
+pub use expect::Expect;
+pub use parse::{parse, ScenarioError};
+pub use run::{record, Outcome, StepOutcome};
+
+use sim::ClusterConfig;
+
+/// Largest scenario accepted (bytes of text).
+pub const MAX_SCENARIO_BYTES: usize = 256 * 1024;
+
+/// A parsed scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// Title (`@title`).
+    pub title: String,
+    /// The cluster it starts (`@nodes`, `@seed`, `@option`).
+    pub config: ClusterConfig,
+    /// Whether it is a lesson (has `@step`s).
+    pub lesson: bool,
+    /// Steps; a scenario without `@step` has one untitled step.
+    pub steps: Vec<Step>,
+}
+
+/// One step of a lesson (or the whole of a plain scenario).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Step {
+    /// Title (`@step`).
+    pub title: String,
+    /// Narration (`@say` lines).
+    pub narration: Vec<String>,
+    /// Command lines (the learner's actions, scripted).
+    pub lines: Vec<Line>,
+    /// What must hold at the end of the step.
+    pub expects: Vec<(usize, Expect)>,
+    /// Run on to this virtual time (and event count) after the lines (`@until`).
+    pub until: Option<(u64, Option<u64>)>,
+}
+
+/// A command line of a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// Line number in the file (1-based).
+    pub number: usize,
+    /// Run at this virtual time (ms) instead of after the previous line completes.
+    pub at_ms: Option<u64>,
+    /// Run after exactly this many playground events (recordings; exact replay).
+    pub at_step: Option<u64>,
+    /// The command, in the repl language.
+    pub text: String,
+}

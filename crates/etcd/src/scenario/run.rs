@@ -1,0 +1,210 @@
+//! Running a scenario headless, replaying it to a point in time, and recording a session.
+
+use super::{Line, Scenario};
+use crate::error::Result;
+use crate::playground::Playground;
+use crate::repl::Repl;
+
+/// How one step went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// Title.
+    pub title: String,
+    /// Transcript of the step: each line as `> line`, then its output.
+    pub transcript: String,
+    /// Each expectation (line number, description, whether it held).
+    pub expects: Vec<(usize, String, bool)>,
+}
+
+/// How a whole run went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Steps in order.
+    pub steps: Vec<StepOutcome>,
+    /// Virtual time at the end.
+    pub time_ms: u64,
+    /// Trace hash at the end.
+    pub trace_hash: String,
+}
+
+impl Outcome {
+    /// Whether every expectation held.
+    pub fn passed(&self) -> bool {
+        self.steps.iter().all(|s| s.expects.iter().all(|e| e.2))
+    }
+}
+
+fn run_line(repl: &mut Repl, line: &Line, out: &mut String) -> Result<()> {
+    // Lines that continue a txn started by a timed line go in without waiting, as typed.
+    let continuing = repl.playground().needs_more();
+    let text = if continuing {
+        out.push_str(&repl.flush());
+        repl.line_nowait(&line.text)?
+    } else if let Some(ms) = line.at_ms {
+        advance(repl, (ms, line.at_step))?;
+        out.push_str(&repl.flush());
+        repl.line_nowait(&line.text)?
+    } else {
+        out.push_str(&repl.flush());
+        repl.line(&line.text)?
+    };
+    out.push_str("> ");
+    out.push_str(&line.text);
+    out.push('\n');
+    out.push_str(&text);
+    Ok(())
+}
+
+fn advance(repl: &mut Repl, (ms, step): (u64, Option<u64>)) -> Result<()> {
+    let pg = repl.playground_mut();
+    if let Some(step) = step {
+        while pg.steps() < step {
+            pg.step()?;
+        }
+    }
+    if pg.now() < ms {
+        pg.run_until(ms)?;
+    }
+    Ok(())
+}
+
+impl Scenario {
+    /// A fresh playground for this scenario.
+    ///
+    /// # Errors
+    /// An invalid configuration.
+    pub fn start(&self) -> Result<Playground> {
+        Playground::new(self.config.clone())
+    }
+
+    /// Runs every step headless, checking each step's expectations at its end.
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn run(&self) -> Result<(Playground, Outcome)> {
+        let mut repl = Repl::fresh(self.start()?);
+        let mut steps = Vec::new();
+        for step in &self.steps {
+            let pg = repl.playground();
+            let start = (
+                pg.cluster().leader(),
+                pg.cluster()
+                    .leader()
+                    .and_then(|l| pg.cluster().role(l))
+                    .map_or(0, |r| r.1),
+            );
+            let mut transcript = String::new();
+            for line in &step.lines {
+                run_line(&mut repl, line, &mut transcript)?;
+            }
+            if let Some(until) = step.until {
+                advance(&mut repl, until)?;
+            }
+            transcript.push_str(&repl.flush());
+            let pg = repl.playground();
+            let expects = step
+                .expects
+                .iter()
+                .map(|(n, e)| (*n, e.to_string(), e.holds(pg, start, &transcript)))
+                .collect();
+            steps.push(StepOutcome {
+                title: step.title.clone(),
+                transcript,
+                expects,
+            });
+        }
+        let pg = repl.into_playground();
+        let outcome = Outcome {
+            steps,
+            time_ms: pg.now(),
+            trace_hash: pg.cluster().trace_hash(),
+        };
+        Ok((pg, outcome))
+    }
+
+    /// Replays the scenario's timed lines up to virtual time `t` (time travel: the state equals
+    /// a straight run to `t`, before any command given at `t` itself). Untimed lines run as in
+    /// `run`.
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn replay_until(&self, t: u64) -> Result<Playground> {
+        let mut repl = Repl::fresh(self.start()?);
+        let mut sink = String::new();
+        'outer: for step in &self.steps {
+            for line in &step.lines {
+                // Commands given at `t` itself come after the point we seek to.
+                let continuing = repl.playground().needs_more();
+                if !continuing
+                    && (line.at_ms.is_some_and(|at| at >= t) || repl.playground().now() > t)
+                {
+                    break 'outer;
+                }
+                run_line(&mut repl, line, &mut sink)?;
+                sink.clear();
+            }
+        }
+        let mut pg = repl.into_playground();
+        if pg.now() < t {
+            pg.run_until(t)?;
+        }
+        Ok(pg)
+    }
+}
+
+/// Records a playground session as scenario text: its header and every line with the virtual
+/// time and event count at which it was given, so a replay reproduces the run exactly.
+pub fn record(pg: &Playground, title: &str) -> String {
+    let c = pg.cluster().config();
+    let d = sim::ClusterConfig::default();
+    let mut s = String::new();
+    s.push_str("# raftlab scenario, recorded\n");
+    if !title.is_empty() {
+        s.push_str(&format!("@title {}\n", title.replace('\n', " ")));
+    }
+    s.push_str(&format!("@nodes {}\n@seed {}\n", c.nodes, c.seed));
+    let on = |b: bool| if b { "on" } else { "off" };
+    let mut opts = Vec::new();
+    if c.raft.pre_vote != d.raft.pre_vote {
+        opts.push(format!("pre-vote={}", on(c.raft.pre_vote)));
+    }
+    if c.raft.check_quorum != d.raft.check_quorum {
+        opts.push(format!("check-quorum={}", on(c.raft.check_quorum)));
+    }
+    if c.raft.election_tick != d.raft.election_tick {
+        opts.push(format!("election-tick={}", c.raft.election_tick));
+    }
+    if c.raft.heartbeat_tick != d.raft.heartbeat_tick {
+        opts.push(format!("heartbeat-tick={}", c.raft.heartbeat_tick));
+    }
+    if c.raft.read_mode != d.raft.read_mode {
+        opts.push("read-mode=lease".to_string());
+    }
+    if c.raft.compaction_threshold != d.raft.compaction_threshold {
+        opts.push(format!("compaction={}", c.raft.compaction_threshold));
+    }
+    if c.link.latency_min_ms != d.link.latency_min_ms
+        || c.link.latency_max_ms != d.link.latency_max_ms
+    {
+        opts.push(format!(
+            "latency={}-{}ms",
+            c.link.latency_min_ms, c.link.latency_max_ms
+        ));
+    }
+    if c.link.drop_prob != d.link.drop_prob {
+        opts.push(format!("drop={}", c.link.drop_prob));
+    }
+    if !opts.is_empty() {
+        s.push_str(&format!("@option {}\n", opts.join(" ")));
+    }
+    for r in pg.history() {
+        if r.continuation {
+            s.push_str(&r.line);
+        } else {
+            s.push_str(&format!("at {}ms@{} {}", r.at_ms, r.step, r.line.trim()));
+        }
+        s.push('\n');
+    }
+    s.push_str(&format!("@until {}ms@{}\n", pg.now(), pg.steps()));
+    s
+}

@@ -1,0 +1,137 @@
+// The playground's budgets, measured (not a timed test): bundle size, time to first leader on
+// screen, frame time while 9 nodes run at 10x with 50 client writes per virtual second, and
+// simulated events per wall-clock second in the browser next to the native build.
+//
+//   trunk build --release --offline   (see scripts/lib.sh: web_build_env)
+//   cd web && node bench.mjs
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+import { execFileSync } from "node:child_process";
+import { serve, launch, dist, root } from "./e2e/harness.mjs";
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const kb = (n) => (n / 1024).toFixed(1);
+
+// 1. Bundle: wasm + js, gzip -9.
+const files = fs.readdirSync(dist).filter((f) => f.endsWith(".wasm") || f.endsWith(".js"));
+let raw = 0;
+let gz = 0;
+for (const f of files) {
+  const b = fs.readFileSync(path.join(dist, f));
+  raw += b.length;
+  gz += zlib.gzipSync(b, { level: 9 }).length;
+}
+console.log(`bundle (wasm + js): ${kb(raw)} KiB raw, ${kb(gz)} KiB gzip (budget 400 KB)`);
+
+const { server, url } = await serve();
+const browser = await launch();
+
+// 2. Time to first leader on screen, from navigation start (5 nodes, default speed 1x).
+const firsts = [];
+for (let i = 0; i < 5; i++) {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+  const page = await ctx.newPage();
+  await page.addInitScript(() => {
+    const seen = () => {
+      if (!window.__leaderAt && document.querySelector("g.node.leader")) {
+        window.__leaderAt = performance.now();
+      }
+    };
+    new MutationObserver(seen).observe(document, { subtree: true, childList: true, attributes: true });
+  });
+  await page.goto(`${url}?seed=${i + 1}`);
+  await page.waitForFunction(() => window.__leaderAt, null, { timeout: 30000, polling: 20 });
+  const r = await page.evaluate(() => ({
+    wall: window.__leaderAt,
+    virtual: window.raftlab.state().leaders[0]?.time_ms,
+    interactive: performance.getEntriesByType("navigation")[0]?.domContentLoadedEventEnd,
+  }));
+  firsts.push(r);
+  await ctx.close();
+}
+console.log(
+  `time to first leader on screen (5 nodes, 1x, seeds 1-5): median ${median(firsts.map((f) => f.wall)).toFixed(0)} ms wall ` +
+    `(virtual election at median ${median(firsts.map((f) => f.virtual))} ms)`,
+);
+
+// 3. Frame time: 9 nodes at 10x with 50 client writes per virtual second, 10 s of wall time.
+{
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  await page.goto(`${url}?nodes=9&seed=1&load=50`);
+  await page.waitForFunction(() => window.raftlab && window.raftlab.state().leader !== null, null, { timeout: 30000 });
+  await page.evaluate(() => window.raftlab.play(10));
+  await page.waitForTimeout(1000);
+  const r = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const deltas = [];
+        let last = null;
+        const t0 = window.raftlab.state().time_ms;
+        const w0 = performance.now();
+        const tick = (ts) => {
+          if (last !== null) deltas.push(ts - last);
+          last = ts;
+          if (performance.now() - w0 < 10000) requestAnimationFrame(tick);
+          else {
+            const s = window.raftlab.state();
+            resolve({ deltas, virtual: s.time_ms - t0, wall: performance.now() - w0, perf: window.raftlab.perf(), commit: s.nodes[0].commit });
+          }
+        };
+        requestAnimationFrame(tick);
+      }),
+  );
+  console.log(
+    `frame time, 9 nodes at 10x with 50 writes/s: p95 ${pct(r.deltas, 0.95).toFixed(1)} ms, median ${median(r.deltas).toFixed(1)} ms ` +
+      `over ${r.deltas.length} frames; simulation+signals p95 ${r.perf.frame_work_p95_ms.toFixed(1)} ms; ` +
+      `achieved ${(r.virtual / r.wall).toFixed(1)}x; commit index ${r.commit}`,
+  );
+  await page.close();
+}
+
+// 4. Simulated events per wall second, browser vs native, same seeded headless run.
+const [seed, nodes, faults, ms] = [1, 5, true, 60000];
+{
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.waitForFunction(() => window.raftlab && window.raftlab.state());
+  await page.evaluate(() => window.raftlab.pause());
+  const runs = [];
+  let hash = "";
+  for (let i = 0; i < 3; i++) {
+    const r = await page.evaluate(
+      ([s, n, f, m]) => {
+        const t = performance.now();
+        const r = window.raftlab.headless(s, n, f, m);
+        return { ...r, secs: (performance.now() - t) / 1000 };
+      },
+      [seed, nodes, faults, ms],
+    );
+    runs.push(r.events / r.secs);
+    hash = r.trace_hash;
+  }
+  const browserRate = median(runs);
+  let nativeRate = NaN;
+  let nativeHash = "";
+  try {
+    const out = execFileSync(
+      "cargo",
+      ["run", "--quiet", "--release", "-p", "web", "--example", "events_per_sec", "--", `${seed}`, `${nodes}`, `${faults}`, `${ms}`, "3"],
+      { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const j = JSON.parse(out.trim().split("\n").pop());
+    nativeRate = j.events_per_s;
+    nativeHash = j.trace_hash;
+  } catch (e) {
+    console.log(`native run failed: ${e.message}`);
+  }
+  console.log(
+    `events per wall second (seed ${seed}, ${nodes} nodes, nemesis, ${ms / 1000} s virtual): browser ${browserRate.toFixed(0)}, ` +
+      `native ${nativeRate.toFixed(0)}, ratio ${(browserRate / nativeRate).toFixed(2)}; trace hashes ${hash === nativeHash ? "equal" : `DIFFER ${hash} ${nativeHash}`}`,
+  );
+  await page.close();
+}
+
+await browser.close();
+server.close();
