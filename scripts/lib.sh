@@ -63,4 +63,5 @@ web_build_env() {
     export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
     export CARGO_PROFILE_RELEASE_LTO=fat
     export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
+    export CARGO_PROFILE_RELEASE_STRIP=symbols
 }

@@ -163,7 +163,7 @@ pub fn step(n: u64) {
     with(|c| {
         c.ui.playing.set(false);
         for _ in 0..n {
-            if c.guard(|e| e.step().map(|_| ())) {
+            if c.guard(|e| e.step()) {
                 break;
             }
         }
@@ -202,10 +202,10 @@ pub fn run_until(what: Until) {
                 Until::LeaderChange => s.leaders.len() != leaders,
                 Until::Commit => s.max_commit != commit,
             };
-            if hit || c.guard(|e| e.step().map(|_| ())) {
+            if hit || c.guard(|e| e.step()) {
                 break;
             }
-            if c.engine.cluster().next_event_time().is_none() {
+            if c.engine.next_time().is_none() {
                 break;
             }
         }
@@ -312,9 +312,29 @@ impl Controller {
             return None;
         }
         let time_ms = self.engine.now();
-        let cmd = self.engine.exec(line);
         let key = self.next_key;
         self.next_key += 1;
+        let Some(cmd) = self.engine.exec(line) else {
+            // A comment, or a line inside a multi-line txn: echoed, nothing to wait for.
+            let more = self.engine.needs_more();
+            self.ui.console.update(|v| {
+                v.push(ConsoleEntry {
+                    key,
+                    cmd: None,
+                    line: line.to_string(),
+                    text: if more { "…".into() } else { String::new() },
+                    state: CommandState::Done,
+                    origin,
+                    time_ms,
+                });
+                trim(v);
+            });
+            if let Some(d) = done {
+                d(String::new());
+            }
+            self.sync(now_wall());
+            return None;
+        };
         let out = self.engine.output(cmd).cloned();
         let (text, state) =
             out.map_or((String::new(), CommandState::Failed), |o| (o.text, o.state));
@@ -401,7 +421,7 @@ impl Controller {
             if self.halted {
                 return false;
             }
-            let next = self.engine.cluster().next_event_time().unwrap_or(u64::MAX);
+            let next = self.engine.next_time().unwrap_or(u64::MAX);
             if load > 0.0 && self.next_load_at <= t && self.next_load_at <= next {
                 let at = self.next_load_at.max(self.engine.now());
                 if self.guard(|e| e.run_until(at)) {
@@ -419,7 +439,7 @@ impl Controller {
             if n.is_multiple_of(32) && budget_ms.is_finite() && now_wall() - start > budget_ms {
                 return false;
             }
-            if self.guard(|e| e.step().map(|_| ())) {
+            if self.guard(|e| e.step()) {
                 return false;
             }
         }
@@ -700,7 +720,8 @@ impl Controller {
         while i < self.waiters.len() {
             let cmd = self.waiters[i].0;
             match self.engine.output(cmd) {
-                Some(o) if o.state == CommandState::Running => i += 1,
+                // A watch or keep-alive resolves with its output so far once it has settled.
+                Some(o) if o.state == CommandState::Running && !o.settled => i += 1,
                 o => {
                     let text = o.map(|o| o.text.clone()).unwrap_or_default();
                     let (_, w) = self.waiters.remove(i);

@@ -126,15 +126,11 @@ pub fn install() {
         "exec",
         Closure::<dyn Fn(String) -> js_sys::Promise>::new(|line: String| {
             js_sys::Promise::new(&mut |resolve, _reject| {
-                let r = resolve.clone();
+                let r = resolve;
                 let waiter: control::Waiter = Box::new(move |text: String| {
                     let _ = r.call1(&JsValue::NULL, &JsValue::from_str(&text));
                 });
-                if control::exec(&line, Origin::Script, Some(waiter)).is_none()
-                    && line.trim().is_empty()
-                {
-                    let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str(""));
-                }
+                control::exec(&line, Origin::Script, Some(waiter));
             })
         })
         .into_js_value(),

@@ -198,7 +198,7 @@ fn Entry(e: ConsoleEntry) -> impl IntoView {
             {running.then(|| view! {
                 <div class="running-row">
                     <span class="spinner" aria-hidden="true"></span>
-                    <span>"waiting in virtual time"</span>
+                    <span>"running in virtual time"</span>
                     <button class="link" on:click=move |_| { if let Some(c) = cmd { control::cancel(c) } }>"cancel"</button>
                 </div>
             })}

@@ -229,7 +229,7 @@ fn NodePanel() -> impl IntoView {
                 })}
                 {(!crashed && !leader).then(|| view! {
                     <button title="Ask the leader to hand over leadership (MsgTimeoutNow)"
-                        on:click=move |_| act(format!("move-leader {id}"))>"Make leader"</button>
+                        on:click=move |_| act(format!("move-leader {id:x}"))>"Make leader"</button>
                     <button title="Start an election at this node now"
                         on:click=move |_| act(format!("campaign {id}"))>"Campaign"</button>
                 })}
@@ -302,7 +302,7 @@ fn LinkPanel() -> impl IntoView {
                 }}
                 {(mode == LinkMode::Held).then(|| view! {
                     <button disabled=held == 0 on:click=move |_| act(format!("release {a}->{b}"))>"Deliver oldest"</button>
-                    <button disabled=held == 0 on:click=move |_| act(format!("discard {a}->{b}"))>"Drop oldest"</button>
+                    <button disabled=held == 0 on:click=move |_| act(format!("drop {a}->{b}"))>"Drop oldest"</button>
                 })}
                 <button on:click=move |_| ui.selection.set(Selection::Link(b, a))>{format!("Show {b} → {a}")}</button>
             </div>

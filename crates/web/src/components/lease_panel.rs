@@ -13,19 +13,24 @@ pub fn LeasePanel() -> impl IntoView {
             <div class="panel-head"><h2>"Leases"</h2></div>
             <Show
                 when=move || ui.leases.with(|l| !l.is_empty())
-                fallback=|| view! { <p class="empty">"No leases. " <code>"lease grant 10"</code> " shows its TTL counting down here once the etcd service is in."</p> }
+                fallback=|| view! { <p class="empty">"No leases. Try " <code>"lease grant 10"</code> " and watch its TTL count down."</p> }
             >
                 <ul class="leases">
                     {move || ui.leases.get().into_iter().map(|l| {
-                        let pct = if l.ttl_s == 0 { 0.0 } else { (l.remaining_ms as f64 / (l.ttl_s as f64 * 1000.0) * 100.0).clamp(0.0, 100.0) };
+                        let rem = l.remaining_ms.unwrap_or(0);
+                        let pct = if l.ttl_s <= 0 { 0.0 } else { (rem as f64 / (l.ttl_s as f64 * 1000.0) * 100.0).clamp(0.0, 100.0) };
+                        let left = match l.remaining_ms {
+                            Some(ms) => format!("{:.1}s of {}s", ms as f64 / 1000.0, l.ttl_s),
+                            None => format!("no leader · TTL {}s", l.ttl_s),
+                        };
                         view! {
                             <li>
                                 <div class="row">
                                     <code>{l.id}</code>
-                                    <span class="mono">{format!("{:.1}s / {}s", l.remaining_ms as f64 / 1000.0, l.ttl_s)}</span>
+                                    <span class="mono">{left}</span>
                                 </div>
                                 <div class="bar"><i style=format!("width:{pct:.1}%")></i></div>
-                                <div class="keys">{l.keys.join(", ")}</div>
+                                <div class="keys">{if l.keys.is_empty() { "no keys".to_string() } else { l.keys.join(", ") }}</div>
                             </li>
                         }
                     }).collect_view()}

@@ -14,7 +14,7 @@ pub fn WatchPanel() -> impl IntoView {
             <div class="panel-head"><h2>"Watches"</h2></div>
             <Show
                 when=move || ui.watches.with(|w| !w.is_empty())
-                fallback=|| view! { <p class="empty">"No open watches. " <code>"watch foo"</code> " streams events here once the etcd service is in."</p> }
+                fallback=|| view! { <p class="empty">"No open watches. Try " <code>"watch foo"</code> ", then " <code>"put foo 1"</code> "."</p> }
             >
                 <ul class="watches">
                     {move || ui.watches.get().into_iter().map(|w| {
@@ -22,10 +22,11 @@ pub fn WatchPanel() -> impl IntoView {
                         view! {
                             <li>
                                 <div class="row">
-                                    <code>{w.key}</code>
+                                    <code>{w.line}</code>
+                                    <span class="hint">{format!("via node {}", w.node)}</span>
                                     <button class="link" on:click=move |_| control::cancel(id)>"cancel"</button>
                                 </div>
-                                <pre>{w.events.join("\n")}</pre>
+                                <pre class="events">{w.events}</pre>
                             </li>
                         }
                     }).collect_view()}
