@@ -4,7 +4,8 @@
 //!   member reports the same store revision, the same HashKV at it and the same leases (etcd's
 //!   robustness tests compare HashKV at the end of every run).
 //! - [`lost_writes`]: every write a client saw acknowledged is in the committed log, at the
-//!   revision it was told, with the value it wrote.
+//!   revision it was told, with the value it wrote;
+//! - [`duplicated_writes`]: no request is applied twice (workloads write unique values);
 //! - [`lingering_leases`]: a lease nobody renews is revoked once its TTL has passed under a
 //!   stable leader.
 
@@ -69,9 +70,10 @@ pub fn lost_writes(history: &[Operation], log: &[Event]) -> Vec<String> {
     for (i, op) in history.iter().enumerate() {
         // (key, value written or None for a delete, revision)
         let (key, value, rev) = match (&op.input, &op.output) {
-            (Input::Put { key, value } | Input::PutWithLease { key, value, .. }, Output::Put { revision }) => {
-                (key, Some(value), *revision)
-            }
+            (
+                Input::Put { key, value } | Input::PutWithLease { key, value, .. },
+                Output::Put { revision },
+            ) => (key, Some(value), *revision),
             (
                 Input::Cas { key, value, .. },
                 Output::Cas {
@@ -108,6 +110,46 @@ pub fn lost_writes(history: &[Operation], log: &[Event]) -> Vec<String> {
                 "acknowledged write lost: operation #{i} (client {}, {what}) was told revision {rev}, but {found}",
                 op.client
             ));
+        }
+    }
+    out
+}
+
+/// Writes applied more than once: a put (or successful CAS) whose value no other operation of
+/// `history` writes must appear at most once in the committed log. (Workloads write unique
+/// values; a second copy means one request was applied twice, e.g. a duplicated proposal.)
+pub fn duplicated_writes(history: &[Operation], log: &[Event]) -> Vec<String> {
+    let mut writes: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
+    for (i, op) in history.iter().enumerate() {
+        if let Input::Put { key, value }
+        | Input::PutWithLease { key, value, .. }
+        | Input::Cas { key, value, .. } = &op.input
+        {
+            writes.entry((key, value)).or_insert((i, 0)).1 += 1;
+        }
+    }
+    let mut copies: BTreeMap<(&[u8], &[u8]), Vec<i64>> = BTreeMap::new();
+    for e in log {
+        if e.kind == EventType::Put {
+            copies
+                .entry((&e.kv.key, &e.kv.value))
+                .or_default()
+                .push(e.kv.mod_revision);
+        }
+    }
+    let mut out = Vec::new();
+    for ((key, value), (i, n)) in writes {
+        if n != 1 {
+            continue;
+        }
+        if let Some(revs) = copies.get(&(key.as_bytes(), value.as_bytes())) {
+            if revs.len() > 1 {
+                out.push(format!(
+                    "operation #{i} (client {}, put {key:?}={value:?}) was applied {} times, at revisions {revs:?}",
+                    history[i].client,
+                    revs.len()
+                ));
+            }
         }
     }
     out
@@ -202,6 +244,41 @@ mod tests {
         let mut unknown = put("e", 9);
         unknown.output = Output::Unknown;
         assert!(lost_writes(&[unknown], &log).is_empty());
+    }
+
+    #[test]
+    fn writes_applied_twice_are_named() {
+        let ev = |rev: i64, value: &str| Event {
+            kind: EventType::Put,
+            kv: KeyValue {
+                key: b"k".to_vec(),
+                create_revision: 2,
+                mod_revision: rev,
+                version: rev - 1,
+                value: value.into(),
+                lease: 0,
+            },
+            prev_kv: None,
+        };
+        let put = |value: &str| Operation {
+            client: 1,
+            call_ms: 0,
+            return_ms: Some(1),
+            input: Input::Put {
+                key: "k".into(),
+                value: value.into(),
+            },
+            output: Output::Put { revision: 2 },
+        };
+        let log = vec![ev(2, "a"), ev(3, "a"), ev(4, "b")];
+        let d = duplicated_writes(&[put("a"), put("b")], &log);
+        assert_eq!(d.len(), 1);
+        assert!(
+            d[0].contains("applied 2 times, at revisions [2, 3]"),
+            "{d:?}"
+        );
+        // Two clients writing the same value: nothing can be said.
+        assert!(duplicated_writes(&[put("a"), put("a")], &log).is_empty());
     }
 
     #[test]

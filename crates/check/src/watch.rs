@@ -11,8 +11,8 @@
 //! - **unique**: no (revision, key) event is delivered twice;
 //! - **atomic**: a revision is never split over two responses, and a response that carries a
 //!   revision carries every event of it the watch selects;
-//! - **reliable**: from the start revision up to the last revision delivered, no event the watch
-//!   selects is missing;
+//! - **reliable**: from the start revision up to the last revision delivered (or, for a watch
+//!   still open at the end, its member's final revision), no event the watch selects is missing;
 //! - **resumable**: a watch re-created after its member was lost (with `start_revision` = last
 //!   revision seen + 1) continues the sequence exactly: nothing lost, nothing repeated;
 //! - **prev_kv**: `prev_kv` is present exactly when asked for and the key existed, and equals
@@ -70,7 +70,12 @@ pub struct WatchRecord {
     /// Every response after the `created` one, with its arrival time (virtual ms).
     pub responses: Vec<(u64, WatchResponse)>,
     /// If this watch resumes another one (that record's index) after its member was lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumes: Option<usize>,
+    /// If the watch was still open at the end of the run: its member's store revision then.
+    /// Every event the watch selects up to it must have been delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_revision: Option<i64>,
 }
 
 impl WatchRecord {
@@ -83,6 +88,7 @@ impl WatchRecord {
             created_revision: None,
             responses: Vec::new(),
             resumes: None,
+            end_revision: None,
         }
     }
 
@@ -310,7 +316,10 @@ fn validate_one(
             if rev <= progress {
                 flag(
                     WatchRule::Bookmark,
-                    format!("{} at {at} ms after a progress at {progress}", show_event(e)),
+                    format!(
+                        "{} at {at} ms after a progress at {progress}",
+                        show_event(e)
+                    ),
                 );
             }
             last_rev = last_rev.max(rev);
@@ -336,10 +345,7 @@ fn validate_one(
             match log.get(rev, &e.kv.key) {
                 None => flag(
                     WatchRule::Log,
-                    format!(
-                        "{} at {at} ms is not in the committed log",
-                        show_event(e)
-                    ),
+                    format!("{} at {at} ms is not in the committed log", show_event(e)),
                 ),
                 Some(want) if !same_change(e, want) => flag(
                     WatchRule::Log,
@@ -406,10 +412,11 @@ fn validate_one(
     let Some(start) = rec.start_revision() else {
         return;
     };
-    let Some(last) = rec.last_event_revision() else {
-        return;
-    };
-    let horizon = last.max(progress);
+    let horizon = rec
+        .last_event_revision()
+        .unwrap_or(0)
+        .max(progress)
+        .max(rec.end_revision.unwrap_or(0));
     let want = log.selected(rec, &range, start, horizon);
     let got: BTreeSet<(i64, &[u8])> = rec
         .events()
@@ -430,10 +437,7 @@ fn validate_one(
     if let Some(early) = rec.events().find(|e| e.kv.mod_revision < start) {
         flag(
             rule,
-            format!(
-                "{} is before the start revision {start}",
-                show_event(early)
-            ),
+            format!("{} is before the start revision {start}", show_event(early)),
         );
     }
 }
@@ -584,6 +588,16 @@ mod tests {
         // Missing the very first revision.
         let mut r = faithful(false);
         r.responses.remove(0);
+        assert_eq!(rules(&[r]), vec![WatchRule::Reliable]);
+    }
+
+    #[test]
+    fn open_watch_must_reach_the_end() {
+        let mut r = faithful(false);
+        r.end_revision = Some(5);
+        assert_eq!(rules(&[r.clone()]), vec![]);
+        // Silently stopped after revision 4.
+        r.responses.pop();
         assert_eq!(rules(&[r]), vec![WatchRule::Reliable]);
     }
 

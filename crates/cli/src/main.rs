@@ -4,6 +4,7 @@ mod bench;
 mod bench_etcd;
 mod repl;
 mod run;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +26,8 @@ enum Command {
     BenchEtcd(bench_etcd::BenchEtcdArgs),
     /// Read etcdctl command lines (and fault/time lines) on stdin; print etcdctl's output.
     Repl(repl::ReplArgs),
+    /// Run many seeds of a random nemesis under a client load and every checker on each.
+    Sweep(sweep::SweepArgs),
 }
 
 fn main() {
@@ -52,6 +55,7 @@ fn main() {
         Command::Bench(args) => bench::main(args),
         Command::Repl(args) => repl::main(args),
         Command::BenchEtcd(args) => bench_etcd::main(args),
+        Command::Sweep(args) => sweep::main(args),
     };
     std::process::exit(code);
 }

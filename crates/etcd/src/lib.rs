@@ -10,7 +10,9 @@
 pub mod ctl;
 pub mod error;
 pub mod ids;
+pub mod history;
 pub mod machine;
+pub mod planted;
 
 pub use error::{Error, Result};
 pub use machine::{Answer, Applied, EtcdMachine, EtcdQuery, EtcdRequest, EtcdResponse};
@@ -25,3 +27,5 @@ pub use repl::Repl;
 pub mod scenario;
 
 pub use scenario::{Scenario, ScenarioError};
+pub mod verify;
+pub mod workload;

@@ -128,6 +128,11 @@ pub struct ClusterConfig {
     pub trace: bool,
     /// Check Raft safety invariants as the run goes.
     pub check_invariants: bool,
+    /// PLANTED BUG, for checker tests and teaching only (off by default, and then not even
+    /// serialized): members apply entries to their state machine as soon as they append them,
+    /// before they are committed (see `etcd::planted`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub planted_apply_before_commit: bool,
 }
 
 impl Default for ClusterConfig {
@@ -142,6 +147,7 @@ impl Default for ClusterConfig {
             trace_capacity: 100_000,
             trace: true,
             check_invariants: true,
+            planted_apply_before_commit: false,
         }
     }
 }

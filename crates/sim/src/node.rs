@@ -70,6 +70,10 @@ pub struct Live<SM: StateMachine> {
     hash_entries: bool,
     min_timeout: usize,
     max_timeout: usize,
+    /// PLANTED BUG (`ClusterConfig::planted_apply_before_commit`): apply on append, and the
+    /// last index so applied (its entries are skipped when they come committed).
+    apply_before_commit: bool,
+    early_applied: u64,
 }
 
 /// An entry applied by a node.
@@ -219,6 +223,8 @@ impl<SM: StateMachine> Live<SM> {
             hash_entries: cfg.check_invariants,
             min_timeout,
             max_timeout,
+            apply_before_commit: cfg.planted_apply_before_commit,
+            early_applied: 0,
         };
         live.fix_timeout();
         Ok(live)
@@ -289,6 +295,11 @@ impl<SM: StateMachine> Live<SM> {
             let h = self.hash_entries;
             let ids = rd.entries().iter().map(|e| entry_id(e, h)).collect();
             self.raw.mut_store().append(rd.entries())?;
+            if self.apply_before_commit {
+                // PLANTED BUG (off by default): apply what was appended, uncommitted.
+                let early = rd.entries().to_vec();
+                self.apply_early(early, now, &mut out);
+            }
             out.appended = Some(Appended {
                 last_before,
                 prev_term,
@@ -334,8 +345,26 @@ impl<SM: StateMachine> Live<SM> {
         Ok(Some(out))
     }
 
+    /// PLANTED BUG (off by default): applies normal entries as soon as they are appended.
+    fn apply_early(&mut self, entries: Vec<Entry>, now: u64, out: &mut ReadyOutput<SM::Output>) {
+        let from = self.applied.max(self.early_applied);
+        let early: Vec<Entry> = entries
+            .into_iter()
+            .filter(|e| e.index > from && e.get_entry_type() == EntryType::EntryNormal)
+            .collect();
+        let (applied, last) = (self.applied, early.last().map(|e| e.index));
+        self.apply_entries(early, now, out);
+        self.applied = applied;
+        self.early_applied = last.unwrap_or(self.early_applied);
+    }
+
     fn apply_entries(&mut self, entries: Vec<Entry>, now: u64, out: &mut ReadyOutput<SM::Output>) {
         for e in entries {
+            if e.index <= self.early_applied && e.get_entry_type() == EntryType::EntryNormal {
+                // PLANTED BUG (apply before commit): already applied on append.
+                self.applied = self.applied.max(e.index);
+                continue;
+            }
             let mut applied = Applied {
                 entry: entry_id(&e, self.hash_entries),
                 request: decode_ctx(&e.context),

@@ -175,6 +175,17 @@ fn prefix_range(prefix: &str) -> (Vec<u8>, Vec<u8>) {
 }
 
 impl Playground {
+    /// Switches the service's planted bugs (for tests and the teaching menu; see
+    /// `crate::planted`).
+    pub fn set_planted_bugs(&mut self, bugs: crate::planted::PlantedBugs) {
+        self.service.set_planted_bugs(bugs);
+    }
+
+    fn planted_lock_bug(&self) -> bool {
+        let bug = crate::planted::PlantedBug::LockWithoutRecheck;
+        self.service.planted_bugs().contains(bug)
+    }
+
     /// Starts a parsed command.
     pub(super) fn start(&mut self, id: CommandId, inv: Invocation) {
         let node = self.target(&inv.target);
@@ -705,6 +716,8 @@ impl Playground {
             _ => return,
         };
         match resp.kvs.first() {
+            // PLANTED BUG (LockWithoutRecheck, off by default): skip the re-check below.
+            None if r.kind == RecipeKind::Lock && self.planted_lock_bug() => self.acquired(id),
             None => {
                 // Nobody before us: re-check our own key (the session may have expired).
                 let op = self.service.range(

@@ -23,8 +23,24 @@ impl Service {
                     .map(|sm| sm.lessor.expired(now))
                     .unwrap_or_default();
                 for id in expired {
+                    // PLANTED BUG (SkipLeaseRevoke, off by default): never revoke.
+                    if self
+                        .hooks
+                        .bugs
+                        .contains(crate::planted::PlantedBug::SkipLeaseRevoke)
+                    {
+                        continue;
+                    }
                     // Internal request: its result is not reported to any client.
-                    let _ = self.write(node, EtcdRequest::LeaseRevoke { id });
+                    let op = self.write(node, EtcdRequest::LeaseRevoke { id });
+                    let (lease, time_ms) = (id, now);
+                    let e = crate::planted::ExpiryRevoke {
+                        op,
+                        lease,
+                        node,
+                        time_ms,
+                    };
+                    self.hooks.expiry(e);
                 }
             }
         }

@@ -86,6 +86,8 @@ pub struct Service {
     next_lease_check: u64,
     primaries: BTreeSet<u64>,
     elections_seen: usize,
+    /// Planted bugs (off by default) and the expiry-revoke record; see `crate::planted`.
+    pub(crate) hooks: crate::planted::Hooks,
 }
 
 /// Interval of the leader's lease expiry check (etcd's lessor loop runs every 500 ms).
@@ -116,6 +118,7 @@ impl Service {
             next_lease_check: LEASE_CHECK_MS,
             primaries: BTreeSet::new(),
             elections_seen: 0,
+            hooks: Default::default(),
         })
     }
 
@@ -254,6 +257,12 @@ impl Service {
 
     /// A range read at `node`: linearizable (ReadIndex) or serializable (local, maybe stale).
     pub fn range(&mut self, node: u64, req: RangeRequest, serializable: bool) -> OpId {
+        // PLANTED BUG (FollowerLocalRead, off by default): a follower skips ReadIndex.
+        let leads = self
+            .cluster
+            .role(node)
+            .is_some_and(|r| r.0 == sim::Role::Leader);
+        let serializable = serializable || self.hooks.read_locally(leads);
         if !serializable {
             return self.read_index(node, EtcdQuery::Range(req), Pending::Read);
         }
@@ -384,7 +393,11 @@ impl Service {
             match self.cluster.state_machine_mut(node) {
                 Ok(sm) => {
                     let responses = sm.hub.take_responses();
-                    for r in responses {
+                    for mut r in responses {
+                        // PLANTED BUG (DropWatchEvent, off by default): lose one event.
+                        if !self.hooks.filter_watch(&mut r) {
+                            continue;
+                        }
                         if let Some(op) = self.watches.get(&(node, r.watch_id)).copied() {
                             if r.canceled {
                                 self.watches.remove(&(node, r.watch_id));

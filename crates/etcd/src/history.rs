@@ -1,0 +1,249 @@
+//! Client histories of the etcd service, in the checker's terms.
+//!
+//! A [`Recorder`] notes each client call as it is issued (client id, [`Input`], call time) and
+//! fills in its response when the service reports the operation done, turning the service's
+//! [`OpResult`] into the checker's [`Output`]. Anything but a definite answer (a timeout, a lost
+//! leader, a crashed member, an error the model does not know) becomes [`Output::Unknown`]:
+//! the write may or may not have taken effect, and the checker explores both.
+//!
+//! The leader's lease expiry is recorded too, as a [`Input::LeaseRevoke`] by the pseudo-client
+//! [`SERVER_CLIENT`] (see [`crate::Service::record_expiry_revokes`]), so that the revisions it
+//! uses are explained.
+
+use std::collections::BTreeMap;
+
+use check::history::{Input, Operation, Output, Rejection};
+
+use crate::machine::EtcdResponse;
+use crate::service::{OpId, OpResult};
+
+/// The client id of operations the server issues itself (lease revokes on expiry).
+pub const SERVER_CLIENT: u32 = u32::MAX;
+
+/// Records operations as they are issued and answered.
+#[derive(Debug, Default, Clone)]
+pub struct Recorder {
+    history: Vec<Operation>,
+    pending: BTreeMap<OpId, usize>,
+}
+
+impl Recorder {
+    /// An empty recorder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Notes that `client` called `input` at `now` as service operation `op`.
+    pub fn call(&mut self, op: OpId, client: u32, input: Input, now: u64) {
+        self.pending.insert(op, self.history.len());
+        self.history.push(Operation {
+            client,
+            call_ms: now,
+            return_ms: None,
+            input,
+            output: Output::Unknown,
+        });
+    }
+
+    /// Whether `op` is a recorded call still waiting for its answer.
+    pub fn is_pending(&self, op: OpId) -> bool {
+        self.pending.contains_key(&op)
+    }
+
+    /// The recorded call of `op`, if it is still pending.
+    pub fn input(&self, op: OpId) -> Option<&Input> {
+        self.pending.get(&op).map(|&i| &self.history[i].input)
+    }
+
+    /// Records the answer to `op` at `now`; returns the output (or `None` if `op` was not a
+    /// pending call).
+    pub fn answer(&mut self, op: OpId, result: &OpResult, now: u64) -> Option<Output> {
+        let i = self.pending.remove(&op)?;
+        let rec = &mut self.history[i];
+        let output = to_output(&rec.input, result);
+        rec.return_ms = Some(now);
+        rec.output = output.clone();
+        Some(output)
+    }
+
+    /// Drops the pending call `op` as if it was never made (for calls that failed before
+    /// reaching anything, such as a member that does not exist).
+    pub fn forget(&mut self, op: OpId) {
+        if let Some(i) = self.pending.remove(&op) {
+            // Keep indices stable: the entry becomes a read with unknown output, which the
+            // checker ignores.
+            self.history[i].input = Input::Get {
+                key: String::new(),
+                revision: None,
+            };
+            self.history[i].output = Output::Unknown;
+            self.history[i].return_ms = Some(self.history[i].call_ms);
+        }
+    }
+
+    /// The history so far (pending calls have no return time and an unknown output).
+    pub fn history(&self) -> &[Operation] {
+        &self.history
+    }
+
+    /// The history, consumed.
+    pub fn into_history(self) -> Vec<Operation> {
+        self.history
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn rejection(err: &str) -> Option<Rejection> {
+    if err.contains("requested lease not found") {
+        Some(Rejection::LeaseNotFound)
+    } else if err.contains("lease already exists") {
+        Some(Rejection::LeaseExists)
+    } else {
+        None
+    }
+}
+
+/// The checker's view of the service's answer to `input`.
+pub fn to_output(input: &Input, result: &OpResult) -> Output {
+    let out = match result {
+        OpResult::Write(_, applied) => match &applied.result {
+            Err(e) => rejection(e).map(|reason| Output::Rejected { reason }),
+            Ok(resp) => write_output(input, applied.revision, resp),
+        },
+        OpResult::Read(_, answer) => match &answer.result {
+            Err(_) => None,
+            Ok(resp) => match input {
+                Input::Get { .. } => Some(Output::Get {
+                    kv: resp
+                        .kvs
+                        .first()
+                        .map(|kv| (text(&kv.value), kv.mod_revision)),
+                    revision: answer.revision,
+                }),
+                Input::Range { .. } => Some(Output::Range {
+                    kvs: resp
+                        .kvs
+                        .iter()
+                        .map(|kv| (text(&kv.key), text(&kv.value), kv.mod_revision))
+                        .collect(),
+                    revision: answer.revision,
+                }),
+                _ => None,
+            },
+        },
+        _ => None,
+    };
+    match out {
+        Some(o) if input.accepts(&o) => o,
+        _ => Output::Unknown,
+    }
+}
+
+fn write_output(input: &Input, revision: i64, resp: &EtcdResponse) -> Option<Output> {
+    Some(match (input, resp) {
+        (Input::Put { .. } | Input::PutWithLease { .. }, EtcdResponse::Put(_)) => {
+            Output::Put { revision }
+        }
+        (Input::Delete { .. }, EtcdResponse::DeleteRange(d)) => Output::Delete {
+            deleted: d.deleted,
+            revision,
+        },
+        (Input::Cas { .. }, EtcdResponse::Txn(t)) => Output::Cas {
+            succeeded: t.succeeded,
+            revision,
+        },
+        (Input::LeaseGrant { id, .. }, EtcdResponse::LeaseGrant { id: got, .. }) if id == got => {
+            Output::Lease { id: *id, revision }
+        }
+        (Input::LeaseRevoke { id }, EtcdResponse::LeaseRevoke) => {
+            Output::Lease { id: *id, revision }
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::{Answer, Applied};
+    use crate::service::Header;
+
+    #[test]
+    fn answers_become_outputs() {
+        let h = Header::default();
+        let put = Input::Put {
+            key: "k".into(),
+            value: "v".into(),
+        };
+        let ok = OpResult::Write(
+            h,
+            Applied {
+                revision: 5,
+                result: Ok(EtcdResponse::Put(Default::default())),
+            },
+        );
+        assert_eq!(to_output(&put, &ok), Output::Put { revision: 5 });
+        let failed = OpResult::Failed("context deadline exceeded".into());
+        assert_eq!(to_output(&put, &failed), Output::Unknown);
+        let lease_put = Input::PutWithLease {
+            key: "k".into(),
+            value: "v".into(),
+            lease: 7,
+        };
+        let rejected = OpResult::Write(
+            h,
+            Applied {
+                revision: 5,
+                result: Err("etcdserver: requested lease not found".into()),
+            },
+        );
+        assert_eq!(
+            to_output(&lease_put, &rejected),
+            Output::Rejected {
+                reason: Rejection::LeaseNotFound
+            }
+        );
+        let get = Input::Get {
+            key: "k".into(),
+            revision: None,
+        };
+        let read = OpResult::Read(
+            h,
+            Answer {
+                revision: 9,
+                result: Ok(kv::RangeResponse {
+                    kvs: vec![kv::KeyValue {
+                        key: b"k".to_vec(),
+                        value: b"v".to_vec(),
+                        mod_revision: 4,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }),
+            },
+        );
+        assert_eq!(
+            to_output(&get, &read),
+            Output::Get {
+                kv: Some(("v".into(), 4)),
+                revision: 9
+            }
+        );
+        // A read answer to a write is nonsense: unknown.
+        assert_eq!(to_output(&put, &read), Output::Unknown);
+    }
+
+    #[test]
+    fn recorder_fills_in_answers() {
+        let mut r = Recorder::new();
+        r.call(3, 1, Input::Delete { key: "k".into() }, 10);
+        assert!(r.is_pending(3));
+        let res = OpResult::Failed("etcdserver: leader changed".into());
+        assert_eq!(r.answer(3, &res, 20), Some(Output::Unknown));
+        assert_eq!(r.history()[0].return_ms, Some(20));
+        assert_eq!(r.answer(3, &res, 30), None);
+    }
+}

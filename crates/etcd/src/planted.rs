@@ -1,0 +1,230 @@
+//! Planted bugs: deliberate mistakes the checkers must catch, for tests and for teaching.
+//!
+//! Every bug is off unless a test (or the playground's teaching menu) switches it on, with
+//! [`Service::set_planted_bugs`] (or [`PlantedBugs::configure`] for the one that lives in the
+//! simulator, before the cluster is built). The hooks in the service are one line each and
+//! marked `PLANTED BUG`; with no bug switched on they change nothing (the golden trace hashes
+//! pin that).
+//!
+//! | bug | what goes wrong | who catches it |
+//! |-----|-----------------|----------------|
+//! | [`PlantedBug::FollowerLocalRead`] | a follower answers linearizable reads from its own state, without ReadIndex | linearizability (stale reads) |
+//! | [`PlantedBug::ApplyBeforeCommit`] | members apply entries as soon as they are appended | Raft state machine safety, replica agreement, lost writes, watch log |
+//! | [`PlantedBug::DropWatchEvent`] | one watch event is lost on its way to the client | watch: reliable / atomic |
+//! | [`PlantedBug::SkipLeaseRevoke`] | the leader never revokes expired leases | lingering leases |
+//! | [`PlantedBug::LockWithoutRecheck`] | the lock recipe takes the lock without re-checking that its session key still exists | lock: acquired a key the store never gave it |
+//!
+//! ```
+//! use etcd::planted::{PlantedBug, PlantedBugs};
+//! let bugs = PlantedBugs::NONE.with(PlantedBug::DropWatchEvent);
+//! assert!(bugs.contains(PlantedBug::DropWatchEvent));
+//! assert!(!bugs.contains(PlantedBug::SkipLeaseRevoke));
+//! assert_eq!(PlantedBug::parse("drop-watch-event"), Some(PlantedBug::DropWatchEvent));
+//! ```
+
+use serde::{Deserialize, Serialize};
+use sim::ClusterConfig;
+
+use crate::service::{OpId, Service};
+
+/// One planted bug.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum PlantedBug {
+    /// Serve linearizable gets from a follower's local state without ReadIndex.
+    FollowerLocalRead,
+    /// Apply entries before they are committed (a simulator option).
+    ApplyBeforeCommit,
+    /// Drop one watch event.
+    DropWatchEvent,
+    /// Skip the lease revoke on expiry.
+    SkipLeaseRevoke,
+    /// Take a lock without re-checking the session.
+    LockWithoutRecheck,
+}
+
+impl PlantedBug {
+    /// Every planted bug.
+    pub const ALL: [PlantedBug; 5] = [
+        PlantedBug::FollowerLocalRead,
+        PlantedBug::ApplyBeforeCommit,
+        PlantedBug::DropWatchEvent,
+        PlantedBug::SkipLeaseRevoke,
+        PlantedBug::LockWithoutRecheck,
+    ];
+
+    /// Kebab-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlantedBug::FollowerLocalRead => "follower-local-read",
+            PlantedBug::ApplyBeforeCommit => "apply-before-commit",
+            PlantedBug::DropWatchEvent => "drop-watch-event",
+            PlantedBug::SkipLeaseRevoke => "skip-lease-revoke",
+            PlantedBug::LockWithoutRecheck => "lock-without-recheck",
+        }
+    }
+
+    /// One sentence for a teaching menu.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PlantedBug::FollowerLocalRead => {
+                "followers serve linearizable reads from local state, without ReadIndex"
+            }
+            PlantedBug::ApplyBeforeCommit => {
+                "members apply entries as soon as they are appended, before they are committed"
+            }
+            PlantedBug::DropWatchEvent => "one watch event is dropped on its way to the client",
+            PlantedBug::SkipLeaseRevoke => "the leader never revokes expired leases",
+            PlantedBug::LockWithoutRecheck => {
+                "the lock recipe takes the lock without re-checking that its session still exists"
+            }
+        }
+    }
+
+    /// The bug named `name` (as [`PlantedBug::name`] spells it).
+    pub fn parse(name: &str) -> Option<PlantedBug> {
+        PlantedBug::ALL.into_iter().find(|b| b.name() == name)
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// A set of planted bugs (empty by default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PlantedBugs(u8);
+
+impl PlantedBugs {
+    /// No bug.
+    pub const NONE: PlantedBugs = PlantedBugs(0);
+
+    /// This set plus `bug`.
+    pub fn with(self, bug: PlantedBug) -> Self {
+        PlantedBugs(self.0 | bug.bit())
+    }
+
+    /// Whether `bug` is in the set.
+    pub fn contains(self, bug: PlantedBug) -> bool {
+        self.0 & bug.bit() != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The bugs in the set.
+    pub fn iter(self) -> impl Iterator<Item = PlantedBug> {
+        PlantedBug::ALL
+            .into_iter()
+            .filter(move |b| self.contains(*b))
+    }
+
+    /// Sets the simulator's side of the set in `config` (must happen before the cluster is
+    /// built): [`PlantedBug::ApplyBeforeCommit`].
+    pub fn configure(self, config: &mut ClusterConfig) {
+        config.planted_apply_before_commit = self.contains(PlantedBug::ApplyBeforeCommit);
+    }
+}
+
+impl FromIterator<PlantedBug> for PlantedBugs {
+    fn from_iter<I: IntoIterator<Item = PlantedBug>>(iter: I) -> Self {
+        iter.into_iter().fold(PlantedBugs::NONE, PlantedBugs::with)
+    }
+}
+
+/// A lease revoke the leader proposed because the lease expired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpiryRevoke {
+    /// The internal operation (its `OpEvent::Done` reports the outcome).
+    pub op: OpId,
+    /// The lease.
+    pub lease: i64,
+    /// The member that proposed it.
+    pub node: u64,
+    /// Virtual time of the proposal.
+    pub time_ms: u64,
+}
+
+/// The service's verification hooks: planted bugs, and a record of the leader's expiry revokes
+/// for histories (off unless asked for, so a long browser session keeps no such list).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Hooks {
+    pub(crate) bugs: PlantedBugs,
+    dropped_watch_event: bool,
+    record_expiries: bool,
+    expiries: Vec<ExpiryRevoke>,
+}
+
+/// Revision from which [`PlantedBug::DropWatchEvent`] looks for an event to drop (so that the
+/// watchers of a run exist and have seen something first).
+const DROP_FROM_REVISION: i64 = 8;
+
+impl Hooks {
+    /// [`PlantedBug::FollowerLocalRead`]: whether a linearizable read at a member that does not
+    /// lead is to be served locally.
+    pub(crate) fn read_locally(&self, leads: bool) -> bool {
+        self.bugs.contains(PlantedBug::FollowerLocalRead) && !leads
+    }
+
+    /// [`PlantedBug::DropWatchEvent`]: drops one event of the first live watch response at or
+    /// after [`DROP_FROM_REVISION`]; returns whether the response still goes out.
+    pub(crate) fn filter_watch(&mut self, r: &mut kv::WatchResponse) -> bool {
+        if !self.bugs.contains(PlantedBug::DropWatchEvent)
+            || self.dropped_watch_event
+            || r.events.is_empty()
+            || r.revision < DROP_FROM_REVISION
+        {
+            return true;
+        }
+        self.dropped_watch_event = true;
+        r.events.remove(0);
+        !r.events.is_empty()
+    }
+
+    /// Records a revoke the leader proposed for an expired lease (if recording is on).
+    pub(crate) fn expiry(&mut self, e: ExpiryRevoke) {
+        if self.record_expiries {
+            self.expiries.push(e);
+        }
+    }
+}
+
+impl Service {
+    /// A service with `bugs` planted (the simulator's part goes into `config` first).
+    ///
+    /// # Errors
+    /// An invalid configuration.
+    pub fn with_planted_bugs(mut config: ClusterConfig, bugs: PlantedBugs) -> crate::Result<Self> {
+        bugs.configure(&mut config);
+        let mut s = Service::new(config)?;
+        s.set_planted_bugs(bugs);
+        Ok(s)
+    }
+
+    /// Switches the service's planted bugs (not [`PlantedBug::ApplyBeforeCommit`], which is the
+    /// simulator's and fixed when the cluster is built: see [`PlantedBugs::configure`]).
+    pub fn set_planted_bugs(&mut self, bugs: PlantedBugs) {
+        self.hooks.bugs = bugs;
+    }
+
+    /// The planted bugs in force (the simulator's included).
+    pub fn planted_bugs(&self) -> PlantedBugs {
+        let mut b = self.hooks.bugs;
+        if self.cluster().config().planted_apply_before_commit {
+            b = b.with(PlantedBug::ApplyBeforeCommit);
+        }
+        b
+    }
+
+    /// Starts recording the revokes the leader proposes for expired leases (see
+    /// [`Service::take_expiry_revokes`]).
+    pub fn record_expiry_revokes(&mut self) {
+        self.hooks.record_expiries = true;
+    }
+
+    /// The expiry revokes recorded since the last call.
+    pub fn take_expiry_revokes(&mut self) -> Vec<ExpiryRevoke> {
+        std::mem::take(&mut self.hooks.expiries)
+    }
+}

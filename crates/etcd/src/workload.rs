@@ -1,0 +1,1040 @@
+//! Seeded client workloads against the etcd service under a random nemesis, recorded for the
+//! checkers (etcd's robustness tests and Jepsen's etcd workloads are the models).
+//!
+//! [`run`] builds a cluster from a seed, starts a random nemesis (partitions, crashes, pauses,
+//! drops, delays with reordering and duplication, one-way cuts, leader transfers and, if asked,
+//! membership changes) and a client load for `duration_ms` of virtual time; then it heals every
+//! fault, lets the cluster settle, and returns a [`Recording`]: the client [`history`]
+//! (check's [`Operation`]s), every watch stream, the lock holds, the committed log, what every
+//! member reports at the end, and the leases still alive. [`crate::verify`] runs the checkers on
+//! it. Everything is a pure function of the seed and the configuration.
+//!
+//! Workloads ([`WorkloadKind`]):
+//! - `kv`: puts, linearizable gets, deletes, compare-and-set txns and prefix ranges over a few
+//!   keys, plus two watchers;
+//! - `watch`: the same load with six watchers (prefix, single-key and open-ended ranges,
+//!   historical start revisions, `prev_kv`, filters), resumed on another member when theirs is
+//!   lost;
+//! - `lease`: the kv load plus lease grants, puts attached to leases, keep-alives, revokes, and
+//!   expiry (recorded as revokes by the server pseudo-client);
+//! - `lock`: clients of the playground's `lock` command (etcd's concurrency.Mutex recipe), each
+//!   taking the lock, holding it a while and letting go, under faults driven by playground fault
+//!   lines.
+//!
+//! [`history`]: Recording::history
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use check::history::{Input, Operation};
+use check::lock::LockHold;
+use check::replicas::{LeaseAlive, ReplicaState};
+use check::watch::WatchRecord;
+use kv::{
+    Compare, CompareResult, DeleteRangeRequest, Event, PutRequest, RangeRequest, RequestOp,
+    TxnRequest, WatchCreateRequest, WatchFilter,
+};
+use sim::nemesis::{NemesisConfig, RandomNemesis};
+use sim::rng::SimRng;
+use sim::{ClusterConfig, NodeStatus};
+
+use crate::history::{Recorder, SERVER_CLIENT};
+use crate::machine::{EtcdMachine, EtcdRequest, EtcdResponse};
+use crate::planted::PlantedBugs;
+use crate::playground::{CommandState, Playground};
+use crate::service::{OpEvent, OpId, OpResult, Service};
+
+/// Which client load a run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WorkloadKind {
+    /// Puts, gets, deletes, CAS txns and ranges, with two watchers.
+    Kv,
+    /// The kv load with six watchers of every shape.
+    Watch,
+    /// The kv load with leases: grants, attached puts, keep-alives, revokes, expiry.
+    Lease,
+    /// Playground lock clients.
+    Lock,
+}
+
+impl WorkloadKind {
+    /// Every kind.
+    pub const ALL: [WorkloadKind; 4] = [
+        WorkloadKind::Kv,
+        WorkloadKind::Watch,
+        WorkloadKind::Lease,
+        WorkloadKind::Lock,
+    ];
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkloadKind::Kv => "kv",
+            WorkloadKind::Watch => "watch",
+            WorkloadKind::Lease => "lease",
+            WorkloadKind::Lock => "lock",
+        }
+    }
+}
+
+impl fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for WorkloadKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        WorkloadKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown workload {s:?} (kv, watch, lease, lock)"))
+    }
+}
+
+/// Everything that shapes a run besides the cluster configuration.
+#[derive(Clone, Debug)]
+pub struct WorkloadConfig {
+    /// The client load.
+    pub kind: WorkloadKind,
+    /// Clients issuing KV (or lock) operations.
+    pub clients: u32,
+    /// Keys they work on (`k0`, `k1`, ...).
+    pub keys: u32,
+    /// Watchers (0 = the kind's default).
+    pub watchers: u32,
+    /// Virtual ms of load and faults.
+    pub duration_ms: u64,
+    /// Virtual ms after every fault is healed, before the final checks.
+    pub settle_ms: u64,
+    /// A client waits this long (ms, inclusive range) between two operations.
+    pub think_ms: (u64, u64),
+    /// The nemesis (its own client load is switched off).
+    pub nemesis: NemesisConfig,
+    /// Planted bugs (none by default).
+    pub bugs: PlantedBugs,
+}
+
+impl WorkloadConfig {
+    /// The defaults for `kind`: 10 s of load, 5 clients on 5 keys, faults including membership
+    /// changes, 15 s to settle.
+    pub fn new(kind: WorkloadKind) -> Self {
+        WorkloadConfig {
+            kind,
+            clients: if kind == WorkloadKind::Lock { 4 } else { 5 },
+            keys: 5,
+            watchers: 0,
+            duration_ms: 10_000,
+            settle_ms: 15_000,
+            think_ms: (0, 60),
+            nemesis: NemesisConfig {
+                proposals_per_sec: 0,
+                membership: true,
+                ..NemesisConfig::default()
+            },
+            bugs: PlantedBugs::NONE,
+        }
+    }
+
+    fn watchers(&self) -> u32 {
+        match (self.watchers, self.kind) {
+            (0, WorkloadKind::Watch) => 6,
+            (0, WorkloadKind::Lock) => 0,
+            (0, _) => 2,
+            (n, _) => n,
+        }
+    }
+}
+
+/// Name of the lock the lock workload contends for.
+pub const LOCK_NAME: &str = "L";
+
+/// Everything a run leaves for the checkers.
+#[derive(Clone, Debug, Default)]
+pub struct Recording {
+    /// The seed.
+    pub seed: u64,
+    /// Members at the start.
+    pub nodes: usize,
+    /// Client operations (the server's expiry revokes included, as client [`SERVER_CLIENT`]).
+    pub history: Vec<Operation>,
+    /// Watch streams.
+    pub watches: Vec<WatchRecord>,
+    /// Lock holds (lock workload).
+    pub locks: Vec<LockHold>,
+    /// The committed log: every event of the final store of the most advanced member.
+    pub log: Vec<Event>,
+    /// What every running member reports at the end.
+    pub replicas: Vec<ReplicaState>,
+    /// Leases alive at the end, with the last time anything could have renewed them.
+    pub leases_alive: Vec<LeaseAlive>,
+    /// A Raft safety invariant violation that stopped the run.
+    pub invariant: Option<String>,
+    /// Virtual time at the end.
+    pub end_ms: u64,
+    /// Hash of the whole trace.
+    pub trace_hash: String,
+    /// The last trace events, one per line (for a failing seed's report).
+    pub trace_tail: Vec<String>,
+    /// Faults the nemesis applied (count) and leaders elected.
+    pub faults: u64,
+    /// Leaders elected during the run.
+    pub elections: usize,
+}
+
+/// Runs `workload` on a cluster built from `cluster` (seed included) and records it.
+///
+/// # Errors
+/// An invalid configuration.
+pub fn run(cluster: ClusterConfig, workload: &WorkloadConfig) -> crate::Result<Recording> {
+    match workload.kind {
+        WorkloadKind::Lock => LockDriver::new(cluster, workload)?.run(),
+        _ => Driver::new(cluster, workload)?.run(),
+    }
+}
+
+/// The member whose store has the highest revision (ties: the lowest id).
+fn most_advanced(c: &sim::Cluster<EtcdMachine>) -> Option<u64> {
+    c.node_ids()
+        .into_iter()
+        .filter_map(|n| {
+            c.state_machine(n)
+                .ok()
+                .map(|sm| (sm.store.current_revision(), n))
+        })
+        .max_by_key(|(r, n)| (*r, std::cmp::Reverse(*n)))
+        .map(|(_, n)| n)
+}
+
+/// The end-of-run part of a recording: log, replicas, leases, trace.
+fn finish(rec: &mut Recording, c: &sim::Cluster<EtcdMachine>, load_end: u64) {
+    rec.end_ms = c.now();
+    rec.trace_hash = c.trace_hash();
+    rec.trace_tail = c
+        .trace()
+        .last(300)
+        .iter()
+        .map(|e| format!("{:>8} ms  {:?}", e.time_ms, e.kind))
+        .collect();
+    rec.faults = c.stats().faults;
+    rec.elections = c.stats().leaders.len();
+    if let Some(v) = c.violation() {
+        rec.invariant = Some(format!(
+            "{} at {} ms: {}",
+            v.invariant.name(),
+            v.time_ms,
+            v.detail
+        ));
+    }
+    for n in c.node_ids() {
+        if c.status(n).ok() != Some(NodeStatus::Up) {
+            continue;
+        }
+        let Ok(sm) = c.state_machine(n) else { continue };
+        let revision = sm.store.current_revision();
+        let (hash, compact_revision) = sm.store.hash_kv(revision).unwrap_or((0, 0));
+        rec.replicas.push(ReplicaState {
+            node: n,
+            revision,
+            hash,
+            compact_revision,
+            leases: sm.lessor.leases(),
+        });
+    }
+    let Some(best) = most_advanced(c) else { return };
+    let sm = c.state_machine(best).expect("most advanced member is up");
+    rec.log = sm.store.events_since(1, b"", &[0]).unwrap_or_default();
+    let last_leader = c.stats().leaders.last().map_or(0, |l| l.time_ms);
+    let renewed = (load_end + c.config().request_timeout_ms).max(last_leader);
+    rec.leases_alive = sm
+        .lessor
+        .leases()
+        .into_iter()
+        .map(|id| LeaseAlive {
+            id,
+            ttl_s: sm.lessor.lookup(id).map_or(0, |l| l.ttl),
+            renewed_ms: renewed,
+        })
+        .collect();
+}
+
+fn nodes_not_crashed(c: &sim::Cluster<EtcdMachine>) -> Vec<u64> {
+    c.node_ids()
+        .into_iter()
+        .filter(|n| c.status(*n).ok() != Some(NodeStatus::Crashed))
+        .collect()
+}
+
+fn pick<T: Copy>(rng: &mut SimRng, v: &[T]) -> Option<T> {
+    (!v.is_empty()).then(|| v[rng.below(v.len() as u64) as usize])
+}
+
+#[derive(Clone, Debug)]
+struct Client {
+    id: u32,
+    next_at: u64,
+    busy: Option<OpId>,
+    seq: u64,
+    /// Last mod revision this client saw per key (for CAS).
+    seen: BTreeMap<String, i64>,
+}
+
+#[derive(Clone, Debug)]
+struct Watcher {
+    client: u32,
+    /// The current record (index into the recording's watches) and its op.
+    current: Option<(usize, OpId)>,
+    /// When to (re)create the watch.
+    next_at: Option<u64>,
+    /// The record lost last (to resume from).
+    lost: Option<usize>,
+}
+
+/// The service-level driver (kv, watch, lease workloads).
+struct Driver {
+    s: Service,
+    w: WorkloadConfig,
+    rng: SimRng,
+    rec: Recorder,
+    out: Recording,
+    clients: Vec<Client>,
+    watchers: Vec<Watcher>,
+    watch_ops: BTreeMap<OpId, usize>,
+    keepalives: BTreeMap<OpId, usize>,
+    leases: Vec<i64>,
+    lease_seq: i64,
+}
+
+impl Driver {
+    fn new(mut cluster: ClusterConfig, w: &WorkloadConfig) -> crate::Result<Self> {
+        w.bugs.configure(&mut cluster);
+        let seed = cluster.seed;
+        let nodes = cluster.nodes;
+        let mut s = Service::with_planted_bugs(cluster, w.bugs)?;
+        s.record_expiry_revokes();
+        let mut rng = SimRng::sub(seed, 0x5EED_C11E);
+        let clients = (1..=w.clients)
+            .map(|id| Client {
+                id,
+                next_at: 1_000 + rng.below(200),
+                busy: None,
+                seq: 0,
+                seen: BTreeMap::new(),
+            })
+            .collect();
+        let watchers = (0..w.watchers())
+            .map(|i| Watcher {
+                client: 100 + i,
+                current: None,
+                next_at: Some(800 + u64::from(i) * 150),
+                lost: None,
+            })
+            .collect();
+        Ok(Driver {
+            s,
+            w: w.clone(),
+            rng,
+            rec: Recorder::new(),
+            out: Recording {
+                seed,
+                nodes,
+                ..Default::default()
+            },
+            clients,
+            watchers,
+            watch_ops: BTreeMap::new(),
+            keepalives: BTreeMap::new(),
+            leases: Vec::new(),
+            lease_seq: 0,
+        })
+    }
+
+    fn run(mut self) -> crate::Result<Recording> {
+        let seed = self.out.seed;
+        let mut nemesis = RandomNemesis::new(seed, self.w.nemesis.clone());
+        let load_end = self.w.duration_ms;
+        let end = load_end + self.w.settle_ms;
+        let mut healed = false;
+        loop {
+            let now = self.s.now();
+            if now >= end || self.s.cluster().violation().is_some() {
+                break;
+            }
+            if now >= load_end && !healed {
+                healed = true;
+                if nemesis.undo(self.s.cluster_mut()).is_err() {
+                    break;
+                }
+            }
+            if !healed && nemesis.next_due() <= now && nemesis.act(self.s.cluster_mut()).is_err() {
+                break;
+            }
+            if now < load_end {
+                for i in 0..self.clients.len() {
+                    let c = &self.clients[i];
+                    if c.busy.is_none() && c.next_at <= now {
+                        self.issue(i);
+                    }
+                }
+            }
+            for i in 0..self.watchers.len() {
+                if self.watchers[i].next_at.is_some_and(|t| t <= now) {
+                    self.create_watch(i);
+                }
+            }
+            self.drain();
+            let mut due = end;
+            if !healed {
+                due = due.min(nemesis.next_due()).min(load_end);
+                for c in &self.clients {
+                    if c.busy.is_none() {
+                        due = due.min(c.next_at);
+                    }
+                }
+            }
+            for w in &self.watchers {
+                if let Some(t) = w.next_at {
+                    due = due.min(t);
+                }
+            }
+            let due = due.max(now + 1);
+            let res = if self.s.next_time() <= due {
+                self.s.step()
+            } else {
+                self.s.run_until(due)
+            };
+            if res.is_err() {
+                break;
+            }
+            self.drain();
+        }
+        // Watches still open: their member's final revision bounds what they must have seen.
+        for w in &self.watchers {
+            if let Some((idx, _)) = w.current {
+                let node = self.out.watches[idx].node;
+                let c = self.s.cluster();
+                if c.status(node).ok() == Some(NodeStatus::Up) {
+                    let rev = c.state_machine(node).map(|sm| sm.store.current_revision());
+                    self.out.watches[idx].end_revision = rev.ok();
+                }
+            }
+        }
+        let mut out = std::mem::take(&mut self.out);
+        finish(&mut out, self.s.cluster(), load_end);
+        out.history = self.rec.into_history();
+        Ok(out)
+    }
+
+    fn think(&mut self) -> u64 {
+        self.rng
+            .range_inclusive(self.w.think_ms.0, self.w.think_ms.1)
+    }
+
+    /// Routes the service's events (and the leader's expiry revokes) into the recording.
+    fn drain(&mut self) {
+        let now = self.s.now();
+        for e in self.s.take_expiry_revokes() {
+            let input = Input::LeaseRevoke { id: e.lease };
+            self.rec.call(e.op, SERVER_CLIENT, input, e.time_ms);
+        }
+        for ev in self.s.take_events() {
+            match ev {
+                OpEvent::Done(op, result) => self.done(op, result, now),
+                OpEvent::Watch(op, _, resp) => {
+                    let Some(&idx) = self.watch_ops.get(&op) else {
+                        continue;
+                    };
+                    if resp.created {
+                        self.out.watches[idx].created_revision = Some(resp.revision);
+                        continue;
+                    }
+                    let canceled = resp.canceled;
+                    self.out.watches[idx].responses.push((now, resp));
+                    if canceled {
+                        self.watch_ended(op, idx, false);
+                    }
+                }
+                OpEvent::WatchLost(op, _) => {
+                    if let Some(&idx) = self.watch_ops.get(&op) {
+                        self.watch_ended(op, idx, true);
+                    }
+                }
+            }
+        }
+    }
+
+    fn watch_ended(&mut self, op: OpId, idx: usize, resume: bool) {
+        self.watch_ops.remove(&op);
+        let delay = self.rng.range_inclusive(100, 800);
+        let now = self.s.now();
+        if let Some(w) = self
+            .watchers
+            .iter_mut()
+            .find(|w| w.current.map(|c| c.1) == Some(op))
+        {
+            w.current = None;
+            if resume {
+                w.lost = Some(idx);
+                w.next_at = Some(now + delay);
+            }
+        }
+    }
+
+    fn done(&mut self, op: OpId, result: OpResult, now: u64) {
+        if let Some(ci) = self.keepalives.remove(&op) {
+            self.clients[ci].busy = None;
+            let t = self.think();
+            self.clients[ci].next_at = now + t;
+            return;
+        }
+        if self.watch_ops.contains_key(&op) {
+            if let OpResult::Failed(_) = result {
+                let idx = self.watch_ops[&op];
+                self.watch_ended(op, idx, true);
+            }
+            return;
+        }
+        let input = self.rec.input(op).cloned();
+        let Some(output) = self.rec.answer(op, &result, now) else {
+            return;
+        };
+        // What the client learns.
+        if let (Some(input), OpResult::Write(_, applied)) = (&input, &result) {
+            match (input, &applied.result) {
+                (Input::LeaseGrant { id, .. }, Ok(EtcdResponse::LeaseGrant { .. })) => {
+                    self.leases.push(*id)
+                }
+                (Input::LeaseRevoke { id }, _) => self.leases.retain(|l| l != id),
+                _ => {}
+            }
+        }
+        if let (
+            Some(Input::Get { key, .. }),
+            check::Output::Get {
+                kv: Some((_, m)), ..
+            },
+        ) = (&input, &output)
+        {
+            if let Some(ci) = self.clients.iter().position(|c| c.busy == Some(op)) {
+                self.clients[ci].seen.insert(key.clone(), *m);
+            }
+        }
+        if let Some(ci) = self.clients.iter().position(|c| c.busy == Some(op)) {
+            self.clients[ci].busy = None;
+            let t = self.think();
+            self.clients[ci].next_at = now + t;
+        }
+    }
+
+    fn key(&mut self) -> String {
+        format!("k{}", self.rng.below(u64::from(self.w.keys.max(1))))
+    }
+
+    fn issue(&mut self, ci: usize) {
+        let now = self.s.now();
+        let nodes = nodes_not_crashed(self.s.cluster());
+        let Some(node) = pick(&mut self.rng, &nodes) else {
+            self.clients[ci].next_at = now + 100;
+            return;
+        };
+        self.clients[ci].seq += 1;
+        let client = self.clients[ci].id;
+        let value = format!("{client}.{}", self.clients[ci].seq);
+        let leases = self.w.kind == WorkloadKind::Lease;
+        let roll = self.rng.below(100);
+        let key = self.key();
+        let (op, input) = match roll {
+            _ if leases && roll >= 85 => return self.lease_op(ci, node),
+            0..=29 => {
+                let lease = if leases && !self.leases.is_empty() && self.rng.chance(0.5) {
+                    pick(&mut self.rng, &self.leases).unwrap_or(0)
+                } else {
+                    0
+                };
+                let req = PutRequest {
+                    key: key.clone().into_bytes(),
+                    value: value.clone().into_bytes(),
+                    lease,
+                    ..Default::default()
+                };
+                let input = if lease == 0 {
+                    Input::Put { key, value }
+                } else {
+                    Input::PutWithLease { key, value, lease }
+                };
+                (self.s.write(node, EtcdRequest::Put(req)), input)
+            }
+            30..=54 => {
+                let req = RangeRequest {
+                    key: key.clone().into_bytes(),
+                    ..Default::default()
+                };
+                let op = self.s.range(node, req, false);
+                (
+                    op,
+                    Input::Get {
+                        key,
+                        revision: None,
+                    },
+                )
+            }
+            55..=64 => {
+                let req = DeleteRangeRequest {
+                    key: key.clone().into_bytes(),
+                    ..Default::default()
+                };
+                (
+                    self.s.write(node, EtcdRequest::DeleteRange(req)),
+                    Input::Delete { key },
+                )
+            }
+            65..=79 => {
+                let expected = match self.clients[ci].seen.get(&key) {
+                    Some(m) if self.rng.chance(0.8) => *m,
+                    _ => 0,
+                };
+                let req = TxnRequest {
+                    compare: vec![Compare::mod_revision(
+                        key.clone(),
+                        CompareResult::Equal,
+                        expected,
+                    )],
+                    success: vec![RequestOp::Put(PutRequest {
+                        key: key.clone().into_bytes(),
+                        value: value.clone().into_bytes(),
+                        ..Default::default()
+                    })],
+                    failure: vec![],
+                };
+                let input = Input::Cas {
+                    key,
+                    expected_mod_revision: expected,
+                    value,
+                };
+                (self.s.write(node, EtcdRequest::Txn(req)), input)
+            }
+            _ => {
+                let req = RangeRequest {
+                    key: b"k".to_vec(),
+                    range_end: b"l".to_vec(),
+                    ..Default::default()
+                };
+                let op = self.s.range(node, req, false);
+                let input = Input::Range {
+                    key: "k".into(),
+                    range_end: "l".into(),
+                };
+                (op, input)
+            }
+        };
+        self.rec.call(op, client, input, now);
+        self.clients[ci].busy = Some(op);
+        self.drain();
+    }
+
+    fn lease_op(&mut self, ci: usize, node: u64) {
+        let now = self.s.now();
+        let client = self.clients[ci].id;
+        let roll = self.rng.below(10);
+        let known = pick(&mut self.rng, &self.leases);
+        match (roll, known) {
+            (0..=3, Some(id)) => {
+                let op = self.s.lease_keepalive(node, id);
+                self.keepalives.insert(op, ci);
+                self.clients[ci].busy = Some(op);
+            }
+            (4..=5, Some(id)) => {
+                let op = self.s.write(node, EtcdRequest::LeaseRevoke { id });
+                self.rec.call(op, client, Input::LeaseRevoke { id }, now);
+                self.clients[ci].busy = Some(op);
+            }
+            _ => {
+                self.lease_seq += 1;
+                let id = (i64::from(client) << 32) | self.lease_seq;
+                let ttl = self.rng.range_inclusive(2, 4) as i64;
+                let op = self.s.lease_grant(node, id, ttl);
+                self.rec
+                    .call(op, client, Input::LeaseGrant { id, ttl }, now);
+                self.clients[ci].busy = Some(op);
+            }
+        }
+        self.drain();
+    }
+
+    fn create_watch(&mut self, wi: usize) {
+        let now = self.s.now();
+        self.watchers[wi].next_at = None;
+        let nodes: Vec<u64> = {
+            let c = self.s.cluster();
+            c.node_ids()
+                .into_iter()
+                .filter(|n| c.status(*n).ok() == Some(NodeStatus::Up))
+                .collect()
+        };
+        let Some(node) = pick(&mut self.rng, &nodes) else {
+            self.watchers[wi].next_at = Some(now + 300);
+            return;
+        };
+        let (request, resumes) = match self.watchers[wi].lost {
+            Some(prev) => {
+                let p = &self.out.watches[prev];
+                let mut req = p.request.clone();
+                req.start_revision = match (p.last_event_revision(), p.start_revision()) {
+                    (Some(last), _) => last + 1,
+                    (None, Some(start)) => start,
+                    (None, None) => p.request.start_revision,
+                };
+                (req, Some(prev))
+            }
+            None => (self.new_watch_request(node), None),
+        };
+        let op = self.s.watch(node, request.clone());
+        let idx = self.out.watches.len();
+        let mut record = WatchRecord::new(self.watchers[wi].client, node, request);
+        record.resumes = resumes;
+        self.out.watches.push(record);
+        self.watch_ops.insert(op, idx);
+        self.watchers[wi].current = Some((idx, op));
+        self.drain();
+    }
+
+    fn new_watch_request(&mut self, node: u64) -> WatchCreateRequest {
+        let current = self
+            .s
+            .cluster()
+            .state_machine(node)
+            .map_or(1, |sm| sm.store.current_revision());
+        let (key, range_end) = match self.rng.below(10) {
+            0..=4 => (b"k".to_vec(), b"l".to_vec()),
+            5..=7 => (self.key().into_bytes(), Vec::new()),
+            _ => (b"k".to_vec(), vec![0]),
+        };
+        let start_revision = if self.rng.chance(0.4) {
+            self.rng.range_inclusive(1, current.max(1) as u64) as i64
+        } else {
+            0
+        };
+        let filters = match self.rng.below(8) {
+            0 => vec![WatchFilter::NoPut],
+            1 => vec![WatchFilter::NoDelete],
+            _ => Vec::new(),
+        };
+        WatchCreateRequest {
+            key,
+            range_end,
+            start_revision,
+            prev_kv: self.rng.chance(0.5),
+            filters,
+            ..Default::default()
+        }
+    }
+}
+
+/// A lock client of the lock workload.
+#[derive(Clone, Debug)]
+enum LockClient {
+    Idle {
+        next_at: u64,
+    },
+    Waiting {
+        cmd: u64,
+    },
+    Holding {
+        cmd: u64,
+        hold: usize,
+        release_at: u64,
+    },
+}
+
+/// The fault in force in the lock workload's nemesis, as the line that undoes it.
+struct LineNemesis {
+    rng: SimRng,
+    cfg: NemesisConfig,
+    next_at: u64,
+    undo: Option<String>,
+}
+
+impl LineNemesis {
+    fn new(seed: u64, cfg: NemesisConfig) -> Self {
+        let mut rng = SimRng::sub(seed, sim::rng::stream::NEMESIS);
+        let next_at = rng.range_inclusive(cfg.quiet_ms.0, cfg.quiet_ms.1) + 2_000;
+        LineNemesis {
+            rng,
+            cfg,
+            next_at,
+            undo: None,
+        }
+    }
+
+    fn next_due(&self) -> u64 {
+        if self.cfg.faults {
+            self.next_at
+        } else {
+            u64::MAX
+        }
+    }
+
+    /// The next fault line (or the line undoing the fault in force).
+    fn act(&mut self, c: &sim::Cluster<EtcdMachine>) -> Option<String> {
+        let now = c.now();
+        if let Some(line) = self.undo.take() {
+            self.next_at = now
+                + self
+                    .rng
+                    .range_inclusive(self.cfg.quiet_ms.0, self.cfg.quiet_ms.1);
+            return Some(line);
+        }
+        self.next_at = now
+            + self
+                .rng
+                .range_inclusive(self.cfg.fault_ms.0, self.cfg.fault_ms.1);
+        let ids = c.node_ids();
+        let up: Vec<u64> = ids
+            .iter()
+            .copied()
+            .filter(|n| c.status(*n).ok() == Some(NodeStatus::Up))
+            .collect();
+        let join = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+        let (line, undo) = match self.rng.below(6) {
+            0 | 1 => {
+                // Isolate the leader (Jepsen's favourite for locks), or a random split.
+                let n = if self.rng.chance(0.6) {
+                    c.leader().or_else(|| pick(&mut self.rng, &ids))?
+                } else {
+                    pick(&mut self.rng, &ids)?
+                };
+                let rest: Vec<u64> = ids.iter().copied().filter(|m| *m != n).collect();
+                (format!("partition {n} {}", join(&rest)), "heal".to_string())
+            }
+            2 => {
+                let n = pick(&mut self.rng, &up)?;
+                (format!("crash {n}"), format!("restart {n}"))
+            }
+            3 => {
+                let n = pick(&mut self.rng, &up)?;
+                (format!("pause {n}"), format!("resume {n}"))
+            }
+            4 => {
+                let drop = 5 + self.rng.below(25);
+                (
+                    format!("network drop=0.{drop:02} dup=0.1 reorder=on latency=1-80ms"),
+                    "network drop=0".to_string(),
+                )
+            }
+            _ => {
+                let a = pick(&mut self.rng, &ids)?;
+                let others: Vec<u64> = ids.iter().copied().filter(|m| *m != a).collect();
+                let b = pick(&mut self.rng, &others)?;
+                (format!("cut {a}->{b}"), format!("restore {a}->{b}"))
+            }
+        };
+        self.undo = Some(undo);
+        Some(line)
+    }
+}
+
+/// The playground-level driver of the lock workload.
+struct LockDriver {
+    pg: Playground,
+    w: WorkloadConfig,
+    rng: SimRng,
+    out: Recording,
+    clients: Vec<LockClient>,
+    /// Command id -> client index.
+    commands: BTreeMap<u64, usize>,
+    log_pos: usize,
+}
+
+impl LockDriver {
+    fn new(mut cluster: ClusterConfig, w: &WorkloadConfig) -> crate::Result<Self> {
+        w.bugs.configure(&mut cluster);
+        let seed = cluster.seed;
+        let nodes = cluster.nodes;
+        let mut pg = Playground::new(cluster)?;
+        pg.set_planted_bugs(w.bugs);
+        let mut rng = SimRng::sub(seed, 0x10C4_C11E);
+        let clients = (0..w.clients)
+            .map(|_| LockClient::Idle {
+                next_at: 1_500 + rng.below(1_000),
+            })
+            .collect();
+        Ok(LockDriver {
+            pg,
+            w: w.clone(),
+            rng,
+            out: Recording {
+                seed,
+                nodes,
+                ..Default::default()
+            },
+            clients,
+            commands: BTreeMap::new(),
+            log_pos: 0,
+        })
+    }
+
+    fn run(mut self) -> crate::Result<Recording> {
+        let seed = self.out.seed;
+        let mut nemesis = LineNemesis::new(seed, self.w.nemesis.clone());
+        let load_end = self.w.duration_ms;
+        let end = load_end + self.w.settle_ms;
+        let mut healed = false;
+        loop {
+            let now = self.pg.now();
+            if now >= end || self.pg.cluster().violation().is_some() {
+                break;
+            }
+            if now >= load_end && !healed {
+                healed = true;
+                if let Some(line) = nemesis.undo.take() {
+                    self.pg.exec(&line);
+                }
+                for i in 0..self.clients.len() {
+                    self.release(i, now);
+                }
+            }
+            if !healed && nemesis.next_due() <= now {
+                match nemesis.act(self.pg.cluster()) {
+                    Some(line) => {
+                        self.pg.exec(&line);
+                    }
+                    None => nemesis.next_at = now + 500,
+                }
+            }
+            if !healed {
+                for i in 0..self.clients.len() {
+                    self.tick_client(i, now);
+                }
+            }
+            self.observe();
+            let mut due = end;
+            if !healed {
+                due = due.min(nemesis.next_due()).min(load_end);
+                for c in &self.clients {
+                    match c {
+                        LockClient::Idle { next_at } => due = due.min(*next_at),
+                        LockClient::Holding { release_at, .. } => due = due.min(*release_at),
+                        LockClient::Waiting { .. } => {}
+                    }
+                }
+            }
+            let due = due.max(now + 1);
+            let res = if self.pg.next_time() <= due {
+                self.pg.step()
+            } else {
+                self.pg.run_until(due)
+            };
+            if res.is_err() {
+                break;
+            }
+            self.observe();
+        }
+        let mut out = std::mem::take(&mut self.out);
+        finish(&mut out, self.pg.cluster(), load_end);
+        let prefix = format!("{LOCK_NAME}/");
+        if let Some(best) = most_advanced(self.pg.cluster()) {
+            let sm = self.pg.cluster().state_machine(best).expect("up");
+            let end_key = kv::prefix_end(prefix.as_bytes());
+            out.log = sm
+                .store
+                .events_since(1, prefix.as_bytes(), &end_key)
+                .unwrap_or_default();
+        }
+        Ok(out)
+    }
+
+    fn tick_client(&mut self, i: usize, now: u64) {
+        match self.clients[i] {
+            LockClient::Idle { next_at } if next_at <= now => {
+                let nodes = nodes_not_crashed(self.pg.cluster());
+                let Some(node) = pick(&mut self.rng, &nodes) else {
+                    return;
+                };
+                let ttl = self.rng.range_inclusive(2, 3);
+                let line = format!("lock {LOCK_NAME} --ttl={ttl} --endpoints=node{node}");
+                match self.pg.exec(&line) {
+                    Some(cmd) => {
+                        self.commands.insert(cmd, i);
+                        self.clients[i] = LockClient::Waiting { cmd };
+                    }
+                    None => self.clients[i] = LockClient::Idle { next_at: now + 500 },
+                }
+            }
+            LockClient::Holding { release_at, .. } if release_at <= now => self.release(i, now),
+            _ => {}
+        }
+    }
+
+    /// Lets go of the lock (Ctrl-C: unlock and close the session).
+    fn release(&mut self, i: usize, now: u64) {
+        let cmd = match self.clients[i] {
+            LockClient::Waiting { cmd } => cmd,
+            LockClient::Holding { cmd, hold, .. } => {
+                self.out.locks[hold].released_ms = Some(now);
+                cmd
+            }
+            LockClient::Idle { .. } => return,
+        };
+        self.pg.cancel(cmd);
+        let gap = self.rng.range_inclusive(100, 1_000);
+        self.clients[i] = LockClient::Idle { next_at: now + gap };
+    }
+
+    /// Reads what the lock commands printed: an acquisition prints the lock key; a command that
+    /// ends (session expired, error) lets go.
+    fn observe(&mut self) {
+        let prefix = format!("{LOCK_NAME}/");
+        let new: Vec<(u64, u64, String)> = self.pg.log_since(self.log_pos).to_vec();
+        self.log_pos += new.len();
+        for (cmd, time, text) in new {
+            let Some(&i) = self.commands.get(&cmd) else {
+                continue;
+            };
+            let key = text.trim();
+            if let LockClient::Waiting { cmd: c } = self.clients[i] {
+                if c == cmd && key.starts_with(&prefix) {
+                    let hold = self.out.locks.len();
+                    self.out.locks.push(LockHold {
+                        client: i as u32 + 1,
+                        key: key.to_string(),
+                        acquired_ms: time,
+                        released_ms: None,
+                    });
+                    // Short holds, and long ones that outlive a session TTL under a partition.
+                    let hold_ms = if self.rng.chance(0.5) {
+                        self.rng.range_inclusive(200, 1_500)
+                    } else {
+                        self.rng.range_inclusive(2_000, 6_000)
+                    };
+                    let release_at = time + hold_ms;
+                    self.clients[i] = LockClient::Holding {
+                        cmd,
+                        hold,
+                        release_at,
+                    };
+                }
+            }
+        }
+        // Commands that ended on their own.
+        for i in 0..self.clients.len() {
+            let cmd = match self.clients[i] {
+                LockClient::Waiting { cmd } | LockClient::Holding { cmd, .. } => cmd,
+                LockClient::Idle { .. } => continue,
+            };
+            let ended = self
+                .pg
+                .output(cmd)
+                .is_some_and(|o| o.state != CommandState::Running);
+            if ended {
+                let now = self.pg.now();
+                if let LockClient::Holding { hold, .. } = self.clients[i] {
+                    self.out.locks[hold].released_ms = Some(now);
+                }
+                let gap = self.rng.range_inclusive(100, 1_000);
+                self.clients[i] = LockClient::Idle { next_at: now + gap };
+            }
+        }
+    }
+}
