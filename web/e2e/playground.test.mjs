@@ -26,11 +26,7 @@ async function fresh(seed = 7, nodes = 5) {
 
 const leaderOf = (s) => s.nodes.find((n) => n.id === s.leader);
 
-/** Whether the engine runs the etcd service yet (the stand-in says it does not). */
-async function hasEtcd(page) {
-  const out = await page.evaluate(() => window.raftlab.exec("get probe"));
-  return !/arrive with the etcd service/.test(out);
-}
+const exec = (page, line) => page.evaluate((l) => window.raftlab.exec(l), line);
 
 test("a leader appears on screen, with accessible controls", async () => {
   const { page, foreign, errors } = await fresh(1);
@@ -79,19 +75,18 @@ test("play/pause, step and speed drive virtual time", async () => {
 test("a write replicates to every node's log and commits", async () => {
   const { page } = await fresh(3);
   const s0 = await waitState(page, (s) => s.leader !== null);
-  const etcd = await hasEtcd(page);
   const before = leaderOf(s0).last_index;
-  if (etcd) {
-    const out = await page.evaluate(() => window.raftlab.exec("put foo bar"));
-    assert.equal(out.trim(), "OK");
-    const got = await page.evaluate(() => window.raftlab.exec("get foo"));
-    assert.deepEqual(got.trim().split("\n"), ["foo", "bar"]);
-  } else {
-    const input = page.getByRole("textbox", { name: "Command" });
-    await input.fill("propose x=1");
-    await input.press("Enter");
-    await page.locator(".console-out").getByText(/^OK \(index \d+\)/).waitFor();
-  }
+  // Typed in the console, as a person would.
+  const input = page.getByRole("textbox", { name: "Command" });
+  await input.fill("put foo bar");
+  await input.press("Enter");
+  await page.locator(".console-out pre.out", { hasText: /^OK$/ }).waitFor();
+  await input.fill("get foo");
+  await input.press("Enter");
+  await page.locator(".console-out pre.out", { hasText: /^foo\s+bar$/ }).waitFor();
+  // And through the JS API, which resolves with the output once the command completes.
+  assert.equal((await exec(page, "put foo baz")).trim(), "OK");
+  assert.deepEqual((await exec(page, "get foo")).trim().split("\n"), ["foo", "baz"]);
   const s = await waitState(page, (s) => {
     const l = s.nodes.find((n) => n.id === s.leader);
     return s.nodes.every((n) => n.commit === l.last_index && n.applied === l.last_index);
@@ -143,19 +138,12 @@ test("a leader partitioned into a minority cannot commit; the majority can; heal
   const majority = others.slice(1);
   await page.evaluate((line) => window.raftlab.exec(line), `partition ${minority.join(",")} ${majority.join(",")}`);
   await page.evaluate(() => window.raftlab.play(10));
-  const etcd = await hasEtcd(page);
-  const oldWrite = page.evaluate(
-    (line) => window.raftlab.exec(line),
-    etcd ? `put --endpoints=${old} stale 1` : `propose ${old} stale`,
-  );
+  const oldWrite = exec(page, `put --endpoints=node${old} stale 1`);
   const newLeader = await waitState(page, `${JSON.stringify(majority)}.includes(s.leader)`);
   const out = await oldWrite;
   assert.match(out, /timed out|leader|fail|Error/i, `minority write said: ${out}`);
-  const mw = await page.evaluate(
-    (line) => window.raftlab.exec(line),
-    etcd ? `put --endpoints=${newLeader.leader} fresh 2` : `propose ${newLeader.leader} fresh`,
-  );
-  assert.match(mw, /OK/);
+  const mw = await exec(page, `put --endpoints=node${newLeader.leader} fresh 2`);
+  assert.equal(mw.trim(), "OK");
   await page.evaluate(() => window.raftlab.pause());
   await page.screenshot({ path: shotPath("04-partitioned"), fullPage: true });
   await page.evaluate(() => window.raftlab.exec("heal"));
@@ -189,9 +177,9 @@ test("user text is shown as text and runs nothing", async () => {
   const { page, errors } = await fresh(8);
   await waitState(page, (s) => s.leader !== null);
   const evil = "<img src=x onerror=alert(1)>";
-  const etcd = await hasEtcd(page);
-  await page.evaluate((l) => window.raftlab.exec(l), etcd ? `put k '${evil}'` : `propose ${evil}`);
-  await page.evaluate((l) => window.raftlab.exec(l), etcd ? "get k" : evil);
+  await exec(page, `put k '${evil}'`);
+  assert.equal((await exec(page, "get k")).trim(), `k\n${evil}`);
+  await exec(page, evil);
   await page.waitForTimeout(300);
   const text = await page.locator(".console-out").textContent();
   assert.ok(text.includes(evil), "the markup is shown literally");
@@ -201,26 +189,24 @@ test("user text is shown as text and runs nothing", async () => {
   await page.close();
 });
 
-test("watch and lease panels (with the etcd service)", async (t) => {
+test("a watch streams events; a lease without keep-alive expires and its key goes", async () => {
   const { page } = await fresh(9);
   await waitState(page, (s) => s.leader !== null);
-  if (!(await hasEtcd(page))) {
-    t.skip("the etcd service is not in the playground yet");
-    await page.close();
-    return;
-  }
-  page.evaluate(() => window.raftlab.exec("watch foo"));
+  const w = await exec(page, "watch foo");
+  assert.equal(w, "", "a watch resolves once created, with its output so far");
   await page.evaluate(() => window.raftlab.exec("put foo 1"));
-  await page.locator("[aria-label=Watches]").getByText("foo").first().waitFor();
+  await page.locator("[aria-label=Watches] pre.events", { hasText: /PUT\s+foo\s+1/ }).waitFor();
   const lease = await page.evaluate(() => window.raftlab.exec("lease grant 3"));
   const id = lease.match(/lease ([0-9a-f]+) granted/)[1];
   await page.evaluate((id) => window.raftlab.exec(`put --lease=${id} tmp v`), id);
   await page.locator("[aria-label=Leases]").getByText(id).waitFor();
-  await page.evaluate(() => window.raftlab.play(10));
-  await page.evaluate(() => window.raftlab.exec("sleep 6s"));
-  const got = await page.evaluate(() => window.raftlab.exec("get tmp"));
-  assert.equal(got.trim(), "");
+  assert.equal((await exec(page, "get tmp")).trim(), "tmp\nv");
+  await page.evaluate(() => window.raftlab.pause());
   await page.screenshot({ path: shotPath("06-watch-lease"), fullPage: true });
+  await page.evaluate(() => window.raftlab.play(10));
+  await exec(page, "sleep 6s");
+  assert.equal((await exec(page, "get tmp")).trim(), "");
+  await page.locator("[aria-label=Leases]").getByText(id).waitFor({ state: "detached" });
   await page.close();
 });
 

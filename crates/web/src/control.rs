@@ -502,6 +502,17 @@ impl Controller {
             self.shown_events = events;
             self.shown_time = c.now();
             self.ui.view.set(c.view());
+            let st = c.stats();
+            self.ui.counters.set(crate::model::Counters {
+                sent: st.sent,
+                delivered: st.delivered,
+                dropped: st.dropped,
+                elections: st.leaders.len() as u64,
+                max_commit: st.max_commit,
+                ok: st.writes_ok + st.reads_ok,
+                failed: st.failed,
+                events: st.events,
+            });
             self.sync_logs(wall);
         }
         self.sync_console();

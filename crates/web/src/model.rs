@@ -225,6 +225,27 @@ pub struct Perf {
     pub events_per_s: f64,
 }
 
+/// Counters shown in the cluster panel.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Counters {
+    /// Messages sent, delivered, dropped.
+    pub sent: u64,
+    /// Delivered.
+    pub delivered: u64,
+    /// Lost.
+    pub dropped: u64,
+    /// Leaders elected.
+    pub elections: u64,
+    /// Highest commit index.
+    pub max_commit: u64,
+    /// Client requests answered and failed.
+    pub ok: u64,
+    /// Failed requests.
+    pub failed: u64,
+    /// Events processed.
+    pub events: u64,
+}
+
 /// Every signal the components read. Copy, so it travels by context.
 #[derive(Clone, Copy)]
 pub struct Ui {
@@ -258,6 +279,8 @@ pub struct Ui {
     pub load: RwSignal<f64>,
     /// Speed achieved.
     pub perf: RwSignal<Perf>,
+    /// Counters.
+    pub counters: RwSignal<Counters>,
     /// Open watches.
     pub watches: RwSignal<Vec<WatchView>>,
     /// Leases.
@@ -283,6 +306,7 @@ impl Ui {
             settings: RwSignal::new(settings),
             config_open: RwSignal::new(false),
             perf: RwSignal::new(Perf::default()),
+            counters: RwSignal::new(Counters::default()),
             watches: RwSignal::new(Vec::new()),
             leases: RwSignal::new(Vec::new()),
         }

@@ -194,7 +194,7 @@ fn Entry(e: ConsoleEntry) -> impl IntoView {
                 {origin.map(|o| view! { <span class="origin">{o}</span> })}
                 <span class="at">{sim::time::format_ms(e.time_ms)}</span>
             </div>
-            {(!e.text.is_empty()).then(|| view! { <pre class=class>{e.text}</pre> })}
+            {(!e.text.trim_end().is_empty()).then(|| view! { <pre class=class>{e.text.trim_end().to_string()}</pre> })}
             {running.then(|| view! {
                 <div class="running-row">
                     <span class="spinner" aria-hidden="true"></span>

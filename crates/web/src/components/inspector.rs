@@ -98,6 +98,23 @@ fn ClusterPanel() -> impl IntoView {
             <button on:click=move |_| act("heal")>"Heal all"</button>
         </div>
         <NetworkForm from=None/>
+        <h2 class="gap">"Run"</h2>
+        <dl class="kv">
+            {move || {
+                let c = ui.counters.get();
+                [
+                    ("events", c.events.to_string()),
+                    ("messages sent", c.sent.to_string()),
+                    ("delivered · lost", format!("{} · {}", c.delivered, c.dropped)),
+                    ("leaders elected", c.elections.to_string()),
+                    ("highest commit", c.max_commit.to_string()),
+                    ("requests ok · failed", format!("{} · {}", c.ok, c.failed)),
+                ]
+                .into_iter()
+                .map(|(k, v)| view! { <div><dt>{k}</dt><dd class="mono">{v}</dd></div> })
+                .collect_view()
+            }}
+        </dl>
     }
 }
 
