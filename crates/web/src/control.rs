@@ -24,6 +24,8 @@ const MARKS_KEEP: usize = 600;
 pub const DROP_SHOW_MS: f64 = 900.0;
 /// Wall ms an overwritten entry stays highlighted.
 const OVERWRITE_SHOW_MS: f64 = 4_000.0;
+/// Wall ms between refreshes of the logs and the timeline while playing.
+const SLOW_MS: f64 = 125.0;
 /// Wall ms of simulation per frame at most (the rest of the frame is for rendering).
 const FRAME_BUDGET_MS: f64 = 10.0;
 
@@ -51,6 +53,10 @@ pub struct Controller {
     frame_ms: VecDeque<f64>,
     shown_events: u64,
     shown_time: u64,
+    timeline: crate::model::Timeline,
+    timeline_dirty: bool,
+    logs_stale: bool,
+    last_slow: f64,
 }
 
 thread_local! {
@@ -112,6 +118,10 @@ pub fn install(settings: Settings) -> Result<Ui, String> {
         frame_ms: VecDeque::new(),
         shown_events: u64::MAX,
         shown_time: u64::MAX,
+        timeline: Default::default(),
+        timeline_dirty: false,
+        logs_stale: true,
+        last_slow: f64::NEG_INFINITY,
     };
     c.note(format!(
         "{} nodes, seed {}. Type `help`, or click a node or a link.",
@@ -234,6 +244,7 @@ pub fn set_log_from(from: Option<u64>) {
     with(|c| {
         c.ui.log_from.set(from);
         c.shown_events = u64::MAX;
+        c.last_slow = f64::NEG_INFINITY;
         c.sync(now_wall());
     });
 }
@@ -376,6 +387,10 @@ impl Controller {
         self.halted = false;
         self.shown_events = u64::MAX;
         self.ui.load.set(settings.load);
+        self.timeline = Default::default();
+        self.timeline_dirty = false;
+        self.logs_stale = true;
+        self.last_slow = f64::NEG_INFINITY;
         self.ui.timeline.set(Default::default());
         self.ui.drops.set(Vec::new());
         self.ui.selection.set(crate::model::Selection::None);
@@ -502,6 +517,7 @@ impl Controller {
             self.shown_events = events;
             self.shown_time = c.now();
             self.ui.view.set(c.view());
+            self.logs_stale = true;
             let st = c.stats();
             self.ui.counters.set(crate::model::Counters {
                 sent: st.sent,
@@ -513,7 +529,24 @@ impl Controller {
                 failed: st.failed,
                 events: st.events,
             });
-            self.sync_logs(wall);
+        }
+        // The logs and the timeline are read, not watched: refresh them a few times a second
+        // while playing (every time when paused), which keeps frames short on big clusters.
+        let playing = self.ui.playing.get_untracked();
+        if !playing || wall - self.last_slow >= SLOW_MS || wall < self.last_slow {
+            self.last_slow = wall;
+            if self.logs_stale {
+                self.logs_stale = false;
+                self.sync_logs(wall);
+            }
+            if self.timeline_dirty {
+                self.timeline_dirty = false;
+                self.ui.timeline.set(self.timeline.clone());
+            }
+            let now = self.engine.now();
+            if self.ui.slow_now.get_untracked() != now {
+                self.ui.slow_now.set(now);
+            }
         }
         self.sync_console();
         let w = self.engine.watches();
@@ -623,19 +656,19 @@ impl Controller {
         }
         if spans_changed || !marks.is_empty() {
             let open = self.open_span.clone();
-            self.ui.timeline.update(|t| {
-                // Replace the open span (kept last) by the closed ones and the new open one.
-                if t.spans.last().is_some_and(|s| s.end.is_none()) {
-                    t.spans.pop();
-                }
-                t.spans.extend(closed);
-                t.spans.extend(open);
-                t.marks.extend(marks);
-                if t.marks.len() > MARKS_KEEP {
-                    let cut = t.marks.len() - MARKS_KEEP;
-                    t.marks.drain(..cut);
-                }
-            });
+            let t = &mut self.timeline;
+            // Replace the open span (kept last) by the closed ones and the new open one.
+            if t.spans.last().is_some_and(|s| s.end.is_none()) {
+                t.spans.pop();
+            }
+            t.spans.extend(closed);
+            t.spans.extend(open);
+            t.marks.extend(marks);
+            if t.marks.len() > MARKS_KEEP {
+                let cut = t.marks.len() - MARKS_KEEP;
+                t.marks.drain(..cut);
+            }
+            self.timeline_dirty = true;
         }
         if !drops.is_empty() {
             self.ui.drops.update(|d| {

@@ -267,6 +267,8 @@ pub struct Ui {
     pub selection: RwSignal<Selection>,
     /// Recently dropped messages.
     pub drops: RwSignal<Vec<DropMark>>,
+    /// Virtual time as of the last refresh of the logs and timeline.
+    pub slow_now: RwSignal<u64>,
     /// Wall clock of this frame (ms), for fades.
     pub wall: RwSignal<f64>,
     /// A stopped run (invariant violation) or a failed reset.
@@ -301,6 +303,7 @@ impl Ui {
             selection: RwSignal::new(Selection::None),
             drops: RwSignal::new(Vec::new()),
             wall: RwSignal::new(0.0),
+            slow_now: RwSignal::new(0),
             error: RwSignal::new(None),
             load: RwSignal::new(settings.load),
             settings: RwSignal::new(settings),

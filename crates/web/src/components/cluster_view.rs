@@ -202,57 +202,63 @@ pub fn ClusterView() -> impl IntoView {
         })
     };
 
-    let messages = move || {
-        let t = now.get();
-        let crowded = crowded();
-        let r = nr();
-        in_flight.with(|msgs| {
-            msgs.iter()
-                .filter_map(|m| {
-                    let (s, e) = lane(pos_of(m.from)?, pos_of(m.to)?, r);
-                    let p = match m.deliver_at {
-                        Some(d) if d > m.sent_at => {
-                            ((t.saturating_sub(m.sent_at)) as f64 / (d - m.sent_at) as f64)
-                                .clamp(0.0, 1.0)
-                        }
-                        Some(_) => 1.0,
-                        None => 0.12,
-                    };
-                    let (x, y) = (s.0 + (e.0 - s.0) * p, s.1 + (e.1 - s.1) * p);
-                    let (color, label) = msg_style(m.summary.kind);
-                    let resp = is_response(m.summary.kind);
-                    let rad = if resp { 4.0 } else { 5.5 };
-                    let mv: InFlightView = m.clone();
-                    let id = m.id;
-                    let aria = format!(
-                        "Message {id}: {} from {} to {}",
-                        m.summary.kind.as_str(),
-                        m.from,
-                        m.to
-                    );
-                    let selected =
-                        ui.selection.with_untracked(|s| matches!(s, Selection::Msg(x) if x.id == id));
-                    let show_label = !crowded && !matches!(m.summary.kind, MsgKind::Heartbeat | MsgKind::HeartbeatResp);
-                    Some(view! {
-                        <g
-                            class="msg"
-                            class:reject=m.summary.reject
-                            class:selected=selected
-                            transform=format!("translate({x:.1},{y:.1})")
-                            role="button"
-                            aria-label=aria
-                            on:click=move |ev| {
-                                ev.stop_propagation();
-                                ui.selection.set(Selection::Msg(mv.clone()));
-                            }
-                        >
-                            <circle r=rad fill=color/>
-                            {show_label.then(|| view! { <text class="msg-label" dy="-8">{label}</text> })}
-                        </g>
-                    })
-                })
-                .collect_view()
-        })
+    // One element per message, kept while it flies (keyed); only its position changes.
+    let message = move |m: InFlightView| {
+        let (color, label) = msg_style(m.summary.kind);
+        let resp = is_response(m.summary.kind);
+        let rad = if resp { 4.0 } else { 5.5 };
+        let id = m.id;
+        let aria = format!(
+            "Message {id}: {} from {} to {}",
+            m.summary.kind.as_str(),
+            m.from,
+            m.to
+        );
+        let show_label =
+            !crowded() && !matches!(m.summary.kind, MsgKind::Heartbeat | MsgKind::HeartbeatResp);
+        let mv = m.clone();
+        let transform = move || {
+            let t = now.get();
+            let Some((s, e)) = pos_of(m.from)
+                .zip(pos_of(m.to))
+                .map(|(a, b)| lane(a, b, nr()))
+            else {
+                return "translate(-100,-100)".to_string();
+            };
+            let p = match m.deliver_at {
+                Some(d) if d > m.sent_at => {
+                    (t.saturating_sub(m.sent_at) as f64 / (d - m.sent_at) as f64).clamp(0.0, 1.0)
+                }
+                Some(_) => 1.0,
+                None => 0.12,
+            };
+            format!(
+                "translate({:.1},{:.1})",
+                s.0 + (e.0 - s.0) * p,
+                s.1 + (e.1 - s.1) * p
+            )
+        };
+        let selected = move || {
+            ui.selection
+                .with(|s| matches!(s, Selection::Msg(x) if x.id == id))
+        };
+        view! {
+            <g
+                class="msg"
+                class:reject=m.summary.reject
+                class:selected=selected
+                transform=transform
+                role="button"
+                aria-label=aria
+                on:click=move |ev| {
+                    ev.stop_propagation();
+                    ui.selection.set(Selection::Msg(mv.clone()));
+                }
+            >
+                <circle r=rad fill=color/>
+                {show_label.then(|| view! { <text class="msg-label" dy="-8">{label}</text> })}
+            </g>
+        }
     };
 
     let drops = move || {
@@ -298,7 +304,13 @@ pub fn ClusterView() -> impl IntoView {
                 <g class="lanes">{lanes}</g>
                 <g class="badges">{badges}</g>
                 <g class="nodes">{nodes}</g>
-                <g class="msgs">{messages}</g>
+                <g class="msgs">
+                    <For
+                        each=move || in_flight.get()
+                        key=|m: &InFlightView| (m.id, m.deliver_at)
+                        children=message
+                    />
+                </g>
                 <g class="drops">{drops}</g>
             </svg>
             <Legend/>

@@ -12,7 +12,7 @@ const SPAN_MS: u64 = 120_000;
 pub fn Timeline() -> impl IntoView {
     let ui = use_ui();
     let hover = RwSignal::new(String::new());
-    let now = Memo::new(move |_| ui.view.with(|v| v.time_ms));
+    let now = ui.slow_now;
     let range = move || {
         let end = now.get().max(10_000);
         (end.saturating_sub(SPAN_MS), end)
