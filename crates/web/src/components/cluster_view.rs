@@ -288,7 +288,7 @@ pub fn ClusterView() -> impl IntoView {
     let nodes = move || {
         ids.get()
             .into_iter()
-            .map(|id| view! { <NodeGlyph id=id pos=Signal::derive(move || pos_of(id).unwrap_or((CX, CY))) radius=Signal::derive(nr) small=Signal::derive(move || ids.with(Vec::len) > 15)/> })
+            .map(|id| view! { <NodeGlyph id=id pos=Signal::derive(move || pos_of(id).unwrap_or((CX, CY))) radius=Signal::derive(nr) small=Signal::derive(move || ids.with(Vec::len) > 15) compact=Signal::derive(move || ids.with(Vec::len) > 7)/> })
             .collect_view()
     };
 
@@ -325,6 +325,7 @@ fn NodeGlyph(
     pos: Signal<(f64, f64)>,
     radius: Signal<f64>,
     small: Signal<bool>,
+    compact: Signal<bool>,
 ) -> impl IntoView {
     let ui = use_ui();
     let node = Memo::new(move |_| {
@@ -420,8 +421,10 @@ fn NodeGlyph(
                 font-size=move || format!("{:.1}", radius.get() * 0.85)>
                 {id}
             </text>
-            <Show when=move || !small.get()>
+            <Show when=move || !compact.get()>
                 <text class="node-role" dy=move || format!("{:.1}", -radius.get() - 13.0)>{top}</text>
+            </Show>
+            <Show when=move || !small.get()>
                 <text class="node-sub" dy=move || format!("{:.1}", radius.get() + 20.0)>{sub}</text>
             </Show>
         </g>
