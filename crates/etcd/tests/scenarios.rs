@@ -47,8 +47,14 @@ fn every_builtin_passes_and_replays_to_the_same_hash() {
 /// A session driven the way the browser drives it: single steps, runs, and commands typed at
 /// arbitrary points.
 fn session() -> (Playground, Vec<(u64, String)>) {
+    session_with_steps().0
+}
+
+/// The session, plus (event count, trace hash) at points between commands.
+fn session_with_steps() -> ((Playground, Vec<(u64, String)>), Vec<(u64, String)>) {
     let mut pg = Playground::new(ClusterConfig::new(5, 99)).unwrap();
     let mut hashes = Vec::new();
+    let mut at_steps = Vec::new();
     for _ in 0..137 {
         pg.step().unwrap();
     }
@@ -58,6 +64,7 @@ fn session() -> (Playground, Vec<(u64, String)>) {
     pg.exec("put a 2");
     for _ in 0..41 {
         pg.step().unwrap();
+        at_steps.push((pg.steps(), pg.cluster().trace_hash()));
     }
     pg.exec("partition leader");
     pg.run_until(4_000).unwrap();
@@ -76,7 +83,7 @@ fn session() -> (Playground, Vec<(u64, String)>) {
     for _ in 0..13 {
         pg.step().unwrap();
     }
-    (pg, hashes)
+    ((pg, hashes), at_steps)
 }
 
 #[test]
@@ -112,6 +119,29 @@ fn seeking_equals_a_straight_run() {
             straight.cluster().view().nodes
         });
     }
+}
+
+#[test]
+fn stepping_back_one_event_equals_a_straight_run() {
+    let ((pg, _), at_steps) = session_with_steps();
+    let s = parse(&record(&pg, "")).unwrap();
+    // Every point of the original run, reached again by replay (step back = replay to n - 1).
+    for (n, want) in &at_steps {
+        let back = s.replay_until_step(*n).unwrap();
+        assert_eq!(back.steps(), *n);
+        assert_eq!(&back.cluster().trace_hash(), want, "after {n} events");
+    }
+    let fresh = {
+        let mut p = Playground::new(ClusterConfig::new(5, 99)).unwrap();
+        for _ in 0..100 {
+            p.step().unwrap();
+        }
+        p.cluster().trace_hash()
+    };
+    assert_eq!(
+        s.replay_until_step(100).unwrap().cluster().trace_hash(),
+        fresh
+    );
 }
 
 #[test]

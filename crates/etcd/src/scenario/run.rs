@@ -152,6 +152,35 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    /// Replays the scenario to exactly `n` events (step back: `n` = current count - 1), before
+    /// any command given after the `n`-th event. Untimed lines run as in `run`.
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn replay_until_step(&self, n: u64) -> Result<Playground> {
+        let mut repl = Repl::fresh(self.start()?);
+        let mut sink = String::new();
+        'outer: for step in &self.steps {
+            for line in &step.lines {
+                let continuing = repl.playground().needs_more();
+                if !continuing
+                    && (line.at_step.is_some_and(|s| s >= n) || repl.playground().steps() > n)
+                {
+                    break 'outer;
+                }
+                run_line(&mut repl, line, &mut sink)?;
+                sink.clear();
+            }
+        }
+        let mut pg = repl.into_playground();
+        while pg.steps() < n {
+            pg.step()?;
+        }
+        Ok(pg)
+    }
+}
+
 /// Records a playground session as scenario text: its header and every line with the virtual
 /// time and event count at which it was given, so a replay reproduces the run exactly.
 pub fn record(pg: &Playground, title: &str) -> String {
