@@ -46,6 +46,18 @@ fn get(s: &mut Service, node: u64, key: &str) -> Vec<(String, String)> {
     }
 }
 
+/// Grants a lease at `node`; returns (id, granted TTL).
+fn grant(s: &mut Service, node: u64, ttl: i64) -> (i64, i64) {
+    let op = s.lease_grant(node, 0, ttl);
+    let Some(OpResult::Write(_, applied)) = s.wait(op, 10_000).unwrap() else {
+        panic!("grant did not complete")
+    };
+    let Ok(EtcdResponse::LeaseGrant { id, ttl }) = applied.result else {
+        panic!("{applied:?}")
+    };
+    (id, ttl)
+}
+
 #[test]
 fn put_then_linearizable_get_from_a_follower() {
     let (mut s, leader) = service(1);
@@ -70,13 +82,7 @@ fn put_then_linearizable_get_from_a_follower() {
 #[test]
 fn lease_expires_and_deletes_keys_in_one_revision() {
     let (mut s, leader) = service(2);
-    let op = s.lease_grant(leader, 0, 3);
-    let Some(OpResult::Write(_, applied)) = s.wait(op, 10_000).unwrap() else {
-        panic!()
-    };
-    let Ok(EtcdResponse::LeaseGrant { id, ttl }) = applied.result else {
-        panic!("{applied:?}")
-    };
+    let (id, ttl) = grant(&mut s, leader, 3);
     assert_eq!(ttl, 3);
     for k in ["a", "b"] {
         let op = s.write(leader, put(k, "v", id));
@@ -119,13 +125,7 @@ fn lease_expires_and_deletes_keys_in_one_revision() {
 #[test]
 fn keepalive_holds_a_lease_and_partition_loses_it() {
     let (mut s, leader) = service(3);
-    let op = s.lease_grant(leader, 0, 3);
-    let Some(OpResult::Write(_, applied)) = s.wait(op, 10_000).unwrap() else {
-        panic!()
-    };
-    let Ok(EtcdResponse::LeaseGrant { id, .. }) = applied.result else {
-        panic!()
-    };
+    let (id, _) = grant(&mut s, leader, 3);
     let follower = s
         .cluster()
         .node_ids()
@@ -165,13 +165,7 @@ fn keepalive_holds_a_lease_and_partition_loses_it() {
 #[test]
 fn lease_survives_a_leader_change() {
     let (mut s, leader) = service(4);
-    let op = s.lease_grant(leader, 0, 10);
-    let Some(OpResult::Write(_, applied)) = s.wait(op, 10_000).unwrap() else {
-        panic!()
-    };
-    let Ok(EtcdResponse::LeaseGrant { id, .. }) = applied.result else {
-        panic!()
-    };
+    let (id, _) = grant(&mut s, leader, 10);
     let op = s.write(leader, put("k", "v", id));
     s.wait(op, 10_000).unwrap();
     s.run_until(s.now() + 6_000).unwrap();

@@ -174,6 +174,19 @@ fn prefix_range(prefix: &str) -> (Vec<u8>, Vec<u8>) {
     )
 }
 
+/// etcd's `WithFirstCreate`: the key under `prefix` created first (the lock owner, the leader).
+fn first_created(prefix: &str) -> RangeRequest {
+    let (key, range_end) = prefix_range(prefix);
+    RangeRequest {
+        key,
+        range_end,
+        limit: 1,
+        sort_order: SortOrder::Ascend,
+        sort_target: SortTarget::Create,
+        ..Default::default()
+    }
+}
+
 impl Playground {
     /// Switches the service's planted bugs (for tests and the teaching menu; see
     /// `crate::planted`).
@@ -584,15 +597,7 @@ impl Playground {
         let at = self.now() + r.session.interval_ms();
         self.schedule(at, id, Timer::SessionKeepAlive);
         let key = r.key.clone().into_bytes();
-        let (pfx, end) = prefix_range(&r.prefix);
-        let owner = RequestOp::Range(RangeRequest {
-            key: pfx,
-            range_end: end,
-            limit: 1,
-            sort_order: SortOrder::Ascend,
-            sort_target: SortTarget::Create,
-            ..Default::default()
-        });
+        let owner = RequestOp::Range(first_created(&r.prefix));
         let get_mine = RequestOp::Range(RangeRequest {
             key: key.clone(),
             ..Default::default()
@@ -794,19 +799,7 @@ impl Playground {
         let Some(Task::Observe { node, prefix, .. }) = self.tasks.get(&id).cloned() else {
             return;
         };
-        let (pfx, end) = prefix_range(&prefix);
-        let op = self.service.range(
-            node,
-            RangeRequest {
-                key: pfx,
-                range_end: end,
-                limit: 1,
-                sort_order: SortOrder::Ascend,
-                sort_target: SortTarget::Create,
-                ..Default::default()
-            },
-            false,
-        );
+        let op = self.service.range(node, first_created(&prefix), false);
         self.track(op, id, Purpose::ObserveGet);
     }
 

@@ -122,6 +122,23 @@ impl Scenario {
         Ok((pg, outcome))
     }
 
+    /// Replays lines from the start until `stop(line, playground)` says the line comes after
+    /// the point sought (lines continuing a txn always follow their first line).
+    fn replay_while(&self, stop: impl Fn(&Line, &Playground) -> bool) -> Result<Playground> {
+        let mut repl = Repl::fresh(self.start()?);
+        let mut sink = String::new();
+        'outer: for step in &self.steps {
+            for line in &step.lines {
+                if !repl.playground().needs_more() && stop(line, repl.playground()) {
+                    break 'outer;
+                }
+                run_line(&mut repl, line, &mut sink)?;
+                sink.clear();
+            }
+        }
+        Ok(repl.into_playground())
+    }
+
     /// Replays the scenario's timed lines up to virtual time `t` (time travel: the state equals
     /// a straight run to `t`, before any command given at `t` itself). Untimed lines run as in
     /// `run`.
@@ -129,51 +146,23 @@ impl Scenario {
     /// # Errors
     /// An invariant violation.
     pub fn replay_until(&self, t: u64) -> Result<Playground> {
-        let mut repl = Repl::fresh(self.start()?);
-        let mut sink = String::new();
-        'outer: for step in &self.steps {
-            for line in &step.lines {
-                // Commands given at `t` itself come after the point we seek to.
-                let continuing = repl.playground().needs_more();
-                if !continuing
-                    && (line.at_ms.is_some_and(|at| at >= t) || repl.playground().now() > t)
-                {
-                    break 'outer;
-                }
-                run_line(&mut repl, line, &mut sink)?;
-                sink.clear();
-            }
-        }
-        let mut pg = repl.into_playground();
+        // Commands given at `t` itself come after the point sought.
+        let mut pg =
+            self.replay_while(|line, pg| line.at_ms.is_some_and(|at| at >= t) || pg.now() > t)?;
         if pg.now() < t {
             pg.run_until(t)?;
         }
         Ok(pg)
     }
-}
 
-impl Scenario {
     /// Replays the scenario to exactly `n` events (step back: `n` = current count - 1), before
     /// any command given after the `n`-th event. Untimed lines run as in `run`.
     ///
     /// # Errors
     /// An invariant violation.
     pub fn replay_until_step(&self, n: u64) -> Result<Playground> {
-        let mut repl = Repl::fresh(self.start()?);
-        let mut sink = String::new();
-        'outer: for step in &self.steps {
-            for line in &step.lines {
-                let continuing = repl.playground().needs_more();
-                if !continuing
-                    && (line.at_step.is_some_and(|s| s >= n) || repl.playground().steps() > n)
-                {
-                    break 'outer;
-                }
-                run_line(&mut repl, line, &mut sink)?;
-                sink.clear();
-            }
-        }
-        let mut pg = repl.into_playground();
+        let mut pg =
+            self.replay_while(|line, pg| line.at_step.is_some_and(|s| s >= n) || pg.steps() > n)?;
         while pg.steps() < n {
             pg.step()?;
         }
