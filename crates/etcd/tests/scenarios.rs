@@ -46,12 +46,15 @@ fn every_builtin_passes_and_replays_to_the_same_hash() {
 
 /// A session driven the way the browser drives it: single steps, runs, and commands typed at
 /// arbitrary points.
-fn session() -> (Playground, Vec<(u64, String)>) {
+fn session() -> (Playground, Points) {
     session_with_steps().0
 }
 
+/// (virtual time or event count, trace hash) at points of a session.
+type Points = Vec<(u64, String)>;
+
 /// The session, plus (event count, trace hash) at points between commands.
-fn session_with_steps() -> ((Playground, Vec<(u64, String)>), Vec<(u64, String)>) {
+fn session_with_steps() -> ((Playground, Points), Points) {
     let mut pg = Playground::new(ClusterConfig::new(5, 99)).unwrap();
     let mut hashes = Vec::new();
     let mut at_steps = Vec::new();
