@@ -22,11 +22,13 @@ pub mod builtin;
 mod expect;
 mod parse;
 mod run;
+mod session;
 pub mod share;
 
 pub use expect::Expect;
 pub use parse::{parse, ScenarioError};
-pub use run::{record, Outcome, StepOutcome};
+pub use run::{record, record_lines, Outcome, StepOutcome};
+pub use session::is_cancel;
 
 use sim::ClusterConfig;
 

@@ -2,7 +2,7 @@
 
 use super::{Line, Scenario};
 use crate::error::Result;
-use crate::playground::Playground;
+use crate::playground::{Playground, Recorded};
 use crate::repl::Repl;
 
 /// How one step went.
@@ -34,7 +34,7 @@ impl Outcome {
     }
 }
 
-fn run_line(repl: &mut Repl, line: &Line, out: &mut String) -> Result<()> {
+pub(super) fn run_line(repl: &mut Repl, line: &Line, out: &mut String) -> Result<()> {
     // Lines that continue a txn started by a timed line go in without waiting, as typed.
     let continuing = repl.playground().needs_more();
     let text = if continuing {
@@ -55,7 +55,7 @@ fn run_line(repl: &mut Repl, line: &Line, out: &mut String) -> Result<()> {
     Ok(())
 }
 
-fn advance(repl: &mut Repl, (ms, step): (u64, Option<u64>)) -> Result<()> {
+pub(super) fn advance(repl: &mut Repl, (ms, step): (u64, Option<u64>)) -> Result<()> {
     let pg = repl.playground_mut();
     if let Some(step) = step {
         while pg.steps() < step {
@@ -173,6 +173,13 @@ impl Scenario {
 /// Records a playground session as scenario text: its header and every line with the virtual
 /// time and event count at which it was given, so a replay reproduces the run exactly.
 pub fn record(pg: &Playground, title: &str) -> String {
+    record_lines(pg, title, pg.history())
+}
+
+/// Records a session as `record` does, from lines kept by the caller instead of the
+/// playground's own history (for instance with the repl's `cancel` lines in their place, as
+/// [`Scenario::run_recorded`] returns them).
+pub fn record_lines(pg: &Playground, title: &str, lines: &[Recorded]) -> String {
     let c = pg.cluster().config();
     let d = sim::ClusterConfig::default();
     let mut s = String::new();
@@ -215,7 +222,7 @@ pub fn record(pg: &Playground, title: &str) -> String {
     if !opts.is_empty() {
         s.push_str(&format!("@option {}\n", opts.join(" ")));
     }
-    for r in pg.history() {
+    for r in lines {
         if r.continuation {
             s.push_str(&r.line);
         } else {

@@ -1,0 +1,106 @@
+//! Sessions kept whole: every line a person gave, including the repl's `cancel` lines (which the
+//! repl handles without the playground, so they are not in [`Playground::history`]), and the
+//! scenario that replays them. The browser keeps its session this way, so that a live, imported
+//! or rewound session exports, shares and seeks exactly.
+//!
+//! ```
+//! use etcd::scenario::{parse, record_lines, Scenario};
+//!
+//! let s = parse("@nodes 3\n@seed 2\nlease grant 10\nlease keep-alive 1\nsleep 2s\ncancel\nsleep 1s\n").unwrap();
+//! let (pg, lines) = s.run_recorded().unwrap();
+//! assert!(lines.iter().any(|l| l.line == "cancel"));
+//! let again = Scenario::from_recording(pg.cluster().config().clone(), "", &lines, (pg.now(), pg.steps()));
+//! assert_eq!(again.run().unwrap().1.trace_hash, pg.cluster().trace_hash());
+//! let text = record_lines(&pg, "", &lines);
+//! assert_eq!(parse(&text).unwrap().run().unwrap().1.trace_hash, pg.cluster().trace_hash());
+//! ```
+
+use sim::ClusterConfig;
+
+use super::run::{advance, run_line};
+use super::{Line, Scenario, Step};
+use crate::error::Result;
+use crate::playground::{Playground, Recorded};
+use crate::repl::Repl;
+
+/// Whether `line` is the repl's `cancel` or `cancel N` (N-th command; commands are numbered
+/// from 1 in the order they were started, as the playground numbers its command ids).
+pub fn is_cancel(line: &str) -> bool {
+    line.trim()
+        .strip_prefix("cancel")
+        .is_some_and(|r| r.is_empty() || r.starts_with(' '))
+}
+
+impl Scenario {
+    /// The scenario that replays a recorded session: each line at its virtual time and event
+    /// count (continuations of a txn right after their first line), then on to `until`
+    /// (virtual ms, events). The same scenario as `parse(record_lines(..))`, without the text.
+    pub fn from_recording(
+        config: ClusterConfig,
+        title: &str,
+        lines: &[Recorded],
+        until: (u64, u64),
+    ) -> Scenario {
+        let lines = lines
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Line {
+                number: i + 1,
+                at_ms: (!r.continuation).then_some(r.at_ms),
+                at_step: (!r.continuation).then_some(r.step),
+                text: if r.continuation {
+                    r.line.clone()
+                } else {
+                    r.line.trim().to_string()
+                },
+            })
+            .collect();
+        Scenario {
+            title: title.to_string(),
+            config,
+            lesson: false,
+            steps: vec![Step {
+                lines,
+                until: Some((until.0, Some(until.1))),
+                ..Step::default()
+            }],
+        }
+    }
+
+    /// Runs every step as [`Scenario::run`] does (the same run, the same trace hash) and
+    /// returns the playground with every line it was given, `cancel` lines included, each
+    /// with its virtual time and event count: ready for [`super::record_lines`].
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn run_recorded(&self) -> Result<(Playground, Vec<Recorded>)> {
+        let mut repl = Repl::fresh(self.start()?);
+        let mut lines = Vec::new();
+        let mut sink = String::new();
+        for step in &self.steps {
+            for line in &step.lines {
+                if !repl.playground().needs_more() && is_cancel(&line.text) {
+                    // Reach the line's point first (as `run_line` would), to record it there.
+                    if let Some(ms) = line.at_ms {
+                        advance(&mut repl, (ms, line.at_step))?;
+                    }
+                    let pg = repl.playground();
+                    lines.push(Recorded {
+                        at_ms: pg.now(),
+                        step: pg.steps(),
+                        line: line.text.trim().to_string(),
+                        continuation: false,
+                    });
+                }
+                let before = repl.playground().history().len();
+                run_line(&mut repl, line, &mut sink)?;
+                sink.clear();
+                lines.extend(repl.playground().history()[before..].iter().cloned());
+            }
+            if let Some(until) = step.until {
+                advance(&mut repl, until)?;
+            }
+        }
+        Ok((repl.into_playground(), lines))
+    }
+}
