@@ -231,6 +231,7 @@ pub fn table(results: &[SeedResult]) -> String {
     let mut rows: BTreeMap<&'static str, [u64; 4]> = BTreeMap::new();
     let order = [
         "raft",
+        "progress",
         "linearizability",
         "watch",
         "replicas",

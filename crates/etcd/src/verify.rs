@@ -3,6 +3,7 @@
 //! | checker | what it checks |
 //! |---------|----------------|
 //! | `raft` | the simulator's Raft safety invariants held for the whole run |
+//! | `progress` | virtual time kept moving (no livelock; reported only when it did not) |
 //! | `linearizability` | the client history against etcd's KV model (check's WGL search) |
 //! | `watch` | every watch stream: ordered, unique, atomic, reliable, resumable, prev_kv, filters, the committed log |
 //! | `replicas` | every member at the same revision with the same HashKV and leases |
@@ -165,6 +166,12 @@ pub fn verify(rec: &Recording, options: &VerifyOptions) -> Report {
             Some(v) => Status::Fail(v.clone()),
         },
     });
+    if let Some(stall) = &rec.stalled {
+        findings.push(Finding {
+            checker: "progress",
+            status: Status::Fail(stall.clone()),
+        });
+    }
     let history: &[Operation] = &rec.history;
     if !history.is_empty() {
         let opts = CheckOptions {
@@ -202,7 +209,7 @@ pub fn verify(rec: &Recording, options: &VerifyOptions) -> Report {
         ));
     }
     // A run stopped by an invariant never healed: the end-of-run checks would only repeat it.
-    if rec.invariant.is_none() {
+    if rec.invariant.is_none() && rec.stalled.is_none() {
         findings.push(from_messages(
             "replicas",
             check::replicas::agreement(&rec.replicas),

@@ -172,6 +172,8 @@ pub struct Recording {
     pub leases_alive: Vec<LeaseAlive>,
     /// A Raft safety invariant violation that stopped the run.
     pub invariant: Option<String>,
+    /// The run stopped because virtual time stood still for too many steps (a livelock).
+    pub stalled: Option<String>,
     /// Virtual time at the end.
     pub end_ms: u64,
     /// Hash of the whole trace.
@@ -258,6 +260,30 @@ fn finish(rec: &mut Recording, c: &sim::Cluster<EtcdMachine>, load_end: u64) {
             renewed_ms: renewed,
         })
         .collect();
+}
+
+/// Steps at one virtual instant after which a run counts as livelocked.
+const MAX_STEPS_AT_ONE_INSTANT: u64 = 200_000;
+
+/// Notices virtual time standing still.
+#[derive(Default)]
+struct Watchdog {
+    at: u64,
+    steps: u64,
+}
+
+impl Watchdog {
+    /// Counts a step at `now`; a message if time has stood still for too long.
+    fn step(&mut self, now: u64) -> Option<String> {
+        if now != self.at {
+            self.at = now;
+            self.steps = 0;
+        }
+        self.steps += 1;
+        (self.steps > MAX_STEPS_AT_ONE_INSTANT).then(|| {
+            format!("virtual time stood still at {now} ms for {MAX_STEPS_AT_ONE_INSTANT} steps")
+        })
+    }
 }
 
 fn nodes_not_crashed(c: &sim::Cluster<EtcdMachine>) -> Vec<u64> {
@@ -357,9 +383,14 @@ impl Driver {
         let load_end = self.w.duration_ms;
         let end = load_end + self.w.settle_ms;
         let mut healed = false;
+        let mut watchdog = Watchdog::default();
         loop {
             let now = self.s.now();
             if now >= end || self.s.cluster().violation().is_some() {
+                break;
+            }
+            if let Some(stall) = watchdog.step(now) {
+                self.out.stalled = Some(stall);
                 break;
             }
             if now >= load_end && !healed {
@@ -797,7 +828,35 @@ impl LineNemesis {
             .filter(|n| c.status(*n).ok() == Some(NodeStatus::Up))
             .collect();
         let join = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-        let (line, undo) = match self.rng.below(6) {
+        let (line, undo) = match self.rng.below(8) {
+            6 | 7 => {
+                // Revoke the session lease of a client waiting for the lock, as if it expired on
+                // the server before the client noticed (what the recipe's re-check is for).
+                let best = most_advanced(c)?;
+                let store = &c.state_machine(best).ok()?.store;
+                let pfx = format!("{LOCK_NAME}/");
+                let req = RangeRequest {
+                    key: pfx.clone().into_bytes(),
+                    range_end: kv::prefix_end(pfx.as_bytes()),
+                    sort_order: kv::SortOrder::Ascend,
+                    sort_target: kv::SortTarget::Create,
+                    ..Default::default()
+                };
+                let waiting: Vec<i64> = store
+                    .range(&req)
+                    .ok()?
+                    .kvs
+                    .iter()
+                    .skip(1)
+                    .map(|kv| kv.lease)
+                    .collect();
+                let lease = pick(&mut self.rng, &waiting)?;
+                self.next_at = now
+                    + self
+                        .rng
+                        .range_inclusive(self.cfg.quiet_ms.0, self.cfg.quiet_ms.1);
+                return Some(format!("lease revoke {lease:x}"));
+            }
             0 | 1 => {
                 // Isolate the leader (Jepsen's favourite for locks), or a random split.
                 let n = if self.rng.chance(0.6) {
@@ -881,9 +940,14 @@ impl LockDriver {
         let load_end = self.w.duration_ms;
         let end = load_end + self.w.settle_ms;
         let mut healed = false;
+        let mut watchdog = Watchdog::default();
         loop {
             let now = self.pg.now();
             if now >= end || self.pg.cluster().violation().is_some() {
+                break;
+            }
+            if let Some(stall) = watchdog.step(now) {
+                self.out.stalled = Some(stall);
                 break;
             }
             if now >= load_end && !healed {

@@ -713,6 +713,9 @@ impl Playground {
                 Ok(resp) => (h, resp),
                 Err(e) => return self.fail(id, &e),
             },
+            // The endpoint is down: retrying would fail again at once, forever (found by
+            // `raftlab sweep --workload lock`); etcdctl gives up with the error.
+            OpResult::Failed(e) if e.contains("is down") => return self.fail(id, &e),
             OpResult::Failed(e) => {
                 // Retry after a moment, as the client library does on transient errors.
                 let _ = e;
@@ -764,6 +767,7 @@ impl Playground {
                 Ok(_) => self.acquired(id),
                 Err(e) => self.fail(id, &e),
             },
+            OpResult::Failed(e) if e.contains("is down") => self.fail(id, &e),
             OpResult::Failed(_) => self.wait_deletes(id),
             _ => {}
         }
