@@ -103,7 +103,9 @@ pub fn check_locks(holds: &[LockHold], log: &[Event], end_ms: u64) -> LockReport
     for h in holds {
         if !ever_owner.contains_key(h.key.as_bytes()) {
             let why = match deleted_at.get(h.key.as_bytes()) {
-                Some(d) => format!("its key was deleted at revision {d} before it ever owned the lock"),
+                Some(d) => {
+                    format!("its key was deleted at revision {d} before it ever owned the lock")
+                }
                 None if create_of.contains_key(h.key.as_bytes()) => {
                     "an older key always owned the lock".to_string()
                 }

@@ -65,7 +65,8 @@ pub fn render_html(history: &[Operation], options: &TimelineOptions) -> String {
         .unwrap_or(0)
         .max(t0 + 1);
     let span = (t1 - t0) as f64;
-    let x = |t: u64| LEFT as f64 + (t.saturating_sub(t0)) as f64 / span * (WIDTH - LEFT - 10) as f64;
+    let x =
+        |t: u64| LEFT as f64 + (t.saturating_sub(t0)) as f64 / span * (WIDTH - LEFT - 10) as f64;
     let marked: BTreeSet<usize> = options.marked.iter().copied().collect();
     let good: BTreeSet<usize> = options.good.iter().copied().collect();
     let height = 40 + LANE_H * clients.len() as u64;
@@ -124,7 +125,11 @@ pub fn render_html(history: &[Operation], options: &TimelineOptions) -> String {
         } else {
             "#fde293"
         };
-        let stroke = if marked.contains(&i) { "#c5221f" } else { "#777" };
+        let stroke = if marked.contains(&i) {
+            "#c5221f"
+        } else {
+            "#777"
+        };
         let label = format!(
             "#{i} {} -> {}",
             describe_input(&op.input),
@@ -143,7 +148,10 @@ pub fn render_html(history: &[Operation], options: &TimelineOptions) -> String {
         );
         if w > 40.0 {
             // Clip the text to the bar.
-            let short: String = describe_input(&op.input).chars().take((w / 7.0) as usize).collect();
+            let short: String = describe_input(&op.input)
+                .chars()
+                .take((w / 7.0) as usize)
+                .collect();
             let _ = write!(
                 svg,
                 r#"<text x="{:.1}" y="{}">{}</text>"#,
