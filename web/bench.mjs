@@ -1,6 +1,7 @@
 // The playground's budgets, measured (not a timed test): bundle size, time to first leader on
 // screen, frame time while 9 nodes run at 10x with 50 client writes per virtual second, and
-// simulated events per wall-clock second in the browser next to the native build.
+// simulated events per wall-clock second in the browser next to the native build, and the
+// cost of a time-travel jump in a 10-minute session.
 //
 //   trunk build --release --offline   (see scripts/lib.sh: web_build_env)
 //   cd web && node bench.mjs
@@ -129,6 +130,58 @@ const [seed, nodes, faults, ms] = [1, 5, true, 60000];
   console.log(
     `events per wall second (seed ${seed}, ${nodes} nodes, nemesis, ${ms / 1000} s virtual): browser ${browserRate.toFixed(0)}, ` +
       `native ${nativeRate.toFixed(0)}, ratio ${(browserRate / nativeRate).toFixed(2)}; trace hashes ${hash === nativeHash ? "equal" : `DIFFER ${hash} ${nativeHash}`}`,
+  );
+  await page.close();
+}
+
+// 5. Seek cost: a 10-minute virtual session on 5 nodes (2 client writes per second, a partition
+// and a crash on the way), then jumps to points spread over it. Each jump replays the recorded
+// session from the start (Scenario::replay_until) and refreshes the page.
+{
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  await page.goto(url);
+  await page.waitForFunction(() => window.raftlab && window.raftlab.state());
+  const made = await page.evaluate(async () => {
+    const r = window.raftlab;
+    r.reset({ nodes: 5, seed: 1, load: 2 });
+    r.pause();
+    r.runFor(120000);
+    r.exec("partition leader");
+    r.runFor(60000);
+    r.exec("heal");
+    r.runFor(120000);
+    r.exec("crash leader");
+    r.runFor(60000);
+    r.exec("restart crashed");
+    r.runFor(240000);
+    r.load(0);
+    return { ...r.session(), events: r.state().events };
+  });
+  const points = [30000, 95000, 170000, 250000, 330000, 410000, 480000, 545000, 599000];
+  const times = [];
+  for (const t of points) {
+    times.push(
+      await page.evaluate((t) => {
+        const w = performance.now();
+        window.raftlab.seek(t);
+        return performance.now() - w;
+      }, t),
+    );
+  }
+  // The jump's own cost, also with the page's reaction (the next two animation frames).
+  const withPaint = await page.evaluate(
+    (t) =>
+      new Promise((resolve) => {
+        const w = performance.now();
+        window.raftlab.seek(t);
+        requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - w)));
+      }),
+    300000,
+  );
+  console.log(
+    `seek in a ${made.end_ms / 60000}-minute session (5 nodes, ${made.lines} lines, ${made.events} events): ` +
+      `median ${median(times).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms over ${times.length} jumps ` +
+      `(budget 250 ms); one jump until painted ${withPaint.toFixed(0)} ms`,
   );
   await page.close();
 }

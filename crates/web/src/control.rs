@@ -5,13 +5,14 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 
+use etcd::scenario::{builtin, Scenario};
 use leptos::prelude::*;
 use sim::{Role, TraceKind};
 
 use crate::engine::{CommandId, CommandState, Engine};
 use crate::model::{
-    role_label, status_label, ConsoleEntry, DropMark, LogRow, LogWindow, Mark, MarkKind, Origin,
-    Perf, Settings, TermSpan, Ui,
+    role_label, status_label, ConsoleEntry, DropMark, LessonStep, LessonView, LogRow, LogWindow,
+    Mark, MarkKind, Origin, Perf, Settings, TermSpan, Ui,
 };
 
 /// Log cells shown at once.
@@ -57,6 +58,30 @@ pub struct Controller {
     timeline_dirty: bool,
     logs_stale: bool,
     last_slow: f64,
+    lesson: Option<Lesson>,
+    script: VecDeque<ScriptLine>,
+    script_wait: Option<CommandId>,
+    /// The title of the scenario the session came from (kept when it is exported again).
+    title: String,
+}
+
+/// The open lesson: its scenario, the step on screen and that step's starting point.
+struct Lesson {
+    name: String,
+    scenario: Scenario,
+    current: usize,
+    /// Leader and term when the step opened (for `leader-change`).
+    start: (Option<u64>, u64),
+    /// Output mark when the step opened (for `output TEXT`).
+    printed_from: usize,
+    done: Vec<bool>,
+}
+
+/// A line "Show me" will run: untimed lines wait for the previous one to settle, timed ones
+/// for their virtual time.
+struct ScriptLine {
+    text: String,
+    at_ms: Option<u64>,
 }
 
 thread_local! {
@@ -122,6 +147,10 @@ pub fn install(settings: Settings) -> Result<Ui, String> {
         timeline_dirty: false,
         logs_stale: true,
         last_slow: f64::NEG_INFINITY,
+        lesson: None,
+        script: VecDeque::new(),
+        script_wait: None,
+        title: String::new(),
     };
     c.note(format!(
         "{} nodes, seed {}. Type `help`, or click a node or a link.",
@@ -249,12 +278,165 @@ pub fn set_log_from(from: Option<u64>) {
     });
 }
 
-/// Cancels a running console command.
+/// Cancels a running console command: the line `cancel ID`, echoed and kept in the session.
 pub fn cancel(cmd: CommandId) {
+    act(format!("cancel {cmd}"));
+}
+
+/// The session as scenario text (the whole session, also while looking at the past).
+pub fn export_text() -> String {
     with(|c| {
-        c.engine.cancel(cmd);
-        c.sync(now_wall());
+        let title = match &c.lesson {
+            Some(l) => format!("{} (session)", l.scenario.title),
+            None if !c.title.is_empty() => c.title.clone(),
+            None => format!("raftlab session, seed {}", c.settings.seed),
+        };
+        c.engine.export(&title)
+    })
+    .unwrap_or_default()
+}
+
+/// A file name for the exported session.
+pub fn export_name() -> String {
+    with(|c| {
+        let t = c.engine.session().end_ms / 1000;
+        format!(
+            "raftlab-{}n-seed{}-{}m{:02}s.txt",
+            c.settings.nodes,
+            c.settings.seed,
+            t / 60,
+            t % 60
+        )
+    })
+    .unwrap_or_else(|| "raftlab-session.txt".into())
+}
+
+/// Loads a scenario and replays it to its end (the same run, the same trace hash as natively).
+/// A file that does not parse changes nothing.
+///
+/// # Errors
+/// The first problem in words, with its line number.
+pub fn import(text: &str) -> Result<(), String> {
+    let s = Engine::parse(text)?;
+    with(|c| c.import(&s)).unwrap_or_else(|| Err("the playground is busy".into()))
+}
+
+/// Loads a file or a link: a lesson opens at its first step, anything else replays to its end.
+///
+/// # Errors
+/// The first problem in words, with its line number.
+pub fn load(text: &str, name: &str) -> Result<(), String> {
+    let s = Engine::parse(text)?;
+    with(|c| {
+        if s.lesson {
+            c.open_lesson(name, s)
+        } else {
+            c.import(&s)
+        }
+    })
+    .unwrap_or_else(|| Err("the playground is busy".into()))
+}
+
+/// Opens a lesson (built-in name) at its first step, on a fresh cluster of its own.
+///
+/// # Errors
+/// An unknown name.
+pub fn open_lesson(name: &str) -> Result<(), String> {
+    let text = builtin::get(name).ok_or_else(|| format!("there is no lesson {name:?}"))?;
+    let s = Engine::parse(text)?;
+    with(|c| c.open_lesson(name, s)).unwrap_or_else(|| Err("the playground is busy".into()))
+}
+
+/// Closes the lesson panel (the cluster goes on).
+pub fn close_lesson() {
+    with(|c| {
+        c.lesson = None;
+        c.script.clear();
+        c.script_wait = None;
+        c.ui.lesson.set(None);
     });
+}
+
+/// Opens step `i` of the lesson (its expectations count from now).
+pub fn lesson_go(i: usize) {
+    with(|c| c.lesson_go(i));
+}
+
+/// Runs the scripted lines of the lesson's current step, and plays.
+pub fn show_me() {
+    with(|c| c.show_me());
+}
+
+/// Opens the lesson again from its start, on a fresh cluster.
+pub fn restart_lesson() {
+    let l = with(|c| {
+        c.lesson
+            .as_ref()
+            .map(|l| (l.name.clone(), l.scenario.clone()))
+    })
+    .flatten();
+    if let Some((name, s)) = l {
+        let _ = with(|c| c.open_lesson(&name, s));
+    }
+}
+
+/// Jumps to virtual time `t` of the session (replayed from the start); the later part is kept
+/// until the next action.
+pub fn seek(t: u64) {
+    with(|c| c.jump(|e| e.seek(t).map(|_| ())));
+}
+
+/// Steps back one event.
+pub fn step_back() {
+    with(|c| c.jump(|e| e.step_back().map(|_| ())));
+}
+
+/// Drops the later part of the session: what happens next is recorded from here.
+pub fn fork() {
+    with(|c| {
+        if c.engine.session().in_past {
+            c.engine.fork();
+            c.note(format!(
+                "Forked at {}: the later part of the session is gone; what you do now is recorded from here.",
+                sim::time::format_ms(c.engine.now())
+            ));
+            c.sync(now_wall());
+        }
+    });
+}
+
+/// The fragment of a share link for the session (`s=...`).
+///
+/// # Errors
+/// The session is too long for a link.
+pub fn share_fragment() -> Result<String, String> {
+    let f = etcd::scenario::share::encode(&export_text());
+    if f.len() > etcd::scenario::share::MAX_FRAGMENT {
+        return Err(format!(
+            "this session is too long for a link ({} KiB); use Export instead",
+            f.len() / 1024
+        ));
+    }
+    Ok(f)
+}
+
+/// Opens a link's fragment: `#s=...` (a scenario or lesson) or `#lesson=NAME`. On a bad link
+/// the cluster stays as it is and the reason is returned.
+///
+/// # Errors
+/// Why the link cannot be opened, in words.
+pub fn open_fragment(fragment: &str) -> Result<(), String> {
+    let f = fragment.trim().trim_start_matches('#');
+    if let Some(name) = f.strip_prefix("lesson=") {
+        return open_lesson(name);
+    }
+    let text = etcd::scenario::share::decode(f)?;
+    load(&text, "shared lesson")
+}
+
+/// Shows a short confirmation for a moment.
+pub fn toast(text: impl Into<String>) {
+    with(|c| c.ui.toast.set(Some((text.into(), now_wall()))));
 }
 
 /// One animation frame: advance virtual time, then refresh the signals.
@@ -284,6 +466,11 @@ impl Controller {
     /// Whether time runs.
     pub fn playing(&self) -> bool {
         self.ui.playing.get_untracked()
+    }
+
+    /// The page's signals (for callbacks that run outside the component tree).
+    pub fn ui(&self) -> Ui {
+        self.ui
     }
 
     /// The settings of the running cluster.
@@ -371,10 +558,245 @@ impl Controller {
 
     fn reset(&mut self, settings: Settings) -> Result<(), String> {
         let engine = Engine::new(settings.config())?;
+        self.lesson = None;
+        self.ui.lesson.set(None);
+        self.adopt(engine, settings.clone());
+        self.note(format!(
+            "New cluster: {} nodes, seed {}.",
+            settings.nodes, settings.seed
+        ));
+        self.sync(now_wall());
+        Ok(())
+    }
+
+    fn import(&mut self, s: &Scenario) -> Result<(), String> {
+        let t0 = now_wall();
+        let engine = Engine::replay(s)?;
+        let ms = now_wall() - t0;
+        self.lesson = None;
+        self.ui.lesson.set(None);
+        let mut settings = Settings::from_config(&s.config);
+        settings.load = 0.0;
+        self.adopt(engine, settings);
+        self.title = s.title.clone();
+        self.ui.playing.set(false);
+        self.note(format!(
+            "Loaded {}: replayed to {} ({} lines, {:.0} ms). Paused at the end; the scrubber below the logs moves through it.",
+            if s.title.is_empty() { "a scenario" } else { s.title.as_str() },
+            sim::time::format_ms(self.engine.now()),
+            self.engine.lines().len(),
+            ms
+        ));
+        self.sync(now_wall());
+        Ok(())
+    }
+
+    fn open_lesson(&mut self, name: &str, s: Scenario) -> Result<(), String> {
+        let engine = Engine::new(s.config.clone())?;
+        let mut settings = Settings::from_config(&s.config);
+        settings.load = 0.0;
+        self.adopt(engine, settings);
+        self.ui.playing.set(false);
+        self.note(format!(
+            "Lesson: {}. Read the step, act (console, clicks), or press \"Show me\".",
+            s.title
+        ));
+        let n = s.steps.len();
+        self.lesson = Some(Lesson {
+            name: name.to_string(),
+            scenario: s,
+            current: 0,
+            start: self.engine.leader_term(),
+            printed_from: self.engine.printed(),
+            done: vec![false; n],
+        });
+        self.refresh_lesson(true);
+        self.sync(now_wall());
+        Ok(())
+    }
+
+    fn lesson_go(&mut self, i: usize) {
+        let start = self.engine.leader_term();
+        let printed = self.engine.printed();
+        let Some(l) = self.lesson.as_mut() else {
+            return;
+        };
+        if i >= l.scenario.steps.len() || i == l.current {
+            return;
+        }
+        if i > l.current {
+            // Leaving a step with everything met marks it done in the table of contents.
+            let met = self
+                .ui
+                .lesson
+                .with_untracked(|v| {
+                    v.as_ref()
+                        .map(|v| v.steps[l.current].expects.iter().all(|e| e.1))
+                })
+                .unwrap_or(false);
+            l.done[l.current] = met;
+        }
+        l.current = i;
+        l.start = start;
+        l.printed_from = printed;
+        self.script.clear();
+        self.script_wait = None;
+        self.refresh_lesson(true);
+    }
+
+    fn show_me(&mut self) {
+        let Some(l) = self.lesson.as_ref() else {
+            return;
+        };
+        self.script = l.scenario.steps[l.current]
+            .lines
+            .iter()
+            .map(|x| ScriptLine {
+                text: x.text.clone(),
+                at_ms: x.at_ms,
+            })
+            .collect();
+        self.script_wait = None;
+        self.feed_script();
+        if !self.ui.playing.get_untracked() {
+            self.last_ts = None;
+            self.ui.playing.set(true);
+        }
+        self.refresh_lesson(true);
+        self.sync(now_wall());
+    }
+
+    /// Starts the "Show me" lines that are due. Returns the virtual time the next one waits
+    /// for, if it waits for a time.
+    fn feed_script(&mut self) -> Option<u64> {
+        loop {
+            if let Some(id) = self.script_wait {
+                let busy = self
+                    .engine
+                    .output(id)
+                    .is_some_and(|o| o.state == CommandState::Running && !o.settled);
+                if busy {
+                    return None;
+                }
+                self.script_wait = None;
+            }
+            let front = self.script.front()?;
+            if let Some(at) = front.at_ms.filter(|at| *at > self.engine.now()) {
+                return Some(at);
+            }
+            let line = self.script.pop_front().expect("a line");
+            let id = self.exec(&line.text, Origin::Lesson, None);
+            if line.at_ms.is_none() {
+                self.script_wait = id;
+            }
+        }
+    }
+
+    /// Re-checks the lesson's expectations and refreshes its panel (`force`: also when nothing
+    /// changed).
+    fn refresh_lesson(&mut self, force: bool) {
+        let Some(l) = self.lesson.as_ref() else {
+            return;
+        };
+        let output = self.engine.printed_since(l.printed_from);
+        let showing = !self.script.is_empty() || self.script_wait.is_some();
+        let steps: Vec<LessonStep> = l
+            .scenario
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, st)| LessonStep {
+                title: st.title.clone(),
+                narration: st.narration.clone(),
+                expects: st
+                    .expects
+                    .iter()
+                    .map(|(_, e)| {
+                        let met = i == l.current && self.engine.holds(e, l.start, &output);
+                        (e.to_string(), met)
+                    })
+                    .collect(),
+                lines: st.lines.iter().map(|x| x.text.clone()).collect(),
+                done: l.done[i],
+            })
+            .collect();
+        let view = LessonView {
+            name: l.name.clone(),
+            title: l.scenario.title.clone(),
+            steps,
+            current: l.current,
+            showing,
+        };
+        if force || self.ui.lesson.with_untracked(|v| v.as_ref() != Some(&view)) {
+            self.ui.lesson.set(Some(view));
+        }
+    }
+
+    /// Replaces the engine by a replay of its own session (seek, step back), keeping what the
+    /// page shows of the past.
+    fn jump(&mut self, f: impl FnOnce(&mut Engine) -> Result<(), String>) {
+        let t0 = now_wall();
+        let from = self.engine.now();
+        if let Err(e) = f(&mut self.engine) {
+            self.ui.error.set(Some(format!("Time travel failed: {e}")));
+            return;
+        }
+        let ms = now_wall() - t0;
+        self.ui.playing.set(false);
+        for (_, w) in self.waiters.drain(..) {
+            w("cancelled: time travel".into());
+        }
+        self.running.clear();
+        self.script.clear();
+        self.script_wait = None;
+        let now = self.engine.now();
+        // The page's picture of the past up to `now` is what a straight run shows: keep it.
+        let t = &mut self.timeline;
+        t.spans.retain(|s| s.start <= now);
+        for s in &mut t.spans {
+            if s.end.is_some_and(|e| e > now) {
+                s.end = None;
+            }
+        }
+        t.marks.retain(|m| m.time_ms <= now);
+        self.open_span = t.spans.last().filter(|s| s.end.is_none()).cloned();
+        self.timeline_dirty = true;
+        self.trace_seq = self.engine.cluster().trace().total();
+        self.last_appended = self
+            .engine
+            .cluster()
+            .view()
+            .nodes
+            .iter()
+            .map(|n| (n.id, n.last_index))
+            .collect();
+        self.overwrites.clear();
+        self.ui.drops.set(Vec::new());
+        self.halted = false;
+        self.shown_events = u64::MAX;
+        self.logs_stale = true;
+        self.last_slow = f64::NEG_INFINITY;
+        self.next_load_at = now;
+        if from != now {
+            self.note(format!(
+                "Moved to {} (replayed in {:.0} ms). Acting from here forks the run.",
+                sim::time::format_ms(now),
+                ms
+            ));
+        }
+        self.refresh_lesson(false);
+        self.sync(now_wall());
+    }
+
+    /// Puts `engine` in place with fresh page state.
+    fn adopt(&mut self, engine: Engine, settings: Settings) {
         for (_, w) in self.waiters.drain(..) {
             w("cancelled: the cluster was reset".into());
         }
         self.engine = engine;
+        self.title.clear();
+        self.script.clear();
+        self.script_wait = None;
         SEED.with(|s| s.set(settings.seed));
         self.trace_seq = 0;
         self.carry = 0.0;
@@ -397,13 +819,7 @@ impl Controller {
         self.ui.log_from.set(None);
         self.ui.error.set(None);
         self.settings = settings.clone();
-        self.ui.settings.set(settings.clone());
-        self.note(format!(
-            "New cluster: {} nodes, seed {}.",
-            settings.nodes, settings.seed
-        ));
-        self.sync(now_wall());
-        Ok(())
+        self.ui.settings.set(settings);
     }
 
     /// Runs `f`; on an error, stops the run and shows it. Returns whether it failed.
@@ -435,6 +851,15 @@ impl Controller {
         loop {
             if self.halted {
                 return false;
+            }
+            let next = self.engine.next_time().unwrap_or(u64::MAX);
+            if !self.script.is_empty() || self.script_wait.is_some() {
+                if let Some(at) = self.feed_script().filter(|at| *at <= t && *at <= next) {
+                    if self.guard(|e| e.run_until(at)) {
+                        return false;
+                    }
+                    continue;
+                }
             }
             let next = self.engine.next_time().unwrap_or(u64::MAX);
             if load > 0.0 && self.next_load_at <= t && self.next_load_at <= next {
@@ -547,6 +972,18 @@ impl Controller {
             if self.ui.slow_now.get_untracked() != now {
                 self.ui.slow_now.set(now);
             }
+            self.refresh_lesson(false);
+        }
+        let session = self.engine.session();
+        if self.ui.session.get_untracked() != session {
+            self.ui.session.set(session);
+        }
+        if self
+            .ui
+            .toast
+            .with_untracked(|t| t.as_ref().is_some_and(|(_, at)| wall - at > 2_500.0))
+        {
+            self.ui.toast.set(None);
         }
         self.sync_console();
         let w = self.engine.watches();

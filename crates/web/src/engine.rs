@@ -2,9 +2,14 @@
 //! [`etcd::Playground`] (etcdctl lines, fault and time lines, JSON gateway lines) over a
 //! `sim::Cluster<etcd::EtcdMachine>`. Everything else in the web crate talks to [`Engine`].
 
+use etcd::playground::Recorded;
+use etcd::scenario::{self, Expect, Scenario};
 use sim::{Cluster, ClusterConfig};
 
 pub use etcd::{CommandId, CommandOutput, CommandState};
+
+/// Trace events the browser keeps (the views only need recent ones; the hash covers all).
+pub const TRACE_KEEP: usize = 20_000;
 
 /// The replicated state machine the playground runs.
 pub type Machine = etcd::EtcdMachine;
@@ -38,8 +43,35 @@ pub struct LeaseView {
 /// The playground engine.
 pub struct Engine {
     pg: etcd::Playground,
-    /// `help` is answered here; it needs an id that cannot clash with the playground's.
+    /// `help` and `cancel` are answered here; they need ids that cannot clash with the
+    /// playground's.
     notes: Vec<(CommandId, CommandOutput)>,
+    /// The session: every line given (the playground's history, plus `cancel` lines), with
+    /// its virtual time and event count.
+    lines: Vec<Recorded>,
+    /// While looking at the past: the whole session, to move about in. The next action that
+    /// changes the run (a line, an event) drops it: the run forks from here.
+    kept: Option<Kept>,
+}
+
+/// A session kept while the engine shows an earlier point of it.
+struct Kept {
+    scenario: Scenario,
+    lines: Vec<Recorded>,
+    end: (u64, u64),
+}
+
+/// Where the engine stands in its session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SessionPoint {
+    /// Virtual ms now.
+    pub now_ms: u64,
+    /// Events run so far.
+    pub steps: u64,
+    /// Virtual ms at the end of the session (the future kept while looking at the past).
+    pub end_ms: u64,
+    /// Whether a later part of the session is kept (the next action forks).
+    pub in_past: bool,
 }
 
 /// Ids of commands answered by the engine itself (the playground counts up from 1).
@@ -54,7 +86,196 @@ impl Engine {
         Ok(Engine {
             pg: etcd::Playground::new(config).map_err(|e| e.to_string())?,
             notes: Vec::new(),
+            lines: Vec::new(),
+            kept: None,
         })
+    }
+
+    /// A scenario's cluster, run to its end (an imported file, a share link): the same run as
+    /// `raftlab run --scenario`, with the same trace hash.
+    ///
+    /// # Errors
+    /// The scenario's first problem in words, with its line number; or the invariant violation
+    /// that stopped it.
+    pub fn replay(scenario: &Scenario) -> Result<Self, String> {
+        let mut s = scenario.clone();
+        s.config.trace_capacity = TRACE_KEEP;
+        let (pg, lines) = s.run_recorded().map_err(|e| e.to_string())?;
+        Ok(Engine {
+            pg,
+            notes: Vec::new(),
+            lines,
+            kept: None,
+        })
+    }
+
+    /// Reads a scenario file.
+    ///
+    /// # Errors
+    /// Its first problem in words, with its line number.
+    pub fn parse(text: &str) -> Result<Scenario, String> {
+        let mut s = scenario::parse(text).map_err(|e| e.to_string())?;
+        s.config.trace_capacity = TRACE_KEEP;
+        Ok(s)
+    }
+
+    /// The whole session as scenario text (`raftlab run --scenario` replays it exactly). While
+    /// looking at the past, the whole session, future included.
+    pub fn export(&self, title: &str) -> String {
+        let config = self.pg.cluster().config();
+        match &self.kept {
+            Some(k) => scenario::record_session(config, title, &k.lines, k.end),
+            None => scenario::record_lines(&self.pg, title, &self.lines),
+        }
+    }
+
+    /// Where the engine stands in its session.
+    pub fn session(&self) -> SessionPoint {
+        SessionPoint {
+            now_ms: self.pg.now(),
+            steps: self.pg.steps(),
+            end_ms: self.kept.as_ref().map_or(self.pg.now(), |k| k.end.0),
+            in_past: self.kept.is_some(),
+        }
+    }
+
+    /// Lines of the session so far (with `cancel` lines).
+    pub fn lines(&self) -> &[Recorded] {
+        &self.lines
+    }
+
+    fn keep(&mut self) -> &Kept {
+        if self.kept.is_none() {
+            let end = (self.pg.now(), self.pg.steps());
+            let scenario =
+                Scenario::from_recording(self.pg.cluster().config().clone(), "", &self.lines, end);
+            self.kept = Some(Kept {
+                scenario,
+                lines: self.lines.clone(),
+                end,
+            });
+        }
+        self.kept.as_ref().expect("kept")
+    }
+
+    /// Moves to virtual time `t` of the session by replaying it from the start: the state of a
+    /// straight run to `t`, before any line given at `t` itself. At or after the end, back to
+    /// the end exactly. The later part is kept until the next action.
+    ///
+    /// # Errors
+    /// The invariant violation that stopped the replay (the engine is unchanged).
+    pub fn seek(&mut self, t: u64) -> Result<(), String> {
+        let k = self.keep();
+        if t >= k.end.0 {
+            let (pg, _) = k.scenario.run().map_err(|e| e.to_string())?;
+            let k = self.kept.take().expect("kept");
+            self.pg = pg;
+            self.lines = k.lines;
+            return Ok(());
+        }
+        let pg = k.scenario.replay_until(t).map_err(|e| e.to_string())?;
+        let lines = prefix(&k.lines, |r| r.at_ms < t);
+        self.pg = pg;
+        self.lines = lines;
+        Ok(())
+    }
+
+    /// Moves back one event (a replay to one event fewer). Returns false at the start.
+    ///
+    /// # Errors
+    /// The invariant violation that stopped the replay.
+    pub fn step_back(&mut self) -> Result<bool, String> {
+        let n = self.pg.steps();
+        if n == 0 {
+            return Ok(false);
+        }
+        let k = self.keep();
+        let pg = k
+            .scenario
+            .replay_until_step(n - 1)
+            .map_err(|e| e.to_string())?;
+        let lines = prefix(&k.lines, |r| r.step < n - 1);
+        self.pg = pg;
+        self.lines = lines;
+        Ok(true)
+    }
+
+    /// Drops the later part of the session kept while looking at the past: from here on the
+    /// session is what happened up to now plus whatever comes next.
+    pub fn fork(&mut self) {
+        self.kept = None;
+    }
+
+    /// The leader and its term (a lesson step's starting point).
+    pub fn leader_term(&self) -> (Option<u64>, u64) {
+        let c = self.pg.cluster();
+        let l = c.leader();
+        (l, l.and_then(|l| c.role(l)).map_or(0, |r| r.1))
+    }
+
+    /// Whether a lesson's expectation holds now. `start` is the leader and term when the step
+    /// opened; `output` what the step's commands printed.
+    pub fn holds(&self, e: &Expect, start: (Option<u64>, u64), output: &str) -> bool {
+        e.holds(&self.pg, start, output)
+    }
+
+    /// How much output has been printed so far (a mark for [`Engine::printed_since`]).
+    pub fn printed(&self) -> usize {
+        self.pg.log_len()
+    }
+
+    /// Everything printed since mark `from`.
+    pub fn printed_since(&self, from: usize) -> String {
+        self.pg
+            .log_since(from.min(self.pg.log_len()))
+            .iter()
+            .map(|(_, _, t)| t.as_str())
+            .collect()
+    }
+
+    fn note_output(&mut self, line: &str, text: String, ok: bool) -> CommandId {
+        let id = NOTE_BASE + self.notes.len() as CommandId;
+        self.notes.push((
+            id,
+            CommandOutput {
+                line: line.trim().to_string(),
+                text,
+                state: if ok {
+                    CommandState::Done
+                } else {
+                    CommandState::Failed
+                },
+                settled: true,
+            },
+        ));
+        id
+    }
+
+    /// `cancel` (the most recent running command) or `cancel N` (command N), as the repl and
+    /// scenarios read it; kept in the session.
+    fn cancel_line(&mut self, line: &str) -> CommandId {
+        let arg = line.trim()["cancel".len()..].trim();
+        let target = if arg.is_empty() {
+            self.pg
+                .outputs()
+                .iter()
+                .rev()
+                .find(|(_, o)| o.state == CommandState::Running)
+                .map(|(id, _)| *id)
+        } else {
+            arg.trim_start_matches('%').parse::<CommandId>().ok()
+        };
+        self.lines.push(Recorded {
+            at_ms: self.pg.now(),
+            step: self.pg.steps(),
+            line: line.trim().to_string(),
+            continuation: false,
+        });
+        if target.is_some_and(|id| self.pg.cancel(id)) {
+            self.note_output(line, String::new(), true)
+        } else {
+            self.note_output(line, "Error: no such running command\n".into(), false)
+        }
     }
 
     /// The cluster, read only.
@@ -77,6 +298,7 @@ impl Engine {
     /// # Errors
     /// The invariant violation that stopped the run.
     pub fn step(&mut self) -> Result<(), String> {
+        self.fork();
         self.pg.step().map_err(|e| e.to_string())
     }
 
@@ -85,31 +307,36 @@ impl Engine {
     /// # Errors
     /// The invariant violation that stopped the run.
     pub fn run_until(&mut self, t: u64) -> Result<(), String> {
+        if t > self.pg.now() || self.pg.next_time() <= t {
+            self.fork();
+        }
         self.pg.run_until(t).map_err(|e| e.to_string())
     }
 
     /// A client write of the playground's background load.
     pub fn client_op(&mut self, n: u64) {
-        self.pg.exec(&format!("put load/{} {n}", n % 16));
+        self.exec(&format!("put load/{} {n}", n % 16));
     }
 
     /// Starts a console line. `None` for a blank line, a comment or the inside of a multi-line
     /// `txn`.
     pub fn exec(&mut self, line: &str) -> Option<CommandId> {
-        if matches!(line.trim(), "help" | "?") {
-            let id = NOTE_BASE + self.notes.len() as CommandId;
-            self.notes.push((
-                id,
-                CommandOutput {
-                    line: line.trim().to_string(),
-                    text: etcd::ctl::help(),
-                    state: CommandState::Done,
-                    settled: true,
-                },
-            ));
-            return Some(id);
+        let pending = self.pg.needs_more();
+        if !pending && matches!(line.trim(), "help" | "?") {
+            return Some(self.note_output(line, etcd::ctl::help(), true));
         }
-        self.pg.exec(line)
+        let t = line.trim();
+        if pending || !(t.is_empty() || t.starts_with('#')) {
+            self.fork();
+        }
+        if !pending && scenario::is_cancel(line) {
+            return Some(self.cancel_line(line));
+        }
+        let before = self.pg.history().len();
+        let id = self.pg.exec(line);
+        self.lines
+            .extend_from_slice(&self.pg.history()[before.min(self.pg.history().len())..]);
+        id
     }
 
     /// Whether a multi-line command (txn) is waiting for more lines.
@@ -125,9 +352,12 @@ impl Engine {
         self.pg.output(id)
     }
 
-    /// Stops a running command (a watch, a keep-alive, a sleep). Returns whether it was running.
+    /// Stops a running command (a watch, a keep-alive, a sleep), as the line `cancel ID` does
+    /// (kept in the session). Returns whether it was running.
     pub fn cancel(&mut self, id: CommandId) -> bool {
-        self.pg.cancel(id)
+        let c = self.exec(&format!("cancel {id}"));
+        c.and_then(|c| self.output(c))
+            .is_some_and(|o| o.state == CommandState::Done)
     }
 
     /// Open watches with their events.
@@ -163,6 +393,15 @@ impl Engine {
     }
 }
 
+/// The lines of `all` up to the first one `keep` refuses (a txn's continuation lines go with
+/// their first line).
+fn prefix(all: &[Recorded], keep: impl Fn(&Recorded) -> bool) -> Vec<Recorded> {
+    all.iter()
+        .take_while(|r| r.continuation || keep(r))
+        .cloned()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +432,75 @@ mod tests {
         assert_ne!(e.cluster().leader(), Some(l));
         let o = run(&mut e, "crash x", 0);
         assert_eq!(o.state, CommandState::Failed);
+    }
+
+    /// Replays exported text from scratch (as an import does) and returns its trace hash.
+    fn replay_hash(text: &str) -> String {
+        let e = Engine::replay(&Engine::parse(text).unwrap()).unwrap();
+        e.cluster().trace_hash()
+    }
+
+    #[test]
+    fn sessions_export_seek_step_back_and_fork() {
+        let mut e = engine();
+        e.run_until(3_000).unwrap();
+        run(&mut e, "put a 1", 500);
+        let w = e.exec("watch a").unwrap();
+        e.run_until(4_200).unwrap();
+        let at_5s = {
+            run(&mut e, "partition leader", 800);
+            e.run_until(5_000).unwrap();
+            e.cluster().trace_hash()
+        };
+        assert!(e.cancel(w), "the watch was running");
+        run(&mut e, "heal", 2_000);
+        for _ in 0..7 {
+            e.step().unwrap();
+        }
+        let end = (e.cluster().trace_hash(), e.now(), e.cluster().view().nodes);
+        let text = e.export("t");
+        assert!(text.contains(&format!("cancel {w}")), "{text}");
+        assert_eq!(replay_hash(&text), end.0, "{text}");
+
+        // Seek back: a straight run to 5 s; the future is kept and comes back exactly.
+        e.seek(5_000).unwrap();
+        assert_eq!((e.now(), e.cluster().trace_hash()), (5_000, at_5s.clone()));
+        assert!(e.session().in_past);
+        assert_eq!(e.session().end_ms, end.1);
+        assert_eq!(
+            replay_hash(&e.export("t")),
+            end.0,
+            "export keeps the future"
+        );
+        e.seek(u64::MAX).unwrap();
+        assert_eq!(e.cluster().trace_hash(), end.0);
+        assert_eq!(e.cluster().view().nodes, end.2);
+        assert!(!e.session().in_past);
+
+        // Step back one event, then again.
+        let n = e.cluster().stats().events;
+        e.step_back().unwrap();
+        e.step_back().unwrap();
+        assert!(e.session().in_past);
+        assert!(e.cluster().stats().events < n);
+        assert!(e.now() > 7_000, "still after every line");
+
+        // Fork at 5 s: the session becomes the past up to 5 s plus new lines.
+        e.seek(5_000).unwrap();
+        run(&mut e, "put b 2", 1_000);
+        assert!(!e.session().in_past);
+        let forked = e.export("fork");
+        assert!(!forked.contains(&format!("cancel {w}")), "{forked}");
+        assert!(forked.contains("put b 2"));
+        assert_eq!(replay_hash(&forked), e.cluster().trace_hash(), "{forked}");
+    }
+
+    #[test]
+    fn imports_report_the_line() {
+        let err = Engine::parse("@nodes 5\nfly away\n").err().unwrap();
+        assert!(err.starts_with("scenario line 2:"), "{err}");
+        let err = Engine::parse("@nodes 52\n").err().unwrap();
+        assert!(err.contains("line 1") && err.contains("51"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,12 @@
 //! raftlab.state()                    // {time_ms, leader, seed, trace_hash, nodes: [...]}
 //! raftlab.pause(); raftlab.play(10); raftlab.step(5); raftlab.runFor(2000)
 //! raftlab.reset({nodes: 5, seed: 42})
+//! raftlab.exportScenario()           // the session as scenario text
+//! raftlab.importScenario(text)       // replays it to its end; null, or the error in words
+//! raftlab.seek(12000); raftlab.stepBack(); raftlab.fork(); raftlab.session()
+//! raftlab.shareLink()                // puts #s=... in the address bar, returns the address
+//! raftlab.openLesson("01-leader-election"); raftlab.lesson(); raftlab.lessonGo(1); raftlab.showMe()
+//! raftlab.builtins()                 // [{name, kind, title}]; raftlab.builtinText(name)
 //! ```
 
 use serde::Serialize;
@@ -236,6 +242,142 @@ pub fn install() {
                 to_js(&headless(seed as u64, nodes as usize, faults, ms as u64))
             },
         )
+        .into_js_value(),
+    );
+    fn result(r: Result<(), String>) -> JsValue {
+        match r {
+            Ok(()) => JsValue::NULL,
+            Err(e) => JsValue::from_str(&e),
+        }
+    }
+    set(
+        &api,
+        "exportScenario",
+        Closure::<dyn Fn() -> String>::new(control::export_text).into_js_value(),
+    );
+    set(
+        &api,
+        "importScenario",
+        Closure::<dyn Fn(String) -> JsValue>::new(|text: String| result(control::import(&text)))
+            .into_js_value(),
+    );
+    set(
+        &api,
+        "loadScenario",
+        Closure::<dyn Fn(String) -> JsValue>::new(|text: String| {
+            result(control::load(&text, "script"))
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "seek",
+        Closure::<dyn Fn(JsValue) -> JsValue>::new(|ms: JsValue| {
+            let t = num(&ms).map_or(u64::MAX, |m| {
+                if m.is_finite() {
+                    m.max(0.0) as u64
+                } else {
+                    u64::MAX
+                }
+            });
+            control::seek(t);
+            to_js(&state())
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "stepBack",
+        Closure::<dyn Fn() -> JsValue>::new(|| {
+            control::step_back();
+            to_js(&state())
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "fork",
+        Closure::<dyn Fn()>::new(control::fork).into_js_value(),
+    );
+    set(
+        &api,
+        "session",
+        Closure::<dyn Fn() -> JsValue>::new(|| {
+            let s = control::with_engine(|e| e.session()).unwrap_or_default();
+            to_js(&serde_json::json!({
+                "now_ms": s.now_ms,
+                "steps": s.steps,
+                "end_ms": s.end_ms,
+                "in_past": s.in_past,
+                "lines": control::with_engine(|e| e.lines().len()).unwrap_or(0),
+            }))
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "shareLink",
+        Closure::<dyn Fn() -> JsValue>::new(|| match control::share_fragment() {
+            Ok(f) => JsValue::from_str(&crate::browser::set_fragment(&f)),
+            Err(e) => to_js(&serde_json::json!({ "error": e })),
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "openLesson",
+        Closure::<dyn Fn(String) -> JsValue>::new(|name: String| {
+            result(control::open_lesson(&name))
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "lesson",
+        Closure::<dyn Fn() -> JsValue>::new(|| {
+            use leptos::prelude::GetUntracked;
+            to_js(&control::with(|c| c.ui().lesson.get_untracked()).flatten())
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "lessonGo",
+        Closure::<dyn Fn(f64)>::new(|i: f64| control::lesson_go(i.max(0.0) as usize))
+            .into_js_value(),
+    );
+    set(
+        &api,
+        "showMe",
+        Closure::<dyn Fn()>::new(control::show_me).into_js_value(),
+    );
+    set(
+        &api,
+        "builtins",
+        Closure::<dyn Fn() -> JsValue>::new(|| {
+            use etcd::scenario::builtin;
+            let list: Vec<serde_json::Value> = builtin::LESSONS
+                .iter()
+                .map(|l| (l, "lesson"))
+                .chain(builtin::CLASSICS.iter().map(|l| (l, "classic")))
+                .map(|((name, text), kind)| {
+                    serde_json::json!({
+                        "name": name,
+                        "kind": kind,
+                        "title": crate::components::lessons_menu::title_of(name, text),
+                    })
+                })
+                .collect();
+            to_js(&list)
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "builtinText",
+        Closure::<dyn Fn(String) -> JsValue>::new(|name: String| {
+            etcd::scenario::builtin::get(&name).map_or(JsValue::NULL, JsValue::from_str)
+        })
         .into_js_value(),
     );
     if let Some(w) = web_sys::window() {

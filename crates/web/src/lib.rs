@@ -10,6 +10,7 @@
 //! web::start(); // mounts the playground on <body> (in a browser)
 //! ```
 
+pub mod browser;
 pub mod components;
 pub mod control;
 pub mod driver;
@@ -19,7 +20,8 @@ pub mod model;
 
 use model::Settings;
 
-/// Reads `?nodes=&seed=&speed=` style options from the page address.
+/// Reads `?nodes=&seed=&speed=` style options from the page address. (A share link's
+/// `#s=...` fragment, read by the app, takes precedence.)
 pub fn settings_from_query(query: &str) -> Settings {
     let mut s = Settings::default();
     for pair in query.trim_start_matches('?').split('&') {
@@ -92,8 +94,9 @@ pub fn start() {
             .and_then(|w| w.location().search().ok())
             .unwrap_or_default();
         let settings = settings_from_query(&query);
+        let fragment = browser::fragment();
         leptos::mount::mount_to_body(move || {
-            leptos::view! { <components::app::App settings=settings.clone()/> }
+            leptos::view! { <components::app::App settings=settings.clone() fragment=fragment.clone()/> }
         });
     }
 }

@@ -5,7 +5,7 @@ use sim::cluster::EntryView;
 use sim::network::InFlightView;
 use sim::{ClusterConfig, ClusterView, LinkConfig, RaftOptions, ReadMode};
 
-use crate::engine::{CommandId, CommandState, LeaseView, WatchView};
+use crate::engine::{CommandId, CommandState, LeaseView, SessionPoint, WatchView};
 
 /// Where a console line came from (they all run the same way).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +16,8 @@ pub enum Origin {
     Ui,
     /// `window.raftlab.exec`.
     Script,
+    /// A lesson's "Show me".
+    Lesson,
     /// A note from the playground itself.
     System,
 }
@@ -216,6 +218,55 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// The settings that describe `c` (a scenario's cluster), as the form shows them.
+    pub fn from_config(c: &ClusterConfig) -> Self {
+        Settings {
+            nodes: c.nodes,
+            seed: c.seed,
+            election_tick: c.raft.election_tick,
+            heartbeat_tick: c.raft.heartbeat_tick,
+            pre_vote: c.raft.pre_vote,
+            check_quorum: c.raft.check_quorum,
+            lease_reads: c.raft.read_mode == ReadMode::LeaseBased,
+            latency_min_ms: c.link.latency_min_ms,
+            latency_max_ms: c.link.latency_max_ms,
+            drop_pct: c.link.drop_prob * 100.0,
+            load: 0.0,
+        }
+    }
+}
+
+/// One step of the open lesson, as the lesson panel shows it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LessonStep {
+    /// Title.
+    pub title: String,
+    /// Narration paragraphs.
+    pub narration: Vec<String>,
+    /// Expectations in words, and whether each holds now.
+    pub expects: Vec<(String, bool)>,
+    /// The scripted lines "Show me" runs.
+    pub lines: Vec<String>,
+    /// Left with every expectation met.
+    pub done: bool,
+}
+
+/// The open lesson.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LessonView {
+    /// Built-in name, or the file it came from.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Steps.
+    pub steps: Vec<LessonStep>,
+    /// The step on screen.
+    pub current: usize,
+    /// "Show me" lines still running.
+    pub showing: bool,
+}
+
 /// How the run keeps up.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Perf {
@@ -287,6 +338,12 @@ pub struct Ui {
     pub watches: RwSignal<Vec<WatchView>>,
     /// Leases.
     pub leases: RwSignal<Vec<LeaseView>>,
+    /// The open lesson.
+    pub lesson: RwSignal<Option<LessonView>>,
+    /// Where the run stands in its session (for the scrubber).
+    pub session: RwSignal<SessionPoint>,
+    /// A short confirmation (link copied, file saved), cleared after a moment.
+    pub toast: RwSignal<Option<(String, f64)>>,
 }
 
 impl Ui {
@@ -312,6 +369,9 @@ impl Ui {
             counters: RwSignal::new(Counters::default()),
             watches: RwSignal::new(Vec::new()),
             leases: RwSignal::new(Vec::new()),
+            lesson: RwSignal::new(None),
+            session: RwSignal::new(SessionPoint::default()),
+            toast: RwSignal::new(None),
         }
     }
 }

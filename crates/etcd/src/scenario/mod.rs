@@ -27,7 +27,7 @@ pub mod share;
 
 pub use expect::Expect;
 pub use parse::{parse, ScenarioError};
-pub use run::{record, record_lines, Outcome, StepOutcome};
+pub use run::{record, record_lines, record_session, Outcome, StepOutcome};
 pub use session::is_cancel;
 
 use sim::ClusterConfig;

@@ -180,7 +180,17 @@ pub fn record(pg: &Playground, title: &str) -> String {
 /// playground's own history (for instance with the repl's `cancel` lines in their place, as
 /// [`Scenario::run_recorded`] returns them).
 pub fn record_lines(pg: &Playground, title: &str, lines: &[Recorded]) -> String {
-    let c = pg.cluster().config();
+    record_session(pg.cluster().config(), title, lines, (pg.now(), pg.steps()))
+}
+
+/// Records a session from its configuration, its lines and its end (virtual ms, events): the
+/// text `record_lines` writes for a playground that ran with `config` to `until`.
+pub fn record_session(
+    c: &sim::ClusterConfig,
+    title: &str,
+    lines: &[Recorded],
+    until: (u64, u64),
+) -> String {
     let d = sim::ClusterConfig::default();
     let mut s = String::new();
     s.push_str("# raftlab scenario, recorded\n");
@@ -230,6 +240,6 @@ pub fn record_lines(pg: &Playground, title: &str, lines: &[Recorded]) -> String 
         }
         s.push('\n');
     }
-    s.push_str(&format!("@until {}ms@{}\n", pg.now(), pg.steps()));
+    s.push_str(&format!("@until {}ms@{}\n", until.0, until.1));
     s
 }

@@ -1,4 +1,4 @@
-//! The page: toolbar, cluster, inspector, console, logs and timeline.
+//! The page: toolbar, cluster, inspector, lesson, console, logs, timeline and scrubber.
 
 use leptos::prelude::*;
 
@@ -8,7 +8,9 @@ use super::console::Console;
 use super::error_banner::ErrorBanner;
 use super::inspector::Inspector;
 use super::lease_panel::LeasePanel;
+use super::lesson_panel::LessonPanel;
 use super::log_view::LogView;
+use super::scrubber::Scrubber;
 use super::timeline::Timeline;
 use super::toolbar::Toolbar;
 use super::watch_panel::WatchPanel;
@@ -18,7 +20,12 @@ use crate::model::Settings;
 
 /// The whole playground.
 #[component]
-pub fn App(settings: Settings) -> impl IntoView {
+pub fn App(
+    settings: Settings,
+    /// The address fragment: a share link (`s=...`) or a lesson (`lesson=NAME`).
+    #[prop(optional)]
+    fragment: String,
+) -> impl IntoView {
     let ui = match control::install(settings.clone()) {
         Ok(ui) => ui,
         Err(e) => {
@@ -31,6 +38,22 @@ pub fn App(settings: Settings) -> impl IntoView {
     };
     provide_context(ui);
     crate::js_api::install();
+    // A share link rebuilds its run; a bad one leaves the default cluster and says why.
+    let open_link = move |f: &str| {
+        if f.trim_start_matches('#').is_empty() {
+            return;
+        }
+        if let Err(e) = control::open_fragment(f) {
+            ui.error.set(Some(format!(
+                "This link could not be opened: {e}. Started a default cluster instead."
+            )));
+        }
+    };
+    open_link(&fragment);
+    let hash = window_event_listener(leptos::ev::hashchange, move |_| {
+        open_link(&crate::browser::fragment());
+    });
+    on_cleanup(move || hash.remove());
     use_animation_frame(control::frame);
 
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -73,6 +96,7 @@ pub fn App(settings: Settings) -> impl IntoView {
                 <Inspector/>
             </section>
             <section class="side">
+                <LessonPanel/>
                 <Console/>
                 <div class="side-panels">
                     <WatchPanel/>
@@ -84,6 +108,7 @@ pub fn App(settings: Settings) -> impl IntoView {
             </section>
             <section class="time panel" aria-label="Timeline">
                 <Timeline/>
+                <Scrubber/>
             </section>
         </main>
         <ConfigPanel/>

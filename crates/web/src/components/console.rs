@@ -37,6 +37,7 @@ const WORDS: &[&str] = &[
     "sleep",
     "run",
     "propose",
+    "cancel",
     "help",
 ];
 
@@ -182,6 +183,7 @@ fn Entry(e: ConsoleEntry) -> impl IntoView {
     let origin = match e.origin {
         Origin::Ui => Some("click"),
         Origin::Script => Some("script"),
+        Origin::Lesson => Some("show me"),
         _ => None,
     };
     let cmd = e.cmd;

@@ -1,7 +1,10 @@
-//! Time controls: play/pause, step, speed, run until; the clock, the leader and the seed.
+//! Time controls: play/pause, step, speed, run until; the clock, the leader and the seed; the
+//! lessons menu and the session buttons (import, export, share).
 
 use leptos::prelude::*;
 
+use super::lessons_menu::LessonsMenu;
+use super::session_bar::SessionBar;
 use crate::control::{self, Until};
 use crate::model::{use_ui, SPEEDS};
 
@@ -110,6 +113,8 @@ pub fn Toolbar() -> impl IntoView {
                     </div>
                 </Show>
             </dl>
+            <LessonsMenu/>
+            <SessionBar/>
             <button class="ghost" on:click=move |_| ui.config_open.update(|o| *o = !*o)>
                 "New cluster…"
             </button>

@@ -1,0 +1,138 @@
+//! The lesson panel: table of contents, the step's narration, what the learner should bring
+//! about (checked against the live cluster, ✓ when it holds), previous/next and "Show me".
+
+use leptos::prelude::*;
+
+use crate::control;
+use crate::model::{use_ui, LessonStep};
+
+/// The panel, shown while a lesson is open.
+#[component]
+pub fn LessonPanel() -> impl IntoView {
+    let ui = use_ui();
+    let lesson = ui.lesson;
+    let current = move || lesson.with(|l| l.as_ref().map_or(0, |l| l.current));
+    let count = move || lesson.with(|l| l.as_ref().map_or(0, |l| l.steps.len()));
+    let step = move || -> Option<LessonStep> {
+        lesson.with(|l| l.as_ref().and_then(|l| l.steps.get(l.current).cloned()))
+    };
+    let toc = move || {
+        lesson.with(|l| {
+            let Some(l) = l else {
+                return Vec::new();
+            };
+            l.steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let class = match (i == l.current, s.done) {
+                        (true, _) => "current",
+                        (false, true) => "done",
+                        _ => "",
+                    };
+                    let mark = if s.done { "✓" } else { "" };
+                    view! {
+                        <li class=class>
+                            <button
+                                class="toc-item"
+                                aria-current=(i == l.current).then_some("step")
+                                on:click=move |_| control::lesson_go(i)
+                            >
+                                <span class="toc-n">{i + 1}</span>
+                                <span class="toc-t">{s.title.clone()}</span>
+                                <span class="toc-done" aria-hidden="true">{mark}</span>
+                            </button>
+                        </li>
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let body = move || {
+        step().map(|s| {
+            let expects = s
+                .expects
+                .iter()
+                .map(|(text, met)| {
+                    let (class, icon, state) = if *met {
+                        ("met", "✓", "met")
+                    } else {
+                        ("", "○", "not yet")
+                    };
+                    view! {
+                        <li class=class aria-label=format!("{text}: {state}")>
+                            <span class="check" aria-hidden="true">{icon}</span>
+                            <span>{text.clone()}</span>
+                        </li>
+                    }
+                })
+                .collect_view();
+            let lines = s.lines.join("\n");
+            let has_lines = !s.lines.is_empty();
+            let has_expects = !s.expects.is_empty();
+            view! {
+                <h3 class="step-title">{s.title.clone()}</h3>
+                {s.narration.iter().map(|p| view! { <p class="say">{p.clone()}</p> }).collect_view()}
+                {has_expects.then(|| view! {
+                    <div class="expects-head">"Make this happen"</div>
+                    <ul class="expects" aria-label="Expectations">{expects}</ul>
+                })}
+                {has_lines.then(|| view! {
+                    <details class="script">
+                        <summary>"The lines “Show me” runs"</summary>
+                        <pre>{lines}</pre>
+                    </details>
+                })}
+            }
+        })
+    };
+    let title = move || lesson.with(|l| l.as_ref().map(|l| l.title.clone()).unwrap_or_default());
+    let showing = move || lesson.with(|l| l.as_ref().is_some_and(|l| l.showing));
+    view! {
+        <Show when=move || lesson.with(Option::is_some)>
+            <section class="lesson panel" aria-label="Lesson">
+                <div class="panel-head">
+                    <h2>"Lesson"</h2>
+                    <span class="lesson-title">{title}</span>
+                    <span class="grow"></span>
+                    <button class="ghost small" title="Start this lesson again on a fresh cluster" on:click=move |_| control::restart_lesson()>
+                        "Restart"
+                    </button>
+                    <button class="ghost small" aria-label="Close the lesson" on:click=move |_| control::close_lesson()>
+                        "×"
+                    </button>
+                </div>
+                <div class="lesson-body">
+                    <ol class="toc" aria-label="Steps">{toc}</ol>
+                    <div class="step">
+                        <div class="step-count">{move || format!("Step {} of {}", current() + 1, count())}</div>
+                        {body}
+                        <div class="buttons lesson-nav">
+                            <button
+                                disabled=move || current() == 0
+                                on:click=move |_| control::lesson_go(current().saturating_sub(1))
+                            >
+                                "← Previous"
+                            </button>
+                            <button
+                                class="show-me"
+                                title="Run this step's lines for you, in virtual time"
+                                disabled=move || showing() || step().is_none_or(|s| s.lines.is_empty())
+                                on:click=move |_| control::show_me()
+                            >
+                                {move || if showing() { "Showing…" } else { "Show me" }}
+                            </button>
+                            <button
+                                class="primary"
+                                disabled=move || { current() + 1 >= count() }
+                                on:click=move |_| control::lesson_go(current() + 1)
+                            >
+                                "Next →"
+                            </button>
+                        </div>
+                    </div>
+                </div>
+            </section>
+        </Show>
+    }
+}

@@ -1,0 +1,76 @@
+//! The lessons menu: every built-in lesson in teaching order, then the classic reproductions.
+//! Choosing one starts its cluster and opens the lesson panel.
+
+use leptos::prelude::*;
+
+use crate::control;
+use crate::model::use_ui;
+
+/// A built-in's title (its `@title` line), or its name.
+pub fn title_of(name: &str, text: &str) -> String {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("@title"))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| name.to_string())
+}
+
+/// The menu button and its list.
+#[component]
+pub fn LessonsMenu() -> impl IntoView {
+    let ui = use_ui();
+    let open = RwSignal::new(false);
+    let choose = move |name: &'static str| {
+        open.set(false);
+        if let Err(e) = control::open_lesson(name) {
+            ui.error
+                .set(Some(format!("Could not open the lesson: {e}")));
+        }
+    };
+    let item = move |(name, text): &'static (&'static str, &'static str), numbered: bool| {
+        let title = title_of(name, text);
+        let n = name.split('-').next().unwrap_or("").to_string();
+        view! {
+            <li>
+                <button role="menuitem" class="menu-item" on:click=move |_| choose(name)>
+                    {numbered.then(|| view! { <span class="num">{n.clone()}</span> })}
+                    <span>{title}</span>
+                </button>
+            </li>
+        }
+    };
+    view! {
+        <div class="menu-wrap">
+            <button
+                aria-haspopup="menu"
+                aria-expanded=move || open.get().to_string()
+                title="Guided lessons and classic scenarios"
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                "Lessons ▾"
+            </button>
+            <Show when=move || open.get()>
+                <div class="scrim clear" on:click=move |_| open.set(false)></div>
+                <div class="menu panel" role="menu" aria-label="Lessons">
+                    <h3>"Lessons"</h3>
+                    <ul>
+                        {etcd::scenario::builtin::LESSONS
+                            .iter()
+                            .map(|l| item(l, true))
+                            .collect_view()}
+                    </ul>
+                    <h3>"Classic scenarios"</h3>
+                    <ul>
+                        {etcd::scenario::builtin::CLASSICS
+                            .iter()
+                            .map(|l| item(l, false))
+                            .collect_view()}
+                    </ul>
+                    <p class="hint">
+                        "Your own lessons: write one in the scenario format and Import it, or drop the file on the page."
+                    </p>
+                </div>
+            </Show>
+        </div>
+    }
+}

@@ -1,0 +1,138 @@
+//! Import, Export and Share: the session as a scenario file or a link. Files load from a
+//! picker or by dropping them anywhere on the page; a file that does not parse changes nothing
+//! and the reason (with its line number) shows in the banner.
+
+use leptos::html;
+use leptos::prelude::*;
+
+use crate::control;
+use crate::model::use_ui;
+
+/// Loads a file's text: a lesson opens at its first step, any other scenario replays. Errors
+/// go to the banner.
+pub fn load_text(name: String, text: Result<String, String>) {
+    let ui = control::with(|c| c.ui());
+    let result = text.and_then(|t| control::load(&t, &name));
+    match result {
+        Ok(()) => control::toast(format!("Loaded {name}")),
+        Err(e) => {
+            if let Some(ui) = ui {
+                ui.error.set(Some(format!(
+                    "Could not load {name}: {e}. Nothing changed."
+                )));
+            }
+        }
+    }
+}
+
+/// The session buttons, and the drop zone over the page.
+#[component]
+pub fn SessionBar() -> impl IntoView {
+    let ui = use_ui();
+    let picker = NodeRef::<html::Input>::new();
+    let dragging = RwSignal::new(false);
+
+    #[cfg(target_arch = "wasm32")]
+    {
+        let has_files = |ev: &web_sys::DragEvent| {
+            ev.data_transfer()
+                .is_some_and(|d| d.types().includes(&"Files".into(), 0))
+        };
+        let over = window_event_listener(leptos::ev::dragover, move |ev| {
+            if has_files(&ev) {
+                ev.prevent_default();
+                if !dragging.get_untracked() {
+                    dragging.set(true);
+                }
+            }
+        });
+        let leave = window_event_listener(leptos::ev::dragleave, move |ev| {
+            // Leaving the window (no element to enter) ends the drag over the page.
+            if ev.related_target().is_none() {
+                dragging.set(false);
+            }
+        });
+        let drop = window_event_listener(leptos::ev::drop, move |ev| {
+            dragging.set(false);
+            let file = ev
+                .data_transfer()
+                .and_then(|d| d.files())
+                .and_then(|f| f.get(0));
+            if let Some(file) = file {
+                ev.prevent_default();
+                crate::browser::read_file(file, load_text);
+            }
+        });
+        on_cleanup(move || {
+            over.remove();
+            leave.remove();
+            drop.remove();
+        });
+    }
+
+    let on_pick = move |_| {
+        #[cfg(target_arch = "wasm32")]
+        if let Some(input) = picker.get() {
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                crate::browser::read_file(file, load_text);
+            }
+            // Picking the same file again loads it again.
+            input.set_value("");
+        }
+    };
+    let export = move |_| {
+        let text = control::export_text();
+        match crate::browser::download(&control::export_name(), &text) {
+            Ok(()) => control::toast("Session saved as a scenario file"),
+            Err(e) => ui.error.set(Some(format!("Could not export: {e}"))),
+        }
+    };
+    let share = move |_| match control::share_fragment() {
+        Ok(f) => {
+            let url = crate::browser::set_fragment(&f);
+            crate::browser::copy(&url);
+            control::toast(format!(
+                "Link copied ({} characters) — it is also in the address bar",
+                url.len()
+            ));
+        }
+        Err(e) => ui.error.set(Some(format!("Could not share: {e}"))),
+    };
+    view! {
+        <div class="session-bar" role="group" aria-label="Session">
+            <button
+                title="Load a scenario or lesson file (or drop one anywhere on the page)"
+                on:click=move |_| {
+                    if let Some(i) = picker.get() {
+                        i.click();
+                    }
+                }
+            >
+                "Import"
+            </button>
+            <input
+                type="file"
+                accept=".txt,.scenario,text/plain"
+                class="sr-only"
+                tabindex="-1"
+                aria-label="Scenario file"
+                node_ref=picker
+                on:change=on_pick
+            />
+            <button title="Save this session as a scenario file (it replays exactly)" on:click=export>
+                "Export"
+            </button>
+            <button title="Put a link to this run in the address bar and copy it" on:click=share>
+                "Share"
+            </button>
+            <span class="toast" role="status" aria-live="polite">
+                {move || ui.toast.get().map(|t| t.0).unwrap_or_default()}
+            </span>
+        </div>
+        <Show when=move || dragging.get()>
+            <div class="dropzone" aria-hidden="true">
+                <div>"Drop a scenario or lesson file to load it"</div>
+            </div>
+        </Show>
+    }
+}
