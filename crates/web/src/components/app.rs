@@ -81,6 +81,10 @@ pub fn App(
                 ev.prevent_default();
                 control::step(1);
             }
+            "ArrowLeft" => {
+                ev.prevent_default();
+                control::step_back();
+            }
             "Escape" => ui.selection.set(crate::model::Selection::None),
             _ => {}
         }

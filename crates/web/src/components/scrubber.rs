@@ -17,45 +17,44 @@ pub fn Scrubber() -> impl IntoView {
     let shown = move || preview.get().unwrap_or_else(|| session.with(|s| s.now_ms));
     let end = move || session.with(|s| s.end_ms);
     let in_past = move || session.with(|s| s.in_past);
+    let pct = move || (shown() as f64 / end().max(1) as f64 * 100.0).clamp(0.0, 100.0);
     let later = move || session.with(|s| sim::time::format_ms(s.end_ms.saturating_sub(s.now_ms)));
     view! {
         <div class="scrubber" class:past=in_past role="group" aria-label="Time travel">
-            <div class="scrub-row">
-                <span class="scrub-label">"Session"</span>
-                <div class="scrub-track">
-                    <input
-                        type="range"
-                        aria-label="Session time"
-                        aria-valuetext=move || sim::time::format_ms(shown())
-                        min="0"
-                        max=move || end().to_string()
-                        step="1"
-                        disabled=move || end() == 0
-                        prop:value=move || shown().to_string()
-                        on:input=move |ev| {
-                            preview.set(event_target_value(&ev).parse().ok());
+            <div class="scrub-track">
+                <input
+                    type="range"
+                    aria-label="Session time"
+                    aria-valuetext=move || sim::time::format_ms(shown())
+                    min="0"
+                    max=move || end().to_string()
+                    step="1"
+                    disabled=move || end() == 0
+                    style=move || format!("--at:{:.2}%", pct())
+                    prop:value=move || shown().to_string()
+                    on:input=move |ev| {
+                        preview.set(event_target_value(&ev).parse().ok());
+                    }
+                    on:change=move |ev| {
+                        preview.set(None);
+                        if let Ok(t) = event_target_value(&ev).parse::<u64>() {
+                            control::seek(t);
                         }
-                        on:change=move |ev| {
-                            preview.set(None);
-                            if let Ok(t) = event_target_value(&ev).parse::<u64>() {
-                                control::seek(t);
-                            }
-                        }
-                    />
-                </div>
-                <span class="scrub-time mono" aria-label="Time in the session">
-                    {move || format!("{} / {}", sim::time::format_ms(shown()), sim::time::format_ms(end()))}
-                </span>
+                    }
+                />
             </div>
             <div class="scrub-row">
                 <button
                     aria-label="Step back one event"
-                    title="Step back one event (replays the session to one event fewer)"
+                    title="Step back one event (←): replays the session to one event fewer"
                     disabled=move || session.with(|s| s.steps == 0)
                     on:click=move |_| control::step_back()
                 >
                     "◀ Step back"
                 </button>
+                <span class="scrub-time mono" aria-label="Time in the session">
+                    {move || format!("{} / {}", sim::time::format_ms(shown()), sim::time::format_ms(end()))}
+                </span>
                 <Show
                     when=in_past
                     fallback=|| view! { <span class="hint">"Drag to any moment of the session: it is replayed from the start. Nothing is lost until you act."</span> }

@@ -14,7 +14,11 @@ pub fn Timeline() -> impl IntoView {
     let hover = RwSignal::new(String::new());
     let now = ui.slow_now;
     let range = move || {
-        let end = now.get().max(10_000);
+        // While looking at the past, the axis spans the whole session, as the scrubber does.
+        let end = now
+            .get()
+            .max(ui.session.with(|s| if s.in_past { s.end_ms } else { 0 }))
+            .max(10_000);
         (end.saturating_sub(SPAN_MS), end)
     };
     let pct = move |t: u64, (a, b): (u64, u64)| {
