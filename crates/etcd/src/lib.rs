@@ -9,8 +9,8 @@
 
 pub mod ctl;
 pub mod error;
-pub mod ids;
 pub mod history;
+pub mod ids;
 pub mod machine;
 pub mod planted;
 

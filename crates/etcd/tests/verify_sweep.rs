@@ -16,36 +16,14 @@ fn sweep(kind: WorkloadKind, nodes: usize, seeds: std::ops::Range<u64>) -> Vec<(
         .collect()
 }
 
-/// Whether every failure of `report` comes from a request applied twice (the simulator's
-/// network duplicates forwarded proposals, see `duplicated_forwarded_proposal_is_applied_once`):
-/// the durability checker names only duplicates, and nothing but linearizability (which the
-/// duplicate explains) fails besides.
-fn only_duplicated_proposals(report: &Report) -> bool {
-    report.failures().all(|f| match (&f.checker, &f.status) {
-        (&"linearizability", _) => true,
-        (&"durability", Status::Fail(d)) => {
-            !d.contains("acknowledged write lost") && d.contains("was applied")
-        }
-        _ => false,
-    }) && matches!(report.get("durability"), Some(Status::Fail(_)))
-}
-
 fn assert_clean(kind: WorkloadKind, nodes: usize, seeds: std::ops::Range<u64>) {
-    let n = seeds.end - seeds.start;
-    let results = sweep(kind, nodes, seeds);
-    let mut duplicated = 0;
-    for (seed, report) in &results {
-        if report.failed() && only_duplicated_proposals(report) {
-            duplicated += 1;
-            continue;
-        }
+    for (seed, report) in &sweep(kind, nodes, seeds) {
         assert!(
             !report.failed() && !report.unknown(),
             "{kind} seed {seed} on {nodes} nodes: {}\n{report}replay: raftlab sweep --seeds 1 --from {seed} --nodes {nodes} --workload {kind}",
             report.label()
         );
     }
-    println!("{kind}: {n} seeds, {duplicated} failed only through duplicated proposals");
 }
 
 #[test]
@@ -80,11 +58,10 @@ fn lock_sweep_300_seeds_names_two_holders() {
 }
 
 /// A proposal forwarded by a follower must be applied once, even when the network duplicates
-/// the message. The simulator's network duplicates `MsgProp` like any other message, and raft-rs
-/// appends both copies; real etcd never sees this (its transport is TCP). Ignored until the
-/// simulator stops duplicating proposals; `raftlab sweep` flags the seeds it affects.
+/// messages. `raftlab sweep` found the simulator's network duplicating `MsgProp` (raft-rs then
+/// appends both copies; real etcd never sees this, its transport is TCP); duplication now skips
+/// forwarded proposals.
 #[test]
-#[ignore = "sim: the network duplicates forwarded MsgProp, so the put is applied twice"]
 fn duplicated_forwarded_proposal_is_applied_once() {
     let mut s = Service::new(ClusterConfig::new(3, 1)).unwrap();
     s.run_until(3_000).unwrap();

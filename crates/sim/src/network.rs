@@ -230,7 +230,15 @@ impl Network {
         if self.rng.chance(drop_p) {
             return SendOutcome::Dropped(id, DropReason::Random);
         }
-        let copy = self.rng.chance(dup_p).then(|| msg.clone());
+        // A duplicate never copies a forwarded client proposal: etcd forwards proposals over TCP,
+        // and this fault models retransmitted Raft messages, which Raft tolerates. A copied
+        // MsgPropose would append the client's write twice (found by `raftlab sweep`). The draw
+        // is made either way, so the other random choices do not shift.
+        let copy = self
+            .rng
+            .chance(dup_p)
+            .then(|| msg.clone())
+            .filter(|m| m.get_msg_type() != raft::eraftpb::MessageType::MsgPropose);
         let at = self.delivery_time(from, to, now);
         self.in_flight
             .insert(id, Self::boxed(id, msg, now, Some(at)));
