@@ -270,6 +270,16 @@ test("lessons: menu, table of contents, narration, expectations checked live, sh
   l = await api(page, () => window.raftlab.lesson());
   assert.deepEqual(l.steps.map((s) => s.title), ["Elect", "Write"]);
   assert.equal((await state(page)).nodes.length, 3);
+  // A teacher's link opens the lesson at its start in a fresh page; a built-in's link names it.
+  await panel.getByRole("button", { name: "Copy link" }).click();
+  const ownLink = page.url();
+  assert.match(ownLink, /#s=/);
+  const p2 = await open(browser, ownLink);
+  await p2.page.getByRole("region", { name: "Lesson" }).getByText("My own lesson").waitFor();
+  assert.equal((await p2.page.evaluate(() => window.raftlab.lesson())).current, 0);
+  await p2.page.close();
+  await api(page, () => window.raftlab.openLesson("01-leader-election"));
+  assert.match(await api(page, () => window.raftlab.lessonLink()), /#lesson=01-leader-election$/);
   await page.getByRole("button", { name: "Close the lesson" }).click();
   await panel.waitFor({ state: "detached" });
   assert.deepEqual(errors, []);

@@ -68,6 +68,8 @@ pub struct Controller {
 /// The open lesson: its scenario, the step on screen and that step's starting point.
 struct Lesson {
     name: String,
+    /// The fragment of a link that opens this lesson (`lesson=NAME` or `s=...`).
+    link: String,
     scenario: Scenario,
     current: usize,
     /// Leader and term when the step opened (for `leader-change`).
@@ -329,7 +331,11 @@ pub fn load(text: &str, name: &str) -> Result<(), String> {
     let s = Engine::parse(text)?;
     with(|c| {
         if s.lesson {
-            c.open_lesson(name, s)
+            c.open_lesson(name, s)?;
+            if let Some(l) = c.lesson.as_mut() {
+                l.link = etcd::scenario::share::encode(text);
+            }
+            Ok(())
         } else {
             c.import(&s)
         }
@@ -344,7 +350,21 @@ pub fn load(text: &str, name: &str) -> Result<(), String> {
 pub fn open_lesson(name: &str) -> Result<(), String> {
     let text = builtin::get(name).ok_or_else(|| format!("there is no lesson {name:?}"))?;
     let s = Engine::parse(text)?;
-    with(|c| c.open_lesson(name, s)).unwrap_or_else(|| Err("the playground is busy".into()))
+    with(|c| {
+        c.open_lesson(name, s)?;
+        if let Some(l) = c.lesson.as_mut() {
+            l.link = format!("lesson={name}");
+        }
+        Ok(())
+    })
+    .unwrap_or_else(|| Err("the playground is busy".into()))
+}
+
+/// The fragment of a link that opens the open lesson at its start, if one is open.
+pub fn lesson_link() -> Option<String> {
+    with(|c| c.lesson.as_ref().map(|l| l.link.clone()))
+        .flatten()
+        .filter(|l| !l.is_empty())
 }
 
 /// Closes the lesson panel (the cluster goes on).
@@ -372,11 +392,17 @@ pub fn restart_lesson() {
     let l = with(|c| {
         c.lesson
             .as_ref()
-            .map(|l| (l.name.clone(), l.scenario.clone()))
+            .map(|l| (l.name.clone(), l.link.clone(), l.scenario.clone()))
     })
     .flatten();
-    if let Some((name, s)) = l {
-        let _ = with(|c| c.open_lesson(&name, s));
+    if let Some((name, link, s)) = l {
+        let _ = with(|c| {
+            c.open_lesson(&name, s)?;
+            if let Some(l) = c.lesson.as_mut() {
+                l.link = link;
+            }
+            Ok::<(), String>(())
+        });
     }
 }
 
@@ -604,6 +630,7 @@ impl Controller {
         let n = s.steps.len();
         self.lesson = Some(Lesson {
             name: name.to_string(),
+            link: String::new(),
             scenario: s,
             current: 0,
             start: self.engine.leader_term(),

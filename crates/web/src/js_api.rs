@@ -342,6 +342,16 @@ pub fn install() {
     );
     set(
         &api,
+        "lessonLink",
+        Closure::<dyn Fn() -> JsValue>::new(|| {
+            control::lesson_link().map_or(JsValue::NULL, |f| {
+                JsValue::from_str(&crate::browser::set_fragment(&f))
+            })
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
         "lessonGo",
         Closure::<dyn Fn(f64)>::new(|i: f64| control::lesson_go(i.max(0.0) as usize))
             .into_js_value(),

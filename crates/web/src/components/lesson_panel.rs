@@ -95,6 +95,19 @@ pub fn LessonPanel() -> impl IntoView {
                     <h2>"Lesson"</h2>
                     <span class="lesson-title">{title}</span>
                     <span class="grow"></span>
+                    <button
+                        class="ghost small"
+                        title="Copy a link that opens this lesson at its start (for a class)"
+                        on:click=move |_| {
+                            if let Some(f) = control::lesson_link() {
+                                let url = crate::browser::set_fragment(&f);
+                                crate::browser::copy(&url);
+                                control::toast("Link to this lesson copied");
+                            }
+                        }
+                    >
+                        "Copy link"
+                    </button>
                     <button class="ghost small" title="Start this lesson again on a fresh cluster" on:click=move |_| control::restart_lesson()>
                         "Restart"
                     </button>
