@@ -7,6 +7,7 @@
 
 mod cluster_cmds;
 mod gateway;
+mod record;
 mod render;
 mod session;
 mod tasks;
@@ -19,6 +20,7 @@ use crate::ctl::{self, Feed, LineParser, Target};
 use crate::error::Result;
 use crate::service::{OpEvent, OpId, Service};
 
+pub use record::{Recording, SessionRecord};
 pub use tasks::{LeaseView, WatchView};
 
 /// Identifies a command started by `exec`.
@@ -65,6 +67,8 @@ pub struct Playground {
     steps: u64,
     /// Every line given to `exec`, with when it was given: the session as a scenario.
     history: Vec<Recorded>,
+    /// The session's client operations, for the linearizability checker.
+    record: record::SessionRecord,
 }
 
 /// Commands whose node arguments may be written `leader` (the current leader), `follower` (the
@@ -116,6 +120,7 @@ impl Playground {
             log: Vec::new(),
             steps: 0,
             history: Vec::new(),
+            record: record::SessionRecord::default(),
         })
     }
 
@@ -169,7 +174,11 @@ impl Playground {
                     },
                 );
                 match res {
-                    Ok(inv) => self.start(id, inv),
+                    Ok(inv) => {
+                        let what = self.record_before(&inv);
+                        self.start(id, inv);
+                        self.record_after(id, what);
+                    }
                     Err(e) => {
                         // The parse error is already the complete line etcdctl prints.
                         self.print(id, &e.0);
@@ -414,6 +423,10 @@ impl Playground {
                 return;
             }
             for e in events {
+                if let OpEvent::Done(op, r) = &e {
+                    let now = self.now();
+                    self.record.answer(*op, r, now);
+                }
                 let op = match &e {
                     OpEvent::Done(op, _) | OpEvent::Watch(op, _, _) | OpEvent::WatchLost(op, _) => {
                         *op
