@@ -285,6 +285,22 @@ pub fn cancel(cmd: CommandId) {
     act(format!("cancel {cmd}"));
 }
 
+/// Checks the session's client operations for linearizability (bounded by a step budget), shows
+/// the verdict in the Check panel and returns it.
+pub fn check() -> Option<crate::checking::CheckView> {
+    let (ui, view) = with(|c| (c.ui, c.engine.check()))?;
+    ui.check.set(Some(view.clone()));
+    Some(view)
+}
+
+/// Plants bugs in the running service, by name (`follower-local-read`, ...), for tests.
+///
+/// # Errors
+/// An unknown name, or a bug that cannot be switched on a running cluster.
+pub fn plant_bugs(names: &[String]) -> Result<(), String> {
+    with(|c| c.engine.plant_bugs(names)).unwrap_or_else(|| Err("busy".into()))
+}
+
 /// The session as scenario text (the whole session, also while looking at the past).
 pub fn export_text() -> String {
     with(|c| {

@@ -313,6 +313,32 @@ impl Engine {
         self.pg.run_until(t).map_err(|e| e.to_string())
     }
 
+    /// Checks the session's client operations (put, get, del, compare-and-set txn; one client
+    /// per member) for linearizability, within a step budget.
+    pub fn check(&self) -> crate::checking::CheckView {
+        let r = self.pg.client_history();
+        crate::checking::check_session(r.operations(), r.unmodelled_lines(), self.pg.now())
+    }
+
+    /// Plants bugs in the running service (for tests: see `etcd::planted`). Only the service's
+    /// bugs can be switched on a running cluster, and a seek or an import rebuilds it without them.
+    ///
+    /// # Errors
+    /// An unknown bug name, or one that must be chosen before the cluster is built.
+    pub fn plant_bugs(&mut self, names: &[String]) -> Result<(), String> {
+        use etcd::planted::{PlantedBug, PlantedBugs};
+        let mut bugs = PlantedBugs::NONE;
+        for n in names {
+            let bug = PlantedBug::parse(n).ok_or_else(|| format!("no planted bug {n:?}"))?;
+            if bug == PlantedBug::ApplyBeforeCommit {
+                return Err(format!("{n} is fixed when the cluster is built"));
+            }
+            bugs = bugs.with(bug);
+        }
+        self.pg.set_planted_bugs(bugs);
+        Ok(())
+    }
+
     /// A client write of the playground's background load.
     pub fn client_op(&mut self, n: u64) {
         self.exec(&format!("put load/{} {n}", n % 16));

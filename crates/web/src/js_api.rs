@@ -11,6 +11,8 @@
 //! raftlab.seek(12000); raftlab.stepBack(); raftlab.fork(); raftlab.session()
 //! raftlab.shareLink()                // puts #s=... in the address bar, returns the address
 //! raftlab.openLesson("01-leader-election"); raftlab.lesson(); raftlab.lessonGo(1); raftlab.showMe()
+//! raftlab.check()                  // {verdict, operations, explanation, steps, at_ms, bars}
+//! raftlab.plantBugs(["follower-local-read"]) // tests only: null, or the error in words
 //! raftlab.builtins()                 // [{name, kind, title}]; raftlab.builtinText(name)
 //! ```
 
@@ -250,6 +252,23 @@ pub fn install() {
             Err(e) => JsValue::from_str(&e),
         }
     }
+    set(
+        &api,
+        "check",
+        Closure::<dyn Fn() -> JsValue>::new(|| to_js(&control::check())).into_js_value(),
+    );
+    set(
+        &api,
+        "plantBugs",
+        Closure::<dyn Fn(JsValue) -> JsValue>::new(|names: JsValue| {
+            let names: Vec<String> = js_sys::Array::from(&names)
+                .iter()
+                .filter_map(|v| v.as_string())
+                .collect();
+            result(control::plant_bugs(&names))
+        })
+        .into_js_value(),
+    );
     set(
         &api,
         "exportScenario",

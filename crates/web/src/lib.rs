@@ -11,6 +11,7 @@
 //! ```
 
 pub mod browser;
+pub mod checking;
 pub mod components;
 pub mod control;
 pub mod driver;

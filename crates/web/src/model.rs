@@ -344,6 +344,8 @@ pub struct Ui {
     pub session: RwSignal<SessionPoint>,
     /// A short confirmation (link copied, file saved), cleared after a moment.
     pub toast: RwSignal<Option<(String, f64)>>,
+    /// The last check of the session (the Check panel).
+    pub check: RwSignal<Option<crate::checking::CheckView>>,
 }
 
 impl Ui {
@@ -372,6 +374,7 @@ impl Ui {
             lesson: RwSignal::new(None),
             session: RwSignal::new(SessionPoint::default()),
             toast: RwSignal::new(None),
+            check: RwSignal::new(None),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The session's client operations in the checker's terms, for the browser's Check panel.
 //!
-//! Every `put`, single-key `del`, `get` (one key or a plain range) and compare-and-set `txn`
+//! Every `put`, single-key `del`, linearizable `get` (one key or a plain range; serializable reads may be stale by design) and compare-and-set `txn`
 //! (`mod(key) = N` then one put) run in the playground is recorded with its call time (virtual
 //! ms when it was started), its return time and its structured result (through
 //! [`crate::history::Recorder`], not by parsing text). The client of an operation is the member
@@ -83,8 +83,12 @@ pub fn recording(command: &Command) -> Recording {
         Command::Del { req } if req.range_end.is_empty() => Recording::Op(Input::Delete {
             key: text(&req.key),
         }),
-        Command::Get { req, .. } => {
-            let plain = req.limit == 0
+        Command::Get {
+            req, consistency, ..
+        } => {
+            // Serializable reads may be stale by design: not client operations of the model.
+            let plain = *consistency == crate::ctl::Consistency::Linearizable
+                && req.limit == 0
                 && !req.keys_only
                 && !req.count_only
                 && req.sort_order == SortOrder::None
@@ -219,7 +223,8 @@ mod tests {
         p.run_until(3_000).unwrap();
         run(&mut p, "put a 1");
         run(&mut p, "get a");
-        run(&mut p, "--endpoints=node2 get a --consistency=s");
+        run(&mut p, "--endpoints=node2 get a");
+        run(&mut p, "get a --consistency=s");
         run(&mut p, "del a");
         run(&mut p, "get --prefix a");
         run(&mut p, "partition 1");

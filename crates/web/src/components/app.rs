@@ -1,7 +1,9 @@
-//! The page: toolbar, cluster, inspector, lesson, console, logs, timeline and scrubber.
+//! The page: toolbar, cluster, inspector, lesson, console, watches, leases, check, logs, timeline
+//! and scrubber.
 
 use leptos::prelude::*;
 
+use super::check_panel::CheckPanel;
 use super::cluster_view::ClusterView;
 use super::config_panel::ConfigPanel;
 use super::console::Console;
@@ -106,6 +108,7 @@ pub fn App(
                     <WatchPanel/>
                     <LeasePanel/>
                 </div>
+                <CheckPanel/>
             </section>
             <section class="logs panel" aria-label="Logs">
                 <LogView/>

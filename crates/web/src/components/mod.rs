@@ -1,6 +1,7 @@
 //! The playground's components, one per file.
 
 pub mod app;
+pub mod check_panel;
 pub mod cluster_view;
 pub mod config_panel;
 pub mod console;

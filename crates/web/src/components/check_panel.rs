@@ -1,0 +1,120 @@
+//! The Check panel: the session's client operations through the linearizability checker, the
+//! verdict, and for a violation the offending operations on a timeline (one lane per client).
+
+use leptos::prelude::*;
+
+use crate::checking::{CheckView, OpBar};
+use crate::control;
+use crate::model::use_ui;
+
+const W: f64 = 560.0;
+const LEFT: f64 = 64.0;
+const LANE: f64 = 30.0;
+
+/// The Check panel.
+#[component]
+pub fn CheckPanel() -> impl IntoView {
+    let ui = use_ui();
+    view! {
+        <section class="panel mini check-panel" aria-label="Check">
+            <div class="panel-head">
+                <h2>"Check"</h2>
+                <button on:click=move |_| {
+                    control::check();
+                }>"Check this session"</button>
+            </div>
+            {move || match ui.check.get() {
+                None => view! {
+                    <p class="empty">
+                        "Checks the session's put, get, del and compare-and-set txn for linearizability, one client per member."
+                    </p>
+                }
+                .into_any(),
+                Some(v) => result(v).into_any(),
+            }}
+        </section>
+    }
+}
+
+fn result(v: CheckView) -> impl IntoView {
+    let class = match v.verdict {
+        "Linearizable" => "verdict ok",
+        "Not linearizable" => "verdict bad",
+        _ => "verdict unknown",
+    };
+    let facts = format!(
+        "{} operations, {} model steps, at {:.1} s",
+        v.operations,
+        v.steps,
+        v.at_ms as f64 / 1000.0
+    );
+    let bars = v.bars.clone();
+    view! {
+        <div class="check-result">
+            <div class="row">
+                <strong class=class data-verdict=v.verdict>{v.verdict}</strong>
+                <span class="hint">{facts}</span>
+            </div>
+            <p class="check-explanation">{v.explanation}</p>
+            {(!bars.is_empty()).then(|| timeline(bars))}
+        </div>
+    }
+}
+
+fn timeline(bars: Vec<OpBar>) -> impl IntoView {
+    let mut clients: Vec<u32> = bars.iter().map(|b| b.client).collect();
+    clients.sort_unstable();
+    clients.dedup();
+    let t0 = bars.iter().map(|b| b.call_ms).min().unwrap_or(0);
+    let t1 = bars
+        .iter()
+        .map(|b| b.return_ms.unwrap_or(b.call_ms + 1).max(b.call_ms + 1))
+        .max()
+        .unwrap_or(t0 + 1);
+    let span = (t1 - t0).max(1) as f64;
+    let x = move |t: u64| LEFT + (t.saturating_sub(t0)) as f64 / span * (W - LEFT - 8.0);
+    let h = LANE * clients.len() as f64 + 18.0;
+    let lanes = clients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let y = LANE * i as f64;
+            view! {
+                <g class="check-lane">
+                    <line x1=LEFT x2=W - 8.0 y1=y + LANE - 4.0 y2=y + LANE - 4.0/>
+                    <text x=4 y=y + 18.0>{format!("node {c}")}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    let ops = bars
+        .into_iter()
+        .map(|b| {
+            let lane = clients.iter().position(|c| *c == b.client).unwrap_or(0) as f64;
+            let y = LANE * lane + 4.0;
+            let x0 = x(b.call_ms);
+            let x1 = x(b.return_ms.unwrap_or(t1)).max(x0 + 3.0);
+            let when = match b.return_ms {
+                Some(r) => format!("#{} {} ({}–{} ms)", b.index, b.label, b.call_ms, r),
+                None => format!("#{} {} ({} ms, pending)", b.index, b.label, b.call_ms),
+            };
+            view! {
+                <g class=format!("check-op {}", b.role)>
+                    <title>{when}</title>
+                    <rect x=x0 y=y width=x1 - x0 height=LANE - 10.0 rx=3/>
+                    <text x=x0 + 3.0 y=y + 14.0>{b.label}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    let axis = format!("{t0} ms … {t1} ms");
+    view! {
+        <svg class="check-timeline" viewBox=format!("0 0 {W} {h}") role="img"
+            aria-label="Operations around the violation, one lane per client">
+            {lanes}
+            {ops}
+            <text class="axis" x=LEFT y=h - 4.0>{axis}</text>
+        </svg>
+        <p class="hint">"Red: the operation that cannot be placed. Filled: the longest linearizable prefix. Hover for times."</p>
+    }
+}
