@@ -71,8 +71,18 @@ fn timeline(bars: Vec<OpBar>) -> impl IntoView {
         .map(|b| b.return_ms.unwrap_or(b.call_ms + 1).max(b.call_ms + 1))
         .max()
         .unwrap_or(t0 + 1);
-    let span = (t1 - t0).max(1) as f64;
-    let x = move |t: u64| LEFT + (t.saturating_sub(t0)) as f64 / span * (W - LEFT - 8.0);
+    // Compressed time (as Porcupine draws it): every call and return gets its own evenly spaced
+    // position, so the real-time order that decides linearizability reads at a glance. At equal
+    // times calls come before returns (such operations are concurrent), so an instantaneous
+    // answer still gets a bar.
+    let mut times: Vec<(u64, u8)> = bars
+        .iter()
+        .flat_map(|b| [(b.call_ms, 0), (b.return_ms.unwrap_or(t1), 1)])
+        .collect();
+    times.sort_unstable();
+    times.dedup();
+    let step = (W - LEFT - 8.0) / (times.len().max(2) - 1) as f64;
+    let x = move |t: (u64, u8)| LEFT + times.partition_point(|u| *u < t) as f64 * step;
     let h = LANE * clients.len() as f64 + 18.0;
     let lanes = clients
         .iter()
@@ -92,8 +102,17 @@ fn timeline(bars: Vec<OpBar>) -> impl IntoView {
         .map(|b| {
             let lane = clients.iter().position(|c| *c == b.client).unwrap_or(0) as f64;
             let y = LANE * lane + 4.0;
-            let x0 = x(b.call_ms);
-            let x1 = x(b.return_ms.unwrap_or(t1)).max(x0 + 3.0);
+            let x0 = x((b.call_ms, 0));
+            let x1 = x((b.return_ms.unwrap_or(t1), 1)).max(x0 + 3.0);
+            // Mono text at 10.5px is about 6.3px a character; the whole label is in the title.
+            let fit = ((x1 - x0 - 6.0) / 6.3).max(0.0) as usize;
+            let short = if b.label.chars().count() <= fit {
+                b.label.clone()
+            } else {
+                let mut s: String = b.label.chars().take(fit.saturating_sub(1)).collect();
+                s.push('…');
+                s
+            };
             let when = match b.return_ms {
                 Some(r) => format!("#{} {} ({}–{} ms)", b.index, b.label, b.call_ms, r),
                 None => format!("#{} {} ({} ms, pending)", b.index, b.label, b.call_ms),
@@ -102,12 +121,12 @@ fn timeline(bars: Vec<OpBar>) -> impl IntoView {
                 <g class=format!("check-op {}", b.role)>
                     <title>{when}</title>
                     <rect x=x0 y=y width=x1 - x0 height=LANE - 10.0 rx=3/>
-                    <text x=x0 + 3.0 y=y + 14.0>{b.label}</text>
+                    <text x=x0 + 3.0 y=y + 14.0>{short}</text>
                 </g>
             }
         })
         .collect_view();
-    let axis = format!("{t0} ms … {t1} ms");
+    let axis = format!("{t0} ms … {t1} ms (time compressed: calls and returns in order)");
     view! {
         <svg class="check-timeline" viewBox=format!("0 0 {W} {h}") role="img"
             aria-label="Operations around the violation, one lane per client">
