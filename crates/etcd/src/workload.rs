@@ -286,6 +286,92 @@ impl Watchdog {
     }
 }
 
+/// What a workload loop drives: the service directly, or the playground over it.
+trait Driven {
+    fn now(&self) -> u64;
+    fn next_time(&self) -> u64;
+    fn step(&mut self) -> crate::Result<()>;
+    fn run_until(&mut self, t: u64) -> crate::Result<()>;
+    fn violated(&self) -> bool;
+}
+
+impl Driven for Service {
+    fn now(&self) -> u64 {
+        Service::now(self)
+    }
+    fn next_time(&self) -> u64 {
+        Service::next_time(self)
+    }
+    fn step(&mut self) -> crate::Result<()> {
+        Service::step(self)
+    }
+    fn run_until(&mut self, t: u64) -> crate::Result<()> {
+        Service::run_until(self, t)
+    }
+    fn violated(&self) -> bool {
+        self.cluster().violation().is_some()
+    }
+}
+
+impl Driven for Playground {
+    fn now(&self) -> u64 {
+        Playground::now(self)
+    }
+    fn next_time(&self) -> u64 {
+        Playground::next_time(self)
+    }
+    fn step(&mut self) -> crate::Result<()> {
+        Playground::step(self)
+    }
+    fn run_until(&mut self, t: u64) -> crate::Result<()> {
+        Playground::run_until(self, t)
+    }
+    fn violated(&self) -> bool {
+        self.cluster().violation().is_some()
+    }
+}
+
+/// The frame shared by the workload loops: when to stop, and how to move on.
+struct LoopGuard {
+    end: u64,
+    watchdog: Watchdog,
+}
+
+impl LoopGuard {
+    fn new(end: u64) -> Self {
+        LoopGuard {
+            end,
+            watchdog: Watchdog::default(),
+        }
+    }
+
+    /// Whether the loop stops at the driven's current time: the end, a violation, or time that
+    /// stood still (recorded in `out`).
+    fn stop(&mut self, d: &impl Driven, out: &mut Recording) -> bool {
+        let now = d.now();
+        if now >= self.end || d.violated() {
+            return true;
+        }
+        if let Some(stall) = self.watchdog.step(now) {
+            out.stalled = Some(stall);
+            return true;
+        }
+        false
+    }
+
+    /// Runs the next event if one is due by `due` (at least 1 ms ahead), else moves the clock
+    /// to `due`. False when the run stopped (an invariant violation).
+    fn advance(d: &mut impl Driven, due: u64) -> bool {
+        let due = due.max(d.now() + 1);
+        let res = if d.next_time() <= due {
+            d.step()
+        } else {
+            d.run_until(due)
+        };
+        res.is_ok()
+    }
+}
+
 fn nodes_not_crashed(c: &sim::Cluster<EtcdMachine>) -> Vec<u64> {
     c.node_ids()
         .into_iter()
@@ -383,16 +469,12 @@ impl Driver {
         let load_end = self.w.duration_ms;
         let end = load_end + self.w.settle_ms;
         let mut healed = false;
-        let mut watchdog = Watchdog::default();
+        let mut guard = LoopGuard::new(end);
         loop {
+            if guard.stop(&self.s, &mut self.out) {
+                break;
+            }
             let now = self.s.now();
-            if now >= end || self.s.cluster().violation().is_some() {
-                break;
-            }
-            if let Some(stall) = watchdog.step(now) {
-                self.out.stalled = Some(stall);
-                break;
-            }
             if now >= load_end && !healed {
                 healed = true;
                 if nemesis.undo(self.s.cluster_mut()).is_err() {
@@ -430,13 +512,7 @@ impl Driver {
                     due = due.min(t);
                 }
             }
-            let due = due.max(now + 1);
-            let res = if self.s.next_time() <= due {
-                self.s.step()
-            } else {
-                self.s.run_until(due)
-            };
-            if res.is_err() {
+            if !LoopGuard::advance(&mut self.s, due) {
                 break;
             }
             self.drain();
@@ -940,16 +1016,12 @@ impl LockDriver {
         let load_end = self.w.duration_ms;
         let end = load_end + self.w.settle_ms;
         let mut healed = false;
-        let mut watchdog = Watchdog::default();
+        let mut guard = LoopGuard::new(end);
         loop {
+            if guard.stop(&self.pg, &mut self.out) {
+                break;
+            }
             let now = self.pg.now();
-            if now >= end || self.pg.cluster().violation().is_some() {
-                break;
-            }
-            if let Some(stall) = watchdog.step(now) {
-                self.out.stalled = Some(stall);
-                break;
-            }
             if now >= load_end && !healed {
                 healed = true;
                 if let Some(line) = nemesis.undo.take() {
@@ -984,13 +1056,7 @@ impl LockDriver {
                     }
                 }
             }
-            let due = due.max(now + 1);
-            let res = if self.pg.next_time() <= due {
-                self.pg.step()
-            } else {
-                self.pg.run_until(due)
-            };
-            if res.is_err() {
+            if !LoopGuard::advance(&mut self.pg, due) {
                 break;
             }
             self.observe();
