@@ -9,6 +9,7 @@ use raft::eraftpb::Message;
 use serde::Serialize;
 
 use crate::config::LinkConfig;
+use crate::id_ring::IdRing;
 use crate::rng::SimRng;
 use crate::trace::{DropReason, MsgSummary};
 
@@ -102,7 +103,7 @@ pub enum Arrival {
 pub struct Network {
     default: LinkConfig,
     links: BTreeMap<(u64, u64), Link>,
-    in_flight: BTreeMap<u64, Box<InFlight>>,
+    in_flight: IdRing<Box<InFlight>>,
     next_id: u64,
     rng: SimRng,
 }
@@ -113,7 +114,7 @@ impl Network {
         Network {
             default,
             links: BTreeMap::new(),
-            in_flight: BTreeMap::new(),
+            in_flight: IdRing::new(),
             next_id: 1,
             rng,
         }
@@ -188,11 +189,11 @@ impl Network {
     }
 
     fn schedule(&mut self, id: u64, now: u64) -> u64 {
-        let Some((from, to)) = self.in_flight.get(&id).map(|f| (f.from, f.to)) else {
+        let Some((from, to)) = self.in_flight.get(id).map(|f| (f.from, f.to)) else {
             return now;
         };
         let at = self.delivery_time(from, to, now);
-        if let Some(f) = self.in_flight.get_mut(&id) {
+        if let Some(f) = self.in_flight.get_mut(id) {
             f.deliver_at = Some(at);
         }
         at
@@ -256,7 +257,7 @@ impl Network {
 
     /// A delivery event for `id` fired.
     pub fn arrive(&mut self, id: u64) -> Arrival {
-        let Some(f) = self.in_flight.get(&id) else {
+        let Some(f) = self.in_flight.get(id) else {
             return Arrival::Gone;
         };
         if f.deliver_at.is_none() {
@@ -269,13 +270,13 @@ impl Network {
             m => m,
         };
         match mode {
-            LinkMode::Healthy => Arrival::Deliver(self.in_flight.remove(&id).expect("present")),
+            LinkMode::Healthy => Arrival::Deliver(self.in_flight.remove(id).expect("present")),
             LinkMode::Cut => Arrival::Dropped(
-                self.in_flight.remove(&id).expect("present"),
+                self.in_flight.remove(id).expect("present"),
                 DropReason::LinkCut,
             ),
             LinkMode::Held => {
-                if let Some(f) = self.in_flight.get_mut(&id) {
+                if let Some(f) = self.in_flight.get_mut(id) {
                     f.deliver_at = None;
                 }
                 self.link_mut(from, to).held.push_back(id);
@@ -289,7 +290,7 @@ impl Network {
     /// Returns (id, arrival time), or `None` if nothing matches.
     pub fn release(&mut self, from: u64, to: u64, id: Option<u64>, now: u64) -> Option<(u64, u64)> {
         let id = self.take_held(from, to, id)?;
-        if let Some(f) = self.in_flight.get_mut(&id) {
+        if let Some(f) = self.in_flight.get_mut(id) {
             f.released = true;
         }
         let at = self.schedule(id, now);
@@ -299,12 +300,12 @@ impl Network {
     /// Discards a held message (the oldest if `id` is `None`).
     pub fn discard(&mut self, from: u64, to: u64, id: Option<u64>) -> Option<Box<InFlight>> {
         let id = self.take_held(from, to, id)?;
-        self.in_flight.remove(&id)
+        self.in_flight.remove(id)
     }
 
     /// Removes a message by id (e.g. one that was held on a link now cut).
     pub fn discard_id(&mut self, id: u64) -> Option<Box<InFlight>> {
-        self.in_flight.remove(&id)
+        self.in_flight.remove(id)
     }
 
     fn take_held(&mut self, from: u64, to: u64, id: Option<u64>) -> Option<u64> {
@@ -321,7 +322,7 @@ impl Network {
         let live: Vec<u64> = ids
             .iter()
             .copied()
-            .filter(|id| self.in_flight.contains_key(id))
+            .filter(|id| self.in_flight.contains(*id))
             .collect();
         live.into_iter()
             .map(|id| (id, self.schedule(id, now)))
@@ -330,7 +331,7 @@ impl Network {
 
     /// Removes every message to or from `node` (it left the cluster).
     pub fn forget_node(&mut self, node: u64) {
-        self.in_flight.retain(|_, f| f.from != node && f.to != node);
+        self.in_flight.retain(|f| f.from != node && f.to != node);
         for ((from, to), l) in self.links.iter_mut() {
             if *from == node || *to == node {
                 l.held.clear();
@@ -340,7 +341,7 @@ impl Network {
 
     /// The message with `id`, if still in the network.
     pub fn get(&self, id: u64) -> Option<&InFlight> {
-        self.in_flight.get(&id).map(|b| &**b)
+        self.in_flight.get(id).map(|b| &**b)
     }
 
     /// Every message in the network, by id.

@@ -70,6 +70,8 @@ pub struct Live<SM: StateMachine> {
     hash_entries: bool,
     min_timeout: usize,
     max_timeout: usize,
+    /// The election timeout last computed, with the term it is for (computing it hashes).
+    timeout: Option<(u64, usize)>,
     /// PLANTED BUG (`ClusterConfig::planted_apply_before_commit`): apply on append, and the
     /// last index so applied (its entries are skipped when they come committed).
     apply_before_commit: bool,
@@ -223,6 +225,7 @@ impl<SM: StateMachine> Live<SM> {
             hash_entries: cfg.check_invariants,
             min_timeout,
             max_timeout,
+            timeout: None,
             apply_before_commit: cfg.planted_apply_before_commit,
             early_applied: 0,
         };
@@ -233,14 +236,24 @@ impl<SM: StateMachine> Live<SM> {
     /// Overwrites raft-rs's randomized election timeout (drawn from `thread_rng`) with a pure
     /// function of (seed, node, term). Called after every call into the `RawNode`.
     pub fn fix_timeout(&mut self) {
-        let t = election_timeout(
-            self.seed,
-            self.raw.raft.id,
-            self.raw.raft.term,
-            self.min_timeout,
-            self.max_timeout,
-        );
-        self.raw.raft.set_randomized_election_timeout(t);
+        let term = self.raw.raft.term;
+        let t = match self.timeout {
+            Some((at, t)) if at == term => t,
+            _ => {
+                let t = election_timeout(
+                    self.seed,
+                    self.raw.raft.id,
+                    term,
+                    self.min_timeout,
+                    self.max_timeout,
+                );
+                self.timeout = Some((term, t));
+                t
+            }
+        };
+        if self.raw.raft.randomized_election_timeout() != t {
+            self.raw.raft.set_randomized_election_timeout(t);
+        }
     }
 
     /// Current term.

@@ -3,6 +3,7 @@
 
 mod absorb;
 mod faults;
+mod queue;
 mod requests;
 mod view;
 
@@ -30,7 +31,8 @@ enum Event {
     Tick(u64),
     Deliver(u64),
     Timeout(RequestId),
-    Action(Action),
+    /// Boxed so the common events stay small in the queue.
+    Action(Box<Action>),
 }
 
 /// A leader taking office.
@@ -102,8 +104,7 @@ pub const READ_INDEX_RETRY_MS: u64 = 500;
 pub struct Cluster<SM: StateMachine> {
     config: ClusterConfig,
     now: u64,
-    seq: u64,
-    queue: BTreeMap<(u64, u64), Event>,
+    queue: queue::EventQueue<Event>,
     nodes: BTreeMap<u64, Node<SM>>,
     network: Network,
     trace: Trace,
@@ -139,8 +140,7 @@ impl<SM: StateMachine> Cluster<SM> {
             checker: config.check_invariants.then(InvariantChecker::new),
             config,
             now: 0,
-            seq: 0,
-            queue: BTreeMap::new(),
+            queue: queue::EventQueue::new(),
             nodes: BTreeMap::new(),
             violation: None,
             pending: BTreeMap::new(),
@@ -207,8 +207,7 @@ impl<SM: StateMachine> Cluster<SM> {
     }
 
     fn push(&mut self, at: u64, ev: Event) {
-        self.queue.insert((at, self.seq), ev);
-        self.seq += 1;
+        self.queue.push(at, ev);
     }
 
     /// The configuration the cluster was built with.
@@ -228,7 +227,7 @@ impl<SM: StateMachine> Cluster<SM> {
 
     /// Virtual time of the next event.
     pub fn next_event_time(&self) -> Option<u64> {
-        self.queue.keys().next().map(|(t, _)| *t)
+        self.queue.next_time()
     }
 
     /// The trace.
@@ -341,7 +340,7 @@ impl<SM: StateMachine> Cluster<SM> {
 
     /// Schedules an action at virtual time `at` (now if in the past).
     pub fn schedule(&mut self, at: u64, action: Action) {
-        self.push(at.max(self.now), Event::Action(action));
+        self.push(at.max(self.now), Event::Action(Box::new(action)));
     }
 
     fn check_stopped(&self) -> Result<()> {
@@ -359,7 +358,7 @@ impl<SM: StateMachine> Cluster<SM> {
         self.check_stopped()?;
         self.flush();
         self.check_stopped()?;
-        let Some(((at, _), ev)) = self.queue.pop_first() else {
+        let Some((at, ev)) = self.queue.pop() else {
             return Ok(self.now);
         };
         self.now = self.now.max(at);
@@ -370,7 +369,7 @@ impl<SM: StateMachine> Cluster<SM> {
             Event::Timeout(req) => self.on_timeout(req),
             Event::Action(a) => {
                 // A scheduled action that cannot be applied is recorded, not fatal.
-                if let Err(e) = self.apply(a.clone()) {
+                if let Err(e) = self.apply((*a).clone()) {
                     self.trace.record(
                         self.now,
                         TraceKind::Fault {

@@ -1,0 +1,111 @@
+//! The event queue: events on the virtual clock, popped in (time, sequence) order. The sequence
+//! number makes the order total, so the same pushes always pop in the same order.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+/// An event due at `at`, the `seq`-th one pushed.
+#[derive(Debug)]
+struct Due<E> {
+    at: u64,
+    seq: u64,
+    event: E,
+}
+
+impl<E> PartialEq for Due<E> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl<E> Eq for Due<E> {}
+
+impl<E> PartialOrd for Due<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<E> Ord for Due<E> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// A min-queue of events by (time, push order).
+#[derive(Debug)]
+pub(super) struct EventQueue<E> {
+    heap: BinaryHeap<Reverse<Due<E>>>,
+    seq: u64,
+}
+
+impl<E> EventQueue<E> {
+    /// An empty queue.
+    pub(super) fn new() -> Self {
+        EventQueue {
+            heap: BinaryHeap::new(),
+            seq: 0,
+        }
+    }
+
+    /// Schedules `event` at `at`, after everything already scheduled at `at`.
+    pub(super) fn push(&mut self, at: u64, event: E) {
+        self.heap.push(Reverse(Due {
+            at,
+            seq: self.seq,
+            event,
+        }));
+        self.seq += 1;
+    }
+
+    /// Time of the earliest event.
+    pub(super) fn next_time(&self) -> Option<u64> {
+        self.heap.peek().map(|Reverse(d)| d.at)
+    }
+
+    /// Removes the earliest event, with its time.
+    pub(super) fn pop(&mut self) -> Option<(u64, E)> {
+        self.heap.pop().map(|Reverse(d)| (d.at, d.event))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pops_by_time_then_push_order() {
+        let mut q = EventQueue::new();
+        q.push(5, "c");
+        q.push(1, "a");
+        q.push(5, "d");
+        q.push(1, "b");
+        q.push(3, "x");
+        assert_eq!(q.next_time(), Some(1));
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(order, [(1, "a"), (1, "b"), (3, "x"), (5, "c"), (5, "d")]);
+        assert_eq!(q.next_time(), None);
+    }
+
+    #[test]
+    fn same_order_as_a_sorted_map() {
+        // The queue must pop exactly as a BTreeMap keyed by (time, seq) would (trace hashes
+        // depend on it).
+        let mut q = EventQueue::new();
+        let mut m = std::collections::BTreeMap::new();
+        let mut x = 7u64;
+        for seq in 0..2_000u64 {
+            x = crate::rng::mix64(x);
+            let at = x % 50;
+            q.push(at, seq);
+            m.insert((at, seq), seq);
+            if x % 3 == 0 {
+                assert_eq!(q.pop().map(|(_, s)| s), m.pop_first().map(|(_, s)| s));
+            }
+        }
+        while let Some((k, v)) = m.pop_first() {
+            assert_eq!(q.pop(), Some((k.0, v)));
+        }
+        assert_eq!(q.pop(), None);
+    }
+}
