@@ -99,7 +99,7 @@ mod tests {
             let at = x % 50;
             q.push(at, seq);
             m.insert((at, seq), seq);
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 assert_eq!(q.pop().map(|(_, s)| s), m.pop_first().map(|(_, s)| s));
             }
         }
