@@ -77,8 +77,15 @@ pub struct InFlightView {
 /// What the network did with a message handed to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SendOutcome {
-    /// Scheduled for delivery at these (message id, time) pairs (two for a duplicate).
-    Scheduled(Vec<(u64, u64)>),
+    /// Scheduled for delivery: message id and arrival time, and those of a duplicate.
+    Scheduled {
+        /// Message id.
+        id: u64,
+        /// Arrival time.
+        at: u64,
+        /// A duplicate's (message id, arrival time).
+        copy: Option<(u64, u64)>,
+    },
     /// Lost at once.
     Dropped(u64, DropReason),
     /// Waiting on a held link.
@@ -243,16 +250,15 @@ impl Network {
         let at = self.delivery_time(from, to, now);
         self.in_flight
             .insert(id, Self::boxed(id, msg, now, Some(at)));
-        let mut out = vec![(id, at)];
-        if let Some(copy) = copy {
+        let copy = copy.map(|copy| {
             let cid = self.next_id;
             self.next_id += 1;
             let at = self.delivery_time(from, to, now);
             self.in_flight
                 .insert(cid, Self::boxed(cid, copy, now, Some(at)));
-            out.push((cid, at));
-        }
-        SendOutcome::Scheduled(out)
+            (cid, at)
+        });
+        SendOutcome::Scheduled { id, at, copy }
     }
 
     /// A delivery event for `id` fired.
@@ -386,11 +392,11 @@ mod tests {
         let mut n = net();
         let mut last = 0;
         for i in 0..50 {
-            let SendOutcome::Scheduled(v) = n.send(msg(1, 2, i), 0) else {
+            let SendOutcome::Scheduled { at, .. } = n.send(msg(1, 2, i), 0) else {
                 panic!("not scheduled")
             };
-            assert!(v[0].1 >= last);
-            last = v[0].1;
+            assert!(at >= last);
+            last = at;
         }
     }
 
@@ -403,7 +409,10 @@ mod tests {
             SendOutcome::Dropped(_, DropReason::LinkCut)
         ));
         // The other direction is unaffected.
-        assert!(matches!(n.send(msg(2, 1, 0), 0), SendOutcome::Scheduled(_)));
+        assert!(matches!(
+            n.send(msg(2, 1, 0), 0),
+            SendOutcome::Scheduled { .. }
+        ));
         n.set_mode(1, 3, LinkMode::Held);
         let ids: Vec<u64> = (0..3)
             .map(|i| match n.send(msg(1, 3, i), 0) {
@@ -445,24 +454,24 @@ mod tests {
             },
             SimRng::new(1),
         );
-        let SendOutcome::Scheduled(v) = n.send(msg(1, 2, 0), 0) else {
+        let SendOutcome::Scheduled { id, copy, .. } = n.send(msg(1, 2, 0), 0) else {
             panic!()
         };
-        assert_eq!(v.len(), 2);
+        assert!(copy.is_some_and(|(c, _)| c != id));
         assert_eq!(n.in_flight_count(), 2);
     }
 
     #[test]
     fn cut_while_in_flight_loses_message() {
         let mut n = net();
-        let SendOutcome::Scheduled(v) = n.send(msg(1, 2, 0), 0) else {
+        let SendOutcome::Scheduled { id, .. } = n.send(msg(1, 2, 0), 0) else {
             panic!()
         };
         n.set_mode(1, 2, LinkMode::Cut);
         assert!(matches!(
-            n.arrive(v[0].0),
+            n.arrive(id),
             Arrival::Dropped(_, DropReason::LinkCut)
         ));
-        assert!(matches!(n.arrive(v[0].0), Arrival::Gone));
+        assert!(matches!(n.arrive(id), Arrival::Gone));
     }
 }

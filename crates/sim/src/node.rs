@@ -288,7 +288,7 @@ impl<SM: StateMachine> Live<SM> {
                 out.soft = Some((role, ss.leader_id));
             }
         }
-        out.messages.extend(rd.take_messages());
+        out.messages = rd.take_messages();
         if !rd.snapshot().is_empty() {
             let snap = rd.snapshot().clone();
             let index = snap.get_metadata().index;

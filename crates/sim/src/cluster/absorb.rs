@@ -252,7 +252,7 @@ impl<SM: StateMachine> Cluster<SM> {
         self.stats.sent += 1;
         let outcome = self.network.send(m, now);
         let first_id = match &outcome {
-            SendOutcome::Scheduled(v) => v[0].0,
+            SendOutcome::Scheduled { id, .. } => *id,
             SendOutcome::Dropped(id, _) | SendOutcome::Held(id) => *id,
         };
         if let Some(summary) = summary {
@@ -267,19 +267,15 @@ impl<SM: StateMachine> Cluster<SM> {
             );
         }
         match outcome {
-            SendOutcome::Scheduled(v) => {
-                if v.len() > 1 {
+            SendOutcome::Scheduled { id, at, copy } => {
+                if let Some((copy, _)) = copy {
                     self.stats.duplicated += 1;
-                    self.trace.record(
-                        now,
-                        TraceKind::Duplicate {
-                            msg: v[0].0,
-                            copy: v[1].0,
-                        },
-                    );
+                    self.trace
+                        .record(now, TraceKind::Duplicate { msg: id, copy });
                 }
-                for (mid, at) in v {
-                    self.push(at, Event::Deliver(mid));
+                self.push(at, Event::Deliver(id));
+                if let Some((copy, at)) = copy {
+                    self.push(at, Event::Deliver(copy));
                 }
                 None
             }
