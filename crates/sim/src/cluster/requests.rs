@@ -15,7 +15,7 @@ impl<SM: StateMachine> Cluster<SM> {
             .record(self.now, TraceKind::Request { id, node, what });
         self.pending.insert(id, Pending { node, kind });
         let deadline = self.now + self.config.request_timeout_ms;
-        self.push(deadline, Event::Timeout(id));
+        self.queue.push_late(deadline, Event::Timeout(id));
         id
     }
 
