@@ -1,12 +1,14 @@
 //! The event queue: events on the virtual clock, popped in (time, sequence) order. The sequence
 //! number makes the order total, so the same pushes always pop in the same order.
 //!
-//! Events pushed with `push_late` (request timeouts: one per request, nearly always stale, due in
-//! push order) wait in a sorted side lane instead of the heap, so they do not make every push and
-//! pop on the heap slower; both lanes share one sequence, so the order is the same as one queue.
+//! Events live in one FIFO bucket per virtual millisecond: pushes come in sequence order, so a
+//! bucket is already sorted, and there are only as many buckets as distinct times ahead (a few
+//! latencies' worth), whatever the number of messages in flight. Events pushed with `push_late`
+//! (request timeouts: one per request, nearly always stale, due in push order) wait in a sorted
+//! side lane instead. Both share one sequence, so the order is that of a single sorted queue.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, VecDeque};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, VecDeque};
 
 /// An event due at `at`, the `seq`-th one pushed.
 #[derive(Debug)]
@@ -39,7 +41,10 @@ impl<E> Ord for Due<E> {
 /// A min-queue of events by (time, push order).
 #[derive(Debug)]
 pub(super) struct EventQueue<E> {
-    heap: BinaryHeap<Reverse<Due<E>>>,
+    /// Time -> (seq, event) in push order.
+    buckets: BTreeMap<u64, VecDeque<(u64, E)>>,
+    /// Emptied buckets kept for reuse (saves an allocation per distinct time).
+    spare: Vec<VecDeque<(u64, E)>>,
     /// Events pushed late, sorted by (time, seq).
     late: VecDeque<Due<E>>,
     seq: u64,
@@ -49,7 +54,8 @@ impl<E> EventQueue<E> {
     /// An empty queue.
     pub(super) fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            buckets: BTreeMap::new(),
+            spare: Vec::new(),
             late: VecDeque::new(),
             seq: 0,
         }
@@ -57,12 +63,13 @@ impl<E> EventQueue<E> {
 
     /// Schedules `event` at `at`, after everything already scheduled at `at`.
     pub(super) fn push(&mut self, at: u64, event: E) {
-        self.heap.push(Reverse(Due {
-            at,
-            seq: self.seq,
-            event,
-        }));
+        let seq = self.seq;
         self.seq += 1;
+        let spare = &mut self.spare;
+        self.buckets
+            .entry(at)
+            .or_insert_with(|| spare.pop().unwrap_or_default())
+            .push_back((seq, event));
     }
 
     /// Schedules `event` at `at` like `push`, for an event that is usually due after everything
@@ -82,10 +89,16 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// (time, seq) of the earliest bucketed event.
+    fn first_bucketed(&self) -> Option<(u64, u64)> {
+        let (at, bucket) = self.buckets.first_key_value()?;
+        bucket.front().map(|(seq, _)| (*at, *seq))
+    }
+
     /// Whether the side lane holds the earliest event.
     fn late_first(&self) -> bool {
-        match (self.heap.peek(), self.late.front()) {
-            (Some(Reverse(h)), Some(l)) => l < h,
+        match (self.first_bucketed(), self.late.front()) {
+            (Some(b), Some(l)) => (l.at, l.seq) < b,
             (None, Some(_)) => true,
             _ => false,
         }
@@ -96,18 +109,22 @@ impl<E> EventQueue<E> {
         if self.late_first() {
             self.late.front().map(|d| d.at)
         } else {
-            self.heap.peek().map(|Reverse(d)| d.at)
+            self.first_bucketed().map(|(at, _)| at)
         }
     }
 
     /// Removes the earliest event, with its time.
     pub(super) fn pop(&mut self) -> Option<(u64, E)> {
-        let due = if self.late_first() {
-            self.late.pop_front()
-        } else {
-            self.heap.pop().map(|Reverse(d)| d)
-        };
-        due.map(|d| (d.at, d.event))
+        if self.late_first() {
+            return self.late.pop_front().map(|d| (d.at, d.event));
+        }
+        let mut first = self.buckets.first_entry()?;
+        let at = *first.key();
+        let (_, event) = first.get_mut().pop_front()?;
+        if first.get().is_empty() {
+            self.spare.push(first.remove());
+        }
+        Some((at, event))
     }
 }
 
