@@ -188,19 +188,29 @@ pub fn main(args: BenchArgs) -> i32 {
         args.repeat, args.proposals, args.window
     );
     println!(
-        "{:>5}  {:>14}  {:>14}  {:>6}",
-        "nodes", "raftlab", "bare raft-rs", "ratio"
+        "{:>5}  {:>14}  {:>14}  {:>6}  {:>12}",
+        "nodes", "raftlab", "bare raft-rs", "ratio", "paired ratio"
     );
     for n in &args.nodes {
-        let mut o = Vec::new();
-        let mut b = Vec::new();
-        // Interleave so both see the same machine conditions.
+        let (mut o, mut b, mut r) = (Vec::new(), Vec::new(), Vec::new());
+        // Interleave so both see the same machine conditions; the paired ratio (median of each
+        // run's ratio to the bare run right after it) is the steadier figure on a busy machine.
         for _ in 0..args.repeat {
-            o.push(ours(*n, args.proposals, args.window));
-            b.push(bare(*n, args.proposals, args.window));
+            let ours = ours(*n, args.proposals, args.window);
+            let bare = bare(*n, args.proposals, args.window);
+            r.push(ours / bare);
+            o.push(ours);
+            b.push(bare);
         }
         let (mo, mb) = (median(o), median(b));
-        println!("{:>5}  {:>14.0}  {:>14.0}  {:>6.2}", n, mo, mb, mo / mb);
+        println!(
+            "{:>5}  {:>14.0}  {:>14.0}  {:>6.2}  {:>12.2}",
+            n,
+            mo,
+            mb,
+            mo / mb,
+            median(r)
+        );
     }
     0
 }
