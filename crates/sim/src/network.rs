@@ -185,9 +185,13 @@ impl Network {
     /// everything already scheduled on the link unless it reorders.
     fn delivery_time(&mut self, from: u64, to: u64, now: u64) -> u64 {
         let link = self.links.entry((from, to)).or_default();
-        let cfg = link.config.as_ref().unwrap_or(&self.default);
+        Self::arrival(link, &self.default, &mut self.rng, now)
+    }
+
+    fn arrival(link: &mut Link, default: &LinkConfig, rng: &mut SimRng, now: u64) -> u64 {
+        let cfg = link.config.as_ref().unwrap_or(default);
         let (lo, hi, reorder) = (cfg.latency_min_ms, cfg.latency_max_ms, cfg.reorder);
-        let mut at = now + self.rng.range_inclusive(lo, hi);
+        let mut at = now + rng.range_inclusive(lo, hi);
         if !reorder {
             at = at.max(link.last_delivery);
         }
@@ -235,25 +239,25 @@ impl Network {
         }
         let cfg = link.config.as_ref().unwrap_or(&self.default);
         let (drop_p, dup_p) = (cfg.drop_prob, cfg.duplicate_prob);
-        if self.rng.chance(drop_p) {
+        let rng = &mut self.rng;
+        if rng.chance(drop_p) {
             return SendOutcome::Dropped(id, DropReason::Random);
         }
         // A duplicate never copies a forwarded client proposal: etcd forwards proposals over TCP,
         // and this fault models retransmitted Raft messages, which Raft tolerates. A copied
         // MsgPropose would append the client's write twice (found by `raftlab sweep`). The draw
         // is made either way, so the other random choices do not shift.
-        let copy = self
-            .rng
+        let copy = rng
             .chance(dup_p)
             .then(|| msg.clone())
             .filter(|m| m.get_msg_type() != raft::eraftpb::MessageType::MsgPropose);
-        let at = self.delivery_time(from, to, now);
+        let at = Self::arrival(link, &self.default, rng, now);
+        let copy = copy.map(|copy| (copy, Self::arrival(link, &self.default, rng, now)));
         self.in_flight
             .insert(id, Self::boxed(id, msg, now, Some(at)));
-        let copy = copy.map(|copy| {
+        let copy = copy.map(|(copy, at)| {
             let cid = self.next_id;
             self.next_id += 1;
-            let at = self.delivery_time(from, to, now);
             self.in_flight
                 .insert(cid, Self::boxed(cid, copy, now, Some(at)));
             (cid, at)

@@ -98,7 +98,11 @@ pub struct Appended {
     pub last_before: u64,
     /// Term of the entry before the first appended one.
     pub prev_term: u64,
-    /// The entries.
+    /// First entry appended (index, term).
+    pub first: (u64, u64),
+    /// Last entry appended (index, term).
+    pub last: (u64, u64),
+    /// Every entry, for the invariant checker (empty when it is off).
     pub entries: Vec<EntryId>,
 }
 
@@ -302,11 +306,17 @@ impl<SM: StateMachine> Live<SM> {
         self.apply_entries(committed, now, &mut out);
         if !rd.entries().is_empty() {
             let store = self.raw.store();
-            let first = rd.entries()[0].index;
+            let first_index = rd.entries()[0].index;
             let last_before = raft::Storage::last_index(store).unwrap_or(0);
-            let prev_term = store.term_of(first.saturating_sub(1)).unwrap_or(0);
-            let h = self.hash_entries;
-            let ids = rd.entries().iter().map(|e| entry_id(e, h)).collect();
+            let prev_term = store.term_of(first_index.saturating_sub(1)).unwrap_or(0);
+            let ents = rd.entries();
+            let first = (ents[0].index, ents[0].term);
+            let last = ents.last().map_or(first, |e| (e.index, e.term));
+            let ids = if self.hash_entries {
+                ents.iter().map(|e| entry_id(e, true)).collect()
+            } else {
+                Vec::new()
+            };
             self.raw.mut_store().append(rd.entries())?;
             if self.apply_before_commit {
                 // PLANTED BUG (off by default): apply what was appended, uncommitted.
@@ -316,6 +326,8 @@ impl<SM: StateMachine> Live<SM> {
             out.appended = Some(Appended {
                 last_before,
                 prev_term,
+                first,
+                last,
                 entries: ids,
             });
         }

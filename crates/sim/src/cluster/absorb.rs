@@ -110,17 +110,15 @@ impl<SM: StateMachine> Cluster<SM> {
                 .record(now, TraceKind::SnapshotInstalled { node: id, index });
         }
         if let Some(app) = &out.appended {
-            if let (Some(first), Some(last)) = (app.entries.first(), app.entries.last()) {
-                self.trace.record(
-                    now,
-                    TraceKind::Append {
-                        node: id,
-                        first: first.index,
-                        last: last.index,
-                        term: last.term,
-                    },
-                );
-            }
+            self.trace.record(
+                now,
+                TraceKind::Append {
+                    node: id,
+                    first: app.first.0,
+                    last: app.last.0,
+                    term: app.last.1,
+                },
+            );
             if let Some(checker) = self.checker.as_mut() {
                 if let Err(f) = checker.appended(id, app.last_before, app.prev_term, &app.entries) {
                     self.fail_invariant(f);
@@ -206,6 +204,9 @@ impl<SM: StateMachine> Cluster<SM> {
             if let Some(to) = self.send(m) {
                 snap_failures.push(to);
             }
+        }
+        if snap_failures.is_empty() {
+            return;
         }
         if let Some(live) = self.nodes.get_mut(&id).and_then(|n| n.state.running_mut()) {
             for to in snap_failures {
