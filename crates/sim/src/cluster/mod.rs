@@ -15,6 +15,7 @@ pub use view::{ClusterView, EntryView, LinkView, NodeView, PeerProgress};
 
 use crate::config::ClusterConfig;
 use crate::error::{Error, Result};
+use crate::id_map::IdMap;
 use crate::invariants::{InvariantChecker, Violation};
 use crate::network::Network;
 use crate::node::{Live, NodeState, NodeStatus};
@@ -105,7 +106,7 @@ pub struct Cluster<SM: StateMachine> {
     config: ClusterConfig,
     now: u64,
     queue: queue::EventQueue<Event>,
-    nodes: BTreeMap<u64, Node<SM>>,
+    nodes: IdMap<Node<SM>>,
     network: Network,
     trace: Trace,
     checker: Option<InvariantChecker>,
@@ -141,7 +142,7 @@ impl<SM: StateMachine> Cluster<SM> {
             config,
             now: 0,
             queue: queue::EventQueue::new(),
-            nodes: BTreeMap::new(),
+            nodes: IdMap::new(),
             violation: None,
             pending: BTreeMap::new(),
             expected: BTreeMap::new(),
