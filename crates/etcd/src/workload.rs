@@ -272,6 +272,9 @@ struct Watchdog {
     steps: u64,
 }
 
+/// Interval of watch progress notifications in workloads.
+const WATCH_PROGRESS_MS: u64 = 1_000;
+
 impl Watchdog {
     /// Counts a step at `now`; a message if time has stood still for too long.
     fn step(&mut self, now: u64) -> Option<String> {
@@ -426,6 +429,9 @@ impl Driver {
         let nodes = cluster.nodes;
         let mut s = Service::with_planted_bugs(cluster, w.bugs)?;
         s.record_expiry_revokes();
+        // Progress notifications every second (etcd's default is 10 minutes, longer than a
+        // run), so the bookmark rule is exercised.
+        s.set_progress_interval(WATCH_PROGRESS_MS);
         let mut rng = SimRng::sub(seed, 0x5EED_C11E);
         let clients = (1..=w.clients)
             .map(|id| Client {
@@ -834,6 +840,8 @@ impl Driver {
             start_revision,
             prev_kv: self.rng.chance(0.5),
             filters,
+            // Only the watch workload asks (the other workloads' runs stay as they were).
+            progress_notify: self.w.kind == WorkloadKind::Watch && self.rng.chance(0.5),
             ..Default::default()
         }
     }

@@ -186,3 +186,38 @@ fn lease_survives_a_leader_change() {
         "expires without keep-alive"
     );
 }
+
+/// Watch progress notifications: a watcher that asked for them gets an empty response at its
+/// member's revision every interval in which it saw no events; one that did not ask gets none.
+#[test]
+fn progress_notifications_follow_the_interval() {
+    let (mut s, leader) = service(21);
+    s.set_progress_interval(1_000);
+    let w = |progress_notify| WatchCreateRequest {
+        key: "p".into(),
+        progress_notify,
+        ..Default::default()
+    };
+    let with = s.watch(leader, w(true));
+    let without = s.watch(leader, w(false));
+    let op = s.write(leader, put("p", "1", 0));
+    s.wait(op, 10_000).unwrap();
+    let start = s.now();
+    s.run_until(start + 3_500).unwrap();
+    let mut progress = Vec::new();
+    for e in s.take_events() {
+        if let OpEvent::Watch(op, h, r) = e {
+            if r.events.is_empty() && !r.created {
+                assert_eq!(op, with, "only the watcher that asked is notified");
+                progress.push(h.revision);
+            }
+        }
+    }
+    // Three ticks in 3.5 s; the first tick after the put is elided (events were sent).
+    assert!(
+        (2..=3).contains(&progress.len()),
+        "progress responses: {progress:?}"
+    );
+    assert!(progress.iter().all(|r| *r == 2), "{progress:?}");
+    let _ = without;
+}

@@ -89,3 +89,45 @@ fn duplicated_forwarded_proposal_is_applied_once() {
     let kv = s.cluster().state_machine(leader).unwrap().store.get(b"x");
     assert_eq!(kv.map(|kv| kv.version), Some(1), "applied more than once");
 }
+
+/// The watch workload asks for progress notifications, they arrive, and the bookmark rule
+/// holds on them; a progress response that claims a revision later delivered is caught.
+#[test]
+fn watch_workload_progress_notifications_are_checked() {
+    let rec = run(
+        ClusterConfig::new(3, 4),
+        &WorkloadConfig::new(WorkloadKind::Watch),
+    )
+    .expect("valid config");
+    let is_progress = |r: &kv::WatchResponse| r.events.is_empty() && !r.canceled;
+    let progress: usize = rec
+        .watches
+        .iter()
+        .map(|w| w.responses.iter().filter(|(_, r)| is_progress(r)).count())
+        .sum();
+    assert!(progress > 0, "no progress notifications recorded");
+    assert!(check::watch::validate(&rec.watches, &rec.log).is_empty());
+    // Plant: a progress response claims the revision of an event delivered after it.
+    let mut planted = rec.watches.clone();
+    let found = planted.iter_mut().any(|w| {
+        let rs = &mut w.responses;
+        let Some(i) = rs.iter().position(|(_, r)| is_progress(r)) else {
+            return false;
+        };
+        let Some(later) = rs[i + 1..]
+            .iter()
+            .find_map(|(_, r)| r.events.first().map(|e| e.kv.mod_revision))
+        else {
+            return false;
+        };
+        rs[i].1.revision = later;
+        true
+    });
+    assert!(found, "no progress response followed by events");
+    let v = check::watch::validate(&planted, &rec.log);
+    assert!(
+        v.iter()
+            .any(|v| v.rule == check::watch::WatchRule::Bookmark),
+        "{v:?}"
+    );
+}

@@ -312,6 +312,11 @@ impl WatchHub {
         }
     }
 
+    /// Whether any watcher asked for progress notifications.
+    pub fn wants_progress(&self) -> bool {
+        self.watchers.values().any(|w| w.progress_notify)
+    }
+
     /// A client's progress request (etcd's `WatchProgressRequest`): one empty
     /// response with id [`BROADCAST_WATCH_ID`] and header `revision`.
     pub fn request_progress(&mut self, revision: i64) {

@@ -404,9 +404,12 @@ impl Playground {
                         o.state = super::CommandState::Failed;
                     }
                     self.forget(id);
-                } else if !resp.events.is_empty() {
+                } else {
+                    // Events, or a progress notification (`watch --progress-notify`).
                     let text = ctl::format::watch(&h.into(), &resp, format);
-                    self.print(id, &text);
+                    if !text.is_empty() {
+                        self.print(id, &text);
+                    }
                 }
             }
             (Purpose::Watch, OpEvent::WatchLost(_, msg)) => self.fail(id, &msg),

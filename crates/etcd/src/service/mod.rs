@@ -84,6 +84,10 @@ pub struct Service {
     watches: BTreeMap<(u64, i64), OpId>,
     events: VecDeque<OpEvent>,
     next_lease_check: u64,
+    /// Interval of watch progress notifications.
+    progress_interval_ms: u64,
+    /// Next progress tick, while some watcher asked for progress notifications.
+    next_progress: Option<u64>,
     primaries: BTreeSet<u64>,
     elections_seen: usize,
     /// Planted bugs (off by default) and the expiry-revoke record; see `crate::planted`.
@@ -92,6 +96,10 @@ pub struct Service {
 
 /// Interval of the leader's lease expiry check (etcd's lessor loop runs every 500 ms).
 pub const LEASE_CHECK_MS: u64 = 500;
+
+/// Interval of watch progress notifications: etcd's default for
+/// `--experimental-watch-progress-notify-interval`, 10 minutes.
+pub const WATCH_PROGRESS_NOTIFY_MS: u64 = 10 * 60 * 1000;
 
 /// Largest request etcd accepts (1.5 MiB).
 pub const MAX_REQUEST_BYTES: usize = 3 * 512 * 1024;
@@ -116,6 +124,8 @@ impl Service {
             watches: BTreeMap::new(),
             events: VecDeque::new(),
             next_lease_check: LEASE_CHECK_MS,
+            progress_interval_ms: WATCH_PROGRESS_NOTIFY_MS,
+            next_progress: None,
             primaries: BTreeSet::new(),
             elections_seen: 0,
             hooks: Default::default(),
@@ -147,22 +157,43 @@ impl Service {
         self.seed
     }
 
-    /// Virtual time of the next thing that happens (cluster event or lease check).
-    pub fn next_time(&self) -> u64 {
-        let c = self.cluster.next_event_time().unwrap_or(u64::MAX);
-        c.min(self.next_lease_check)
+    /// Sets the interval of watch progress notifications (etcd's
+    /// `--experimental-watch-progress-notify-interval`; 10 minutes unless set).
+    pub fn set_progress_interval(&mut self, ms: u64) {
+        self.progress_interval_ms = ms.max(1);
+        if let Some(next) = self.next_progress.as_mut() {
+            *next = (*next).min(self.cluster.now() + self.progress_interval_ms);
+        }
     }
 
-    /// Runs the next event (a cluster event or the lease check).
+    /// The service's own timers: the lease check, and the progress tick while one is wanted.
+    fn next_timer(&self) -> u64 {
+        self.next_lease_check
+            .min(self.next_progress.unwrap_or(u64::MAX))
+    }
+
+    /// Virtual time of the next thing that happens (cluster event, lease check, progress tick).
+    pub fn next_time(&self) -> u64 {
+        let c = self.cluster.next_event_time().unwrap_or(u64::MAX);
+        c.min(self.next_timer())
+    }
+
+    /// Runs the next event (a cluster event, the lease check or the progress tick).
     ///
     /// # Errors
     /// An invariant violation.
     pub fn step(&mut self) -> Result<()> {
         let c = self.cluster.next_event_time().unwrap_or(u64::MAX);
-        if self.next_lease_check < c {
-            self.cluster.run_until(self.next_lease_check)?;
-            self.lease_tick();
-            self.next_lease_check = self.now() + LEASE_CHECK_MS;
+        let timer = self.next_timer();
+        if timer < c {
+            self.cluster.run_until(timer)?;
+            if self.next_lease_check == timer {
+                self.lease_tick();
+                self.next_lease_check = self.now() + LEASE_CHECK_MS;
+            }
+            if self.next_progress == Some(timer) {
+                self.progress_tick();
+            }
         } else {
             self.cluster.step()?;
             self.sync_primaries();
@@ -307,6 +338,9 @@ impl Service {
         match sm.hub.create(&sm.store, &req) {
             Ok(wid) => {
                 self.watches.insert((node, wid), op);
+                if req.progress_notify && self.next_progress.is_none() {
+                    self.next_progress = Some(self.cluster.now() + self.progress_interval_ms);
+                }
                 self.events
                     .push_back(OpEvent::Done(op, OpResult::WatchCreated(wid)));
                 self.collect();
@@ -333,6 +367,27 @@ impl Service {
                 sm.hub.take_responses();
             }
         }
+    }
+
+    /// Every member's progress ticker (etcd's watch stream ticker): each watcher that asked for
+    /// progress notifications and got no events since the last tick gets an empty response at
+    /// its member's current revision. The ticker stops once no watcher asks any more.
+    fn progress_tick(&mut self) {
+        let nodes: BTreeSet<u64> = self.watches.keys().map(|(n, _)| *n).collect();
+        let mut wanted = false;
+        for node in nodes {
+            if self.cluster.status(node).ok() != Some(NodeStatus::Up) {
+                continue;
+            }
+            if let Ok(sm) = self.cluster.state_machine_mut(node) {
+                if sm.hub.wants_progress() {
+                    wanted = true;
+                    let revision = sm.store.current_revision();
+                    sm.hub.progress(revision);
+                }
+            }
+        }
+        self.next_progress = wanted.then(|| self.cluster.now() + self.progress_interval_ms);
     }
 
     fn sim_error(e: &sim::Error) -> String {
