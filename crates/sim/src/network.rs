@@ -96,9 +96,9 @@ pub enum SendOutcome {
 #[derive(Clone, Debug)]
 pub enum Arrival {
     /// Hand this message to its destination.
-    Deliver(Box<InFlight>),
+    Deliver(InFlight),
     /// Lost (link cut meanwhile).
-    Dropped(Box<InFlight>, DropReason),
+    Dropped(InFlight, DropReason),
     /// The link was held meanwhile: the message now waits on it.
     Held(u64),
     /// Unknown id (already handled).
@@ -110,7 +110,8 @@ pub enum Arrival {
 pub struct Network {
     default: LinkConfig,
     links: BTreeMap<(u64, u64), Link>,
-    in_flight: IdRing<Box<InFlight>>,
+    /// Messages in the network, stored inline (no allocation per message).
+    in_flight: IdRing<InFlight>,
     next_id: u64,
     rng: SimRng,
 }
@@ -210,8 +211,8 @@ impl Network {
         at
     }
 
-    fn boxed(id: u64, msg: Message, now: u64, deliver_at: Option<u64>) -> Box<InFlight> {
-        Box::new(InFlight {
+    fn in_flight_of(id: u64, msg: Message, now: u64, deliver_at: Option<u64>) -> InFlight {
+        InFlight {
             id,
             from: msg.from,
             to: msg.to,
@@ -219,7 +220,7 @@ impl Network {
             deliver_at,
             msg,
             released: false,
-        })
+        }
     }
 
     /// Hands a message to the network at `now`.
@@ -232,7 +233,8 @@ impl Network {
             LinkMode::Cut => return SendOutcome::Dropped(id, DropReason::LinkCut),
             LinkMode::Held => {
                 link.held.push_back(id);
-                self.in_flight.insert(id, Self::boxed(id, msg, now, None));
+                self.in_flight
+                    .insert(id, Self::in_flight_of(id, msg, now, None));
                 return SendOutcome::Held(id);
             }
             LinkMode::Healthy => {}
@@ -254,12 +256,12 @@ impl Network {
         let at = Self::arrival(link, &self.default, rng, now);
         let copy = copy.map(|copy| (copy, Self::arrival(link, &self.default, rng, now)));
         self.in_flight
-            .insert(id, Self::boxed(id, msg, now, Some(at)));
+            .insert(id, Self::in_flight_of(id, msg, now, Some(at)));
         let copy = copy.map(|(copy, at)| {
             let cid = self.next_id;
             self.next_id += 1;
             self.in_flight
-                .insert(cid, Self::boxed(cid, copy, now, Some(at)));
+                .insert(cid, Self::in_flight_of(cid, copy, now, Some(at)));
             (cid, at)
         });
         SendOutcome::Scheduled { id, at, copy }
@@ -308,13 +310,13 @@ impl Network {
     }
 
     /// Discards a held message (the oldest if `id` is `None`).
-    pub fn discard(&mut self, from: u64, to: u64, id: Option<u64>) -> Option<Box<InFlight>> {
+    pub fn discard(&mut self, from: u64, to: u64, id: Option<u64>) -> Option<InFlight> {
         let id = self.take_held(from, to, id)?;
         self.in_flight.remove(id)
     }
 
     /// Removes a message by id (e.g. one that was held on a link now cut).
-    pub fn discard_id(&mut self, id: u64) -> Option<Box<InFlight>> {
+    pub fn discard_id(&mut self, id: u64) -> Option<InFlight> {
         self.in_flight.remove(id)
     }
 
@@ -351,7 +353,7 @@ impl Network {
 
     /// The message with `id`, if still in the network.
     pub fn get(&self, id: u64) -> Option<&InFlight> {
-        self.in_flight.get(id).map(|b| &**b)
+        self.in_flight.get(id)
     }
 
     /// Every message in the network, by id.

@@ -352,7 +352,6 @@ impl<SM: StateMachine> Cluster<SM> {
                                 to,
                             },
                         );
-                        let f = *f;
                         self.step_node(to, f.msg);
                     }
                 }
