@@ -75,14 +75,15 @@ impl<T> IdRing<T> {
         Some(v)
     }
 
+    /// Drops empty slots at both ends (in place: values can be large, popping would copy).
     fn trim(&mut self) {
-        while matches!(self.slots.front(), Some(None)) {
-            self.slots.pop_front();
-            self.base += 1;
+        let front = self.slots.iter().take_while(|s| s.is_none()).count();
+        if front > 0 {
+            self.slots.drain(..front);
+            self.base += front as u64;
         }
-        while matches!(self.slots.back(), Some(None)) {
-            self.slots.pop_back();
-        }
+        let back = self.slots.iter().rev().take_while(|s| s.is_none()).count();
+        self.slots.truncate(self.slots.len() - back);
     }
 
     /// Keeps only the values for which `keep` holds.
