@@ -64,4 +64,10 @@ web_build_env() {
     export CARGO_PROFILE_RELEASE_LTO=fat
     export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
     export CARGO_PROFILE_RELEASE_STRIP=symbols
+    # `erase_components` is Leptos's switch that makes every component return an `AnyView` and
+    # shares one `Render` implementation among reactive closures of the same output type,
+    # instead of one per closure type: far less monomorphized view code. The path remapping
+    # shortens the source paths that panic locations carry (registry crates only).
+    local registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+    export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components --remap-path-prefix=$registry="
 }
