@@ -25,10 +25,29 @@ fn layout(ids: &[u64]) -> (Vec<(u64, f64, f64)>, f64) {
         .enumerate()
         .map(|(i, id)| {
             let a = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * i as f64 / n;
-            (*id, CX + RADIUS * a.cos(), CY + RADIUS * a.sin())
+            (*id, CX + RADIUS * cos(a), CY + RADIUS * sin(a))
         })
         .collect();
     (pos, nr)
+}
+
+// The browser's own sine and cosine: Rust's would add libm's (about 7 KB) to the bundle. Only
+// the picture uses them, nothing that must be deterministic.
+#[cfg(target_arch = "wasm32")]
+fn cos(a: f64) -> f64 {
+    js_sys::Math::cos(a)
+}
+#[cfg(target_arch = "wasm32")]
+fn sin(a: f64) -> f64 {
+    js_sys::Math::sin(a)
+}
+#[cfg(not(target_arch = "wasm32"))]
+fn cos(a: f64) -> f64 {
+    a.cos()
+}
+#[cfg(not(target_arch = "wasm32"))]
+fn sin(a: f64) -> f64 {
+    a.sin()
 }
 
 /// The lane from `a` to `b`: start and end points just outside the two nodes.

@@ -88,7 +88,9 @@ fn pad_left(s: &str, w: usize) -> String {
 pub(crate) fn render(header: &[&str], rows: &[Vec<String>]) -> String {
     let head: Vec<Vec<String>> = header
         .iter()
-        .map(|h| cell_lines(&h.to_uppercase()))
+        // Headers are ASCII; `to_uppercase` would bring Unicode's case tables (13 KB) into the
+        // browser bundle.
+        .map(|h| cell_lines(&h.to_ascii_uppercase()))
         .collect();
     let body: Vec<Vec<Vec<String>>> = rows
         .iter()
