@@ -173,6 +173,71 @@ test("links are cut and restored by clicking them", async () => {
   await page.close();
 });
 
+test("nodes dragged into groups partition the cluster through the console line", async () => {
+  const { page, errors } = await fresh(8);
+  const s0 = await waitState(page, (s) => s.leader !== null && s.time_ms > 1500);
+  await page.evaluate(() => window.raftlab.pause());
+  const ids = s0.nodes.map((n) => n.id);
+  const old = s0.leader;
+  const [buddy, ...majority] = ids.filter((id) => id !== old);
+  const minority = [old, buddy].sort((a, b) => a - b);
+  const node = (id) => page.locator(`[data-part-target="node:${id}"] .body`);
+  const centre = async (loc) => {
+    const b = await loc.boundingBox();
+    return [b.x + b.width / 2, b.y + b.height / 2];
+  };
+  // A mouse drag, as a person does it: press, move in steps, release.
+  const drag = async (from, to) => {
+    await page.mouse.move(...(await centre(from)));
+    await page.mouse.down();
+    await page.mouse.move(...(await centre(to)), { steps: 12 });
+    await page.mouse.up();
+  };
+  await page.getByRole("button", { name: "Draw a partition" }).click();
+  const panel = page.getByRole("region", { name: "Partition groups" });
+  const zone = (members) => panel.getByRole("button", { name: new RegExp(`^Group [A-Z]: nodes ${members.join(", ")}$`) });
+  await zone(ids).waitFor();
+  // The leader into a group of its own (the "new group" zone), then another node onto the leader.
+  await drag(node(old), panel.getByRole("button", { name: /^New group/ }));
+  await drag(node(buddy), node(old));
+  await zone(minority).waitFor();
+  await zone(majority).waitFor();
+  await page.getByRole("button", { name: new RegExp(`^Node ${buddy}: .*, group [A-Z]$`) }).waitFor();
+  const line = `partition ${majority.join(",")} ${minority.join(",")}`;
+  assert.equal(await panel.getByLabel("Line to run").textContent(), line);
+  await page.screenshot({ path: shotPath("08-partition-drawn"), fullPage: true });
+  await panel.getByRole("button", { name: "Apply partition" }).click();
+  // Run and recorded like any other action: echoed in the console, in the exported session.
+  await page.getByRole("log", { name: "Console output" }).locator(".cmd", { hasText: line }).waitFor();
+  const exported = await page.evaluate(() => window.raftlab.exportScenario());
+  assert.ok(exported.split("\n").some((l) => l.endsWith(` ${line}`)), exported);
+  const links = await page.evaluate(() => window.raftlab.view().links);
+  for (const m of majority) {
+    assert.ok(links.some((l) => l.from === old && l.to === m && l.mode === "Cut"), JSON.stringify(links));
+  }
+  // The majority elects a new leader in a higher term; the old one stays in the minority.
+  await page.evaluate(() => window.raftlab.play(10));
+  const s1 = await waitState(page, `${JSON.stringify(majority)}.includes(s.leader)`);
+  assert.ok(s1.nodes.find((n) => n.id === s1.leader).term > leaderOf(s0).term);
+  await page.evaluate(() => window.raftlab.pause());
+  // Drawing again starts from the partition as it stands. By keyboard: Enter picks a node up,
+  // Enter on a group puts it there; Cancel runs nothing.
+  await page.getByRole("button", { name: "Draw a partition" }).click();
+  await zone(minority).waitFor();
+  await page.getByRole("button", { name: new RegExp(`^Node ${buddy}:`) }).press("Enter");
+  await panel.getByRole("button", { name: new RegExp(`^Move node ${buddy} to group`) }).first().waitFor();
+  await zone(majority).waitFor({ state: "detached" });
+  await panel.getByRole("button", { name: `New group for node ${buddy}` }).press("Enter");
+  await zone([buddy]).waitFor();
+  await zone([old]).waitFor();
+  const entries = await page.locator(".console-out .cmd").count();
+  await panel.getByRole("button", { name: "Cancel drawing" }).click();
+  await page.getByRole("button", { name: "Draw a partition" }).waitFor();
+  assert.equal(await page.locator(".console-out .cmd").count(), entries);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("user text is shown as text and runs nothing", async () => {
   const { page, errors } = await fresh(8);
   await waitState(page, (s) => s.leader !== null);

@@ -18,6 +18,7 @@ pub mod driver;
 pub mod engine;
 pub mod js_api;
 pub mod model;
+pub mod partition;
 
 use model::Settings;
 

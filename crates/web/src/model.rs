@@ -346,6 +346,8 @@ pub struct Ui {
     pub toast: RwSignal<Option<(String, f64)>>,
     /// The last check of the session (the Check panel).
     pub check: RwSignal<Option<crate::checking::CheckView>>,
+    /// The partition being drawn in the cluster view (None when not drawing one).
+    pub partition: RwSignal<Option<crate::partition::Draft>>,
 }
 
 impl Ui {
@@ -375,6 +377,7 @@ impl Ui {
             session: RwSignal::new(SessionPoint::default()),
             toast: RwSignal::new(None),
             check: RwSignal::new(None),
+            partition: RwSignal::new(None),
         }
     }
 }

@@ -4,9 +4,11 @@
 use leptos::prelude::*;
 use sim::network::{InFlightView, LinkMode};
 use sim::{MsgKind, NodeStatus, Role};
+use wasm_bindgen::JsCast;
 
-use crate::control::DROP_SHOW_MS;
+use crate::control::{act, DROP_SHOW_MS};
 use crate::model::{role_label, use_ui, Selection};
+use crate::partition::{group_color, group_name, Draft, Target};
 
 const W: f64 = 560.0;
 const H: f64 = 450.0;
@@ -94,10 +96,61 @@ fn is_response(k: MsgKind) -> bool {
     )
 }
 
+/// A node being dragged in partition mode.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Drag {
+    id: u64,
+    /// Where the pointer went down (client pixels).
+    start: (f64, f64),
+    /// Where it is now (picture coordinates).
+    at: (f64, f64),
+    /// Whether it has moved far enough to be a drag rather than a click.
+    moved: bool,
+    /// The drop target under the pointer.
+    over: Option<Target>,
+}
+
+/// What partition mode shares between the picture and its nodes.
+#[derive(Clone, Copy)]
+struct PartCtx {
+    drag: RwSignal<Option<Drag>>,
+    /// True between the end of a drag and the click the browser sends after it, which is not
+    /// taken as a click.
+    after_drag: StoredValue<bool>,
+}
+
+/// The drop target at a point of the page: the nearest element with a `data-part-target`, or
+/// empty space in the picture (a new group).
+fn target_at(x: f64, y: f64) -> Option<Target> {
+    let el = document().element_from_point(x as f32, y as f32)?;
+    if let Some(t) = el.closest("[data-part-target]").ok().flatten() {
+        return Target::parse(&t.get_attribute("data-part-target")?);
+    }
+    el.closest(".cluster-svg")
+        .ok()
+        .flatten()
+        .map(|_| Target::NewGroup)
+}
+
+/// The node under a pointer event's target, if any.
+fn node_of(ev: &web_sys::PointerEvent) -> Option<u64> {
+    let el: web_sys::Element = ev.target()?.dyn_into().ok()?;
+    let g = el.closest("[data-part-target^='node:']").ok().flatten()?;
+    match Target::parse(&g.get_attribute("data-part-target")?)? {
+        Target::Node(id) => Some(id),
+        _ => None,
+    }
+}
+
 /// The cluster picture.
 #[component]
 pub fn ClusterView() -> impl IntoView {
     let ui = use_ui();
+    let part = ui.partition;
+    let drag = RwSignal::new(None::<Drag>);
+    let after_drag = StoredValue::new(false);
+    provide_context(PartCtx { drag, after_drag });
+    let svg_ref = NodeRef::<leptos::svg::Svg>::new();
     let ids = Memo::new(move |_| {
         ui.view
             .with(|v| v.nodes.iter().map(|n| n.id).collect::<Vec<u64>>())
@@ -311,15 +364,181 @@ pub fn ClusterView() -> impl IntoView {
             .collect_view()
     };
 
+    // Partition mode: each node ringed and tagged in its group's color; the node being dragged
+    // follows the pointer; the drop target is outlined.
+    let part_rings = move || {
+        let over = drag.with(|d| d.and_then(|d| d.over));
+        let r = nr();
+        part.with(|p| {
+            p.as_ref().map(|d| {
+                d.groups
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(gi, g)| g.iter().map(move |id| (gi, *id)))
+                    .filter_map(|(gi, id)| {
+                        let (x, y) = pos_of(id)?;
+                        let color = group_color(gi);
+                        let hot = over == Some(Target::Node(id)) || over == Some(Target::Group(gi));
+                        let picked = d.picked == Some(id);
+                        let (tx, ty) = (x + r * 0.78 + 6.0, y - r * 0.78 - 6.0);
+                        Some(view! {
+                            <circle
+                                class="part-ring"
+                                class:hot=hot
+                                class:picked=picked
+                                cx=format!("{x:.1}")
+                                cy=format!("{y:.1}")
+                                r=format!("{:.1}", r + 10.0)
+                                stroke=color
+                            />
+                            <g class="part-tag" transform=format!("translate({tx:.1},{ty:.1})")>
+                                <circle r="8.5" fill=color/>
+                                <text dy="3.6">{group_name(gi)}</text>
+                            </g>
+                        })
+                    })
+                    .collect_view()
+            })
+        })
+    };
+    let ghost = move || {
+        drag.get().filter(|d| d.moved).map(|d| {
+            let r = nr();
+            view! {
+                <g class="part-ghost" transform=format!("translate({:.1},{:.1})", d.at.0, d.at.1)>
+                    <circle r=format!("{r:.1}")/>
+                    <text dy=format!("{:.1}", r * 0.3) font-size=format!("{:.1}", r * 0.85)>{d.id}</text>
+                </g>
+            }
+        })
+    };
+    // Client pixels to picture coordinates (the picture keeps its aspect ratio, centred).
+    let to_svg = move |x: f64, y: f64| -> (f64, f64) {
+        let Some(svg) = svg_ref.get_untracked() else {
+            return (x, y);
+        };
+        let rect = svg.get_bounding_client_rect();
+        let k = (rect.width() / W).min(rect.height() / H).max(1e-6);
+        let (ox, oy) = (
+            rect.left() + (rect.width() - W * k) / 2.0,
+            rect.top() + (rect.height() - H * k) / 2.0,
+        );
+        ((x - ox) / k, (y - oy) / k)
+    };
+    let on_down = move |ev: web_sys::PointerEvent| {
+        if part.with_untracked(Option::is_none) || ev.button() != 0 {
+            return;
+        }
+        if let Some(id) = node_of(&ev) {
+            ev.prevent_default();
+            let (x, y) = (f64::from(ev.client_x()), f64::from(ev.client_y()));
+            drag.set(Some(Drag {
+                id,
+                start: (x, y),
+                at: to_svg(x, y),
+                moved: false,
+                over: None,
+            }));
+        }
+    };
+    let listeners = [
+        window_event_listener(leptos::ev::pointermove, move |ev| {
+            let Some(mut d) = drag.get_untracked() else {
+                return;
+            };
+            let (x, y) = (f64::from(ev.client_x()), f64::from(ev.client_y()));
+            if !d.moved && (x - d.start.0).hypot(y - d.start.1) < 5.0 {
+                return;
+            }
+            d.moved = true;
+            d.at = to_svg(x, y);
+            d.over = target_at(x, y).filter(|t| *t != Target::Node(d.id));
+            drag.set(Some(d));
+        }),
+        window_event_listener(leptos::ev::pointerup, move |ev| {
+            let Some(d) = drag.get_untracked() else {
+                return;
+            };
+            drag.set(None);
+            if !d.moved {
+                return; // a click: the node's click handler picks it up
+            }
+            // The browser sends its click right after this, in the same task.
+            after_drag.set_value(true);
+            set_timeout(
+                move || after_drag.set_value(false),
+                std::time::Duration::ZERO,
+            );
+            let (x, y) = (f64::from(ev.client_x()), f64::from(ev.client_y()));
+            if let Some(t) = target_at(x, y) {
+                part.update(|p| {
+                    if let Some(p) = p {
+                        p.picked = None;
+                        p.place(d.id, t);
+                    }
+                });
+            }
+        }),
+    ];
+    on_cleanup(move || listeners.into_iter().for_each(|l| l.remove()));
+    // Nodes joining or leaving while a partition is drawn.
+    Effect::new(move |_| {
+        let ids = ids.get();
+        if part.with_untracked(|p| {
+            p.as_ref().is_some_and(|d| {
+                let mut all: Vec<u64> = d.groups.concat();
+                all.sort_unstable();
+                all != ids
+            })
+        }) {
+            part.update(|p| {
+                if let Some(d) = p {
+                    d.sync(&ids);
+                }
+            });
+        }
+    });
+    let on_background = move |_| {
+        if part.with_untracked(Option::is_some) {
+            if !after_drag.get_value() {
+                part.update(|p| {
+                    if let Some(p) = p {
+                        p.click_target(Target::NewGroup);
+                    }
+                });
+            }
+        } else {
+            ui.selection.set(Selection::None);
+        }
+    };
+    let start_drawing = move |_| {
+        ui.selection.set(Selection::None);
+        part.set(Some(ui.view.with_untracked(Draft::from_view)));
+    };
+
     view! {
         <div class="cluster">
+            <Show when=move || part.with(Option::is_none)>
+                <button
+                    class="small part-toggle"
+                    title="Drag nodes into groups, then apply: the same partition line as typing it"
+                    on:click=start_drawing
+                >
+                    "Draw a partition"
+                </button>
+            </Show>
             <svg
+                node_ref=svg_ref
                 viewBox=format!("0 0 {W} {H}")
                 class="cluster-svg"
+                class:partitioning=move || part.with(Option::is_some)
+                class:dragging=move || drag.with(|d| d.is_some_and(|d| d.moved))
                 role="img"
                 aria-label="Cluster"
-                on:click=move |_| ui.selection.set(Selection::None)
+                on:click=on_background
+                on:pointerdown=on_down
             >
+                <g class="part-rings">{part_rings}</g>
                 <g class="lanes">{lanes}</g>
                 <g class="badges">{badges}</g>
                 <g class="nodes">{nodes}</g>
@@ -331,8 +550,104 @@ pub fn ClusterView() -> impl IntoView {
                     />
                 </g>
                 <g class="drops">{drops}</g>
+                <g class="part-over">{ghost}</g>
             </svg>
-            <Legend/>
+            {move || {
+                if part.with(Option::is_some) {
+                    view! { <PartitionPanel/> }.into_any()
+                } else {
+                    view! { <Legend/> }.into_any()
+                }
+            }}
+        </div>
+    }
+}
+
+/// Partition mode's panel under the picture: the groups (drop targets too), the line that
+/// applying runs, Apply and Cancel.
+#[component]
+fn PartitionPanel() -> impl IntoView {
+    let ui = use_ui();
+    let part = ui.partition;
+    let PartCtx { drag, after_drag } = expect_context::<PartCtx>();
+    let over = move || drag.with(|d| d.and_then(|d| d.over));
+    let click = move |t: Target| {
+        if !after_drag.get_value() {
+            part.update(|p| {
+                if let Some(p) = p {
+                    p.click_target(t);
+                }
+            });
+        }
+    };
+    let picked = move || part.with(|p| p.as_ref().and_then(|d| d.picked));
+    let zones = move || {
+        let groups = part.with(|p| p.as_ref().map(|d| d.groups.clone()).unwrap_or_default());
+        let lone = groups.len() < 2;
+        groups
+            .into_iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let name = group_name(i);
+                let nodes = g.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+                let label = move || match picked() {
+                    Some(n) => format!("Move node {n} to group {name}"),
+                    None => format!("Group {name}: nodes {nodes}"),
+                };
+                view! {
+                    <button
+                        class="zone"
+                        class:hot=move || over() == Some(Target::Group(i))
+                        data-part-target=Target::Group(i).attr()
+                        style=format!("--c:{}", group_color(i))
+                        aria-label=label
+                        on:click=move |_| click(Target::Group(i))
+                    >
+                        <span class="zone-name">{group_name(i)}</span>
+                        {g.iter()
+                            .map(|n| view! { <span class="zone-node">{*n}</span> })
+                            .collect_view()}
+                        {lone.then(|| view! { <span class="zone-note">"everyone"</span> })}
+                    </button>
+                }
+            })
+            .collect_view()
+    };
+    let line = move || part.with(|p| p.as_ref().map(Draft::line).unwrap_or_default());
+    let apply = move |_| {
+        if let Some(l) = part.with_untracked(|p| p.as_ref().map(Draft::line)) {
+            part.set(None);
+            act(l);
+        }
+    };
+    view! {
+        <div class="part-panel" role="region" aria-label="Partition groups">
+            <p class="hint">
+                {move || match picked() {
+                    Some(n) => format!("Node {n} picked up: click another node or a group to move it there, or empty space for a group of its own."),
+                    None => "Drag a node onto another node or a group to join it, or onto empty space for a group of its own. (Or click a node, then where it goes.)".to_string(),
+                }}
+            </p>
+            <div class="zones">
+                {zones}
+                <button
+                    class="zone new"
+                    class:hot=move || over() == Some(Target::NewGroup)
+                    data-part-target=Target::NewGroup.attr()
+                    aria-label=move || match picked() {
+                        Some(n) => format!("New group for node {n}"),
+                        None => "New group (drop a node here)".to_string(),
+                    }
+                    on:click=move |_| click(Target::NewGroup)
+                >
+                    "+ new group"
+                </button>
+            </div>
+            <div class="part-actions">
+                <code class="part-line" aria-label="Line to run">{line}</code>
+                <button class="primary" aria-label="Apply partition" on:click=apply>"Apply"</button>
+                <button aria-label="Cancel drawing" on:click=move |_| part.set(None)>"Cancel"</button>
+            </div>
         </div>
     }
 }
@@ -347,10 +662,35 @@ fn NodeGlyph(
     compact: Signal<bool>,
 ) -> impl IntoView {
     let ui = use_ui();
+    let part = ui.partition;
+    let PartCtx { after_drag, .. } = expect_context::<PartCtx>();
     let node = Memo::new(move |_| {
         ui.view
             .with(|v| v.nodes.iter().find(|n| n.id == id).cloned())
     });
+    // In partition mode a click or Enter picks the node up or places the one picked up (not the
+    // click that ends a drag).
+    let choose = move |click: bool| {
+        if part.with_untracked(Option::is_some) {
+            if !(click && after_drag.get_value()) {
+                part.update(|p| {
+                    if let Some(p) = p {
+                        p.click_node(id);
+                    }
+                });
+            }
+        } else {
+            ui.selection.set(Selection::Node(id));
+        }
+    };
+    let group = move || {
+        part.with(|p| {
+            p.as_ref()
+                .and_then(|d| d.group_of(id))
+                .map(|g| format!(", group {}", group_name(g)))
+                .unwrap_or_default()
+        })
+    };
     let role = move || node.with(|n| n.as_ref().map_or("unknown", role_label));
     let class = move || {
         let n = node.get();
@@ -364,7 +704,7 @@ fn NodeGlyph(
     let aria = move || {
         node.with(|n| match n {
             Some(n) => format!(
-                "Node {id}: {}{}, term {}, commit {}, applied {}",
+                "Node {id}: {}{}, term {}, commit {}, applied {}{}",
                 role_label(n),
                 match n.status {
                     NodeStatus::Paused => " (paused)",
@@ -372,9 +712,10 @@ fn NodeGlyph(
                 },
                 n.term,
                 n.commit,
-                n.applied
+                n.applied,
+                group()
             ),
-            None => format!("Node {id}"),
+            None => format!("Node {id}{}", group()),
         })
     };
     let timer = move || {
@@ -417,13 +758,14 @@ fn NodeGlyph(
             role="button"
             tabindex="0"
             aria-label=aria
+            data-part-target=Target::Node(id).attr()
             on:click=move |ev| {
                 ev.stop_propagation();
-                ui.selection.set(Selection::Node(id));
+                choose(true);
             }
             on:keydown=move |ev| {
                 if ev.key() == "Enter" {
-                    ui.selection.set(Selection::Node(id));
+                    choose(false);
                 }
             }
         >
