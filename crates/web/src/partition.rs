@@ -44,6 +44,14 @@ impl Target {
     }
 }
 
+/// Puts `id` into the sorted group `g`, in order. (Groups are small: this keeps the sort
+/// machinery of the standard library out of the browser bundle.)
+fn insert_sorted(g: &mut Vec<u64>, id: u64) {
+    if let Err(at) = g.binary_search(&id) {
+        g.insert(at, id);
+    }
+}
+
 /// The groups being drawn (none empty; each sorted), and the node picked up by a click or a key
 /// to be placed by the next one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -57,8 +65,10 @@ pub struct Draft {
 impl Draft {
     /// Every node in one group.
     pub fn single(ids: &[u64]) -> Draft {
-        let mut g = ids.to_vec();
-        g.sort_unstable();
+        let mut g = Vec::with_capacity(ids.len());
+        for id in ids {
+            insert_sorted(&mut g, *id);
+        }
         Draft {
             groups: if g.is_empty() { Vec::new() } else { vec![g] },
             picked: None,
@@ -91,19 +101,16 @@ impl Draft {
                 }
             }
         }
+        // The view lists nodes by id, so groups come in the order of their smallest node.
         let mut groups: Vec<(usize, Vec<u64>)> = Vec::new();
         for (i, id) in ids.iter().enumerate() {
             let r = root(&mut group_of, i);
             match groups.iter_mut().find(|(k, _)| *k == r) {
-                Some((_, g)) => g.push(*id),
+                Some((_, g)) => insert_sorted(g, *id),
                 None => groups.push((r, vec![*id])),
             }
         }
-        let mut groups: Vec<Vec<u64>> = groups.into_iter().map(|(_, g)| g).collect();
-        for g in &mut groups {
-            g.sort_unstable();
-        }
-        groups.sort_unstable_by_key(|g| g[0]);
+        let groups = groups.into_iter().map(|(_, g)| g).collect();
         Draft {
             groups,
             picked: None,
@@ -112,7 +119,9 @@ impl Draft {
 
     /// Keeps the drawing to the nodes there are (membership can change while it is open): drops
     /// nodes that left and puts newcomers in the first group.
-    pub fn sync(&mut self, ids: &[u64]) {
+    /// Returns whether anything changed.
+    pub fn sync(&mut self, ids: &[u64]) -> bool {
+        let before = self.clone();
         for g in &mut self.groups {
             g.retain(|n| ids.contains(n));
         }
@@ -120,10 +129,7 @@ impl Draft {
         for id in ids {
             if self.group_of(*id).is_none() {
                 match self.groups.first_mut() {
-                    Some(g) => {
-                        g.push(*id);
-                        g.sort_unstable();
-                    }
+                    Some(g) => insert_sorted(g, *id),
                     None => self.groups.push(vec![*id]),
                 }
             }
@@ -131,6 +137,7 @@ impl Draft {
         if self.picked.is_some_and(|p| !ids.contains(&p)) {
             self.picked = None;
         }
+        *self != before
     }
 
     /// The index of `id`'s group.
@@ -159,10 +166,7 @@ impl Draft {
         }
         self.groups[from].retain(|n| *n != id);
         match to {
-            Some(g) => {
-                self.groups[g].push(id);
-                self.groups[g].sort_unstable();
-            }
+            Some(g) => insert_sorted(&mut self.groups[g], id),
             None => self.groups.push(vec![id]),
         }
         self.groups.retain(|g| !g.is_empty());
@@ -318,7 +322,8 @@ mod tests {
         let mut d = Draft::single(&[1, 2, 3]);
         d.place(3, Target::NewGroup);
         d.click_node(3);
-        d.sync(&[1, 2, 4]);
+        assert!(d.sync(&[1, 2, 4]));
+        assert!(!d.sync(&[1, 2, 4]));
         assert_eq!(d.groups, vec![vec![1, 2, 4]]);
         assert_eq!(d.picked, None);
         d.sync(&[]);

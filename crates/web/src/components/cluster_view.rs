@@ -110,15 +110,6 @@ struct Drag {
     over: Option<Target>,
 }
 
-/// What partition mode shares between the picture and its nodes.
-#[derive(Clone, Copy)]
-struct PartCtx {
-    drag: RwSignal<Option<Drag>>,
-    /// True between the end of a drag and the click the browser sends after it, which is not
-    /// taken as a click.
-    after_drag: StoredValue<bool>,
-}
-
 /// The drop target at a point of the page: the nearest element with a `data-part-target`, or
 /// empty space in the picture (a new group).
 fn target_at(x: f64, y: f64) -> Option<Target> {
@@ -148,9 +139,9 @@ pub fn ClusterView() -> impl IntoView {
     let ui = use_ui();
     let part = ui.partition;
     let drag = RwSignal::new(None::<Drag>);
+    // True between the end of a drag and the click the browser sends after it (which is then
+    // not taken as a click).
     let after_drag = StoredValue::new(false);
-    provide_context(PartCtx { drag, after_drag });
-    let svg_ref = NodeRef::<leptos::svg::Svg>::new();
     let ids = Memo::new(move |_| {
         ui.view
             .with(|v| v.nodes.iter().map(|n| n.id).collect::<Vec<u64>>())
@@ -360,61 +351,13 @@ pub fn ClusterView() -> impl IntoView {
     let nodes = move || {
         ids.get()
             .into_iter()
-            .map(|id| view! { <NodeGlyph id=id pos=Signal::derive(move || pos_of(id).unwrap_or((CX, CY))) radius=Signal::derive(nr) small=Signal::derive(move || ids.with(Vec::len) > 15) compact=Signal::derive(move || ids.with(Vec::len) > 7)/> })
+            .map(|id| view! { <NodeGlyph id=id pos=Signal::derive(move || pos_of(id).unwrap_or((CX, CY))) radius=Signal::derive(nr) small=Signal::derive(move || ids.with(Vec::len) > 15) compact=Signal::derive(move || ids.with(Vec::len) > 7) drag=drag after_drag=after_drag/> })
             .collect_view()
     };
 
-    // Partition mode: each node ringed and tagged in its group's color; the node being dragged
-    // follows the pointer; the drop target is outlined.
-    let part_rings = move || {
-        let over = drag.with(|d| d.and_then(|d| d.over));
-        let r = nr();
-        part.with(|p| {
-            p.as_ref().map(|d| {
-                d.groups
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(gi, g)| g.iter().map(move |id| (gi, *id)))
-                    .filter_map(|(gi, id)| {
-                        let (x, y) = pos_of(id)?;
-                        let color = group_color(gi);
-                        let hot = over == Some(Target::Node(id)) || over == Some(Target::Group(gi));
-                        let picked = d.picked == Some(id);
-                        let (tx, ty) = (x + r * 0.78 + 6.0, y - r * 0.78 - 6.0);
-                        Some(view! {
-                            <circle
-                                class="part-ring"
-                                class:hot=hot
-                                class:picked=picked
-                                cx=format!("{x:.1}")
-                                cy=format!("{y:.1}")
-                                r=format!("{:.1}", r + 10.0)
-                                stroke=color
-                            />
-                            <g class="part-tag" transform=format!("translate({tx:.1},{ty:.1})")>
-                                <circle r="8.5" fill=color/>
-                                <text dy="3.6">{group_name(gi)}</text>
-                            </g>
-                        })
-                    })
-                    .collect_view()
-            })
-        })
-    };
-    let ghost = move || {
-        drag.get().filter(|d| d.moved).map(|d| {
-            let r = nr();
-            view! {
-                <g class="part-ghost" transform=format!("translate({:.1},{:.1})", d.at.0, d.at.1)>
-                    <circle r=format!("{r:.1}")/>
-                    <text dy=format!("{:.1}", r * 0.3) font-size=format!("{:.1}", r * 0.85)>{d.id}</text>
-                </g>
-            }
-        })
-    };
     // Client pixels to picture coordinates (the picture keeps its aspect ratio, centred).
     let to_svg = move |x: f64, y: f64| -> (f64, f64) {
-        let Some(svg) = svg_ref.get_untracked() else {
+        let Some(svg) = document().query_selector(".cluster-svg").ok().flatten() else {
             return (x, y);
         };
         let rect = svg.get_bounding_client_rect();
@@ -447,7 +390,8 @@ pub fn ClusterView() -> impl IntoView {
                 return;
             };
             let (x, y) = (f64::from(ev.client_x()), f64::from(ev.client_y()));
-            if !d.moved && (x - d.start.0).hypot(y - d.start.1) < 5.0 {
+            let (dx, dy) = (x - d.start.0, y - d.start.1);
+            if !d.moved && dx * dx + dy * dy < 25.0 {
                 return;
             }
             d.moved = true;
@@ -484,19 +428,7 @@ pub fn ClusterView() -> impl IntoView {
     // Nodes joining or leaving while a partition is drawn.
     Effect::new(move |_| {
         let ids = ids.get();
-        if part.with_untracked(|p| {
-            p.as_ref().is_some_and(|d| {
-                let mut all: Vec<u64> = d.groups.concat();
-                all.sort_unstable();
-                all != ids
-            })
-        }) {
-            part.update(|p| {
-                if let Some(d) = p {
-                    d.sync(&ids);
-                }
-            });
-        }
+        part.maybe_update(|p| p.as_mut().is_some_and(|d| d.sync(&ids)));
     });
     let on_background = move |_| {
         if part.with_untracked(Option::is_some) {
@@ -528,7 +460,6 @@ pub fn ClusterView() -> impl IntoView {
                 </button>
             </Show>
             <svg
-                node_ref=svg_ref
                 viewBox=format!("0 0 {W} {H}")
                 class="cluster-svg"
                 class:partitioning=move || part.with(Option::is_some)
@@ -538,7 +469,6 @@ pub fn ClusterView() -> impl IntoView {
                 on:click=on_background
                 on:pointerdown=on_down
             >
-                <g class="part-rings">{part_rings}</g>
                 <g class="lanes">{lanes}</g>
                 <g class="badges">{badges}</g>
                 <g class="nodes">{nodes}</g>
@@ -550,11 +480,10 @@ pub fn ClusterView() -> impl IntoView {
                     />
                 </g>
                 <g class="drops">{drops}</g>
-                <g class="part-over">{ghost}</g>
             </svg>
             {move || {
                 if part.with(Option::is_some) {
-                    view! { <PartitionPanel/> }.into_any()
+                    view! { <PartitionPanel drag=drag after_drag=after_drag/> }.into_any()
                 } else {
                     view! { <Legend/> }.into_any()
                 }
@@ -566,10 +495,9 @@ pub fn ClusterView() -> impl IntoView {
 /// Partition mode's panel under the picture: the groups (drop targets too), the line that
 /// applying runs, Apply and Cancel.
 #[component]
-fn PartitionPanel() -> impl IntoView {
+fn PartitionPanel(drag: RwSignal<Option<Drag>>, after_drag: StoredValue<bool>) -> impl IntoView {
     let ui = use_ui();
     let part = ui.partition;
-    let PartCtx { drag, after_drag } = expect_context::<PartCtx>();
     let over = move || drag.with(|d| d.and_then(|d| d.over));
     let click = move |t: Target| {
         if !after_drag.get_value() {
@@ -660,10 +588,11 @@ fn NodeGlyph(
     radius: Signal<f64>,
     small: Signal<bool>,
     compact: Signal<bool>,
+    drag: RwSignal<Option<Drag>>,
+    after_drag: StoredValue<bool>,
 ) -> impl IntoView {
     let ui = use_ui();
     let part = ui.partition;
-    let PartCtx { after_drag, .. } = expect_context::<PartCtx>();
     let node = Memo::new(move |_| {
         ui.view
             .with(|v| v.nodes.iter().find(|n| n.id == id).cloned())
@@ -683,13 +612,30 @@ fn NodeGlyph(
             ui.selection.set(Selection::Node(id));
         }
     };
-    let group = move || {
-        part.with(|p| {
-            p.as_ref()
-                .and_then(|d| d.group_of(id))
-                .map(|g| format!(", group {}", group_name(g)))
-                .unwrap_or_default()
-        })
+    // Partition mode: a ring and a tag in the color of the node's group (shown by CSS only
+    // while a partition is drawn).
+    let group = Memo::new(move |_| part.with(|p| p.as_ref().and_then(|d| d.group_of(id))));
+    let ring_color = move || group.get().map_or("none", group_color);
+    let hot = move || {
+        let over = drag.with(|d| d.and_then(|d| d.over));
+        over.is_some()
+            && (over == Some(Target::Node(id))
+                || over
+                    .zip(group.get())
+                    .is_some_and(|(o, g)| o == Target::Group(g)))
+    };
+    let picked = move || part.with(|p| p.as_ref().is_some_and(|d| d.picked == Some(id)));
+    // The node being dragged follows the pointer.
+    let lifted = move || drag.with(|d| d.is_some_and(|d| d.moved && d.id == id));
+    let tag_at = move || {
+        let k = radius.get() * 0.78 + 6.0;
+        format!("translate({k:.1},{:.1})", -k)
+    };
+    let aria_group = move || {
+        group
+            .get()
+            .map(|g| format!(", group {}", group_name(g)))
+            .unwrap_or_default()
     };
     let role = move || node.with(|n| n.as_ref().map_or("unknown", role_label));
     let class = move || {
@@ -713,9 +659,9 @@ fn NodeGlyph(
                 n.term,
                 n.commit,
                 n.applied,
-                group()
+                aria_group()
             ),
-            None => format!("Node {id}{}", group()),
+            None => format!("Node {id}{}", aria_group()),
         })
     };
     let timer = move || {
@@ -754,7 +700,13 @@ fn NodeGlyph(
         <g
             class=class
             class:selected=selected
-            transform=move || { let (x, y) = pos.get(); format!("translate({x:.1},{y:.1})") }
+            class:lifted=lifted
+            transform=move || {
+                let (x, y) = drag
+                    .with(|d| d.filter(|d| d.moved && d.id == id).map(|d| d.at))
+                    .unwrap_or_else(|| pos.get());
+                format!("translate({x:.1},{y:.1})")
+            }
             role="button"
             tabindex="0"
             aria-label=aria
@@ -769,6 +721,13 @@ fn NodeGlyph(
                 }
             }
         >
+            <circle
+                class="part-ring"
+                class:hot=hot
+                class:picked=picked
+                r=move || radius.get() + 10.0
+                stroke=ring_color
+            />
             <circle class="halo" r=move || radius.get() + 9.0/>
             <circle class="track" r=move || radius.get() + 5.0/>
             <circle
@@ -788,6 +747,10 @@ fn NodeGlyph(
             <Show when=move || !small.get()>
                 <text class="node-sub" dy=move || format!("{:.1}", radius.get() + 20.0)>{sub}</text>
             </Show>
+            <g class="part-tag" transform=tag_at>
+                <circle r="8.5" fill=ring_color/>
+                <text dy="3.6">{move || group.get().map(group_name)}</text>
+            </g>
         </g>
     }
 }
