@@ -315,6 +315,7 @@ impl Trace {
     }
 
     /// Records an event at `time_ms`.
+    #[inline]
     pub fn record(&mut self, time_ms: u64, kind: TraceKind) {
         if !self.enabled {
             return;

@@ -164,7 +164,11 @@ impl<SM: StateMachine> Cluster<SM> {
                 );
             }
             // A write proposed here while leading, whose slot now holds something else.
-            if let Some(expected) = self.expected.remove(&(id, a.entry.index)) {
+            let expected = self
+                .expected
+                .get_mut(&id)
+                .and_then(|m| m.remove(&a.entry.index));
+            if let Some(expected) = expected {
                 if a.request != Some(expected) {
                     self.finish(expected, Outcome::Failed(RequestError::LeaderChanged));
                 }

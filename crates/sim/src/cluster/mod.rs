@@ -112,8 +112,9 @@ pub struct Cluster<SM: StateMachine> {
     checker: Option<InvariantChecker>,
     violation: Option<Box<Violation>>,
     pending: BTreeMap<RequestId, Pending<SM::Query>>,
-    /// (node, index) -> write proposed at that node while it led, expected at that index.
-    expected: BTreeMap<(u64, u64), RequestId>,
+    /// Node -> index -> write proposed at that node while it led, expected at that index
+    /// (by node first: the other nodes skip the lookup for every entry they apply).
+    expected: BTreeMap<u64, BTreeMap<u64, RequestId>>,
     next_request: RequestId,
     completions: VecDeque<Completion<SM::Output, SM::Answer>>,
     phase_rng: SimRng,
@@ -344,6 +345,7 @@ impl<SM: StateMachine> Cluster<SM> {
         self.push(at.max(self.now), Event::Action(Box::new(action)));
     }
 
+    #[inline]
     fn check_stopped(&self) -> Result<()> {
         match &self.violation {
             Some(v) => Err(Error::Invariant(v.clone())),

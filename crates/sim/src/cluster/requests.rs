@@ -72,7 +72,7 @@ impl<SM: StateMachine> Cluster<SM> {
             Ok(()) => {
                 if live.role == Role::Leader {
                     let index = live.raw.raft.raft_log.last_index();
-                    self.expected.insert((node, index), id);
+                    self.expected.entry(node).or_default().insert(index, id);
                 }
                 self.dirty.insert(node);
             }
@@ -216,7 +216,7 @@ impl<SM: StateMachine> Cluster<SM> {
         for id in ids {
             self.finish(id, Outcome::Failed(RequestError::NodeDown(node)));
         }
-        self.expected.retain(|(n, _), _| *n != node);
+        self.expected.remove(&node);
         self.parked.remove(&node);
     }
 
