@@ -14,7 +14,9 @@
 //!
 //! Both passes share one deterministic step budget (a count of model steps, not a wall
 //! clock: the checker runs in wasm too, and verdicts must not depend on machine speed). When
-//! it runs out the verdict is [`Verdict::Unknown`].
+//! it runs out the verdict is [`Verdict::Unknown`]. The search can also be driven a bounded
+//! number of steps at a time ([`ResumableCheck`]), so that a page can check a long history in
+//! slices and stay responsive; the verdict is the same.
 //!
 //! **Unknown outcomes.** A read with an [`Output::Unknown`] output is dropped. A write with
 //! one may have taken effect at any time after its call, or never: it gets an infinite return
@@ -24,10 +26,8 @@
 //! return equals the other's call) count as concurrent.
 
 use crate::error::Result;
-use crate::history::{self, Operation};
-use crate::model::{KeyModel, KvModel};
-use crate::wgl::{self, SearchOp, SearchResult};
-use crate::{partition, patch};
+use crate::history::Operation;
+use crate::resumable::ResumableCheck;
 
 /// The checker's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub struct Report {
 }
 
 /// A pass of the checker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Pass {
     /// The per-key pass.
     PerKey,
@@ -93,102 +93,27 @@ pub enum Pass {
 
 /// Check `history` with default options.
 ///
-/// Errors only if the history is malformed (see [`history::validate`]).
+/// Errors only if the history is malformed (see [`crate::history::validate`]).
 pub fn check(history: &[Operation]) -> Result<Verdict> {
     Ok(check_with(history, &CheckOptions::default())?.verdict)
 }
 
-/// Check `history` with `options`, returning a [`Report`].
+/// Check `history` with `options`, returning a [`Report`]: a [`ResumableCheck`] driven to its
+/// end in one go.
+///
+/// Errors only if the history is malformed (see [`crate::history::validate`]).
 pub fn check_with(history: &[Operation], options: &CheckOptions) -> Result<Report> {
-    history::validate(history)?;
-    let patched = patch::observed_writes(history);
-    let ops: Vec<SearchOp<'_>> = history
-        .iter()
-        .zip(&patched)
-        .enumerate()
-        .filter(|(_, (op, _))| op.input.is_write() || !op.is_unknown())
-        .map(|(index, (op, patched))| SearchOp {
-            index,
-            call: op.call_ms,
-            ret: match patched {
-                // Known to have taken effect, but possibly after the client gave up.
-                Some(_) => Some(u64::MAX),
-                None if op.is_unknown() => None,
-                None => op.return_ms,
-            },
-            input: &op.input,
-            output: patched.as_ref().unwrap_or(&op.output),
-        })
-        .collect();
-    let mut budget = options.max_steps;
-    let report = |verdict, linearization, budget: u64, decided_by| Report {
-        verdict,
-        linearization,
-        steps: options.max_steps - budget,
-        decided_by,
-    };
-
-    if options.per_key_pass {
-        for (key, part) in partition::by_key(&ops) {
-            if let SearchResult::Violation {
-                prefix,
-                stuck,
-                explanation,
-            } = wgl::search(&KeyModel, &part, &mut budget)
-            {
-                let explanation = format!(
-                    "key {key:?}: {}; {}",
-                    describe_op(history, stuck),
-                    explanation
-                );
-                let verdict = not_linearizable(prefix, stuck, explanation);
-                return Ok(report(verdict, None, budget, Pass::PerKey));
-            }
-            if budget == 0 {
-                break;
-            }
-        }
-    }
-
-    let model = KvModel::for_history(history);
-    Ok(match wgl::search(&model, &ops, &mut budget) {
-        SearchResult::Linearizable(order) => {
-            report(Verdict::Linearizable, Some(order), budget, Pass::Global)
-        }
-        SearchResult::Violation {
-            prefix,
-            stuck,
-            explanation,
-        } => {
-            let explanation = format!(
-                "{}; {}; longest linearizable prefix: {} of {} operations",
-                describe_op(history, stuck),
-                explanation,
-                prefix.len(),
-                ops.len()
-            );
-            let verdict = not_linearizable(prefix, stuck, explanation);
-            report(verdict, None, budget, Pass::Global)
-        }
-        SearchResult::OutOfBudget => report(Verdict::Unknown, None, budget, Pass::Global),
-    })
+    Ok(ResumableCheck::new(history, options)?.finish())
 }
 
-fn not_linearizable(longest_prefix: Vec<usize>, stuck_op: usize, explanation: String) -> Verdict {
+pub(crate) fn not_linearizable(
+    longest_prefix: Vec<usize>,
+    stuck_op: usize,
+    explanation: String,
+) -> Verdict {
     Verdict::NotLinearizable {
         longest_prefix,
         stuck_op,
         explanation,
     }
-}
-
-fn describe_op(history: &[Operation], index: usize) -> String {
-    let op = &history[index];
-    let ret = op
-        .return_ms
-        .map_or_else(|| "never".to_string(), |r| format!("{r} ms"));
-    format!(
-        "operation #{index} (client {}, called {} ms, returned {ret}) cannot be linearized",
-        op.client, op.call_ms
-    )
 }

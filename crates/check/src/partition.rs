@@ -12,27 +12,27 @@ use crate::history::Input;
 use crate::wgl::SearchOp;
 
 /// The per-key sub-histories of `ops`, by key.
-pub(crate) fn by_key<'a>(ops: &[SearchOp<'a>]) -> BTreeMap<&'a str, Vec<SearchOp<'a>>> {
+pub(crate) fn by_key(ops: &[SearchOp]) -> BTreeMap<String, Vec<SearchOp>> {
     let revoked: BTreeSet<i64> = ops
         .iter()
         .filter_map(|op| match op.input {
-            Input::LeaseRevoke { id } => Some(*id),
+            Input::LeaseRevoke { id } => Some(id),
             _ => None,
         })
         .collect();
     let excluded: BTreeSet<&str> = ops
         .iter()
-        .filter_map(|op| match op.input {
+        .filter_map(|op| match &op.input {
             Input::PutWithLease { key, lease, .. } if revoked.contains(lease) => Some(key.as_str()),
             _ => None,
         })
         .collect();
-    let mut parts: BTreeMap<&str, Vec<SearchOp<'a>>> = BTreeMap::new();
+    let mut parts: BTreeMap<String, Vec<SearchOp>> = BTreeMap::new();
     for op in ops {
-        let historical = matches!(op.input, Input::Get { revision: Some(r), .. } if *r > 0);
+        let historical = matches!(op.input, Input::Get { revision: Some(r), .. } if r > 0);
         match op.input.key() {
             Some(key) if !historical && !excluded.contains(key) => {
-                parts.entry(key).or_default().push(*op)
+                parts.entry(key.to_string()).or_default().push(op.clone())
             }
             _ => {}
         }

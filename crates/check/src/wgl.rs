@@ -14,8 +14,8 @@ use crate::history::{Input, Output};
 use crate::model::{Model, Outcome};
 
 /// One operation as the search sees it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SearchOp<'a> {
+#[derive(Debug, Clone)]
+pub(crate) struct SearchOp {
     /// Index in the original history (what results report).
     pub index: usize,
     /// Call time.
@@ -23,9 +23,10 @@ pub(crate) struct SearchOp<'a> {
     /// Return time; `None` = never (the operation may take effect at any time after its call).
     pub ret: Option<u64>,
     /// The request.
-    pub input: &'a Input,
-    /// The response.
-    pub output: &'a Output,
+    pub input: Input,
+    /// The response (a write of unknown outcome that a read proves took effect has its
+    /// known output here).
+    pub output: Output,
 }
 
 /// How a search ended.
@@ -42,8 +43,6 @@ pub(crate) enum SearchResult {
         /// The model's account of why.
         explanation: String,
     },
-    /// The step budget ran out.
-    OutOfBudget,
 }
 
 const NIL: usize = usize::MAX;
@@ -61,7 +60,7 @@ struct Entries {
 }
 
 impl Entries {
-    fn new(ops: &[SearchOp<'_>]) -> Entries {
+    fn new(ops: &[SearchOp]) -> Entries {
         // (time, is_return, op): calls before returns at equal times, so that operations
         // touching at a millisecond count as concurrent.
         let mut events: Vec<(u64, bool, usize)> = Vec::with_capacity(2 * ops.len());
@@ -164,13 +163,13 @@ struct Deepest<S> {
 /// Describe the failure found at the deepest point.
 fn violation<M: Model>(
     model: &M,
-    ops: &[SearchOp<'_>],
+    ops: &[SearchOp],
     ceiling: &[Option<i64>],
     best: Deepest<M::State>,
 ) -> SearchResult {
     let op = &ops[best.stuck];
-    let mut explanation = model.explain(&best.state.0, op.input, op.output);
-    let after = match model.step(&best.state.0, op.input, op.output) {
+    let mut explanation = model.explain(&best.state.0, &op.input, &op.output);
+    let after = match model.step(&best.state.0, &op.input, &op.output) {
         Outcome::Changed(s) | Outcome::Either(s) => Some(model.progress(&s)),
         Outcome::Unchanged => Some(model.progress(&best.state.0)),
         Outcome::Illegal => None,
@@ -228,122 +227,191 @@ impl<S: Eq> Cache<S> {
     }
 }
 
-/// Search for a linearization of `ops` under `model`, spending at most `budget` model steps
-/// (the budget is decremented by the steps used).
+/// A Wing–Gong–Lowe search that can stop after any number of model steps and go on later
+/// from exactly where it stopped: driven in slices it reaches the same result, in the same
+/// number of steps, as driven in one go.
 ///
 /// Operations that never return (`ret == None`) need not be linearized at all: leaving one
 /// out is the same as it never taking effect. So for them [`Outcome::Either`] only explores
 /// the "took effect" branch. Among the candidates at each point, operations that do return
 /// are tried first: a write of unknown outcome is usually better left for later.
-pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<'_>], budget: &mut u64) -> SearchResult {
-    let mut entries = Entries::new(ops);
-    let mut linearized = Bitset::new(ops.len());
-    let mut cache = Cache {
-        buckets: HashMap::default(),
-    };
-    let mut frames: Vec<Frame<M::State>> = Vec::new();
-    let mut state = share(model.init());
-    let mut best: Option<Deepest<M::State>> = None;
-    // `entries` is borrowed mutably below: these closures read a copy of the node -> op map.
-    let node_op = entries.op.clone();
-    let entries_op = |node: usize| node_op[node];
-    let open_ended = |node: usize| ops[entries_op(node)].ret.is_none();
+pub(crate) struct Search<M: Model> {
+    model: M,
+    ops: Vec<SearchOp>,
+    entries: Entries,
+    linearized: Bitset,
+    cache: Cache<M::State>,
+    frames: Vec<Frame<M::State>>,
+    state: Shared<M::State>,
+    best: Option<Deepest<M::State>>,
+    /// Operations with a deadline not yet linearized: the search is done when none is left.
+    due: usize,
+    /// The model's progress ceiling of each operation with a deadline.
+    ceiling: Vec<Option<i64>>,
+    /// The ceilings of the operations not yet linearized (a multiset).
+    ceilings: Ceilings,
+    /// The entry the scan is at.
+    entry: usize,
+    /// Phase one scans forward from the head for candidates that have a deadline, up to the
+    /// first return entry. Phase two then scans backward from there for open-ended ones, most
+    /// recently called first (the ones called long ago most likely never took effect).
+    second_phase: bool,
+}
 
-    // Operations with a deadline not yet linearized: the search is done when none is left.
-    let mut due = ops.iter().filter(|op| op.ret.is_some()).count();
-    // The model's progress ceilings of those operations (a multiset).
-    let ceiling: Vec<Option<i64>> = ops
-        .iter()
-        .map(|op| op.ret.and(model.ceiling(op.input, op.output)))
-        .collect();
-    let mut ceilings = Ceilings::default();
-    ceiling.iter().flatten().for_each(|&c| ceilings.add(c));
-    let mut entry = entries.next[HEAD];
-    // Phase one scans forward from the head for candidates that have a deadline, up to the
-    // first return entry. Phase two then scans backward from there for open-ended ones, most
-    // recently called first (the ones called long ago most likely never took effect).
-    let mut second_phase = false;
-    loop {
-        if due == 0 {
-            // Every operation that returned is linearized; the rest never took effect.
-            let order = frames.iter().map(|f| ops[entries_op(f.node)].index);
-            return SearchResult::Linearizable(order.collect());
+impl<M: Model> Search<M> {
+    /// A search for a linearization of `ops` under `model`, not started yet.
+    pub(crate) fn new(model: M, ops: Vec<SearchOp>) -> Self {
+        let entries = Entries::new(&ops);
+        let ceiling: Vec<Option<i64>> = ops
+            .iter()
+            .map(|op| op.ret.and(model.ceiling(&op.input, &op.output)))
+            .collect();
+        let mut ceilings = Ceilings::default();
+        ceiling.iter().flatten().for_each(|&c| ceilings.add(c));
+        let state = share(model.init());
+        Search {
+            linearized: Bitset::new(ops.len()),
+            cache: Cache {
+                buckets: HashMap::default(),
+            },
+            frames: Vec::new(),
+            state,
+            best: None,
+            due: ops.iter().filter(|op| op.ret.is_some()).count(),
+            ceiling,
+            ceilings,
+            entry: entries.next[HEAD],
+            second_phase: false,
+            entries,
+            model,
+            ops,
         }
-        let advance = |entries: &Entries, node: usize, second_phase: bool| match second_phase {
-            false => entries.next[node],
-            true => entries.prev[node],
+    }
+
+    /// The operations searched.
+    pub(crate) fn ops(&self) -> &[SearchOp] {
+        &self.ops
+    }
+
+    fn open_ended(&self, node: usize) -> bool {
+        self.ops[self.entries.op[node]].ret.is_none()
+    }
+
+    fn advance(&self, node: usize) -> usize {
+        match self.second_phase {
+            false => self.entries.next[node],
+            true => self.entries.prev[node],
+        }
+    }
+
+    /// Goes on with the search, spending at most `budget` model steps (the budget is
+    /// decremented by the steps used). `None` if the budget ran out first: call again to go on.
+    pub(crate) fn run(&mut self, budget: &mut u64) -> Option<SearchResult> {
+        loop {
+            if self.due == 0 {
+                // Every operation that returned is linearized; the rest never took effect.
+                let order = self
+                    .frames
+                    .iter()
+                    .map(|f| self.ops[self.entries.op[f.node]].index);
+                return Some(SearchResult::Linearizable(order.collect()));
+            }
+            let entry = self.entry;
+            if entry != HEAD && self.entries.is_call(entry) {
+                if self.open_ended(entry) != self.second_phase {
+                    self.entry = self.advance(entry);
+                    continue;
+                }
+                if *budget == 0 {
+                    return None;
+                }
+                *budget -= 1;
+                self.try_candidate(entry);
+            } else if !self.second_phase {
+                // `entry` is the first return entry.
+                self.second_phase = true;
+                self.entry = self.entries.prev[entry];
+            } else if let Some(result) = self.backtrack() {
+                return Some(result);
+            }
+        }
+    }
+
+    /// Applies the call at `entry` to the model: linearizes it if that leads somewhere new,
+    /// else moves on to the next candidate.
+    fn try_candidate(&mut self, entry: usize) {
+        let op = self.entries.op[entry];
+        let (input, output) = (&self.ops[op].input, &self.ops[op].output);
+        let next_state = match self.model.step(&self.state.0, input, output) {
+            Outcome::Illegal => None,
+            // Linearizing an open-ended no-op is the same as leaving it out.
+            Outcome::Unchanged if self.second_phase => None,
+            Outcome::Unchanged => Some(self.state.clone()),
+            Outcome::Changed(s) | Outcome::Either(s) => Some(share(s)),
         };
-        if entry != HEAD && entries.is_call(entry) {
-            if open_ended(entry) != second_phase {
-                entry = advance(&entries, entry, second_phase);
-                continue;
-            }
-            if *budget == 0 {
-                return SearchResult::OutOfBudget;
-            }
-            *budget -= 1;
-            let op = entries_op(entry);
-            let next_state = match model.step(&state.0, ops[op].input, ops[op].output) {
-                Outcome::Illegal => None,
-                // Linearizing an open-ended no-op is the same as leaving it out.
-                Outcome::Unchanged if second_phase => None,
-                Outcome::Unchanged => Some(state.clone()),
-                Outcome::Changed(s) | Outcome::Either(s) => Some(share(s)),
-            };
-            if let Some(c) = ceiling[op] {
-                ceilings.remove(c);
-            }
-            let next_state = next_state.filter(|next| model.progress(&next.0) <= ceilings.min());
-            match next_state {
-                Some(next) if cache.visit(&mut linearized, op, &next) => {
-                    frames.push(Frame {
-                        node: entry,
-                        before: std::mem::replace(&mut state, next),
-                        second_phase,
-                    });
-                    entries.lift(entry);
-                    due -= usize::from(!second_phase);
-                    entry = entries.next[HEAD];
-                    second_phase = false;
-                }
-                _ => {
-                    if let Some(c) = ceiling[op] {
-                        ceilings.add(c);
-                    }
-                    entry = advance(&entries, entry, second_phase);
-                }
-            }
-        } else if !second_phase {
-            // `entry` is the first return entry.
-            second_phase = true;
-            entry = entries.prev[entry];
-        } else {
-            // Back at the head: nothing can be linearized before the first deadline.
-            if best.as_ref().is_none_or(|b| b.prefix.len() < frames.len()) {
-                let mut first_return = entries.next[HEAD];
-                while entries.is_call(first_return) {
-                    first_return = entries.next[first_return];
-                }
-                best = Some(Deepest {
-                    prefix: frames.iter().map(|f| entries_op(f.node)).collect(),
-                    stuck: entries_op(first_return),
-                    state: state.clone(),
-                    linearized: linearized.clone(),
-                });
-            }
-            let Some(frame) = frames.pop() else {
-                let best = best.expect("recorded above");
-                return violation(model, ops, &ceiling, best);
-            };
-            linearized.clear(entries_op(frame.node));
-            if let Some(c) = ceiling[entries_op(frame.node)] {
-                ceilings.add(c);
-            }
-            entries.unlift(frame.node);
-            state = frame.before;
-            second_phase = frame.second_phase;
-            due += usize::from(!second_phase);
-            entry = advance(&entries, frame.node, second_phase);
+        if let Some(c) = self.ceiling[op] {
+            self.ceilings.remove(c);
         }
+        let next_state =
+            next_state.filter(|next| self.model.progress(&next.0) <= self.ceilings.min());
+        match next_state {
+            Some(next) if self.cache.visit(&mut self.linearized, op, &next) => {
+                self.frames.push(Frame {
+                    node: entry,
+                    before: std::mem::replace(&mut self.state, next),
+                    second_phase: self.second_phase,
+                });
+                self.entries.lift(entry);
+                self.due -= usize::from(!self.second_phase);
+                self.entry = self.entries.next[HEAD];
+                self.second_phase = false;
+            }
+            _ => {
+                if let Some(c) = self.ceiling[op] {
+                    self.ceilings.add(c);
+                }
+                self.entry = self.advance(entry);
+            }
+        }
+    }
+
+    /// Back at the head: nothing can be linearized before the first deadline. Undoes the last
+    /// linearized operation, or ends the search with a violation if there is none.
+    fn backtrack(&mut self) -> Option<SearchResult> {
+        if self
+            .best
+            .as_ref()
+            .is_none_or(|b| b.prefix.len() < self.frames.len())
+        {
+            let mut first_return = self.entries.next[HEAD];
+            while self.entries.is_call(first_return) {
+                first_return = self.entries.next[first_return];
+            }
+            self.best = Some(Deepest {
+                prefix: self
+                    .frames
+                    .iter()
+                    .map(|f| self.entries.op[f.node])
+                    .collect(),
+                stuck: self.entries.op[first_return],
+                state: self.state.clone(),
+                linearized: self.linearized.clone(),
+            });
+        }
+        let Some(frame) = self.frames.pop() else {
+            let best = self.best.take().expect("recorded above");
+            return Some(violation(&self.model, &self.ops, &self.ceiling, best));
+        };
+        let op = self.entries.op[frame.node];
+        self.linearized.clear(op);
+        if let Some(c) = self.ceiling[op] {
+            self.ceilings.add(c);
+        }
+        self.entries.unlift(frame.node);
+        self.state = frame.before;
+        self.second_phase = frame.second_phase;
+        self.due += usize::from(!self.second_phase);
+        self.entry = self.advance(frame.node);
+        None
     }
 }
