@@ -6,6 +6,11 @@
 //! marked `PLANTED BUG`; with no bug switched on they change nothing (the golden trace hashes
 //! pin that).
 //!
+//! In a session (the browser's teaching menu, a scenario file) bugs are part of what replays:
+//! the header `@planted NAME,...` plants them when the cluster starts (the only way to get
+//! [`PlantedBug::ApplyBeforeCommit`]), and the line `plant NAME,...` (or `plant none`) switches
+//! the others at that point of the session, recorded like any other line.
+//!
 //! | bug | what goes wrong | who catches it |
 //! |-----|-----------------|----------------|
 //! | [`PlantedBug::FollowerLocalRead`] | a follower answers linearizable reads from its own state, without ReadIndex | linearizability (stale reads) |
@@ -20,6 +25,11 @@
 //! assert!(bugs.contains(PlantedBug::DropWatchEvent));
 //! assert!(!bugs.contains(PlantedBug::SkipLeaseRevoke));
 //! assert_eq!(PlantedBug::parse("drop-watch-event"), Some(PlantedBug::DropWatchEvent));
+//! let two = PlantedBugs::parse_list("drop-watch-event, apply-before-commit").unwrap();
+//! assert_eq!(two.names(), "apply-before-commit,drop-watch-event");
+//! assert_eq!(two.switchable().names(), "drop-watch-event");
+//! assert_eq!(PlantedBugs::parse_list("none"), Ok(PlantedBugs::NONE));
+//! assert!(PlantedBugs::parse_list("lose-everything").is_err());
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -60,6 +70,17 @@ impl PlantedBug {
             PlantedBug::DropWatchEvent => "drop-watch-event",
             PlantedBug::SkipLeaseRevoke => "skip-lease-revoke",
             PlantedBug::LockWithoutRecheck => "lock-without-recheck",
+        }
+    }
+
+    /// A short title for a teaching menu.
+    pub fn title(self) -> &'static str {
+        match self {
+            PlantedBug::FollowerLocalRead => "Stale reads from followers",
+            PlantedBug::ApplyBeforeCommit => "Apply before commit",
+            PlantedBug::DropWatchEvent => "Lose a watch event",
+            PlantedBug::SkipLeaseRevoke => "Leases never expire",
+            PlantedBug::LockWithoutRecheck => "Locks without the session re-check",
         }
     }
 
@@ -111,6 +132,53 @@ impl PlantedBugs {
     /// Whether the set is empty.
     pub fn is_empty(self) -> bool {
         self.0 == 0
+    }
+
+    /// This set without `bug`.
+    pub fn without(self, bug: PlantedBug) -> Self {
+        PlantedBugs(self.0 & !bug.bit())
+    }
+
+    /// The part of the set a running cluster can switch (all but
+    /// [`PlantedBug::ApplyBeforeCommit`], which is the simulator's and fixed when the cluster is
+    /// built).
+    pub fn switchable(self) -> Self {
+        self.without(PlantedBug::ApplyBeforeCommit)
+    }
+
+    /// Reads `none` or names separated by commas or spaces (`follower-local-read,drop-watch-event`).
+    ///
+    /// # Errors
+    /// An unknown name, in words, with the names there are.
+    pub fn parse_list(text: &str) -> Result<Self, String> {
+        let names: Vec<&str> = text
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if names == ["none"] {
+            return Ok(PlantedBugs::NONE);
+        }
+        names
+            .into_iter()
+            .map(|n| {
+                PlantedBug::parse(n).ok_or_else(|| {
+                    let all: Vec<&str> = PlantedBug::ALL.iter().map(|b| b.name()).collect();
+                    format!("no planted bug {n:?} (none, {})", all.join(", "))
+                })
+            })
+            .collect()
+    }
+
+    /// The names, comma-separated (`none` for the empty set): what [`PlantedBugs::parse_list`]
+    /// reads.
+    pub fn names(self) -> String {
+        if self.is_empty() {
+            return "none".to_string();
+        }
+        self.iter()
+            .map(PlantedBug::name)
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// The bugs in the set.

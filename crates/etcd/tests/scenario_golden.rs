@@ -34,6 +34,7 @@ fn builtin_scenario_hashes_match_the_golden_file() {
         );
         let direct = Scenario::from_recording(
             again.cluster().config().clone(),
+            again.planted_at_start(),
             "",
             &lines,
             (again.now(), again.steps()),
@@ -70,6 +71,7 @@ fn cancel_lines_are_kept_and_replayed() {
     // Seeking into the recording: before and after the first cancel.
     let rec = Scenario::from_recording(
         pg.cluster().config().clone(),
+        pg.planted_at_start(),
         "",
         &lines,
         (pg.now(), pg.steps()),

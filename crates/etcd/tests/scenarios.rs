@@ -193,3 +193,91 @@ proptest! {
         }
     }
 }
+
+/// Runs `line` and lets it settle.
+fn settle(pg: &mut Playground, line: &str) -> String {
+    let id = pg.exec(line).unwrap();
+    pg.run_until_settled(id, 30_000).unwrap();
+    pg.output(id).unwrap().text.clone()
+}
+
+#[test]
+fn planted_bugs_are_part_of_the_session_and_replay_with_it() {
+    use etcd::planted::{PlantedBug, PlantedBugs};
+    // Built broken (the header) and switched mid-session (a `plant` line).
+    let start = PlantedBugs::NONE.with(PlantedBug::SkipLeaseRevoke);
+    let mut pg = Playground::with_planted_bugs(ClusterConfig::new(5, 22), start).unwrap();
+    pg.run_until(3_000).unwrap();
+    settle(&mut pg, "put x 1");
+    settle(&mut pg, "plant follower-local-read,skip-lease-revoke");
+    settle(&mut pg, "sleep 1s");
+    let leader = pg.cluster().leader().unwrap();
+    let f = pg
+        .cluster()
+        .node_ids()
+        .into_iter()
+        .find(|n| *n != leader)
+        .unwrap();
+    settle(&mut pg, &format!("partition {f}"));
+    settle(&mut pg, "put x 2");
+    settle(&mut pg, "sleep 100ms");
+    // The isolated follower answers from its own, stale state.
+    assert_eq!(
+        settle(&mut pg, &format!("--endpoints=node{f} get x")),
+        "x\n1\n"
+    );
+    let stale = check::check(pg.client_history().operations()).unwrap();
+    assert!(
+        matches!(stale, check::Verdict::NotLinearizable { .. }),
+        "{stale:?}"
+    );
+
+    let text = record(&pg, "broken");
+    assert!(text.contains("\n@planted skip-lease-revoke\n"), "{text}");
+    assert!(
+        text.contains(" plant follower-local-read,skip-lease-revoke\n"),
+        "{text}"
+    );
+    let s = parse(&text).unwrap();
+    assert_eq!(s.planted, start);
+    let (again, out) = s.run().unwrap();
+    assert_eq!(out.trace_hash, pg.cluster().trace_hash());
+    assert_eq!(again.planted_bugs(), pg.planted_bugs());
+    assert_eq!(
+        again.client_history().operations(),
+        pg.client_history().operations()
+    );
+    // Without the bugs the same lines give a different run: the stale read is the bug's.
+    let healthy = text.replace("@planted skip-lease-revoke\n", "").replace(
+        " plant follower-local-read,skip-lease-revoke",
+        " plant none",
+    );
+    let (_, out) = parse(&healthy).unwrap().run().unwrap();
+    assert_ne!(out.trace_hash, pg.cluster().trace_hash());
+
+    // Seeking replays the plant line in its place.
+    let before = s.replay_until(3_500).unwrap();
+    assert!(before
+        .planted_bugs()
+        .contains(PlantedBug::FollowerLocalRead));
+    let early = s.replay_until(2_000).unwrap();
+    assert_eq!(early.planted_bugs(), start);
+}
+
+#[test]
+fn planted_headers_name_real_bugs_and_come_first() {
+    let e = parse("@planted lose-everything\n").unwrap_err();
+    assert!(
+        e.to_string().contains("line 1") && e.to_string().contains("no planted bug"),
+        "{e}"
+    );
+    let e = parse("put a 1\n@planted drop-watch-event\n").unwrap_err();
+    assert!(e.to_string().contains("before the first command"), "{e}");
+    let s = parse("@planted apply-before-commit\n").unwrap();
+    assert!(s.config.planted_apply_before_commit);
+    assert!(s
+        .start()
+        .unwrap()
+        .planted_bugs()
+        .contains(etcd::planted::PlantedBug::ApplyBeforeCommit));
+}

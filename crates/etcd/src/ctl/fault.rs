@@ -1,5 +1,6 @@
 //! The playground's fault and time lines (not etcdctl): `partition 1,2 3,4,5`, `heal`,
-//! `crash 3`, `cut 1->2`, `link 1->2 drop=0.2 latency=5-50ms`, `sleep 5s`, `tick 3`, ...
+//! `crash 3`, `cut 1->2`, `link 1->2 drop=0.2 latency=5-50ms`, `sleep 5s`, `tick 3`, ...; and
+//! the teaching menu's `plant NAME,...`.
 
 use sim::{Action, LinkConfig};
 
@@ -33,6 +34,11 @@ pub(crate) fn parse(name: &str, args: &[Word]) -> Option<Result<Command, ParseEr
         "sleep" => duration(name, &args).map(|ms| Command::Sleep { ms }),
         "run" => duration(name, &args).map(|ms| Command::Run { ms }),
         "tick" => tick(&args),
+        "plant" => match args.is_empty() {
+            true => Ok(Command::Plant(None)),
+            false => crate::planted::PlantedBugs::parse_list(&args.join(" "))
+                .map(|b| Command::Plant(Some(b))),
+        },
         _ => return None,
     };
     Some(r.map_err(ParseError::new))
@@ -271,6 +277,18 @@ mod tests {
     #[test]
     fn time() {
         assert_eq!(cmd("sleep 5s"), Command::Sleep { ms: 5000 });
+        use crate::planted::{PlantedBug, PlantedBugs};
+        assert_eq!(cmd("plant"), Command::Plant(None));
+        assert_eq!(cmd("plant none"), Command::Plant(Some(PlantedBugs::NONE)));
+        let two = PlantedBugs::NONE
+            .with(PlantedBug::FollowerLocalRead)
+            .with(PlantedBug::DropWatchEvent);
+        assert_eq!(
+            cmd("plant follower-local-read,drop-watch-event"),
+            Command::Plant(Some(two))
+        );
+        let e = parse_line("plant lose-everything").unwrap_err();
+        assert!(e.0.contains("no planted bug"), "{e:?}");
         assert_eq!(cmd("run 1.5s"), Command::Run { ms: 1500 });
         assert_eq!(cmd("tick"), Command::Tick { n: 1 });
         assert_eq!(cmd("tick 4"), Command::Tick { n: 4 });

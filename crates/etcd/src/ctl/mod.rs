@@ -227,6 +227,9 @@ pub enum Command {
         /// Number of ticks.
         n: u64,
     },
+    /// `plant NAME,...` / `plant none`: switch the planted bugs of a deliberately broken cluster
+    /// (the teaching menu writes these lines; see `crate::planted`). Bare `plant` shows them.
+    Plant(Option<crate::planted::PlantedBugs>),
     /// An etcd v3 JSON gateway request: `POST /v3/kv/put {...}`, `GET /health`.
     Gateway(GatewayRequest),
     /// `help`, `--help`, `-h`: print [`help`].
@@ -428,6 +431,8 @@ faults and time (raftlab):
   cut A->B | restore A->B | hold A->B | release A->B [msg] | drop A->B [msg]
   link A->B drop=0.2 latency=5-50ms dup=0.1 reorder=on | network drop=0.1 latency=2-10ms
   sleep 5s | run 2s | tick [n]
+teaching (a deliberately broken cluster, for the Check panel to catch):
+  plant follower-local-read,apply-before-commit,drop-watch-event,skip-lease-revoke,lock-without-recheck | plant none
 etcd v3 JSON gateway:
   POST /v3/kv/put {\"key\":\"Zm9v\",\"value\":\"YmFy\"}   (also /v3/kv/range, /v3/kv/deleterange, /v3/kv/txn,
   /v3/kv/compaction, /v3/lease/grant, /v3/lease/revoke, /v3/lease/keepalive, /v3/lease/timetolive,

@@ -11,6 +11,8 @@ mod record;
 mod render;
 mod session;
 mod tasks;
+mod teaching;
+mod watch_record;
 
 use std::collections::BTreeMap;
 
@@ -22,6 +24,7 @@ use crate::service::{OpEvent, OpId, Service};
 
 pub use record::{Recording, SessionRecord};
 pub use tasks::{LeaseView, WatchView};
+pub use watch_record::SessionWatches;
 
 /// Identifies a command started by `exec`.
 pub type CommandId = u64;
@@ -69,6 +72,10 @@ pub struct Playground {
     history: Vec<Recorded>,
     /// The session's client operations, for the linearizability checker.
     record: record::SessionRecord,
+    /// The bugs planted when the cluster was built (see `teaching.rs`).
+    planted_at_start: crate::planted::PlantedBugs,
+    /// The session's watch streams, for the watch validators.
+    watch_log: SessionWatches,
 }
 
 /// Commands whose node arguments may be written `leader` (the current leader), `follower` (the
@@ -121,6 +128,8 @@ impl Playground {
             steps: 0,
             history: Vec::new(),
             record: record::SessionRecord::default(),
+            planted_at_start: crate::planted::PlantedBugs::NONE,
+            watch_log: SessionWatches::default(),
         })
     }
 
@@ -410,6 +419,7 @@ impl Playground {
         if let Some(task) = self.tasks.remove(&id) {
             for op in task.watch_ops() {
                 self.service.cancel_watch(op);
+                self.watch_log.closed(op);
             }
         }
         self.timers.retain(|_, (c, _)| *c != id);
@@ -423,10 +433,11 @@ impl Playground {
                 return;
             }
             for e in events {
+                let now = self.now();
                 if let OpEvent::Done(op, r) = &e {
-                    let now = self.now();
                     self.record.answer(*op, r, now);
                 }
+                self.watch_log.observe(&e, now);
                 let op = match &e {
                     OpEvent::Done(op, _) | OpEvent::Watch(op, _, _) | OpEvent::WatchLost(op, _) => {
                         *op

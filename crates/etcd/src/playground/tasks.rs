@@ -188,12 +188,6 @@ fn first_created(prefix: &str) -> RangeRequest {
 }
 
 impl Playground {
-    /// Switches the service's planted bugs (for tests and the teaching menu; see
-    /// `crate::planted`).
-    pub fn set_planted_bugs(&mut self, bugs: crate::planted::PlantedBugs) {
-        self.service.set_planted_bugs(bugs);
-    }
-
     fn planted_lock_bug(&self) -> bool {
         let bug = crate::planted::PlantedBug::LockWithoutRecheck;
         self.service.planted_bugs().contains(bug)
@@ -268,7 +262,8 @@ impl Playground {
                 self.track(op, id, Purpose::KeepAlive);
             }
             Command::Watch { req } => {
-                let op = self.service.watch(node, req);
+                let op = self.service.watch(node, req.clone());
+                self.watch_log.started(id, op, node, req);
                 self.track(op, id, Purpose::Watch);
                 self.tasks.insert(
                     id,
@@ -310,6 +305,7 @@ impl Playground {
                 self.finish_after_run(id, t);
             }
             Command::Fault(action) => self.fault(id, action),
+            Command::Plant(bugs) => self.plant(id, bugs),
             Command::EndpointStatus { .. } => {
                 let text = self.endpoint_status(&inv.target, f);
                 self.print(id, &text);

@@ -6,6 +6,7 @@
 //! @nodes 5
 //! @seed 42
 //! @option pre-vote=on
+//! @planted none
 //! @step A leader is elected
 //! @say Five followers wait for a randomized election timeout...
 //! @expect leader
@@ -42,6 +43,8 @@ pub struct Scenario {
     pub title: String,
     /// The cluster it starts (`@nodes`, `@seed`, `@option`).
     pub config: ClusterConfig,
+    /// Bugs planted when the cluster starts (`@planted`): a deliberately broken cluster.
+    pub planted: crate::planted::PlantedBugs,
     /// Whether it is a lesson (has `@step`s).
     pub lesson: bool,
     /// Steps; a scenario without `@step` has one untitled step.

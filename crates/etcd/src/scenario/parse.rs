@@ -7,6 +7,7 @@ use sim::{ClusterConfig, ReadMode, MAX_NODES};
 
 use super::{Expect, Line, Scenario, Step, MAX_SCENARIO_BYTES};
 use crate::ctl::{Feed, LineParser};
+use crate::planted::PlantedBugs;
 
 /// A scenario that cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,6 +122,7 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         return err(0, format!("larger than {} KiB", MAX_SCENARIO_BYTES / 1024));
     }
     let mut cfg = ClusterConfig::default();
+    let mut planted = PlantedBugs::NONE;
     let mut title = String::new();
     let mut lesson = false;
     let mut steps: Vec<Step> = vec![Step::default()];
@@ -154,7 +156,7 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                 .split_once(char::is_whitespace)
                 .unwrap_or((directive, ""));
             let rest = rest.trim();
-            let header = matches!(name, "nodes" | "seed" | "option");
+            let header = matches!(name, "nodes" | "seed" | "option" | "planted");
             if header && started {
                 return err(
                     n,
@@ -181,6 +183,10 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                     }
                     last_option_line = n;
                 }
+                "planted" => {
+                    planted = PlantedBugs::parse_list(rest).map_err(|e| ScenarioError { line: n, reason: e })?;
+                    planted.configure(&mut cfg);
+                }
                 "step" => {
                     lesson = true;
                     started = true;
@@ -205,7 +211,7 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                     let e = Expect::parse(rest).map_err(|e| ScenarioError { line: n, reason: e })?;
                     steps.last_mut().expect("a step").expects.push((n, e));
                 }
-                other => return err(n, format!("unknown directive @{other} (title, nodes, seed, option, lesson, step, say, expect, until)")),
+                other => return err(n, format!("unknown directive @{other} (title, nodes, seed, option, planted, lesson, step, say, expect, until)")),
             }
             continue;
         }
@@ -258,6 +264,7 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     Ok(Scenario {
         title,
         config: cfg,
+        planted,
         lesson,
         steps,
     })

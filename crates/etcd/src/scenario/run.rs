@@ -74,7 +74,7 @@ impl Scenario {
     /// # Errors
     /// An invalid configuration.
     pub fn start(&self) -> Result<Playground> {
-        Playground::new(self.config.clone())
+        Playground::with_planted_bugs(self.config.clone(), self.planted)
     }
 
     /// Runs every step headless, checking each step's expectations at its end.
@@ -180,13 +180,21 @@ pub fn record(pg: &Playground, title: &str) -> String {
 /// playground's own history (for instance with the repl's `cancel` lines in their place, as
 /// [`Scenario::run_recorded`] returns them).
 pub fn record_lines(pg: &Playground, title: &str, lines: &[Recorded]) -> String {
-    record_session(pg.cluster().config(), title, lines, (pg.now(), pg.steps()))
+    record_session(
+        pg.cluster().config(),
+        pg.planted_at_start(),
+        title,
+        lines,
+        (pg.now(), pg.steps()),
+    )
 }
 
-/// Records a session from its configuration, its lines and its end (virtual ms, events): the
-/// text `record_lines` writes for a playground that ran with `config` to `until`.
+/// Records a session from its configuration, the bugs planted at its start, its lines and its
+/// end (virtual ms, events): the text `record_lines` writes for a playground that ran with
+/// `config` to `until`.
 pub fn record_session(
     c: &sim::ClusterConfig,
+    planted: crate::planted::PlantedBugs,
     title: &str,
     lines: &[Recorded],
     until: (u64, u64),
@@ -231,6 +239,9 @@ pub fn record_session(
     }
     if !opts.is_empty() {
         s.push_str(&format!("@option {}\n", opts.join(" ")));
+    }
+    if !planted.is_empty() {
+        s.push_str(&format!("@planted {}\n", planted.names()));
     }
     for r in lines {
         if r.continuation {

@@ -9,13 +9,17 @@
 //! let s = parse("@nodes 3\n@seed 2\nlease grant 10\nlease keep-alive 1\nsleep 2s\ncancel\nsleep 1s\n").unwrap();
 //! let (pg, lines) = s.run_recorded().unwrap();
 //! assert!(lines.iter().any(|l| l.line == "cancel"));
-//! let again = Scenario::from_recording(pg.cluster().config().clone(), "", &lines, (pg.now(), pg.steps()));
+//! let again = Scenario::from_recording(
+//!     pg.cluster().config().clone(), pg.planted_at_start(), "", &lines, (pg.now(), pg.steps()),
+//! );
 //! assert_eq!(again.run().unwrap().1.trace_hash, pg.cluster().trace_hash());
 //! let text = record_lines(&pg, "", &lines);
 //! assert_eq!(parse(&text).unwrap().run().unwrap().1.trace_hash, pg.cluster().trace_hash());
 //! ```
 
 use sim::ClusterConfig;
+
+use crate::planted::PlantedBugs;
 
 use super::run::{advance, run_line};
 use super::{Line, Scenario, Step};
@@ -32,11 +36,13 @@ pub fn is_cancel(line: &str) -> bool {
 }
 
 impl Scenario {
-    /// The scenario that replays a recorded session: each line at its virtual time and event
-    /// count (continuations of a txn right after their first line), then on to `until`
-    /// (virtual ms, events). The same scenario as `parse(record_lines(..))`, without the text.
+    /// The scenario that replays a recorded session of a cluster built with `config` and
+    /// `planted` bugs: each line at its virtual time and event count (continuations of a txn
+    /// right after their first line), then on to `until` (virtual ms, events). The same
+    /// scenario as `parse(record_lines(..))`, without the text.
     pub fn from_recording(
         config: ClusterConfig,
+        planted: PlantedBugs,
         title: &str,
         lines: &[Recorded],
         until: (u64, u64),
@@ -58,6 +64,7 @@ impl Scenario {
         Scenario {
             title: title.to_string(),
             config,
+            planted,
             lesson: false,
             steps: vec![Step {
                 lines,
