@@ -1,6 +1,7 @@
 //! The few browser services the session features need: saving a text file, reading a dropped
-//! or picked file, the address fragment and the clipboard. Plain DOM calls; text is only ever
-//! handled as text. Off the web they do nothing.
+//! or picked file, the address fragment, the clipboard, a zero-delay timer and the wall clock
+//! (for pacing work, never for the simulation). Plain DOM calls; text is only ever handled as
+//! text. Off the web they do nothing.
 
 /// Offers `text` as a download named `name`.
 pub fn download(name: &str, text: &str) -> Result<(), String> {
@@ -144,4 +145,34 @@ pub fn copy(text: &str) {
     }
     #[cfg(not(target_arch = "wasm32"))]
     let _ = text;
+}
+
+/// Runs `f` once the browser has had its turn (a zero-delay timer: rendering, input and
+/// animation frames come first). Off the web `f` runs at once.
+pub fn later(f: impl FnOnce() + 'static) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        let cb = wasm_bindgen::closure::Closure::once_into_js(f);
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0);
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    f()
+}
+
+/// Wall-clock milliseconds (`performance.now()`) for pacing work; 0 off the web. Never reaches
+/// the simulation.
+pub fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()
+            .and_then(|w| w.performance())
+            .map_or(0.0, |p| p.now())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
 }

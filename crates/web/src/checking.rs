@@ -1,12 +1,13 @@
 //! The Check panel's work: the session's client operations through the linearizability checker,
-//! with a step budget so a long session cannot freeze the page, and what the panel draws.
+//! in slices of model steps (so a long check never freezes the page) under a total step budget,
+//! and what the panel draws.
 
 use check::history::{Input, Operation, Output};
-use check::{CheckOptions, Verdict};
+use check::{Advance, CheckOptions, Pass, ResumableCheck, Verdict};
 use serde::Serialize;
 
-/// Model steps a check may take before it answers Unknown (a fraction of a second in wasm).
-pub const STEP_BUDGET: u64 = 2_000_000;
+/// Model steps a check may take before it answers Unknown.
+pub const STEP_BUDGET: u64 = 20_000_000;
 /// Operations drawn on the timeline of a violation at most.
 const SHOWN: usize = 40;
 
@@ -28,9 +29,9 @@ pub struct OpBar {
 }
 
 /// The result of checking a session.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CheckView {
-    /// `Linearizable`, `Not linearizable` or `Unknown`.
+    /// `Linearizable`, `Not linearizable`, `Unknown` or `Cancelled`.
     pub verdict: &'static str,
     /// Client operations in the history.
     pub operations: usize,
@@ -38,8 +39,16 @@ pub struct CheckView {
     pub explanation: String,
     /// Model steps spent.
     pub steps: u64,
+    /// The step budget.
+    pub max_steps: u64,
     /// Virtual time of the check.
     pub at_ms: u64,
+    /// Wall-clock ms from start to answer (in the page).
+    pub wall_ms: f64,
+    /// Slices the page ran it in.
+    pub slices: u32,
+    /// The longest slice, wall-clock ms.
+    pub longest_slice_ms: f64,
     /// For a violation: the operations on the offending key around the one that cannot be
     /// placed, one lane per client.
     pub bars: Vec<OpBar>,
@@ -88,74 +97,170 @@ pub fn describe(input: &Input, output: &Output) -> String {
     format!("{ask} → {got}")
 }
 
-/// Checks `history` (the session's client operations at virtual time `now`). `unmodelled` lists
-/// lines that changed the key space in ways the model does not know: then nothing is checked.
-pub fn check_session(history: &[Operation], unmodelled: &[String], now: u64) -> CheckView {
-    let mut view = CheckView {
-        verdict: "Unknown",
-        operations: history.len(),
-        explanation: String::new(),
-        steps: 0,
-        at_ms: now,
-        bars: Vec::new(),
-    };
-    if let Some(first) = unmodelled.first() {
-        view.explanation = format!(
-            "Not checked: the session changed keys with {} command(s) the checker does not model \
-             (first: \"{first}\"). It models put, get, single-key del and compare-and-set txn.",
-            unmodelled.len()
-        );
-        return view;
-    }
-    if history.is_empty() {
-        view.verdict = "Linearizable";
-        view.explanation =
-            "No client operations yet: try put, get and del, with a partition in between.".into();
-        return view;
-    }
-    let options = CheckOptions {
-        max_steps: STEP_BUDGET,
-        ..CheckOptions::default()
-    };
-    let report = match check::check_with(history, &options) {
-        Ok(r) => r,
-        Err(e) => {
-            view.explanation = format!("The history could not be checked: {e}");
-            return view;
-        }
-    };
-    view.steps = report.steps;
-    let clients = {
-        let mut c: Vec<u32> = history.iter().map(|o| o.client).collect();
-        c.sort_unstable();
-        c.dedup();
-        c.len()
-    };
-    match report.verdict {
-        Verdict::Linearizable => {
+/// A check of a session's client operations, advanced a bounded number of model steps at a
+/// time (the page runs it in slices between frames). It works on a copy of the history taken
+/// when it started, so the cluster may run on meanwhile.
+pub struct SessionCheck {
+    history: Vec<Operation>,
+    /// The search, unless there is nothing to search (the answer is then in `view`).
+    search: Option<ResumableCheck>,
+    view: CheckView,
+    clients: usize,
+}
+
+/// How far a running check has got, for the progress bar.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckProgress {
+    /// Model steps so far.
+    pub steps: u64,
+    /// The step budget.
+    pub max_steps: u64,
+    /// What it is doing, in words.
+    pub stage: String,
+    /// Client operations being checked.
+    pub operations: usize,
+}
+
+impl SessionCheck {
+    /// Starts checking `history` (the session's client operations at virtual time `now`) with
+    /// `max_steps` model steps at most. `unmodelled` lists lines that changed the key space in
+    /// ways the model does not know: then nothing is searched and the answer is Unknown.
+    pub fn start(
+        history: Vec<Operation>,
+        unmodelled: &[String],
+        now: u64,
+        max_steps: u64,
+    ) -> SessionCheck {
+        let mut view = CheckView {
+            verdict: "Unknown",
+            operations: history.len(),
+            explanation: String::new(),
+            steps: 0,
+            max_steps,
+            at_ms: now,
+            wall_ms: 0.0,
+            slices: 0,
+            longest_slice_ms: 0.0,
+            bars: Vec::new(),
+        };
+        let mut clients: Vec<u32> = history.iter().map(|o| o.client).collect();
+        clients.sort_unstable();
+        clients.dedup();
+        let mut search = None;
+        if let Some(first) = unmodelled.first() {
+            view.explanation = format!(
+                "Not checked: the session changed keys with {} command(s) the checker does not \
+                 model (first: \"{first}\"). It models put, get, single-key del and \
+                 compare-and-set txn.",
+                unmodelled.len()
+            );
+        } else if history.is_empty() {
             view.verdict = "Linearizable";
-            view.explanation = format!(
-                "{} operations of {clients} client(s) have a linearization: some order of them, \
-                 consistent with real time, explains every answer.",
-                history.len()
-            );
+            view.explanation =
+                "No client operations yet: try put, get and del, with a partition in between."
+                    .into();
+        } else {
+            let options = CheckOptions {
+                max_steps,
+                ..CheckOptions::default()
+            };
+            match ResumableCheck::new(&history, &options) {
+                Ok(c) => search = Some(c),
+                Err(e) => view.explanation = format!("The history could not be checked: {e}"),
+            }
         }
-        Verdict::Unknown => {
-            view.explanation = format!(
-                "The step budget ({STEP_BUDGET} model steps) ran out before an answer was found."
-            );
-        }
-        Verdict::NotLinearizable {
-            longest_prefix,
-            stuck_op,
-            explanation,
-        } => {
-            view.verdict = "Not linearizable";
-            view.explanation = explanation;
-            view.bars = bars(history, &longest_prefix, stuck_op);
+        SessionCheck {
+            history,
+            search,
+            view,
+            clients: clients.len(),
         }
     }
-    view
+
+    /// Runs at most `steps` more model steps; the result once the check is over.
+    pub fn advance(&mut self, steps: u64) -> Option<CheckView> {
+        let Some(search) = self.search.as_mut() else {
+            return Some(self.view.clone());
+        };
+        let report = match search.advance(steps) {
+            Advance::Pending(_) => return None,
+            Advance::Done(report) => report,
+        };
+        self.search = None;
+        let view = &mut self.view;
+        view.steps = report.steps;
+        match report.verdict {
+            Verdict::Linearizable => {
+                view.verdict = "Linearizable";
+                view.explanation = format!(
+                    "{} operations of {} client(s) have a linearization: some order of them, \
+                     consistent with real time, explains every answer.",
+                    self.history.len(),
+                    self.clients
+                );
+            }
+            Verdict::Unknown => {
+                view.explanation = format!(
+                    "The step budget ({} model steps) ran out before an answer was found.",
+                    view.max_steps
+                );
+            }
+            Verdict::NotLinearizable {
+                longest_prefix,
+                stuck_op,
+                explanation,
+            } => {
+                view.verdict = "Not linearizable";
+                view.explanation = explanation;
+                view.bars = bars(&self.history, &longest_prefix, stuck_op);
+            }
+        }
+        Some(self.view.clone())
+    }
+
+    /// How far it has got.
+    pub fn progress(&self) -> CheckProgress {
+        let (steps, stage) = match &self.search {
+            None => (self.view.steps, "done".to_string()),
+            Some(s) => {
+                let p = s.progress();
+                let stage = match p.pass {
+                    Pass::PerKey => format!(
+                        "per-key pass: key {} of {}",
+                        (p.keys_done + 1).min(p.keys),
+                        p.keys
+                    ),
+                    Pass::Global => "global pass (every key, revisions included)".to_string(),
+                };
+                (p.steps, stage)
+            }
+        };
+        CheckProgress {
+            steps,
+            max_steps: self.view.max_steps,
+            stage,
+            operations: self.history.len(),
+        }
+    }
+
+    /// Gives up: the answer is "Cancelled", with the steps spent so far.
+    pub fn cancel(self) -> CheckView {
+        let steps = self.progress().steps;
+        CheckView {
+            verdict: "Cancelled",
+            explanation: format!("Cancelled after {steps} model steps; check again to start over."),
+            steps,
+            bars: Vec::new(),
+            ..self.view
+        }
+    }
+}
+
+/// Checks `history` to the end in one go (what the page does in slices).
+pub fn check_session(history: &[Operation], unmodelled: &[String], now: u64) -> CheckView {
+    let mut c = SessionCheck::start(history.to_vec(), unmodelled, now, STEP_BUDGET);
+    c.advance(u64::MAX)
+        .expect("the whole budget ends the check")
 }
 
 /// The operations around `stuck`: those on its key (and ranges), nearest in time first.
@@ -264,5 +369,58 @@ mod tests {
         let v = check_session(&stale, &["lock l".into()], 80);
         assert_eq!(v.verdict, "Unknown");
         assert!(v.explanation.contains("lock l"));
+    }
+
+    #[test]
+    fn a_check_in_slices_answers_as_in_one_go_and_can_be_cancelled() {
+        let h = check::generate::generate(
+            5,
+            &check::generate::GenConfig {
+                ops: 300,
+                clients: 5,
+                keys: 3,
+                leases: false,
+                ..Default::default()
+            },
+        );
+        let whole = check_session(&h, &[], 9);
+        assert_eq!(whole.verdict, "Linearizable");
+        let mut c = SessionCheck::start(h.clone(), &[], 9, STEP_BUDGET);
+        let mut slices = 0;
+        let sliced = loop {
+            slices += 1;
+            let before = c.progress().steps;
+            match c.advance(50) {
+                Some(v) => break v,
+                None => assert!(c.progress().steps - before == 50),
+            }
+        };
+        assert!(slices > 3, "{slices}");
+        assert_eq!(sliced, whole);
+        assert_eq!(c.progress().stage, "done");
+
+        let mut c = SessionCheck::start(h.clone(), &[], 9, STEP_BUDGET);
+        assert!(c.advance(20).is_none());
+        assert!(
+            c.progress().stage.starts_with("per-key pass: key 1 of 3"),
+            "{:?}",
+            c.progress()
+        );
+        let v = c.cancel();
+        assert_eq!((v.verdict, v.steps), ("Cancelled", 20));
+
+        // A budget too small ends in Unknown, in slices too.
+        let mut c = SessionCheck::start(h, &[], 9, 120);
+        let v = loop {
+            if let Some(v) = c.advance(50) {
+                break v;
+            }
+        };
+        assert_eq!((v.verdict, v.steps), ("Unknown", 120));
+        assert!(
+            v.explanation.contains("120 model steps"),
+            "{}",
+            v.explanation
+        );
     }
 }

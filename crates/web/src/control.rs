@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 
+use etcd::planted::{PlantedBug, PlantedBugs};
 use etcd::scenario::{builtin, Scenario};
 use leptos::prelude::*;
 use sim::{Role, TraceKind};
@@ -105,16 +106,7 @@ pub fn with<R>(f: impl FnOnce(&mut Controller) -> R) -> Option<R> {
 }
 
 fn now_wall() -> f64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        web_sys::window()
-            .and_then(|w| w.performance())
-            .map_or(0.0, |p| p.now())
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        0.0
-    }
+    crate::browser::now_ms()
 }
 
 /// Builds the first cluster and installs the controller. Returns the UI signals.
@@ -122,7 +114,7 @@ fn now_wall() -> f64 {
 /// # Errors
 /// A message for settings that do not make a cluster.
 pub fn install(settings: Settings) -> Result<Ui, String> {
-    let engine = Engine::new(settings.config())?;
+    let engine = Engine::new(settings.config(), PlantedBugs::NONE)?;
     SEED.with(|s| s.set(settings.seed));
     let ui = Ui::new(engine.cluster().view(), settings.clone());
     let mut c = Controller {
@@ -285,20 +277,25 @@ pub fn cancel(cmd: CommandId) {
     act(format!("cancel {cmd}"));
 }
 
-/// Checks the session's client operations for linearizability (bounded by a step budget), shows
-/// the verdict in the Check panel and returns it.
-pub fn check() -> Option<crate::checking::CheckView> {
-    let (ui, view) = with(|c| (c.ui, c.engine.check()))?;
-    ui.check.set(Some(view.clone()));
-    Some(view)
+/// Checks the session's client operations for linearizability, in slices (see
+/// [`crate::check_run`]); the Check panel shows the progress and then the verdict, which
+/// `done` gets too.
+pub fn check(
+    settings: crate::check_run::CheckSettings,
+    done: Option<crate::check_run::CheckWaiter>,
+) {
+    crate::check_run::start(settings, done);
 }
 
-/// Plants bugs in the running service, by name (`follower-local-read`, ...), for tests.
+/// Makes the cluster deliberately broken with exactly `bugs` (the teaching menu). The service's
+/// bugs switch with a `plant` line, echoed in the console and kept in the session; switching
+/// apply-before-commit, which is fixed when a cluster is built, starts a new cluster (same
+/// settings) with `bugs` planted from the start.
 ///
 /// # Errors
-/// An unknown name, or a bug that cannot be switched on a running cluster.
-pub fn plant_bugs(names: &[String]) -> Result<(), String> {
-    with(|c| c.engine.plant_bugs(names)).unwrap_or_else(|| Err("busy".into()))
+/// The line or the new cluster failed, in words.
+pub fn set_planted(bugs: PlantedBugs) -> Result<(), String> {
+    with(|c| c.set_planted(bugs)).unwrap_or_else(|| Err("the playground is busy".into()))
 }
 
 /// The session as scenario text (the whole session, also while looking at the past).
@@ -599,13 +596,48 @@ impl Controller {
     }
 
     fn reset(&mut self, settings: Settings) -> Result<(), String> {
-        let engine = Engine::new(settings.config())?;
+        let engine = Engine::new(settings.config(), PlantedBugs::NONE)?;
         self.lesson = None;
         self.ui.lesson.set(None);
         self.adopt(engine, settings.clone());
         self.note(format!(
             "New cluster: {} nodes, seed {}.",
             settings.nodes, settings.seed
+        ));
+        self.sync(now_wall());
+        Ok(())
+    }
+
+    fn set_planted(&mut self, bugs: PlantedBugs) -> Result<(), String> {
+        let now = self.engine.planted();
+        if bugs == now {
+            return Ok(());
+        }
+        let abc = PlantedBug::ApplyBeforeCommit;
+        if bugs.contains(abc) == now.contains(abc) {
+            let line = format!("plant {}", bugs.switchable().names());
+            let id = self.exec(&line, Origin::Ui, None);
+            let failed = id
+                .and_then(|id| self.engine.output(id))
+                .is_none_or(|o| o.state == CommandState::Failed);
+            return match failed {
+                true => Err(format!("`{line}` failed")),
+                false => Ok(()),
+            };
+        }
+        let settings = self.settings.clone();
+        let engine = Engine::new(settings.config(), bugs)?;
+        self.lesson = None;
+        self.ui.lesson.set(None);
+        self.adopt(engine, settings.clone());
+        self.note(format!(
+            "New cluster: {} nodes, seed {}, {}.",
+            settings.nodes,
+            settings.seed,
+            match bugs.is_empty() {
+                true => "healthy again".to_string(),
+                false => format!("deliberately broken ({})", bugs.names()),
+            }
         ));
         self.sync(now_wall());
         Ok(())
@@ -634,7 +666,7 @@ impl Controller {
     }
 
     fn open_lesson(&mut self, name: &str, s: Scenario) -> Result<(), String> {
-        let engine = Engine::new(s.config.clone())?;
+        let engine = Engine::new(s.config.clone(), s.planted)?;
         let mut settings = Settings::from_config(&s.config);
         settings.load = 0.0;
         self.adopt(engine, settings);
@@ -836,6 +868,9 @@ impl Controller {
         for (_, w) in self.waiters.drain(..) {
             w("cancelled: the cluster was reset".into());
         }
+        // A check of the old session would answer for a run that is gone.
+        crate::check_run::cancel();
+        self.ui.check.set(None);
         self.engine = engine;
         self.title.clear();
         self.script.clear();
@@ -1036,6 +1071,10 @@ impl Controller {
         let l = self.engine.leases();
         if self.ui.leases.with_untracked(|x| *x != l) {
             self.ui.leases.set(l);
+        }
+        let planted = self.engine.planted();
+        if self.ui.planted.get_untracked() != planted {
+            self.ui.planted.set(planted);
         }
         self.ui
             .drops

@@ -2,6 +2,7 @@
 //! [`etcd::Playground`] (etcdctl lines, fault and time lines, JSON gateway lines) over a
 //! `sim::Cluster<etcd::EtcdMachine>`. Everything else in the web crate talks to [`Engine`].
 
+use etcd::planted::PlantedBugs;
 use etcd::playground::Recorded;
 use etcd::scenario::{self, Expect, Scenario};
 use sim::{Cluster, ClusterConfig};
@@ -78,13 +79,13 @@ pub struct SessionPoint {
 const NOTE_BASE: CommandId = 1 << 62;
 
 impl Engine {
-    /// A fresh cluster.
+    /// A fresh cluster, with `planted` bugs from the start (none for a healthy cluster).
     ///
     /// # Errors
     /// A one-line message for a bad option.
-    pub fn new(config: ClusterConfig) -> Result<Self, String> {
+    pub fn new(config: ClusterConfig, planted: PlantedBugs) -> Result<Self, String> {
         Ok(Engine {
-            pg: etcd::Playground::new(config).map_err(|e| e.to_string())?,
+            pg: etcd::Playground::with_planted_bugs(config, planted).map_err(|e| e.to_string())?,
             notes: Vec::new(),
             lines: Vec::new(),
             kept: None,
@@ -124,7 +125,7 @@ impl Engine {
     pub fn export(&self, title: &str) -> String {
         let config = self.pg.cluster().config();
         match &self.kept {
-            Some(k) => scenario::record_session(config, title, &k.lines, k.end),
+            Some(k) => scenario::record_session(config, k.scenario.planted, title, &k.lines, k.end),
             None => scenario::record_lines(&self.pg, title, &self.lines),
         }
     }
@@ -147,8 +148,13 @@ impl Engine {
     fn keep(&mut self) -> &Kept {
         if self.kept.is_none() {
             let end = (self.pg.now(), self.pg.steps());
-            let scenario =
-                Scenario::from_recording(self.pg.cluster().config().clone(), "", &self.lines, end);
+            let scenario = Scenario::from_recording(
+                self.pg.cluster().config().clone(),
+                self.pg.planted_at_start(),
+                "",
+                &self.lines,
+                end,
+            );
             self.kept = Some(Kept {
                 scenario,
                 lines: self.lines.clone(),
@@ -313,30 +319,27 @@ impl Engine {
         self.pg.run_until(t).map_err(|e| e.to_string())
     }
 
-    /// Checks the session's client operations (put, get, del, compare-and-set txn; one client
-    /// per member) for linearizability, within a step budget.
-    pub fn check(&self) -> crate::checking::CheckView {
+    /// Starts checking the session's client operations (put, get, del, compare-and-set txn;
+    /// one client per member) for linearizability, with at most `max_steps` model steps: a copy
+    /// of the session so far, to advance in slices.
+    pub fn start_check(&self, max_steps: u64) -> crate::checking::SessionCheck {
         let r = self.pg.client_history();
-        crate::checking::check_session(r.operations(), r.unmodelled_lines(), self.pg.now())
+        crate::checking::SessionCheck::start(
+            r.operations().to_vec(),
+            r.unmodelled_lines(),
+            self.pg.now(),
+            max_steps,
+        )
     }
 
-    /// Plants bugs in the running service (for tests: see `etcd::planted`). Only the service's
-    /// bugs can be switched on a running cluster, and a seek or an import rebuilds it without them.
-    ///
-    /// # Errors
-    /// An unknown bug name, or one that must be chosen before the cluster is built.
-    pub fn plant_bugs(&mut self, names: &[String]) -> Result<(), String> {
-        use etcd::planted::{PlantedBug, PlantedBugs};
-        let mut bugs = PlantedBugs::NONE;
-        for n in names {
-            let bug = PlantedBug::parse(n).ok_or_else(|| format!("no planted bug {n:?}"))?;
-            if bug == PlantedBug::ApplyBeforeCommit {
-                return Err(format!("{n} is fixed when the cluster is built"));
-            }
-            bugs = bugs.with(bug);
-        }
-        self.pg.set_planted_bugs(bugs);
-        Ok(())
+    /// The bugs planted now (the teaching menu shows them).
+    pub fn planted(&self) -> PlantedBugs {
+        self.pg.planted_bugs()
+    }
+
+    /// The bugs the cluster was built with.
+    pub fn planted_at_start(&self) -> PlantedBugs {
+        self.pg.planted_at_start()
     }
 
     /// A client write of the playground's background load.
@@ -433,7 +436,7 @@ mod tests {
     use super::*;
 
     fn engine() -> Engine {
-        Engine::new(ClusterConfig::new(5, 7)).unwrap()
+        Engine::new(ClusterConfig::new(5, 7), PlantedBugs::NONE).unwrap()
     }
 
     fn run(e: &mut Engine, line: &str, ms: u64) -> CommandOutput {

@@ -11,8 +11,12 @@
 //! raftlab.seek(12000); raftlab.stepBack(); raftlab.fork(); raftlab.session()
 //! raftlab.shareLink()                // puts #s=... in the address bar, returns the address
 //! raftlab.openLesson("01-leader-election"); raftlab.lesson(); raftlab.lessonGo(1); raftlab.showMe()
-//! raftlab.check()                  // {verdict, operations, explanation, steps, at_ms, bars}
-//! raftlab.plantBugs(["follower-local-read"]) // tests only: null, or the error in words
+//! await raftlab.check()            // runs in slices; {verdict, operations, explanation, steps, max_steps, at_ms, wall_ms, slices, longest_slice_ms, bars}
+//! raftlab.check({maxSteps: 500, sliceSteps: 10}) // a smaller budget, fixed slices (tests)
+//! raftlab.checkProgress()          // {steps, max_steps, stage, operations, elapsed_ms} while one runs, else null
+//! raftlab.cancelCheck()            // the running check's promise resolves with verdict "Cancelled"
+//! raftlab.plantBugs(["follower-local-read"]) // as the teaching menu: exactly these bugs ([] = none); null, or the error in words
+//! raftlab.planted()                // the bugs planted now, e.g. ["follower-local-read"]
 //! raftlab.builtins()                 // [{name, kind, title}]; raftlab.builtinText(name)
 //! ```
 
@@ -255,7 +259,48 @@ pub fn install() {
     set(
         &api,
         "check",
-        Closure::<dyn Fn() -> JsValue>::new(|| to_js(&control::check())).into_js_value(),
+        Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(|opts: JsValue| {
+            let get = |k: &str| {
+                js_sys::Reflect::get(&opts, &JsValue::from_str(k))
+                    .ok()
+                    .and_then(|v| v.as_f64())
+            };
+            let mut settings = crate::check_run::CheckSettings::default();
+            if let Some(n) = get("maxSteps") {
+                settings.max_steps = n.max(0.0) as u64;
+            }
+            settings.slice_steps = get("sliceSteps").map(|n| n.max(1.0) as u64);
+            js_sys::Promise::new(&mut |resolve, _reject| {
+                let done: crate::check_run::CheckWaiter = Box::new(move |v| {
+                    let _ = resolve.call1(&JsValue::NULL, &to_js(&v));
+                });
+                control::check(settings, Some(done));
+            })
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "checkProgress",
+        Closure::<dyn Fn() -> JsValue>::new(|| {
+            use leptos::prelude::GetUntracked;
+            let run = control::with(|c| c.ui().check_run.get_untracked()).flatten();
+            to_js(&run.map(|r| {
+                serde_json::json!({
+                    "steps": r.progress.steps,
+                    "max_steps": r.progress.max_steps,
+                    "stage": r.progress.stage,
+                    "operations": r.progress.operations,
+                    "elapsed_ms": r.elapsed_ms,
+                })
+            }))
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "cancelCheck",
+        Closure::<dyn Fn()>::new(crate::check_run::cancel).into_js_value(),
     );
     set(
         &api,
@@ -265,7 +310,20 @@ pub fn install() {
                 .iter()
                 .filter_map(|v| v.as_string())
                 .collect();
-            result(control::plant_bugs(&names))
+            let bugs = match names.is_empty() {
+                true => Ok(etcd::planted::PlantedBugs::NONE),
+                false => etcd::planted::PlantedBugs::parse_list(&names.join(",")),
+            };
+            result(bugs.and_then(control::set_planted))
+        })
+        .into_js_value(),
+    );
+    set(
+        &api,
+        "planted",
+        Closure::<dyn Fn() -> JsValue>::new(|| {
+            let bugs = control::with_engine(|e| e.planted()).unwrap_or_default();
+            to_js(&bugs.iter().map(|b| b.name()).collect::<Vec<_>>())
         })
         .into_js_value(),
     );

@@ -11,6 +11,7 @@
 //! ```
 
 pub mod browser;
+pub mod check_run;
 pub mod checking;
 pub mod components;
 pub mod control;

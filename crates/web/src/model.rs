@@ -348,6 +348,19 @@ pub struct Ui {
     pub check: RwSignal<Option<crate::checking::CheckView>>,
     /// The partition being drawn in the cluster view (None when not drawing one).
     pub partition: RwSignal<Option<crate::partition::Draft>>,
+    /// The check running now, if any.
+    pub check_run: RwSignal<Option<CheckRunView>>,
+    /// The bugs planted in the running cluster (the teaching menu); empty when it is healthy.
+    pub planted: RwSignal<etcd::planted::PlantedBugs>,
+}
+
+/// A check in progress, for the Check panel's progress bar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckRunView {
+    /// Steps, budget and stage.
+    pub progress: crate::checking::CheckProgress,
+    /// Wall-clock ms since it started.
+    pub elapsed_ms: f64,
 }
 
 impl Ui {
@@ -378,6 +391,8 @@ impl Ui {
             toast: RwSignal::new(None),
             check: RwSignal::new(None),
             partition: RwSignal::new(None),
+            check_run: RwSignal::new(None),
+            planted: RwSignal::new(etcd::planted::PlantedBugs::NONE),
         }
     }
 }

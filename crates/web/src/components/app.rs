@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::broken_banner::BrokenBanner;
 use super::check_panel::CheckPanel;
 use super::cluster_view::ClusterView;
 use super::config_panel::ConfigPanel;
@@ -96,6 +97,7 @@ pub fn App(
     view! {
         <ErrorBanner/>
         <Toolbar/>
+        <BrokenBanner/>
         <main class="layout">
             <section class="stage panel" aria-label="Cluster">
                 <ClusterView/>

@@ -1,11 +1,13 @@
-//! The Check panel: the session's client operations through the linearizability checker, the
-//! verdict, and for a violation the offending operations on a timeline (one lane per client).
+//! The Check panel: the session's client operations through the linearizability checker (in
+//! slices, with a progress bar and Cancel), the verdict, and for a violation the offending
+//! operations on a timeline (one lane per client).
 
 use leptos::prelude::*;
 
+use crate::check_run::{self, CheckSettings};
 use crate::checking::{CheckView, OpBar};
 use crate::control;
-use crate::model::use_ui;
+use crate::model::{use_ui, CheckRunView};
 
 const W: f64 = 560.0;
 const LEFT: f64 = 64.0;
@@ -19,11 +21,20 @@ pub fn CheckPanel() -> impl IntoView {
         <section class="panel mini check-panel" aria-label="Check">
             <div class="panel-head">
                 <h2>"Check"</h2>
-                <button on:click=move |_| {
-                    control::check();
-                }>"Check this session"</button>
+                <Show
+                    when=move || ui.check_run.with(Option::is_none)
+                    fallback=|| view! {
+                        <button on:click=move |_| check_run::cancel()>"Cancel"</button>
+                    }
+                >
+                    <button on:click=move |_| control::check(CheckSettings::default(), None)>
+                        "Check this session"
+                    </button>
+                </Show>
             </div>
+            {move || ui.check_run.get().map(progress)}
             {move || match ui.check.get() {
+                _ if ui.check_run.with(Option::is_some) => ().into_any(),
                 None => view! {
                     <p class="empty">
                         "Checks the session's put, get, del and compare-and-set txn for linearizability, one client per member."
@@ -36,6 +47,35 @@ pub fn CheckPanel() -> impl IntoView {
     }
 }
 
+/// Millions of steps, short: `1.2 M`.
+fn millions(n: u64) -> String {
+    format!("{:.1} M", n as f64 / 1e6)
+}
+
+fn progress(r: CheckRunView) -> impl IntoView {
+    let p = r.progress;
+    let pct = (p.steps as f64 / p.max_steps.max(1) as f64 * 100.0).clamp(0.0, 100.0);
+    let facts = format!(
+        "{} of {} model steps · {:.1} s",
+        millions(p.steps),
+        millions(p.max_steps),
+        r.elapsed_ms / 1000.0
+    );
+    view! {
+        <div class="check-progress" aria-live="polite">
+            <div class="row">
+                <strong>{format!("Checking {} operations…", p.operations)}</strong>
+                <span class="hint">{p.stage}</span>
+            </div>
+            <div class="check-bar" role="progressbar" aria-label="Model steps spent of the budget"
+                aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{pct:.0}")>
+                <span style=format!("width: {pct:.1}%")></span>
+            </div>
+            <p class="hint">{facts}" — the page stays usable; the budget ends in Unknown."</p>
+        </div>
+    }
+}
+
 fn result(v: CheckView) -> impl IntoView {
     let class = match v.verdict {
         "Linearizable" => "verdict ok",
@@ -43,9 +83,10 @@ fn result(v: CheckView) -> impl IntoView {
         _ => "verdict unknown",
     };
     let facts = format!(
-        "{} operations, {} model steps, at {:.1} s",
+        "{} operations · {} model steps in {:.2} s · session at {:.1} s",
         v.operations,
         v.steps,
+        v.wall_ms / 1000.0,
         v.at_ms as f64 / 1000.0
     );
     let bars = v.bars.clone();

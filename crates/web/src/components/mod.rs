@@ -1,6 +1,7 @@
 //! The playground's components, one per file.
 
 pub mod app;
+pub mod broken_banner;
 pub mod check_panel;
 pub mod cluster_view;
 pub mod config_panel;
@@ -13,6 +14,7 @@ pub mod lessons_menu;
 pub mod log_view;
 pub mod scrubber;
 pub mod session_bar;
+pub mod teaching_menu;
 pub mod timeline;
 pub mod toolbar;
 pub mod watch_panel;

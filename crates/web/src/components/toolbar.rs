@@ -1,10 +1,11 @@
 //! Time controls: play/pause, step, speed, run until; the clock, the leader and the seed; the
-//! lessons menu and the session buttons (import, export, share).
+//! lessons and teaching menus and the session buttons (import, export, share).
 
 use leptos::prelude::*;
 
 use super::lessons_menu::LessonsMenu;
 use super::session_bar::SessionBar;
+use super::teaching_menu::TeachingMenu;
 use crate::control::{self, Until};
 use crate::model::{use_ui, SPEEDS};
 
@@ -114,6 +115,7 @@ pub fn Toolbar() -> impl IntoView {
                 </Show>
             </dl>
             <LessonsMenu/>
+            <TeachingMenu/>
             <SessionBar/>
             <button class="ghost" on:click=move |_| ui.config_open.update(|o| *o = !*o)>
                 "New cluster…"

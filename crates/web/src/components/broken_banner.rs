@@ -1,0 +1,36 @@
+//! A strip under the toolbar while the cluster is deliberately broken (bugs planted from the
+//! teaching menu), with a way back to a healthy cluster.
+
+use etcd::planted::{PlantedBug, PlantedBugs};
+use leptos::prelude::*;
+
+use crate::control;
+use crate::model::use_ui;
+
+/// A strip under the toolbar while the cluster is deliberately broken.
+#[component]
+pub fn BrokenBanner() -> impl IntoView {
+    let ui = use_ui();
+    let names = move || {
+        ui.planted
+            .get()
+            .iter()
+            .map(PlantedBug::title)
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    view! {
+        <Show when=move || !ui.planted.get().is_empty()>
+            <div class="broken-banner" role="status" aria-label="Planted bugs">
+                <strong>"Deliberately broken cluster"</strong>
+                <span>{names}</span>
+                <span class="hint">"for teaching: the Check panel should catch it"</span>
+                <button class="ghost" on:click=move |_| {
+                    if let Err(e) = control::set_planted(PlantedBugs::NONE) {
+                        ui.error.set(Some(format!("Could not repair the cluster: {e}")));
+                    }
+                }>"Repair"</button>
+            </div>
+        </Show>
+    }
+}

@@ -1,0 +1,89 @@
+//! The teaching menu: switch planted bugs on in the running cluster (a deliberately broken
+//! cluster), so the Check panel has something to catch. A switch is a `plant` line of the
+//! session (apply-before-commit starts a new cluster with it from the start), so Export, Share
+//! and the scrubber reproduce it.
+
+use etcd::planted::{PlantedBug, PlantedBugs};
+use leptos::prelude::*;
+
+use crate::control;
+use crate::model::use_ui;
+
+/// Which checker catches `bug`, and how to see it, in a few words.
+pub fn how_to_catch(bug: PlantedBug) -> &'static str {
+    match bug {
+        PlantedBug::FollowerLocalRead => {
+            "Check: linearizability. Partition a follower, put, then get through it (--endpoints)."
+        }
+        PlantedBug::ApplyBeforeCommit => {
+            "Raft's safety invariants stop the run once a follower applies an entry a new leader overwrites. Starts a new cluster."
+        }
+        PlantedBug::DropWatchEvent => "Check: watch streams (reliable). Watch a key, then put it a few times.",
+        PlantedBug::SkipLeaseRevoke => "Leases panel: a lease's TTL runs out and its keys stay.",
+        PlantedBug::LockWithoutRecheck => {
+            "Two lock holders once a waiter's session lease is revoked."
+        }
+    }
+}
+
+/// The menu button and its list.
+#[component]
+pub fn TeachingMenu() -> impl IntoView {
+    let ui = use_ui();
+    let open = RwSignal::new(false);
+    let broken = move || !ui.planted.get().is_empty();
+    let toggle = move |bug: PlantedBug, on: bool| {
+        let now = ui.planted.get_untracked();
+        let next = if on { now.with(bug) } else { now.without(bug) };
+        if let Err(e) = control::set_planted(next) {
+            ui.error.set(Some(format!("Could not plant the bug: {e}")));
+        }
+    };
+    let item = move |bug: PlantedBug| {
+        let id = format!("plant-{}", bug.name());
+        view! {
+            <li class="plant-item">
+                <input type="checkbox" id=id.clone()
+                    prop:checked=move || ui.planted.get().contains(bug)
+                    on:change=move |ev| toggle(bug, event_target_checked(&ev))/>
+                <label for=id>
+                    <strong>{bug.title()}</strong>
+                    <span class="plant-what">{bug.describe()}</span>
+                    <span class="plant-how">{how_to_catch(bug)}</span>
+                </label>
+            </li>
+        }
+    };
+    view! {
+        <div class="menu-wrap">
+            <button
+                class=move || if broken() { "teaching broken" } else { "teaching" }
+                aria-haspopup="menu"
+                aria-expanded=move || open.get().to_string()
+                title="Plant a bug in this cluster, for the Check panel to catch"
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                {move || if broken() { "⚠ Broken on purpose ▾" } else { "Teaching ▾" }}
+            </button>
+            <Show when=move || open.get()>
+                <div class="scrim clear" on:click=move |_| open.set(false)></div>
+                <div class="menu panel teaching-menu" role="menu" aria-label="Teaching">
+                    <h3>"Teaching: a deliberately broken cluster"</h3>
+                    <p class="hint">
+                        "Each switch plants a known mistake in this cluster. Then run the session and press "
+                        <em>"Check this session"</em>
+                        ". The switch is a line of the session (plant …), so Export, Share and the scrubber replay it."
+                    </p>
+                    <ul>{PlantedBug::ALL.into_iter().map(item).collect_view()}</ul>
+                    <Show when=broken>
+                        <button class="menu-repair" on:click=move |_| {
+                            if let Err(e) = control::set_planted(PlantedBugs::NONE) {
+                                ui.error.set(Some(format!("Could not repair the cluster: {e}")));
+                            }
+                        }>"Repair: no planted bugs"</button>
+                    </Show>
+                </div>
+            </Show>
+        </div>
+    }
+}
