@@ -1,7 +1,8 @@
 // The playground's budgets, measured (not a timed test): bundle size, time to first leader on
 // screen, frame time while 9 nodes run at 10x with 50 client writes per virtual second, and
-// simulated events per wall-clock second in the browser next to the native build, and the
-// cost of a time-travel jump in a 10-minute session.
+// simulated events per wall-clock second in the browser next to the native build, the
+// cost of a time-travel jump in a 10-minute session, and the Check panel's check of a 10-minute
+// session in slices.
 //
 //   trunk build --release --offline   (see scripts/lib.sh: web_build_env)
 //   cd web && node bench.mjs
@@ -183,6 +184,66 @@ const [seed, nodes, faults, ms] = [1, 5, true, 60000];
       `median ${median(times).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms over ${times.length} jumps ` +
       `(budget 250 ms); one jump until painted ${withPaint.toFixed(0)} ms`,
   );
+  await page.close();
+}
+
+// 6. Check cost: a 10-minute session on 5 nodes (2 client writes per second, a get every
+// second through each member in turn, a watch on the written prefix, a partition and a crash),
+// checked in the page in slices while the cluster plays at 1x: the total wall time, the
+// slices, the longest slice, and the longest gap between animation frames meanwhile (what a
+// person would feel).
+{
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  await page.goto(url);
+  await page.waitForFunction(() => window.raftlab && window.raftlab.state());
+  const made = await page.evaluate(() => {
+    const r = window.raftlab;
+    r.reset({ nodes: 5, seed: 1, load: 2 });
+    r.pause();
+    r.runFor(3000);
+    r.exec("watch --prefix load/ --prev-kv");
+    for (let s = 3; s < 600; s++) {
+      if (s === 120) r.exec("partition leader");
+      if (s === 180) r.exec("heal");
+      if (s === 300) r.exec("crash leader");
+      if (s === 360) r.exec("restart crashed");
+      r.exec(`--endpoints=node${1 + (s % 5)} get load/${s % 16}`);
+      r.runFor(1000);
+    }
+    r.load(0);
+    return { ...r.session(), events: r.state().events };
+  });
+  const res = await page.evaluate(async () => {
+    const r = window.raftlab;
+    r.play(1);
+    let last = performance.now();
+    let gap = 0;
+    let frames = 0;
+    let on = true;
+    const tick = (t) => {
+      gap = Math.max(gap, t - last);
+      last = t;
+      frames++;
+      if (on) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+    const t0 = performance.now();
+    const v = await r.check();
+    const wall = performance.now() - t0;
+    on = false;
+    r.pause();
+    return { v, wall, gap, frames };
+  });
+  const v = res.v;
+  console.log(
+    `check of a ${(made.end_ms / 60000).toFixed(0)}-minute session (5 nodes, ${v.operations} client operations, ` +
+      `${v.watch.watches} watch with ${v.watch.events} events): ${v.verdict}, watches ${v.watch.verdict}; ` +
+      `${v.steps} model steps in ${res.wall.toFixed(0)} ms wall over ${v.slices} slices ` +
+      `(longest slice ${v.longest_slice_ms.toFixed(1)} ms); playing at 1x meanwhile: ${res.frames} frames, longest gap ${res.gap.toFixed(0)} ms`,
+  );
+  // The same history under a budget that runs out: how long an Unknown takes to come back.
+  const unknown = await page.evaluate(() => window.raftlab.check({ maxSteps: 2000 }));
+  console.log(`  with a 2,000-step budget: ${unknown.verdict} in ${unknown.wall_ms.toFixed(0)} ms`);
   await page.close();
 }
 

@@ -1,4 +1,6 @@
-// The Check panel: the session's client operations through the linearizability checker.
+// The Check panel: the session's client operations through the linearizability checker (in
+// slices, with progress and Cancel), its watch streams through the watch validators, and the
+// teaching menu's planted bugs caught by them.
 // Run: trunk build --release --offline && cd web && node --test e2e/
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -17,6 +19,7 @@ after(async () => {
 });
 
 const exec = (page, line) => page.evaluate((l) => window.raftlab.exec(l), line);
+const check = (page, opts) => page.evaluate((o) => window.raftlab.check(o), opts);
 
 /** A paused 5-node cluster with a leader; returns the page, the leader and a follower. */
 async function cluster(seed) {
@@ -27,8 +30,27 @@ async function cluster(seed) {
   return { page, errors, leader: s.leader, follower };
 }
 
-test("puts and gets across a partition check as linearizable, in the panel and through the API", async () => {
+/** Switches a planted bug with the teaching menu, as a person would. */
+async function plant(page, title) {
+  await page.getByRole("button", { name: /Teaching ▾/ }).click();
+  const menu = page.getByRole("group", { name: "Teaching" });
+  await menu.getByRole("checkbox", { name: new RegExp(title) }).check();
+  await page.locator(".scrim").click({ position: { x: 8, y: 400 } });
+}
+
+/** The stale read of a partitioned follower (the follower-local-read bug shows it). */
+async function staleRead(page, follower) {
+  assert.equal((await exec(page, "put x 1")).trim(), "OK");
+  await exec(page, "sleep 1s");
+  await exec(page, `partition ${follower}`);
+  assert.equal((await exec(page, "put x 2")).trim(), "OK");
+  await exec(page, "sleep 100ms");
+  return (await exec(page, `--endpoints=node${follower} get x`)).trim().split("\n");
+}
+
+test("puts, gets and a watch across a partition check out, in the panel and through the API", async () => {
   const { page, errors, follower } = await cluster(21);
+  await exec(page, "watch --prefix a --prev-kv");
   assert.equal((await exec(page, "put a 1")).trim(), "OK");
   assert.deepEqual((await exec(page, "get a")).trim().split("\n"), ["a", "1"]);
   await exec(page, `partition ${follower}`);
@@ -39,40 +61,176 @@ test("puts and gets across a partition check as linearizable, in the panel and t
   await exec(page, "heal");
   await exec(page, "sleep 2s");
   assert.deepEqual((await exec(page, `--endpoints=node${follower} get a`)).trim().split("\n"), ["a", "2"]);
-  const r = await page.evaluate(() => window.raftlab.check());
+  const r = await check(page);
   assert.equal(r.verdict, "Linearizable", r.explanation);
   assert.equal(r.operations, 6);
-  // The button shows the same verdict.
+  assert.ok(r.slices >= 1 && r.wall_ms >= 0);
+  assert.equal(r.watch.verdict, "Valid", r.watch.explanation);
+  assert.deepEqual([r.watch.watches, r.watch.events], [1, 2]);
+  assert.deepEqual(r.planted, []);
+  // The button shows the same verdicts.
   await page.getByRole("button", { name: "Check this session" }).click();
   const panel = page.getByRole("region", { name: "Check" });
   await panel.locator("[data-verdict]", { hasText: /^Linearizable$/ }).waitFor();
+  await panel.locator("[data-watch-verdict=Valid]").waitFor();
   await page.evaluate(() => window.raftlab.pause());
   await page.screenshot({ path: shotPath("30-check-linearizable"), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
 });
 
-test("a planted follower-local read of a partitioned follower is not linearizable, and the panel shows it", async () => {
+test("the teaching menu's stale follower reads are caught, and the session replays them", async () => {
   const { page, errors, follower } = await cluster(22);
-  assert.equal(await page.evaluate(() => window.raftlab.plantBugs(["follower-local-read"])), null);
-  assert.equal((await exec(page, "put x 1")).trim(), "OK");
-  await exec(page, "sleep 1s");
-  await exec(page, `partition ${follower}`);
-  assert.equal((await exec(page, "put x 2")).trim(), "OK");
-  await exec(page, "sleep 100ms");
+  await plant(page, "Stale reads from followers");
+  assert.deepEqual(await page.evaluate(() => window.raftlab.planted()), ["follower-local-read"]);
+  // The cluster says it is broken on purpose, and the switch is a line of the session.
+  await page.getByRole("status", { name: "Planted bugs" }).filter({ hasText: "Deliberately broken cluster" }).waitFor();
+  await page.locator(".console").getByText("plant follower-local-read").first().waitFor();
   // The stale answer from the isolated follower.
-  assert.deepEqual((await exec(page, `--endpoints=node${follower} get x`)).trim().split("\n"), ["x", "1"]);
+  assert.deepEqual(await staleRead(page, follower), ["x", "1"]);
   await page.getByRole("button", { name: "Check this session" }).click();
   const panel = page.getByRole("region", { name: "Check" });
   await panel.locator("[data-verdict]", { hasText: /^Not linearizable$/ }).waitFor();
-  const r = await page.evaluate(() => window.raftlab.check());
+  await panel.getByText(/deliberately broken cluster \(planted: follower-local-read\)/).waitFor();
+  const r = await check(page);
   assert.equal(r.verdict, "Not linearizable");
+  assert.deepEqual(r.planted, ["follower-local-read"]);
   assert.ok(r.explanation.length > 0);
   // The offending operations are drawn, one lane per client, the stuck one marked.
   await panel.locator(".check-timeline .check-op.stuck").first().waitFor();
   assert.ok((await panel.locator(".check-timeline .check-op").count()) >= 3);
   await page.evaluate(() => window.raftlab.pause());
   await page.screenshot({ path: shotPath("31-check-violation"), fullPage: true });
+
+  // Export, then import in a fresh page: the same run, the same violation.
+  const text = await page.evaluate(() => window.raftlab.exportScenario());
+  assert.match(text, /^at \d+ms@\d+ plant follower-local-read$/m);
+  const hash = (await page.evaluate(() => window.raftlab.state())).trace_hash;
+  const fresh = await open(browser, url);
+  assert.equal(await fresh.page.evaluate((t) => window.raftlab.importScenario(t), text), null);
+  assert.equal((await fresh.page.evaluate(() => window.raftlab.state())).trace_hash, hash);
+  assert.deepEqual(await fresh.page.evaluate(() => window.raftlab.planted()), ["follower-local-read"]);
+  const again = await check(fresh.page);
+  assert.equal(again.verdict, "Not linearizable");
+  // Repair: the strip goes, and the session records that too.
+  await fresh.page.getByRole("button", { name: "Repair" }).click();
+  assert.deepEqual(await fresh.page.evaluate(() => window.raftlab.planted()), []);
+  assert.equal(await fresh.page.getByRole("status", { name: "Planted bugs" }).count(), 0);
+  assert.match(await fresh.page.evaluate(() => window.raftlab.exportScenario()), /plant none$/m);
+  assert.deepEqual(fresh.errors, []);
+  assert.deepEqual(errors, []);
+  await fresh.page.close();
+  await page.close();
+});
+
+test("a dropped watch event is caught by the watch validators", async () => {
+  const { page, errors } = await cluster(23);
+  await plant(page, "Lose a watch event");
+  await exec(page, "watch --prefix k");
+  for (let i = 0; i < 10; i++) assert.equal((await exec(page, `put k${i % 3} v${i}`)).trim(), "OK");
+  await exec(page, "get k0");
+  await exec(page, "sleep 300ms");
+  await page.getByRole("button", { name: "Check this session" }).click();
+  const panel = page.getByRole("region", { name: "Check" });
+  await panel.locator("[data-watch-verdict=Invalid]").waitFor();
+  // Linearizability is fine: the bug is in the watch stream only.
+  await panel.locator("[data-verdict]", { hasText: /^Linearizable$/ }).waitFor();
+  const r = await check(page);
+  assert.equal(r.watch.verdict, "Invalid");
+  assert.equal(r.watch.events, 9, "one of ten events never arrived");
+  const reliable = r.watch.findings.find((f) => f.rule === "reliable");
+  assert.ok(reliable, JSON.stringify(r.watch.findings));
+  assert.match(reliable.line, /^watch --prefix k \(node \d\)$/);
+  await panel.locator(".watch-findings li", { hasText: "reliable" }).first().waitFor();
+  await page.evaluate(() => window.raftlab.pause());
+  await page.screenshot({ path: shotPath("32-check-watch"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a check runs in slices with progress, can be cancelled, and its budget ends in Unknown", async () => {
+  const { page, errors } = await cluster(24);
+  for (let i = 0; i < 12; i++) {
+    await exec(page, `put k${i % 4} ${i}`);
+    await exec(page, `--endpoints=node${1 + (i % 5)} get k${(i + 1) % 4}`);
+  }
+  const whole = await check(page);
+  assert.equal(whole.verdict, "Linearizable", whole.explanation);
+  assert.ok(whole.steps > 20, `${whole.steps} steps`);
+
+  // Tiny slices: the same answer, over many slices, with progress on the way.
+  const seen = await page.evaluate(async () => {
+    const r = window.raftlab;
+    const done = r.check({ sliceSteps: 2 });
+    const progress = [];
+    const t0 = r.state().time_ms;
+    while (progress.length < 5) {
+      await new Promise((res) => setTimeout(res, 0));
+      const p = r.checkProgress();
+      if (!p) break;
+      progress.push(p);
+    }
+    const bar = document.querySelector(".check-panel [role=progressbar]") !== null;
+    const v = await done;
+    return { v, progress, bar, moved: r.state().time_ms > t0 };
+  });
+  assert.equal(seen.v.verdict, whole.verdict);
+  assert.equal(seen.v.steps, whole.steps);
+  assert.ok(seen.v.slices > 10, `${seen.v.slices} slices`);
+  assert.ok(seen.progress.length >= 3, JSON.stringify(seen.progress));
+  assert.ok(seen.progress.every((p, i) => i === 0 || p.steps >= seen.progress[i - 1].steps));
+  assert.match(seen.progress[0].stage, /per-key pass|global pass/);
+  assert.ok(seen.bar, "the progress bar is on screen while it runs");
+  assert.ok(seen.moved, "the cluster kept playing while the check ran");
+
+  // Cancel: the button, while a slow check runs.
+  const pending = page.evaluate(() => window.raftlab.check({ sliceSteps: 1 }));
+  const panel = page.getByRole("region", { name: "Check" });
+  await panel.getByRole("progressbar").waitFor();
+  await panel.getByRole("button", { name: "Cancel" }).click();
+  const cancelled = await pending;
+  assert.equal(cancelled.verdict, "Cancelled");
+  assert.ok(cancelled.steps < whole.steps);
+  await panel.locator("[data-verdict=Cancelled]").waitFor();
+  assert.equal(await page.evaluate(() => window.raftlab.checkProgress()), null);
+
+  // A budget too small for the history: Unknown, and the panel says why.
+  const unknown = await check(page, { maxSteps: 10 });
+  assert.equal(unknown.verdict, "Unknown");
+  assert.equal(unknown.steps, 10);
+  assert.match(unknown.explanation, /step budget \(10 model steps\) ran out/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the teaching menu lists every planted bug; apply-before-commit starts a new broken cluster", async () => {
+  const { page, errors } = await cluster(25);
+  await exec(page, "put a 1");
+  await page.getByRole("button", { name: "Teaching ▾" }).click();
+  const menu = page.getByRole("group", { name: "Teaching" });
+  for (const title of [
+    "Stale reads from followers",
+    "Apply before commit",
+    "Lose a watch event",
+    "Leases never expire",
+    "Locks without the session re-check",
+  ]) {
+    await menu.getByRole("checkbox", { name: new RegExp(title) }).waitFor();
+  }
+  await menu.getByRole("checkbox", { name: /Lose a watch event/ }).check();
+  await page.evaluate(() => window.raftlab.pause());
+  await page.screenshot({ path: shotPath("33-teaching-menu"), fullPage: false });
+  await menu.getByRole("checkbox", { name: /Apply before commit/ }).check();
+  await page.locator(".scrim").click({ position: { x: 8, y: 400 } });
+  const planted = await page.evaluate(() => window.raftlab.planted());
+  assert.deepEqual(planted, ["apply-before-commit", "drop-watch-event"]);
+  // A new cluster, built broken: the session starts over and its header says so.
+  const s = await page.evaluate(() => window.raftlab.session());
+  assert.equal(s.lines, 0);
+  const text = await page.evaluate(() => window.raftlab.exportScenario());
+  assert.match(text, /^@planted apply-before-commit,drop-watch-event$/m);
+  await page.getByRole("button", { name: "⚠ Teaching ▾" }).waitFor();
+  assert.equal(await page.evaluate(() => window.raftlab.plantBugs(["no-such-bug"])).then((e) => /no planted bug/.test(e)), true);
   assert.deepEqual(errors, []);
   await page.close();
 });

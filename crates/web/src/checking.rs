@@ -1,10 +1,13 @@
 //! The Check panel's work: the session's client operations through the linearizability checker,
 //! in slices of model steps (so a long check never freezes the page) under a total step budget,
-//! and what the panel draws.
+//! the watch streams through the watch validators ([`crate::watch_check`]), and what the panel
+//! draws.
 
 use check::history::{Input, Operation, Output};
 use check::{Advance, CheckOptions, Pass, ResumableCheck, Verdict};
 use serde::Serialize;
+
+use crate::watch_check::WatchCheckView;
 
 /// Model steps a check may take before it answers Unknown.
 pub const STEP_BUDGET: u64 = 20_000_000;
@@ -52,6 +55,11 @@ pub struct CheckView {
     /// For a violation: the operations on the offending key around the one that cannot be
     /// placed, one lane per client.
     pub bars: Vec<OpBar>,
+    /// The verdict on the session's watch streams.
+    pub watch: WatchCheckView,
+    /// The bugs planted in the cluster when the check started (names), if it was broken on
+    /// purpose.
+    pub planted: Vec<&'static str>,
 }
 
 /// `input` and `output` in a few words: `put x=1 → rev 3`.
@@ -142,6 +150,8 @@ impl SessionCheck {
             slices: 0,
             longest_slice_ms: 0.0,
             bars: Vec::new(),
+            watch: crate::watch_check::check_watches(&[], &[], Err("")),
+            planted: Vec::new(),
         };
         let mut clients: Vec<u32> = history.iter().map(|o| o.client).collect();
         clients.sort_unstable();
@@ -175,6 +185,18 @@ impl SessionCheck {
             view,
             clients: clients.len(),
         }
+    }
+
+    /// Adds the verdict on the session's watch streams (checked at once: it is one pass).
+    pub fn with_watches(mut self, watch: WatchCheckView) -> Self {
+        self.view.watch = watch;
+        self
+    }
+
+    /// Notes the bugs planted in the cluster checked.
+    pub fn with_planted(mut self, planted: Vec<&'static str>) -> Self {
+        self.view.planted = planted;
+        self
     }
 
     /// Runs at most `steps` more model steps; the result once the check is over.

@@ -319,17 +319,41 @@ impl Engine {
         self.pg.run_until(t).map_err(|e| e.to_string())
     }
 
-    /// Starts checking the session's client operations (put, get, del, compare-and-set txn;
-    /// one client per member) for linearizability, with at most `max_steps` model steps: a copy
-    /// of the session so far, to advance in slices.
+    /// Starts checking the session: its client operations (put, get, del, compare-and-set txn;
+    /// one client per member) for linearizability, with at most `max_steps` model steps, on a
+    /// copy of the session so far to advance in slices; its watch streams against the
+    /// committed log, at once.
     pub fn start_check(&self, max_steps: u64) -> crate::checking::SessionCheck {
         let r = self.pg.client_history();
+        let watches = self.pg.watch_records_now();
+        let lines: Vec<String> = self
+            .pg
+            .watch_streams()
+            .commands()
+            .iter()
+            .map(|c| {
+                self.pg
+                    .output(*c)
+                    .map_or_else(String::new, |o| o.line.clone())
+            })
+            .collect();
+        let log = match watches.is_empty() {
+            true => Ok(Vec::new()),
+            false => self.pg.committed_log(),
+        };
+        let watch = crate::watch_check::check_watches(
+            &watches,
+            &lines,
+            log.as_deref().map_err(String::as_str),
+        );
         crate::checking::SessionCheck::start(
             r.operations().to_vec(),
             r.unmodelled_lines(),
             self.pg.now(),
             max_steps,
         )
+        .with_watches(watch)
+        .with_planted(self.planted().iter().map(|b| b.name()).collect())
     }
 
     /// The bugs planted now (the teaching menu shows them).

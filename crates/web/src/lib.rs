@@ -20,6 +20,7 @@ pub mod engine;
 pub mod js_api;
 pub mod model;
 pub mod partition;
+pub mod watch_check;
 
 use model::Settings;
 

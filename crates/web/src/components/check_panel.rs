@@ -1,6 +1,7 @@
 //! The Check panel: the session's client operations through the linearizability checker (in
 //! slices, with a progress bar and Cancel), the verdict, and for a violation the offending
-//! operations on a timeline (one lane per client).
+//! operations on a timeline (one lane per client); then the watch streams' verdict, with the
+//! broken guarantees.
 
 use leptos::prelude::*;
 
@@ -8,6 +9,7 @@ use crate::check_run::{self, CheckSettings};
 use crate::checking::{CheckView, OpBar};
 use crate::control;
 use crate::model::{use_ui, CheckRunView};
+use crate::watch_check::WatchCheckView;
 
 const W: f64 = 560.0;
 const LEFT: f64 = 64.0;
@@ -37,7 +39,7 @@ pub fn CheckPanel() -> impl IntoView {
                 _ if ui.check_run.with(Option::is_some) => ().into_any(),
                 None => view! {
                     <p class="empty">
-                        "Checks the session's put, get, del and compare-and-set txn for linearizability, one client per member."
+                        "Checks the session's put, get, del and compare-and-set txn for linearizability (one client per member), and its watch streams against the committed log."
                     </p>
                 }
                 .into_any(),
@@ -90,14 +92,63 @@ fn result(v: CheckView) -> impl IntoView {
         v.at_ms as f64 / 1000.0
     );
     let bars = v.bars.clone();
+    let planted = (!v.planted.is_empty()).then(|| {
+        view! {
+            <p class="check-planted">
+                "Checked a deliberately broken cluster (planted: "{v.planted.join(", ")}")."
+            </p>
+        }
+    });
     view! {
         <div class="check-result">
+            {planted}
+            <div class="check-section">
+                <h3 class="check-kind">"Linearizability"</h3>
+                <div class="row">
+                    <strong class=class data-verdict=v.verdict>{v.verdict}</strong>
+                    <span class="hint">{facts}</span>
+                </div>
+                <p class="check-explanation">{v.explanation}</p>
+                {(!bars.is_empty()).then(|| timeline(bars))}
+            </div>
+            {watches(v.watch)}
+        </div>
+    }
+}
+
+fn watches(w: WatchCheckView) -> impl IntoView {
+    let (class, label) = match w.verdict {
+        "Valid" => ("verdict ok", "Valid"),
+        "Invalid" => ("verdict bad", "Invalid"),
+        "None" => ("verdict none", "No watches"),
+        _ => ("verdict unknown", "Unknown"),
+    };
+    let facts = match w.watches {
+        0 => String::new(),
+        n => format!("{n} watch(es) · {} event(s)", w.events),
+    };
+    let findings = w
+        .findings
+        .into_iter()
+        .map(|f| {
+            view! {
+                <li>
+                    <span class="rule">{f.rule}</span>
+                    <span class="mono">{f.line}</span>
+                    ": "{f.detail}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="check-section">
+            <h3 class="check-kind">"Watch streams"</h3>
             <div class="row">
-                <strong class=class data-verdict=v.verdict>{v.verdict}</strong>
+                <strong class=class data-watch-verdict=w.verdict>{label}</strong>
                 <span class="hint">{facts}</span>
             </div>
-            <p class="check-explanation">{v.explanation}</p>
-            {(!bars.is_empty()).then(|| timeline(bars))}
+            <p class="check-explanation">{w.explanation}</p>
+            <ul class="watch-findings">{findings}</ul>
         </div>
     }
 }

@@ -58,16 +58,19 @@ pub fn TeachingMenu() -> impl IntoView {
         <div class="menu-wrap">
             <button
                 class=move || if broken() { "teaching broken" } else { "teaching" }
-                aria-haspopup="menu"
+                aria-haspopup="true"
                 aria-expanded=move || open.get().to_string()
-                title="Plant a bug in this cluster, for the Check panel to catch"
+                title=move || match broken() {
+                    true => "This cluster is broken on purpose: planted bugs",
+                    false => "Plant a bug in this cluster, for the Check panel to catch",
+                }
                 on:click=move |_| open.update(|o| *o = !*o)
             >
-                {move || if broken() { "⚠ Broken on purpose ▾" } else { "Teaching ▾" }}
+                {move || if broken() { "⚠ Teaching ▾" } else { "Teaching ▾" }}
             </button>
             <Show when=move || open.get()>
                 <div class="scrim clear" on:click=move |_| open.set(false)></div>
-                <div class="menu panel teaching-menu" role="menu" aria-label="Teaching">
+                <div class="menu panel teaching-menu" role="group" aria-label="Teaching">
                     <h3>"Teaching: a deliberately broken cluster"</h3>
                     <p class="hint">
                         "Each switch plants a known mistake in this cluster. Then run the session and press "
