@@ -27,6 +27,8 @@ pub struct GenConfig {
     pub leases: bool,
     /// Include reads at older revisions.
     pub historical_reads: bool,
+    /// Turn some deletes into range deletes (over two keys, or every key).
+    pub range_deletes: bool,
 }
 
 impl Default for GenConfig {
@@ -40,6 +42,7 @@ impl Default for GenConfig {
             failed_read_percent: 3,
             leases: true,
             historical_reads: true,
+            range_deletes: false,
         }
     }
 }
@@ -150,6 +153,15 @@ fn random_input(rng: &mut Rng, config: &GenConfig, state: &KvState, i: usize) ->
                 revision: None,
             },
             35..=59 => Input::Put { key, value },
+            60..=67 if config.range_deletes && rng.chance(40) => {
+                // [k3, k5) takes k3, k4 (and k30..k49 if there are that many); "\0" everything.
+                let n: u64 = key[1..].parse().unwrap_or(0);
+                let range_end = match rng.chance(25) {
+                    true => "\0".to_string(),
+                    false => format!("k{}", n + 2),
+                };
+                Input::DeleteRange { key, range_end }
+            }
             60..=67 => Input::Delete { key },
             68..=77 => {
                 let current = state.keys.get(key.as_str()).map_or(0, |kv| kv.mod_revision);
@@ -206,5 +218,21 @@ mod tests {
         assert_ne!(a, generate(8, &c));
         crate::history::validate(&a).unwrap();
         assert_eq!(a.len(), c.ops);
+        // Range deletes come only when asked for.
+        let ranged = |h: &History| {
+            h.iter()
+                .filter(|o| matches!(o.input, Input::DeleteRange { .. }))
+                .count()
+        };
+        assert_eq!(ranged(&a), 0);
+        let r = generate(
+            7,
+            &GenConfig {
+                range_deletes: true,
+                ..c
+            },
+        );
+        assert!(ranged(&r) > 3, "{}", ranged(&r));
+        crate::history::validate(&r).unwrap();
     }
 }

@@ -72,6 +72,14 @@ pub enum Input {
         /// The key.
         key: String,
     },
+    /// Delete every key in `[key, range_end)` in one revision (`range_end` as in
+    /// [`Input::Range`]; `"\0"` = every key `>= key`).
+    DeleteRange {
+        /// First key.
+        key: String,
+        /// End of the range (exclusive).
+        range_end: String,
+    },
     /// A transaction `if mod_revision(key) == expected_mod_revision then put(key, value)`;
     /// a missing key has mod revision 0.
     Cas {
@@ -129,7 +137,8 @@ pub enum Output {
         /// Header revision.
         revision: Revision,
     },
-    /// A delete: how many keys it removed (0 or 1) and the header revision.
+    /// A delete: how many keys it removed (0 or 1; any number for a range delete) and the
+    /// header revision.
     Delete {
         /// Number of keys deleted.
         deleted: i64,
@@ -174,7 +183,10 @@ impl Input {
             | Input::Get { key, .. }
             | Input::Delete { key }
             | Input::Cas { key, .. } => Some(key),
-            Input::Range { .. } | Input::LeaseGrant { .. } | Input::LeaseRevoke { .. } => None,
+            Input::Range { .. }
+            | Input::DeleteRange { .. }
+            | Input::LeaseGrant { .. }
+            | Input::LeaseRevoke { .. } => None,
         }
     }
 
@@ -190,7 +202,10 @@ impl Input {
                 )
                 | (Input::Get { .. }, Output::Get { .. })
                 | (Input::Range { .. }, Output::Range { .. })
-                | (Input::Delete { .. }, Output::Delete { .. })
+                | (
+                    Input::Delete { .. } | Input::DeleteRange { .. },
+                    Output::Delete { .. }
+                )
                 | (Input::Cas { .. }, Output::Cas { .. })
                 | (
                     Input::LeaseGrant { .. } | Input::LeaseRevoke { .. },

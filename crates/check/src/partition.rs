@@ -4,7 +4,8 @@
 //! that span keys or look at an older revision are left out (dropping a read never turns a
 //! linearizable history into a non-linearizable one). Lease grants and revokes are left out
 //! too, and so is every key that a revoked lease may have been attached to, since a revoke
-//! deletes keys it does not name.
+//! deletes keys it does not name; for the same reason every key inside the range of a range
+//! delete is left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,11 +21,25 @@ pub(crate) fn by_key(ops: &[SearchOp]) -> BTreeMap<String, Vec<SearchOp>> {
             _ => None,
         })
         .collect();
+    let ranges: Vec<(&str, &str)> = ops
+        .iter()
+        .filter_map(|op| match &op.input {
+            Input::DeleteRange { key, range_end } => Some((key.as_str(), range_end.as_str())),
+            _ => None,
+        })
+        .collect();
+    let deleted_by_range = |k: &str| {
+        ranges.iter().any(|(key, end)| match *end {
+            "" => k == *key,
+            "\0" => k >= *key,
+            end => k >= *key && k < end,
+        })
+    };
     let excluded: BTreeSet<&str> = ops
         .iter()
         .filter_map(|op| match &op.input {
             Input::PutWithLease { key, lease, .. } if revoked.contains(lease) => Some(key.as_str()),
-            _ => None,
+            _ => op.input.key().filter(|k| deleted_by_range(k)),
         })
         .collect();
     let mut parts: BTreeMap<String, Vec<SearchOp>> = BTreeMap::new();

@@ -323,6 +323,7 @@ mod tests {
                     failed_read_percent: 5,
                     leases: seed % 3 != 0,
                     historical_reads: seed % 2 == 0,
+                    range_deletes: seed % 4 == 3,
                 };
                 let mut h = generate(seed, &config);
                 if seed % 3 == 1 {
@@ -410,6 +411,7 @@ mod tests {
                 failed_read_percent: 5,
                 leases: false,
                 historical_reads: false,
+                range_deletes: false,
             },
         );
         let mut c = ResumableCheck::new(&h, &CheckOptions::default()).unwrap();

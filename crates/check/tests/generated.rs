@@ -15,6 +15,8 @@ fn config(ops: usize, clients: u32, keys: usize, unknown: u64) -> GenConfig {
         failed_read_percent: 5,
         leases: true,
         historical_reads: true,
+        // Half the shapes have range deletes.
+        range_deletes: keys % 2 == 0,
     }
 }
 

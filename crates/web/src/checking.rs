@@ -75,8 +75,13 @@ pub fn describe(input: &Input, output: &Output) -> String {
             key,
             revision: Some(r),
         } => format!("get {key} @{r}"),
-        Input::Range { key, range_end } => format!("range {key}..{range_end}"),
+        Input::Range { key, range_end } => {
+            format!("range {key}..{}", range_end.escape_default())
+        }
         Input::Delete { key } => format!("del {key}"),
+        Input::DeleteRange { key, range_end } => {
+            format!("del {key}..{}", range_end.escape_default())
+        }
         Input::Cas {
             key,
             expected_mod_revision,

@@ -94,6 +94,28 @@ impl KvModel {
                     )
                 }
             },
+            Input::DeleteRange { key, range_end } => {
+                let doomed: Vec<Arc<str>> = in_range(state, key, range_end)
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                if doomed.is_empty() {
+                    let out = Output::Delete {
+                        deleted: 0,
+                        revision: state.revision,
+                    };
+                    return (out, None);
+                }
+                let mut next = state.clone();
+                next.revision += 1;
+                for k in &doomed {
+                    self.remove(&mut next, k);
+                }
+                let out = Output::Delete {
+                    deleted: doomed.len() as i64,
+                    revision: next.revision,
+                };
+                (out, Some(next))
+            }
             Input::Cas {
                 key,
                 expected_mod_revision,
@@ -267,17 +289,27 @@ impl KvModel {
     }
 }
 
-/// The keys in `[key, range_end)` with etcd's conventions for `range_end`.
-fn range(state: &KvState, key: &str, range_end: &str) -> Output {
-    let in_range = |k: &str| match range_end {
+/// The live keys in `[key, range_end)` with etcd's conventions for `range_end` (empty = just
+/// `key`, `"\0"` = every key `>= key`), in key order.
+fn in_range<'a>(
+    state: &'a KvState,
+    key: &'a str,
+    range_end: &'a str,
+) -> impl Iterator<Item = (&'a Arc<str>, &'a KeyValue)> + 'a {
+    let inside = move |k: &str| match range_end {
         "" => k == key,
         "\0" => true,
         end => k < end,
     };
-    let kvs = state
+    state
         .keys
         .range::<str, _>((std::ops::Bound::Included(key), std::ops::Bound::Unbounded))
-        .take_while(|(k, _)| in_range(k))
+        .take_while(move |(k, _)| inside(k))
+}
+
+/// A range read of `[key, range_end)`.
+fn range(state: &KvState, key: &str, range_end: &str) -> Output {
+    let kvs = in_range(state, key, range_end)
         .map(|(k, kv)| (k.to_string(), kv.value.to_string(), kv.mod_revision))
         .collect();
     Output::Range {
@@ -361,6 +393,9 @@ pub fn describe_input(input: &Input) -> String {
         Input::Get { key, .. } => format!("get {key:?}"),
         Input::Range { key, range_end } => format!("range [{key:?}, {range_end:?})"),
         Input::Delete { key } => format!("delete {key:?}"),
+        Input::DeleteRange { key, range_end } => {
+            format!("delete range [{key:?}, {range_end:?})")
+        }
         Input::Cas {
             key,
             expected_mod_revision,
