@@ -79,6 +79,24 @@ test("puts, gets and a watch across a partition check out, in the panel and thro
   await page.close();
 });
 
+test("sessions with leases, expiries and range deletes get a real verdict", async () => {
+  const { page, errors } = await cluster(26);
+  const granted = await exec(page, "lease grant 2");
+  const lease = granted.match(/lease ([0-9a-f]+) granted/)[1];
+  assert.equal((await exec(page, `put --lease=${lease} session/a 1`)).trim(), "OK");
+  assert.equal((await exec(page, "put range/a 1")).trim(), "OK");
+  assert.equal((await exec(page, "put range/b 2")).trim(), "OK");
+  assert.equal((await exec(page, "del --prefix range/")).trim(), "2");
+  // Nobody keeps the lease alive: the leader revokes it, and its key goes.
+  await exec(page, "sleep 6s");
+  assert.equal((await exec(page, "get session/a")).trim(), "");
+  const r = await check(page);
+  assert.equal(r.verdict, "Linearizable", r.explanation);
+  assert.equal(r.operations, 7, "grant, 3 puts, the range delete, the leader's revoke, the get");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("the teaching menu's stale follower reads are caught, and the session replays them", async () => {
   const { page, errors, follower } = await cluster(22);
   await plant(page, "Stale reads from followers");
@@ -144,6 +162,27 @@ test("a dropped watch event is caught by the watch validators", async () => {
   await panel.locator(".watch-findings li", { hasText: "reliable" }).first().waitFor();
   await page.evaluate(() => window.raftlab.pause());
   await page.screenshot({ path: shotPath("32-check-watch"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("leases that never expire are caught by the lease check", async () => {
+  const { page, errors } = await cluster(27);
+  await plant(page, "Leases never expire");
+  const granted = await exec(page, "lease grant 2");
+  const lease = granted.match(/lease ([0-9a-f]+) granted/)[1];
+  assert.equal((await exec(page, `put --lease=${lease} session/a 1`)).trim(), "OK");
+  await exec(page, "sleep 7s");
+  // The key is still there: nobody revoked the lease.
+  assert.deepEqual((await exec(page, "get session/a")).trim().split("\n"), ["session/a", "1"]);
+  await page.getByRole("button", { name: "Check this session" }).click();
+  const panel = page.getByRole("region", { name: "Check" });
+  await panel.locator("[data-lease-verdict=Invalid]").waitFor();
+  const r = await check(page);
+  assert.equal(r.leases.verdict, "Invalid");
+  assert.match(r.leases.findings[0], new RegExp(`lease ${lease} \\(TTL 2 s\\) is still alive`));
+  // Linearizability cannot see it (the model has no clock): the lease check's job.
+  assert.equal(r.verdict, "Linearizable", r.explanation);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -175,7 +175,7 @@ pub fn lingering_leases(alive: &[LeaseAlive], now_ms: u64, slack_ms: u64) -> Vec
         .filter(|l| now_ms > l.renewed_ms + l.ttl_s.max(0) as u64 * 1000 + slack_ms)
         .map(|l| {
             format!(
-                "lease {:x} (TTL {} s) is still alive at {now_ms} ms, {} ms after it was last renewed",
+                "lease {:016x} (TTL {} s) is still alive at {now_ms} ms, {} ms after it was last renewed",
                 l.id,
                 l.ttl_s,
                 now_ms - l.renewed_ms

@@ -147,16 +147,21 @@ fn write_output(input: &Input, revision: i64, resp: &EtcdResponse) -> Option<Out
         (Input::Put { .. } | Input::PutWithLease { .. }, EtcdResponse::Put(_)) => {
             Output::Put { revision }
         }
-        (Input::Delete { .. }, EtcdResponse::DeleteRange(d)) => Output::Delete {
-            deleted: d.deleted,
-            revision,
-        },
+        (Input::Delete { .. } | Input::DeleteRange { .. }, EtcdResponse::DeleteRange(d)) => {
+            Output::Delete {
+                deleted: d.deleted,
+                revision,
+            }
+        }
         (Input::Cas { .. }, EtcdResponse::Txn(t)) => Output::Cas {
             succeeded: t.succeeded,
             revision,
         },
-        (Input::LeaseGrant { id, .. }, EtcdResponse::LeaseGrant { id: got, .. }) if id == got => {
-            Output::Lease { id: *id, revision }
+        // ID 0 asks the server to choose.
+        (Input::LeaseGrant { id, .. }, EtcdResponse::LeaseGrant { id: got, .. })
+            if *id == 0 || id == got =>
+        {
+            Output::Lease { id: *got, revision }
         }
         (Input::LeaseRevoke { id }, EtcdResponse::LeaseRevoke) => {
             Output::Lease { id: *id, revision }

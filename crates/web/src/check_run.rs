@@ -107,7 +107,7 @@ fn tick() {
     enum After {
         Gone,
         Again(Ui, CheckRunView),
-        Ended(Ui, Vec<CheckWaiter>, CheckView),
+        Ended(Ui, Vec<CheckWaiter>, Box<CheckView>),
     }
     let after = RUNNING.with(|r| {
         let mut r = r.borrow_mut();
@@ -121,7 +121,7 @@ fn tick() {
                 v.wall_ms = now_ms() - run.started_ms;
                 v.slices = run.slices;
                 v.longest_slice_ms = run.longest_slice_ms;
-                After::Ended(run.ui, run.waiters, v)
+                After::Ended(run.ui, run.waiters, Box::new(v))
             }
         }
     });
@@ -131,7 +131,7 @@ fn tick() {
             ui.check_run.set(Some(v));
             later(tick);
         }
-        After::Ended(ui, waiters, v) => finish(ui, waiters, v),
+        After::Ended(ui, waiters, v) => finish(ui, waiters, *v),
     }
 }
 

@@ -7,6 +7,7 @@ use check::history::{Input, Operation, Output};
 use check::{Advance, CheckOptions, Pass, ResumableCheck, Verdict};
 use serde::Serialize;
 
+use crate::lease_check::LeaseCheckView;
 use crate::watch_check::WatchCheckView;
 
 /// Model steps a check may take before it answers Unknown.
@@ -57,6 +58,8 @@ pub struct CheckView {
     pub bars: Vec<OpBar>,
     /// The verdict on the session's watch streams.
     pub watch: WatchCheckView,
+    /// The verdict on the leases alive now.
+    pub leases: LeaseCheckView,
     /// The bugs planted in the cluster when the check started (names), if it was broken on
     /// purpose.
     pub planted: Vec<&'static str>,
@@ -156,6 +159,7 @@ impl SessionCheck {
             longest_slice_ms: 0.0,
             bars: Vec::new(),
             watch: crate::watch_check::check_watches(&[], &[], Err("")),
+            leases: crate::lease_check::check_leases(Some(&[]), now),
             planted: Vec::new(),
         };
         let mut clients: Vec<u32> = history.iter().map(|o| o.client).collect();
@@ -165,8 +169,9 @@ impl SessionCheck {
         if let Some(first) = unmodelled.first() {
             view.explanation = format!(
                 "Not checked: the session changed keys with {} command(s) the checker does not \
-                 model (first: \"{first}\"). It models put, get, single-key del and \
-                 compare-and-set txn.",
+                 model (first: \"{first}\"). It models put (with a lease too), get, del (one \
+                 key or a range), compare-and-set txn, lease grant and revoke, and the leader's \
+                 revokes of expired leases; not locks, elections, other txns or gateway writes.",
                 unmodelled.len()
             );
         } else if history.is_empty() {
@@ -195,6 +200,12 @@ impl SessionCheck {
     /// Adds the verdict on the session's watch streams (checked at once: it is one pass).
     pub fn with_watches(mut self, watch: WatchCheckView) -> Self {
         self.view.watch = watch;
+        self
+    }
+
+    /// Adds the verdict on the leases alive when the check started.
+    pub fn with_leases(mut self, leases: LeaseCheckView) -> Self {
+        self.view.leases = leases;
         self
     }
 

@@ -322,7 +322,7 @@ impl Engine {
     /// Starts checking the session: its client operations (put, get, del, compare-and-set txn;
     /// one client per member) for linearizability, with at most `max_steps` model steps, on a
     /// copy of the session so far to advance in slices; its watch streams against the
-    /// committed log, at once.
+    /// committed log, and the leases alive now against their TTLs, at once.
     pub fn start_check(&self, max_steps: u64) -> crate::checking::SessionCheck {
         let r = self.pg.client_history();
         let watches = self.pg.watch_records_now();
@@ -353,6 +353,10 @@ impl Engine {
             max_steps,
         )
         .with_watches(watch)
+        .with_leases(crate::lease_check::check_leases(
+            self.pg.leases_alive().as_deref(),
+            self.pg.now(),
+        ))
         .with_planted(self.planted().iter().map(|b| b.name()).collect())
     }
 

@@ -18,6 +18,7 @@ pub mod control;
 pub mod driver;
 pub mod engine;
 pub mod js_api;
+pub mod lease_check;
 pub mod model;
 pub mod partition;
 pub mod watch_check;

@@ -7,6 +7,7 @@
 
 mod cluster_cmds;
 mod gateway;
+mod lease_check;
 mod record;
 mod render;
 mod session;
@@ -115,8 +116,11 @@ impl Playground {
     /// # Errors
     /// An invalid configuration.
     pub fn new(config: ClusterConfig) -> Result<Self> {
+        let mut service = Service::new(config)?;
+        // The leader's expiry revokes are operations of the session's history.
+        service.record_expiry_revokes();
         Ok(Playground {
-            service: Service::new(config)?,
+            service,
             parser: LineParser::new(),
             outputs: BTreeMap::new(),
             tasks: BTreeMap::new(),
@@ -428,6 +432,7 @@ impl Playground {
     /// Routes service events to commands.
     fn process(&mut self) {
         loop {
+            self.record_expiries();
             let events = self.service.take_events();
             if events.is_empty() {
                 return;

@@ -1,20 +1,23 @@
 //! The session's client operations in the checker's terms, for the browser's Check panel.
 //!
-//! Every `put`, single-key `del`, linearizable `get` (one key or a plain range; serializable reads may be stale by design) and compare-and-set `txn`
-//! (`mod(key) = N` then one put) run in the playground is recorded with its call time (virtual
-//! ms when it was started), its return time and its structured result (through
-//! [`crate::history::Recorder`], not by parsing text). The client of an operation is the member
-//! the request went to, so a timeline has one lane per member. Failed or timed-out writes are
-//! unknown outcomes. Commands that change the key space in ways the model does not know (range
-//! deletes, other txns, leases, locks, elections, gateway writes) are noted by line, so that a
-//! check can say the history is incomplete instead of reporting a false violation.
+//! Every `put` (with or without `--lease`), `del` (one key or a range), linearizable `get` (one
+//! key or a plain range; serializable reads may be stale by design), compare-and-set `txn`
+//! (`mod(key) = N` then one put), `lease grant` and `lease revoke` run in the playground is
+//! recorded with its call time (virtual ms when it was started), its return time and its
+//! structured result (through [`crate::history::Recorder`], not by parsing text). The client of
+//! an operation is the member the request went to, so a timeline has one lane per member; the
+//! leader's revokes of expired leases are operations of [`SERVER_CLIENT`]. Failed or timed-out
+//! writes are unknown outcomes. Commands that change the key space in ways the model does not
+//! know (other txns, locks, elections, gateway writes), and a lease grant whose answer never
+//! came (nobody can know its ID), are noted by line, so that a check can say the history is
+//! incomplete instead of reporting a false violation.
 
-use check::history::{Input, Operation};
+use check::history::{Input, Operation, Output};
 use kv::{CompareResult, RequestOp, SortOrder, SortTarget, TargetUnion, TxnRequest};
 
 use super::{CommandId, Playground};
 use crate::ctl::{Command, GatewayRequest, Invocation, Target};
-use crate::history::Recorder;
+use crate::history::{Recorder, SERVER_CLIENT};
 use crate::service::{OpId, OpResult};
 
 /// The recorded client operations of a session.
@@ -74,15 +77,26 @@ fn read_only(ops: &[RequestOp]) -> bool {
 /// How `command` is recorded.
 pub fn recording(command: &Command) -> Recording {
     match command {
-        Command::Put(p) if p.lease == 0 && !p.ignore_value && !p.ignore_lease => {
-            Recording::Op(Input::Put {
+        Command::Put(p) if !p.ignore_value && !p.ignore_lease => Recording::Op(match p.lease {
+            0 => Input::Put {
                 key: text(&p.key),
                 value: text(&p.value),
-            })
-        }
+            },
+            lease => Input::PutWithLease {
+                key: text(&p.key),
+                value: text(&p.value),
+                lease,
+            },
+        }),
         Command::Del { req } if req.range_end.is_empty() => Recording::Op(Input::Delete {
             key: text(&req.key),
         }),
+        Command::Del { req } => Recording::Op(Input::DeleteRange {
+            key: text(&req.key),
+            range_end: text(&req.range_end),
+        }),
+        Command::LeaseGrant { ttl } => Recording::Op(Input::LeaseGrant { id: 0, ttl: *ttl }),
+        Command::LeaseRevoke { id } => Recording::Op(Input::LeaseRevoke { id: *id }),
         Command::Get {
             req, consistency, ..
         } => {
@@ -118,14 +132,10 @@ pub fn recording(command: &Command) -> Recording {
             None if read_only(&t.success) && read_only(&t.failure) => Recording::Ignore,
             None => Recording::Unmodelled,
         },
-        Command::Put(_)
-        | Command::Del { .. }
-        | Command::LeaseRevoke { .. }
-        | Command::Lock { .. }
-        | Command::Elect { .. } => Recording::Unmodelled,
+        Command::Put(_) | Command::Lock { .. } | Command::Elect { .. } => Recording::Unmodelled,
         Command::Gateway(g) => match g {
             GatewayRequest::Range(_) | GatewayRequest::LeaseKeepAlive { .. } => Recording::Ignore,
-            GatewayRequest::LeaseGrant { .. } => Recording::Ignore,
+            // Lease grants too: the model must know every lease a put may name.
             _ => Recording::Unmodelled,
         },
         _ => Recording::Ignore,
@@ -145,8 +155,12 @@ impl SessionRecord {
 
     /// Records the answer to `op`, if it is a recorded call.
     pub fn answer(&mut self, op: OpId, result: &OpResult, now: u64) {
-        if self.rec.is_pending(op) {
-            self.rec.answer(op, result, now);
+        let server_chosen = matches!(self.rec.input(op), Some(Input::LeaseGrant { id: 0, .. }));
+        if let Some(Output::Unknown) = self.rec.answer(op, result, now) {
+            if server_chosen {
+                // A lease that may exist with an ID nobody learned: the model cannot follow it.
+                self.unmodelled("lease grant (no answer: its lease ID is unknown)");
+            }
         }
     }
 
@@ -174,6 +188,15 @@ impl Playground {
             Target::Default => self.service.cluster().leader().unwrap_or(1),
         };
         (recording(&inv.command), node)
+    }
+
+    /// Records the revokes the leader proposed for expired leases since the last call, as
+    /// operations of [`SERVER_CLIENT`] (their answers come as for any operation).
+    pub(super) fn record_expiries(&mut self) {
+        for e in self.service.take_expiry_revokes() {
+            let input = Input::LeaseRevoke { id: e.lease };
+            self.record.call(e.op, SERVER_CLIENT, input, e.time_ms);
+        }
     }
 
     /// After `start` (before its events are processed): notes command `id`'s operation.
@@ -244,6 +267,110 @@ mod tests {
         run(&mut p, "heal");
         run(&mut p, "lock l");
         assert_eq!(p.client_history().unmodelled_lines().len(), 1);
+    }
+
+    /// The ops of `p`'s history, as (client, input kind) pairs, from the `from`-th on.
+    fn kinds(p: &Playground, from: usize) -> Vec<(u32, &'static str)> {
+        p.client_history().operations()[from..]
+            .iter()
+            .map(|o| {
+                let kind = match o.input {
+                    Input::Put { .. } => "put",
+                    Input::PutWithLease { .. } => "put-lease",
+                    Input::Get { .. } => "get",
+                    Input::Range { .. } => "range",
+                    Input::Delete { .. } => "del",
+                    Input::DeleteRange { .. } => "del-range",
+                    Input::Cas { .. } => "cas",
+                    Input::LeaseGrant { .. } => "grant",
+                    Input::LeaseRevoke { .. } => "revoke",
+                };
+                (o.client, kind)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn leases_range_deletes_and_expiries_are_operations() {
+        let mut p = pg();
+        p.run_until(3_000).unwrap();
+        let leader = p.cluster().leader().unwrap() as u32;
+        run(&mut p, "lease grant 2");
+        let lease = match &p.client_history().operations()[0].output {
+            Output::Lease { id, .. } => *id,
+            other => panic!("{other:?}"),
+        };
+        assert_ne!(lease, 0, "the server's choice is recorded");
+        run(&mut p, &format!("put --lease={lease:x} a 1"));
+        run(&mut p, "put b 2");
+        run(&mut p, "put c 3");
+        run(&mut p, "lease grant 60");
+        run(&mut p, "del --prefix b");
+        run(&mut p, "del a z");
+        run(&mut p, "put --lease=1 d 4");
+        // Nobody keeps the first lease alive: the leader revokes it (a server operation).
+        run(&mut p, &format!("put --lease={lease:x} a 1"));
+        run(&mut p, "sleep 6s");
+        run(&mut p, "get a");
+        let leader_lease = p.client_history().operations()[4].output.clone();
+        let Output::Lease { id: second, .. } = leader_lease else {
+            panic!("{leader_lease:?}")
+        };
+        run(&mut p, &format!("lease revoke {second:x}"));
+        assert_eq!(
+            kinds(&p, 0),
+            [
+                (leader, "grant"),
+                (leader, "put-lease"),
+                (leader, "put"),
+                (leader, "put"),
+                (leader, "grant"),
+                (leader, "del-range"),
+                (leader, "del-range"),
+                (leader, "put-lease"),
+                (leader, "put-lease"),
+                (SERVER_CLIENT, "revoke"),
+                (leader, "get"),
+                (leader, "revoke"),
+            ]
+        );
+        let ops = p.client_history().operations();
+        assert!(
+            matches!(ops[6].output, Output::Delete { deleted: 2, .. }),
+            "{:?}",
+            ops[6]
+        );
+        assert!(
+            matches!(ops[7].output, Output::Rejected { .. }),
+            "{:?}",
+            ops[7]
+        );
+        assert!(
+            matches!(ops[10].output, Output::Get { kv: None, .. }),
+            "{:?}",
+            ops[10]
+        );
+        assert!(p.client_history().unmodelled_lines().is_empty());
+        assert_eq!(check::check(ops).unwrap(), check::Verdict::Linearizable);
+        // A history whose expiry revoke is missing cannot explain the read.
+        let mut missing = ops.to_vec();
+        missing.remove(9);
+        assert!(matches!(
+            check::check(&missing).unwrap(),
+            check::Verdict::NotLinearizable { .. }
+        ));
+    }
+
+    #[test]
+    fn an_unanswered_server_chosen_grant_is_unmodelled() {
+        let mut p = pg();
+        p.run_until(3_000).unwrap();
+        let leader = p.cluster().leader().unwrap();
+        run(&mut p, &format!("partition {leader}"));
+        run(&mut p, &format!("--endpoints=node{leader} lease grant 10"));
+        let lines = p.client_history().unmodelled_lines();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].contains("lease ID is unknown"));
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! The Check panel: the session's client operations through the linearizability checker (in
 //! slices, with a progress bar and Cancel), the verdict, and for a violation the offending
 //! operations on a timeline (one lane per client); then the watch streams' verdict, with the
-//! broken guarantees.
+//! broken guarantees, and the leases'.
 
 use leptos::prelude::*;
 
 use crate::check_run::{self, CheckSettings};
 use crate::checking::{CheckView, OpBar};
 use crate::control;
+use crate::lease_check::LeaseCheckView;
 use crate::model::{use_ui, CheckRunView};
 use crate::watch_check::WatchCheckView;
 
@@ -39,7 +40,7 @@ pub fn CheckPanel() -> impl IntoView {
                 _ if ui.check_run.with(Option::is_some) => ().into_any(),
                 None => view! {
                     <p class="empty">
-                        "Checks the session's put, get, del and compare-and-set txn for linearizability (one client per member), and its watch streams against the committed log."
+                        "Checks the session's puts, gets, deletes, compare-and-set txns and leases for linearizability (one client per member), and its watch streams against the committed log."
                     </p>
                 }
                 .into_any(),
@@ -112,17 +113,42 @@ fn result(v: CheckView) -> impl IntoView {
                 {(!bars.is_empty()).then(|| timeline(bars))}
             </div>
             {watches(v.watch)}
+            {leases(v.leases)}
         </div>
     }
 }
 
-fn watches(w: WatchCheckView) -> impl IntoView {
-    let (class, label) = match w.verdict {
+fn leases(l: LeaseCheckView) -> impl IntoView {
+    let (class, label) = verdict_label(l.verdict, "No leases");
+    let findings = l
+        .findings
+        .into_iter()
+        .map(|f| view! { <li><span class="rule">"TTL"</span>{f}</li> })
+        .collect_view();
+    view! {
+        <div class="check-section">
+            <h3 class="check-kind">"Leases"</h3>
+            <div class="row">
+                <strong class=class data-lease-verdict=l.verdict>{label}</strong>
+            </div>
+            <p class="check-explanation">{l.explanation}</p>
+            <ul class="watch-findings">{findings}</ul>
+        </div>
+    }
+}
+
+/// The class and the words for a watch or lease verdict (`none` names the empty case).
+fn verdict_label(verdict: &'static str, none: &'static str) -> (&'static str, &'static str) {
+    match verdict {
         "Valid" => ("verdict ok", "Valid"),
         "Invalid" => ("verdict bad", "Invalid"),
-        "None" => ("verdict none", "No watches"),
+        "None" => ("verdict none", none),
         _ => ("verdict unknown", "Unknown"),
-    };
+    }
+}
+
+fn watches(w: WatchCheckView) -> impl IntoView {
+    let (class, label) = verdict_label(w.verdict, "No watches");
     let facts = match w.watches {
         0 => String::new(),
         n => format!("{n} watch(es) · {} event(s)", w.events),
@@ -150,6 +176,14 @@ fn watches(w: WatchCheckView) -> impl IntoView {
             <p class="check-explanation">{w.explanation}</p>
             <ul class="watch-findings">{findings}</ul>
         </div>
+    }
+}
+
+/// A lane's name: the member a client talked to, or the leader for its expiry revokes.
+fn lane_name(client: u32) -> String {
+    match client {
+        etcd::history::SERVER_CLIENT => "expiry".to_string(),
+        c => format!("node {c}"),
     }
 }
 
@@ -184,7 +218,7 @@ fn timeline(bars: Vec<OpBar>) -> impl IntoView {
             view! {
                 <g class="check-lane">
                     <line x1=LEFT x2=W - 8.0 y1=y + LANE - 4.0 y2=y + LANE - 4.0/>
-                    <text x=4 y=y + 18.0>{format!("node {c}")}</text>
+                    <text x=4 y=y + 18.0>{lane_name(*c)}</text>
                 </g>
             }
         })

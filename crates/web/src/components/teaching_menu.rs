@@ -19,7 +19,9 @@ pub fn how_to_catch(bug: PlantedBug) -> &'static str {
             "Raft's safety invariants stop the run once a follower applies an entry a new leader overwrites. Starts a new cluster."
         }
         PlantedBug::DropWatchEvent => "Check: watch streams (reliable). Watch a key, then put it a few times.",
-        PlantedBug::SkipLeaseRevoke => "Leases panel: a lease's TTL runs out and its keys stay.",
+        PlantedBug::SkipLeaseRevoke => {
+            "Check: leases. Grant a short lease (lease grant 2), put a key with it, wait."
+        }
         PlantedBug::LockWithoutRecheck => {
             "Two lock holders once a waiter's session lease is revoked."
         }
