@@ -72,7 +72,7 @@ test("puts, gets and a watch across a partition check out, in the panel and thro
   await page.getByRole("button", { name: "Check this session" }).click();
   const panel = page.getByRole("region", { name: "Check" });
   await panel.locator("[data-verdict]", { hasText: /^Linearizable$/ }).waitFor();
-  await panel.locator("[data-watch-verdict=Valid]").waitFor();
+  await panel.locator("[data-check=watch] [data-state=Valid]").waitFor();
   await page.evaluate(() => window.raftlab.pause());
   await page.screenshot({ path: shotPath("30-check-linearizable"), fullPage: true });
   assert.deepEqual(errors, []);
@@ -150,7 +150,7 @@ test("a dropped watch event is caught by the watch validators", async () => {
   await exec(page, "sleep 300ms");
   await page.getByRole("button", { name: "Check this session" }).click();
   const panel = page.getByRole("region", { name: "Check" });
-  await panel.locator("[data-watch-verdict=Invalid]").waitFor();
+  await panel.locator("[data-check=watch] [data-state=Invalid]").waitFor();
   // Linearizability is fine: the bug is in the watch stream only.
   await panel.locator("[data-verdict]", { hasText: /^Linearizable$/ }).waitFor();
   const r = await check(page);
@@ -159,7 +159,7 @@ test("a dropped watch event is caught by the watch validators", async () => {
   const reliable = r.watch.findings.find((f) => f.rule === "reliable");
   assert.ok(reliable, JSON.stringify(r.watch.findings));
   assert.match(reliable.line, /^watch --prefix k \(node \d\)$/);
-  await panel.locator(".watch-findings li", { hasText: "reliable" }).first().waitFor();
+  await panel.locator("[data-check=watch] .check-findings li", { hasText: "reliable" }).first().waitFor();
   await page.evaluate(() => window.raftlab.pause());
   await page.screenshot({ path: shotPath("32-check-watch"), fullPage: true });
   assert.deepEqual(errors, []);
@@ -177,12 +177,38 @@ test("leases that never expire are caught by the lease check", async () => {
   assert.deepEqual((await exec(page, "get session/a")).trim().split("\n"), ["session/a", "1"]);
   await page.getByRole("button", { name: "Check this session" }).click();
   const panel = page.getByRole("region", { name: "Check" });
-  await panel.locator("[data-lease-verdict=Invalid]").waitFor();
+  await panel.locator("[data-check=leases] [data-state=Invalid]").waitFor();
   const r = await check(page);
   assert.equal(r.leases.verdict, "Invalid");
   assert.match(r.leases.findings[0], new RegExp(`lease ${lease} \\(TTL 2 s\\) is still alive`));
   // Linearizability cannot see it (the model has no clock): the lease check's job.
   assert.equal(r.verdict, "Linearizable", r.explanation);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a lock taken without the session re-check is caught by the lock check", async () => {
+  const { page, errors } = await cluster(28);
+  await plant(page, "Locks without the session re-check");
+  // Commands are numbered from 1: plant (1), the holder's lock (2), the waiter's (3).
+  const holder = (await exec(page, "lock l")).trim();
+  await exec(page, "lock l");
+  const leases = (await exec(page, "lease list")).trim().split("\n").slice(1);
+  const waiter = leases.find((id) => !holder.endsWith(id.replace(/^0+/, "")));
+  assert.equal(leases.length, 2, leases.join(" "));
+  // The waiter's session ends on the server; then the holder lets go.
+  await exec(page, `lease revoke ${waiter}`);
+  await exec(page, "cancel 2");
+  await exec(page, "sleep 1s");
+  await page.getByRole("button", { name: "Check this session" }).click();
+  const panel = page.getByRole("region", { name: "Check" });
+  await panel.locator("[data-check=locks] [data-state=Invalid]").waitFor();
+  const r = await check(page);
+  assert.equal(r.locks.verdict, "Invalid", r.locks.explanation);
+  assert.equal(r.locks.holds, 2);
+  assert.match(r.locks.findings[0], /client 3 acquired lock key l\/\w+ at \d+ ms, but the store never gave it the lock/);
+  await page.evaluate(() => window.raftlab.pause());
+  await page.screenshot({ path: shotPath("34-check-lock"), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
 });

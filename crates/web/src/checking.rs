@@ -8,6 +8,7 @@ use check::{Advance, CheckOptions, Pass, ResumableCheck, Verdict};
 use serde::Serialize;
 
 use crate::lease_check::LeaseCheckView;
+use crate::lock_check::LockCheckView;
 use crate::watch_check::WatchCheckView;
 
 /// Model steps a check may take before it answers Unknown.
@@ -60,6 +61,8 @@ pub struct CheckView {
     pub watch: WatchCheckView,
     /// The verdict on the leases alive now.
     pub leases: LeaseCheckView,
+    /// The verdict on the locks the session took.
+    pub locks: LockCheckView,
     /// The bugs planted in the cluster when the check started (names), if it was broken on
     /// purpose.
     pub planted: Vec<&'static str>,
@@ -160,6 +163,7 @@ impl SessionCheck {
             bars: Vec::new(),
             watch: crate::watch_check::check_watches(&[], &[], Err("")),
             leases: crate::lease_check::check_leases(Some(&[]), now),
+            locks: crate::lock_check::check_lock_holds(&[], Ok(&[]), now),
             planted: Vec::new(),
         };
         let mut clients: Vec<u32> = history.iter().map(|o| o.client).collect();
@@ -206,6 +210,12 @@ impl SessionCheck {
     /// Adds the verdict on the leases alive when the check started.
     pub fn with_leases(mut self, leases: LeaseCheckView) -> Self {
         self.view.leases = leases;
+        self
+    }
+
+    /// Adds the verdict on the session's locks.
+    pub fn with_locks(mut self, locks: LockCheckView) -> Self {
+        self.view.locks = locks;
         self
     }
 

@@ -322,7 +322,8 @@ impl Engine {
     /// Starts checking the session: its client operations (put, get, del, compare-and-set txn;
     /// one client per member) for linearizability, with at most `max_steps` model steps, on a
     /// copy of the session so far to advance in slices; its watch streams against the
-    /// committed log, and the leases alive now against their TTLs, at once.
+    /// committed log, its lock holds against it, and the leases alive now against their TTLs,
+    /// at once.
     pub fn start_check(&self, max_steps: u64) -> crate::checking::SessionCheck {
         let r = self.pg.client_history();
         let watches = self.pg.watch_records_now();
@@ -337,15 +338,14 @@ impl Engine {
                     .map_or_else(String::new, |o| o.line.clone())
             })
             .collect();
-        let log = match watches.is_empty() {
+        let holds = self.pg.lock_holds();
+        let log = match watches.is_empty() && holds.is_empty() {
             true => Ok(Vec::new()),
             false => self.pg.committed_log(),
         };
-        let watch = crate::watch_check::check_watches(
-            &watches,
-            &lines,
-            log.as_deref().map_err(String::as_str),
-        );
+        let log = log.as_deref().map_err(String::as_str);
+        let watch = crate::watch_check::check_watches(&watches, &lines, log);
+        let locks = crate::lock_check::check_lock_holds(holds, log, self.pg.now());
         crate::checking::SessionCheck::start(
             r.operations().to_vec(),
             r.unmodelled_lines(),
@@ -353,6 +353,7 @@ impl Engine {
             max_steps,
         )
         .with_watches(watch)
+        .with_locks(locks)
         .with_leases(crate::lease_check::check_leases(
             self.pg.leases_alive().as_deref(),
             self.pg.now(),

@@ -32,7 +32,7 @@ pub fn check_leases(alive: Option<&[LeaseAlive]>, now: u64) -> LeaseCheckView {
     };
     let findings = lingering_leases(alive, now, slack);
     let (verdict, explanation) = match (alive.len(), findings.len()) {
-        (0, _) => ("None", "No leases alive: try lease grant 5, then wait.".to_string()),
+        (0, _) => ("None", "Try lease grant 5, then wait.".to_string()),
         (n, 0) => (
             "Valid",
             format!("{n} lease(s) alive, each renewed within its TTL (plus {slack} ms for the leader's revoke)."),

@@ -8,6 +8,7 @@
 mod cluster_cmds;
 mod gateway;
 mod lease_check;
+mod lock_record;
 mod record;
 mod render;
 mod session;
@@ -23,6 +24,7 @@ use crate::ctl::{self, Feed, LineParser, Target};
 use crate::error::Result;
 use crate::service::{OpEvent, OpId, Service};
 
+pub use lock_record::SessionLocks;
 pub use record::{Recording, SessionRecord};
 pub use tasks::{LeaseView, WatchView};
 pub use watch_record::SessionWatches;
@@ -77,6 +79,8 @@ pub struct Playground {
     planted_at_start: crate::planted::PlantedBugs,
     /// The session's watch streams, for the watch validators.
     watch_log: SessionWatches,
+    /// The session's lock holds, for the lock checker.
+    lock_log: SessionLocks,
 }
 
 /// Commands whose node arguments may be written `leader` (the current leader), `follower` (the
@@ -134,6 +138,7 @@ impl Playground {
             record: record::SessionRecord::default(),
             planted_at_start: crate::planted::PlantedBugs::NONE,
             watch_log: SessionWatches::default(),
+            lock_log: SessionLocks::default(),
         })
     }
 
@@ -420,6 +425,8 @@ impl Playground {
     }
 
     fn forget(&mut self, id: CommandId) {
+        let now = self.now();
+        self.lock_log.ended(id, now);
         if let Some(task) = self.tasks.remove(&id) {
             for op in task.watch_ops() {
                 self.service.cancel_watch(op);

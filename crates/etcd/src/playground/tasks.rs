@@ -775,6 +775,10 @@ impl Playground {
     fn acquired(&mut self, id: CommandId) {
         let Some(mut r) = self.recipe(id) else { return };
         r.phase = Phase::Holding;
+        if r.kind == RecipeKind::Lock {
+            let now = self.now();
+            self.lock_log.acquired(id, &r.key, now);
+        }
         let text = match r.kind {
             RecipeKind::Lock => r.key.clone(),
             RecipeKind::Campaign => format!("{}\n{}", r.key, r.value),

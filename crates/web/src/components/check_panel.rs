@@ -1,7 +1,7 @@
 //! The Check panel: the session's client operations through the linearizability checker (in
 //! slices, with a progress bar and Cancel), the verdict, and for a violation the offending
 //! operations on a timeline (one lane per client); then the watch streams' verdict, with the
-//! broken guarantees, and the leases'.
+//! broken guarantees, the leases' and the locks'.
 
 use leptos::prelude::*;
 
@@ -9,6 +9,7 @@ use crate::check_run::{self, CheckSettings};
 use crate::checking::{CheckView, OpBar};
 use crate::control;
 use crate::lease_check::LeaseCheckView;
+use crate::lock_check::LockCheckView;
 use crate::model::{use_ui, CheckRunView};
 use crate::watch_check::WatchCheckView;
 
@@ -85,13 +86,17 @@ fn result(v: CheckView) -> impl IntoView {
         "Not linearizable" => "verdict bad",
         _ => "verdict unknown",
     };
-    let facts = format!(
-        "{} operations · {} model steps in {:.2} s · session at {:.1} s",
-        v.operations,
-        v.steps,
-        v.wall_ms / 1000.0,
-        v.at_ms as f64 / 1000.0
-    );
+    let searched = matches!(v.verdict, "Linearizable" | "Not linearizable") || v.steps > 0;
+    let facts = match searched {
+        true => format!(
+            "{} · {} model steps in {:.2} s · session at {:.1} s",
+            count(v.operations, "operation", "operations"),
+            v.steps,
+            v.wall_ms / 1000.0,
+            v.at_ms as f64 / 1000.0
+        ),
+        false => count(v.operations, "operation", "operations"),
+    };
     let bars = v.bars.clone();
     let planted = (!v.planted.is_empty()).then(|| {
         view! {
@@ -112,71 +117,130 @@ fn result(v: CheckView) -> impl IntoView {
                 <p class="check-explanation">{v.explanation}</p>
                 {(!bars.is_empty()).then(|| timeline(bars))}
             </div>
-            {watches(v.watch)}
-            {leases(v.leases)}
+            {section(watches(v.watch))}
+            {section(leases(v.leases))}
+            {section(locks(v.locks))}
         </div>
     }
 }
 
-fn leases(l: LeaseCheckView) -> impl IntoView {
-    let (class, label) = verdict_label(l.verdict, "No leases");
-    let findings = l
-        .findings
-        .into_iter()
-        .map(|f| view! { <li><span class="rule">"TTL"</span>{f}</li> })
-        .collect_view();
-    view! {
-        <div class="check-section">
-            <h3 class="check-kind">"Leases"</h3>
-            <div class="row">
-                <strong class=class data-lease-verdict=l.verdict>{label}</strong>
-            </div>
-            <p class="check-explanation">{l.explanation}</p>
-            <ul class="watch-findings">{findings}</ul>
-        </div>
-    }
+/// What one checker of the session found, as a section of the panel.
+struct Finding {
+    /// Heading.
+    title: &'static str,
+    /// `data-check`, for scripts and tests.
+    id: &'static str,
+    /// `Valid`, `Invalid`, `Unknown`, `None` or `Expected`.
+    verdict: &'static str,
+    /// The words for `None`.
+    none: &'static str,
+    /// Counts, in a few words.
+    facts: String,
+    explanation: String,
+    /// Each broken rule: (tag, what).
+    items: Vec<(String, String)>,
 }
 
-/// The class and the words for a watch or lease verdict (`none` names the empty case).
-fn verdict_label(verdict: &'static str, none: &'static str) -> (&'static str, &'static str) {
-    match verdict {
+fn section(f: Finding) -> impl IntoView {
+    let (class, label) = match f.verdict {
         "Valid" => ("verdict ok", "Valid"),
         "Invalid" => ("verdict bad", "Invalid"),
-        "None" => ("verdict none", none),
+        "Expected" => ("verdict unknown", "Two holders (allowed under partitions)"),
+        "None" => ("verdict none", f.none),
         _ => ("verdict unknown", "Unknown"),
+    };
+    // Nothing to check: one quiet line.
+    if f.verdict == "None" {
+        return view! {
+            <div class="check-section quiet" data-check=f.id>
+                <div class="row">
+                    <h3 class="check-kind">{f.title}</h3>
+                    <span class=class data-state=f.verdict>{label}</span>
+                    <span class="hint">{f.explanation}</span>
+                </div>
+            </div>
+        }
+        .into_any();
+    }
+    let items = f
+        .items
+        .into_iter()
+        .map(|(tag, what)| view! { <li><span class="rule">{tag}</span>{what}</li> })
+        .collect_view();
+    view! {
+        <div class="check-section" data-check=f.id>
+            <h3 class="check-kind">{f.title}</h3>
+            <div class="row">
+                <strong class=class data-state=f.verdict>{label}</strong>
+                <span class="hint">{f.facts}</span>
+            </div>
+            <p class="check-explanation">{f.explanation}</p>
+            <ul class="check-findings">{items}</ul>
+        </div>
+    }
+    .into_any()
+}
+
+fn watches(w: WatchCheckView) -> Finding {
+    Finding {
+        title: "Watch streams",
+        id: "watch",
+        verdict: w.verdict,
+        none: "No watches",
+        facts: format!(
+            "{} · {}",
+            count(w.watches, "watch", "watches"),
+            count(w.events, "event", "events")
+        ),
+        explanation: w.explanation,
+        items: w
+            .findings
+            .into_iter()
+            .map(|f| (f.rule.to_string(), format!("{}: {}", f.line, f.detail)))
+            .collect(),
     }
 }
 
-fn watches(w: WatchCheckView) -> impl IntoView {
-    let (class, label) = verdict_label(w.verdict, "No watches");
-    let facts = match w.watches {
-        0 => String::new(),
-        n => format!("{n} watch(es) · {} event(s)", w.events),
-    };
-    let findings = w
-        .findings
-        .into_iter()
-        .map(|f| {
-            view! {
-                <li>
-                    <span class="rule">{f.rule}</span>
-                    <span class="mono">{f.line}</span>
-                    ": "{f.detail}
-                </li>
-            }
-        })
-        .collect_view();
-    view! {
-        <div class="check-section">
-            <h3 class="check-kind">"Watch streams"</h3>
-            <div class="row">
-                <strong class=class data-watch-verdict=w.verdict>{label}</strong>
-                <span class="hint">{facts}</span>
-            </div>
-            <p class="check-explanation">{w.explanation}</p>
-            <ul class="watch-findings">{findings}</ul>
-        </div>
+fn leases(l: LeaseCheckView) -> Finding {
+    Finding {
+        title: "Leases",
+        id: "leases",
+        verdict: l.verdict,
+        none: "No leases",
+        facts: count(l.leases, "lease alive", "leases alive"),
+        explanation: l.explanation,
+        items: l
+            .findings
+            .into_iter()
+            .map(|f| ("TTL".to_string(), f))
+            .collect(),
     }
+}
+
+fn locks(l: LockCheckView) -> Finding {
+    let tag = if l.verdict == "Expected" {
+        "overlap"
+    } else {
+        "never granted"
+    };
+    Finding {
+        title: "Locks",
+        id: "locks",
+        verdict: l.verdict,
+        none: "No locks",
+        facts: count(l.holds, "hold", "holds"),
+        explanation: l.explanation,
+        items: l
+            .findings
+            .into_iter()
+            .map(|f| (tag.to_string(), f))
+            .collect(),
+    }
+}
+
+/// `1 watch`, `3 watches`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A lane's name: the member a client talked to, or the leader for its expiry revokes.

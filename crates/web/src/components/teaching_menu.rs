@@ -23,7 +23,7 @@ pub fn how_to_catch(bug: PlantedBug) -> &'static str {
             "Check: leases. Grant a short lease (lease grant 2), put a key with it, wait."
         }
         PlantedBug::LockWithoutRecheck => {
-            "Two lock holders once a waiter's session lease is revoked."
+            "Check: locks. lock l twice, revoke the waiter's session lease, cancel the holder."
         }
     }
 }
