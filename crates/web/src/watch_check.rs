@@ -49,7 +49,7 @@ pub fn check_watches(
         verdict: "None",
         watches: records.len(),
         events,
-        explanation: "No watches in this session: try watch --prefix k, then put k1 a.".to_string(),
+        explanation: "Try watch --prefix k, then put k1 a.".to_string(),
         findings: Vec::new(),
     };
     if records.is_empty() {
