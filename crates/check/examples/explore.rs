@@ -25,6 +25,7 @@ fn main() {
             leases: std::env::var("NOLEASES").is_err(),
             historical_reads: std::env::var("NOHIST").is_err(),
             range_deletes: std::env::var("RANGEDEL").is_ok(),
+            txns: std::env::var("TXNS").is_ok(),
         };
         let h = generate(seed, &config);
         for per_key_pass in [true, false] {

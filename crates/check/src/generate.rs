@@ -5,7 +5,7 @@
 //! with clients issuing one call at a time. Some writes time out (applied or not, at random)
 //! and some reads fail.
 
-use crate::history::{History, Input, Operation, Output};
+use crate::history::{CmpOp, CmpTarget, Comparison, History, Input, Operation, Output, TxnWrite};
 use crate::model::{KvModel, KvState};
 
 /// Shape of a generated history.
@@ -29,6 +29,8 @@ pub struct GenConfig {
     pub historical_reads: bool,
     /// Turn some deletes into range deletes (over two keys, or every key).
     pub range_deletes: bool,
+    /// Turn some compare-and-sets into transactions with several comparisons and writes.
+    pub txns: bool,
 }
 
 impl Default for GenConfig {
@@ -43,6 +45,7 @@ impl Default for GenConfig {
             leases: true,
             historical_reads: true,
             range_deletes: false,
+            txns: false,
         }
     }
 }
@@ -79,6 +82,7 @@ pub fn generate(seed: u64, config: &GenConfig) -> History {
     let mut rng = Rng::new(seed);
     let model = KvModel {
         keep_versions: true,
+        compare_meta: true,
     };
     let mut state = KvState::default();
     let clients = config.clients.max(1) as usize;
@@ -163,6 +167,7 @@ fn random_input(rng: &mut Rng, config: &GenConfig, state: &KvState, i: usize) ->
                 Input::DeleteRange { key, range_end }
             }
             60..=67 => Input::Delete { key },
+            68..=77 if config.txns && rng.chance(50) => random_txn(rng, config, state, i),
             68..=77 => {
                 let current = state.keys.get(key.as_str()).map_or(0, |kv| kv.mod_revision);
                 let expected_mod_revision = match rng.below(3) {
@@ -206,6 +211,74 @@ fn random_input(rng: &mut Rng, config: &GenConfig, state: &KvState, i: usize) ->
     }
 }
 
+/// A transaction over random keys: one or two comparisons (mostly true of `state`), one or two
+/// writes on success, at most one on failure, never a key twice in a branch.
+fn random_txn(rng: &mut Rng, config: &GenConfig, state: &KvState, i: usize) -> Input {
+    let mut key = || format!("k{}", rng.below(config.keys.max(1) as u64));
+    let keys: Vec<String> = (0..4).map(|_| key()).collect();
+    let compares = (0..1 + rng.below(2) as usize)
+        .map(|j| {
+            let key = keys[j].clone();
+            let kv = state.keys.get(key.as_str());
+            let near = |n: i64, rng: &mut Rng| n + rng.below(3) as i64 - 1;
+            let (op, target) = match rng.below(5) {
+                0 => (
+                    CmpOp::Equal,
+                    CmpTarget::Mod(kv.map_or(0, |kv| kv.mod_revision)),
+                ),
+                1 => (
+                    CmpOp::Greater,
+                    CmpTarget::Version(near(kv.map_or(0, |kv| kv.version), rng)),
+                ),
+                2 => (
+                    CmpOp::Less,
+                    CmpTarget::Create(near(kv.map_or(0, |kv| kv.create_revision), rng)),
+                ),
+                3 => (
+                    CmpOp::Equal,
+                    CmpTarget::Value(
+                        kv.map_or_else(|| "v0".to_string(), |kv| kv.value.to_string()),
+                    ),
+                ),
+                _ => (CmpOp::NotEqual, CmpTarget::Lease(0)),
+            };
+            Comparison { key, op, target }
+        })
+        .collect();
+    let writes = |rng: &mut Rng, from: usize, n: u64| -> Vec<TxnWrite> {
+        let mut used: Vec<String> = Vec::new();
+        (0..n)
+            .filter_map(|j| {
+                let key = keys[from + j as usize].clone();
+                if used.contains(&key) {
+                    return None;
+                }
+                used.push(key.clone());
+                Some(match rng.chance(70) {
+                    true => TxnWrite::Put {
+                        key,
+                        value: format!("v{i}.{j}"),
+                        lease: 0,
+                    },
+                    false => TxnWrite::Delete {
+                        key,
+                        range_end: String::new(),
+                    },
+                })
+            })
+            .collect()
+    };
+    let n = 1 + rng.below(2);
+    let success = writes(rng, 0, n);
+    let n = rng.below(2);
+    let failure = writes(rng, 2, n);
+    Input::Txn {
+        compares,
+        success,
+        failure,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,5 +307,30 @@ mod tests {
         );
         assert!(ranged(&r) > 3, "{}", ranged(&r));
         crate::history::validate(&r).unwrap();
+        let t = generate(
+            7,
+            &GenConfig {
+                txns: true,
+                ..GenConfig::default()
+            },
+        );
+        let txns = t
+            .iter()
+            .filter(|o| matches!(o.input, Input::Txn { .. }))
+            .count();
+        assert!(txns > 3, "{txns}");
+        let failed = t
+            .iter()
+            .filter(|o| {
+                matches!(
+                    o.output,
+                    Output::Cas {
+                        succeeded: false,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert!(failed > 0, "some comparisons fail");
     }
 }

@@ -90,6 +90,18 @@ pub enum Input {
         /// Value written if the comparison holds.
         value: String,
     },
+    /// A transaction: if every comparison holds, the `success` writes, else the `failure`
+    /// writes, all at one revision (raised only if a write changed something). Reads inside a
+    /// transaction are not recorded: leaving a read out can hide a violation, never make one.
+    /// Answered with [`Output::Cas`] (or [`Output::Rejected`] for a put with a missing lease).
+    Txn {
+        /// The comparisons, ANDed.
+        compares: Vec<Comparison>,
+        /// Writes if they all hold.
+        success: Vec<TxnWrite>,
+        /// Writes if one does not.
+        failure: Vec<TxnWrite>,
+    },
     /// Grant a lease (`id` 0 = the server chooses).
     LeaseGrant {
         /// Requested lease ID, or 0.
@@ -101,6 +113,72 @@ pub enum Input {
     LeaseRevoke {
         /// The lease.
         id: LeaseId,
+    },
+}
+
+/// One comparison of a transaction, on one key, with etcd's rules: a missing key has version,
+/// create revision, mod revision and lease 0, and a value comparison on it fails.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Comparison {
+    /// The key.
+    pub key: String,
+    /// The operator.
+    pub op: CmpOp,
+    /// The field compared and the operand.
+    pub target: CmpTarget,
+}
+
+/// A comparison's operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CmpOp {
+    /// `=`
+    Equal,
+    /// `>`
+    Greater,
+    /// `<`
+    Less,
+    /// `!=`
+    NotEqual,
+}
+
+/// The field a comparison looks at, with its operand.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CmpTarget {
+    /// The key's version (puts since it was created).
+    Version(i64),
+    /// The revision that created the key.
+    Create(Revision),
+    /// The revision of the key's last write.
+    Mod(Revision),
+    /// The key's value.
+    Value(String),
+    /// The lease the key is attached to.
+    Lease(LeaseId),
+}
+
+/// A write inside a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TxnWrite {
+    /// Put `value` at `key` with `lease` (0 = none).
+    Put {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+        /// The lease (0 = none).
+        #[serde(default)]
+        lease: LeaseId,
+    },
+    /// Delete the keys in `[key, range_end)` (as [`Input::DeleteRange`]; empty = `key` alone).
+    Delete {
+        /// First key.
+        key: String,
+        /// End of the range.
+        #[serde(default)]
+        range_end: String,
     },
 }
 
@@ -145,7 +223,7 @@ pub enum Output {
         /// Header revision (raised only if something was deleted).
         revision: Revision,
     },
-    /// A compare-and-set transaction.
+    /// A compare-and-set transaction, or any [`Input::Txn`].
     Cas {
         /// Whether the comparison held (and the put happened).
         succeeded: bool,
@@ -185,6 +263,7 @@ impl Input {
             | Input::Cas { key, .. } => Some(key),
             Input::Range { .. }
             | Input::DeleteRange { .. }
+            | Input::Txn { .. }
             | Input::LeaseGrant { .. }
             | Input::LeaseRevoke { .. } => None,
         }
@@ -207,6 +286,10 @@ impl Input {
                     Output::Delete { .. }
                 )
                 | (Input::Cas { .. }, Output::Cas { .. })
+                | (
+                    Input::Txn { .. },
+                    Output::Cas { .. } | Output::Rejected { .. }
+                )
                 | (
                     Input::LeaseGrant { .. } | Input::LeaseRevoke { .. },
                     Output::Lease { .. } | Output::Rejected { .. }

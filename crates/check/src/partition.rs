@@ -4,12 +4,12 @@
 //! that span keys or look at an older revision are left out (dropping a read never turns a
 //! linearizable history into a non-linearizable one). Lease grants and revokes are left out
 //! too, and so is every key that a revoked lease may have been attached to, since a revoke
-//! deletes keys it does not name; for the same reason every key inside the range of a range
-//! delete is left out.
+//! deletes keys it does not name; for the same reason every key a range delete or a
+//! transaction may write is left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::history::Input;
+use crate::history::{Input, TxnWrite};
 use crate::wgl::SearchOp;
 
 /// The per-key sub-histories of `ops`, by key.
@@ -21,11 +21,23 @@ pub(crate) fn by_key(ops: &[SearchOp]) -> BTreeMap<String, Vec<SearchOp>> {
             _ => None,
         })
         .collect();
+    // Ranges written by operations on more than one key: range deletes, and transactions'
+    // puts (one key) and deletes.
     let ranges: Vec<(&str, &str)> = ops
         .iter()
-        .filter_map(|op| match &op.input {
-            Input::DeleteRange { key, range_end } => Some((key.as_str(), range_end.as_str())),
-            _ => None,
+        .flat_map(|op| match &op.input {
+            Input::DeleteRange { key, range_end } => vec![(key.as_str(), range_end.as_str())],
+            Input::Txn {
+                success, failure, ..
+            } => success
+                .iter()
+                .chain(failure)
+                .map(|w| match w {
+                    TxnWrite::Put { key, .. } => (key.as_str(), ""),
+                    TxnWrite::Delete { key, range_end } => (key.as_str(), range_end.as_str()),
+                })
+                .collect(),
+            _ => Vec::new(),
         })
         .collect();
     let deleted_by_range = |k: &str| {

@@ -11,15 +11,25 @@
 
 use std::collections::BTreeMap;
 
-use crate::history::{Input, Operation, Output, Revision};
+use crate::history::{Input, Operation, Output, Revision, TxnWrite};
 
 /// For each operation, the known output to use instead of `Unknown`, if a read proves it.
 pub(crate) fn observed_writes(history: &[Operation]) -> Vec<Option<Output>> {
-    // (key, value) -> number of writes of it.
+    // (key, value) -> number of writes of it (transactions' puts count, but are never patched).
     let mut writers: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for op in history {
         if let Some(kv) = written(&op.input) {
             *writers.entry(kv).or_default() += 1;
+        }
+        if let Input::Txn {
+            success, failure, ..
+        } = &op.input
+        {
+            for w in success.iter().chain(failure) {
+                if let TxnWrite::Put { key, value, .. } = w {
+                    *writers.entry((key, value)).or_default() += 1;
+                }
+            }
         }
     }
     // (key, value) -> a mod revision some read reported for it.

@@ -324,6 +324,7 @@ mod tests {
                     leases: seed % 3 != 0,
                     historical_reads: seed % 2 == 0,
                     range_deletes: seed % 4 == 3,
+                    txns: seed % 5 == 2,
                 };
                 let mut h = generate(seed, &config);
                 if seed % 3 == 1 {
@@ -412,6 +413,7 @@ mod tests {
                 leases: false,
                 historical_reads: false,
                 range_deletes: false,
+                txns: false,
             },
         );
         let mut c = ResumableCheck::new(&h, &CheckOptions::default()).unwrap();

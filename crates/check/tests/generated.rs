@@ -17,6 +17,8 @@ fn config(ops: usize, clients: u32, keys: usize, unknown: u64) -> GenConfig {
         historical_reads: true,
         // Half the shapes have range deletes.
         range_deletes: keys % 2 == 0,
+        // Some have transactions.
+        txns: clients % 2 == 1,
     }
 }
 

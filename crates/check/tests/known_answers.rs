@@ -562,3 +562,96 @@ fn keys_in_a_deleted_range_stay_out_of_the_per_key_pass() {
     assert_eq!(report.verdict, Verdict::Linearizable);
     assert_eq!(report.decided_by, Pass::Global);
 }
+
+fn txn(compares: Vec<check::history::Comparison>, success: Vec<check::history::TxnWrite>) -> Input {
+    Input::Txn {
+        compares,
+        success,
+        failure: vec![],
+    }
+}
+
+fn value_is(k: &str, v: &str) -> check::history::Comparison {
+    check::history::Comparison {
+        key: k.into(),
+        op: check::history::CmpOp::Equal,
+        target: check::history::CmpTarget::Value(v.into()),
+    }
+}
+
+fn version_is(k: &str, n: i64) -> check::history::Comparison {
+    check::history::Comparison {
+        key: k.into(),
+        op: check::history::CmpOp::Equal,
+        target: check::history::CmpTarget::Version(n),
+    }
+}
+
+fn txn_put(k: &str, v: &str) -> check::history::TxnWrite {
+    check::history::TxnWrite::Put {
+        key: k.into(),
+        value: v.into(),
+        lease: 0,
+    }
+}
+
+fn txn_ok(succeeded: bool, revision: i64) -> Output {
+    Output::Cas {
+        succeeded,
+        revision,
+    }
+}
+
+#[test]
+fn multi_compare_transactions() {
+    // a=1 (version 1), b=2; a txn that needs both and writes two keys at one revision.
+    let both = || {
+        txn(
+            vec![value_is("a", "1"), version_is("b", 1)],
+            vec![txn_put("c", "3"), txn_put("d", "4")],
+        )
+    };
+    let mut h = vec![
+        op(1, 0, Some(10), put("a", "1"), put_ok(2)),
+        op(1, 20, Some(30), put("b", "2"), put_ok(3)),
+        op(2, 40, Some(50), both(), txn_ok(true, 4)),
+        op(3, 60, Some(70), get("d"), seen("4", 4, 4)),
+    ];
+    linearizable(&h);
+    // After b is written again its version is 2: the same txn must fail (and write nothing).
+    h.push(op(1, 80, Some(90), put("b", "5"), put_ok(5)));
+    h.push(op(2, 100, Some(110), both(), txn_ok(false, 5)));
+    linearizable(&h);
+    let mut wrong = h.clone();
+    wrong[5].output = txn_ok(true, 6);
+    violation(&wrong);
+    // A success the comparisons cannot explain: a was never "9".
+    let stale = vec![
+        op(1, 0, Some(10), put("a", "1"), put_ok(2)),
+        op(
+            2,
+            20,
+            Some(30),
+            txn(vec![value_is("a", "9")], vec![txn_put("c", "3")]),
+            txn_ok(true, 3),
+        ),
+    ];
+    violation(&stale);
+}
+
+#[test]
+fn a_transaction_of_unknown_outcome_writes_all_or_nothing() {
+    let t = txn(vec![], vec![txn_put("a", "1"), txn_put("b", "2")]);
+    let h = vec![
+        op(1, 0, None, t.clone(), Output::Unknown),
+        op(2, 20, Some(30), get("a"), seen("1", 2, 2)),
+        op(2, 40, Some(50), get("b"), absent(2)),
+    ];
+    violation(&h);
+    let h = vec![
+        op(1, 0, None, t, Output::Unknown),
+        op(2, 20, Some(30), get("a"), seen("1", 2, 2)),
+        op(2, 40, Some(50), get("b"), seen("2", 2, 2)),
+    ];
+    linearizable(&h);
+}

@@ -153,7 +153,7 @@ fn write_output(input: &Input, revision: i64, resp: &EtcdResponse) -> Option<Out
                 revision,
             }
         }
-        (Input::Cas { .. }, EtcdResponse::Txn(t)) => Output::Cas {
+        (Input::Cas { .. } | Input::Txn { .. }, EtcdResponse::Txn(t)) => Output::Cas {
             succeeded: t.succeeded,
             revision,
         },

@@ -93,6 +93,16 @@ pub fn describe(input: &Input, output: &Output) -> String {
             expected_mod_revision,
             value,
         } => format!("cas {key} mod={expected_mod_revision} → {value}"),
+        Input::Txn {
+            compares,
+            success,
+            failure,
+        } => format!(
+            "txn {} cmp, {}/{} writes",
+            compares.len(),
+            success.len(),
+            failure.len()
+        ),
         Input::LeaseGrant { id, .. } => format!("lease grant {id:x}"),
         Input::LeaseRevoke { id } => format!("lease revoke {id:x}"),
     };
@@ -174,8 +184,9 @@ impl SessionCheck {
             view.explanation = format!(
                 "Not checked: the session changed keys with {} command(s) the checker does not \
                  model (first: \"{first}\"). It models put (with a lease too), get, del (one \
-                 key or a range), compare-and-set txn, lease grant and revoke, and the leader's \
-                 revokes of expired leases; not locks, elections, other txns or gateway writes.",
+                 key or a range), txn (comparisons on single keys, puts and deletes), lease \
+                 grant and revoke, and the leader's revokes of expired leases; not locks, \
+                 elections, nested txns or gateway writes.",
                 unmodelled.len()
             );
         } else if history.is_empty() {

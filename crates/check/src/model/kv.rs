@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::versions::Versions;
 use super::{Model, Outcome};
-use crate::history::{Input, LeaseId, Operation, Output, Rejection, Revision};
+use crate::history::{CmpTarget, Input, LeaseId, Operation, Output, Rejection, Revision};
 
 /// The current version of one key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -16,6 +16,11 @@ pub struct KeyValue {
     pub mod_revision: Revision,
     /// The lease it is attached to (0 = none).
     pub lease: LeaseId,
+    /// The revision that created it (0 unless the model tracks it: see
+    /// [`KvModel::compare_meta`]).
+    pub create_revision: Revision,
+    /// Puts since it was created (0 unless the model tracks it).
+    pub version: i64,
 }
 
 /// A state of [`KvModel`].
@@ -52,16 +57,29 @@ pub struct KvModel {
     /// Keep every key's past versions so that [`Input::Get`] at an older revision is checked.
     /// Without it such reads are checked for their header revision only.
     pub keep_versions: bool,
+    /// Track each key's version and create revision, which only transaction comparisons read
+    /// (off, states that differ only in them are one state to the search).
+    pub compare_meta: bool,
 }
 
 impl KvModel {
-    /// A model suited to `history`: it keeps versions only if some read asks for a revision.
+    /// A model suited to `history`: it keeps versions only if some read asks for a revision,
+    /// and tracks versions and create revisions only if some transaction compares them.
     pub fn for_history(history: &[Operation]) -> KvModel {
         let keep_versions = history.iter().any(|op| {
             matches!(op.input, Input::Get { revision: Some(r), .. } if r > 0)
                 && op.output != Output::Unknown
         });
-        KvModel { keep_versions }
+        let compare_meta = history.iter().any(|op| match &op.input {
+            Input::Txn { compares, .. } => compares
+                .iter()
+                .any(|c| matches!(c.target, CmpTarget::Version(_) | CmpTarget::Create(_))),
+            _ => false,
+        });
+        KvModel {
+            keep_versions,
+            compare_meta,
+        }
     }
 
     /// Apply `input` to `state` as etcd would: the response, and the new state if it changed.
@@ -137,6 +155,11 @@ impl KvModel {
                 };
                 (out, next)
             }
+            Input::Txn {
+                compares,
+                success,
+                failure,
+            } => self.txn(state, compares, success, failure),
             Input::LeaseGrant { id, .. } => {
                 let id = if *id == 0 {
                     state.leases.last().map_or(1, |l| l + 1)
@@ -164,10 +187,22 @@ impl KvModel {
         }
         let mut next = state.clone();
         next.revision += 1;
+        self.write(&mut next, key, value, lease);
         let revision = next.revision;
-        let key: Arc<str> = match state.keys.get_key_value(key) {
-            Some((k, _)) => k.clone(),
-            None => key.into(),
+        (Output::Put { revision }, Some(next))
+    }
+
+    /// Put `value` at `key` at `next.revision` (already raised by the caller).
+    pub(super) fn write(&self, next: &mut KvState, key: &str, value: &str, lease: LeaseId) {
+        let revision = next.revision;
+        let (key, before): (Arc<str>, Option<&KeyValue>) = match next.keys.get_key_value(key) {
+            Some((k, kv)) => (k.clone(), Some(kv)),
+            None => (key.into(), None),
+        };
+        let (create_revision, version) = match (self.compare_meta, before) {
+            (false, _) => (0, 0),
+            (true, Some(kv)) => (kv.create_revision, kv.version + 1),
+            (true, None) => (revision, 1),
         };
         let value: Arc<str> = value.into();
         if self.keep_versions {
@@ -180,13 +215,14 @@ impl KvModel {
                 value,
                 mod_revision: revision,
                 lease,
+                create_revision,
+                version,
             },
         );
-        (Output::Put { revision }, Some(next))
     }
 
     /// Remove a live key at `next.revision` (already raised by the caller).
-    fn remove(&self, next: &mut KvState, key: &str) {
+    pub(super) fn remove(&self, next: &mut KvState, key: &str) {
         if let Some((k, _)) = next.keys.remove_entry(key) {
             if self.keep_versions {
                 let v = next.versions.entry(k).or_default();
@@ -291,7 +327,7 @@ impl KvModel {
 
 /// The live keys in `[key, range_end)` with etcd's conventions for `range_end` (empty = just
 /// `key`, `"\0"` = every key `>= key`), in key order.
-fn in_range<'a>(
+pub(super) fn in_range<'a>(
     state: &'a KvState,
     key: &'a str,
     range_end: &'a str,
@@ -401,6 +437,16 @@ pub fn describe_input(input: &Input) -> String {
             expected_mod_revision,
             value,
         } => format!("cas {key:?} if mod={expected_mod_revision} then ={value:?}"),
+        Input::Txn {
+            compares,
+            success,
+            failure,
+        } => format!(
+            "txn if {} then {} else {}",
+            super::txn::describe_compares(compares),
+            super::txn::describe_writes(success),
+            super::txn::describe_writes(failure)
+        ),
         Input::LeaseGrant { id, ttl } => format!("lease grant {id:x} ttl {ttl}"),
         Input::LeaseRevoke { id } => format!("lease revoke {id:x}"),
     }

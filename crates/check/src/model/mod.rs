@@ -8,6 +8,7 @@
 
 mod key;
 mod kv;
+mod txn;
 mod versions;
 
 use std::fmt::Debug;
@@ -66,6 +67,8 @@ pub trait Model {
 /// the request (exclusive for a write that raised it). Shared by both models.
 pub(crate) fn revision_ceiling(input: &Input, output: &Output) -> Option<i64> {
     match (input, output) {
+        // Either branch may or may not have changed something.
+        (Input::Txn { .. }, Output::Cas { revision, .. }) => Some(*revision),
         (_, Output::Put { revision }) => Some(revision - 1),
         (_, Output::Get { revision, .. } | Output::Range { revision, .. }) => Some(*revision),
         (_, Output::Delete { deleted, revision }) => Some(revision - i64::from(*deleted > 0)),

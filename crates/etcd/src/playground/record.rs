@@ -1,18 +1,20 @@
 //! The session's client operations in the checker's terms, for the browser's Check panel.
 //!
 //! Every `put` (with or without `--lease`), `del` (one key or a range), linearizable `get` (one
-//! key or a plain range; serializable reads may be stale by design), compare-and-set `txn`
-//! (`mod(key) = N` then one put), `lease grant` and `lease revoke` run in the playground is
+//! key or a plain range; serializable reads may be stale by design), `txn` (comparisons on
+//! single keys, puts and deletes; a plain `mod(key) = N` then one put is a compare-and-set),
+//! `lease grant` and `lease revoke` run in the playground is
 //! recorded with its call time (virtual ms when it was started), its return time and its
 //! structured result (through [`crate::history::Recorder`], not by parsing text). The client of
 //! an operation is the member the request went to, so a timeline has one lane per member; the
 //! leader's revokes of expired leases are operations of [`SERVER_CLIENT`]. Failed or timed-out
 //! writes are unknown outcomes. Commands that change the key space in ways the model does not
-//! know (other txns, locks, elections, gateway writes), and a lease grant whose answer never
+//! know (nested txns or range comparisons, locks, elections, gateway writes), and a lease grant
+//! whose answer never
 //! came (nobody can know its ID), are noted by line, so that a check can say the history is
 //! incomplete instead of reporting a false violation.
 
-use check::history::{Input, Operation, Output};
+use check::history::{CmpOp, CmpTarget, Comparison, Input, Operation, Output, TxnWrite};
 use kv::{CompareResult, RequestOp, SortOrder, SortTarget, TargetUnion, TxnRequest};
 
 use super::{CommandId, Playground};
@@ -63,6 +65,62 @@ fn cas(t: &TxnRequest) -> Option<Input> {
         key: text(&c.key),
         expected_mod_revision: expected,
         value: text(&p.value),
+    })
+}
+
+/// A transaction the model knows: comparisons on single keys, puts and deletes in the branches
+/// (reads in them are left out: dropping a read never makes a violation); not nested ones.
+pub fn txn(t: &TxnRequest) -> Option<Input> {
+    let compares = t
+        .compare
+        .iter()
+        .map(|c| {
+            if !c.range_end.is_empty() {
+                return None;
+            }
+            let target = match &c.value {
+                TargetUnion::Version(n) => CmpTarget::Version(*n),
+                TargetUnion::CreateRevision(n) => CmpTarget::Create(*n),
+                TargetUnion::ModRevision(n) => CmpTarget::Mod(*n),
+                TargetUnion::Value(v) => CmpTarget::Value(text(v)),
+                TargetUnion::Lease(n) => CmpTarget::Lease(*n),
+            };
+            let op = match c.result {
+                CompareResult::Equal => CmpOp::Equal,
+                CompareResult::Greater => CmpOp::Greater,
+                CompareResult::Less => CmpOp::Less,
+                CompareResult::NotEqual => CmpOp::NotEqual,
+            };
+            Some(Comparison {
+                key: text(&c.key),
+                op,
+                target,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let writes = |ops: &[RequestOp]| {
+        ops.iter()
+            .filter_map(|o| match o {
+                RequestOp::Range(_) => None,
+                RequestOp::Put(p) if !p.ignore_value && !p.ignore_lease => {
+                    Some(Some(TxnWrite::Put {
+                        key: text(&p.key),
+                        value: text(&p.value),
+                        lease: p.lease,
+                    }))
+                }
+                RequestOp::DeleteRange(d) => Some(Some(TxnWrite::Delete {
+                    key: text(&d.key),
+                    range_end: text(&d.range_end),
+                })),
+                _ => Some(None),
+            })
+            .collect::<Option<Vec<_>>>()
+    };
+    Some(Input::Txn {
+        compares,
+        success: writes(&t.success)?,
+        failure: writes(&t.failure)?,
     })
 }
 
@@ -127,9 +185,9 @@ pub fn recording(command: &Command) -> Recording {
                 Recording::Ignore
             }
         }
-        Command::Txn(t) => match cas(t) {
+        Command::Txn(t) if read_only(&t.success) && read_only(&t.failure) => Recording::Ignore,
+        Command::Txn(t) => match cas(t).or_else(|| txn(t)) {
             Some(input) => Recording::Op(input),
-            None if read_only(&t.success) && read_only(&t.failure) => Recording::Ignore,
             None => Recording::Unmodelled,
         },
         Command::Put(_) | Command::Lock { .. } | Command::Elect { .. } => Recording::Unmodelled,
@@ -282,6 +340,7 @@ mod tests {
                     Input::Delete { .. } => "del",
                     Input::DeleteRange { .. } => "del-range",
                     Input::Cas { .. } => "cas",
+                    Input::Txn { .. } => "txn",
                     Input::LeaseGrant { .. } => "grant",
                     Input::LeaseRevoke { .. } => "revoke",
                 };
@@ -359,6 +418,60 @@ mod tests {
             check::check(&missing).unwrap(),
             check::Verdict::NotLinearizable { .. }
         ));
+    }
+
+    #[test]
+    fn transactions_become_operations() {
+        let mut p = pg();
+        p.run_until(3_000).unwrap();
+        let leader = p.cluster().leader().unwrap() as u32;
+        run(&mut p, "put a x");
+        run(
+            &mut p,
+            r#"txn value("a") = "x", version("a") = "1"; put b 1, get a, del a; put c 2"#,
+        );
+        run(&mut p, r#"txn value("a") = "x"; put b 2; put c 3"#);
+        run(&mut p, r#"txn mod("k") > "0"; get k; get a"#);
+        run(&mut p, "get c");
+        assert_eq!(
+            kinds(&p, 0),
+            [
+                (leader, "put"),
+                (leader, "txn"),
+                (leader, "txn"),
+                (leader, "get")
+            ]
+        );
+        let ops = p.client_history().operations();
+        let Input::Txn {
+            compares,
+            success,
+            failure,
+        } = &ops[1].input
+        else {
+            panic!("{:?}", ops[1]);
+        };
+        assert_eq!(
+            (compares.len(), success.len(), failure.len()),
+            (2, 2, 1),
+            "the get is left out"
+        );
+        assert_eq!(
+            ops[1].output,
+            Output::Cas {
+                succeeded: true,
+                revision: 3
+            }
+        );
+        assert_eq!(
+            ops[2].output,
+            Output::Cas {
+                succeeded: false,
+                revision: 4
+            }
+        );
+        assert_eq!(check::check(ops).unwrap(), check::Verdict::Linearizable);
+        assert!(p.client_history().unmodelled_lines().is_empty());
     }
 
     #[test]
