@@ -10,8 +10,9 @@
 //! it. Everything is a pure function of the seed and the configuration.
 //!
 //! Workloads ([`WorkloadKind`]):
-//! - `kv`: puts, linearizable gets, deletes, compare-and-set txns and prefix ranges over a few
-//!   keys, plus two watchers;
+//! - `kv`: puts, linearizable gets, deletes (of one key or two neighbours), compare-and-set
+//!   txns, txns with several comparisons and writes, and prefix ranges over a few keys, plus two
+//!   watchers;
 //! - `watch`: the same load with six watchers (prefix, single-key and open-ended ranges,
 //!   historical start revisions, `prev_kv`, filters), resumed on another member when theirs is
 //!   lost;
@@ -645,6 +646,47 @@ impl Driver {
         format!("k{}", self.rng.below(u64::from(self.w.keys.max(1))))
     }
 
+    fn key_index(&self, key: &str) -> u64 {
+        key[1..].parse().unwrap_or(0)
+    }
+
+    /// A transaction over `key` and the next two keys: if `key` is still as this client last
+    /// saw it (or absent) and the next key exists, put both; else delete the third (etcd refuses
+    /// a key written twice in one txn, so the keys are distinct).
+    fn multi_txn(&mut self, ci: usize, key: &str, value: &str) -> TxnRequest {
+        let n = u64::from(self.w.keys.max(1));
+        let i = self.key_index(key);
+        let (k2, k3) = (format!("k{}", (i + 1) % n), format!("k{}", (i + 2) % n));
+        let seen = self.clients[ci].seen.get(key).copied().unwrap_or(0);
+        let mut compare = vec![Compare::mod_revision(key, CompareResult::Equal, seen)];
+        if self.rng.chance(0.5) {
+            compare.push(Compare::version(k2.clone(), CompareResult::Greater, 0));
+        }
+        let put = |k: &str| {
+            RequestOp::Put(PutRequest {
+                key: k.as_bytes().to_vec(),
+                value: value.as_bytes().to_vec(),
+                ..Default::default()
+            })
+        };
+        let mut success = vec![put(key)];
+        if k2 != key {
+            success.push(put(&k2));
+        }
+        let failure = match k3 != key && k3 != k2 {
+            true => vec![RequestOp::DeleteRange(DeleteRangeRequest {
+                key: k3.into_bytes(),
+                ..Default::default()
+            })],
+            false => Vec::new(),
+        };
+        TxnRequest {
+            compare,
+            success,
+            failure,
+        }
+    }
+
     fn issue(&mut self, ci: usize) {
         let now = self.s.now();
         let nodes = nodes_not_crashed(self.s.cluster());
@@ -693,7 +735,7 @@ impl Driver {
                     },
                 )
             }
-            55..=64 => {
+            55..=61 => {
                 let req = DeleteRangeRequest {
                     key: key.clone().into_bytes(),
                     ..Default::default()
@@ -703,7 +745,28 @@ impl Driver {
                     Input::Delete { key },
                 )
             }
-            65..=79 => {
+            62..=64 => {
+                // Two neighbouring keys (and any that sort between them) in one revision.
+                let end = format!("k{}", self.key_index(&key) + 2);
+                let req = DeleteRangeRequest {
+                    key: key.clone().into_bytes(),
+                    range_end: end.clone().into_bytes(),
+                    ..Default::default()
+                };
+                (
+                    self.s.write(node, EtcdRequest::DeleteRange(req)),
+                    Input::DeleteRange {
+                        key,
+                        range_end: end,
+                    },
+                )
+            }
+            73..=79 => {
+                let req = self.multi_txn(ci, &key, &value);
+                let input = crate::playground::txn_input(&req).expect("a txn the model knows");
+                (self.s.write(node, EtcdRequest::Txn(req)), input)
+            }
+            65..=72 => {
                 let expected = match self.clients[ci].seen.get(&key) {
                     Some(m) if self.rng.chance(0.8) => *m,
                     _ => 0,

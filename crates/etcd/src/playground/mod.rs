@@ -25,6 +25,7 @@ use crate::error::Result;
 use crate::service::{OpEvent, OpId, Service};
 
 pub use lock_record::SessionLocks;
+pub(crate) use record::txn as txn_input;
 pub use record::{Recording, SessionRecord};
 pub use tasks::{LeaseView, WatchView};
 pub use watch_record::SessionWatches;

@@ -70,7 +70,7 @@ fn cas(t: &TxnRequest) -> Option<Input> {
 
 /// A transaction the model knows: comparisons on single keys, puts and deletes in the branches
 /// (reads in them are left out: dropping a read never makes a violation); not nested ones.
-pub fn txn(t: &TxnRequest) -> Option<Input> {
+pub(crate) fn txn(t: &TxnRequest) -> Option<Input> {
     let compares = t
         .compare
         .iter()
