@@ -116,6 +116,9 @@ pub struct WorkloadConfig {
     pub nemesis: NemesisConfig,
     /// Planted bugs (none by default).
     pub bugs: PlantedBugs,
+    /// Compact the store every this many virtual ms of load, a few revisions behind the
+    /// committed log collected so far (`None`: never). The kv, watch and lease loads only.
+    pub compact_every_ms: Option<u64>,
 }
 
 impl WorkloadConfig {
@@ -136,6 +139,7 @@ impl WorkloadConfig {
                 ..NemesisConfig::default()
             },
             bugs: PlantedBugs::NONE,
+            compact_every_ms: Some(COMPACT_EVERY_MS),
         }
     }
 
@@ -148,6 +152,12 @@ impl WorkloadConfig {
         }
     }
 }
+
+/// How often the service-driven loads compact the store, by default (virtual ms).
+pub const COMPACT_EVERY_MS: u64 = 3_000;
+/// Revisions a compaction stays behind the committed log collected so far (so that watches
+/// resumed a little in the past usually still find their start).
+const COMPACT_LAG: i64 = 8;
 
 /// Name of the lock the lock workload contends for.
 pub const LOCK_NAME: &str = "L";
@@ -421,6 +431,13 @@ struct Driver {
     keepalives: BTreeMap<OpId, usize>,
     leases: Vec<i64>,
     lease_seq: i64,
+    /// The committed log collected so far (compaction forgets the store's history, so it is
+    /// read as the run goes), and the revision it reaches.
+    log: Vec<Event>,
+    log_rev: i64,
+    /// The next compaction, and the revision of the last one asked for.
+    next_compaction: u64,
+    compacted: i64,
 }
 
 impl Driver {
@@ -467,7 +484,40 @@ impl Driver {
             keepalives: BTreeMap::new(),
             leases: Vec::new(),
             lease_seq: 0,
+            log: Vec::new(),
+            log_rev: 1,
+            next_compaction: w.compact_every_ms.unwrap_or(u64::MAX),
+            compacted: 0,
         })
+    }
+
+    /// Appends what the most advanced member has applied since the log collected so far.
+    /// Compactions stay behind it, so nothing is lost.
+    fn collect_log(&mut self) {
+        let c = self.s.cluster();
+        let Some(best) = most_advanced(c) else { return };
+        let Ok(sm) = c.state_machine(best) else {
+            return;
+        };
+        let rev = sm.store.current_revision();
+        if rev <= self.log_rev {
+            return;
+        }
+        if let Ok(events) = sm.store.events_since(self.log_rev + 1, b"", &[0]) {
+            self.log.extend(events);
+            self.log_rev = rev;
+        }
+    }
+
+    /// Asks for a compaction a few revisions behind the collected log.
+    fn compact(&mut self, now: u64) {
+        self.next_compaction = now + self.w.compact_every_ms.unwrap_or(u64::MAX - now);
+        let rev = self.log_rev - COMPACT_LAG;
+        let node = nodes_not_crashed(self.s.cluster()).first().copied();
+        if let (true, Some(node)) = (rev > self.compacted, node) {
+            self.compacted = rev;
+            self.s.write(node, EtcdRequest::Compaction { rev });
+        }
     }
 
     fn run(mut self) -> crate::Result<Recording> {
@@ -498,6 +548,9 @@ impl Driver {
                         self.issue(i);
                     }
                 }
+                if self.next_compaction <= now {
+                    self.compact(now);
+                }
             }
             for i in 0..self.watchers.len() {
                 if self.watchers[i].next_at.is_some_and(|t| t <= now) {
@@ -507,7 +560,10 @@ impl Driver {
             self.drain();
             let mut due = end;
             if !healed {
-                due = due.min(nemesis.next_due()).min(load_end);
+                due = due
+                    .min(nemesis.next_due())
+                    .min(load_end)
+                    .min(self.next_compaction);
                 for c in &self.clients {
                     if c.busy.is_none() {
                         due = due.min(c.next_at);
@@ -535,8 +591,10 @@ impl Driver {
                 }
             }
         }
+        self.collect_log();
         let mut out = std::mem::take(&mut self.out);
         finish(&mut out, self.s.cluster(), load_end);
+        out.log = self.log;
         out.history = self.rec.into_history();
         Ok(out)
     }
@@ -548,6 +606,7 @@ impl Driver {
 
     /// Routes the service's events (and the leader's expiry revokes) into the recording.
     fn drain(&mut self) {
+        self.collect_log();
         let now = self.s.now();
         for e in self.s.take_expiry_revokes() {
             let input = Input::LeaseRevoke { id: e.lease };
