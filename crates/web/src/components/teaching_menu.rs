@@ -28,6 +28,14 @@ pub fn how_to_catch(bug: PlantedBug) -> &'static str {
     }
 }
 
+/// `text` with a capital letter and a full stop.
+fn sentence(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).chain(['.']).collect())
+        .unwrap_or_default()
+}
+
 /// The menu button and its list.
 #[component]
 pub fn TeachingMenu() -> impl IntoView {
@@ -50,7 +58,7 @@ pub fn TeachingMenu() -> impl IntoView {
                     on:change=move |ev| toggle(bug, event_target_checked(&ev))/>
                 <label for=id>
                     <strong>{bug.title()}</strong>
-                    <span class="plant-what">{bug.describe()}</span>
+                    <span class="plant-what">{sentence(bug.describe())}</span>
                     <span class="plant-how">{how_to_catch(bug)}</span>
                 </label>
             </li>
@@ -90,5 +98,22 @@ pub fn TeachingMenu() -> impl IntoView {
                 </div>
             </Show>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bug_reads_as_a_sentence_with_a_way_to_catch_it() {
+        assert_eq!(
+            sentence("one watch event is lost"),
+            "One watch event is lost."
+        );
+        for bug in PlantedBug::ALL {
+            assert!(sentence(bug.describe()).starts_with(char::is_uppercase));
+            assert!(how_to_catch(bug).ends_with('.'), "{bug:?}");
+        }
     }
 }
