@@ -58,6 +58,24 @@ impl<V> IdMap<V> {
         self.position(*id).ok().map(|i| &mut self.values[i])
     }
 
+    /// The value for `id`, inserted with `make` if missing.
+    pub fn get_or_insert_with(&mut self, id: u64, make: impl FnOnce() -> V) -> &mut V {
+        let i = match self.position(id) {
+            Ok(i) => i,
+            Err(i) => {
+                self.keys.insert(i, id);
+                self.values.insert(i, make());
+                i
+            }
+        };
+        &mut self.values[i]
+    }
+
+    /// (id, value) pairs in ascending id order, values mutable.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&u64, &mut V)> {
+        self.keys.iter().zip(self.values.iter_mut())
+    }
+
     /// Whether `id` has a value.
     pub fn contains_key(&self, id: &u64) -> bool {
         self.position(*id).is_ok()
@@ -118,6 +136,15 @@ mod tests {
                 *b.get_mut(&probe).unwrap() += 1;
             }
             assert_eq!(a.len(), b.len());
+        }
+        assert!(a.iter().eq(b.iter()));
+        *a.get_or_insert_with(77, || 0) += 5;
+        *a.get_or_insert_with(77, || 0) += 5;
+        *b.entry(77).or_insert(0) += 5;
+        *b.entry(77).or_insert(0) += 5;
+        for ((_, x), (_, y)) in a.iter_mut().zip(b.iter_mut()) {
+            *x += 1;
+            *y += 1;
         }
         assert!(a.iter().eq(b.iter()));
         assert!(a.keys().eq(b.keys()));

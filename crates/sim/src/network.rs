@@ -3,12 +3,13 @@
 //! The network decides *when* a message arrives (or that it is lost); the cluster turns that
 //! into delivery events. Links are FIFO unless reordering is switched on, like etcd's TCP streams.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use raft::eraftpb::Message;
 use serde::Serialize;
 
 use crate::config::LinkConfig;
+use crate::id_map::IdMap;
 use crate::id_ring::IdRing;
 use crate::rng::SimRng;
 use crate::trace::{DropReason, MsgSummary};
@@ -109,7 +110,8 @@ pub enum Arrival {
 #[derive(Clone, Debug)]
 pub struct Network {
     default: LinkConfig,
-    links: BTreeMap<(u64, u64), Link>,
+    /// Links by sender, then receiver (index lookups for node ids 1..=n).
+    links: IdMap<IdMap<Link>>,
     /// Messages in the network, stored inline (no allocation per message).
     in_flight: IdRing<InFlight>,
     next_id: u64,
@@ -121,7 +123,7 @@ impl Network {
     pub fn new(default: LinkConfig, rng: SimRng) -> Self {
         Network {
             default,
-            links: BTreeMap::new(),
+            links: IdMap::new(),
             in_flight: IdRing::new(),
             next_id: 1,
             rng,
@@ -136,8 +138,10 @@ impl Network {
     /// Sets the default behaviour and clears per-link overrides.
     pub fn set_default_config(&mut self, cfg: LinkConfig) {
         self.default = cfg;
-        for l in self.links.values_mut() {
-            l.config = None;
+        for (_, row) in self.links.iter_mut() {
+            for (_, l) in row.iter_mut() {
+                l.config = None;
+            }
         }
     }
 
@@ -148,26 +152,31 @@ impl Network {
 
     /// Effective behaviour of a link.
     pub fn link_config(&self, from: u64, to: u64) -> &LinkConfig {
-        self.links
-            .get(&(from, to))
+        self.link(from, to)
             .and_then(|l| l.config.as_ref())
             .unwrap_or(&self.default)
     }
 
     /// Mode of a link.
     pub fn mode(&self, from: u64, to: u64) -> LinkMode {
-        self.links
-            .get(&(from, to))
-            .map_or(LinkMode::Healthy, |l| l.mode)
+        self.link(from, to).map_or(LinkMode::Healthy, |l| l.mode)
     }
 
     /// Links that are not in their default state, for views.
-    pub fn links(&self) -> impl Iterator<Item = (&(u64, u64), &Link)> {
-        self.links.iter()
+    pub fn links(&self) -> impl Iterator<Item = ((u64, u64), &Link)> {
+        self.links
+            .iter()
+            .flat_map(|(from, row)| row.iter().map(move |(to, l)| ((*from, *to), l)))
+    }
+
+    fn link(&self, from: u64, to: u64) -> Option<&Link> {
+        self.links.get(&from).and_then(|row| row.get(&to))
     }
 
     fn link_mut(&mut self, from: u64, to: u64) -> &mut Link {
-        self.links.entry((from, to)).or_default()
+        self.links
+            .get_or_insert_with(from, IdMap::new)
+            .get_or_insert_with(to, Link::default)
     }
 
     /// Sets a link's mode. Switching a held link to healthy releases nothing by itself: the
@@ -185,7 +194,10 @@ impl Network {
     /// Arrival time of a message sent on `from -> to` at `now`: one latency draw, and after
     /// everything already scheduled on the link unless it reorders.
     fn delivery_time(&mut self, from: u64, to: u64, now: u64) -> u64 {
-        let link = self.links.entry((from, to)).or_default();
+        let link = self
+            .links
+            .get_or_insert_with(from, IdMap::new)
+            .get_or_insert_with(to, Link::default);
         Self::arrival(link, &self.default, &mut self.rng, now)
     }
 
@@ -228,7 +240,10 @@ impl Network {
         let (from, to) = (msg.from, msg.to);
         let id = self.next_id;
         self.next_id += 1;
-        let link = self.links.entry((from, to)).or_default();
+        let link = self
+            .links
+            .get_or_insert_with(from, IdMap::new)
+            .get_or_insert_with(to, Link::default);
         match link.mode {
             LinkMode::Cut => return SendOutcome::Dropped(id, DropReason::LinkCut),
             LinkMode::Held => {
@@ -321,7 +336,7 @@ impl Network {
     }
 
     fn take_held(&mut self, from: u64, to: u64, id: Option<u64>) -> Option<u64> {
-        let link = self.links.get_mut(&(from, to))?;
+        let link = self.links.get_mut(&from)?.get_mut(&to)?;
         let pos = match id {
             None => 0,
             Some(id) => link.held.iter().position(|h| *h == id)?,
@@ -344,9 +359,11 @@ impl Network {
     /// Removes every message to or from `node` (it left the cluster).
     pub fn forget_node(&mut self, node: u64) {
         self.in_flight.retain(|f| f.from != node && f.to != node);
-        for ((from, to), l) in self.links.iter_mut() {
-            if *from == node || *to == node {
-                l.held.clear();
+        for (from, row) in self.links.iter_mut() {
+            for (to, l) in row.iter_mut() {
+                if *from == node || *to == node {
+                    l.held.clear();
+                }
             }
         }
     }

@@ -238,7 +238,7 @@ impl<SM: StateMachine> Cluster<SM> {
             .network
             .links()
             .filter(|(_, l)| l.mode == LinkMode::Cut)
-            .map(|(k, _)| *k)
+            .map(|(k, _)| k)
             .collect();
         for (a, b) in cut {
             self.network.set_mode(a, b, LinkMode::Healthy);

@@ -232,8 +232,8 @@ impl<SM: StateMachine> Cluster<SM> {
                 .links()
                 .filter(|(_, l)| l.mode != LinkMode::Healthy || l.config.is_some())
                 .map(|((from, to), l)| LinkView {
-                    from: *from,
-                    to: *to,
+                    from,
+                    to,
                     mode: l.mode,
                     held: l.held.iter().copied().collect(),
                     custom: l.config.is_some(),
