@@ -8,12 +8,21 @@ cd "$(dirname "$0")/.."
 ensure_wasm_target
 ensure_wasm_bindgen
 
+# No incremental compilation caches: they only help repeated local builds and cost disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 say "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 
 say "native tests (unit, integration, text-driven cases, 500 nemesis seeds)"
 cargo test --workspace
+
+# On CI (.ci/run sets RAFTLAB_CI=1) the native build is not needed again: free its disk before
+# the wasm and browser builds, so the run's peak is one build's size, not the sum.
+if [ "${RAFTLAB_CI:-0}" = 1 ]; then
+    rm -rf target/debug
+fi
 
 say "wasm tests under Node (trace hashes equal the native ones)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
