@@ -13,13 +13,20 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 say "format and lints"
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets -- -D warnings
+if [ "${RAFTLAB_CI:-0}" = 1 ]; then
+    # On CI, lints build into their own directory, deleted right after: the peak disk use of the
+    # run is then one build's, not the sum of all of them.
+    CARGO_TARGET_DIR=target/clippy cargo clippy --workspace --all-targets -- -D warnings
+    rm -rf target/clippy
+else
+    cargo clippy --workspace --all-targets -- -D warnings
+fi
 
 say "native tests (unit, integration, text-driven cases, 500 nemesis seeds)"
 cargo test --workspace
 
 # On CI (.ci/run sets RAFTLAB_CI=1) the native build is not needed again: free its disk before
-# the wasm and browser builds, so the run's peak is one build's size, not the sum.
+# the wasm and browser builds.
 if [ "${RAFTLAB_CI:-0}" = 1 ]; then
     rm -rf target/debug
 fi
