@@ -69,6 +69,12 @@ test("play/pause, step and speed drive virtual time", async () => {
   await page.waitForTimeout(500);
   const t1 = await page.evaluate(() => window.raftlab.state().time_ms);
   assert.ok(t1 - t0 > 1500, `10x advanced only ${t1 - t0} ms in 500 ms`);
+  // A speed that is not a preset, set through the JS API, shows as itself (not a blank select).
+  await page.evaluate(() => window.raftlab.play(20));
+  const shown = () => page.getByLabel("Speed").evaluate((s) => s.selectedOptions[0]?.textContent.trim());
+  assert.equal(await shown(), "20×");
+  await page.getByLabel("Speed").selectOption("2");
+  assert.equal(await shown(), "2×");
   await page.close();
 });
 

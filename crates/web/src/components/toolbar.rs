@@ -13,9 +13,14 @@ use crate::model::{use_ui, SPEEDS};
 #[component]
 pub fn Toolbar() -> impl IntoView {
     let ui = use_ui();
+    // A speed set through `window.raftlab.play(speed)` that is not one of the presets shows as
+    // the hidden "custom" option, so the select never goes blank.
+    let is_preset = move || ui.speed.with(|s| SPEEDS.iter().any(|(v, _)| v == s));
     let speed_value = move || {
         let s = ui.speed.get();
-        if s.is_infinite() {
+        if !is_preset() {
+            "custom".to_string()
+        } else if s.is_infinite() {
             "max".to_string()
         } else {
             s.to_string()
@@ -23,10 +28,10 @@ pub fn Toolbar() -> impl IntoView {
     };
     let on_speed = move |ev: leptos::ev::Event| {
         let v = event_target_value(&ev);
-        let s = if v == "max" {
-            f64::INFINITY
-        } else {
-            v.parse().unwrap_or(1.0)
+        let s = match v.as_str() {
+            "max" => f64::INFINITY,
+            "custom" => return,
+            _ => v.parse().unwrap_or(1.0),
         };
         ui.speed.set(s);
     };
@@ -77,6 +82,9 @@ pub fn Toolbar() -> impl IntoView {
                                 view! { <option value=value>{*label}</option> }
                             })
                             .collect_view()}
+                        <option value="custom" hidden=is_preset>
+                            {move || format!("{}×", ui.speed.get())}
+                        </option>
                     </select>
                 </label>
                 <button
