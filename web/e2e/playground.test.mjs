@@ -284,7 +284,7 @@ test("a watch streams events; a lease without keep-alive expires and its key goe
 test("the wasm build reproduces the native trace hashes", async () => {
   const { page } = await fresh(10);
   const golden = fs
-    .readFileSync(path.join(root, "tests", "golden", "trace_hashes.txt"), "utf8")
+    .readFileSync(path.join(root, "tests", "golden", "web_trace_hashes.txt"), "utf8")
     .split("\n")
     .filter((l) => l.trim() && !l.startsWith("#"));
   assert.ok(golden.length >= 3);

@@ -298,6 +298,20 @@ pub fn headless_run(
     nemesis: NemesisConfig,
     duration_ms: u64,
 ) -> Result<Cluster<crate::DigestMachine>> {
+    headless_run_on(cfg, nemesis, duration_ms)
+}
+
+/// [`headless_run`] on a cluster of any state machine (the proposals are the same bytes,
+/// whatever the machine makes of them). The browser runs it on the etcd machine it already
+/// carries, so that its bundle holds one `Cluster` instead of two.
+///
+/// # Errors
+/// An invalid configuration or an invariant violation.
+pub fn headless_run_on<SM: StateMachine>(
+    cfg: crate::ClusterConfig,
+    nemesis: NemesisConfig,
+    duration_ms: u64,
+) -> Result<Cluster<SM>> {
     let seed = cfg.seed;
     let mut c = Cluster::new(cfg)?;
     let mut n = RandomNemesis::new(seed, nemesis);

@@ -20,8 +20,8 @@ fn main() {
         let t = Instant::now();
         let r = web::js_api::headless(seed, nodes, faults, ms);
         let secs = t.elapsed().as_secs_f64();
-        events = r["events"].as_u64().expect("events");
-        hash = r["trace_hash"].as_str().unwrap_or_default().to_string();
+        events = r.events;
+        hash = r.trace_hash.unwrap_or_default();
         rates.push(events as f64 / secs);
     }
     rates.sort_by(f64::total_cmp);

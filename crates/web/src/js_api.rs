@@ -96,20 +96,46 @@ pub fn state() -> Option<State> {
     })
 }
 
-/// Runs a headless seeded nemesis run of the simulator (as the golden trace hashes do) and
-/// reports its trace hash and how fast it ran: the determinism and speed checks of the browser.
-pub fn headless(seed: u64, nodes: usize, faults: bool, ms: u64) -> serde_json::Value {
+/// What `window.raftlab.headless()` returns.
+#[derive(Serialize, Debug)]
+pub struct Headless {
+    /// Hash of the whole trace (null after an error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_hash: Option<String>,
+    /// Events processed.
+    pub events: u64,
+    /// Leaders elected.
+    pub leaders: usize,
+    /// Why the run stopped, if it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Runs a headless seeded nemesis run of the simulator and reports its trace hash and how fast
+/// it ran: the determinism and speed checks of the browser. It runs on the playground's own
+/// state machine ([`crate::engine::Machine`]; the nemesis's proposals are not etcd requests, so
+/// the machine answers each with an error), not on `sim`'s `DigestMachine`, which would put a
+/// second copy of the whole simulator into the bundle. Its trace hashes are pinned in
+/// `tests/golden/web_trace_hashes.txt`, checked natively (`cargo test -p web`) and in the page.
+pub fn headless(seed: u64, nodes: usize, faults: bool, ms: u64) -> Headless {
     let nem = sim::nemesis::NemesisConfig {
         faults,
         ..Default::default()
     };
-    match sim::nemesis::headless_run(sim::ClusterConfig::new(nodes, seed), nem, ms) {
-        Ok(c) => serde_json::json!({
-            "trace_hash": c.trace_hash(),
-            "events": c.stats().events,
-            "leaders": c.stats().leaders.len(),
-        }),
-        Err(e) => serde_json::json!({ "error": e.to_string() }),
+    let cfg = sim::ClusterConfig::new(nodes, seed);
+    match sim::nemesis::headless_run_on::<crate::engine::Machine>(cfg, nem, ms) {
+        Ok(c) => Headless {
+            trace_hash: Some(c.trace_hash()),
+            events: c.stats().events,
+            leaders: c.stats().leaders.len(),
+            error: None,
+        },
+        Err(e) => Headless {
+            trace_hash: None,
+            events: 0,
+            leaders: 0,
+            error: Some(e.to_string()),
+        },
     }
 }
 
