@@ -20,49 +20,11 @@
 //! raftlab.builtins()                 // [{name, kind, title}]; raftlab.builtinText(name)
 //! ```
 
-use serde::Serialize;
-
 use crate::control;
 
-/// One node in `state()`.
-#[derive(Serialize)]
-pub struct NodeState {
-    /// Id.
-    pub id: u64,
-    /// leader, follower, candidate, pre-candidate, learner, or null when crashed.
-    pub role: Option<&'static str>,
-    /// Term.
-    pub term: u64,
-    /// Commit index.
-    pub commit: u64,
-    /// Applied index.
-    pub applied: u64,
-    /// Last log index.
-    pub last_index: u64,
-    /// up, paused or crashed.
-    pub status: &'static str,
-}
+mod replies;
 
-/// The snapshot `state()` returns.
-#[derive(Serialize)]
-pub struct State {
-    /// Virtual time.
-    pub time_ms: u64,
-    /// The node leading in the highest term, or null.
-    pub leader: Option<u64>,
-    /// Seed.
-    pub seed: u64,
-    /// Hash of the whole trace so far.
-    pub trace_hash: String,
-    /// Events processed.
-    pub events: u64,
-    /// Leaders elected so far: (time, node, term).
-    pub leaders: Vec<sim::LeaderChange>,
-    /// Nodes.
-    pub nodes: Vec<NodeState>,
-    /// Whether time runs.
-    pub playing: bool,
-}
+pub use replies::{Builtin, CheckProgress, ErrorReply, Headless, NodeState, Perf, Session, State};
 
 /// The current state, as `window.raftlab.state()` returns it.
 pub fn state() -> Option<State> {
@@ -94,21 +56,6 @@ pub fn state() -> Option<State> {
             playing,
         }
     })
-}
-
-/// What `window.raftlab.headless()` returns.
-#[derive(Serialize, Debug)]
-pub struct Headless {
-    /// Hash of the whole trace (null after an error).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trace_hash: Option<String>,
-    /// Events processed.
-    pub events: u64,
-    /// Leaders elected.
-    pub leaders: usize,
-    /// Why the run stopped, if it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
 }
 
 /// Runs a headless seeded nemesis run of the simulator and reports its trace hash and how fast
@@ -143,6 +90,7 @@ pub fn headless(seed: u64, nodes: usize, faults: bool, ms: u64) -> Headless {
 #[cfg(target_arch = "wasm32")]
 pub fn install() {
     use crate::model::Origin;
+    use serde::Serialize;
     use wasm_bindgen::prelude::*;
 
     fn to_js<T: Serialize>(v: &T) -> JsValue {
@@ -258,11 +206,11 @@ pub fn install() {
         "perf",
         Closure::<dyn Fn() -> JsValue>::new(|| {
             let p = control::with(|c| c.perf()).unwrap_or_default();
-            to_js(&serde_json::json!({
-                "achieved_speed": p.achieved,
-                "events_per_s": p.events_per_s,
-                "frame_work_p95_ms": control::frame_work_p95(),
-            }))
+            to_js(&Perf {
+                achieved_speed: p.achieved,
+                events_per_s: p.events_per_s,
+                frame_work_p95_ms: control::frame_work_p95(),
+            })
         })
         .into_js_value(),
     );
@@ -311,14 +259,12 @@ pub fn install() {
         Closure::<dyn Fn() -> JsValue>::new(|| {
             use leptos::prelude::GetUntracked;
             let run = control::with(|c| c.ui().check_run.get_untracked()).flatten();
-            to_js(&run.map(|r| {
-                serde_json::json!({
-                    "steps": r.progress.steps,
-                    "max_steps": r.progress.max_steps,
-                    "stage": r.progress.stage,
-                    "operations": r.progress.operations,
-                    "elapsed_ms": r.elapsed_ms,
-                })
+            to_js(&run.map(|r| CheckProgress {
+                elapsed_ms: r.elapsed_ms,
+                max_steps: r.progress.max_steps,
+                operations: r.progress.operations,
+                stage: r.progress.stage,
+                steps: r.progress.steps,
             }))
         })
         .into_js_value(),
@@ -407,13 +353,13 @@ pub fn install() {
         "session",
         Closure::<dyn Fn() -> JsValue>::new(|| {
             let s = control::with_engine(|e| e.session()).unwrap_or_default();
-            to_js(&serde_json::json!({
-                "now_ms": s.now_ms,
-                "steps": s.steps,
-                "end_ms": s.end_ms,
-                "in_past": s.in_past,
-                "lines": control::with_engine(|e| e.lines().len()).unwrap_or(0),
-            }))
+            to_js(&Session {
+                end_ms: s.end_ms,
+                in_past: s.in_past,
+                lines: control::with_engine(|e| e.lines().len()).unwrap_or(0),
+                now_ms: s.now_ms,
+                steps: s.steps,
+            })
         })
         .into_js_value(),
     );
@@ -422,7 +368,7 @@ pub fn install() {
         "shareLink",
         Closure::<dyn Fn() -> JsValue>::new(|| match control::share_fragment() {
             Ok(f) => JsValue::from_str(&crate::browser::set_fragment(&f)),
-            Err(e) => to_js(&serde_json::json!({ "error": e })),
+            Err(error) => to_js(&ErrorReply { error }),
         })
         .into_js_value(),
     );
@@ -469,16 +415,14 @@ pub fn install() {
         "builtins",
         Closure::<dyn Fn() -> JsValue>::new(|| {
             use etcd::scenario::builtin;
-            let list: Vec<serde_json::Value> = builtin::LESSONS
+            let list: Vec<Builtin> = builtin::LESSONS
                 .iter()
                 .map(|l| (l, "lesson"))
                 .chain(builtin::CLASSICS.iter().map(|l| (l, "classic")))
-                .map(|((name, text), kind)| {
-                    serde_json::json!({
-                        "name": name,
-                        "kind": kind,
-                        "title": crate::components::lessons_menu::title_of(name, text),
-                    })
+                .map(|((name, text), kind)| Builtin {
+                    kind,
+                    name,
+                    title: crate::components::lessons_menu::title_of(name, text),
                 })
                 .collect();
             to_js(&list)
