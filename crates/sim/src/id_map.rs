@@ -71,6 +71,18 @@ impl<V> IdMap<V> {
         &mut self.values[i]
     }
 
+    /// Removes the value for `id` and returns it.
+    pub fn remove(&mut self, id: &u64) -> Option<V> {
+        let i = self.position(*id).ok()?;
+        self.keys.remove(i);
+        Some(self.values.remove(i))
+    }
+
+    /// The entry with the highest id.
+    pub fn last(&self) -> Option<(u64, &V)> {
+        Some((*self.keys.last()?, self.values.last()?))
+    }
+
     /// (id, value) pairs in ascending id order, values mutable.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&u64, &mut V)> {
         self.keys.iter().zip(self.values.iter_mut())
@@ -150,5 +162,10 @@ mod tests {
         assert!(a.keys().eq(b.keys()));
         let first = *b.keys().next().unwrap();
         assert_eq!(a[&first], b[&first]);
+        assert_eq!(a.last(), b.last_key_value().map(|(k, v)| (*k, v)));
+        for id in [first, 77, 5, 1_000_001] {
+            assert_eq!(a.remove(&id), b.remove(&id));
+        }
+        assert!(a.iter().eq(b.iter()));
     }
 }

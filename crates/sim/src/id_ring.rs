@@ -97,6 +97,22 @@ impl<T> IdRing<T> {
         self.trim();
     }
 
+    /// (id, value) pairs in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &T)> {
+        let base = self.base;
+        (base..)
+            .zip(self.slots.iter())
+            .filter_map(|(id, s)| Some((id, s.as_ref()?)))
+    }
+
+    /// (id, value) pairs in id order, values mutable.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (u64, &mut T)> {
+        let base = self.base;
+        (base..)
+            .zip(self.slots.iter_mut())
+            .filter_map(|(id, s)| Some((id, s.as_mut()?)))
+    }
+
     /// Values in id order.
     pub fn values(&self) -> impl Iterator<Item = &T> {
         self.slots.iter().flatten()
@@ -174,6 +190,11 @@ mod tests {
             }
             assert_eq!(r.len(), m.len());
             assert!(r.values().eq(m.values()));
+            assert!(r.iter().eq(m.iter().map(|(k, v)| (*k, v))));
+            if let Some((_, v)) = r.iter_mut().nth(k as usize) {
+                *v += 5;
+                *m.values_mut().nth(k as usize).unwrap() += 5;
+            }
         }
     }
 }

@@ -4,11 +4,11 @@
 //! leader, what was appended, committed and applied), so a test can feed it a broken history
 //! directly and watch it fire.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
 
+use crate::id_map::IdMap;
 use crate::trace::TraceEvent;
 
 /// The safety properties checked.
@@ -87,13 +87,16 @@ pub struct EntryId {
 /// Checks the invariants incrementally.
 #[derive(Clone, Debug, Default)]
 pub struct InvariantChecker {
-    leaders: BTreeMap<u64, u64>,
-    /// (index, term) -> (entry hash, term of the entry before).
-    entries: BTreeMap<(u64, u64), (u64, u64)>,
+    /// term -> its leader.
+    leaders: IdMap<u64>,
+    /// index -> (term, entry hash, term of the entry before) of each entry seen there.
+    entries: IdMap<Vec<(u64, u64, u64)>>,
     /// index -> (term, hash) of the entry applied there.
-    applied: BTreeMap<u64, (u64, u64)>,
-    commits: BTreeMap<u64, u64>,
-    leading: BTreeMap<u64, u64>,
+    applied: IdMap<(u64, u64)>,
+    /// node -> its commit index.
+    commits: IdMap<u64>,
+    /// node -> the term it leads (0 while it does not: terms start at 1).
+    leading: IdMap<u64>,
 }
 
 impl InvariantChecker {
@@ -104,7 +107,7 @@ impl InvariantChecker {
 
     /// Highest index known to be committed (applied somewhere) and its term.
     pub fn highest_committed(&self) -> Option<(u64, u64)> {
-        self.applied.iter().next_back().map(|(i, (t, _))| (*i, *t))
+        self.applied.last().map(|(i, (t, _))| (i, *t))
     }
 
     /// `node` became leader of `term`. `term_at(i)` gives the term of entry `i` in its log (None
@@ -151,7 +154,9 @@ impl InvariantChecker {
 
     /// `node` stopped leading.
     pub fn stepped_down(&mut self, node: u64) {
-        self.leading.remove(&node);
+        if let Some(t) = self.leading.get_mut(&node) {
+            *t = 0;
+        }
     }
 
     /// `node` persisted `entries` (contiguous). `prev_term` is the term of the entry before the
@@ -169,7 +174,7 @@ impl InvariantChecker {
         let Some(first) = entries.first() else {
             return Ok(());
         };
-        if let Some(term) = self.leading.get(&node) {
+        if let Some(term) = self.leading.get(&node).filter(|t| **t != 0) {
             if first.index <= last_before {
                 return Err((
                     Invariant::LeaderAppendOnly,
@@ -182,8 +187,9 @@ impl InvariantChecker {
         }
         let mut prev = prev_term;
         for e in entries {
-            match self.entries.get(&(e.index, e.term)) {
-                Some((hash, pt)) if *hash != e.hash || *pt != prev => {
+            let seen = self.entries.get_or_insert_with(e.index, Vec::new);
+            match seen.iter().find(|(t, _, _)| *t == e.term) {
+                Some((_, hash, pt)) if *hash != e.hash || *pt != prev => {
                     return Err((
                         Invariant::LogMatching,
                         format!(
@@ -194,9 +200,7 @@ impl InvariantChecker {
                     ));
                 }
                 Some(_) => {}
-                None => {
-                    self.entries.insert((e.index, e.term), (e.hash, prev));
-                }
+                None => seen.push((e.term, e.hash, prev)),
             }
             prev = e.term;
         }
@@ -208,7 +212,7 @@ impl InvariantChecker {
     /// # Errors
     /// Commit monotonic.
     pub fn committed(&mut self, node: u64, commit: u64) -> Result<(), Failure> {
-        let before = self.commits.entry(node).or_insert(0);
+        let before = self.commits.get_or_insert_with(node, || 0);
         if commit < *before {
             return Err((
                 Invariant::CommitMonotonic,

@@ -3,11 +3,12 @@
 //! functions, so they share one code path.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use etcd::planted::{PlantedBug, PlantedBugs};
 use etcd::scenario::{builtin, Scenario};
 use leptos::prelude::*;
+use sim::id_map::IdMap;
 use sim::{Role, TraceKind};
 
 use crate::engine::{CommandId, CommandState, Engine};
@@ -47,12 +48,13 @@ pub struct Controller {
     waiters: Vec<(CommandId, Waiter)>,
     running: Vec<(u64, CommandId)>,
     next_key: u64,
-    last_appended: BTreeMap<u64, u64>,
+    last_appended: IdMap<u64>,
     overwrites: Vec<(u64, u64, u64, f64)>,
     open_span: Option<TermSpan>,
     halted: bool,
     perf_window: VecDeque<(f64, u64, u64)>,
-    frame_ms: VecDeque<f64>,
+    /// Work of the last frames, in whole microseconds.
+    frame_us: VecDeque<u64>,
     shown_events: u64,
     shown_time: u64,
     timeline: crate::model::Timeline,
@@ -129,12 +131,12 @@ pub fn install(settings: Settings) -> Result<Ui, String> {
         waiters: Vec::new(),
         running: Vec::new(),
         next_key: 0,
-        last_appended: BTreeMap::new(),
+        last_appended: IdMap::new(),
         overwrites: Vec::new(),
         open_span: None,
         halted: false,
         perf_window: VecDeque::new(),
-        frame_ms: VecDeque::new(),
+        frame_us: VecDeque::new(),
         shown_events: u64::MAX,
         shown_time: u64::MAX,
         timeline: Default::default(),
@@ -491,12 +493,13 @@ pub fn with_engine<R>(f: impl FnOnce(&Engine) -> R) -> Option<R> {
 /// p95 of the last frames' work (simulation and signal updates), in ms.
 pub fn frame_work_p95() -> f64 {
     with(|c| {
-        let mut v: Vec<f64> = c.frame_ms.iter().copied().collect();
+        // Whole microseconds: a sort of plain `u64`s, which the bundle has anyway.
+        let mut v: Vec<u64> = c.frame_us.iter().copied().collect();
         if v.is_empty() {
             return 0.0;
         }
-        v.sort_by(f64::total_cmp);
-        v[((v.len() as f64 * 0.95) as usize).min(v.len() - 1)]
+        v.sort();
+        v[((v.len() as f64 * 0.95) as usize).min(v.len() - 1)] as f64 / 1000.0
     })
     .unwrap_or(0.0)
 }
@@ -837,14 +840,10 @@ impl Controller {
         self.open_span = t.spans.last().filter(|s| s.end.is_none()).cloned();
         self.timeline_dirty = true;
         self.trace_seq = self.engine.cluster().trace().total();
-        self.last_appended = self
-            .engine
-            .cluster()
-            .view()
-            .nodes
-            .iter()
-            .map(|n| (n.id, n.last_index))
-            .collect();
+        self.last_appended = IdMap::new();
+        for n in self.engine.cluster().view().nodes {
+            self.last_appended.insert(n.id, n.last_index);
+        }
         self.overwrites.clear();
         self.ui.drops.set(Vec::new());
         self.halted = false;
@@ -881,7 +880,7 @@ impl Controller {
         self.last_ts = None;
         self.next_load_at = 0;
         self.running.clear();
-        self.last_appended.clear();
+        self.last_appended = IdMap::new();
         self.overwrites.clear();
         self.open_span = None;
         self.halted = false;
@@ -985,9 +984,9 @@ impl Controller {
         }
         self.sync(ts);
         let work = now_wall() - t0;
-        self.frame_ms.push_back(work);
-        if self.frame_ms.len() > 600 {
-            self.frame_ms.pop_front();
+        self.frame_us.push_back((work * 1000.0).round() as u64);
+        if self.frame_us.len() > 600 {
+            self.frame_us.pop_front();
         }
         let c = self.engine.cluster();
         self.perf_window.push_back((ts, c.now(), c.stats().events));

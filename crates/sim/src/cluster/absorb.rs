@@ -174,7 +174,7 @@ impl<SM: StateMachine> Cluster<SM> {
                 }
             }
             if let Some(rid) = a.request {
-                if matches!(self.pending.get(&rid), Some(p) if p.node == id && matches!(p.kind, PendingKind::Write))
+                if matches!(self.pending.get(rid), Some(p) if p.node == id && matches!(p.kind, PendingKind::Write))
                 {
                     self.finish(
                         rid,
@@ -190,7 +190,7 @@ impl<SM: StateMachine> Cluster<SM> {
             if self.reads_waiting == 0 {
                 break;
             }
-            if let Some(p) = self.pending.get_mut(&rid) {
+            if let Some(p) = self.pending.get_mut(rid) {
                 if p.node == id {
                     if let PendingKind::Read { index: slot, .. } = &mut p.kind {
                         *slot = Some(index);
@@ -238,7 +238,7 @@ impl<SM: StateMachine> Cluster<SM> {
                     query,
                     index: Some(i),
                     ..
-                } if *i <= applied => Some((*rid, *i, live.sm.query(query))),
+                } if *i <= applied => Some((rid, *i, live.sm.query(query))),
                 _ => None,
             })
             .collect();

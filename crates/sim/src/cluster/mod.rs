@@ -16,6 +16,7 @@ pub use view::{ClusterView, EntryView, LinkView, NodeView, PeerProgress};
 use crate::config::ClusterConfig;
 use crate::error::{Error, Result};
 use crate::id_map::IdMap;
+use crate::id_ring::IdRing;
 use crate::invariants::{InvariantChecker, Violation};
 use crate::network::Network;
 use crate::node::{Live, NodeState, NodeStatus};
@@ -111,7 +112,8 @@ pub struct Cluster<SM: StateMachine> {
     trace: Trace,
     checker: Option<InvariantChecker>,
     violation: Option<Box<Violation>>,
-    pending: BTreeMap<RequestId, Pending<SM::Query>>,
+    /// Requests not answered yet, by id (ids are handed out in increasing order).
+    pending: IdRing<Pending<SM::Query>>,
     /// Node -> index -> write proposed at that node while it led, expected at that index
     /// (by node first: the other nodes skip the lookup for every entry they apply).
     expected: BTreeMap<u64, BTreeMap<u64, RequestId>>,
@@ -125,7 +127,7 @@ pub struct Cluster<SM: StateMachine> {
     /// Linearizable reads waiting (to skip scans when there are none).
     reads_waiting: usize,
     /// Client requests waiting at a node until it learns of a leader.
-    parked: BTreeMap<u64, Vec<crate::node::Inbound>>,
+    parked: IdMap<Vec<crate::node::Inbound>>,
 }
 
 impl<SM: StateMachine> Cluster<SM> {
@@ -145,7 +147,7 @@ impl<SM: StateMachine> Cluster<SM> {
             queue: queue::EventQueue::new(),
             nodes: IdMap::new(),
             violation: None,
-            pending: BTreeMap::new(),
+            pending: IdRing::new(),
             expected: BTreeMap::new(),
             next_request: 1,
             completions: VecDeque::new(),
@@ -153,7 +155,7 @@ impl<SM: StateMachine> Cluster<SM> {
             stats: Stats::default(),
             dirty: std::collections::BTreeSet::new(),
             reads_waiting: 0,
-            parked: BTreeMap::new(),
+            parked: IdMap::new(),
         };
         let cfg = &c.config;
         c.trace.record(
@@ -337,7 +339,7 @@ impl<SM: StateMachine> Cluster<SM> {
 
     /// Whether a request is still waiting.
     pub fn is_pending(&self, id: RequestId) -> bool {
-        self.pending.contains_key(&id)
+        self.pending.contains(id)
     }
 
     /// Schedules an action at virtual time `at` (now if in the past).

@@ -39,7 +39,7 @@ impl<SM: StateMachine> Cluster<SM> {
     }
 
     pub(super) fn do_propose(&mut self, node: u64, id: RequestId, data: Vec<u8>) {
-        if !self.pending.contains_key(&id) {
+        if !self.pending.contains(id) {
             return;
         }
         let forward = self.config.raft.forward_proposals;
@@ -54,8 +54,7 @@ impl<SM: StateMachine> Cluster<SM> {
             // As etcd's raft node blocks proposals while no leader is known: wait for one (or
             // for the request timeout).
             self.parked
-                .entry(node)
-                .or_default()
+                .get_or_insert_with(node, Vec::new)
                 .push(Inbound::Propose(id, data));
             return;
         }
@@ -120,7 +119,7 @@ impl<SM: StateMachine> Cluster<SM> {
     }
 
     pub(super) fn do_read(&mut self, node: u64, id: RequestId) {
-        if !self.pending.contains_key(&id) {
+        if !self.pending.contains(id) {
             return;
         }
         let Some(live) = self
@@ -131,7 +130,9 @@ impl<SM: StateMachine> Cluster<SM> {
             return;
         };
         if live.leader == 0 {
-            self.parked.entry(node).or_default().push(Inbound::Read(id));
+            self.parked
+                .get_or_insert_with(node, Vec::new)
+                .push(Inbound::Read(id));
             return;
         }
         live.raw.read_index(encode_ctx(id));
@@ -161,7 +162,7 @@ impl<SM: StateMachine> Cluster<SM> {
                     ..
                 } if *asked_at + super::READ_INDEX_RETRY_MS <= now => {
                     *asked_at = now;
-                    Some(*id)
+                    Some(id)
                 }
                 _ => None,
             })
@@ -200,7 +201,7 @@ impl<SM: StateMachine> Cluster<SM> {
     }
 
     pub(super) fn on_timeout(&mut self, id: RequestId) {
-        if self.pending.contains_key(&id) {
+        if self.pending.contains(id) {
             self.finish(id, Outcome::Failed(RequestError::Timeout));
         }
     }
@@ -211,7 +212,7 @@ impl<SM: StateMachine> Cluster<SM> {
             .pending
             .iter()
             .filter(|(_, p)| p.node == node)
-            .map(|(id, _)| *id)
+            .map(|(id, _)| id)
             .collect();
         for id in ids {
             self.finish(id, Outcome::Failed(RequestError::NodeDown(node)));
@@ -221,7 +222,7 @@ impl<SM: StateMachine> Cluster<SM> {
     }
 
     pub(super) fn finish(&mut self, id: RequestId, outcome: Outcome<SM::Output, SM::Answer>) {
-        let Some(p) = self.pending.remove(&id) else {
+        let Some(p) = self.pending.remove(id) else {
             return;
         };
         if matches!(p.kind, PendingKind::Read { .. }) {

@@ -149,18 +149,22 @@ impl<SM: StateMachine> Cluster<SM> {
             v.voter = conf.voters().contains(id);
             v.learner = conf.learners().contains(&id);
             if live.role == Role::Leader {
-                let mut prog: Vec<PeerProgress> = r
-                    .prs()
-                    .iter()
-                    .map(|(pid, p)| PeerProgress {
-                        id: *pid,
-                        matched: p.matched,
-                        next: p.next_idx,
-                        state: format!("{:?}", p.state),
+                // In id order: the ids sorted (a sort of plain `u64`s, which the bundle has
+                // anyway), then each one's progress.
+                let mut ids: Vec<u64> = r.prs().iter().map(|(pid, _)| *pid).collect();
+                ids.sort();
+                v.progress = ids
+                    .into_iter()
+                    .filter_map(|pid| {
+                        let p = r.prs().get(pid)?;
+                        Some(PeerProgress {
+                            id: pid,
+                            matched: p.matched,
+                            next: p.next_idx,
+                            state: format!("{:?}", p.state),
+                        })
                     })
                     .collect();
-                prog.sort_by_key(|p| p.id);
-                v.progress = prog;
             }
         } else {
             let cs = store.snapshot_ref().get_metadata().get_conf_state();
