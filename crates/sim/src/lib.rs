@@ -31,6 +31,7 @@ pub mod error;
 pub mod id_map;
 pub mod id_ring;
 pub mod invariants;
+pub mod msg_order;
 pub mod nemesis;
 pub mod network;
 pub mod node;

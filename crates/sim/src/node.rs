@@ -363,16 +363,7 @@ impl<SM: StateMachine> Live<SM> {
             out.snapshot_taken = Some(applied);
         }
         self.fix_timeout();
-        let key = |m: &Message| (m.to, m.get_msg_type() as i32);
-        if !out.messages.is_sorted_by_key(key) {
-            // Both sorts are stable. A batch of proposals yields hundreds of messages, and
-            // messages are large: sorting (key, position) pairs moves each message once.
-            if out.messages.len() > 16 {
-                out.messages.sort_by_cached_key(key);
-            } else {
-                out.messages.sort_by_key(key);
-            }
-        }
+        crate::msg_order::sort_messages(&mut out.messages);
         Ok(Some(out))
     }
 
