@@ -23,7 +23,7 @@ pub fn BrokenBanner() -> impl IntoView {
         <Show when=move || !ui.planted.get().is_empty()>
             <div class="broken-banner" role="status" aria-label="Planted bugs">
                 <strong>"Deliberately broken cluster"</strong>
-                <span>{names}</span>
+                <span>{move || names()}</span>
                 <span class="hint">"for teaching: the Check panel should catch it"</span>
                 <button class="ghost" on:click=move |_| {
                     if let Err(e) = control::set_planted(PlantedBugs::NONE) {

@@ -134,6 +134,9 @@ fn node_of(ev: &web_sys::PointerEvent) -> Option<u64> {
 }
 
 /// The cluster picture.
+// The view macro shares one implementation among the syntactic closures (`move || ..`) of an
+// output type; a closure passed by name gets one of its own. `move || f()` is on purpose.
+#[allow(clippy::redundant_closure)]
 #[component]
 pub fn ClusterView() -> impl IntoView {
     let ui = use_ui();
@@ -215,9 +218,9 @@ pub fn ClusterView() -> impl IntoView {
                 let selected = move || ui.selection.with(|s| *s == Selection::Link(from, to));
                 let label = format!("Link {from} to {to}");
                 view! {
-                    <g class="lane-group" class:selected=selected>
+                    <g class="lane-group" class:selected=move || selected()>
                         <line
-                            class=class
+                            class=move || class()
                             x1=move || coord(0)
                             y1=move || coord(1)
                             x2=move || coord(2)
@@ -309,8 +312,8 @@ pub fn ClusterView() -> impl IntoView {
             <g
                 class="msg"
                 class:reject=m.summary.reject
-                class:selected=selected
-                transform=transform
+                class:selected=move || selected()
+                transform=move || transform()
                 role="button"
                 aria-label=aria
                 on:click=move |ev| {
@@ -469,9 +472,9 @@ pub fn ClusterView() -> impl IntoView {
                 on:click=on_background
                 on:pointerdown=on_down
             >
-                <g class="lanes">{lanes}</g>
-                <g class="badges">{badges}</g>
-                <g class="nodes">{nodes}</g>
+                <g class="lanes">{move || lanes().into_any()}</g>
+                <g class="badges">{move || badges().into_any()}</g>
+                <g class="nodes">{move || nodes().into_any()}</g>
                 <g class="msgs">
                     <For
                         each=move || in_flight.get()
@@ -479,7 +482,7 @@ pub fn ClusterView() -> impl IntoView {
                         children=message
                     />
                 </g>
-                <g class="drops">{drops}</g>
+                <g class="drops">{move || drops().into_any()}</g>
             </svg>
             {move || {
                 if part.with(Option::is_some) {
@@ -494,6 +497,9 @@ pub fn ClusterView() -> impl IntoView {
 
 /// Partition mode's panel under the picture: the groups (drop targets too), the line that
 /// applying runs, Apply and Cancel.
+// The view macro shares one implementation among the syntactic closures (`move || ..`) of an
+// output type; a closure passed by name gets one of its own. `move || f()` is on purpose.
+#[allow(clippy::redundant_closure)]
 #[component]
 fn PartitionPanel(drag: RwSignal<Option<Drag>>, after_drag: StoredValue<bool>) -> impl IntoView {
     let ui = use_ui();
@@ -528,7 +534,7 @@ fn PartitionPanel(drag: RwSignal<Option<Drag>>, after_drag: StoredValue<bool>) -
                         class:hot=move || over() == Some(Target::Group(i))
                         data-part-target=Target::Group(i).attr()
                         style=format!("--c:{}", group_color(i))
-                        aria-label=label
+                        aria-label=move || label()
                         on:click=move |_| click(Target::Group(i))
                     >
                         <span class="zone-name">{group_name(i)}</span>
@@ -557,7 +563,7 @@ fn PartitionPanel(drag: RwSignal<Option<Drag>>, after_drag: StoredValue<bool>) -
                 }}
             </p>
             <div class="zones">
-                {zones}
+                {move || zones().into_any()}
                 <button
                     class="zone new"
                     class:hot=move || over() == Some(Target::NewGroup)
@@ -572,7 +578,7 @@ fn PartitionPanel(drag: RwSignal<Option<Drag>>, after_drag: StoredValue<bool>) -
                 </button>
             </div>
             <div class="part-actions">
-                <code class="part-line" aria-label="Line to run">{line}</code>
+                <code class="part-line" aria-label="Line to run">{move || line()}</code>
                 <button class="primary" aria-label="Apply partition" on:click=apply>"Apply"</button>
                 <button aria-label="Cancel drawing" on:click=move |_| part.set(None)>"Cancel"</button>
             </div>
@@ -581,6 +587,9 @@ fn PartitionPanel(drag: RwSignal<Option<Drag>>, after_drag: StoredValue<bool>) -
 }
 
 /// One node: role color, election timer ring, id, term and indices.
+// The view macro shares one implementation among the syntactic closures (`move || ..`) of an
+// output type; a closure passed by name gets one of its own. `move || f()` is on purpose.
+#[allow(clippy::redundant_closure)]
 #[component]
 fn NodeGlyph(
     id: u64,
@@ -698,9 +707,9 @@ fn NodeGlyph(
     };
     view! {
         <g
-            class=class
-            class:selected=selected
-            class:lifted=lifted
+            class=move || class()
+            class:selected=move || selected()
+            class:lifted=move || lifted()
             transform=move || {
                 let (x, y) = drag
                     .with(|d| d.filter(|d| d.moved && d.id == id).map(|d| d.at))
@@ -709,7 +718,7 @@ fn NodeGlyph(
             }
             role="button"
             tabindex="0"
-            aria-label=aria
+            aria-label=move || aria()
             data-part-target=Target::Node(id).attr()
             on:click=move |ev| {
                 ev.stop_propagation();
@@ -723,17 +732,17 @@ fn NodeGlyph(
         >
             <circle
                 class="part-ring"
-                class:hot=hot
-                class:picked=picked
+                class:hot=move || hot()
+                class:picked=move || picked()
                 r=move || radius.get() + 10.0
-                stroke=ring_color
+                stroke=move || ring_color()
             />
             <circle class="halo" r=move || radius.get() + 9.0/>
             <circle class="track" r=move || radius.get() + 5.0/>
             <circle
                 class="timer"
                 r=move || radius.get() + 5.0
-                stroke-dasharray=ring
+                stroke-dasharray=move || ring()
                 transform="rotate(-90)"
             />
             <circle class="body" r=move || radius.get()/>
@@ -742,13 +751,13 @@ fn NodeGlyph(
                 {id}
             </text>
             <Show when=move || !compact.get()>
-                <text class="node-role" dy=move || format!("{:.1}", -radius.get() - 13.0)>{top}</text>
+                <text class="node-role" dy=move || format!("{:.1}", -radius.get() - 13.0)>{move || top()}</text>
             </Show>
             <Show when=move || !small.get()>
-                <text class="node-sub" dy=move || format!("{:.1}", radius.get() + 20.0)>{sub}</text>
+                <text class="node-sub" dy=move || format!("{:.1}", radius.get() + 20.0)>{move || sub()}</text>
             </Show>
-            <g class="part-tag" transform=tag_at>
-                <circle r="8.5" fill=ring_color/>
+            <g class="part-tag" transform=move || tag_at()>
+                <circle r="8.5" fill=move || ring_color()/>
                 <text dy="3.6">{move || group.get().map(group_name)}</text>
             </g>
         </g>

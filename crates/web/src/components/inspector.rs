@@ -189,7 +189,7 @@ fn NodePanel() -> impl IntoView {
                 .join(",")
         })
     };
-    move || {
+    let panel = move || {
         let Some(n) = node.get() else {
             return view! { <p class="hint">"That node is gone."</p> }.into_any();
         };
@@ -269,7 +269,8 @@ fn NodePanel() -> impl IntoView {
             })}
         }
         .into_any()
-    }
+    };
+    view! { {move || panel()} }
 }
 
 #[component]
@@ -295,7 +296,7 @@ fn LinkPanel() -> impl IntoView {
             )
         })
     });
-    move || {
+    let panel = move || {
         let (a, b) = ends();
         let (mode, held, flying) = state.get();
         let mode_text = match mode {
@@ -326,13 +327,14 @@ fn LinkPanel() -> impl IntoView {
             <NetworkForm from=Some((a, b))/>
         }
         .into_any()
-    }
+    };
+    view! { {move || panel()} }
 }
 
 #[component]
 fn MsgPanel() -> impl IntoView {
     let ui = use_ui();
-    move || {
+    let panel = move || {
         let Selection::Msg(m) = ui.selection.get() else {
             return ().into_any();
         };
@@ -363,5 +365,6 @@ fn MsgPanel() -> impl IntoView {
             </dl>
         }
         .into_any()
-    }
+    };
+    view! { {move || panel()} }
 }

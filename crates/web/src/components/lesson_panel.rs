@@ -93,7 +93,7 @@ pub fn LessonPanel() -> impl IntoView {
             <section class="lesson panel" aria-label="Lesson">
                 <div class="panel-head">
                     <h2>"Lesson"</h2>
-                    <span class="lesson-title">{title}</span>
+                    <span class="lesson-title">{move || title()}</span>
                     <span class="grow"></span>
                     <button
                         class="ghost small"
@@ -116,10 +116,10 @@ pub fn LessonPanel() -> impl IntoView {
                     </button>
                 </div>
                 <div class="lesson-body">
-                    <ol class="toc" aria-label="Steps">{toc}</ol>
+                    <ol class="toc" aria-label="Steps">{move || toc().into_any()}</ol>
                     <div class="step">
                         <div class="step-count">{move || format!("Step {} of {}", current() + 1, count())}</div>
-                        {body}
+                        {move || body().into_any()}
                         <div class="buttons lesson-nav">
                             <button
                                 disabled=move || current() == 0

@@ -12,7 +12,6 @@ use crate::model::{term_color, use_ui, LogRow};
 pub fn LogView() -> impl IntoView {
     let ui = use_ui();
     let window = move || ui.logs.with(|l| (l.from, l.to, l.max_index));
-    let following = move || ui.log_from.with(Option::is_none);
     let max_from = move || {
         ui.logs
             .with(|l| l.max_index.saturating_sub(LOG_CELLS - 1).max(1))
@@ -47,7 +46,7 @@ pub fn LogView() -> impl IntoView {
                     }
                 />
             </label>
-            <button class="ghost small" disabled=following on:click=move |_| control::set_log_from(None)>
+            <button class="ghost small" disabled=move || ui.log_from.with(Option::is_none) on:click=move |_| control::set_log_from(None)>
                 "Follow"
             </button>
         </div>

@@ -20,7 +20,7 @@ pub fn Scrubber() -> impl IntoView {
     let pct = move || (shown() as f64 / end().max(1) as f64 * 100.0).clamp(0.0, 100.0);
     let later = move || session.with(|s| sim::time::format_ms(s.end_ms.saturating_sub(s.now_ms)));
     view! {
-        <div class="scrubber" class:past=in_past role="group" aria-label="Time travel">
+        <div class="scrubber" class:past=move || session.with(|s| s.in_past) role="group" aria-label="Time travel">
             <div class="scrub-track">
                 <input
                     type="range"

@@ -124,10 +124,10 @@ pub fn Timeline() -> impl IntoView {
             </span>
         </div>
         <div class="tl" on:mouseleave=move |_| hover.set(String::new())>
-            <div class="tl-lane terms" aria-label="Leaders by term">{bands}</div>
-            <div class="tl-lane marks" aria-label="Faults and requests">{marks}</div>
+            <div class="tl-lane terms" aria-label="Leaders by term">{move || bands().into_any()}</div>
+            <div class="tl-lane marks" aria-label="Faults and requests">{move || marks().into_any()}</div>
             <div class="tl-now" style=move || format!("left:{:.2}%", pct(now.get(), range()))></div>
-            <div class="tl-axis">{ticks}</div>
+            <div class="tl-axis">{move || ticks().into_any()}</div>
         </div>
     }
 }

@@ -15,17 +15,7 @@ pub fn Toolbar() -> impl IntoView {
     let ui = use_ui();
     // A speed set through `window.raftlab.play(speed)` that is not one of the presets shows as
     // the hidden "custom" option, so the select never goes blank.
-    let is_preset = move || ui.speed.with(|s| SPEEDS.iter().any(|(v, _)| v == s));
-    let speed_value = move || {
-        let s = ui.speed.get();
-        if !is_preset() {
-            "custom".to_string()
-        } else if s.is_infinite() {
-            "max".to_string()
-        } else {
-            s.to_string()
-        }
-    };
+    let is_preset = Memo::new(move |_| ui.speed.with(|s| SPEEDS.iter().any(|(v, _)| v == s)));
     let on_speed = move |ev: leptos::ev::Event| {
         let v = event_target_value(&ev);
         let s = match v.as_str() {
@@ -74,7 +64,16 @@ pub fn Toolbar() -> impl IntoView {
                 </button>
                 <label class="speed">
                     <span class="sr-only">"Speed"</span>
-                    <select aria-label="Speed" prop:value=speed_value on:change=on_speed>
+                    <select aria-label="Speed" prop:value=move || {
+                        let s = ui.speed.get();
+                        if !is_preset.get() {
+                            "custom".to_string()
+                        } else if s.is_infinite() {
+                            "max".to_string()
+                        } else {
+                            s.to_string()
+                        }
+                    } on:change=on_speed>
                         {SPEEDS
                             .iter()
                             .map(|(v, label)| {
@@ -82,7 +81,7 @@ pub fn Toolbar() -> impl IntoView {
                                 view! { <option value=value>{*label}</option> }
                             })
                             .collect_view()}
-                        <option value="custom" hidden=is_preset>
+                        <option value="custom" hidden=move || is_preset.get()>
                             {move || format!("{}×", ui.speed.get())}
                         </option>
                     </select>
@@ -105,11 +104,11 @@ pub fn Toolbar() -> impl IntoView {
             <dl class="facts">
                 <div>
                     <dt>"time"</dt>
-                    <dd class="mono" aria-label="Virtual time">{clock}</dd>
+                    <dd class="mono" aria-label="Virtual time">{move || clock()}</dd>
                 </div>
                 <div>
                     <dt>"leader"</dt>
-                    <dd aria-label="Leader">{leader}</dd>
+                    <dd aria-label="Leader">{move || leader()}</dd>
                 </div>
                 <div>
                     <dt>"seed"</dt>
