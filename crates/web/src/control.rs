@@ -815,7 +815,14 @@ impl Controller {
     fn jump(&mut self, f: impl FnOnce(&mut Engine) -> Result<(), String>) {
         let t0 = now_wall();
         let from = self.engine.now();
-        if let Err(e) = f(&mut self.engine) {
+        let r = f(&mut self.engine);
+        self.jumped(r, t0, from);
+    }
+
+    /// The rest of [`Controller::jump`], once the replay is done (not generic: one copy for
+    /// seek and step back).
+    fn jumped(&mut self, replay: Result<(), String>, t0: f64, from: u64) {
+        if let Err(e) = replay {
             self.ui.error.set(Some(format!("Time travel failed: {e}")));
             return;
         }
@@ -904,7 +911,14 @@ impl Controller {
         if self.halted {
             return true;
         }
-        match f(&mut self.engine) {
+        let r = f(&mut self.engine);
+        self.halt_on(r)
+    }
+
+    /// Stops the run on an error and shows it; returns whether it did (not generic: one copy
+    /// for every caller of [`Controller::guard`]).
+    fn halt_on(&mut self, r: Result<(), String>) -> bool {
+        match r {
             Ok(()) => false,
             Err(e) => {
                 self.halted = true;
