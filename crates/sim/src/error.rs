@@ -1,9 +1,11 @@
 //! The sim crate's error type.
 
+use std::fmt;
+
 use crate::invariants::Violation;
 
 /// Errors of the simulator. Each is a one-line message a person can act on.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum Error {
     /// A bad option.
     #[error("invalid configuration: {0}")]
@@ -32,6 +34,26 @@ pub enum Error {
     /// A safety invariant failed; the run is stopped.
     #[error("{0}")]
     Invariant(Box<Violation>),
+}
+
+/// The variant and its one-line message. (A derived `Debug` would print an invariant
+/// violation's recent trace events in full, and bring the `Debug` code of every trace type into
+/// the browser bundle, where `expect` on a sim result needs it; `Violation::recent` has them.)
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self {
+            Error::Config(_) => "Config",
+            Error::UnknownNode(_) => "UnknownNode",
+            Error::NodeNotUp(..) => "NodeNotUp",
+            Error::NoLeader => "NoLeader",
+            Error::TooManyNodes(_) => "TooManyNodes",
+            Error::Partition(_) => "Partition",
+            Error::NothingHeld(..) => "NothingHeld",
+            Error::Raft(_) => "Raft",
+            Error::Invariant(_) => "Invariant",
+        };
+        write!(f, "{kind}({:?})", self.to_string())
+    }
 }
 
 /// Result alias of the sim crate.
