@@ -20,7 +20,7 @@ pub fn BrokenBanner() -> impl IntoView {
             .join(" · ")
     };
     view! {
-        <Show when=move || !ui.planted.get().is_empty()>
+        {move || (!ui.planted.get().is_empty()).then(|| view! {
             <div class="broken-banner" role="status" aria-label="Planted bugs">
                 <strong>"Deliberately broken cluster"</strong>
                 <span>{move || names()}</span>
@@ -31,6 +31,6 @@ pub fn BrokenBanner() -> impl IntoView {
                     }
                 }>"Repair"</button>
             </div>
-        </Show>
+        }.into_any())}
     }
 }

@@ -451,9 +451,11 @@ pub fn ClusterView() -> impl IntoView {
         part.set(Some(ui.view.with_untracked(Draft::from_view)));
     };
 
+    // Re-rendered only when the condition flips, as <Show> does.
+    let drawing = Memo::new(move |_| part.with(Option::is_none));
     view! {
         <div class="cluster">
-            <Show when=move || part.with(Option::is_none)>
+            {move || drawing.get().then(|| view! {
                 <button
                     class="small part-toggle"
                     title="Drag nodes into groups, then apply: the same partition line as typing it"
@@ -461,7 +463,7 @@ pub fn ClusterView() -> impl IntoView {
                 >
                     "Draw a partition"
                 </button>
-            </Show>
+            }.into_any())}
             <svg
                 viewBox=format!("0 0 {W} {H}")
                 class="cluster-svg"
@@ -750,12 +752,12 @@ fn NodeGlyph(
                 font-size=move || format!("{:.1}", radius.get() * 0.85)>
                 {id}
             </text>
-            <Show when=move || !compact.get()>
+            {move || (!compact.get()).then(|| view! {
                 <text class="node-role" dy=move || format!("{:.1}", -radius.get() - 13.0)>{move || top()}</text>
-            </Show>
-            <Show when=move || !small.get()>
+            }.into_any())}
+            {move || (!small.get()).then(|| view! {
                 <text class="node-sub" dy=move || format!("{:.1}", radius.get() + 20.0)>{move || sub()}</text>
-            </Show>
+            }.into_any())}
             <g class="part-tag" transform=move || tag_at()>
                 <circle r="8.5" fill=move || ring_color()/>
                 <text dy="3.6">{move || group.get().map(group_name)}</text>

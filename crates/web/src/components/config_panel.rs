@@ -34,7 +34,7 @@ pub fn ConfigPanel() -> impl IntoView {
         form.update(|f| f.seed = s);
     };
     view! {
-        <Show when=move || ui.config_open.get()>
+        {move || ui.config_open.get().then(|| view! {
             <div class="scrim" on:click=move |_| ui.config_open.set(false)></div>
             <form class="dialog panel" role="dialog" aria-label="New cluster" on:submit=start>
                 <h2>"New cluster"</h2>
@@ -104,6 +104,6 @@ pub fn ConfigPanel() -> impl IntoView {
                     <button type="submit" class="primary">"Start"</button>
                 </div>
             </form>
-        </Show>
+        }.into_any())}
     }
 }

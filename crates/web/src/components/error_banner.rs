@@ -9,11 +9,11 @@ use crate::model::use_ui;
 pub fn ErrorBanner() -> impl IntoView {
     let ui = use_ui();
     view! {
-        <Show when=move || ui.error.with(Option::is_some)>
+        {move || ui.error.with(Option::is_some).then(|| view! {
             <div class="banner" role="alert">
                 <span>{move || ui.error.get().unwrap_or_default()}</span>
                 <button on:click=move |_| ui.error.set(None) aria-label="Dismiss">"×"</button>
             </div>
-        </Show>
+        }.into_any())}
     }
 }

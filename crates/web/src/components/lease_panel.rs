@@ -8,34 +8,37 @@ use crate::model::use_ui;
 #[component]
 pub fn LeasePanel() -> impl IntoView {
     let ui = use_ui();
+    // Re-rendered only when the condition flips, as <Show> does.
+    let any = Memo::new(move |_| ui.leases.with(|l| !l.is_empty()));
     view! {
         <section class="panel mini" aria-label="Leases">
             <div class="panel-head"><h2>"Leases"</h2></div>
-            <Show
-                when=move || ui.leases.with(|l| !l.is_empty())
-                fallback=|| view! { <p class="empty">"No leases. Try " <code>"lease grant 10"</code> " and watch its TTL count down."</p> }
-            >
-                <ul class="leases">
-                    {move || ui.leases.get().into_iter().map(|l| {
-                        let rem = l.remaining_ms.unwrap_or(0);
-                        let pct = if l.ttl_s <= 0 { 0.0 } else { (rem as f64 / (l.ttl_s as f64 * 1000.0) * 100.0).clamp(0.0, 100.0) };
-                        let left = match l.remaining_ms {
-                            Some(ms) => format!("{:.1}s of {}s", ms as f64 / 1000.0, l.ttl_s),
-                            None => format!("no leader · TTL {}s", l.ttl_s),
-                        };
-                        view! {
-                            <li>
-                                <div class="row">
-                                    <code>{l.id}</code>
-                                    <span class="mono">{left}</span>
-                                </div>
-                                <div class="bar"><i style=format!("width:{pct:.1}%")></i></div>
-                                <div class="keys">{if l.keys.is_empty() { "no keys".to_string() } else { l.keys.join(", ") }}</div>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-            </Show>
+            {move || if any.get() {
+                view! {
+                    <ul class="leases">
+                        {move || ui.leases.get().into_iter().map(|l| {
+                            let rem = l.remaining_ms.unwrap_or(0);
+                            let pct = if l.ttl_s <= 0 { 0.0 } else { (rem as f64 / (l.ttl_s as f64 * 1000.0) * 100.0).clamp(0.0, 100.0) };
+                            let left = match l.remaining_ms {
+                                Some(ms) => format!("{:.1}s of {}s", ms as f64 / 1000.0, l.ttl_s),
+                                None => format!("no leader · TTL {}s", l.ttl_s),
+                            };
+                            view! {
+                                <li>
+                                    <div class="row">
+                                        <code>{l.id}</code>
+                                        <span class="mono">{left}</span>
+                                    </div>
+                                    <div class="bar"><i style=format!("width:{pct:.1}%")></i></div>
+                                    <div class="keys">{if l.keys.is_empty() { "no keys".to_string() } else { l.keys.join(", ") }}</div>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            } else {
+                view! { <p class="empty">"No leases. Try " <code>"lease grant 10"</code> " and watch its TTL count down."</p> }.into_any()
+            }}
         </section>
     }
 }

@@ -88,8 +88,10 @@ pub fn LessonPanel() -> impl IntoView {
     };
     let title = move || lesson.with(|l| l.as_ref().map(|l| l.title.clone()).unwrap_or_default());
     let showing = move || lesson.with(|l| l.as_ref().is_some_and(|l| l.showing));
+    // Re-rendered only when the condition flips, as <Show> does.
+    let open = Memo::new(move |_| lesson.with(Option::is_some));
     view! {
-        <Show when=move || lesson.with(Option::is_some)>
+        {move || open.get().then(|| view! {
             <section class="lesson panel" aria-label="Lesson">
                 <div class="panel-head">
                     <h2>"Lesson"</h2>
@@ -146,6 +148,6 @@ pub fn LessonPanel() -> impl IntoView {
                     </div>
                 </div>
             </section>
-        </Show>
+        }.into_any())}
     }
 }

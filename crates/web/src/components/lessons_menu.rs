@@ -49,7 +49,7 @@ pub fn LessonsMenu() -> impl IntoView {
             >
                 "Lessons ▾"
             </button>
-            <Show when=move || open.get()>
+            {move || open.get().then(|| view! {
                 <div class="scrim clear" on:click=move |_| open.set(false)></div>
                 <div class="menu panel" role="menu" aria-label="Lessons">
                     <h3>"Lessons"</h3>
@@ -70,7 +70,7 @@ pub fn LessonsMenu() -> impl IntoView {
                         "Your own lessons: write one in the scenario format and Import it, or drop the file on the page."
                     </p>
                 </div>
-            </Show>
+            }.into_any())}
         </div>
     }
 }

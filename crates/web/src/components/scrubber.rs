@@ -19,6 +19,8 @@ pub fn Scrubber() -> impl IntoView {
     let in_past = move || session.with(|s| s.in_past);
     let pct = move || (shown() as f64 / end().max(1) as f64 * 100.0).clamp(0.0, 100.0);
     let later = move || session.with(|s| sim::time::format_ms(s.end_ms.saturating_sub(s.now_ms)));
+    // Re-rendered only when the condition flips, as <Show> does.
+    let past = Memo::new(move |_| in_past());
     view! {
         <div class="scrubber" class:past=move || session.with(|s| s.in_past) role="group" aria-label="Time travel">
             <div class="scrub-track">
@@ -55,21 +57,22 @@ pub fn Scrubber() -> impl IntoView {
                 <span class="scrub-time mono" aria-label="Time in the session">
                     {move || format!("{} / {}", sim::time::format_ms(shown()), sim::time::format_ms(end()))}
                 </span>
-                <Show
-                    when=in_past
-                    fallback=|| view! { <span class="hint">"Drag to any moment of the session: it is replayed from the start. Nothing is lost until you act."</span> }
-                >
-                    <span class="past-note">
-                        {move || format!("Looking at the past — {} of the session is kept after this point. Playing or acting here forks the run and drops it.", later())}
-                    </span>
-                    <span class="grow"></span>
-                    <button title="Forget the later part and go on from here" on:click=move |_| control::fork()>
-                        "Fork from here"
-                    </button>
-                    <button class="primary" title="Back to where the session ended" on:click=move |_| control::seek(u64::MAX)>
-                        "Back to the end"
-                    </button>
-                </Show>
+                {move || if past.get() {
+                    view! {
+                        <span class="past-note">
+                            {move || format!("Looking at the past — {} of the session is kept after this point. Playing or acting here forks the run and drops it.", later())}
+                        </span>
+                        <span class="grow"></span>
+                        <button title="Forget the later part and go on from here" on:click=move |_| control::fork()>
+                            "Fork from here"
+                        </button>
+                        <button class="primary" title="Back to where the session ended" on:click=move |_| control::seek(u64::MAX)>
+                            "Back to the end"
+                        </button>
+                    }.into_any()
+                } else {
+                    view! { <span class="hint">"Drag to any moment of the session: it is replayed from the start. Nothing is lost until you act."</span> }.into_any()
+                }}
             </div>
         </div>
     }

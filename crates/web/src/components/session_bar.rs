@@ -129,10 +129,10 @@ pub fn SessionBar() -> impl IntoView {
                 {move || ui.toast.get().map(|t| t.0).unwrap_or_default()}
             </span>
         </div>
-        <Show when=move || dragging.get()>
+        {move || dragging.get().then(|| view! {
             <div class="dropzone" aria-hidden="true">
                 <div>"Drop a scenario or lesson file to load it"</div>
             </div>
-        </Show>
+        }.into_any())}
     }
 }

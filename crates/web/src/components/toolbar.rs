@@ -40,6 +40,8 @@ pub fn Toolbar() -> impl IntoView {
         let s = ui.speed.get();
         ui.playing.get() && s.is_finite() && p.achieved > 0.0 && p.achieved < s * 0.8
     };
+    // Re-rendered only when the condition flips, as <Show> does.
+    let lag = Memo::new(move |_| lagging());
     view! {
         <header class="toolbar">
             <div class="brand">
@@ -114,12 +116,12 @@ pub fn Toolbar() -> impl IntoView {
                     <dt>"seed"</dt>
                     <dd class="mono">{move || ui.view.with(|v| v.seed)}</dd>
                 </div>
-                <Show when=lagging>
+                {move || lag.get().then(|| view! {
                     <div class="lag" title="The simulation cannot keep up with this speed">
                         <dt>"running at"</dt>
                         <dd class="mono">{move || format!("{:.1}×", ui.perf.get().achieved)}</dd>
                     </div>
-                </Show>
+                }.into_any())}
             </dl>
             <LessonsMenu/>
             <TeachingMenu/>

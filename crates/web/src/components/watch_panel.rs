@@ -9,29 +9,32 @@ use crate::model::use_ui;
 #[component]
 pub fn WatchPanel() -> impl IntoView {
     let ui = use_ui();
+    // Re-rendered only when the condition flips, as <Show> does.
+    let any = Memo::new(move |_| ui.watches.with(|w| !w.is_empty()));
     view! {
         <section class="panel mini" aria-label="Watches">
             <div class="panel-head"><h2>"Watches"</h2></div>
-            <Show
-                when=move || ui.watches.with(|w| !w.is_empty())
-                fallback=|| view! { <p class="empty">"No open watches. Try " <code>"watch foo"</code> ", then " <code>"put foo 1"</code> "."</p> }
-            >
-                <ul class="watches">
-                    {move || ui.watches.get().into_iter().map(|w| {
-                        let id = w.id;
-                        view! {
-                            <li>
-                                <div class="row">
-                                    <code>{w.line}</code>
-                                    <span class="hint">{format!("via node {}", w.node)}</span>
-                                    <button class="link" on:click=move |_| control::cancel(id)>"cancel"</button>
-                                </div>
-                                <pre class="events">{w.events}</pre>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-            </Show>
+            {move || if any.get() {
+                view! {
+                    <ul class="watches">
+                        {move || ui.watches.get().into_iter().map(|w| {
+                            let id = w.id;
+                            view! {
+                                <li>
+                                    <div class="row">
+                                        <code>{w.line}</code>
+                                        <span class="hint">{format!("via node {}", w.node)}</span>
+                                        <button class="link" on:click=move |_| control::cancel(id)>"cancel"</button>
+                                    </div>
+                                    <pre class="events">{w.events}</pre>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            } else {
+                view! { <p class="empty">"No open watches. Try " <code>"watch foo"</code> ", then " <code>"put foo 1"</code> "."</p> }.into_any()
+            }}
         </section>
     }
 }
