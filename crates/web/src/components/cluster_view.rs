@@ -6,6 +6,7 @@ use sim::network::{InFlightView, LinkMode};
 use sim::{MsgKind, NodeStatus, Role};
 use wasm_bindgen::JsCast;
 
+use super::keyed::{keyed_list, Row};
 use crate::control::{act, DROP_SHOW_MS};
 use crate::model::{role_label, use_ui, Selection};
 use crate::partition::{group_color, group_name, Draft, Target};
@@ -478,11 +479,12 @@ pub fn ClusterView() -> impl IntoView {
                 <g class="badges">{move || badges().into_any()}</g>
                 <g class="nodes">{move || nodes().into_any()}</g>
                 <g class="msgs">
-                    <For
-                        each=move || in_flight.get()
-                        key=|m: &InFlightView| (m.id, m.deliver_at)
-                        children=message
-                    />
+                    {keyed_list(move || {
+                        in_flight.get().into_iter().map(|m| {
+                            let key = [m.id, m.deliver_at.is_some() as u64, m.deliver_at.unwrap_or(0)];
+                            Row::new(key, move || message(m).into_any())
+                        }).collect()
+                    })}
                 </g>
                 <g class="drops">{move || drops().into_any()}</g>
             </svg>

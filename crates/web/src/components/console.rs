@@ -3,6 +3,7 @@
 use leptos::html;
 use leptos::prelude::*;
 
+use super::keyed::{keyed_list, Row};
 use crate::control;
 use crate::engine::CommandState;
 use crate::model::{use_ui, ConsoleEntry, Origin};
@@ -146,11 +147,12 @@ pub fn Console() -> impl IntoView {
                 <span class="hint">"etcdctl and fault lines · ↑↓ history · Tab completes"</span>
             </div>
             <div class="console-out" node_ref=out_ref role="log" aria-label="Console output">
-                <For
-                    each=move || ui.console.get()
-                    key=|e: &ConsoleEntry| (e.key, e.state as u8, e.text.len())
-                    children=move |e: ConsoleEntry| view! { <Entry e=e/> }
-                />
+                {keyed_list(move || {
+                    ui.console.get().into_iter().map(|e| {
+                        let key = [e.key, e.state as u64, e.text.len() as u64];
+                        Row::new(key, move || view! { <Entry e=e/> }.into_any())
+                    }).collect()
+                })}
             </div>
             <div class="console-hint">{move || hint.get()}</div>
             <div class="console-in">

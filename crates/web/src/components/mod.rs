@@ -8,6 +8,7 @@ pub mod config_panel;
 pub mod console;
 pub mod error_banner;
 pub mod inspector;
+pub mod keyed;
 pub mod lease_panel;
 pub mod lesson_panel;
 pub mod lessons_menu;
