@@ -198,18 +198,11 @@ pub fn ClusterView() -> impl IntoView {
             .into_iter()
             .flat_map(|(a, b)| [(a, b), (b, a)])
             .map(|(from, to)| {
-                let ends = move || {
-                    let (pa, pb) = (pos_of(from)?, pos_of(to)?);
-                    Some(lane(pa, pb, nr()))
-                };
-                let coord = move |i: usize| {
-                    ends().map_or(0.0, |(s, e)| match i {
-                        0 => s.0,
-                        1 => s.1,
-                        2 => e.0,
-                        _ => e.1,
-                    })
-                };
+                // The ends move only when the layout does, and a new layout brings new pairs:
+                // read here (tracked by this closure), they are plain values below.
+                let ((x1, y1), (x2, y2)) = pos_of(from)
+                    .zip(pos_of(to))
+                    .map_or(((0.0, 0.0), (0.0, 0.0)), |(a, b)| lane(a, b, nr()));
                 let class = move || match link_mode(from, to) {
                     Some((LinkMode::Cut, _, _)) => "lane cut",
                     Some((LinkMode::Held, _, _)) => "lane held",
@@ -220,21 +213,15 @@ pub fn ClusterView() -> impl IntoView {
                 let label = format!("Link {from} to {to}");
                 view! {
                     <g class="lane-group" class:selected=move || selected()>
-                        <line
-                            class=move || class()
-                            x1=move || coord(0)
-                            y1=move || coord(1)
-                            x2=move || coord(2)
-                            y2=move || coord(3)
-                        />
+                        <line class=move || class() x1=x1 y1=y1 x2=x2 y2=y2/>
                         <line
                             class="lane-hit"
                             role="button"
                             aria-label=label
-                            x1=move || coord(0)
-                            y1=move || coord(1)
-                            x2=move || coord(2)
-                            y2=move || coord(3)
+                            x1=x1
+                            y1=y1
+                            x2=x2
+                            y2=y2
                             on:click=move |ev| {
                                 ev.stop_propagation();
                                 ui.selection.set(Selection::Link(from, to));
@@ -352,10 +339,16 @@ pub fn ClusterView() -> impl IntoView {
         })
     };
 
+    // Every glyph is built again when the ids change, and the layout changes only then: its
+    // place and size are plain values.
     let nodes = move || {
-        ids.get()
-            .into_iter()
-            .map(|id| view! { <NodeGlyph id=id pos=Signal::derive(move || pos_of(id).unwrap_or((CX, CY))) radius=Signal::derive(nr) small=Signal::derive(move || ids.with(Vec::len) > 15) compact=Signal::derive(move || ids.with(Vec::len) > 7) drag=drag after_drag=after_drag/> })
+        let ids = ids.get();
+        let (n, radius) = (ids.len(), nr());
+        ids.into_iter()
+            .map(|id| {
+                let pos = pos_of(id).unwrap_or((CX, CY));
+                view! { <NodeGlyph id=id pos=pos radius=radius small={n > 15} compact={n > 7} drag=drag after_drag=after_drag/> }
+            })
             .collect_view()
     };
 
@@ -597,10 +590,14 @@ fn PartitionPanel(drag: RwSignal<Option<Drag>>, after_drag: StoredValue<bool>) -
 #[component]
 fn NodeGlyph(
     id: u64,
-    pos: Signal<(f64, f64)>,
-    radius: Signal<f64>,
-    small: Signal<bool>,
-    compact: Signal<bool>,
+    /// Centre in the picture.
+    pos: (f64, f64),
+    /// Radius of the node.
+    radius: f64,
+    /// Too many nodes for the indices under each one.
+    small: bool,
+    /// Too many nodes for the role above each one.
+    compact: bool,
     drag: RwSignal<Option<Drag>>,
     after_drag: StoredValue<bool>,
 ) -> impl IntoView {
@@ -640,8 +637,8 @@ fn NodeGlyph(
     let picked = move || part.with(|p| p.as_ref().is_some_and(|d| d.picked == Some(id)));
     // The node being dragged follows the pointer.
     let lifted = move || drag.with(|d| d.is_some_and(|d| d.moved && d.id == id));
-    let tag_at = move || {
-        let k = radius.get() * 0.78 + 6.0;
+    let tag_at = {
+        let k = radius * 0.78 + 6.0;
         format!("translate({k:.1},{:.1})", -k)
     };
     let aria_group = move || {
@@ -690,7 +687,7 @@ fn NodeGlyph(
         })
     };
     let ring = move || {
-        let c = std::f64::consts::TAU * (radius.get() + 5.0);
+        let c = std::f64::consts::TAU * (radius + 5.0);
         format!("{:.1} {:.1}", c * timer(), c)
     };
     let selected = move || ui.selection.with(|s| *s == Selection::Node(id));
@@ -717,7 +714,7 @@ fn NodeGlyph(
             transform=move || {
                 let (x, y) = drag
                     .with(|d| d.filter(|d| d.moved && d.id == id).map(|d| d.at))
-                    .unwrap_or_else(|| pos.get());
+                    .unwrap_or(pos);
                 format!("translate({x:.1},{y:.1})")
             }
             role="button"
@@ -738,29 +735,29 @@ fn NodeGlyph(
                 class="part-ring"
                 class:hot=move || hot()
                 class:picked=move || picked()
-                r=move || radius.get() + 10.0
+                r=radius + 10.0
                 stroke=move || ring_color()
             />
-            <circle class="halo" r=move || radius.get() + 9.0/>
-            <circle class="track" r=move || radius.get() + 5.0/>
+            <circle class="halo" r=radius + 9.0/>
+            <circle class="track" r=radius + 5.0/>
             <circle
                 class="timer"
-                r=move || radius.get() + 5.0
+                r=radius + 5.0
                 stroke-dasharray=move || ring()
                 transform="rotate(-90)"
             />
-            <circle class="body" r=move || radius.get()/>
-            <text class="node-id" dy=move || format!("{:.1}", radius.get() * 0.3)
-                font-size=move || format!("{:.1}", radius.get() * 0.85)>
+            <circle class="body" r=radius/>
+            <text class="node-id" dy=format!("{:.1}", radius * 0.3)
+                font-size=format!("{:.1}", radius * 0.85)>
                 {id}
             </text>
-            {move || (!compact.get()).then(|| view! {
-                <text class="node-role" dy=move || format!("{:.1}", -radius.get() - 13.0)>{move || top()}</text>
-            }.into_any())}
-            {move || (!small.get()).then(|| view! {
-                <text class="node-sub" dy=move || format!("{:.1}", radius.get() + 20.0)>{move || sub()}</text>
-            }.into_any())}
-            <g class="part-tag" transform=move || tag_at()>
+            {(!compact).then(|| view! {
+                <text class="node-role" dy=format!("{:.1}", -radius - 13.0)>{move || top()}</text>
+            })}
+            {(!small).then(|| view! {
+                <text class="node-sub" dy=format!("{:.1}", radius + 20.0)>{move || sub()}</text>
+            })}
+            <g class="part-tag" transform=tag_at>
                 <circle r="8.5" fill=move || ring_color()/>
                 <text dy="3.6">{move || group.get().map(group_name)}</text>
             </g>
