@@ -7,6 +7,7 @@ use sim::{MsgKind, NodeStatus, Role};
 use wasm_bindgen::JsCast;
 
 use super::keyed::{keyed_list, Row};
+use super::legend::Legend;
 use crate::control::{act, DROP_SHOW_MS};
 use crate::model::{role_label, use_ui, Selection};
 use crate::partition::{group_color, group_name, Draft, Target};
@@ -762,51 +763,5 @@ fn NodeGlyph(
                 <text dy="3.6">{move || group.get().map(group_name)}</text>
             </g>
         </g>
-    }
-}
-
-/// What the colors mean.
-#[component]
-fn Legend() -> impl IntoView {
-    let roles = [
-        ("leader", "leader"),
-        ("follower", "follower"),
-        ("pre-candidate", "pre-candidate"),
-        ("candidate", "candidate"),
-        ("learner", "learner"),
-        ("paused", "paused"),
-        ("crashed", "crashed"),
-    ];
-    let kinds = [
-        MsgKind::Append,
-        MsgKind::AppendResp,
-        MsgKind::Heartbeat,
-        MsgKind::PreVote,
-        MsgKind::Vote,
-        MsgKind::Snapshot,
-        MsgKind::ReadIndex,
-        MsgKind::Propose,
-    ];
-    view! {
-        <div class="legend" aria-hidden="true">
-            {roles
-                .into_iter()
-                .map(|(c, l)| view! { <span class="key"><i class=format!("dot role-{c}")></i>{l}</span> })
-                .collect_view()}
-            <span class="sep"></span>
-            {kinds
-                .into_iter()
-                .map(|k| {
-                    let (color, _) = msg_style(k);
-                    view! {
-                        <span class="key">
-                            <i class="dot msgdot" style=format!("background:{color}")></i>
-                            {k.as_str()}
-                        </span>
-                    }
-                })
-                .collect_view()}
-            <span class="key"><i class="x">"✕"</i>"lost"</span>
-        </div>
     }
 }

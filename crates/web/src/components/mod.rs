@@ -10,6 +10,7 @@ pub mod error_banner;
 pub mod inspector;
 pub mod keyed;
 pub mod lease_panel;
+pub mod legend;
 pub mod lesson_panel;
 pub mod lessons_menu;
 pub mod log_view;
