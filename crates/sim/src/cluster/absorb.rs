@@ -167,7 +167,7 @@ impl<SM: StateMachine> Cluster<SM> {
             let expected = self
                 .expected
                 .get_mut(&id)
-                .and_then(|m| m.remove(&a.entry.index));
+                .and_then(|m| m.remove(a.entry.index));
             if let Some(expected) = expected {
                 if a.request != Some(expected) {
                     self.finish(expected, Outcome::Failed(RequestError::LeaderChanged));

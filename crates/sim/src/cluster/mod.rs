@@ -2,12 +2,13 @@
 //! hand back what they want done (`ReadyOutput`), the cluster sends, schedules and records it.
 
 mod absorb;
+mod by_index;
 mod faults;
 mod queue;
 mod requests;
 mod view;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use raft::eraftpb::ConfState;
 
@@ -116,7 +117,7 @@ pub struct Cluster<SM: StateMachine> {
     pending: IdRing<Pending<SM::Query>>,
     /// Node -> index -> write proposed at that node while it led, expected at that index
     /// (by node first: the other nodes skip the lookup for every entry they apply).
-    expected: BTreeMap<u64, BTreeMap<u64, RequestId>>,
+    expected: IdMap<by_index::ByIndex>,
     next_request: RequestId,
     completions: VecDeque<Completion<SM::Output, SM::Answer>>,
     phase_rng: SimRng,
@@ -148,7 +149,7 @@ impl<SM: StateMachine> Cluster<SM> {
             nodes: IdMap::new(),
             violation: None,
             pending: IdRing::new(),
-            expected: BTreeMap::new(),
+            expected: IdMap::new(),
             next_request: 1,
             completions: VecDeque::new(),
             phase_rng: SimRng::sub(seed, stream::PHASE),

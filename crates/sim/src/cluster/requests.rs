@@ -71,7 +71,9 @@ impl<SM: StateMachine> Cluster<SM> {
             Ok(()) => {
                 if live.role == Role::Leader {
                     let index = live.raw.raft.raft_log.last_index();
-                    self.expected.entry(node).or_default().insert(index, id);
+                    self.expected
+                        .get_or_insert_with(node, Default::default)
+                        .insert(index, id);
                 }
                 self.dirty.insert(node);
             }
