@@ -1,0 +1,278 @@
+//! `window.raftlab` itself: one wasm-bindgen closure that takes the method's name first, bound
+//! to each name with `Function.prototype.bind`, rather than one closure (and its glue) per method.
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use leptos::prelude::GetUntracked;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::{headless, state, Builtin, CheckProgress, ErrorReply, Perf, Session};
+use crate::control;
+use crate::model::Origin;
+
+/// The methods of `window.raftlab`.
+const METHODS: &[&str] = &[
+    "exec",
+    "state",
+    "view",
+    "pause",
+    "play",
+    "step",
+    "runFor",
+    "load",
+    "reset",
+    "perf",
+    "headless",
+    "check",
+    "checkProgress",
+    "cancelCheck",
+    "plantBugs",
+    "planted",
+    "exportScenario",
+    "importScenario",
+    "loadScenario",
+    "seek",
+    "stepBack",
+    "fork",
+    "session",
+    "shareLink",
+    "openLesson",
+    "lesson",
+    "lessonLink",
+    "lessonGo",
+    "showMe",
+    "builtins",
+    "builtinText",
+];
+
+/// Installs `window.raftlab`.
+pub fn install() {
+    let call: Function =
+        Closure::<dyn Fn(String, JsValue, JsValue, JsValue, JsValue) -> JsValue>::new(call)
+            .into_js_value()
+            .unchecked_into();
+    let api = Object::new();
+    for name in METHODS {
+        let name = JsValue::from_str(name);
+        let _ = Reflect::set(&api, &name, &call.bind1(&JsValue::NULL, &name));
+    }
+    if let Some(w) = web_sys::window() {
+        let _ = Reflect::set(&w, &JsValue::from_str("raftlab"), &api);
+    }
+}
+
+fn to_js<T: Serialize>(v: &T) -> JsValue {
+    serde_json::to_string(v)
+        .ok()
+        .and_then(|s| js_sys::JSON::parse(&s).ok())
+        .unwrap_or(JsValue::NULL)
+}
+
+fn num(v: &JsValue) -> Option<f64> {
+    v.as_f64()
+}
+
+/// A number argument as a JS function parameter converts it (NaN when it is none).
+fn number(v: &JsValue) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+fn text(v: &JsValue) -> String {
+    v.as_string().unwrap_or_default()
+}
+
+fn result(r: Result<(), String>) -> JsValue {
+    match r {
+        Ok(()) => JsValue::NULL,
+        Err(e) => JsValue::from_str(&e),
+    }
+}
+
+/// A number field of an options object.
+fn field(opts: &JsValue, k: &str) -> Option<f64> {
+    Reflect::get(opts, &JsValue::from_str(k))
+        .ok()
+        .and_then(|v| v.as_f64())
+}
+
+/// Runs method `name` with its arguments (missing ones are `undefined`).
+fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue {
+    match name.as_str() {
+        "exec" => {
+            let line = text(&a);
+            Promise::new(&mut |resolve, _reject| {
+                let r = resolve;
+                let waiter: control::Waiter = Box::new(move |text: String| {
+                    let _ = r.call1(&JsValue::NULL, &JsValue::from_str(&text));
+                });
+                control::exec(&line, Origin::Script, Some(waiter));
+            })
+            .into()
+        }
+        "state" => to_js(&state()),
+        "view" => to_js(&control::with_engine(|e| e.cluster().view())),
+        "pause" => {
+            control::pause();
+            JsValue::UNDEFINED
+        }
+        "play" => {
+            let speed = if a.as_string().as_deref() == Some("max") {
+                Some(f64::INFINITY)
+            } else {
+                num(&a)
+            };
+            control::play(speed);
+            JsValue::UNDEFINED
+        }
+        "step" => {
+            control::step(num(&a).unwrap_or(1.0).max(0.0) as u64);
+            JsValue::UNDEFINED
+        }
+        "runFor" => {
+            control::run_for(num(&a).unwrap_or(0.0).max(0.0) as u64);
+            to_js(&state())
+        }
+        "load" => {
+            control::set_load(num(&a).unwrap_or(0.0));
+            JsValue::UNDEFINED
+        }
+        "reset" => {
+            let mut s = control::with(|c| c.settings()).unwrap_or_default();
+            if let Some(n) = field(&a, "nodes") {
+                s.nodes = n as usize;
+            }
+            if let Some(seed) = field(&a, "seed") {
+                s.seed = seed as u64;
+            }
+            if let Some(l) = field(&a, "load") {
+                s.load = l;
+            }
+            result(control::reset(s))
+        }
+        "perf" => {
+            let p = control::with(|c| c.perf()).unwrap_or_default();
+            to_js(&Perf {
+                achieved_speed: p.achieved,
+                events_per_s: p.events_per_s,
+                frame_work_p95_ms: control::frame_work_p95(),
+            })
+        }
+        "headless" => to_js(&headless(
+            number(&a) as u64,
+            number(&b) as usize,
+            c.is_truthy(),
+            number(&d) as u64,
+        )),
+        "check" => {
+            let mut settings = crate::check_run::CheckSettings::default();
+            if let Some(n) = field(&a, "maxSteps") {
+                settings.max_steps = n.max(0.0) as u64;
+            }
+            settings.slice_steps = field(&a, "sliceSteps").map(|n| n.max(1.0) as u64);
+            Promise::new(&mut |resolve, _reject| {
+                let done: crate::check_run::CheckWaiter = Box::new(move |v| {
+                    let _ = resolve.call1(&JsValue::NULL, &to_js(&v));
+                });
+                control::check(settings, Some(done));
+            })
+            .into()
+        }
+        "checkProgress" => {
+            let run = control::with(|c| c.ui().check_run.get_untracked()).flatten();
+            to_js(&run.map(|r| CheckProgress {
+                elapsed_ms: r.elapsed_ms,
+                max_steps: r.progress.max_steps,
+                operations: r.progress.operations,
+                stage: r.progress.stage,
+                steps: r.progress.steps,
+            }))
+        }
+        "cancelCheck" => {
+            crate::check_run::cancel();
+            JsValue::UNDEFINED
+        }
+        "plantBugs" => {
+            let names: Vec<String> = Array::from(&a)
+                .iter()
+                .filter_map(|v| v.as_string())
+                .collect();
+            let bugs = match names.is_empty() {
+                true => Ok(etcd::planted::PlantedBugs::NONE),
+                false => etcd::planted::PlantedBugs::parse_list(&names.join(",")),
+            };
+            result(bugs.and_then(control::set_planted))
+        }
+        "planted" => {
+            let bugs = control::with_engine(|e| e.planted()).unwrap_or_default();
+            to_js(&bugs.iter().map(|b| b.name()).collect::<Vec<_>>())
+        }
+        "exportScenario" => JsValue::from_str(&control::export_text()),
+        "importScenario" => result(control::import(&text(&a))),
+        "loadScenario" => result(control::load(&text(&a), "script")),
+        "seek" => {
+            let t = num(&a).map_or(u64::MAX, |m| {
+                if m.is_finite() {
+                    m.max(0.0) as u64
+                } else {
+                    u64::MAX
+                }
+            });
+            control::seek(t);
+            to_js(&state())
+        }
+        "stepBack" => {
+            control::step_back();
+            to_js(&state())
+        }
+        "fork" => {
+            control::fork();
+            JsValue::UNDEFINED
+        }
+        "session" => {
+            let s = control::with_engine(|e| e.session()).unwrap_or_default();
+            to_js(&Session {
+                end_ms: s.end_ms,
+                in_past: s.in_past,
+                lines: control::with_engine(|e| e.lines().len()).unwrap_or(0),
+                now_ms: s.now_ms,
+                steps: s.steps,
+            })
+        }
+        "shareLink" => match control::share_fragment() {
+            Ok(f) => JsValue::from_str(&crate::browser::set_fragment(&f)),
+            Err(error) => to_js(&ErrorReply { error }),
+        },
+        "openLesson" => result(control::open_lesson(&text(&a))),
+        "lesson" => to_js(&control::with(|c| c.ui().lesson.get_untracked()).flatten()),
+        "lessonLink" => control::lesson_link().map_or(JsValue::NULL, |f| {
+            JsValue::from_str(&crate::browser::set_fragment(&f))
+        }),
+        "lessonGo" => {
+            control::lesson_go(number(&a).max(0.0) as usize);
+            JsValue::UNDEFINED
+        }
+        "showMe" => {
+            control::show_me();
+            JsValue::UNDEFINED
+        }
+        "builtins" => {
+            use etcd::scenario::builtin;
+            let list: Vec<Builtin> = builtin::LESSONS
+                .iter()
+                .map(|l| (l, "lesson"))
+                .chain(builtin::CLASSICS.iter().map(|l| (l, "classic")))
+                .map(|((name, text), kind)| Builtin {
+                    kind,
+                    name,
+                    title: crate::components::lessons_menu::title_of(name, text),
+                })
+                .collect();
+            to_js(&list)
+        }
+        "builtinText" => {
+            etcd::scenario::builtin::get(&text(&a)).map_or(JsValue::NULL, JsValue::from_str)
+        }
+        _ => JsValue::UNDEFINED,
+    }
+}
