@@ -231,6 +231,7 @@ pub fn ClusterView() -> impl IntoView {
                     </g>
                 }
             })
+            .map(IntoAny::into_any)
             .collect_view()
     };
 
@@ -253,6 +254,7 @@ pub fn ClusterView() -> impl IntoView {
                         </g>
                     })
                 })
+                .map(IntoAny::into_any)
                 .collect_view()
         })
     };
@@ -311,7 +313,7 @@ pub fn ClusterView() -> impl IntoView {
                 }
             >
                 <circle r=rad fill=color/>
-                {show_label.then(|| view! { <text class="msg-label" dy="-8">{label}</text> })}
+                {show_label.then(|| view! { <text class="msg-label" dy="-8">{label}</text> }).map(IntoAny::into_any)}
             </g>
         }
     };
@@ -336,6 +338,7 @@ pub fn ClusterView() -> impl IntoView {
                         </text>
                     })
                 })
+                .map(IntoAny::into_any)
                 .collect_view()
         })
     };
@@ -350,6 +353,7 @@ pub fn ClusterView() -> impl IntoView {
                 let pos = pos_of(id).unwrap_or((CX, CY));
                 view! { <NodeGlyph id=id pos=pos radius=radius small={n > 15} compact={n > 7} drag=drag after_drag=after_drag/> }
             })
+            .map(IntoAny::into_any)
             .collect_view()
     };
 
@@ -538,11 +542,13 @@ fn PartitionPanel(drag: RwSignal<Option<Drag>>, after_drag: StoredValue<bool>) -
                         <span class="zone-name">{group_name(i)}</span>
                         {g.iter()
                             .map(|n| view! { <span class="zone-node">{*n}</span> })
+                            .map(IntoAny::into_any)
                             .collect_view()}
-                        {lone.then(|| view! { <span class="zone-note">"everyone"</span> })}
+                        {lone.then(|| view! { <span class="zone-note">"everyone"</span> }).map(IntoAny::into_any)}
                     </button>
                 }
             })
+            .map(IntoAny::into_any)
             .collect_view()
     };
     let line = move || part.with(|p| p.as_ref().map(Draft::line).unwrap_or_default());
@@ -754,10 +760,10 @@ fn NodeGlyph(
             </text>
             {(!compact).then(|| view! {
                 <text class="node-role" dy=format!("{:.1}", -radius - 13.0)>{move || top()}</text>
-            })}
+            }).map(IntoAny::into_any)}
             {(!small).then(|| view! {
                 <text class="node-sub" dy=format!("{:.1}", radius + 20.0)>{move || sub()}</text>
-            })}
+            }).map(IntoAny::into_any)}
             <g class="part-tag" transform=tag_at>
                 <circle r="8.5" fill=move || ring_color()/>
                 <text dy="3.6">{move || group.get().map(group_name)}</text>

@@ -195,17 +195,17 @@ fn Entry(e: ConsoleEntry) -> impl IntoView {
             <div class="line">
                 <span class="prompt" aria-hidden="true">"›"</span>
                 <span class="cmd">{e.line}</span>
-                {origin.map(|o| view! { <span class="origin">{o}</span> })}
+                {origin.map(|o| view! { <span class="origin">{o}</span> }).map(IntoAny::into_any)}
                 <span class="at">{sim::time::format_ms(e.time_ms)}</span>
             </div>
-            {(!e.text.trim_end().is_empty()).then(|| view! { <pre class=class>{e.text.trim_end().to_string()}</pre> })}
+            {(!e.text.trim_end().is_empty()).then(|| view! { <pre class=class>{e.text.trim_end().to_string()}</pre> }).map(IntoAny::into_any)}
             {running.then(|| view! {
                 <div class="running-row">
                     <span class="spinner" aria-hidden="true"></span>
                     <span>"running in virtual time"</span>
                     <button class="link" on:click=move |_| { if let Some(c) = cmd { control::cancel(c) } }>"cancel"</button>
                 </div>
-            })}
+            }).map(IntoAny::into_any)}
         </div>
     }
     .into_any()

@@ -93,6 +93,7 @@ fn ClusterPanel() -> impl IntoView {
                         let title = line.clone();
                         view! { <button title=title on:click=move |_| act(line.clone())>{label}</button> }
                     })
+                    .map(IntoAny::into_any)
                     .collect_view()
             }}
             <button on:click=move |_| act("heal")>"Heal all"</button>
@@ -112,6 +113,7 @@ fn ClusterPanel() -> impl IntoView {
                 ]
                 .into_iter()
                 .map(|(k, v)| view! { <div><dt>{k}</dt><dd class="mono">{v}</dd></div> })
+                .map(IntoAny::into_any)
                 .collect_view()
             }}
         </dl>
@@ -249,12 +251,12 @@ fn NodePanel() -> impl IntoView {
                         on:click=move |_| act(format!("move-leader {id:x}"))>"Make leader"</button>
                     <button title="Start an election at this node now"
                         on:click=move |_| act(format!("campaign {id}"))>"Campaign"</button>
-                })}
+                }).map(IntoAny::into_any)}
                 <button title="Cut every link to and from this node"
                     on:click=move |_| act(format!("partition {id} {}", others()))>"Isolate"</button>
             </div>
             <dl class="kv">
-                {rows.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd class="mono">{v}</dd></div> }).collect_view()}
+                {rows.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd class="mono">{v}</dd></div> }).map(IntoAny::into_any).collect_view()}
             </dl>
             {(!progress.is_empty()).then(|| view! {
                 <table class="progress">
@@ -263,10 +265,10 @@ fn NodePanel() -> impl IntoView {
                     <tbody>
                         {progress.into_iter().map(|p| view! {
                             <tr><td>{p.id}</td><td>{p.matched}</td><td>{p.next}</td><td>{p.state}</td></tr>
-                        }).collect_view()}
+                        }).map(IntoAny::into_any).collect_view()}
                     </tbody>
                 </table>
-            })}
+            }).map(IntoAny::into_any)}
         }
         .into_any()
     };
@@ -321,7 +323,7 @@ fn LinkPanel() -> impl IntoView {
                 {(mode == LinkMode::Held).then(|| view! {
                     <button disabled=held == 0 on:click=move |_| act(format!("release {a}->{b}"))>"Deliver oldest"</button>
                     <button disabled=held == 0 on:click=move |_| act(format!("drop {a}->{b}"))>"Drop oldest"</button>
-                })}
+                }).map(IntoAny::into_any)}
                 <button on:click=move |_| ui.selection.set(Selection::Link(b, a))>{format!("Show {b} → {a}")}</button>
             </div>
             <NetworkForm from=Some((a, b))/>
@@ -361,7 +363,7 @@ fn MsgPanel() -> impl IntoView {
             <h2>{format!("Message {}", m.id)}</h2>
             <p class="hint">{if still { "in flight" } else { "delivered or lost" }}</p>
             <dl class="kv">
-                {rows.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd class="mono">{v}</dd></div> }).collect_view()}
+                {rows.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd class="mono">{v}</dd></div> }).map(IntoAny::into_any).collect_view()}
             </dl>
         }
         .into_any()

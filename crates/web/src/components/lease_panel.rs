@@ -33,7 +33,7 @@ pub fn LeasePanel() -> impl IntoView {
                                     <div class="keys">{if l.keys.is_empty() { "no keys".to_string() } else { l.keys.join(", ") }}</div>
                                 </li>
                             }
-                        }).collect_view()}
+                        }).map(IntoAny::into_any).collect_view()}
                     </ul>
                 }.into_any()
             } else {

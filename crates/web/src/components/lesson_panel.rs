@@ -66,23 +66,24 @@ pub fn LessonPanel() -> impl IntoView {
                         </li>
                     }
                 })
+                .map(IntoAny::into_any)
                 .collect_view();
             let lines = s.lines.join("\n");
             let has_lines = !s.lines.is_empty();
             let has_expects = !s.expects.is_empty();
             view! {
                 <h3 class="step-title">{s.title.clone()}</h3>
-                {s.narration.iter().map(|p| view! { <p class="say">{p.clone()}</p> }).collect_view()}
+                {s.narration.iter().map(|p| view! { <p class="say">{p.clone()}</p> }).map(IntoAny::into_any).collect_view()}
                 {has_expects.then(|| view! {
                     <div class="expects-head">"Make this happen"</div>
                     <ul class="expects" aria-label="Expectations">{expects}</ul>
-                })}
+                }).map(IntoAny::into_any)}
                 {has_lines.then(|| view! {
                     <details class="script">
                         <summary>"The lines “Show me” runs"</summary>
                         <pre>{lines}</pre>
                     </details>
-                })}
+                }).map(IntoAny::into_any)}
             }
         })
     };

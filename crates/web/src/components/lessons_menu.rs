@@ -33,7 +33,7 @@ pub fn LessonsMenu() -> impl IntoView {
         view! {
             <li>
                 <button role="menuitem" class="menu-item" on:click=move |_| choose(name)>
-                    {numbered.then(|| view! { <span class="num">{n.clone()}</span> })}
+                    {numbered.then(|| view! { <span class="num">{n.clone()}</span> }).map(IntoAny::into_any)}
                     <span>{title}</span>
                 </button>
             </li>
@@ -57,6 +57,7 @@ pub fn LessonsMenu() -> impl IntoView {
                         {etcd::scenario::builtin::LESSONS
                             .iter()
                             .map(|l| item(l, true))
+                            .map(IntoAny::into_any)
                             .collect_view()}
                     </ul>
                     <h3>"Classic scenarios"</h3>
@@ -64,6 +65,7 @@ pub fn LessonsMenu() -> impl IntoView {
                         {etcd::scenario::builtin::CLASSICS
                             .iter()
                             .map(|l| item(l, false))
+                            .map(IntoAny::into_any)
                             .collect_view()}
                     </ul>
                     <p class="hint">

@@ -53,7 +53,7 @@ pub fn LogView() -> impl IntoView {
         <div class="log-grid" role="table" aria-label="Logs">
             {move || {
                 let (from, to, _) = window();
-                ui.logs.with(|l| l.rows.iter().map(|r| row(r.clone(), from, to)).collect_view())
+                ui.logs.with(|l| l.rows.iter().map(|r| row(r.clone(), from, to)).map(IntoAny::into_any).collect_view())
             }}
         </div>
     }
@@ -111,6 +111,7 @@ fn row(r: LogRow, from: u64, to: u64) -> impl IntoView {
             }
             view! { <div class=class style=style title=title role="cell">{text}</div> }
         })
+        .map(IntoAny::into_any)
         .collect_view();
     let summary = match r.progress {
         Some((m, n)) => format!("c{} a{} · m{m} n{n}", r.commit, r.applied),

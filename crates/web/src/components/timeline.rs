@@ -65,6 +65,7 @@ pub fn Timeline() -> impl IntoView {
                         </div>
                     }
                 })
+                .map(IntoAny::into_any)
                 .collect_view()
         })
     };
@@ -91,6 +92,7 @@ pub fn Timeline() -> impl IntoView {
                         ></div>
                     }
                 })
+                .map(IntoAny::into_any)
                 .collect_view()
         })
     };
@@ -111,6 +113,7 @@ pub fn Timeline() -> impl IntoView {
                     </span>
                 }
             })
+            .map(IntoAny::into_any)
             .collect_view()
     };
     view! {

@@ -82,6 +82,7 @@ pub fn Toolbar() -> impl IntoView {
                                 let value = if v.is_infinite() { "max".to_string() } else { v.to_string() };
                                 view! { <option value=value>{*label}</option> }
                             })
+                            .map(IntoAny::into_any)
                             .collect_view()}
                         <option value="custom" hidden=move || is_preset.get()>
                             {move || format!("{}×", ui.speed.get())}

@@ -29,7 +29,7 @@ pub fn WatchPanel() -> impl IntoView {
                                     <pre class="events">{w.events}</pre>
                                 </li>
                             }
-                        }).collect_view()}
+                        }).map(IntoAny::into_any).collect_view()}
                     </ul>
                 }.into_any()
             } else {
