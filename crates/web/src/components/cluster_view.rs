@@ -301,8 +301,7 @@ pub fn ClusterView() -> impl IntoView {
         };
         view! {
             <g
-                class="msg"
-                class:reject=m.summary.reject
+                class=if m.summary.reject { "msg reject" } else { "msg" }
                 class:selected=move || selected()
                 transform=move || transform()
                 role="button"

@@ -38,12 +38,13 @@ pub fn LessonPanel() -> impl IntoView {
                                 aria-current=(i == l.current).then_some("step")
                                 on:click=move |_| control::lesson_go(i)
                             >
-                                <span class="toc-n">{i + 1}</span>
+                                <span class="toc-n">{(i + 1).to_string()}</span>
                                 <span class="toc-t">{s.title.clone()}</span>
                                 <span class="toc-done" aria-hidden="true">{mark}</span>
                             </button>
                         </li>
                     }
+                    .into_any()
                 })
                 .collect::<Vec<_>>()
         })

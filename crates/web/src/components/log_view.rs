@@ -119,7 +119,7 @@ fn row(r: LogRow, from: u64, to: u64) -> impl IntoView {
     };
     let label = format!("Log of node {}", r.node);
     view! {
-        <div class="log-row" class:down=r.down role="row" aria-label=label>
+        <div class=if r.down { "log-row down" } else { "log-row" } role="row" aria-label=label>
             <div class="log-head" role="rowheader">
                 <span class="nid">{format!("n{}", r.node)}</span>
                 <span class=format!("tag {}", r.label.replace(' ', "-"))>{r.label.clone()}</span>
