@@ -160,25 +160,20 @@ mod tests {
         }
     }
 
+    /// The state after a plain put of `key` = `value` on `state`.
+    fn put_on(m: &KvModel, state: &KvState, key: &str, value: &str) -> KvState {
+        let input = Input::Put {
+            key: key.into(),
+            value: value.into(),
+        };
+        m.apply(state, &input).1.expect("a put always applies")
+    }
+
     #[test]
     fn comparisons_follow_etcd() {
         let m = model();
-        let (_, s) = m.apply(
-            &KvState::default(),
-            &Input::Put {
-                key: "a".into(),
-                value: "x".into(),
-            },
-        );
-        let s = s.unwrap();
-        let (_, s) = m.apply(
-            &s,
-            &Input::Put {
-                key: "a".into(),
-                value: "y".into(),
-            },
-        );
-        let s = s.unwrap();
+        let s = put_on(&m, &KvState::default(), "a", "x");
+        let s = put_on(&m, &s, "a", "y");
         // a: value y, version 2, created at 2, modified at 3.
         assert!(holds(&s, &cmp("a", CmpOp::Equal, CmpTarget::Version(2))));
         assert!(holds(&s, &cmp("a", CmpOp::Equal, CmpTarget::Create(2))));
@@ -212,14 +207,7 @@ mod tests {
                 range_end: String::new(),
             }],
         };
-        let (_, s) = m.apply(
-            &KvState::default(),
-            &Input::Put {
-                key: "a".into(),
-                value: "x".into(),
-            },
-        );
-        let s = s.unwrap();
+        let s = put_on(&m, &KvState::default(), "a", "x");
         let (out, next) = m.apply(&s, &txn("x"));
         assert_eq!(
             out,
