@@ -118,10 +118,10 @@ pub fn check_locks(holds: &[LockHold], log: &[Event], end_ms: u64) -> LockReport
         }
     }
     let end = |h: &LockHold| h.released_ms.unwrap_or(end_ms);
-    let mut order: Vec<usize> = (0..holds.len()).collect();
-    order.sort_by_key(|&i| (holds[i].acquired_ms, i));
-    for (n, &a) in order.iter().enumerate() {
-        for &b in &order[n + 1..] {
+    let mut by_start: Vec<usize> = (0..holds.len()).collect();
+    order::sort_by_key(&mut by_start, |&i| (holds[i].acquired_ms, i));
+    for (n, &a) in by_start.iter().enumerate() {
+        for &b in &by_start[n + 1..] {
             let (ha, hb) = (&holds[a], &holds[b]);
             if hb.acquired_ms >= end(ha) {
                 continue;

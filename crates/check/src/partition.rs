@@ -7,20 +7,17 @@
 //! deletes keys it does not name; for the same reason every key a range delete or a
 //! transaction may write is left out.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::history::{Input, TxnWrite};
 use crate::wgl::SearchOp;
 
 /// The per-key sub-histories of `ops`, by key.
 pub(crate) fn by_key(ops: &[SearchOp]) -> BTreeMap<String, Vec<SearchOp>> {
-    let revoked: BTreeSet<i64> = ops
-        .iter()
-        .filter_map(|op| match op.input {
-            Input::LeaseRevoke { id } => Some(id),
-            _ => None,
-        })
-        .collect();
+    let revoked = order::set(ops.iter().filter_map(|op| match op.input {
+        Input::LeaseRevoke { id } => Some(id),
+        _ => None,
+    }));
     // Ranges written by operations on more than one key: range deletes, and transactions'
     // puts (one key) and deletes.
     let ranges: Vec<(&str, &str)> = ops
@@ -47,13 +44,10 @@ pub(crate) fn by_key(ops: &[SearchOp]) -> BTreeMap<String, Vec<SearchOp>> {
             end => k >= *key && k < end,
         })
     };
-    let excluded: BTreeSet<&str> = ops
-        .iter()
-        .filter_map(|op| match &op.input {
-            Input::PutWithLease { key, lease, .. } if revoked.contains(lease) => Some(key.as_str()),
-            _ => op.input.key().filter(|k| deleted_by_range(k)),
-        })
-        .collect();
+    let excluded = order::set(ops.iter().filter_map(|op| match &op.input {
+        Input::PutWithLease { key, lease, .. } if revoked.contains(lease) => Some(key.as_str()),
+        _ => op.input.key().filter(|k| deleted_by_range(k)),
+    }));
     let mut parts: BTreeMap<String, Vec<SearchOp>> = BTreeMap::new();
     for op in ops {
         let historical = matches!(op.input, Input::Get { revision: Some(r), .. } if r > 0);

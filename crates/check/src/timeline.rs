@@ -7,7 +7,6 @@
 //! those of the longest linearizable prefix in green. Hovering a bar shows the request and the
 //! response (SVG `<title>`).
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::history::Operation;
@@ -51,12 +50,8 @@ const WIDTH: u64 = 1400;
 
 /// Render `history` as a self-contained HTML page.
 pub fn render_html(history: &[Operation], options: &TimelineOptions) -> String {
-    let clients: BTreeSet<u32> = history.iter().map(|o| o.client).collect();
-    let lane: BTreeMap<u32, u64> = clients
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (*c, i as u64))
-        .collect();
+    let clients = order::set(history.iter().map(|o| o.client));
+    let lane = order::map(clients.iter().enumerate().map(|(i, c)| (*c, i as u64)));
     let t0 = history.iter().map(|o| o.call_ms).min().unwrap_or(0);
     let t1 = history
         .iter()
@@ -67,8 +62,8 @@ pub fn render_html(history: &[Operation], options: &TimelineOptions) -> String {
     let span = (t1 - t0) as f64;
     let x =
         |t: u64| LEFT as f64 + (t.saturating_sub(t0)) as f64 / span * (WIDTH - LEFT - 10) as f64;
-    let marked: BTreeSet<usize> = options.marked.iter().copied().collect();
-    let good: BTreeSet<usize> = options.good.iter().copied().collect();
+    let marked = order::set(options.marked.iter().copied());
+    let good = order::set(options.good.iter().copied());
     let height = 40 + LANE_H * clients.len() as u64;
 
     let mut svg = String::new();

@@ -418,10 +418,10 @@ fn validate_one(
         .max(progress)
         .max(rec.end_revision.unwrap_or(0));
     let want = log.selected(rec, &range, start, horizon);
-    let got: BTreeSet<(i64, &[u8])> = rec
-        .events()
-        .map(|e| (e.kv.mod_revision, e.kv.key.as_slice()))
-        .collect();
+    let got = order::set(
+        rec.events()
+            .map(|e| (e.kv.mod_revision, e.kv.key.as_slice())),
+    );
     if let Some(missing) = want
         .iter()
         .find(|e| !got.contains(&(e.kv.mod_revision, e.kv.key.as_slice())))

@@ -68,7 +68,7 @@ impl Entries {
             events.push((op.call, false, i));
             events.push((op.ret.unwrap_or(u64::MAX), true, i));
         }
-        events.sort_unstable();
+        order::sort(&mut events);
         let n = events.len() + 1;
         let mut e = Entries {
             next: (1..=n).map(|i| if i == n { NIL } else { i }).collect(),

@@ -1,7 +1,5 @@
 //! A replica-comparable hash of the store (etcd's `HashKV`), CRC-32C (Castagnoli).
 
-use std::collections::BTreeSet;
-
 use crate::error::{Error, Result};
 use crate::revision::Revision;
 use crate::store::Store;
@@ -87,7 +85,7 @@ impl Store {
             return Err(Error::FutureRev);
         }
         let rev = if rev <= 0 { self.current_rev } else { rev };
-        let keep: BTreeSet<Revision> = self.index.values().filter_map(|ki| ki.keep(rev)).collect();
+        let keep = order::set(self.index.values().filter_map(|ki| ki.keep(rev)));
         let mut h = Crc32c::new();
         h.update(b"key");
         for (r, rec) in self.backend.range(..=Revision::new(rev, i64::MAX)) {

@@ -388,7 +388,7 @@ impl Lessor {
                 l.id,
                 LeaseState {
                     ttl: l.ttl,
-                    keys: l.keys.into_iter().collect(),
+                    keys: order::set(l.keys),
                     expiry_ms: None,
                     check_at_ms: None,
                 },

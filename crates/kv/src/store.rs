@@ -385,8 +385,8 @@ fn sort_kvs(kvs: &mut [KeyValue], order: SortOrder, target: SortTarget) {
         SortTarget::Value => a.value.cmp(&b.value),
     };
     match order {
-        SortOrder::Descend => kvs.sort_by(|a, b| cmp(b, a)),
-        _ => kvs.sort_by(cmp),
+        SortOrder::Descend => order::sort_by(kvs, |a, b| cmp(b, a)),
+        _ => order::sort_by(kvs, cmp),
     }
 }
 

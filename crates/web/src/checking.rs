@@ -177,7 +177,7 @@ impl SessionCheck {
             planted: Vec::new(),
         };
         let mut clients: Vec<u32> = history.iter().map(|o| o.client).collect();
-        clients.sort_unstable();
+        order::sort(&mut clients);
         clients.dedup();
         let mut search = None;
         if let Some(first) = unmodelled.first() {
@@ -334,9 +334,9 @@ fn bars(history: &[Operation], prefix: &[usize], stuck: usize) -> Vec<OpBar> {
             i == stuck || k.is_none() || key.is_none() || k == key
         })
         .collect();
-    near.sort_by_key(|&i| (history[i].call_ms.abs_diff(s.call_ms), i));
+    order::sort_by_key(&mut near, |&i| (history[i].call_ms.abs_diff(s.call_ms), i));
     near.truncate(SHOWN);
-    near.sort_unstable();
+    order::sort(&mut near);
     near.into_iter()
         .map(|i| {
             let o = &history[i];

@@ -75,7 +75,7 @@ pub fn check_watches(
     }
     view.verdict = "Invalid";
     let mut rules: Vec<&str> = violations.iter().map(|v| v.rule.name()).collect();
-    rules.sort_unstable();
+    order::sort(&mut rules);
     rules.dedup();
     view.explanation = format!(
         "{} broken guarantee(s) ({}) over {} watch(es).",

@@ -144,7 +144,7 @@ impl Playground {
         *pending -= 1;
         if *pending == 0 {
             let mut rows = std::mem::take(rows);
-            rows.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+            order::sort_by(&mut rows, |a, b| a.endpoint.cmp(&b.endpoint));
             let all_ok = rows.iter().all(|r| r.health);
             let text = ctl::format::endpoint_health(&rows, OutputFormat::Simple);
             self.print(id, &text);

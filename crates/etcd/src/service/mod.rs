@@ -373,7 +373,7 @@ impl Service {
     /// progress notifications and got no events since the last tick gets an empty response at
     /// its member's current revision. The ticker stops once no watcher asks any more.
     fn progress_tick(&mut self) {
-        let nodes: BTreeSet<u64> = self.watches.keys().map(|(n, _)| *n).collect();
+        let nodes = order::set(self.watches.keys().map(|(n, _)| *n));
         let mut wanted = false;
         for node in nodes {
             if self.cluster.status(node).ok() != Some(NodeStatus::Up) {
@@ -443,7 +443,7 @@ impl Service {
         if self.watches.is_empty() {
             return;
         }
-        let nodes: BTreeSet<u64> = self.watches.keys().map(|(n, _)| *n).collect();
+        let nodes = order::set(self.watches.keys().map(|(n, _)| *n));
         for node in nodes {
             match self.cluster.state_machine_mut(node) {
                 Ok(sm) => {

@@ -253,7 +253,7 @@ fn lane_name(client: u32) -> String {
 
 fn timeline(bars: Vec<OpBar>) -> impl IntoView {
     let mut clients: Vec<u32> = bars.iter().map(|b| b.client).collect();
-    clients.sort_unstable();
+    order::sort(&mut clients);
     clients.dedup();
     let t0 = bars.iter().map(|b| b.call_ms).min().unwrap_or(0);
     let t1 = bars
@@ -269,7 +269,7 @@ fn timeline(bars: Vec<OpBar>) -> impl IntoView {
         .iter()
         .flat_map(|b| [(b.call_ms, 0), (b.return_ms.unwrap_or(t1), 1)])
         .collect();
-    times.sort_unstable();
+    order::sort(&mut times);
     times.dedup();
     let step = (W - LEFT - 8.0) / (times.len().max(2) - 1) as f64;
     let x = move |t: (u64, u8)| LEFT + times.partition_point(|u| *u < t) as f64 * step;
