@@ -32,7 +32,7 @@ pub(crate) fn parse(name: &str, args: &[Word]) -> Option<Result<Command, ParseEr
         "link" => set_link(&args),
         "network" => link_config(&args).map(|c| Command::Fault(Action::SetNetwork(c))),
         "sleep" => duration(name, &args).map(|ms| Command::Sleep { ms }),
-        "run" => duration(name, &args).map(|ms| Command::Run { ms }),
+        "run" => duration(name, &args).and_then(run_length),
         "tick" => tick(&args),
         "plant" => match args.is_empty() {
             true => Ok(Command::Plant(None)),
@@ -206,6 +206,23 @@ fn duration(name: &str, args: &[String]) -> Result<u64, String> {
     }
 }
 
+/// The most virtual time one `run` or `tick` line may cover. Such a line runs the simulation to
+/// its end before anything else happens (in the page, before the next frame), so an unbounded
+/// one would freeze the tab; ten minutes of a 51-node cluster take about a second.
+pub const MAX_RUN_MS: u64 = 10 * 60 * 1000;
+
+/// The most ticks one `tick` line may ask for: ten minutes at the default 100 ms tick.
+pub const MAX_TICKS: u64 = MAX_RUN_MS / 100;
+
+fn run_length(ms: u64) -> Result<Command, String> {
+    if ms > MAX_RUN_MS {
+        return Err(
+            "run covers at most 10m of virtual time at once; run again to go further".into(),
+        );
+    }
+    Ok(Command::Run { ms })
+}
+
 fn tick(args: &[String]) -> Result<Command, String> {
     let n = match args {
         [] => 1,
@@ -214,6 +231,11 @@ fn tick(args: &[String]) -> Result<Command, String> {
             .map_err(|_| format!("bad tick count {n:?}"))?,
         _ => return Err("tick takes an optional count, e.g. tick 3".into()),
     };
+    if n > MAX_TICKS {
+        return Err(format!(
+            "tick runs at most {MAX_TICKS} ticks at once (got {n}); tick again to go further"
+        ));
+    }
     Ok(Command::Tick { n })
 }
 
@@ -290,6 +312,17 @@ mod tests {
         let e = parse_line("plant lose-everything").unwrap_err();
         assert!(e.0.contains("no planted bug"), "{e:?}");
         assert_eq!(cmd("run 1.5s"), Command::Run { ms: 1500 });
+        assert_eq!(cmd("run 10m"), Command::Run { ms: MAX_RUN_MS });
+        assert_eq!(cmd("tick 6000"), Command::Tick { n: MAX_TICKS });
+        for long in [
+            "run 600001ms",
+            "run 99999999h",
+            "tick 6001",
+            "tick 18446744073709551615",
+        ] {
+            let e = parse_line(long).unwrap_err().0;
+            assert!(e.contains("at once") && e.contains("again"), "{long}: {e}");
+        }
         assert_eq!(cmd("tick"), Command::Tick { n: 1 });
         assert_eq!(cmd("tick 4"), Command::Tick { n: 4 });
     }

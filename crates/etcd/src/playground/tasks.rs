@@ -301,7 +301,7 @@ impl Playground {
                 self.finish_after_run(id, t);
             }
             Command::Tick { n } => {
-                let t = self.now() + n * self.service.cluster().config().tick_ms;
+                let t = self.now() + n.saturating_mul(self.service.cluster().config().tick_ms);
                 self.finish_after_run(id, t);
             }
             Command::Fault(action) => self.fault(id, action),
