@@ -380,6 +380,19 @@ impl<SM: StateMachine> Live<SM> {
         self.early_applied = last.unwrap_or(self.early_applied);
     }
 
+    /// A leader that a membership change has just removed stops leading, as an etcd member
+    /// removed from the cluster stops; the remaining members elect a new leader once their
+    /// election timeouts run out. raft-rs leaves such a leader in charge (its
+    /// `post_conf_change` marks the case untested), and it panics the next time it advances the
+    /// commit index without a progress entry of its own.
+    fn step_down_if_removed(&mut self) {
+        let raft = &mut self.raw.raft;
+        if raft.state == raft::StateRole::Leader && !raft.prs().conf().voters().contains(raft.id) {
+            let term = raft.term;
+            raft.become_follower(term, raft::INVALID_ID);
+        }
+    }
+
     fn apply_entries(&mut self, entries: Vec<Entry>, now: u64, out: &mut ReadyOutput<SM::Output>) {
         for e in entries {
             if e.index <= self.early_applied && e.get_entry_type() == EntryType::EntryNormal {
@@ -418,6 +431,7 @@ impl<SM: StateMachine> Live<SM> {
                             // A joining node must find itself in the snapshot it is sent.
                             let data = self.sm.snapshot();
                             self.raw.mut_store().set_serving_snapshot(e.index, cs, data);
+                            self.step_down_if_removed();
                         }
                         Err(err) => applied.conf_error = Some(err),
                     }

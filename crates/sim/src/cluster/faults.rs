@@ -184,9 +184,19 @@ impl<SM: StateMachine> Cluster<SM> {
             }
             Action::Campaign(n) => {
                 known(*n)?;
-                match self.nodes[n].state.status() {
-                    crate::NodeStatus::Up => Ok(()),
-                    s => Err(Error::NodeNotUp(*n, s.as_str())),
+                match &self.nodes[n].state {
+                    // raft-rs would let a node outside its own configuration (one just added
+                    // that has not heard from the leader yet, or one removed) win an election
+                    // of nobody, then panic looking up its own progress.
+                    NodeState::Running(live)
+                        if !live.raw.raft.prs().conf().voters().contains(*n) =>
+                    {
+                        Err(Error::NodeNotUp(*n, "not a voter in its configuration"))
+                    }
+                    state => match state.status() {
+                        crate::NodeStatus::Up => Ok(()),
+                        s => Err(Error::NodeNotUp(*n, s.as_str())),
+                    },
                 }
             }
             Action::Promote(n) | Action::Remove(n) | Action::TransferLeader(n) => {
