@@ -12,7 +12,8 @@ use kv::{
 use serde::{Deserialize, Serialize};
 use sim::{ApplyContext, Image, SharedImage, StateMachine};
 
-/// A write proposed through Raft (the entry's data, as JSON).
+/// A write proposed through Raft (the entry's data: etcd's `InternalRaftRequest` protobuf, see
+/// [`crate::service::wire`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum EtcdRequest {
     /// Put a key.
@@ -41,9 +42,15 @@ pub enum EtcdRequest {
 }
 
 impl EtcdRequest {
-    /// Encodes for a Raft entry.
+    /// Encodes for a Raft entry (etcd's `InternalRaftRequest` protobuf).
     pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("requests serialise")
+        crate::service::wire::encode(self)
+    }
+
+    /// The size of [`EtcdRequest::encode`]'s bytes, without encoding: what etcd compares with
+    /// `--max-request-bytes`.
+    pub fn encoded_len(&self) -> usize {
+        crate::service::wire::request_size(self)
     }
 
     /// Decodes a Raft entry.
@@ -51,7 +58,7 @@ impl EtcdRequest {
     /// # Errors
     /// A message for bytes that are not a request.
     pub fn decode(data: &[u8]) -> Result<Self, String> {
-        serde_json::from_slice(data).map_err(|e| e.to_string())
+        crate::service::wire::decode(data)
     }
 
     /// etcdctl-like one-line description, for log views.
