@@ -341,3 +341,80 @@ impl StateMachine for EtcdMachine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(index: u64) -> ApplyContext {
+        ApplyContext {
+            node: 1,
+            index,
+            term: 2,
+            time_ms: 1_000,
+            is_leader: true,
+        }
+    }
+
+    fn put(m: &mut EtcdMachine, i: u64, key: &str, value: &str) {
+        let req = EtcdRequest::Put(PutRequest {
+            key: key.into(),
+            value: value.into(),
+            ..Default::default()
+        });
+        assert!(m.apply(&ctx(i), &req.encode()).result.is_ok());
+    }
+
+    fn machine() -> EtcdMachine {
+        let mut m = EtcdMachine::default();
+        let grant = EtcdRequest::LeaseGrant { id: 7, ttl: 60 };
+        assert!(m.apply(&ctx(1), &grant.encode()).result.is_ok());
+        for i in 0..300 {
+            put(&mut m, i + 2, &format!("k{}", i % 30), &format!("v{i}"));
+        }
+        m
+    }
+
+    #[test]
+    fn a_snapshot_is_a_value_of_the_state_it_was_taken_from() {
+        let mut m = machine();
+        let digest = m.digest();
+        let image = m.snapshot();
+        assert_eq!(image.logical_size(), m.store.logical_size() as u64);
+        put(&mut m, 400, "k1", "later");
+        assert_ne!(m.digest(), digest);
+        // The image did not move with the machine.
+        let again = EtcdMachine::from_image(image.as_ref()).unwrap();
+        assert_eq!(again.digest(), digest);
+        assert_eq!(again.lessor.leases(), vec![7]);
+        assert!(!again.lessor.is_primary(), "a restarted member is not primary");
+        // Its bytes, as a follower receives them, restore the same state.
+        let sent = EtcdMachine::restore(&image.encode()).unwrap();
+        assert_eq!(sent.digest(), digest);
+        assert_eq!(sent.store, again.store);
+    }
+
+    #[test]
+    fn install_keeps_watchers_and_primacy() {
+        let m = machine();
+        let bytes = m.snapshot().encode();
+        let mut other = EtcdMachine::default();
+        other.lessor.promote(0, 0);
+        other.install_snapshot(&bytes).unwrap();
+        assert_eq!(other.digest(), m.digest());
+        assert!(other.lessor.is_primary());
+        assert!(EtcdMachine::restore(b"not a snapshot").is_err());
+        // A foreign image falls back to its bytes, and refuses bad ones.
+        let foreign: SharedImage = Arc::new(b"junk".to_vec());
+        assert!(EtcdMachine::from_image(foreign.as_ref()).is_err());
+    }
+
+    #[test]
+    fn a_bad_entry_is_an_error_that_changes_nothing() {
+        let mut m = machine();
+        let before = m.digest();
+        let out = m.apply(&ctx(999), b"{\"Put\":{}}");
+        assert!(out.result.unwrap_err().starts_with("etcdserver: bad request"));
+        assert_eq!(m.digest(), before);
+    }
+}
