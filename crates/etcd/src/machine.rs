@@ -387,7 +387,10 @@ mod tests {
         let again = EtcdMachine::from_image(image.as_ref()).unwrap();
         assert_eq!(again.digest(), digest);
         assert_eq!(again.lessor.leases(), vec![7]);
-        assert!(!again.lessor.is_primary(), "a restarted member is not primary");
+        assert!(
+            !again.lessor.is_primary(),
+            "a restarted member is not primary"
+        );
         // Its bytes, as a follower receives them, restore the same state.
         let sent = EtcdMachine::restore(&image.encode()).unwrap();
         assert_eq!(sent.digest(), digest);
@@ -414,7 +417,10 @@ mod tests {
         let mut m = machine();
         let before = m.digest();
         let out = m.apply(&ctx(999), b"{\"Put\":{}}");
-        assert!(out.result.unwrap_err().starts_with("etcdserver: bad request"));
+        assert!(out
+            .result
+            .unwrap_err()
+            .starts_with("etcdserver: bad request"));
         assert_eq!(m.digest(), before);
     }
 }

@@ -38,7 +38,10 @@ fn console_accepts_1_4_mib_and_refuses_1_6_mib() {
     // Nothing changed: the old value is still there, at the same revision.
     let got = r.line("get big --print-value-only").unwrap();
     assert_eq!(got.trim_end(), small);
-    assert!(r.line("get big -w json").unwrap().contains("\"revision\":2"));
+    assert!(r
+        .line("get big -w json")
+        .unwrap()
+        .contains("\"revision\":2"));
 }
 
 #[test]
@@ -52,7 +55,11 @@ fn gateway_accepts_1_4_mib_and_refuses_1_6_mib() {
             b64(&small)
         ))
         .unwrap();
-    assert!(out.contains("\"revision\":\"2\""), "{}", &out[..out.len().min(300)]);
+    assert!(
+        out.contains("\"revision\":\"2\""),
+        "{}",
+        &out[..out.len().min(300)]
+    );
 
     let large = value(MIB * 16 / 10);
     let out = r
@@ -99,7 +106,9 @@ fn the_limit_is_the_protobuf_size_at_the_byte() {
     // Zero bytes count one byte each, as in etcd (their JSON took up to four).
     let zeros = base64::engine::general_purpose::STANDARD.encode(vec![0u8; n]);
     let out = r
-        .line(&format!(r#"POST /v3/kv/put {{"key":"aw==","value":"{zeros}"}}"#))
+        .line(&format!(
+            r#"POST /v3/kv/put {{"key":"aw==","value":"{zeros}"}}"#
+        ))
         .unwrap();
     assert!(!out.contains("error"), "{}", &out[..out.len().min(300)]);
 }

@@ -383,8 +383,7 @@ impl Store {
         };
         for rec in data.records {
             let rev = Revision::new(rec.main, rec.sub);
-            if rev.main > data.revision || store.backend.get_max().is_some_and(|(l, _)| *l >= rev)
-            {
+            if rev.main > data.revision || store.backend.get_max().is_some_and(|(l, _)| *l >= rev) {
                 return Err(invalid("records out of order"));
             }
             match store.index.get_mut(&rec.kv.key) {

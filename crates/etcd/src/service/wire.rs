@@ -22,8 +22,8 @@
 //! ```
 
 use kv::{
-    Compare, CompareResult, CompareTarget, DeleteRangeRequest, PutRequest, RangeRequest,
-    RequestOp, SortOrder, SortTarget, TargetUnion, TxnRequest,
+    Compare, CompareResult, CompareTarget, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp,
+    SortOrder, SortTarget, TargetUnion, TxnRequest,
 };
 use prost::{Message, Oneof};
 
@@ -464,8 +464,16 @@ fn from_txn(t: PbTxn) -> Result<TxnRequest, String> {
             .into_iter()
             .map(from_compare)
             .collect::<Result<_, _>>()?,
-        success: t.success.into_iter().map(from_op).collect::<Result<_, _>>()?,
-        failure: t.failure.into_iter().map(from_op).collect::<Result<_, _>>()?,
+        success: t
+            .success
+            .into_iter()
+            .map(from_op)
+            .collect::<Result<_, _>>()?,
+        failure: t
+            .failure
+            .into_iter()
+            .map(from_op)
+            .collect::<Result<_, _>>()?,
     })
 }
 

@@ -707,7 +707,16 @@ fn a_clone_is_a_shared_value() {
     assert_eq!(snap.get(b"k002").unwrap().value, b("v452"));
     assert_eq!(s.get(b"k001").unwrap().value, b("after"));
     assert!(s.get(b"k002").is_none());
-    assert_eq!(snap.range(&RangeRequest { revision: 2, ..rng("k000", "") }).unwrap().kvs.len(), 1);
+    assert_eq!(
+        snap.range(&RangeRequest {
+            revision: 2,
+            ..rng("k000", "")
+        })
+        .unwrap()
+        .kvs
+        .len(),
+        1
+    );
     assert_eq!(Store::restore(&snap.snapshot()).unwrap(), snap);
 }
 
@@ -723,7 +732,11 @@ fn logical_size_counts_retained_keys_and_values() {
     assert_eq!(s.logical_size(), 5 + 4 + 2);
     assert_eq!(s.record_count(), 3);
     s.compact(3).unwrap();
-    assert_eq!(s.logical_size(), 2 + 2 + 2, "the value at 3 and the tombstone remain");
+    assert_eq!(
+        s.logical_size(),
+        2 + 2 + 2,
+        "the value at 3 and the tombstone remain"
+    );
     s.compact(4).unwrap();
     assert_eq!((s.logical_size(), s.record_count()), (0, 0));
     assert_eq!(Store::restore(&s.snapshot()).unwrap().logical_size(), 0);
