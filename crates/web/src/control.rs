@@ -545,7 +545,8 @@ impl Controller {
 
     fn exec(&mut self, line: &str, origin: Origin, done: Option<Waiter>) -> Option<CommandId> {
         let line = line.trim();
-        if line.is_empty() {
+        // A blank line ends a section of an unfinished txn; elsewhere it does nothing.
+        if line.is_empty() && !self.engine.needs_more() {
             if let Some(d) = done {
                 d(String::new());
             }

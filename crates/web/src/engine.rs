@@ -402,6 +402,11 @@ impl Engine {
         self.pg.needs_more()
     }
 
+    /// The section of the unfinished txn the next line belongs to (etcdctl's prompt for it).
+    pub fn txn_prompt(&self) -> Option<&'static str> {
+        self.pg.txn_section().map(etcd::ctl::Section::prompt)
+    }
+
     /// A command's output so far.
     pub fn output(&self, id: CommandId) -> Option<&CommandOutput> {
         if id >= NOTE_BASE {
