@@ -109,7 +109,7 @@ pub struct Appended {
 /// Everything one `Ready` asked for, as a value.
 #[derive(Debug)]
 pub struct ReadyOutput<O> {
-    /// Messages to send, sorted by destination then type (DESIGN.md section 3, rule 3).
+    /// Messages to send, sorted by destination then type (docs/architecture.md, "Determinism").
     pub messages: Vec<Message>,
     /// New (role, leader) if either changed.
     pub soft: Option<(Role, u64)>,

@@ -71,13 +71,24 @@ pub(crate) fn parse_compare(line: &str) -> Result<Compare, String> {
 
 /// Which part of a txn a line belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Section {
+pub enum Section {
     /// Compares.
     Compares,
     /// Success requests.
     Success,
     /// Failure requests.
     Failure,
+}
+
+impl Section {
+    /// What etcdctl's interactive txn prints before this section's lines.
+    pub fn prompt(self) -> &'static str {
+        match self {
+            Section::Compares => "compares:",
+            Section::Success => "success requests (get, put, del):",
+            Section::Failure => "failure requests (get, put, del):",
+        }
+    }
 }
 
 /// Adds one (non-blank) line to the txn's `section`.
