@@ -585,7 +585,11 @@ mod tests {
         assert_eq!(e.cluster().trace_hash(), end.0);
         assert_eq!(e.cluster().view().nodes, end.2);
         assert!(!e.session().in_past);
-        assert_eq!(e.printed(), printed, "the end's own playground, console and all");
+        assert_eq!(
+            e.printed(),
+            printed,
+            "the end's own playground, console and all"
+        );
         // Again, through a point in between: the end comes back each time.
         e.seek(4_000).unwrap();
         e.seek(6_000).unwrap();
