@@ -164,7 +164,8 @@ impl KeyIndex {
         let g = &mut self.generations[gi];
         if let Some(ri) = ri {
             available.insert(g.revs[ri]);
-            g.revs.drain(..ri);
+            // PLANTED BUG (IndexKeepsOneMore, off by default): keep one revision too many.
+            g.revs.drain(..ri.saturating_sub(usize::from(crate::planted::on(crate::planted::StoreBug::IndexKeepsOneMore))));
             if g.revs.len() == 1 && gi != last {
                 // Only the tombstone is left: the key did not exist at `at`.
                 available.remove(&g.revs[0]);
