@@ -6,9 +6,11 @@
 #   scripts/mutate.sh                 # every mutation, 300 seeds per workload (lock: 100)
 #   SEEDS=100 scripts/mutate.sh 3 5   # mutations 3 and 5 only, 100 seeds
 #
-# Each mutation is an exact text replacement in one source file; the file is restored after its
-# run (and on exit, whatever happens). Needs a work tree whose mutated files are committed.
-# Builds run under the team's cargo lock in the shared target dir, like every build here.
+# Each mutation is an exact text replacement in one source file of the tree the script is run
+# from; the file is restored after its run (and on exit, whatever happens), but run it on a copy
+# (`git archive HEAD | tar -x -C DIR`) if you are editing the tree meanwhile. Builds run under
+# the team's cargo lock in a target dir of their own (MUTATE_TARGET_DIR, by default
+# mutate/ in the shared one), so that no other build ever links a mutated crate.
 # Not part of CI: it takes a release build per mutation.
 
 set -euo pipefail
@@ -18,7 +20,7 @@ SEEDS=${SEEDS:-300}
 LOCK_SEEDS=${LOCK_SEEDS:-100}
 WORKLOADS=${WORKLOADS:-"kv watch lease lock"}
 OUT=${OUT:-/tmp/raftlab-mutate}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-shared}
+export CARGO_TARGET_DIR=${MUTATE_TARGET_DIR:-/work/target-shared/mutate}
 export CARGO_INCREMENTAL=0
 mkdir -p "$OUT"
 
@@ -52,7 +54,7 @@ trap restore EXIT
 
 build() {
   flock /tmp/cargo.lock bash -c '
-    # The shared target dir keys artifacts by workspace-relative path: make ours the newest.
+    # Artifacts are keyed by workspace-relative path: make this tree's the newest.
     for c in crates/*; do touch -c $c/src/lib.rs $c/src/main.rs 2>/dev/null; done
     cargo build --release -q -p cli' >"$OUT/build.log" 2>&1
 }
