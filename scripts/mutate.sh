@@ -25,7 +25,7 @@ export CARGO_INCREMENTAL=0
 mkdir -p "$OUT"
 
 # id, file, text to find (exactly once), replacement, what the bug does: separated by tabs.
-MUTATIONS=$(cat <<'EOF'
+read -r -d '' MUTATIONS <<'EOF' || true
 1	crates/kv/src/store.rs	kvs.len() as i64 > req.limit	kvs.len() as i64 >= req.limit	range: `more` set when exactly `limit` keys are left
 2	crates/kv/src/store.rs	Ok(RangeResponse { kvs, more, count })	Ok(RangeResponse { count: kvs.len() as i64, kvs, more })	range: `count` counts the keys returned
 3	crates/kv/src/store.rs	kvs.truncate(req.limit as usize);	kvs.truncate(req.limit as usize + 1);	range: returns `limit + 1` keys
@@ -41,7 +41,6 @@ MUTATIONS=$(cat <<'EOF'
 13	crates/etcd/src/service/mod.rs	if !self.hooks.filter_watch(&mut r) {	if r.events.len() > 1 { r.events.pop(); } if !self.hooks.filter_watch(&mut r) {	watch: the last event of a multi-key write is dropped
 14	crates/etcd/src/service/lease.rs	            if leads && self.cluster.status(node).ok() == Some(sim::NodeStatus::Up) {	            if false && leads {	the leader never expires leases
 EOF
-)
 
 restore() {
   if [ -n "${SAVED:-}" ] && [ -f "$SAVED" ]; then
@@ -54,7 +53,7 @@ trap restore EXIT
 
 build() {
   flock /tmp/cargo.lock bash -c '
-    # Artifacts are keyed by workspace-relative path: make this tree's the newest.
+    # Artifacts are keyed by workspace-relative path: make the ones of this tree the newest.
     for c in crates/*; do touch -c $c/src/lib.rs $c/src/main.rs 2>/dev/null; done
     cargo build --release -q -p cli' >"$OUT/build.log" 2>&1
 }
