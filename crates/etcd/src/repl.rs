@@ -11,6 +11,9 @@ use crate::playground::{CommandId, CommandState, Playground};
 /// How long a line may take, in virtual time, before the script moves on.
 pub const LINE_LIMIT_MS: u64 = 120_000;
 
+/// What etcdctl prints when its input ends inside an interactive txn.
+pub const EOF_IN_TXN: &str = "Error: EOF\n";
+
 /// Runs scripts against a playground and collects what they print.
 pub struct Repl {
     playground: Playground,
@@ -81,6 +84,16 @@ impl Repl {
     /// An invariant violation.
     pub fn line_nowait(&mut self, line: &str) -> crate::Result<Printed> {
         self.line_with(line, false)
+    }
+
+    /// What the end of the input prints: etcdctl's `Error: EOF` if a txn is still open (its
+    /// interactive reader hits the end of its input), else nothing.
+    pub fn end_of_input(&mut self) -> Printed {
+        let mut out = self.collect();
+        if self.playground.needs_more() {
+            out.push_str(EOF_IN_TXN);
+        }
+        out
     }
 
     /// What was printed since the last line.
@@ -162,6 +175,7 @@ impl Repl {
             out.push('\n');
             out.push_str(&self.line(line)?);
         }
+        out.push_str(&self.end_of_input());
         Ok(out)
     }
 }

@@ -168,7 +168,9 @@ impl KeyIndex {
         let g = &mut self.generations[gi];
         if let Some(ri) = ri {
             available.insert(g.revs[ri]);
-            g.revs = g.revs.skip(ri);
+            // PLANTED BUG (IndexKeepsOneMore, off by default): keep one revision too many.
+            let keep_one_more = crate::planted::on(crate::planted::StoreBug::IndexKeepsOneMore);
+            g.revs = g.revs.skip(ri.saturating_sub(usize::from(keep_one_more)));
             if g.revs.len() == 1 && gi != last {
                 // Only the tombstone is left: the key did not exist at `at`.
                 available.remove(&g.revs[0]);

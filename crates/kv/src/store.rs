@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::key_index::KeyIndex;
 use crate::keys::KeyRange;
+use crate::planted::{self, StoreBug};
 use crate::revision::Revision;
 use crate::types::{
     Event, EventType, KeyValue, RangeRequest, RangeResponse, SortOrder, SortTarget,
@@ -150,7 +151,10 @@ impl Store {
         });
         sort_kvs(&mut kvs, req.sort_order, req.sort_target);
         let mut more = false;
-        if req.limit > 0 && kvs.len() as i64 > req.limit {
+        // PLANTED BUG (RangeMoreAtLimit, off by default): `more` when exactly `limit` keys are left.
+        if req.limit > 0
+            && kvs.len() as i64 > req.limit - i64::from(planted::on(StoreBug::RangeMoreAtLimit))
+        {
             kvs.truncate(req.limit as usize);
             more = true;
         }
@@ -159,6 +163,12 @@ impl Store {
                 kv.value.clear();
             }
         }
+        // PLANTED BUG (CountReturnedKeys, off by default): count the keys returned.
+        let count = if planted::on(StoreBug::CountReturnedKeys) {
+            kvs.len() as i64
+        } else {
+            count
+        };
         Ok(RangeResponse { kvs, more, count })
     }
 
@@ -308,7 +318,8 @@ impl Store {
                 self.bytes -= record_size(&old);
             }
         }
-        self.compact_rev = rev;
+        // PLANTED BUG (CompactionOneLess, off by default): record one revision less.
+        self.compact_rev = rev - i64::from(planted::on(StoreBug::CompactionOneLess));
         Ok(())
     }
 
