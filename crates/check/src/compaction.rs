@@ -36,7 +36,11 @@ use kv::{Event, EventType, Held, Revision};
 /// Per key, the revisions (with whether each is a tombstone) that a store at `revision`
 /// compacted at `compact` (0: never) holds, from the committed log (every change, in revision
 /// order).
-pub fn expected(log: &[Event], revision: i64, compact: i64) -> BTreeMap<Vec<u8>, Vec<(Revision, bool)>> {
+pub fn expected(
+    log: &[Event],
+    revision: i64,
+    compact: i64,
+) -> BTreeMap<Vec<u8>, Vec<(Revision, bool)>> {
     let mut gens: BTreeMap<&[u8], Vec<Vec<(Revision, bool)>>> = BTreeMap::new();
     let mut last = Revision::new(0, -1);
     for e in log.iter().take_while(|e| e.kv.mod_revision <= revision) {
@@ -72,7 +76,11 @@ pub fn expected(log: &[Event], revision: i64, compact: i64) -> BTreeMap<Vec<u8>,
 
 /// Revisions as `main.sub`, the first ten.
 fn show(revs: &[Revision]) -> String {
-    let v: Vec<String> = revs.iter().take(10).map(|r| format!("{}.{}", r.main, r.sub)).collect();
+    let v: Vec<String> = revs
+        .iter()
+        .take(10)
+        .map(|r| format!("{}.{}", r.main, r.sub))
+        .collect();
     let more = if revs.len() > 10 { " ..." } else { "" };
     format!("[{}{more}]", v.join(" "))
 }
@@ -91,7 +99,9 @@ pub fn check_held(node: u64, held: &Held, log: &[Event], asked: &BTreeSet<i64>) 
     let want = expected(log, held.revision, c);
     let keys: BTreeSet<&Vec<u8>> = want.keys().chain(held.index.keys()).collect();
     for key in keys {
-        let w: Vec<Revision> = want.get(key).map_or(Vec::new(), |v| v.iter().map(|r| r.0).collect());
+        let w: Vec<Revision> = want
+            .get(key)
+            .map_or(Vec::new(), |v| v.iter().map(|r| r.0).collect());
         let h = held.index.get(key).cloned().unwrap_or_default();
         if w != h {
             out.push(format!(
@@ -133,14 +143,23 @@ fn difference(held: &[Revision], want: &[Revision]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kv::{DeleteRangeRequest, PutRequest, Store, TxnRequest, RequestOp};
+    use kv::{DeleteRangeRequest, PutRequest, RequestOp, Store, TxnRequest};
 
     fn put(s: &mut Store, k: &str, v: &str) {
-        s.put(&PutRequest { key: k.into(), value: v.into(), ..Default::default() }).unwrap();
+        s.put(&PutRequest {
+            key: k.into(),
+            value: v.into(),
+            ..Default::default()
+        })
+        .unwrap();
     }
 
     fn del(s: &mut Store, k: &str) {
-        s.delete_range(&DeleteRangeRequest { key: k.into(), ..Default::default() }).unwrap();
+        s.delete_range(&DeleteRangeRequest {
+            key: k.into(),
+            ..Default::default()
+        })
+        .unwrap();
     }
 
     /// A store with generations, deletes and a multi-key txn; its log.
@@ -154,8 +173,16 @@ mod tests {
         put(&mut s, "a", "3");
         s.txn(&TxnRequest {
             success: vec![
-                RequestOp::Put(PutRequest { key: b"b".to_vec(), value: b"2".to_vec(), ..Default::default() }),
-                RequestOp::Put(PutRequest { key: b"c".to_vec(), value: b"2".to_vec(), ..Default::default() }),
+                RequestOp::Put(PutRequest {
+                    key: b"b".to_vec(),
+                    value: b"2".to_vec(),
+                    ..Default::default()
+                }),
+                RequestOp::Put(PutRequest {
+                    key: b"c".to_vec(),
+                    value: b"2".to_vec(),
+                    ..Default::default()
+                }),
             ],
             ..Default::default()
         })
@@ -174,7 +201,11 @@ mod tests {
             let mut s = store.clone();
             s.compact(c).unwrap();
             let asked = BTreeSet::from([c]);
-            assert_eq!(check_held(1, &s.held(), &log, &asked), Vec::<String>::new(), "at {c}");
+            assert_eq!(
+                check_held(1, &s.held(), &log, &asked),
+                Vec::<String>::new(),
+                "at {c}"
+            );
             // And successive compactions keep the same.
             let mut t = store.clone();
             for d in 1..=c {
@@ -188,7 +219,10 @@ mod tests {
     fn planted_store_bugs_are_seen() {
         use kv::planted::{scoped, StoreBug, StoreBugs};
         let (store, log) = sample();
-        for (bug, c) in [(StoreBug::IndexKeepsOneMore, 8), (StoreBug::CompactionOneLess, 5)] {
+        for (bug, c) in [
+            (StoreBug::IndexKeepsOneMore, 8),
+            (StoreBug::CompactionOneLess, 5),
+        ] {
             let mut s = store.clone();
             scoped(StoreBugs::NONE.with(bug), || s.compact(c).unwrap());
             let msgs = check_held(1, &s.held(), &log, &BTreeSet::from([c]));

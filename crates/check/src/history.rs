@@ -320,7 +320,10 @@ impl Input {
                     Input::PutWithLease { .. },
                     Output::Put { .. } | Output::Rejected { .. }
                 )
-                | (Input::Get { .. }, Output::Get { .. } | Output::Rejected { .. })
+                | (
+                    Input::Get { .. },
+                    Output::Get { .. } | Output::Rejected { .. }
+                )
                 | (Input::Range { .. }, Output::Range { .. })
                 | (
                     Input::Delete { .. } | Input::DeleteRange { .. },

@@ -154,7 +154,10 @@ fn reads_below_the_compaction_point_fail_and_reads_at_or_above_it_see_the_histor
     assert!(after_compaction(during(seen("1", 2))));
     // Compacting again at or below the point fails as compacted.
     assert!(after_compaction(later(compact(3), compacted.clone())));
-    assert!(!after_compaction(later(compact(3), Output::Compact { revision: 4 })));
+    assert!(!after_compaction(later(
+        compact(3),
+        Output::Compact { revision: 4 }
+    )));
     // A compaction of unknown outcome may have happened or not.
     let mut h = compacted_history();
     h[3].output = Output::Unknown;
@@ -162,5 +165,8 @@ fn reads_below_the_compaction_point_fail_and_reads_at_or_above_it_see_the_histor
     assert_eq!(check(&h).unwrap(), Verdict::Linearizable);
     // ... but once a read saw it, a later read below the point cannot answer.
     h.push(op(2, 300, 310, get_at(2), seen("1", 2)));
-    assert!(matches!(check(&h).unwrap(), Verdict::NotLinearizable { .. }));
+    assert!(matches!(
+        check(&h).unwrap(),
+        Verdict::NotLinearizable { .. }
+    ));
 }

@@ -64,7 +64,9 @@ fn a_line_too_long_to_be_a_command_is_refused_alone() {
     let (code, out, err) = repl(&input);
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("Error: input line 2 is longer than 8 MiB; the line is ignored\n> get a\na\n1\n"),
+        out.contains(
+            "Error: input line 2 is longer than 8 MiB; the line is ignored\n> get a\na\n1\n"
+        ),
         "{}",
         &out[..out.len().min(300)]
     );
@@ -103,7 +105,11 @@ fn run_scenario(name: &str, text: &str) -> (i32, String) {
 #[test]
 fn scenarios_that_ask_for_too_much_are_refused_with_their_line() {
     let cases = [
-        ("until.txt", "@nodes 3\nput a 1\n@until 100000h\n".to_string(), 3),
+        (
+            "until.txt",
+            "@nodes 3\nput a 1\n@until 100000h\n".to_string(),
+            3,
+        ),
         (
             "events.txt",
             "@nodes 3\nat 1s@18446744073709551615 put a 1\n".to_string(),
@@ -116,6 +122,9 @@ fn scenarios_that_ask_for_too_much_are_refused_with_their_line() {
         let (code, err) = run_scenario(name, &text);
         assert_eq!(code, 2, "{name}: {err}");
         assert_eq!(err.lines().count(), 1, "{name}: {err}");
-        assert!(err.contains(&format!("scenario line {line}: ")), "{name}: {err}");
+        assert!(
+            err.contains(&format!("scenario line {line}: ")),
+            "{name}: {err}"
+        );
     }
 }

@@ -918,7 +918,8 @@ impl Driver {
             c - 1 + self.rng.below(3) as i64
         } else {
             let low = (c - 3).max(1) as u64;
-            self.rng.range_inclusive(low, (self.log_rev.max(1) as u64).max(low)) as i64
+            self.rng
+                .range_inclusive(low, (self.log_rev.max(1) as u64).max(low)) as i64
         };
         let req = RangeRequest {
             key: key.clone().into_bytes(),

@@ -65,7 +65,12 @@ fn files_on_the_command_line_may_be_larger_than_a_link_but_not_longer() {
     // An hour recorded with a line every 100 ms: over 1 MiB, too large for a link.
     let mut text = String::from("@nodes 3\n@seed 1\n");
     for i in 0..36_000u64 {
-        text.push_str(&format!("at {}ms@{} put k{} v{i}\n", i * 100, i * 40, i % 7));
+        text.push_str(&format!(
+            "at {}ms@{} put k{} v{i}\n",
+            i * 100,
+            i * 40,
+            i % 7
+        ));
     }
     text.push_str("@until 1h\n");
     assert!(text.len() > MAX_SCENARIO_BYTES);
@@ -81,7 +86,10 @@ fn files_on_the_command_line_may_be_larger_than_a_link_but_not_longer() {
 fn a_run_that_goes_past_the_bound_stops_with_the_line() {
     // The parser cannot know that these event counts are reached only hours later: `at 1s@N`
     // waits for N events, which three idle members take far longer than 2 h to produce.
-    let s = parse(&format!("@nodes 3\nput a 1\nat 1s@{MAX_EVENTS} put b 2\nget a\n")).unwrap();
+    let s = parse(&format!(
+        "@nodes 3\nput a 1\nat 1s@{MAX_EVENTS} put b 2\nget a\n"
+    ))
+    .unwrap();
     let e = s.run().map(|_| ()).unwrap_err().to_string();
     assert_eq!(
         e,

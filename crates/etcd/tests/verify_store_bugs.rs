@@ -30,7 +30,10 @@ fn first_caught(bug: StoreBug, checker: &str, bound: u64) -> (u64, String) {
     for seed in 0..bound {
         if let Some(Status::Fail(detail)) = run_seed(seed, &w).get(checker) {
             let clean = run_seed(seed, &config(StoreBugs::NONE));
-            assert!(!clean.failed(), "seed {seed} fails without the bug:\n{clean}");
+            assert!(
+                !clean.failed(),
+                "seed {seed} fails without the bug:\n{clean}"
+            );
             println!("{bug:?}: seed {seed}: {detail}");
             return (seed, detail.clone());
         }
@@ -41,7 +44,10 @@ fn first_caught(bug: StoreBug, checker: &str, bound: u64) -> (u64, String) {
 #[test]
 fn range_more_at_limit_is_caught_by_linearizability_within_3_seeds() {
     let (_, detail) = first_caught(StoreBug::RangeMoreAtLimit, "linearizability", 3);
-    assert!(detail.contains("limit") && detail.contains("more"), "{detail}");
+    assert!(
+        detail.contains("limit") && detail.contains("more"),
+        "{detail}"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::planted::{self, StoreBug};
 use crate::revision::Revision;
 
 /// One life of a key.
@@ -165,7 +166,8 @@ impl KeyIndex {
         if let Some(ri) = ri {
             available.insert(g.revs[ri]);
             // PLANTED BUG (IndexKeepsOneMore, off by default): keep one revision too many.
-            g.revs.drain(..ri.saturating_sub(usize::from(crate::planted::on(crate::planted::StoreBug::IndexKeepsOneMore))));
+            let extra = usize::from(planted::on(StoreBug::IndexKeepsOneMore));
+            g.revs.drain(..ri.saturating_sub(extra));
             if g.revs.len() == 1 && gi != last {
                 // Only the tombstone is left: the key did not exist at `at`.
                 available.remove(&g.revs[0]);

@@ -125,7 +125,8 @@ impl Store {
         sort_kvs(&mut kvs, req.sort_order, req.sort_target);
         let mut more = false;
         // PLANTED BUG (RangeMoreAtLimit, off by default): `more` when exactly `limit` keys are left.
-        if req.limit > 0 && kvs.len() as i64 > req.limit - i64::from(planted::on(StoreBug::RangeMoreAtLimit)) {
+        let at_limit = i64::from(planted::on(StoreBug::RangeMoreAtLimit));
+        if req.limit > 0 && kvs.len() as i64 > req.limit - at_limit {
             kvs.truncate(req.limit as usize);
             more = true;
         }
@@ -135,7 +136,11 @@ impl Store {
             }
         }
         // PLANTED BUG (CountReturnedKeys, off by default): count the keys returned.
-        let count = if planted::on(StoreBug::CountReturnedKeys) { kvs.len() as i64 } else { count };
+        let count = if planted::on(StoreBug::CountReturnedKeys) {
+            kvs.len() as i64
+        } else {
+            count
+        };
         Ok(RangeResponse { kvs, more, count })
     }
 

@@ -327,7 +327,12 @@ impl KvModel {
 
     /// Whether a read's observed output matches the state, without building the expected one.
     fn read_matches(&self, state: &KvState, input: &Input, output: &Output) -> bool {
-        if let (Input::Get { revision: Some(r), .. }, Output::Rejected { reason }) = (input, output)
+        if let (
+            Input::Get {
+                revision: Some(r), ..
+            },
+            Output::Rejected { reason },
+        ) = (input, output)
         {
             return refused_read(state, *r) == Some(*reason);
         }

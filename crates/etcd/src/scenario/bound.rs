@@ -51,9 +51,8 @@ pub(super) fn time_refused(ms: u64) -> Option<String> {
 
 /// Why an event count `n` given on a line is refused, if it is.
 pub(super) fn events_refused(n: u64) -> Option<String> {
-    (n > MAX_EVENTS).then(|| {
-        format!("event count {n} is past the {MAX_EVENTS} events a scenario may run")
-    })
+    (n > MAX_EVENTS)
+        .then(|| format!("event count {n} is past the {MAX_EVENTS} events a scenario may run"))
 }
 
 /// The virtual time a command asks for in so many words, with ticks of `tick_ms`: `run` and
@@ -108,8 +107,13 @@ mod tests {
         assert_eq!(time_refused(MAX_VIRTUAL_MS), None);
         assert!(time_refused(MAX_VIRTUAL_MS + 1).unwrap().contains("2h"));
         assert_eq!(events_refused(MAX_EVENTS), None);
-        assert!(events_refused(u64::MAX).unwrap().contains("18446744073709551615"));
-        assert_eq!(asks_for(&Command::Tick { n: u64::MAX }, 100, false), u64::MAX);
+        assert!(events_refused(u64::MAX)
+            .unwrap()
+            .contains("18446744073709551615"));
+        assert_eq!(
+            asks_for(&Command::Tick { n: u64::MAX }, 100, false),
+            u64::MAX
+        );
         assert_eq!(asks_for(&Command::Sleep { ms: 5 }, 100, false), 5);
         assert_eq!(asks_for(&Command::Sleep { ms: 5 }, 100, true), 0);
         assert_eq!(asks_for(&Command::Run { ms: 5 }, 100, true), 5);
