@@ -58,13 +58,14 @@ build() {
     cargo build --release -q -p cli' >"$OUT/build.log" 2>&1
 }
 
-# Which checkers failed in a sweep's verdict table, and the first failing seed.
+# Which checkers failed on some seed of a sweep (from its failing seeds' reports), and the first
+# failing seed.
 caught() {
   local log=$1
   local checkers
-  checkers=$(awk '/^checker/{t=1;next} t&&/^seeds:/{t=0} t&&$3>0{printf "%s%s", sep, $1; sep=","}' "$log")
+  checkers=$(awk '/^seed [0-9]+ FAILED/{t=1;next} t&&/^  [a-z]+: / && $1!="replay:"{sub(":","",$1); if(!seen[$1]++) printf "%s%s", sep, $1; sep=","; next} {t=0}' "$log")
   local seed
-  seed=$(grep -o 'replay: raftlab sweep --seeds 1 --from [0-9]*' "$log" | head -1 | awk '{print $NF}')
+  seed=$(grep -o '^seed [0-9]* FAILED' "$log" | head -1 | awk '{print $2}')
   if [ -n "$checkers" ]; then echo "$checkers (seed ${seed:-?})"; else echo "-"; fi
 }
 
