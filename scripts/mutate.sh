@@ -30,7 +30,7 @@ read -r -d '' MUTATIONS <<'EOF' || true
 2	crates/kv/src/store.rs	Ok(RangeResponse { kvs, more, count })	Ok(RangeResponse { count: kvs.len() as i64, kvs, more })	range: `count` counts the keys returned
 3	crates/kv/src/store.rs	kvs.truncate(req.limit as usize);	kvs.truncate(req.limit as usize + 1);	range: returns `limit + 1` keys
 4	crates/kv/src/store.rs	self.compact_rev = rev - 	self.compact_rev = rev - 1 - 	compaction records one revision less
-5	crates/kv/src/key_index.rs	g.revs.drain(..ri.saturating_sub(	g.revs.drain(..ri.saturating_sub(1 + 	key index keeps one revision too many
+5	crates/kv/src/key_index.rs	g.revs.skip(ri.saturating_sub(	g.revs.skip(ri.saturating_sub(1 + 	key index keeps one revision too many
 6	crates/kv/src/store.rs	if rev < self.compact_rev {	if rev <= self.compact_rev {	read at the compaction point fails as compacted
 7	crates/kv/src/store.rs	(self.current_rev, ctx.events)	{ self.current_rev = ctx.rev; (self.current_rev, ctx.events) }	every write raises the revision (a delete of nothing too)
 8	crates/kv/src/txn.rs	CompareResult::Greater => ord == Ordering::Greater,	CompareResult::Greater => ord != Ordering::Less,	txn compare: `>` holds on equal

@@ -103,7 +103,9 @@ impl Repl {
 
     fn line_with(&mut self, line: &str, wait: bool) -> crate::Result<Printed> {
         let t = line.trim();
-        if let Some(rest) = t.strip_prefix("cancel") {
+        // Inside an unfinished txn, `cancel` abandons the txn (the playground does that).
+        let in_txn = self.playground.needs_more();
+        if let Some(rest) = t.strip_prefix("cancel").filter(|_| !in_txn) {
             if rest.is_empty() || rest.starts_with(' ') {
                 let target = match rest.trim() {
                     "" => self

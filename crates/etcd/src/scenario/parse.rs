@@ -164,7 +164,11 @@ fn parse_sized(text: &str, max_bytes: usize) -> Result<Scenario, ScenarioError> 
                 text: line.to_string(),
             });
             if let Feed::Done(Err(e)) = parser.feed(line) {
-                return err(n, e.0.trim_start_matches("Error: ").to_string());
+                let reason = e.0.trim_start_matches("Error: ");
+                // `cancel` abandons the txn, as in the console: the session goes on.
+                if reason != crate::ctl::TXN_ABANDONED {
+                    return err(n, reason.to_string());
+                }
             }
             continue;
         }

@@ -8,6 +8,7 @@
 //! responses as it applies writes.
 
 mod lease;
+pub mod wire;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -250,6 +251,7 @@ impl Service {
     /// Proposes a write at `node`.
     pub fn write(&mut self, node: u64, req: EtcdRequest) -> OpId {
         let op = self.new_op();
+        // etcd's limit: the marshalled InternalRaftRequest (the entry's bytes here).
         let data = req.encode();
         if data.len() > MAX_REQUEST_BYTES {
             return self.fail_now(op, "etcdserver: request is too large".into());
