@@ -21,7 +21,9 @@ pub mod js_api;
 pub mod lease_check;
 pub mod lock_check;
 pub mod model;
+pub mod pace;
 pub mod partition;
+pub mod picture;
 pub mod watch_check;
 
 use model::Settings;
