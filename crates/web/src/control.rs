@@ -12,6 +12,7 @@ use sim::id_map::IdMap;
 use sim::{Role, TraceKind};
 
 use crate::engine::{CommandId, CommandState, Engine};
+use crate::pace::{self, Flight, Plan};
 use crate::model::{
     role_label, status_label, ConsoleEntry, DropMark, LessonStep, LessonView, LogRow, LogWindow,
     Mark, MarkKind, Origin, Perf, Settings, TermSpan, Ui,
@@ -66,6 +67,14 @@ pub struct Controller {
     script_wait: Option<CommandId>,
     /// The title of the scenario the session came from (kept when it is exported again).
     title: String,
+    /// The messages that matter in flight (what the follow pace waits for).
+    flights: Vec<Flight>,
+    /// Trace position up to which `flights` is known.
+    flight_seq: u64,
+    /// Whether `flights` must be read again from the network.
+    flights_stale: bool,
+    /// Wall ms of the last frame the pace slowed the clock in.
+    slowed_at: f64,
 }
 
 /// The open lesson: its scenario, the step on screen and that step's starting point.
@@ -147,6 +156,10 @@ pub fn install(settings: Settings) -> Result<Ui, String> {
         script: VecDeque::new(),
         script_wait: None,
         title: String::new(),
+        flights: Vec::new(),
+        flight_seq: 0,
+        flights_stale: true,
+        slowed_at: f64::NEG_INFINITY,
     };
     c.note(format!(
         "{} nodes, seed {}. Type `help`, or click a node or a link.",
@@ -178,6 +191,14 @@ pub fn play(speed: Option<f64>) {
     });
 }
 
+/// Sets how virtual time runs on screen (see [`crate::pace`]).
+pub fn set_pace(p: pace::Pace) {
+    with(|c| {
+        c.ui.pace.set(p);
+        c.flights_stale = true;
+    });
+}
+
 /// Pauses.
 pub fn pause() {
     with(|c| c.ui.playing.set(false));
@@ -197,6 +218,7 @@ pub fn toggle() {
 pub fn step(n: u64) {
     with(|c| {
         c.ui.playing.set(false);
+        c.carry = 0.0;
         for _ in 0..n {
             if c.guard(|e| e.step()) {
                 break;
@@ -209,6 +231,7 @@ pub fn step(n: u64) {
 /// Runs `ms` of virtual time at once.
 pub fn run_for(ms: u64) {
     with(|c| {
+        c.carry = 0.0;
         let t = c.engine.now().saturating_add(ms);
         c.advance_to(t, f64::INFINITY);
         c.sync(now_wall());
@@ -228,6 +251,7 @@ pub enum Until {
 pub fn run_until(what: Until) {
     with(|c| {
         c.ui.playing.set(false);
+        c.carry = 0.0;
         let leaders = c.engine.cluster().stats().leaders.len();
         let commit = c.engine.cluster().stats().max_commit;
         let deadline = c.engine.now() + 60_000;
@@ -858,6 +882,9 @@ impl Controller {
         self.logs_stale = true;
         self.last_slow = f64::NEG_INFINITY;
         self.next_load_at = now;
+        self.carry = 0.0;
+        self.flights_stale = true;
+        self.flight_seq = self.engine.cluster().trace().total();
         if from != now {
             self.note(format!(
                 "Moved to {} (replayed in {:.0} ms). Acting from here forks the run.",
@@ -884,6 +911,8 @@ impl Controller {
         SEED.with(|s| s.set(settings.seed));
         self.trace_seq = 0;
         self.carry = 0.0;
+        self.flights_stale = true;
+        self.flight_seq = 0;
         self.last_ts = None;
         self.next_load_at = 0;
         self.running.clear();
@@ -985,6 +1014,8 @@ impl Controller {
             let speed = self.ui.speed.get_untracked();
             if speed.is_infinite() {
                 self.advance_to(u64::MAX - 1, FRAME_BUDGET_MS);
+            } else if pace::slows(self.ui.pace.get_untracked(), speed) {
+                self.paced(dt, speed, t0, ts);
             } else {
                 self.carry += dt * speed;
                 let whole = self.carry.floor();
@@ -1023,9 +1054,111 @@ impl Controller {
         }
     }
 
+    /// One frame at the follow pace: `dt` wall ms, split between runs up to what is due and
+    /// glides in between, each at the rate the messages in flight allow (see [`crate::pace`]).
+    fn paced(&mut self, dt: f64, speed: f64, t0: f64, ts: f64) {
+        let pace = self.ui.pace.get_untracked();
+        let mut left = dt;
+        let mut slowed = false;
+        // Bounded: each round runs what is due at one virtual instant, or ends the frame.
+        for _ in 0..100_000 {
+            if self.halted {
+                break;
+            }
+            let next = self.next_due();
+            self.track_flights();
+            let now = self.engine.now();
+            let t = now as f64 + self.carry;
+            let rate = pace::rate(pace, speed, &self.flights, t);
+            slowed |= rate < speed;
+            match pace::plan(rate, t, left, next) {
+                Plan::RunTo { at, wall } => {
+                    left -= wall;
+                    self.carry = 0.0;
+                    if !self.advance_to(at, FRAME_BUDGET_MS) || now_wall() - t0 > FRAME_BUDGET_MS {
+                        break;
+                    }
+                }
+                Plan::Glide { to } => {
+                    let whole = to.floor().max(now as f64);
+                    if whole as u64 > now {
+                        self.advance_to(whole as u64, FRAME_BUDGET_MS);
+                    }
+                    self.carry = (to - whole).clamp(0.0, 0.999_999);
+                    break;
+                }
+            }
+        }
+        if slowed {
+            self.slowed_at = ts;
+        }
+    }
+
+    /// The virtual time of the next thing due: an event, a "Show me" line, the background load
+    /// (lines of the lesson that are due now are started here).
+    fn next_due(&mut self) -> Option<u64> {
+        let mut next = self.engine.next_time();
+        let min = |a: Option<u64>, b: u64| Some(a.map_or(b, |a| a.min(b)));
+        if !self.script.is_empty() || self.script_wait.is_some() {
+            if let Some(at) = self.feed_script() {
+                next = min(next, at);
+            }
+        }
+        if self.ui.load.get_untracked() > 0.0 {
+            next = min(next, self.next_load_at.max(self.engine.now()));
+        }
+        next
+    }
+
+    /// Brings the messages the follow pace waits for up to date with the trace.
+    fn track_flights(&mut self) {
+        let trace = self.engine.cluster().trace();
+        let total = trace.total();
+        if total != self.flight_seq {
+            let seen = self.flight_seq;
+            self.flights_stale |= trace
+                .events()
+                .rev()
+                .take_while(|e| e.seq >= seen)
+                .any(|e| match &e.kind {
+                    TraceKind::Send { summary, .. } => pace::matters(summary.kind),
+                    TraceKind::Duplicate { .. } | TraceKind::Fault { .. } => true,
+                    _ => false,
+                });
+            self.flight_seq = total;
+        }
+        let now = self.engine.now();
+        if self.flights_stale {
+            self.flights_stale = false;
+            self.flights = self
+                .engine
+                .cluster()
+                .in_flight()
+                .into_iter()
+                .filter(|m| pace::matters(m.summary.kind))
+                .filter_map(|m| {
+                    m.deliver_at.map(|d| Flight {
+                        id: m.id,
+                        sent: m.sent_at,
+                        deliver: d,
+                    })
+                })
+                .collect();
+        }
+        self.flights.retain(|f| f.deliver > now);
+    }
+
     /// Reads the new trace events and refreshes every signal that changed.
     fn sync(&mut self, wall: f64) {
         self.ui.wall.set(wall);
+        let clock = self.engine.now() as f64 + self.carry;
+        if self.ui.clock.get_untracked() != clock {
+            self.ui.clock.set(clock);
+        }
+        let slowed = self.ui.playing.get_untracked() && wall - self.slowed_at < 1_000.0;
+        if self.ui.slowed.get_untracked() != slowed {
+            self.ui.slowed.set(slowed);
+        }
         self.scan_trace(wall);
         let c = self.engine.cluster();
         let events = c.stats().events + c.trace().total();

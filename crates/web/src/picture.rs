@@ -111,14 +111,16 @@ pub fn member(v: &ClusterView, n: &NodeView) -> Member {
 /// other way.
 pub fn partition_groups(v: &ClusterView) -> Option<Vec<Vec<u64>>> {
     let ids: Vec<u64> = v.nodes.iter().map(|n| n.id).collect();
-    let cut = |a: u64, b: u64| {
-        v.links
-            .iter()
-            .any(|l| l.from == a && l.to == b && l.mode == LinkMode::Cut)
-    };
-    if !v.links.iter().any(|l| l.mode == LinkMode::Cut) {
+    let cuts: std::collections::BTreeSet<(u64, u64)> = v
+        .links
+        .iter()
+        .filter(|l| l.mode == LinkMode::Cut)
+        .map(|l| (l.from, l.to))
+        .collect();
+    if cuts.is_empty() {
         return None;
     }
+    let cut = |a: u64, b: u64| cuts.contains(&(a, b));
     // Components of "not cut either way", by a union-find over positions.
     let mut parent: Vec<usize> = (0..ids.len()).collect();
     fn root(p: &mut [usize], mut i: usize) -> usize {
@@ -150,10 +152,10 @@ pub fn partition_groups(v: &ClusterView) -> Option<Vec<Vec<u64>>> {
         return None;
     }
     // Clean: nothing cut inside a group, everything cut between groups.
-    let group_of = |id: u64| groups.iter().position(|g| g.contains(&id));
-    for a in &ids {
-        for b in &ids {
-            if a != b && (group_of(*a) == group_of(*b)) == cut(*a, *b) {
+    for i in 0..ids.len() {
+        for j in 0..ids.len() {
+            let same = root(&mut parent, i) == root(&mut parent, j);
+            if i != j && same == cut(ids[i], ids[j]) {
                 return None;
             }
         }
