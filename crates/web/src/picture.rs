@@ -187,7 +187,7 @@ impl Geometry {
     }
 }
 
-/// Lays `ids` on an ellipse that fills a `w` x `h` box (its width at most 1.7 times its height,
+/// Lays `ids` on an ellipse that fills a `w` x `h` box (its width at most twice its height,
 /// so a wide box does not flatten the ring), in the order given: pass the nodes of a partition
 /// group next to each other to draw the group as one arc.
 pub fn geometry(ids: &[u64], w: f64, h: f64) -> Geometry {
@@ -197,10 +197,10 @@ pub fn geometry(ids: &[u64], w: f64, h: f64) -> Geometry {
     let pad_x = 34.0;
     let pad_y = 30.0;
     let ry0 = (h / 2.0 - pad_y).max(20.0);
-    let rx0 = (w / 2.0 - pad_x).max(20.0).min(ry0 * 1.7);
+    let rx0 = (w / 2.0 - pad_x).max(20.0).min(ry0 * 2.0);
     // The node radius: a fraction of the gap between neighbours, bounded for reading.
     let perimeter = std::f64::consts::PI * (rx0 + ry0);
-    let radius = (perimeter / n * 0.3).min(ry0 * 0.28).clamp(6.0, 40.0);
+    let radius = (perimeter / n * 0.3).min(ry0 * 0.2).clamp(6.0, 40.0);
     let (rx, ry) = (
         (rx0 - radius - 12.0).max(10.0),
         (ry0 - radius - 18.0).max(10.0),

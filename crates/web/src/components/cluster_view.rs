@@ -380,14 +380,13 @@ pub fn ClusterView() -> impl IntoView {
         let body = if loud && !crowded() {
             let w = pill_width(&text);
             view! {
-                <rect x=format!("{:.1}", -w / 2.0) y="-10" width=format!("{w:.1}") height="20" rx="10"
-                    style=format!("--c:{color}")/>
+                <rect x=format!("{:.1}", -w / 2.0) y="-10" width=format!("{w:.1}") height="20" rx="10"/>
                 <text class="msg-text" dy="3.8">{text}</text>
             }
             .into_any()
         } else if loud {
             view! {
-                <circle r="7" style=format!("--c:{color}")/>
+                <circle r="7"/>
                 <title>{text}</title>
             }
             .into_any()
@@ -397,6 +396,7 @@ pub fn ClusterView() -> impl IntoView {
         view! {
             <g
                 class=class
+                style=format!("--c:{color}")
                 class:selected=move || selected()
                 transform=move || transform()
                 role="button"

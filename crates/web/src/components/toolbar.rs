@@ -116,14 +116,14 @@ pub fn Toolbar() -> impl IntoView {
                     title="Run until a new leader is elected"
                     on:click=move |_| control::run_until(Until::LeaderChange)
                 >
-                    "To next leader"
+                    "Next leader"
                 </button>
                 <button
                     aria-label="Run until the next commit"
                     title="Run until some node's commit index rises"
                     on:click=move |_| control::run_until(Until::Commit)
                 >
-                    "To next commit"
+                    "Next commit"
                 </button>
             </div>
             <dl class="facts">
