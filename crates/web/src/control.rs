@@ -69,10 +69,6 @@ pub struct Controller {
     title: String,
     /// The messages that matter in flight (what the follow pace waits for).
     flights: Vec<Flight>,
-    /// Trace position up to which `flights` is known.
-    flight_seq: u64,
-    /// Whether `flights` must be read again from the network.
-    flights_stale: bool,
     /// Wall ms of the last frame the pace slowed the clock in.
     slowed_at: f64,
 }
@@ -157,8 +153,6 @@ pub fn install(settings: Settings) -> Result<Ui, String> {
         script_wait: None,
         title: String::new(),
         flights: Vec::new(),
-        flight_seq: 0,
-        flights_stale: true,
         slowed_at: f64::NEG_INFINITY,
     };
     c.note(format!(
@@ -193,10 +187,7 @@ pub fn play(speed: Option<f64>) {
 
 /// Sets how virtual time runs on screen (see [`crate::pace`]).
 pub fn set_pace(p: pace::Pace) {
-    with(|c| {
-        c.ui.pace.set(p);
-        c.flights_stale = true;
-    });
+    with(|c| c.ui.pace.set(p));
 }
 
 /// Pauses.
@@ -883,8 +874,6 @@ impl Controller {
         self.last_slow = f64::NEG_INFINITY;
         self.next_load_at = now;
         self.carry = 0.0;
-        self.flights_stale = true;
-        self.flight_seq = self.engine.cluster().trace().total();
         if from != now {
             self.note(format!(
                 "Moved to {} (replayed in {:.0} ms). Acting from here forks the run.",
@@ -911,8 +900,6 @@ impl Controller {
         SEED.with(|s| s.set(settings.seed));
         self.trace_seq = 0;
         self.carry = 0.0;
-        self.flights_stale = true;
-        self.flight_seq = 0;
         self.last_ts = None;
         self.next_load_at = 0;
         self.running.clear();
@@ -1065,9 +1052,15 @@ impl Controller {
             if self.halted {
                 break;
             }
-            let next = self.next_due();
-            self.track_flights();
             let now = self.engine.now();
+            // A line just given (a put, a fault) does its work when time is run, without an
+            // event of its own to stop at: run it at this instant first, so that what it sends
+            // is seen before time moves, and then move at most a virtual millisecond at a time.
+            if self.guard(|e| e.run_until(now)) {
+                break;
+            }
+            let next = Some(self.next_due().map_or(now + 1, |n| n.min(now + 1)));
+            self.track_flights();
             let t = now as f64 + self.carry;
             let rate = pace::rate(pace, speed, &self.flights, t);
             slowed |= rate < speed;
@@ -1110,42 +1103,23 @@ impl Controller {
         next
     }
 
-    /// Brings the messages the follow pace waits for up to date with the trace.
+    /// Reads the messages the follow pace waits for from the network (only at the follow pace
+    /// and 1x or slower, where a frame runs few events).
     fn track_flights(&mut self) {
-        let trace = self.engine.cluster().trace();
-        let total = trace.total();
-        if total != self.flight_seq {
-            let seen = self.flight_seq;
-            self.flights_stale |= trace
-                .events()
-                .rev()
-                .take_while(|e| e.seq >= seen)
-                .any(|e| match &e.kind {
-                    TraceKind::Send { summary, .. } => pace::matters(summary.kind),
-                    TraceKind::Duplicate { .. } | TraceKind::Fault { .. } => true,
-                    _ => false,
-                });
-            self.flight_seq = total;
-        }
-        let now = self.engine.now();
-        if self.flights_stale {
-            self.flights_stale = false;
-            self.flights = self
-                .engine
-                .cluster()
-                .in_flight()
-                .into_iter()
-                .filter(|m| pace::matters(m.summary.kind))
-                .filter_map(|m| {
-                    m.deliver_at.map(|d| Flight {
-                        id: m.id,
-                        sent: m.sent_at,
-                        deliver: d,
-                    })
+        self.flights = self
+            .engine
+            .cluster()
+            .in_flight()
+            .into_iter()
+            .filter(|m| pace::matters(m.summary.kind))
+            .filter_map(|m| {
+                m.deliver_at.map(|d| Flight {
+                    id: m.id,
+                    sent: m.sent_at,
+                    deliver: d,
                 })
-                .collect();
-        }
-        self.flights.retain(|f| f.deliver > now);
+            })
+            .collect();
     }
 
     /// Reads the new trace events and refreshes every signal that changed.
