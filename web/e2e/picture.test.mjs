@@ -94,8 +94,10 @@ test("slow motion changes wall time only: the same seed and lines give the same 
     }, pace);
     // The same lines at the same virtual times, played on screen (not jumped over).
     await page.evaluate(() => window.raftlab.runFor(3000));
-    await page.evaluate(() => window.raftlab.exec("put a 1"));
-    await page.evaluate(() => window.raftlab.play(1));
+    await page.evaluate(() => {
+      window.raftlab.exec("put a 1");
+      window.raftlab.play(1);
+    });
     await page.waitForFunction(() => window.raftlab.state().time_ms >= 3400, null, { timeout: 30000 });
     await page.evaluate(() => window.raftlab.pause());
     const t = await page.evaluate(() => window.raftlab.state().time_ms);
@@ -234,7 +236,7 @@ test("a removed member is drawn as removed; a held link lists what it holds", as
   const s1 = await page.evaluate(() => window.raftlab.state());
   const to = s1.nodes.map((n) => n.id).find((id) => id !== s1.leader && id !== gone);
   await page.evaluate(([a, b]) => window.raftlab.exec(`hold ${a}->${b}`), [s1.leader, to]);
-  await page.evaluate(() => window.raftlab.exec("put held 1"));
+  await page.evaluate(() => { window.raftlab.exec("put held 1"); });
   await page.evaluate(() => window.raftlab.runFor(400));
   await page.evaluate(() => window.raftlab.pause());
   await page.getByRole("button", { name: `Link ${s1.leader} to ${to}` }).click({ force: true });
