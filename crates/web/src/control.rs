@@ -1104,19 +1104,35 @@ impl Controller {
     }
 
     /// Reads the messages the follow pace waits for from the network (only at the follow pace
-    /// and 1x or slower, where a frame runs few events).
+    /// and 1x or slower, where a frame runs few events): those on their way to be delivered
+    /// (not those on a cut link, which will be lost), each on screen since it was first seen.
     fn track_flights(&mut self) {
+        let t = self.engine.now() as f64 + self.carry;
+        let cut: Vec<(u64, u64)> = self.ui.view.with_untracked(|v| {
+            v.links
+                .iter()
+                .filter(|l| l.mode == sim::network::LinkMode::Cut)
+                .map(|l| (l.from, l.to))
+                .collect()
+        });
+        let before = std::mem::take(&mut self.flights);
         self.flights = self
             .engine
             .cluster()
             .in_flight()
             .into_iter()
-            .filter(|m| pace::matters(m.summary.kind))
+            .filter(|m| pace::matters(m.summary.kind) && !cut.contains(&(m.from, m.to)))
             .filter_map(|m| {
-                m.deliver_at.map(|d| Flight {
+                let d = m.deliver_at?;
+                let seen = before
+                    .iter()
+                    .find(|f| f.id == m.id)
+                    .map_or(t.max(m.sent_at as f64), |f| f.seen);
+                Some(Flight {
                     id: m.id,
                     sent: m.sent_at,
                     deliver: d,
+                    seen,
                 })
             })
             .collect();

@@ -15,7 +15,7 @@
 //! ```
 //! use web::pace::{plan, rate, Flight, Pace, Plan, FOLLOW_WALL_MS};
 //! // An append sent at 1000 ms arriving at 1004 ms: at 1×, 4 virtual ms take 700 wall ms.
-//! let flights = [Flight { id: 9, sent: 1000, deliver: 1004 }];
+//! let flights = [Flight { id: 9, sent: 1000, deliver: 1004, seen: 1000.0 }];
 //! let r = rate(Pace::Follow, 1.0, &flights, 1000.0);
 //! assert!((r - 4.0 / FOLLOW_WALL_MS).abs() < 1e-12);
 //! // A 16 ms frame moves the clock a little, short of the delivery.
@@ -69,8 +69,10 @@ pub fn matters(kind: MsgKind) -> bool {
     )
 }
 
-/// A message the follow pace waits for: in flight from `sent` to `deliver` (virtual ms).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A message the follow pace waits for: in flight from `sent` to `deliver` (virtual ms), on
+/// screen since `seen` (the clock when it first was, at least `sent`: a line typed in the middle
+/// of a virtual millisecond sends at its start).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Flight {
     /// Message id.
     pub id: u64,
@@ -78,6 +80,8 @@ pub struct Flight {
     pub sent: u64,
     /// Arrives at.
     pub deliver: u64,
+    /// On screen since (virtual ms, fractional).
+    pub seen: f64,
 }
 
 /// Whether the pace slows the clock at `speed`.
@@ -86,7 +90,7 @@ pub fn slows(pace: Pace, speed: f64) -> bool {
 }
 
 /// Virtual ms per wall ms at virtual time `t`: `speed`, or slower while a message in `flights`
-/// is still on its way (each one then crosses in at least [`FOLLOW_WALL_MS`]).
+/// is still on its way (each one then stays on screen for at least [`FOLLOW_WALL_MS`]).
 pub fn rate(pace: Pace, speed: f64, flights: &[Flight], t: f64) -> f64 {
     if !slows(pace, speed) {
         return speed;
@@ -94,7 +98,7 @@ pub fn rate(pace: Pace, speed: f64, flights: &[Flight], t: f64) -> f64 {
     flights
         .iter()
         .filter(|f| f.deliver as f64 > t)
-        .map(|f| f.deliver.saturating_sub(f.sent).max(1) as f64 / FOLLOW_WALL_MS)
+        .map(|f| (f.deliver as f64 - f.seen.max(f.sent as f64)).max(0.01) / FOLLOW_WALL_MS)
         .fold(speed, f64::min)
 }
 
@@ -147,7 +151,12 @@ mod tests {
     use super::*;
 
     fn f(id: u64, sent: u64, deliver: u64) -> Flight {
-        Flight { id, sent, deliver }
+        Flight {
+            id,
+            sent,
+            deliver,
+            seen: sent as f64,
+        }
     }
 
     /// Walks the clock frame by frame as the controller does, delivering messages at their
@@ -223,6 +232,13 @@ mod tests {
         assert_eq!(rate(Pace::Follow, 0.001, &[f(1, 0, 5)], 1.0), 0.001);
         // A zero-latency message still lets time move.
         assert!(rate(Pace::Follow, 1.0, &[f(1, 3, 3)], 2.0) > 0.0);
+        // Seen late (sent at the start of the millisecond a line was typed in): its time on
+        // screen counts from when it was seen.
+        let late = Flight {
+            seen: 10.5,
+            ..f(1, 10, 12)
+        };
+        assert_eq!(rate(Pace::Follow, 1.0, &[late], 10.5), 1.5 / FOLLOW_WALL_MS);
         // As fast as possible is never paced.
         assert!(rate(Pace::Follow, f64::INFINITY, &[f(1, 0, 5)], 1.0).is_infinite());
     }

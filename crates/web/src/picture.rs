@@ -199,7 +199,8 @@ pub fn geometry(ids: &[u64], w: f64, h: f64) -> Geometry {
     let ry0 = (h / 2.0 - pad_y).max(20.0);
     let rx0 = (w / 2.0 - pad_x).max(20.0).min(ry0 * 2.0);
     // The node radius: a fraction of the gap between neighbours, bounded for reading.
-    let perimeter = std::f64::consts::PI * (rx0 + ry0);
+    // (Equal angles on an ellipse crowd the ends of its long axis: space by the short one.)
+    let perimeter = std::f64::consts::TAU * ry0.min(rx0);
     let radius = (perimeter / n * 0.3).min(ry0 * 0.2).clamp(6.0, 40.0);
     let (rx, ry) = (
         (rx0 - radius - 12.0).max(10.0),

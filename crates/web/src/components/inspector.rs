@@ -361,6 +361,7 @@ fn MsgPanel() -> impl IntoView {
         let still = ui.view.with(|v| v.in_flight.iter().any(|x| x.id == m.id));
         let s = &m.summary;
         let rows = vec![
+            ("says", crate::picture::label(s)),
             ("kind", s.kind.as_str().to_string()),
             ("from → to", format!("{} → {}", m.from, m.to)),
             ("term", s.term.to_string()),

@@ -135,7 +135,7 @@ pub fn Toolbar() -> impl IntoView {
                     <dt>"leader"</dt>
                     <dd aria-label="Leader">{move || leader()}</dd>
                 </div>
-                <div>
+                <div class="seed-fact">
                     <dt>"seed"</dt>
                     <dd class="mono">{move || ui.view.with(|v| v.seed)}</dd>
                 </div>
