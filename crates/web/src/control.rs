@@ -1172,7 +1172,12 @@ impl Controller {
         // The logs and the timeline are read, not watched: refresh them a few times a second
         // while playing (every time when paused), which keeps frames short on big clusters.
         let playing = self.ui.playing.get_untracked();
-        if !playing || wall - self.last_slow >= SLOW_MS || wall < self.last_slow {
+        // Fast runs change the logs every frame: refresh them half as often there.
+        let every = match self.ui.speed.get_untracked() > 4.0 {
+            true => 2.0 * SLOW_MS,
+            false => SLOW_MS,
+        };
+        if !playing || wall - self.last_slow >= every || wall < self.last_slow {
             self.last_slow = wall;
             if self.logs_stale {
                 self.logs_stale = false;

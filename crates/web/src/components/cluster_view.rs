@@ -550,6 +550,7 @@ pub fn ClusterView() -> impl IntoView {
                     viewBox=move || geo.with(|g| format!("0 0 {} {}", g.w, g.h))
                     class="cluster-svg"
                     class:big=move || big.get()
+                    class:fast=move || ui.speed.with(|s| *s > 2.0)
                     class:partitioning=move || part.with(Option::is_some)
                     class:dragging=move || drag.with(|d| d.is_some_and(|d| d.moved))
                     role="img"

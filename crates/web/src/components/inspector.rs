@@ -45,6 +45,7 @@ fn groups_line(groups: &[Vec<u64>]) -> String {
 #[component]
 fn ClusterPanel() -> impl IntoView {
     let ui = use_ui();
+    let shown = RwSignal::new(false);
     let presets = move || {
         ui.view.with(|v| {
             let ids: Vec<u64> = v.nodes.iter().map(|n| n.id).collect();
@@ -81,7 +82,14 @@ fn ClusterPanel() -> impl IntoView {
         })
     };
     view! {
-        <details class="faults">
+        <details class="faults" on:toggle=move |ev| {
+            use wasm_bindgen::JsCast;
+            let open = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+                .is_some_and(|d| d.open());
+            shown.set(open);
+        }>
         <summary><h2>"Faults, network and run figures"</h2></summary>
         <p class="hint">
             "Click a node to crash, pause or promote it; click a link (each direction has its own lane) to cut, hold or slow it; click a message to read it."
@@ -103,6 +111,10 @@ fn ClusterPanel() -> impl IntoView {
         <h2 class="gap">"Run"</h2>
         <dl class="kv">
             {move || {
+                // Read only while the panel is open: no work for figures nobody sees.
+                if !shown.get() {
+                    return ().into_any();
+                }
                 let c = ui.counters.get();
                 [
                     ("events", c.events.to_string()),
@@ -116,6 +128,7 @@ fn ClusterPanel() -> impl IntoView {
                 .map(|(k, v)| view! { <div><dt>{k}</dt><dd class="mono">{v}</dd></div> })
                 .map(IntoAny::into_any)
                 .collect_view()
+                .into_any()
             }}
         </dl>
         </details>
