@@ -11,12 +11,14 @@ use leptos::prelude::*;
 use sim::id_map::IdMap;
 use sim::{Role, TraceKind};
 
+use crate::browser;
 use crate::engine::{CommandId, CommandState, Engine};
-use crate::pace::{self, Flight, Plan};
+use crate::lesson::{Progress, StepPace};
 use crate::model::{
     role_label, status_label, ConsoleEntry, DropMark, LessonStep, LessonView, LogRow, LogWindow,
     Mark, MarkKind, Origin, Perf, Settings, TermSpan, Ui,
 };
+use crate::pace::{self, Flight, Plan};
 
 /// Log cells shown at once.
 pub const LOG_CELLS: u64 = 32;
@@ -85,7 +87,18 @@ struct Lesson {
     /// Output mark when the step opened (for `output TEXT`).
     printed_from: usize,
     done: Vec<bool>,
+    /// What held when the step opened, and whether the clock has stopped for it once.
+    pace: StepPace,
+    /// Leader and term at the moment the current step was done: where the next step starts
+    /// from, even if the learner played on before pressing Next.
+    moment: Option<(Option<u64>, u64)>,
 }
+
+/// Where the browser keeps which lesson steps the learner has done.
+pub const PROGRESS_KEY: &str = "raftlab.lessons";
+
+/// The most virtual time one line of "Show me" may take when Next finishes the step's lines.
+const FINISH_LINE_LIMIT_MS: u64 = 60_000;
 
 /// A line "Show me" will run: untimed lines wait for the previous one to settle, timed ones
 /// for their virtual time.
@@ -560,7 +573,8 @@ impl Controller {
 
     fn exec(&mut self, line: &str, origin: Origin, done: Option<Waiter>) -> Option<CommandId> {
         let line = line.trim();
-        if line.is_empty() {
+        // A blank line ends a section of an unfinished txn; elsewhere it does nothing.
+        if line.is_empty() && !self.engine.needs_more() {
             if let Some(d) = done {
                 d(String::new());
             }
@@ -690,10 +704,17 @@ impl Controller {
         self.adopt(engine, settings);
         self.ui.playing.set(false);
         self.note(format!(
-            "Lesson: {}. Read the step, act (console, clicks), or press \"Show me\".",
+            "Lesson: {}. The clock is paused: read the step, then act (console, clicks, Play) or press \"Show me\". The clock stops by itself when the step is done.",
             s.title
         ));
         let n = s.steps.len();
+        let mut done = vec![false; n];
+        if let Some(kept) = Progress::parse(&browser::stored(PROGRESS_KEY).unwrap_or_default())
+            .steps(name)
+            .filter(|k| k.len() == n)
+        {
+            done.copy_from_slice(kept);
+        }
         self.lesson = Some(Lesson {
             name: name.to_string(),
             link: String::new(),
@@ -701,40 +722,106 @@ impl Controller {
             current: 0,
             start: self.engine.leader_term(),
             printed_from: self.engine.printed(),
-            done: vec![false; n],
+            done,
+            pace: StepPace::default(),
+            moment: None,
         });
+        self.open_step();
         self.refresh_lesson(true);
         self.sync(now_wall());
         Ok(())
     }
 
     fn lesson_go(&mut self, i: usize) {
-        let start = self.engine.leader_term();
-        let printed = self.engine.printed();
-        let Some(l) = self.lesson.as_mut() else {
+        let Some(l) = self.lesson.as_ref() else {
             return;
         };
         if i >= l.scenario.steps.len() || i == l.current {
             return;
         }
-        if i > l.current {
-            // Leaving a step with everything met marks it done in the table of contents.
-            let met = self
-                .ui
-                .lesson
-                .with_untracked(|v| {
-                    v.as_ref()
-                        .map(|v| v.steps[l.current].expects.iter().all(|e| e.1))
-                })
-                .unwrap_or(false);
-            l.done[l.current] = met;
+        // Leaving while "Show me" runs: its remaining lines run first, so the next step starts
+        // from what this one promised (a later step may count on them).
+        let finished = self.finish_script();
+        if !finished.is_empty() {
+            let n = self.lesson.as_ref().map_or(0, |l| l.current + 1);
+            self.note(format!(
+                "Ran the rest of step {n}'s lines first: {}.",
+                finished.join(" · ")
+            ));
         }
+        // A step opens paused: nothing it asks for happens before the learner acts.
+        self.ui.playing.set(false);
+        let now = self.engine.leader_term();
+        let printed = self.engine.printed();
+        let Some(l) = self.lesson.as_mut() else {
+            return;
+        };
+        // The next step goes on from the moment this one was done (a leader change that came
+        // while the learner played on still counts for it); any other jump starts from now.
+        let moment = l.moment.take();
+        let start = if i == l.current + 1 {
+            moment.unwrap_or(now)
+        } else {
+            now
+        };
         l.current = i;
         l.start = start;
         l.printed_from = printed;
-        self.script.clear();
-        self.script_wait = None;
+        self.open_step();
+        self.sync(now_wall());
+    }
+
+    /// Takes what the current step's expectations are as it opens, and shows it.
+    fn open_step(&mut self) {
+        let now = self.engine.now();
+        let lines = self.engine.lines().len();
+        let Some(l) = self.lesson.as_ref() else {
+            return;
+        };
+        let output = self.engine.printed_since(l.printed_from);
+        let holds: Vec<bool> = l.scenario.steps[l.current]
+            .expects
+            .iter()
+            .map(|(_, e)| self.engine.holds(e, l.start, &output))
+            .collect();
+        if let Some(l) = self.lesson.as_mut() {
+            l.pace = StepPace::open(holds, now, lines);
+        }
         self.refresh_lesson(true);
+    }
+
+    /// Runs what is left of "Show me" at once (each line after the previous one settles, at
+    /// most a minute of virtual time each). Returns the lines it ran.
+    fn finish_script(&mut self) -> Vec<String> {
+        let mut ran = Vec::new();
+        loop {
+            if let Some(id) = self.script_wait.take() {
+                let r = self
+                    .engine
+                    .run_until_settled(id, FINISH_LINE_LIMIT_MS)
+                    .map(|_| ());
+                if self.halt_on(r) {
+                    self.script.clear();
+                    break;
+                }
+            }
+            let Some(line) = self.script.pop_front() else {
+                break;
+            };
+            if let Some(at) = line.at_ms.filter(|at| *at > self.engine.now()) {
+                let r = self.engine.run_until(at);
+                if self.halt_on(r) {
+                    self.script.clear();
+                    break;
+                }
+            }
+            let id = self.exec(&line.text, Origin::Lesson, None);
+            if line.at_ms.is_none() {
+                self.script_wait = id;
+            }
+            ran.push(line.text);
+        }
+        ran
     }
 
     fn show_me(&mut self) {
@@ -793,6 +880,41 @@ impl Controller {
         };
         let output = self.engine.printed_since(l.printed_from);
         let showing = !self.script.is_empty() || self.script_wait.is_some();
+        let holds: Vec<bool> = l.scenario.steps[l.current]
+            .expects
+            .iter()
+            .map(|(_, e)| self.engine.holds(e, l.start, &output))
+            .collect();
+        let acted = l.pace.acted(self.engine.now(), self.engine.lines().len());
+        let ticks = l.pace.ticks(&holds, acted);
+        let waiting = !acted && holds.iter().any(|h| *h);
+        // The first time the step is done while the clock runs, the clock stops there.
+        let playing = self.ui.playing.get_untracked();
+        let Some(l) = self.lesson.as_mut() else {
+            return;
+        };
+        if l.pace.complete_now(&ticks) {
+            l.done[l.current] = true;
+            l.moment = Some(self.engine.leader_term());
+            let mut progress = Progress::parse(&browser::stored(PROGRESS_KEY).unwrap_or_default());
+            progress.mark(&l.name, l.current, l.done.len());
+            browser::store(PROGRESS_KEY, &progress.to_text());
+            let (n, last) = (l.current + 1, l.current + 1 == l.done.len());
+            let stop = playing && l.pace.stops_the_clock();
+            if stop {
+                self.ui.playing.set(false);
+            }
+            self.note(match (last, stop) {
+                (true, _) => format!("✓ Step {n} done: that was the last step."),
+                (false, true) => format!(
+                    "✓ Step {n} done: the clock stopped at this moment. Press Next when you are ready."
+                ),
+                (false, false) => format!("✓ Step {n} done. Press Next when you are ready."),
+            });
+        }
+        let Some(l) = self.lesson.as_ref() else {
+            return;
+        };
         let steps: Vec<LessonStep> = l
             .scenario
             .steps
@@ -804,8 +926,9 @@ impl Controller {
                 expects: st
                     .expects
                     .iter()
-                    .map(|(_, e)| {
-                        let met = i == l.current && self.engine.holds(e, l.start, &output);
+                    .enumerate()
+                    .map(|(j, (_, e))| {
+                        let met = i == l.current && ticks.get(j).copied().unwrap_or(false);
                         (e.to_string(), met)
                     })
                     .collect(),
@@ -819,6 +942,8 @@ impl Controller {
             steps,
             current: l.current,
             showing,
+            waiting,
+            next: crate::lesson::next_builtin(&l.name).map(|(n, t)| (n.to_string(), t)),
         };
         if force || self.ui.lesson.with_untracked(|v| v.as_ref() != Some(&view)) {
             self.ui.lesson.set(Some(view));
@@ -1191,8 +1316,9 @@ impl Controller {
             if self.ui.slow_now.get_untracked() != now {
                 self.ui.slow_now.set(now);
             }
-            self.refresh_lesson(false);
         }
+        // Every frame while a lesson is open: the clock stops in the frame its step is done.
+        self.refresh_lesson(false);
         let session = self.engine.session();
         if self.ui.session.get_untracked() != session {
             self.ui.session.set(session);

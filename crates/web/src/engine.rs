@@ -397,9 +397,29 @@ impl Engine {
         id
     }
 
+    /// Runs until command `id` settles (ends, or reaches its steady state), for at most
+    /// `limit_ms` of virtual time. Returns whether it settled.
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn run_until_settled(&mut self, id: CommandId, limit_ms: u64) -> Result<bool, String> {
+        if id >= NOTE_BASE {
+            return Ok(true);
+        }
+        self.fork();
+        self.pg
+            .run_until_settled(id, limit_ms)
+            .map_err(|e| e.to_string())
+    }
+
     /// Whether a multi-line command (txn) is waiting for more lines.
     pub fn needs_more(&self) -> bool {
         self.pg.needs_more()
+    }
+
+    /// The section of the unfinished txn the next line belongs to (etcdctl's prompt for it).
+    pub fn txn_prompt(&self) -> Option<&'static str> {
+        self.pg.txn_section().map(etcd::ctl::Section::prompt)
     }
 
     /// A command's output so far.

@@ -19,6 +19,7 @@ pub mod driver;
 pub mod engine;
 pub mod js_api;
 pub mod lease_check;
+pub mod lesson;
 pub mod lock_check;
 pub mod model;
 pub mod pace;

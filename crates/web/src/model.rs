@@ -265,6 +265,10 @@ pub struct LessonView {
     pub current: usize,
     /// "Show me" lines still running.
     pub showing: bool,
+    /// Some expectation already held when the step opened: it is ticked once the learner acts.
+    pub waiting: bool,
+    /// The built-in lesson that follows this one (name, title), if any.
+    pub next: Option<(String, String)>,
 }
 
 /// How the run keeps up.

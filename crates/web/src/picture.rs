@@ -409,7 +409,11 @@ mod tests {
             for i in 0..g.nodes.len() {
                 let (a, b) = (g.nodes[i], g.nodes[(i + 1) % g.nodes.len()]);
                 let d = ((a.1 - b.1).powi(2) + (a.2 - b.2).powi(2)).sqrt();
-                assert!(n == 1 || d > 2.0 * g.radius, "{n} nodes: {d} vs {}", g.radius);
+                assert!(
+                    n == 1 || d > 2.0 * g.radius,
+                    "{n} nodes: {d} vs {}",
+                    g.radius
+                );
             }
         }
         // A bigger box draws bigger nodes (3 nodes are not a small drawing in a big box).

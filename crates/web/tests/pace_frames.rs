@@ -59,8 +59,12 @@ fn each_append_of_a_put_is_in_flight_for_half_a_second_of_wall_time() {
     for _ in 0..200 {
         c.frame();
     }
-    let id = control::exec(&format!("put --endpoints=node{l} foo bar"), Origin::Script, None)
-        .expect("a command");
+    let id = control::exec(
+        &format!("put --endpoints=node{l} foo bar"),
+        Origin::Script,
+        None,
+    )
+    .expect("a command");
     // Wall ms each append is seen in flight, frame by frame.
     let mut seen: BTreeMap<u64, (u64, f64, f64)> = BTreeMap::new();
     let mut done_at = None;

@@ -155,7 +155,10 @@ pub fn ClusterView() -> impl IntoView {
     });
     let order = Memo::new(move |_| {
         ids.track();
-        groups.with(|g| ui.view.with_untracked(|v| picture::drawing_order(v, g.as_deref())))
+        groups.with(|g| {
+            ui.view
+                .with_untracked(|v| picture::drawing_order(v, g.as_deref()))
+        })
     });
     let geo = Memo::new(move |_| {
         let (w, h) = ui.picture_size.get();

@@ -56,7 +56,9 @@ pub fn legend_html() -> String {
     s.push_str(r#"<span class="key"><i class="dot hb"></i>heartbeat</span>"#);
     s.push_str(r#"<span class="sep"></span>"#);
     s.push_str(r#"<span class="key"><i class="line cut"></i>cut link</span>"#);
-    s.push_str(r#"<span class="key"><i class="line held"></i>held link (badge: messages waiting)</span>"#);
+    s.push_str(
+        r#"<span class="key"><i class="line held"></i>held link (badge: messages waiting)</span>"#,
+    );
     s.push_str(r#"<span class="key"><i class="shade"></i>partition group (big clusters)</span>"#);
     s.push_str(r#"<span class="key"><i class="x">✕</i>lost</span>"#);
     s

@@ -14,7 +14,10 @@ use crate::partition::{group_color, group_name, Draft, Target};
 // output type; a closure passed by name gets one of its own. `move || f()` is on purpose.
 #[allow(clippy::redundant_closure)]
 #[component]
-pub fn PartitionPanel(drag: RwSignal<Option<Drag>>, after_drag: StoredValue<bool>) -> impl IntoView {
+pub fn PartitionPanel(
+    drag: RwSignal<Option<Drag>>,
+    after_drag: StoredValue<bool>,
+) -> impl IntoView {
     let ui = use_ui();
     let part = ui.partition;
     let over = move || drag.with(|d| d.and_then(|d| d.over));
@@ -100,4 +103,3 @@ pub fn PartitionPanel(drag: RwSignal<Option<Drag>>, after_drag: StoredValue<bool
         </div>
     }
 }
-

@@ -97,7 +97,11 @@ pub fn Timeline() -> impl IntoView {
         let r = range();
         ui.timeline.with(|tl| {
             let mut d = String::new();
-            for m in tl.marks.iter().filter(|m| m.time_ms >= r.0 && m.kind == kind) {
+            for m in tl
+                .marks
+                .iter()
+                .filter(|m| m.time_ms >= r.0 && m.kind == kind)
+            {
                 d.push_str(&format!("M{:.1} 0v0", pct(m.time_ms, r) * 10.0));
             }
             d
