@@ -2,7 +2,8 @@
 // screen, frame time while 9 nodes run at 10x with 50 client writes per virtual second, and
 // simulated events per wall-clock second in the browser next to the native build, the
 // cost of a time-travel jump in a 10-minute session, and the Check panel's check of a 10-minute
-// session in slices, and seeking in a 60-minute session under load.
+// session in slices, seeking in a 60-minute session under load, and how long a put's messages
+// stay on screen at the default pace.
 //
 //   trunk build --release --offline   (see scripts/lib.sh: web_build_env)
 //   cd web && node bench.mjs
@@ -11,6 +12,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { execFileSync } from "node:child_process";
 import { serve, launch, dist, root } from "./e2e/harness.mjs";
+import { messageTimes } from "./bench-picture.mjs";
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -286,6 +288,18 @@ const [seed, nodes, faults, ms] = [1, 5, true, 60000];
       `wasm memory after ${kb((await mem()) / 1024)} MiB (budget 256 MB)`,
   );
   await page.close();
+}
+
+// 8. Messages a person can follow: after `put foo bar` at the default speed and pace, how long
+// each of the leader's appends is on screen (wall ms), and its label. The cluster picture's
+// figures for two builds side by side: node bench-picture.mjs OLD_DIST NEW_DIST.
+{
+  const seen = await messageTimes(browser, url);
+  const ms = seen.map((m) => m.ms).sort((a, b) => a - b);
+  console.log(
+    `put foo bar at 1x (5 nodes): ${seen.length} appends on screen, min ${ms[0]?.toFixed(0)} ms, median ${median(ms)?.toFixed(0)} ms of wall time; ` +
+      `labels ${[...new Set(seen.map((m) => m.label || "(none)"))].join(", ")}`,
+  );
 }
 
 await browser.close();

@@ -18,6 +18,7 @@ use crate::model::{
     role_label, status_label, ConsoleEntry, DropMark, LessonStep, LessonView, LogRow, LogWindow,
     Mark, MarkKind, Origin, Perf, Settings, TermSpan, Ui,
 };
+use crate::pace::{self, Flight, Plan};
 
 /// Log cells shown at once.
 pub const LOG_CELLS: u64 = 32;
@@ -68,6 +69,10 @@ pub struct Controller {
     script_wait: Option<CommandId>,
     /// The title of the scenario the session came from (kept when it is exported again).
     title: String,
+    /// The messages that matter in flight (what the follow pace waits for).
+    flights: Vec<Flight>,
+    /// Wall ms of the last frame the pace slowed the clock in.
+    slowed_at: f64,
 }
 
 /// The open lesson: its scenario, the step on screen and that step's starting point.
@@ -160,6 +165,8 @@ pub fn install(settings: Settings) -> Result<Ui, String> {
         script: VecDeque::new(),
         script_wait: None,
         title: String::new(),
+        flights: Vec::new(),
+        slowed_at: f64::NEG_INFINITY,
     };
     c.note(format!(
         "{} nodes, seed {}. Type `help`, or click a node or a link.",
@@ -191,6 +198,11 @@ pub fn play(speed: Option<f64>) {
     });
 }
 
+/// Sets how virtual time runs on screen (see [`crate::pace`]).
+pub fn set_pace(p: pace::Pace) {
+    with(|c| c.ui.pace.set(p));
+}
+
 /// Pauses.
 pub fn pause() {
     with(|c| c.ui.playing.set(false));
@@ -210,6 +222,7 @@ pub fn toggle() {
 pub fn step(n: u64) {
     with(|c| {
         c.ui.playing.set(false);
+        c.carry = 0.0;
         for _ in 0..n {
             if c.guard(|e| e.step()) {
                 break;
@@ -222,6 +235,7 @@ pub fn step(n: u64) {
 /// Runs `ms` of virtual time at once.
 pub fn run_for(ms: u64) {
     with(|c| {
+        c.carry = 0.0;
         let t = c.engine.now().saturating_add(ms);
         c.advance_to(t, f64::INFINITY);
         c.sync(now_wall());
@@ -241,6 +255,7 @@ pub enum Until {
 pub fn run_until(what: Until) {
     with(|c| {
         c.ui.playing.set(false);
+        c.carry = 0.0;
         let leaders = c.engine.cluster().stats().leaders.len();
         let commit = c.engine.cluster().stats().max_commit;
         let deadline = c.engine.now() + 60_000;
@@ -983,6 +998,7 @@ impl Controller {
         self.logs_stale = true;
         self.last_slow = f64::NEG_INFINITY;
         self.next_load_at = now;
+        self.carry = 0.0;
         if from != now {
             self.note(format!(
                 "Moved to {} (replayed in {:.0} ms). Acting from here forks the run.",
@@ -1110,6 +1126,8 @@ impl Controller {
             let speed = self.ui.speed.get_untracked();
             if speed.is_infinite() {
                 self.advance_to(u64::MAX - 1, FRAME_BUDGET_MS);
+            } else if pace::slows(self.ui.pace.get_untracked(), speed) {
+                self.paced(dt, speed, t0, ts);
             } else {
                 self.carry += dt * speed;
                 let whole = self.carry.floor();
@@ -1148,9 +1166,114 @@ impl Controller {
         }
     }
 
+    /// One frame at the follow pace: `dt` wall ms, split between runs up to what is due and
+    /// glides in between, each at the rate the messages in flight allow (see [`crate::pace`]).
+    fn paced(&mut self, dt: f64, speed: f64, t0: f64, ts: f64) {
+        let pace = self.ui.pace.get_untracked();
+        let mut left = dt;
+        let mut slowed = false;
+        // Bounded: each round runs what is due at one virtual instant, or ends the frame.
+        for _ in 0..100_000 {
+            if self.halted {
+                break;
+            }
+            let now = self.engine.now();
+            // A line just given (a put, a fault) does its work when time is run, without an
+            // event of its own to stop at: run it at this instant first, so that what it sends
+            // is seen before time moves, and then move at most a virtual millisecond at a time.
+            if self.guard(|e| e.run_until(now)) {
+                break;
+            }
+            let next = Some(self.next_due().map_or(now + 1, |n| n.min(now + 1)));
+            self.track_flights();
+            let t = now as f64 + self.carry;
+            let rate = pace::rate(pace, speed, &self.flights, t);
+            slowed |= rate < speed;
+            match pace::plan(rate, t, left, next) {
+                Plan::RunTo { at, wall } => {
+                    left -= wall;
+                    self.carry = 0.0;
+                    if !self.advance_to(at, FRAME_BUDGET_MS) || now_wall() - t0 > FRAME_BUDGET_MS {
+                        break;
+                    }
+                }
+                Plan::Glide { to } => {
+                    let whole = to.floor().max(now as f64);
+                    if whole as u64 > now {
+                        self.advance_to(whole as u64, FRAME_BUDGET_MS);
+                    }
+                    self.carry = (to - whole).clamp(0.0, 0.999_999);
+                    break;
+                }
+            }
+        }
+        if slowed {
+            self.slowed_at = ts;
+        }
+    }
+
+    /// The virtual time of the next thing due: an event, a "Show me" line, the background load
+    /// (lines of the lesson that are due now are started here).
+    fn next_due(&mut self) -> Option<u64> {
+        let mut next = self.engine.next_time();
+        let min = |a: Option<u64>, b: u64| Some(a.map_or(b, |a| a.min(b)));
+        if !self.script.is_empty() || self.script_wait.is_some() {
+            if let Some(at) = self.feed_script() {
+                next = min(next, at);
+            }
+        }
+        if self.ui.load.get_untracked() > 0.0 {
+            next = min(next, self.next_load_at.max(self.engine.now()));
+        }
+        next
+    }
+
+    /// Reads the messages the follow pace waits for from the network (only at the follow pace
+    /// and 1x or slower, where a frame runs few events): those on their way to be delivered
+    /// (not those on a cut link, which will be lost), each on screen since it was first seen.
+    fn track_flights(&mut self) {
+        let t = self.engine.now() as f64 + self.carry;
+        let cut: Vec<(u64, u64)> = self.ui.view.with_untracked(|v| {
+            v.links
+                .iter()
+                .filter(|l| l.mode == sim::network::LinkMode::Cut)
+                .map(|l| (l.from, l.to))
+                .collect()
+        });
+        let before = std::mem::take(&mut self.flights);
+        self.flights = self
+            .engine
+            .cluster()
+            .in_flight()
+            .into_iter()
+            .filter(|m| pace::matters(m.summary.kind) && !cut.contains(&(m.from, m.to)))
+            .filter_map(|m| {
+                let d = m.deliver_at?;
+                let seen = before
+                    .iter()
+                    .find(|f| f.id == m.id)
+                    .map_or(t.max(m.sent_at as f64), |f| f.seen);
+                Some(Flight {
+                    id: m.id,
+                    sent: m.sent_at,
+                    deliver: d,
+                    seen,
+                })
+            })
+            .collect();
+    }
+
     /// Reads the new trace events and refreshes every signal that changed.
     fn sync(&mut self, wall: f64) {
         self.ui.wall.set(wall);
+        let clock = self.engine.now() as f64 + self.carry;
+        if self.ui.clock.get_untracked() != clock {
+            self.ui.clock.set(clock);
+        }
+        let slowed = self.ui.playing.get_untracked() && wall - self.slowed_at < 1_000.0;
+        if self.ui.slowed.get_untracked() != slowed {
+            self.ui.slowed.set(slowed);
+        }
         self.scan_trace(wall);
         let c = self.engine.cluster();
         let events = c.stats().events + c.trace().total();
@@ -1174,7 +1297,12 @@ impl Controller {
         // The logs and the timeline are read, not watched: refresh them a few times a second
         // while playing (every time when paused), which keeps frames short on big clusters.
         let playing = self.ui.playing.get_untracked();
-        if !playing || wall - self.last_slow >= SLOW_MS || wall < self.last_slow {
+        // Fast runs change the logs every frame: refresh them half as often there.
+        let every = match self.ui.speed.get_untracked() > 4.0 {
+            true => 2.0 * SLOW_MS,
+            false => SLOW_MS,
+        };
+        if !playing || wall - self.last_slow >= every || wall < self.last_slow {
             self.last_slow = wall;
             if self.logs_stale {
                 self.logs_stale = false;

@@ -22,7 +22,9 @@ pub mod lease_check;
 pub mod lesson;
 pub mod lock_check;
 pub mod model;
+pub mod pace;
 pub mod partition;
+pub mod picture;
 pub mod watch_check;
 
 use model::Settings;
