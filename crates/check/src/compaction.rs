@@ -41,7 +41,9 @@ pub fn expected(
     revision: i64,
     compact: i64,
 ) -> BTreeMap<Vec<u8>, Vec<(Revision, bool)>> {
-    let mut gens: BTreeMap<&[u8], Vec<Vec<(Revision, bool)>>> = BTreeMap::new();
+    // Per key, its generations: each a list of (revision, tombstone).
+    type Generations = Vec<Vec<(Revision, bool)>>;
+    let mut gens: BTreeMap<&[u8], Generations> = BTreeMap::new();
     let mut last = Revision::new(0, -1);
     for e in log.iter().take_while(|e| e.kv.mod_revision <= revision) {
         let main = e.kv.mod_revision;

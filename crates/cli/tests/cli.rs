@@ -93,7 +93,10 @@ fn bad_input_is_one_line_and_exit_2() {
 fn a_run_flag_with_a_scenario_is_named() {
     let (code, _, err) = raftlab(&["run", "--scenario", "split-vote", "--seed", "9"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--scenario") && err.contains("--seed"), "{err}");
+    assert!(
+        err.contains("--scenario") && err.contains("--seed"),
+        "{err}"
+    );
     let (code, out, _) = raftlab(&["run", "--scenario", "split-vote"]);
     assert_eq!(code, 0, "{out}");
 }
