@@ -30,7 +30,7 @@ read -r -d '' MUTATIONS <<'EOF' || true
 2	crates/kv/src/store.rs	Ok(RangeResponse { kvs, more, count })	Ok(RangeResponse { count: kvs.len() as i64, kvs, more })	range: `count` counts the keys returned
 3	crates/kv/src/store.rs	kvs.truncate(req.limit as usize);	kvs.truncate(req.limit as usize + 1);	range: returns `limit + 1` keys
 4	crates/kv/src/store.rs	self.compact_rev = rev - 	self.compact_rev = rev - 1 - 	compaction records one revision less
-5	crates/kv/src/key_index.rs	g.revs.drain(..ri.saturating_sub(	g.revs.drain(..ri.saturating_sub(1 + 	key index keeps one revision too many
+5	crates/kv/src/key_index.rs	g.revs.skip(ri.saturating_sub(	g.revs.skip(ri.saturating_sub(1 + 	key index keeps one revision too many
 6	crates/kv/src/store.rs	if rev < self.compact_rev {	if rev <= self.compact_rev {	read at the compaction point fails as compacted
 7	crates/kv/src/store.rs	(self.current_rev, ctx.events)	{ self.current_rev = ctx.rev; (self.current_rev, ctx.events) }	every write raises the revision (a delete of nothing too)
 8	crates/kv/src/txn.rs	CompareResult::Greater => ord == Ordering::Greater,	CompareResult::Greater => ord != Ordering::Less,	txn compare: `>` holds on equal
@@ -58,13 +58,14 @@ build() {
     cargo build --release -q -p cli' >"$OUT/build.log" 2>&1
 }
 
-# Which checkers failed in a sweep's verdict table, and the first failing seed.
+# Which checkers failed on some seed of a sweep (from its failing seeds' reports), and the first
+# failing seed.
 caught() {
   local log=$1
   local checkers
-  checkers=$(awk '/^checker/{t=1;next} t&&/^seeds:/{t=0} t&&$3>0{printf "%s%s", sep, $1; sep=","}' "$log")
+  checkers=$(awk '/^seed [0-9]+ FAILED/{t=1;next} t&&/^  [a-z]+: / && $1!="replay:"{sub(":","",$1); if(!seen[$1]++) printf "%s%s", sep, $1; sep=","; next} {t=0}' "$log")
   local seed
-  seed=$(grep -o 'replay: raftlab sweep --seeds 1 --from [0-9]*' "$log" | head -1 | awk '{print $NF}')
+  seed=$(grep -o '^seed [0-9]* FAILED' "$log" | head -1 | awk '{print $2}')
   if [ -n "$checkers" ]; then echo "$checkers (seed ${seed:-?})"; else echo "-"; fi
 }
 

@@ -54,8 +54,12 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1000)]
     pub compaction: u64,
     /// Run a scenario file (or a built-in one by name, e.g. `split-vote`) instead of a
-    /// nemesis run; its header sets nodes, seed and options.
-    #[arg(long)]
+    /// nemesis run; its header sets nodes, seed and options, so the other options of a
+    /// nemesis run are refused with it rather than silently ignored.
+    #[arg(long, conflicts_with_all = [
+        "nodes", "seed", "duration", "nemesis", "membership", "load", "election_tick",
+        "heartbeat_tick", "no_pre_vote", "no_check_quorum", "read_mode", "compaction",
+    ])]
     pub scenario: Option<String>,
 }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use imbl::Vector;
 
+use crate::planted::{self, StoreBug};
 use crate::revision::Revision;
 
 /// One life of a key.
@@ -169,8 +170,8 @@ impl KeyIndex {
         if let Some(ri) = ri {
             available.insert(g.revs[ri]);
             // PLANTED BUG (IndexKeepsOneMore, off by default): keep one revision too many.
-            let keep_one_more = crate::planted::on(crate::planted::StoreBug::IndexKeepsOneMore);
-            g.revs = g.revs.skip(ri.saturating_sub(usize::from(keep_one_more)));
+            let extra = usize::from(planted::on(StoreBug::IndexKeepsOneMore));
+            g.revs = g.revs.skip(ri.saturating_sub(extra));
             if g.revs.len() == 1 && gi != last {
                 // Only the tombstone is left: the key did not exist at `at`.
                 available.remove(&g.revs[0]);

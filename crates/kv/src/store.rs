@@ -152,9 +152,8 @@ impl Store {
         sort_kvs(&mut kvs, req.sort_order, req.sort_target);
         let mut more = false;
         // PLANTED BUG (RangeMoreAtLimit, off by default): `more` when exactly `limit` keys are left.
-        if req.limit > 0
-            && kvs.len() as i64 > req.limit - i64::from(planted::on(StoreBug::RangeMoreAtLimit))
-        {
+        let at_limit = i64::from(planted::on(StoreBug::RangeMoreAtLimit));
+        if req.limit > 0 && kvs.len() as i64 > req.limit - at_limit {
             kvs.truncate(req.limit as usize);
             more = true;
         }
