@@ -140,13 +140,13 @@ pub fn partition_groups(v: &ClusterView) -> Option<Vec<Vec<u64>>> {
     }
     let mut groups: Vec<Vec<u64>> = Vec::new();
     let mut of: Vec<usize> = vec![usize::MAX; ids.len()];
-    for i in 0..ids.len() {
+    for (i, id) in ids.iter().enumerate() {
         let r = root(&mut parent, i);
         if of[r] == usize::MAX {
             of[r] = groups.len();
             groups.push(Vec::new());
         }
-        groups[of[r]].push(ids[i]);
+        groups[of[r]].push(*id);
     }
     if groups.len() < 2 {
         return None;

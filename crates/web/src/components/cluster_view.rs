@@ -418,8 +418,19 @@ pub fn ClusterView() -> impl IntoView {
         let wall = ui.wall.get();
         let g = geo.get();
         let off = offset();
+        // In a big picture the losses between a partition's groups are what the shading says.
+        let across = move |a: u64, b: u64| {
+            big.get_untracked()
+                && groups.with_untracked(|gs| {
+                    gs.as_ref().is_some_and(|gs| {
+                        let of = |x: u64| gs.iter().position(|grp| grp.contains(&x));
+                        of(a) != of(b)
+                    })
+                })
+        };
         ui.drops.with(|d| {
             d.iter()
+                .filter(|m| !across(m.from, m.to))
                 .filter_map(|m| {
                     let (s, e) = picture::lane(g.pos(m.from)?, g.pos(m.to)?, g.radius, off);
                     let (x, y) = (s.0 + (e.0 - s.0) * 0.55, s.1 + (e.1 - s.1) * 0.55);

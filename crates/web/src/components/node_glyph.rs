@@ -90,7 +90,14 @@ pub fn NodeGlyph(
             Some(NodeStatus::Crashed) => " crashed",
             _ => "",
         };
-        format!("node {}{status}", role())
+        // The size classes are part of this string: a reactive `class` replaces the attribute.
+        let size = match (small, compact) {
+            (true, true) => " small compact",
+            (true, false) => " small",
+            (false, true) => " compact",
+            (false, false) => "",
+        };
+        format!("node {}{status}{size}", role())
     };
     let aria = move || {
         node.with(|n| match n {
@@ -150,8 +157,6 @@ pub fn NodeGlyph(
             class=move || class()
             class:selected=move || selected()
             class:lifted=move || lifted()
-            class:small=small
-            class:compact=compact
             transform=move || {
                 let (x, y) = drag
                     .with(|d| d.filter(|d| d.moved && d.id == id).map(|d| d.at))

@@ -10,6 +10,9 @@ use crate::control::{self, Until};
 use crate::model::{use_ui, SPEEDS};
 
 /// The bar across the top.
+// The view macro shares one implementation among the syntactic closures (`move || ..`) of an
+// output type; a closure passed by name gets one of its own. `move || f()` is on purpose.
+#[allow(clippy::redundant_closure)]
 #[component]
 pub fn Toolbar() -> impl IntoView {
     let ui = use_ui();
