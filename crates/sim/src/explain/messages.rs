@@ -127,13 +127,25 @@ enum Decision {
     Ignore(Refusal),
 }
 
-fn decide(voter: &NodeModel, id: u64, req: &MsgRecord, p: &Params, at: u64) -> Decision {
+/// Whether `req` asks for votes in an election that a leadership transfer started (raft-rs
+/// marks such requests, and voters skip the check-quorum lease for them).
+fn transfer_campaign(r: &Replay, req: &MsgRecord) -> bool {
+    req.summary.kind == MsgKind::Vote
+        && r.msgs.values().any(|m| {
+            m.summary.kind == MsgKind::TimeoutNow
+                && m.to == req.from
+                && m.summary.term + 1 == req.summary.term
+                && m.delivered.is_some_and(|(_, s)| s < req.sent.1)
+        })
+}
+
+fn decide(voter: &NodeModel, id: u64, req: &MsgRecord, p: &Params, at: u64, force: bool) -> Decision {
     let s = &req.summary;
     let pre = s.kind == MsgKind::PreVote;
     let mut voted = voter.votes.get(&s.term).copied();
     let mut leader = voter.leader;
     if s.term > voter.term {
-        if p.check_quorum && voter.leader != 0 {
+        if p.check_quorum && voter.leader != 0 && !force {
             let leads = voter.role == Role::Leader;
             let reset = voter
                 .heard_leader
@@ -203,12 +215,13 @@ fn vote_outcome(events: &[TraceEvent], p: &Params, req: &MsgRecord) -> Why {
         MsgKind::VoteResp
     };
     let resp = response_to(events, &all, seq, v, c, resp_kind);
-    let decision = decide(voter, v, req, p, at);
+    let force = transfer_campaign(&before, req);
+    let decision = decide(voter, v, req, p, at, force);
     let logs = format!(
         "node {v}'s log ends at term {vt}, index {vi}; node {c}'s at term {}, index {}",
         s.log_term, s.index
     );
-    match (resp.map(|r| r.summary.reject), decision) {
+    let mut why = match (resp.map(|r| r.summary.reject), decision) {
         (Some(false), Decision::Grant) => {
             let mut why = Why::new(
                 Case::VoteGranted,
@@ -218,6 +231,14 @@ fn vote_outcome(events: &[TraceEvent], p: &Params, req: &MsgRecord) -> Why {
                 "Node {c}'s log is at least as up to date as node {v}'s: {logs} (§5.4.1)."
             ))
             .source(Source::Paper("5.4.1"));
+            if force {
+                why = why
+                    .detail(format!(
+                        "Node {c} campaigns because the leader handed leadership to it: such a \
+                         request passes the check-quorum lease."
+                    ))
+                    .source(Source::Thesis("3.10"));
+            }
             if pre {
                 why = why
                     .detail(
@@ -258,7 +279,9 @@ fn vote_outcome(events: &[TraceEvent], p: &Params, req: &MsgRecord) -> Why {
                 voter.term
             ))
         }
-    }
+    };
+    why.details.insert(0, asked);
+    why
 }
 
 fn campaign_note(pre: bool) -> &'static str {
