@@ -11,7 +11,10 @@ use crate::trace::{Role, TraceEvent, TraceKind};
 pub fn entry(events: &[TraceEvent], p: &Params, id: u64, index: u64) -> Why {
     let all = Replay::until(events, u64::MAX);
     let Some(n) = all.get(id) else {
-        return Why::new(Case::Unknown, format!("Node {id} is not in the kept trace."));
+        return Why::new(
+            Case::Unknown,
+            format!("Node {id} is not in the kept trace."),
+        );
     };
     let overwrites: Vec<_> = all
         .overwrites
@@ -36,7 +39,10 @@ pub fn entry(events: &[TraceEvent], p: &Params, id: u64, index: u64) -> Why {
             );
         }
         let how = match installed {
-            Some(t) => format!("node {id} installed a snapshot from the leader at {}", secs(t)),
+            Some(t) => format!(
+                "node {id} installed a snapshot from the leader at {}",
+                secs(t)
+            ),
             None => format!("node {id} compacted its log into a snapshot"),
         };
         return Why::new(
@@ -187,7 +193,10 @@ fn origin(events: &[TraceEvent], leader: u64, term: u64, index: u64) -> String {
     }
     let first_of_term = events.iter().find_map(|e| match e.kind {
         TraceKind::Append {
-            node, first, term: t, ..
+            node,
+            first,
+            term: t,
+            ..
         } if node == leader && t == term => Some(first),
         _ => None,
     });
@@ -205,7 +214,10 @@ fn origin(events: &[TraceEvent], leader: u64, term: u64, index: u64) -> String {
 fn reached(events: &[TraceEvent], id: u64, index: u64, term: u64) -> Option<u64> {
     let mut at = None;
     for e in events {
-        if let TraceKind::Append { node, first, last, .. } = e.kind {
+        if let TraceKind::Append {
+            node, first, last, ..
+        } = e.kind
+        {
             if node == id && first <= index && index <= last {
                 at = Some(e.time_ms);
             }
@@ -221,7 +233,10 @@ fn committed(events: &[TraceEvent], p: &Params, index: u64, term: u64) -> Option
     for e in events {
         match e.kind {
             TraceKind::Role {
-                node, role, term: t, ..
+                node,
+                role,
+                term: t,
+                ..
             } => {
                 if role == Role::Leader {
                     leaders.insert(node, t);

@@ -45,7 +45,10 @@ pub fn message(events: &[TraceEvent], p: &Params, msg: u64) -> Why {
         .source(Source::Thesis("3.10")),
         MsgKind::Other => Why::new(
             Case::Unknown,
-            format!("Node {} sent node {} an internal message.", rec.from, rec.to),
+            format!(
+                "Node {} sent node {} an internal message.",
+                rec.from, rec.to
+            ),
         ),
     };
     note_partial(with_fate(why, rec), events)
@@ -139,7 +142,14 @@ fn transfer_campaign(r: &Replay, req: &MsgRecord) -> bool {
         })
 }
 
-fn decide(voter: &NodeModel, id: u64, req: &MsgRecord, p: &Params, at: u64, force: bool) -> Decision {
+fn decide(
+    voter: &NodeModel,
+    id: u64,
+    req: &MsgRecord,
+    p: &Params,
+    at: u64,
+    force: bool,
+) -> Decision {
     let s = &req.summary;
     let pre = s.kind == MsgKind::PreVote;
     let mut voted = voter.votes.get(&s.term).copied();
@@ -165,9 +175,8 @@ fn decide(voter: &NodeModel, id: u64, req: &MsgRecord, p: &Params, at: u64, forc
             Decision::Ignore(Refusal::StaleTerm)
         };
     }
-    let can_vote = voted == Some(req.from)
-        || (voted.is_none() && leader == 0)
-        || (pre && s.term > voter.term);
+    let can_vote =
+        voted == Some(req.from) || (voted.is_none() && leader == 0) || (pre && s.term > voter.term);
     if !can_vote {
         return Decision::Refuse(match voted {
             Some(v) if v != req.from => Refusal::AlreadyVoted(v),
@@ -259,10 +268,7 @@ fn vote_outcome(events: &[TraceEvent], p: &Params, req: &MsgRecord) -> Why {
             why
         }
         (Some(true), Decision::Refuse(r)) => refused(Case::VoteRefused(r), r, c, v, req, &logs)
-            .detail(format!(
-                "Node {v} answered with a refusal at {}.",
-                secs(at)
-            )),
+            .detail(format!("Node {v} answered with a refusal at {}.", secs(at))),
         (None, Decision::Ignore(r)) => refused(Case::VoteIgnored(r), r, c, v, req, &logs),
         (observed, _) => {
             let did = match observed {
@@ -440,11 +446,14 @@ fn append(events: &[TraceEvent], all: &Replay, rec: &MsgRecord) -> Why {
         Some(resp) => {
             let mut why = append_verdict(events, all, rec, resp, String::new());
             why.details.retain(|d| !d.is_empty());
-            why.details.insert(0, std::mem::replace(&mut why.headline, sent));
+            why.details
+                .insert(0, std::mem::replace(&mut why.headline, sent));
             why
         }
         None => Why::new(Case::Unknown, sent)
-            .detail(format!("Node {f} did not answer it (it may be in a later term)."))
+            .detail(format!(
+                "Node {f} did not answer it (it may be in a later term)."
+            ))
             .source(Source::Paper("5.3")),
     }
 }
@@ -498,15 +507,25 @@ fn append_verdict(
     let why_not = match follower {
         Some(fm) => match fm.log.term_of(s.index) {
             None if fm.log.last_index() < s.index => {
-                format!("node {f}'s log ends at index {}, before index {}", fm.log.last_index(), s.index)
+                format!(
+                    "node {f}'s log ends at index {}, before index {}",
+                    fm.log.last_index(),
+                    s.index
+                )
             }
             Some(t) if t != s.log_term => format!(
                 "node {f}'s entry at index {} has term {t}, not {}",
                 s.index, s.log_term
             ),
-            _ => format!("node {f}'s log does not hold index {} with term {}", s.index, s.log_term),
+            _ => format!(
+                "node {f}'s log does not hold index {} with term {}",
+                s.index, s.log_term
+            ),
         },
-        None => format!("node {f}'s log does not hold index {} with term {}", s.index, s.log_term),
+        None => format!(
+            "node {f}'s log does not hold index {} with term {}",
+            s.index, s.log_term
+        ),
     };
     let mut why = Why::new(
         Case::AppendRejected,
@@ -639,7 +658,10 @@ fn heartbeat(events: &[TraceEvent], p: &Params, rec: &MsgRecord) -> Why {
     if s.kind == MsgKind::HeartbeatResp {
         return Why::new(
             Case::Heartbeat,
-            format!("Node {a} answers leader {b}'s heartbeat in term {}.", s.term),
+            format!(
+                "Node {a} answers leader {b}'s heartbeat in term {}.",
+                s.term
+            ),
         )
         .detail(
             "The leader counts these answers: with check-quorum it steps down if fewer than a \
@@ -671,9 +693,11 @@ fn heartbeat(events: &[TraceEvent], p: &Params, rec: &MsgRecord) -> Why {
             && match &e.kind {
                 TraceKind::Request { node, what, .. } => *node == a && what.starts_with("read"),
                 TraceKind::Deliver { to, msg, .. } => {
-                    *to == a && Replay::until(events, e.seq + 1).msgs.get(msg).is_some_and(
-                        |m| m.summary.kind == MsgKind::ReadIndex,
-                    )
+                    *to == a
+                        && Replay::until(events, e.seq + 1)
+                            .msgs
+                            .get(msg)
+                            .is_some_and(|m| m.summary.kind == MsgKind::ReadIndex)
                 }
                 _ => false,
             }
@@ -708,7 +732,10 @@ fn snapshot(events: &[TraceEvent], rec: &MsgRecord) -> Why {
             "Leader {l} sends node {f} its snapshot (up to index {}) instead of entries: node \
              {f} needs entries {}, but the leader's log now starts at index {first}.",
             s.snapshot_index,
-            flast.map_or("the leader no longer has".to_string(), |i| format!("from index {}", i + 1))
+            flast.map_or("the leader no longer has".to_string(), |i| format!(
+                "from index {}",
+                i + 1
+            ))
         ),
     )
     .detail(
@@ -716,7 +743,9 @@ fn snapshot(events: &[TraceEvent], rec: &MsgRecord) -> Why {
          follower replaces its state with it, then takes the rest of the log as usual (§7).",
     )
     .source(Source::Paper("7"))
-    .source(Source::RaftRs("maybe_send_append sends MsgSnapshot when the entries are compacted"));
+    .source(Source::RaftRs(
+        "maybe_send_append sends MsgSnapshot when the entries are compacted",
+    ));
     if let Some((t, i)) = compacted {
         why = why.detail(format!(
             "Leader {l} compacted its log up to index {i} at {}.",

@@ -11,7 +11,10 @@ use crate::trace::{MsgKind, Role, TraceEvent, TraceKind};
 pub fn node(events: &[TraceEvent], p: &Params, id: u64) -> Why {
     let all = Replay::until(events, u64::MAX);
     let Some(n) = all.get(id) else {
-        return Why::new(Case::Unknown, format!("Node {id} is not in the kept trace."));
+        return Why::new(
+            Case::Unknown,
+            format!("Node {id} is not in the kept trace."),
+        );
     };
     if let Some(why) = down(events, id) {
         return why;
@@ -81,12 +84,19 @@ pub(super) fn campaign(events: &[TraceEvent], p: &Params, id: u64, seq: u64) -> 
             TraceKind::Fault { what } if what == &format!("campaign {id}") => {
                 return Why::new(
                     Case::Campaign,
-                    format!("Node {id} started an election at {} because it was asked to (`{what}`).", secs(at)),
+                    format!(
+                        "Node {id} started an election at {} because it was asked to (`{what}`).",
+                        secs(at)
+                    ),
                 )
                 .detail(asked);
             }
             TraceKind::Deliver { msg, to, from } if *to == id => {
-                if before.msgs.get(msg).is_some_and(|m| m.summary.kind == MsgKind::TimeoutNow) {
+                if before
+                    .msgs
+                    .get(msg)
+                    .is_some_and(|m| m.summary.kind == MsgKind::TimeoutNow)
+                {
                     return Why::new(
                         Case::Transfer,
                         format!(
@@ -155,7 +165,9 @@ fn timeout(p: &Params, id: u64, b: &NodeModel, at: u64) -> Why {
          fires first and wins before the others wake (§5.2).",
     )
     .source(Source::Paper("5.2"))
-    .source(Source::RaftRs("randomized_election_timeout in [election_tick, 2 * election_tick)"))
+    .source(Source::RaftRs(
+        "randomized_election_timeout in [election_tick, 2 * election_tick)",
+    ))
 }
 
 /// Nodes whose grants of `kind` for `term` reached `id`.
@@ -201,7 +213,8 @@ fn elected(events: &[TraceEvent], p: &Params, all: &Replay, id: u64, n: &NodeMod
         })
         .filter(|e| {
             let r = Replay::until(events, e.seq);
-            r.get(id).is_none_or(|m| !matches!(m.role, Role::PreCandidate | Role::Candidate))
+            r.get(id)
+                .is_none_or(|m| !matches!(m.role, Role::PreCandidate | Role::Candidate))
         })
         .last();
     if let Some(e) = start {
@@ -220,7 +233,10 @@ fn follower(events: &[TraceEvent], p: &Params, all: &Replay, id: u64, n: &NodeMo
             .heard_leader
             .map(|(t, _)| format!(", last heard from at {}", secs(t)))
             .unwrap_or_default();
-        format!("It follows node {} as leader of term {}{heard}.", n.leader, n.term)
+        format!(
+            "It follows node {} as leader of term {}{heard}.",
+            n.leader, n.term
+        )
     } else {
         format!("It knows no leader in term {} yet.", n.term)
     };

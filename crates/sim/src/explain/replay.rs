@@ -381,12 +381,10 @@ impl Replay {
         let n = self.node(node);
         let old_last = n.log.last_index();
         if first <= old_last && first > n.log.base {
-            let old_terms: Vec<u64> = (first..=old_last).filter_map(|i| n.log.term_of(i)).collect();
-            let differ = old_terms
-                .iter()
-                .zip(&new_terms)
-                .any(|(a, b)| a != b)
-                || old_last > last;
+            let old_terms: Vec<u64> = (first..=old_last)
+                .filter_map(|i| n.log.term_of(i))
+                .collect();
+            let differ = old_terms.iter().zip(&new_terms).any(|(a, b)| a != b) || old_last > last;
             if differ {
                 self.overwrites.push(Overwrite {
                     node,
