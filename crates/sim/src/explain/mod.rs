@@ -26,6 +26,7 @@ mod entries;
 mod messages;
 mod nodes;
 pub mod replay;
+mod votes;
 
 use std::fmt;
 

@@ -257,11 +257,13 @@ impl Replay {
                 if from_leader && s.term >= n.term {
                     n.heard_leader = Some((now, *from));
                 }
-                if s.kind == MsgKind::AppendResp && !s.reject && n.role == Role::Leader {
-                    if s.term == n.term {
-                        let m = n.matched.entry(*from).or_insert(0);
-                        *m = (*m).max(s.index);
-                    }
+                if s.kind == MsgKind::AppendResp
+                    && !s.reject
+                    && n.role == Role::Leader
+                    && s.term == n.term
+                {
+                    let m = n.matched.entry(*from).or_insert(0);
+                    *m = (*m).max(s.index);
                 }
             }
             TraceKind::Drop {
