@@ -284,6 +284,11 @@ impl Engine {
         }
     }
 
+    /// The playground (for read-only questions such as "Why?").
+    pub fn playground(&self) -> &etcd::Playground {
+        &self.pg
+    }
+
     /// The cluster, read only.
     pub fn cluster(&self) -> &Cluster<Machine> {
         self.pg.cluster()
