@@ -364,6 +364,13 @@ impl Engine {
             self.pg.now(),
         ))
         .with_planted(self.planted().iter().map(|b| b.name()).collect())
+        .with_serializable(
+            self.pg
+                .history()
+                .iter()
+                .filter(|r| crate::culprit::is_serializable_read(&r.line))
+                .count(),
+        )
     }
 
     /// The bugs planted now (the teaching menu shows them).
