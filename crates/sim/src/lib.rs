@@ -50,5 +50,5 @@ pub use error::{Error, Result};
 pub use invariants::{Invariant, Violation};
 pub use node::NodeStatus;
 pub use request::{Completion, Outcome, RequestError, RequestId};
-pub use state_machine::{ApplyContext, DigestMachine, StateMachine};
+pub use state_machine::{ApplyContext, DigestMachine, Image, SharedImage, StateMachine};
 pub use trace::{MsgKind, Role, TraceEvent, TraceKind};

@@ -87,7 +87,7 @@ pub fn describe(input: &Input, output: &Output) -> String {
             key,
             revision: Some(r),
         } => format!("get {key} @{r}"),
-        Input::Range { key, range_end } => {
+        Input::Range { key, range_end, .. } => {
             format!("range {key}..{}", range_end.escape_default())
         }
         Input::Delete { key } => format!("del {key}"),
@@ -111,6 +111,7 @@ pub fn describe(input: &Input, output: &Output) -> String {
         ),
         Input::LeaseGrant { id, .. } => format!("lease grant {id:x}"),
         Input::LeaseRevoke { id } => format!("lease revoke {id:x}"),
+        Input::Compact { revision } => format!("compact {revision}"),
     };
     let got = match output {
         Output::Put { revision } => format!("ok @{revision}"),
@@ -119,7 +120,8 @@ pub fn describe(input: &Input, output: &Output) -> String {
             revision,
         } => format!("{v} (mod {m}) @{revision}"),
         Output::Get { kv: None, revision } => format!("none @{revision}"),
-        Output::Range { kvs, revision } => format!("{} keys @{revision}", kvs.len()),
+        Output::Range { kvs, revision, .. } => format!("{} keys @{revision}", kvs.len()),
+        Output::Compact { revision } => format!("compacted @{revision}"),
         Output::Delete { deleted, revision } => format!("deleted {deleted} @{revision}"),
         Output::Cas {
             succeeded,

@@ -20,9 +20,12 @@ pub mod driver;
 pub mod engine;
 pub mod js_api;
 pub mod lease_check;
+pub mod lesson;
 pub mod lock_check;
 pub mod model;
+pub mod pace;
 pub mod partition;
+pub mod picture;
 pub mod watch_check;
 
 use model::Settings;

@@ -144,7 +144,7 @@ fn request(method: &str, path: &str, body: &str) -> Result<GatewayRequest, Parse
         }
     };
     let size = match &req {
-        GatewayRequest::Put(p) => p.key.len() + p.value.len(),
+        GatewayRequest::Put(p) => crate::EtcdRequest::Put(p.clone()).encoded_len(),
         GatewayRequest::Range(r) => r.key.len() + r.range_end.len(),
         GatewayRequest::DeleteRange(d) => d.key.len() + d.range_end.len(),
         GatewayRequest::Txn(t) => super::txn::txn_size(t),

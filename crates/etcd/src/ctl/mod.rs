@@ -41,8 +41,9 @@ mod line;
 mod parse;
 mod txn;
 
-pub use line::{Feed, LineParser};
+pub use line::{Feed, LineParser, TXN_ABANDONED};
 pub use parse::parse_line;
+pub use txn::Section;
 
 use std::fmt;
 

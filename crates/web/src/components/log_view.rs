@@ -23,6 +23,8 @@ pub fn LogView() -> impl IntoView {
                 let (f, t, m) = window();
                 format!("indices {f}–{} of {m}", t.min(m.max(f)))
             }}</span>
+            <details class="log-key">
+            <summary>"key"</summary>
             <div class="log-legend" aria-hidden="true">
                 <span><i class="swatch committed"></i>"committed"</span>
                 <span><i class="swatch uncommitted"></i>"not committed"</span>
@@ -32,6 +34,7 @@ pub fn LogView() -> impl IntoView {
                 <span><i class="swatch match"></i>"match"</span>
                 <span><i class="swatch next"></i>"next (leader's view)"</span>
             </div>
+            </details>
             <label class="scrub">
                 <span class="sr-only">"Log position"</span>
                 <input

@@ -14,6 +14,8 @@ pub mod legend;
 pub mod lesson_panel;
 pub mod lessons_menu;
 pub mod log_view;
+pub mod node_glyph;
+pub mod partition_panel;
 pub mod scrubber;
 pub mod session_bar;
 pub mod teaching_menu;

@@ -44,6 +44,7 @@ const METHODS: &[&str] = &[
     "showMe",
     "builtins",
     "builtinText",
+    "pace",
 ];
 
 /// Installs `window.raftlab`.
@@ -272,6 +273,13 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
         }
         "builtinText" => {
             etcd::scenario::builtin::get(&text(&a)).map_or(JsValue::NULL, JsValue::from_str)
+        }
+        "pace" => {
+            if let Some(p) = a.as_string().and_then(|s| crate::pace::Pace::parse(&s)) {
+                control::set_pace(p);
+            }
+            let p = control::with(|c| c.ui().pace.get_untracked()).unwrap_or_default();
+            JsValue::from_str(p.as_str())
         }
         _ => JsValue::UNDEFINED,
     }

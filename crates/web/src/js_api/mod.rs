@@ -18,6 +18,7 @@
 //! raftlab.plantBugs(["follower-local-read"]) // as the teaching menu: exactly these bugs ([] = none); null, or the error in words
 //! raftlab.planted()                // the bugs planted now, e.g. ["follower-local-read"]
 //! raftlab.builtins()                 // [{name, kind, title}]; raftlab.builtinText(name)
+//! raftlab.pace("steady")             // or "follow" (the default: slow motion around messages at 1x and below); returns the pace
 //! ```
 
 use crate::control;
