@@ -33,6 +33,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use kv::{Event, EventType, Held, Revision};
 
+/// One life of a key: its changes, each with whether it is a tombstone.
+type Generation = Vec<(Revision, bool)>;
+
 /// Per key, the revisions (with whether each is a tombstone) that a store at `revision`
 /// compacted at `compact` (0: never) holds, from the committed log (every change, in revision
 /// order).
@@ -41,7 +44,7 @@ pub fn expected(
     revision: i64,
     compact: i64,
 ) -> BTreeMap<Vec<u8>, Vec<(Revision, bool)>> {
-    let mut gens: BTreeMap<&[u8], Vec<Vec<(Revision, bool)>>> = BTreeMap::new();
+    let mut gens: BTreeMap<&[u8], Vec<Generation>> = BTreeMap::new();
     let mut last = Revision::new(0, -1);
     for e in log.iter().take_while(|e| e.kv.mod_revision <= revision) {
         let main = e.kv.mod_revision;

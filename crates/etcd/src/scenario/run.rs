@@ -81,7 +81,7 @@ pub(super) fn advance(
     if let Some(step) = step {
         while pg.steps() < step {
             pg.step()?;
-            if pg.steps() % 4096 == 0 {
+            if pg.steps().is_multiple_of(4096) {
                 within_bound(pg, number)?;
             }
         }
@@ -190,7 +190,7 @@ impl Scenario {
             self.replay_while(|line, pg| line.at_step.is_some_and(|s| s >= n) || pg.steps() > n)?;
         while pg.steps() < n {
             pg.step()?;
-            if pg.steps() % 4096 == 0 {
+            if pg.steps().is_multiple_of(4096) {
                 within_bound(&pg, 0)?;
             }
         }
