@@ -28,6 +28,7 @@ pub mod action;
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod explain;
 pub mod id_map;
 pub mod id_ring;
 pub mod invariants;

@@ -308,6 +308,11 @@ impl Engine {
         }
     }
 
+    /// The playground (for read-only questions such as "Why?").
+    pub fn playground(&self) -> &etcd::Playground {
+        &self.pg
+    }
+
     /// The cluster, read only.
     pub fn cluster(&self) -> &Cluster<Machine> {
         self.pg.cluster()
@@ -383,6 +388,13 @@ impl Engine {
             self.pg.now(),
         ))
         .with_planted(self.planted().iter().map(|b| b.name()).collect())
+        .with_serializable(
+            self.pg
+                .history()
+                .iter()
+                .filter(|r| crate::culprit::is_serializable_read(&r.line))
+                .count(),
+        )
     }
 
     /// The bugs planted now (the teaching menu shows them).

@@ -15,6 +15,7 @@ pub mod check_run;
 pub mod checking;
 pub mod components;
 pub mod control;
+pub mod culprit;
 pub mod driver;
 pub mod engine;
 pub mod js_api;

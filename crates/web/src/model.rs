@@ -52,6 +52,8 @@ pub enum Selection {
     Link(u64, u64),
     /// A message (its last known fields).
     Msg(InFlightView),
+    /// A log entry: (node, index).
+    Entry(u64, u64),
 }
 
 /// One node's row in the log view.

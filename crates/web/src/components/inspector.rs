@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use sim::network::LinkMode;
 use sim::{NodeStatus, Role};
 
+use crate::components::why_panel::{WhyPanel, WhySubject};
 use crate::control::act;
 use crate::model::{role_label, status_label, use_ui, Selection};
 
@@ -19,6 +20,7 @@ pub fn Inspector() -> impl IntoView {
             Selection::Node(_) => 1,
             Selection::Link(..) => 2,
             Selection::Msg(_) => 3,
+            Selection::Entry(..) => 4,
         })
     });
     view! {
@@ -27,6 +29,7 @@ pub fn Inspector() -> impl IntoView {
                 1 => view! { <NodePanel/> }.into_any(),
                 2 => view! { <LinkPanel/> }.into_any(),
                 3 => view! { <MsgPanel/> }.into_any(),
+                4 => view! { <EntryPanel/> }.into_any(),
                 _ => view! { <ClusterPanel/> }.into_any(),
             }}
         </div>
@@ -273,6 +276,7 @@ fn NodePanel() -> impl IntoView {
             <dl class="kv">
                 {rows.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd class="mono">{v}</dd></div> }).map(IntoAny::into_any).collect_view()}
             </dl>
+            <WhyPanel subject=WhySubject::Node(id)/>
             {(!progress.is_empty()).then(|| view! {
                 <table class="progress">
                     <caption>"Replication progress (leader's view)"</caption>
@@ -397,6 +401,23 @@ fn MsgPanel() -> impl IntoView {
             <dl class="kv">
                 {rows.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd class="mono">{v}</dd></div> }).map(IntoAny::into_any).collect_view()}
             </dl>
+            <WhyPanel subject=WhySubject::Msg(m.id)/>
+        }
+        .into_any()
+    };
+    view! { {move || panel()} }
+}
+
+#[component]
+fn EntryPanel() -> impl IntoView {
+    let ui = use_ui();
+    let panel = move || {
+        let Selection::Entry(node, index) = ui.selection.get() else {
+            return ().into_any();
+        };
+        view! {
+            <h2>{format!("Entry {index} of node {node}")}</h2>
+            <WhyPanel subject=WhySubject::Entry(node, index)/>
         }
         .into_any()
     };

@@ -22,3 +22,4 @@ pub mod teaching_menu;
 pub mod timeline;
 pub mod toolbar;
 pub mod watch_panel;
+pub mod why_panel;
