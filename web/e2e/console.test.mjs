@@ -68,3 +68,31 @@ test("Esc abandons an unfinished txn with a message, and nothing is written", as
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("no silent traps: Esc closes menus, tables scroll instead of wrapping, 'Next leader' says why nothing came, a link greets with its own seed", async () => {
+  const { page, errors } = await open(browser, `${url}?nodes=3&seed=3`);
+  await waitState(page, (s) => s.leader !== null);
+  // Esc closes the Lessons and Teaching menus.
+  for (const name of ["Lessons ▾", "Teaching ▾"]) {
+    await page.getByRole("button", { name }).click();
+    await page.getByRole("menu").first().waitFor();
+    await page.keyboard.press("Escape");
+    await page.getByRole("menu").waitFor({ state: "detached" });
+  }
+  // A table keeps its lines whole (it scrolls sideways).
+  await type(page, "endpoint status -w table");
+  const table = page.locator("pre.out", { hasText: "RAFT APPLIED INDEX" });
+  await table.waitFor();
+  assert.equal(await table.evaluate((e) => getComputedStyle(e).whiteSpace), "pre");
+  // With a healthy leader, "Next leader" runs a minute of virtual time and says why nothing came.
+  await page.getByRole("button", { name: /next leader/i }).click();
+  await page.waitForFunction(() => /No leader change in .* is a healthy leader/.test(document.body.innerText));
+  assert.deepEqual(errors, []);
+  const link = await page.evaluate(() => window.raftlab.shareLink());
+  await page.close();
+  // A link to a seed-3 run greets with seed 3, not the default cluster's seed.
+  const p2 = await open(browser, link);
+  await p2.page.waitForFunction(() => /Loaded .*seed 3\b/.test(document.body.innerText));
+  assert.ok(!/nodes, seed 1\./.test(await p2.page.locator("[aria-label='Console output']").innerText()));
+  await p2.page.close();
+});

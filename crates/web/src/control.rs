@@ -168,10 +168,14 @@ pub fn install(settings: Settings) -> Result<Ui, String> {
         flights: Vec::new(),
         slowed_at: f64::NEG_INFINITY,
     };
-    c.note(format!(
-        "{} nodes, seed {}. Type `help`, or click a node or a link.",
-        c.settings.nodes, c.settings.seed
-    ));
+    // A page opened from a link greets with the link's own run once it is loaded, not with the
+    // default cluster it replaces.
+    if crate::browser::fragment().is_empty() {
+        c.note(format!(
+            "{} nodes, seed {}. Type `help`, or click a node or a link.",
+            c.settings.nodes, c.settings.seed
+        ));
+    }
     c.sync(0.0);
     CTRL.with(|cell| *cell.borrow_mut() = Some(c));
     Ok(ui)
@@ -270,10 +274,12 @@ pub fn run_until(what: Until) {
         c.carry = 0.0;
         let leaders = c.engine.cluster().stats().leaders.len();
         let commit = c.engine.cluster().stats().max_commit;
-        let deadline = c.engine.now() + 60_000;
+        let start = c.engine.now();
+        let deadline = start + 60_000;
+        let mut hit = false;
         while c.engine.now() < deadline {
             let s = c.engine.cluster().stats();
-            let hit = match what {
+            hit = match what {
                 Until::LeaderChange => s.leaders.len() != leaders,
                 Until::Commit => s.max_commit != commit,
             };
@@ -283,6 +289,28 @@ pub fn run_until(what: Until) {
             if c.engine.next_time().is_none() {
                 break;
             }
+        }
+        if !hit && !c.halted {
+            // Say so, and why, rather than leave a minute of virtual time unexplained.
+            let ran = sim::time::format_ms(c.engine.now() - start);
+            let leader = c.engine.cluster().leader();
+            let load = c.ui.load.get_untracked() > 0.0;
+            let why = match (what, leader) {
+                (Until::LeaderChange, Some(l)) => format!(
+                    "node {l} is a healthy leader: its heartbeats reach a majority, so no follower's election timer fires. Crash or isolate it to see one"
+                ),
+                (Until::LeaderChange, None) => "no node can win a majority of votes (is every group of the partition smaller than a majority?)".to_string(),
+                (Until::Commit, None) => "there is no leader, and only a leader commits (a majority must elect one first)".to_string(),
+                (Until::Commit, Some(_)) if !load => "nothing was written: type a put, or turn on the background load".to_string(),
+                (Until::Commit, Some(l)) => format!(
+                    "node {l} leads but cannot reach a majority to commit what is written"
+                ),
+            };
+            let what = match what {
+                Until::LeaderChange => "leader change",
+                Until::Commit => "commit",
+            };
+            c.note(format!("No {what} in {ran} of virtual time: {why}."));
         }
         c.sync(now_wall());
     });
@@ -699,8 +727,10 @@ impl Controller {
         self.title = s.title.clone();
         self.ui.playing.set(false);
         self.note(format!(
-            "Loaded {}: replayed to {} ({} lines, {:.0} ms). Paused at the end; the scrubber below the logs moves through it.",
+            "Loaded {} ({} nodes, seed {}): replayed to {} ({} lines, {:.0} ms). Paused at the end; the scrubber below the logs moves through it.",
             if s.title.is_empty() { "a scenario" } else { s.title.as_str() },
+            s.config.nodes,
+            s.config.seed,
             sim::time::format_ms(self.engine.now()),
             self.engine.lines().len(),
             ms
@@ -716,8 +746,8 @@ impl Controller {
         self.adopt(engine, settings);
         self.ui.playing.set(false);
         self.note(format!(
-            "Lesson: {}. The clock is paused: read the step, then act (console, clicks, Play) or press \"Show me\". The clock stops by itself when the step is done.",
-            s.title
+            "Lesson: {} ({} nodes, seed {}). The clock is paused: read the step, then act (console, clicks, Play) or press \"Show me\". The clock stops by itself when the step is done.",
+            s.title, s.config.nodes, s.config.seed
         ));
         let n = s.steps.len();
         let mut done = vec![false; n];

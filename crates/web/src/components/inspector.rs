@@ -45,6 +45,15 @@ fn groups_line(groups: &[Vec<u64>]) -> String {
     format!("partition {}", parts.join(" "))
 }
 
+/// A node's log as words: which entries it holds (after its snapshot).
+pub fn log_range(first: u64, last: u64) -> String {
+    match last.checked_sub(first) {
+        None => format!("empty (up to index {last} in its snapshot)"),
+        Some(0) => format!("entry {first}"),
+        Some(_) => format!("entries {first} to {last}"),
+    }
+}
+
 #[component]
 fn ClusterPanel() -> impl IntoView {
     let ui = use_ui();
@@ -56,7 +65,11 @@ fn ClusterPanel() -> impl IntoView {
             if ids.len() < 2 {
                 return out;
             }
-            let leader = v.leader.unwrap_or(ids[0]);
+            // The presets split the cluster around its leader: without one there is nothing to
+            // split around (they come back with the next leader).
+            let Some(leader) = v.leader else {
+                return out;
+            };
             let rest: Vec<u64> = ids.iter().copied().filter(|i| *i != leader).collect();
             out.push((
                 format!("Isolate leader {leader}"),
@@ -108,6 +121,9 @@ fn ClusterPanel() -> impl IntoView {
                     .map(IntoAny::into_any)
                     .collect_view()
             }}
+            {move || ui.view.with(|v| v.leader.is_none() && v.nodes.len() >= 2).then(|| view! {
+                <span class="hint">"The split presets come back once a leader is elected."</span>
+            }.into_any())}
             <button on:click=move |_| act("heal")>"Heal all"</button>
         </div>
         <NetworkForm from=None/>
@@ -239,7 +255,7 @@ fn NodePanel() -> impl IntoView {
             ),
             ("commit", n.commit.to_string()),
             ("applied", n.applied.to_string()),
-            ("log", format!("{}..={}", n.first_index, n.last_index)),
+            ("log", log_range(n.first_index, n.last_index)),
             ("snapshot", n.snapshot_index.to_string()),
             (
                 "election timer",
@@ -422,4 +438,17 @@ fn EntryPanel() -> impl IntoView {
         .into_any()
     };
     view! { {move || panel()} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_range;
+
+    #[test]
+    fn a_log_range_reads_as_words() {
+        assert_eq!(log_range(2, 2), "entry 2");
+        assert_eq!(log_range(3, 9), "entries 3 to 9");
+        assert_eq!(log_range(11, 10), "empty (up to index 10 in its snapshot)");
+        assert_eq!(log_range(1, 0), "empty (up to index 0 in its snapshot)");
+    }
 }
