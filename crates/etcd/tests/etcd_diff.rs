@@ -156,13 +156,21 @@ fn raftlab_matches_real_etcd() {
             let got = normalize::normalize(&t, &members, &[]);
             match recorded.get(&key(s)) {
                 Some(want) if *want == got => matching += 1,
-                want => failures.push(format!(
+                want => {
+                    if let Some(dir) = std::env::var_os("RAFTLAB_ETCD_DIFF_OUT") {
+                        let base = std::path::Path::new(&dir).join(format!("{}-{}", s.family, s.name));
+                        let _ = std::fs::create_dir_all(&dir);
+                        let _ = std::fs::write(base.with_extension("etcd"), want.map_or("", String::as_str));
+                        let _ = std::fs::write(base.with_extension("raftlab"), &got);
+                    }
+                    failures.push(format!(
                     "{}/{}: raftlab differs from etcd 3.5.1\n--- etcd\n{}--- raftlab\n{}",
                     s.family,
                     s.name,
                     want.map_or("(not recorded)\n", String::as_str),
                     got
-                )),
+                ))
+                }
             }
         }
         figures.push(format!("{family}: {matching}/{}", list.len()));

@@ -176,6 +176,8 @@ pub enum Command {
     EndpointHashKv {
         /// Revision to hash at (0 = latest).
         rev: i64,
+        /// `--cluster`: every member, not just the target.
+        cluster: bool,
     },
     /// `member list`
     MemberList,

@@ -633,6 +633,7 @@ fn group(name: &str, sub: Option<&str>, p: &Parsed) -> Result<Command, ParseErro
             args::<0>(p, "endpoint hashkv command does not accept argument")?;
             Command::EndpointHashKv {
                 rev: p.int("rev", 0),
+                cluster: p.bool("cluster"),
             }
         }
         ("member", "list") => {

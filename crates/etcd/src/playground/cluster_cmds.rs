@@ -12,7 +12,7 @@ use crate::machine::EtcdQuery;
 use crate::service::OpResult;
 
 /// The version string members report.
-pub const VERSION: &str = "3.5.0";
+pub const VERSION: &str = "3.5.1";
 
 impl Playground {
     fn endpoints(&self, target: &Target) -> Vec<u64> {
@@ -22,13 +22,37 @@ impl Playground {
         }
     }
 
+    /// The endpoints a cluster command asks, with their names as etcdctl prints them: as given
+    /// (`node1`), or with `--cluster` every member's client URL, ordered by member id as etcd
+    /// lists its members.
+    fn named_endpoints(&self, target: &Target, cluster: bool) -> Vec<(u64, String)> {
+        if !cluster {
+            return self
+                .endpoints(target)
+                .into_iter()
+                .map(|n| (n, format!("node{n}")))
+                .collect();
+        }
+        let mut nodes: Vec<u64> = self
+            .member_rows()
+            .iter()
+            .filter(|m| m.status == "started")
+            .filter_map(|m| ids::node_of_member(self.service.seed(), &self.service.cluster().node_ids(), m.id))
+            .collect();
+        order::sort_by(&mut nodes, |a, b| self.member_hex(*a).cmp(&self.member_hex(*b)));
+        nodes
+            .into_iter()
+            .map(|n| (n, format!("http://node{n}:2379")))
+            .collect()
+    }
+
     fn member_hex(&self, node: u64) -> u64 {
         ids::member_id(self.service.seed(), node)
     }
 
     /// `endpoint status`: one row per reachable member, an error line for the others.
-    pub(super) fn endpoint_status(&self, target: &Target, f: OutputFormat) -> String {
-        let (rows, errors) = self.status_rows_and_errors(target);
+    pub(super) fn endpoint_status(&self, target: &Target, cluster: bool, f: OutputFormat) -> String {
+        let (rows, errors) = self.status_rows_and_errors(target, cluster);
         let mut out = ctl::format::endpoint_status(&rows, f);
         for e in errors {
             if !out.is_empty() && !out.ends_with('\n') {
@@ -42,34 +66,39 @@ impl Playground {
 
     /// Status rows of the reachable members among `target`.
     pub(super) fn status_rows(&self, target: &Target) -> Vec<EndpointStatusRow> {
-        self.status_rows_and_errors(target).0
+        self.status_rows_and_errors(target, false).0
     }
 
-    fn status_rows_and_errors(&self, target: &Target) -> (Vec<EndpointStatusRow>, Vec<String>) {
+    fn status_rows_and_errors(
+        &self,
+        target: &Target,
+        cluster: bool,
+    ) -> (Vec<EndpointStatusRow>, Vec<String>) {
         let c = self.service.cluster();
         let seed = self.service.seed();
         let leader = c.leader();
         let mut rows = Vec::new();
         let mut errors = Vec::new();
-        for n in self.endpoints(target) {
+        for (n, name) in self.named_endpoints(target, cluster) {
             let Some(v) = c.node_view(n) else {
                 errors.push(format!(
-                    "Failed to get the status of endpoint node{n} (no such member)"
+                    "Failed to get the status of endpoint {name} (no such member)"
                 ));
                 continue;
             };
             if v.status != NodeStatus::Up {
                 errors.push(format!(
-                    "Failed to get the status of endpoint node{n} (context deadline exceeded)"
+                    "Failed to get the status of endpoint {name} (context deadline exceeded)"
                 ));
                 continue;
             }
             let sm = c.state_machine(n).expect("up");
+            let db_size = sm.store.snapshot().len() as i64;
             rows.push(EndpointStatusRow {
-                endpoint: format!("node{n}"),
+                endpoint: name,
                 id: ids::member_id(seed, n),
                 version: VERSION.into(),
-                db_size: sm.store.snapshot().len() as i64,
+                db_size,
                 is_leader: v.role == Some(Role::Leader),
                 is_learner: v.learner,
                 raft_term: v.term,
@@ -79,24 +108,32 @@ impl Playground {
                 cluster_id: ids::cluster_id(seed),
                 revision: sm.store.current_revision(),
                 leader: leader.map_or(0, |l| ids::member_id(seed, l)),
-                db_size_in_use: 0,
+                db_size_in_use: db_size,
             });
         }
         (rows, errors)
     }
 
     /// `endpoint health`: a linearizable read through each member, like etcdctl's.
-    pub(super) fn start_health(&mut self, id: CommandId, target: &Target, _f: OutputFormat) {
-        let nodes = self.endpoints(target);
+    pub(super) fn start_health(
+        &mut self,
+        id: CommandId,
+        target: &Target,
+        cluster: bool,
+        format: OutputFormat,
+    ) {
+        let nodes = self.named_endpoints(target, cluster);
         self.tasks.insert(
             id,
             Task::Health {
                 pending: nodes.len(),
                 rows: Vec::new(),
                 started: self.now(),
+                format,
+                names: nodes.iter().cloned().collect(),
             },
         );
-        for n in nodes {
+        for (n, _) in nodes {
             let op = self.service.range(
                 n,
                 kv::RangeRequest {
@@ -116,26 +153,30 @@ impl Playground {
             pending,
             rows,
             started,
+            format,
+            names,
         }) = self.tasks.get_mut(&id)
         else {
             return;
         };
+        let format = *format;
+        let endpoint = names.get(&node).cloned().unwrap_or_else(|| format!("node{node}"));
         let took_ms = now - *started;
         rows.push(match r {
             OpResult::Read(_, a) if a.result.is_ok() => EndpointHealthRow {
-                endpoint: format!("node{node}"),
+                endpoint: endpoint.clone(),
                 health: true,
                 took_ms,
                 error: None,
             },
             OpResult::Failed(e) => EndpointHealthRow {
-                endpoint: format!("node{node}"),
+                endpoint: endpoint.clone(),
                 health: false,
                 took_ms,
                 error: Some(e.clone()),
             },
             _ => EndpointHealthRow {
-                endpoint: format!("node{node}"),
+                endpoint: endpoint.clone(),
                 health: false,
                 took_ms,
                 error: Some("unexpected answer".into()),
@@ -146,7 +187,7 @@ impl Playground {
             let mut rows = std::mem::take(rows);
             order::sort_by(&mut rows, |a, b| a.endpoint.cmp(&b.endpoint));
             let all_ok = rows.iter().all(|r| r.health);
-            let text = ctl::format::endpoint_health(&rows, OutputFormat::Simple);
+            let text = ctl::format::endpoint_health(&rows, format);
             self.print(id, &text);
             // The text already ends with "Error: unhealthy cluster" when one is unhealthy.
             self.end(id, all_ok);
@@ -154,10 +195,10 @@ impl Playground {
     }
 
     /// `endpoint hashkv`.
-    pub(super) fn hashkv(&self, target: &Target, rev: i64, f: OutputFormat) -> String {
+    pub(super) fn hashkv(&self, target: &Target, cluster: bool, rev: i64, f: OutputFormat) -> String {
         let c = self.service.cluster();
         let mut rows = Vec::new();
-        for n in self.endpoints(target) {
+        for (n, name) in self.named_endpoints(target, cluster) {
             let Ok(sm) = c.state_machine(n) else { continue };
             let at = if rev <= 0 {
                 sm.store.current_revision()
@@ -166,7 +207,7 @@ impl Playground {
             };
             if let Ok((hash, compact_revision)) = sm.store.hash_kv(at) {
                 rows.push(EndpointHashKvRow {
-                    endpoint: format!("node{n}"),
+                    endpoint: name,
                     header: self.service.header(n, sm.store.current_revision()).into(),
                     hash,
                     compact_revision,

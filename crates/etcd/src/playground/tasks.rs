@@ -128,6 +128,9 @@ pub(crate) enum Task {
         pending: usize,
         rows: Vec<ctl::EndpointHealthRow>,
         started: u64,
+        format: ctl::OutputFormat,
+        /// Each member's endpoint name.
+        names: std::collections::BTreeMap<u64, String>,
     },
 }
 
@@ -219,6 +222,15 @@ impl Playground {
                 );
                 self.tasks.insert(id, Task::Single);
             }
+            // etcd's compaction point starts at -1: compacting at 0 succeeds (once).
+            Command::Compaction { rev: 0, .. }
+                if self.service.cluster().state_machine(node).is_ok_and(|sm| {
+                    sm.store.compact_revision() == 0
+                }) =>
+            {
+                self.print(id, &ctl::format::compaction(0));
+                self.finish(id);
+            }
             Command::Compaction { rev, .. } => self.single(
                 id,
                 node,
@@ -306,14 +318,14 @@ impl Playground {
             }
             Command::Fault(action) => self.fault(id, action),
             Command::Plant(bugs) => self.plant(id, bugs),
-            Command::EndpointStatus { .. } => {
-                let text = self.endpoint_status(&inv.target, f);
+            Command::EndpointStatus { cluster } => {
+                let text = self.endpoint_status(&inv.target, cluster, f);
                 self.print(id, &text);
                 self.finish(id);
             }
-            Command::EndpointHealth { .. } => self.start_health(id, &inv.target, f),
-            Command::EndpointHashKv { rev } => {
-                let text = self.hashkv(&inv.target, rev, f);
+            Command::EndpointHealth { cluster } => self.start_health(id, &inv.target, cluster, f),
+            Command::EndpointHashKv { rev, cluster } => {
+                let text = self.hashkv(&inv.target, cluster, rev, f);
                 self.print(id, &text);
                 self.finish(id);
             }
@@ -333,9 +345,8 @@ impl Playground {
                 self.member_change(id, member, MemberOp::MoveLeader)
             }
             Command::Defrag => {
-                let text = format!(
-                    "Finished defragmenting etcd member[node{node}] (a no-op here: the simulated store has nothing to defragment)"
-                );
+                // The simulated store has nothing to defragment: a no-op that answers as etcd.
+                let text = ctl::format::defrag(&format!("node{node}"));
                 self.print(id, &text);
                 self.finish(id);
             }
@@ -396,6 +407,8 @@ impl Playground {
                         "watch was canceled".to_string()
                     };
                     self.print(id, &reason);
+                    // etcdctl's watch loop then ends with this line.
+                    self.print(id, &ctl::format::watch_end());
                     if let Some(o) = self.outputs.get_mut(&id) {
                         o.state = super::CommandState::Failed;
                     }

@@ -20,6 +20,10 @@ pub fn normalize(text: &str, members: &[u64], ports: &[Ports]) -> String {
     for block in commands(text) {
         let mut lines: Vec<String> = Vec::new();
         for line in block.lines() {
+            // etcdctl's client log (a timestamp and a pointer), on standard error.
+            if line.starts_with("{\"level\":") && line.contains("\"logger\":\"etcd-client\"") {
+                continue;
+            }
             let mut l = urls(line, ports);
             l = json_fields(&l);
             l = timings(&l);

@@ -98,8 +98,14 @@ fn start(bin: &Path, members: usize) -> (Cluster, Vec<Ports>) {
         procs: Vec::new(),
         dir: dir.clone(),
     };
-    for (i, p) in ports.iter().enumerate() {
+    // node1 is to lead, as raftlab's node1 does: the others start first and wait 5 s (not
+    // 1 s) before they campaign, so node1's first campaign wins in term 2.
+    for (i, p) in ports.iter().enumerate().rev() {
         let name = format!("node{}", i + 1);
+        let timeout = if i == 0 { "1000" } else { "5000" };
+        if i == 0 && members > 1 {
+            thread::sleep(Duration::from_millis(200));
+        }
         let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
         let client = format!("http://127.0.0.1:{}", p.client);
         let peer = format!("http://127.0.0.1:{}", p.peer);
@@ -112,6 +118,7 @@ fn start(bin: &Path, members: usize) -> (Cluster, Vec<Ports>) {
             .args(["--initial-advertise-peer-urls", &peer])
             .args(["--initial-cluster", &initial.join(",")])
             .args(["--initial-cluster-state", "new"])
+            .args(["--election-timeout", timeout])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -218,8 +225,12 @@ fn spawn(bin: &Path, step: &Step, ports: &[Ports]) -> Running {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
+    // `endpoint` commands go to every member, as raftlab's do; the others to node1 (several
+    // endpoints would spread them at random over the members).
     if !line.contains("--endpoints") {
-        cmd.env("ETCDCTL_ENDPOINTS", endpoints(ports));
+        let all = step.bare().trim_start().starts_with("endpoint");
+        let eps = if all { endpoints(ports) } else { endpoints(&ports[..1]) };
+        cmd.env("ETCDCTL_ENDPOINTS", eps);
     }
     let mut child = cmd.spawn().expect("sh");
     let mut stdin = child.stdin.take().unwrap();
