@@ -31,6 +31,7 @@
 //!            "lease 694d77aa9e38260f granted with TTL(60s)\n");
 //! ```
 
+mod curl;
 mod fault;
 mod flags;
 pub mod format;
@@ -40,6 +41,7 @@ mod lexer;
 mod line;
 mod parse;
 mod txn;
+mod usage;
 
 pub use line::{Feed, LineParser};
 pub use parse::parse_line;
@@ -277,6 +279,8 @@ pub enum GatewayRequest {
     LeaseLeases,
     /// `POST /v3/maintenance/status`
     Status,
+    /// `POST /v3/cluster/member/list`
+    MemberList,
     /// `GET /health`
     Health,
     /// `POST /v3/kv/compaction`
@@ -290,7 +294,8 @@ pub enum GatewayRequest {
 
 /// A parse error. The string is the complete line to print, exactly as etcdctl (or etcd's
 /// gateway) would: `Error: unknown command "fly" for "etcdctl"`, or for gateway requests
-/// etcd's error JSON `{"error":"...","code":3,"message":"..."}`. It never contains a newline.
+/// etcd's error JSON `{"error":"...","code":3,"message":"..."}`. It is one line, except where
+/// etcdctl prints a command's usage (a flag error, a missing or unknown subcommand).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError(pub String);
 
@@ -303,6 +308,11 @@ impl ParseError {
     /// A line printed verbatim (gateway JSON errors).
     pub(crate) fn raw(line: impl AsRef<str>) -> Self {
         ParseError(one_line(line.as_ref()))
+    }
+
+    /// Several lines printed verbatim (etcdctl's usage after a flag error).
+    pub(crate) fn text(text: String) -> Self {
+        ParseError(text)
     }
 }
 

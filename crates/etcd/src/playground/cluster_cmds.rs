@@ -224,7 +224,7 @@ impl Playground {
     }
 
     /// The members in the current configuration.
-    fn member_rows(&self) -> Vec<MemberRow> {
+    pub(super) fn member_rows(&self) -> Vec<MemberRow> {
         let c = self.service.cluster();
         let mut rows = Vec::new();
         for n in c.node_ids() {

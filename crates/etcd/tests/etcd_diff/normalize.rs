@@ -36,6 +36,7 @@ pub fn normalize(text: &str, members: &[u64], ports: &[Ports]) -> String {
             lines.push(l);
         }
         let lines = tables(lines);
+        let lines = status_lines(&block, lines);
         let lines: Vec<String> = lines.iter().map(|l| ids.replace(l)).collect();
         let lines = sort_member_rows(&block, lines);
         for l in lines {
@@ -174,6 +175,27 @@ fn tables(lines: Vec<String>) -> Vec<String> {
         out.push(l);
     }
     out
+}
+
+/// `endpoint status`'s simple lines: DB SIZE and the Raft indexes.
+fn status_lines(block: &str, lines: Vec<String>) -> Vec<String> {
+    let cmd = block.lines().next().unwrap_or("");
+    if !cmd.contains("endpoint status") || cmd.contains("-w") || cmd.contains("--write-out") {
+        return lines;
+    }
+    lines
+        .into_iter()
+        .map(|l| {
+            let mut cells: Vec<String> = l.split(", ").map(str::to_string).collect();
+            if l.starts_with('>') || cells.len() != 10 {
+                return l;
+            }
+            cells[3] = "<SIZE>".into();
+            cells[7] = "<N>".into();
+            cells[8] = "<N>".into();
+            cells.join(", ")
+        })
+        .collect()
 }
 
 /// Member, cluster and lease ids, numbered by first appearance.

@@ -98,14 +98,12 @@ fn start(bin: &Path, members: usize) -> (Cluster, Vec<Ports>) {
         procs: Vec::new(),
         dir: dir.clone(),
     };
-    // node1 is to lead, as raftlab's node1 does: the others start first and wait 5 s (not
-    // 1 s) before they campaign, so node1's first campaign wins in term 2.
-    for (i, p) in ports.iter().enumerate().rev() {
+    // node1 is to lead, as raftlab's node1 does: the others wait 5 s (not 1 s) before they
+    // campaign and do not fast-forward their first election timeout, so node1's first
+    // campaign wins, in term 2.
+    for (i, p) in ports.iter().enumerate() {
         let name = format!("node{}", i + 1);
-        let timeout = if i == 0 { "1000" } else { "5000" };
-        if i == 0 && members > 1 {
-            thread::sleep(Duration::from_millis(200));
-        }
+        let (timeout, advance) = if i == 0 { ("1000", "true") } else { ("5000", "false") };
         let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
         let client = format!("http://127.0.0.1:{}", p.client);
         let peer = format!("http://127.0.0.1:{}", p.peer);
@@ -119,6 +117,7 @@ fn start(bin: &Path, members: usize) -> (Cluster, Vec<Ports>) {
             .args(["--initial-cluster", &initial.join(",")])
             .args(["--initial-cluster-state", "new"])
             .args(["--election-timeout", timeout])
+            .arg(format!("--initial-election-tick-advance={advance}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

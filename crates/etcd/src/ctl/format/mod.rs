@@ -27,7 +27,7 @@ use super::goquote;
 use super::{
     EndpointHashKvRow, EndpointHealthRow, EndpointStatusRow, Header, MemberRow, OutputFormat,
 };
-use obj::{go_string, Obj, Style};
+use obj::{Obj, Style};
 
 const NO_TABLE: &str = "Error: table not supported as output format\n";
 
@@ -469,9 +469,9 @@ fn member_cells(m: &MemberRow) -> Vec<String> {
     ]
 }
 
-fn member_json(m: &MemberRow) -> String {
-    let urls = |u: &[String]| u.iter().map(|s| go_string(s)).collect::<Vec<_>>();
-    Obj::new(Style::Go)
+fn member_json(m: &MemberRow, style: Style) -> String {
+    let urls = |u: &[String]| u.iter().map(|s| obj::string(style, s)).collect::<Vec<_>>();
+    Obj::new(style)
         .int_nz("ID", m.id)
         .str_nz("name", &m.name)
         .list_nz("peerURLs", &urls(&m.peer_urls))
@@ -481,12 +481,23 @@ fn member_json(m: &MemberRow) -> String {
 }
 
 fn members_json(h: &Header, members: &[MemberRow], member: Option<&MemberRow>) -> String {
-    let mut o = Obj::new(Style::Go);
-    o.raw("header", &json::header(h, Style::Go));
+    members_json_style(h, members, member, Style::Go)
+}
+
+/// A cluster response (`member list|add|remove|promote`): its header has no revision.
+pub(crate) fn members_json_style(
+    h: &Header,
+    members: &[MemberRow],
+    member: Option<&MemberRow>,
+    style: Style,
+) -> String {
+    let h = Header { revision: 0, ..*h };
+    let mut o = Obj::new(style);
+    o.raw("header", &json::header(&h, style));
     if let Some(m) = member {
-        o.raw("member", &member_json(m));
+        o.raw("member", &member_json(m, style));
     }
-    let list: Vec<String> = members.iter().map(member_json).collect();
+    let list: Vec<String> = members.iter().map(|m| member_json(m, style)).collect();
     line(o.list_nz("members", &list).done())
 }
 
