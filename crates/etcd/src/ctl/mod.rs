@@ -183,12 +183,14 @@ pub enum Command {
     },
     /// `member list`
     MemberList,
-    /// `member add <name> [--learner] [--peer-urls=...]` (peer URLs are accepted and ignored).
+    /// `member add <name> --peer-urls=URL[,URL] [--learner]`.
     MemberAdd {
         /// Member name.
         name: String,
         /// `--learner`
         learner: bool,
+        /// `--peer-urls` (comma-separated; required, as etcdctl requires it).
+        peer_urls: Vec<String>,
     },
     /// `member remove <id hex>`
     MemberRemove {

@@ -432,7 +432,8 @@ pub(crate) fn put(p: &Parsed) -> Result<PutRequest, String> {
         (_, true) => {
             return Err("put command needs only 1 argument when 'ignore-value' is set".into())
         }
-        ([k, v], false) => (k.clone(), v.clone()),
+        // etcdctl takes the value from the second argument and ignores any further ones.
+        ([k, v, ..], false) => (k.clone(), v.clone()),
         (_, false) => return Err(NEEDS.into()),
     };
     let lease = goquote::parse_int(p.str("lease").unwrap_or("0"), 16)
@@ -452,7 +453,8 @@ pub(crate) fn put(p: &Parsed) -> Result<PutRequest, String> {
 fn key_range(p: &Parsed, what: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
     let needs =
         format!("{what} command needs one argument as key and an optional argument as range_end");
-    if p.args.is_empty() || p.args.len() > 2 {
+    // `get` ignores arguments after the range end; `del` refuses them.
+    if p.args.is_empty() || (p.args.len() > 2 && what != "get") {
         return Err(needs);
     }
     let (prefix, from_key) = (p.bool("prefix"), p.bool("from-key"));
@@ -693,9 +695,21 @@ fn group(name: &str, sub: Option<&str>, p: &Parsed) -> Result<Command, ParseErro
         }
         ("member", "add") => {
             let [name] = args::<1>(p, "member name not provided")?;
+            let peer_urls: Vec<String> = p
+                .str("peer-urls")
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_string)
+                .collect();
+            if peer_urls.is_empty() {
+                return Err(err("member peer urls not provided"));
+            }
             Command::MemberAdd {
                 name,
                 learner: p.bool("learner"),
+                peer_urls,
             }
         }
         ("member", "remove") => {

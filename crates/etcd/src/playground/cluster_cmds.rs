@@ -2,7 +2,7 @@
 
 use sim::{Action, NodeStatus, Role};
 
-use super::tasks::{MemberOp, Task};
+use super::tasks::{MemberOp, Task, Timer};
 use super::{CommandId, Playground};
 use crate::ctl::{
     self, EndpointHashKvRow, EndpointHealthRow, EndpointStatusRow, MemberRow, OutputFormat, Target,
@@ -10,6 +10,24 @@ use crate::ctl::{
 use crate::ids;
 use crate::machine::EtcdQuery;
 use crate::service::OpResult;
+
+/// A member added by `member add`, as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct AddedMember {
+    /// Its name (shown once it has started).
+    pub name: String,
+    /// Its peer URLs.
+    pub peer_urls: Vec<String>,
+    /// The Raft index of the change that added it: it has started once it applied that.
+    pub index: u64,
+    /// Added as a learner.
+    pub learner: bool,
+}
+
+/// How often a membership change is checked for being applied (virtual ms).
+const MEMBERSHIP_POLL_MS: u64 = 10;
+/// How long etcd waits for a membership change before `request timed out` (virtual ms).
+const MEMBERSHIP_TIMEOUT_MS: u64 = 7_000;
 
 /// The version string members report.
 pub const VERSION: &str = "3.5.1";
@@ -223,25 +241,84 @@ impl Playground {
         ctl::format::member_list(&h.into(), &self.member_rows(), f)
     }
 
-    /// The members in the current configuration.
+    /// The members in the current configuration, ordered by member id as etcd lists them. A
+    /// member added by `member add` is `unstarted` (no name, no client URLs) until it has
+    /// applied the change that added it.
     pub(super) fn member_rows(&self) -> Vec<MemberRow> {
         let c = self.service.cluster();
         let mut rows = Vec::new();
         for n in c.node_ids() {
             let Some(v) = c.node_view(n) else { continue };
-            if !(v.voter || v.learner) {
+            let added = self.members_added.get(&n);
+            if !(v.voter || v.learner || added.is_some()) {
                 continue;
             }
+            let started = added.is_none_or(|a| v.applied >= a.index);
+            let peer_urls = added.map_or_else(
+                || vec![format!("http://node{n}:2380")],
+                |a| a.peer_urls.clone(),
+            );
+            let name = added.map_or_else(|| format!("node{n}"), |a| a.name.clone());
             rows.push(MemberRow {
                 id: self.member_hex(n),
-                status: "started".into(),
-                name: format!("node{n}"),
-                peer_urls: vec![format!("http://node{n}:2380")],
-                client_urls: vec![format!("http://node{n}:2379")],
-                is_learner: v.learner,
+                status: if started { "started" } else { "unstarted" }.into(),
+                name: if started { name } else { String::new() },
+                peer_urls,
+                client_urls: if started {
+                    vec![format!("http://node{n}:2379")]
+                } else {
+                    Vec::new()
+                },
+                is_learner: v.learner || (!v.voter && added.is_some_and(|a| a.learner)),
             });
         }
+        order::sort_by_key(&mut rows, |m| m.id);
         rows
+    }
+
+    /// Waits for the leader to apply a membership change at `index`, then prints `text`.
+    fn wait_membership(&mut self, id: CommandId, index: u64, text: String) {
+        let deadline = self.now() + MEMBERSHIP_TIMEOUT_MS;
+        self.tasks.insert(
+            id,
+            Task::Membership {
+                index,
+                deadline,
+                text,
+            },
+        );
+        self.check_membership(id);
+    }
+
+    /// Prints a membership change's answer once the leader has applied it.
+    pub(super) fn check_membership(&mut self, id: CommandId) {
+        let Some(Task::Membership {
+            index,
+            deadline,
+            text,
+        }) = self.tasks.get(&id).cloned()
+        else {
+            return;
+        };
+        let c = self.service.cluster();
+        let applied = c
+            .leader()
+            .and_then(|l| c.node_view(l))
+            .map_or(0, |v| v.applied);
+        if applied >= index {
+            self.print(id, &text);
+            self.finish(id);
+        } else if self.now() >= deadline {
+            self.fail(id, "etcdserver: request timed out");
+        } else {
+            let at = self.now() + MEMBERSHIP_POLL_MS;
+            self.schedule(at, id, Timer::Membership);
+        }
+    }
+
+    fn leader_last_index(&self) -> u64 {
+        let c = self.service.cluster();
+        c.leader().and_then(|l| c.node_view(l)).map_or(0, |v| v.last_index)
     }
 
     fn revision_at(&self, node: u64) -> i64 {
@@ -251,8 +328,22 @@ impl Playground {
             .map_or(0, |a| a.revision)
     }
 
-    /// `member add`: a new node joins (through joint consensus).
-    pub(super) fn member_add(&mut self, id: CommandId, learner: bool) {
+    /// `member add`: a new node joins (through joint consensus), listed at once as
+    /// `unstarted` with the peer URLs given; answered once the leader has applied the change.
+    pub(super) fn member_add(
+        &mut self,
+        id: CommandId,
+        name: String,
+        peer_urls: Vec<String>,
+        learner: bool,
+    ) {
+        let taken = self
+            .member_rows()
+            .iter()
+            .any(|m| m.peer_urls.iter().any(|u| peer_urls.contains(u)));
+        if taken {
+            return self.fail(id, "etcdserver: Peer URLs already exists");
+        }
         let new = self
             .service
             .cluster()
@@ -268,12 +359,22 @@ impl Playground {
         };
         match self.service.cluster_mut().apply(action) {
             Ok(()) => {
+                let index = self.leader_last_index();
+                self.members_added.insert(
+                    new,
+                    AddedMember {
+                        name: name.clone(),
+                        peer_urls: peer_urls.clone(),
+                        index,
+                        learner,
+                    },
+                );
                 let leader = self.service.cluster().leader().unwrap_or(new);
                 let member = MemberRow {
                     id: self.member_hex(new),
                     status: "unstarted".into(),
-                    name: format!("node{new}"),
-                    peer_urls: vec![format!("http://node{new}:2380")],
+                    name,
+                    peer_urls,
                     client_urls: Vec::new(),
                     is_learner: learner,
                 };
@@ -281,11 +382,15 @@ impl Playground {
                 if !members.iter().any(|m| m.id == member.id) {
                     members.push(member.clone());
                 }
-                let h = self.service.header(leader, self.revision_at(leader));
+                for m in &mut members {
+                    if m.id == member.id {
+                        m.is_learner = learner;
+                    }
+                }
+                let h = self.service.header(leader, 0);
                 let text =
                     ctl::format::member_add(&h.into(), &member, &members, OutputFormat::Simple);
-                self.print(id, &text);
-                self.finish(id);
+                self.wait_membership(id, index, text);
             }
             Err(e) => self.fail(id, &e.to_string()),
         }
@@ -295,11 +400,19 @@ impl Playground {
     pub(super) fn member_change(&mut self, id: CommandId, member: u64, op: MemberOp) {
         let nodes = self.service.cluster().node_ids();
         let Some(node) = ids::node_of_member(self.service.seed(), &nodes, member) else {
-            return self.fail(id, &format!("etcdserver: member not found ({member:x})"));
+            return self.fail(id, "etcdserver: member not found");
         };
+        let is_learner = self
+            .service
+            .cluster()
+            .node_view(node)
+            .is_some_and(|v| v.learner);
+        if op == MemberOp::Promote && !is_learner {
+            return self.fail(id, "etcdserver: can only promote a learner member");
+        }
         let hex = self.member_hex(node);
         let leader = self.service.cluster().leader().unwrap_or(node);
-        let h: ctl::Header = self.service.header(leader, self.revision_at(leader)).into();
+        let h: ctl::Header = self.service.header(leader, 0).into();
         let action = match op {
             MemberOp::Remove => Action::Remove(node),
             MemberOp::Promote => Action::Promote(node),
@@ -316,7 +429,15 @@ impl Playground {
             MemberOp::Promote => ctl::format::member_promote(&h, hex, &members, f),
             MemberOp::MoveLeader => ctl::format::move_leader(&h, from, hex, f),
         };
-        self.print(id, &text);
-        self.finish(id);
+        if op == MemberOp::MoveLeader {
+            self.print(id, &text);
+            self.finish(id);
+        } else {
+            if op == MemberOp::Remove {
+                self.members_added.remove(&node);
+            }
+            let index = self.leader_last_index();
+            self.wait_membership(id, index, text);
+        }
     }
 }

@@ -82,6 +82,8 @@ pub struct Playground {
     watch_log: SessionWatches,
     /// The session's lock holds, for the lock checker.
     lock_log: SessionLocks,
+    /// Members added by `member add`: their name and peer URLs as given.
+    members_added: BTreeMap<u64, cluster_cmds::AddedMember>,
 }
 
 /// Commands whose node arguments may be written `leader` (the current leader), `follower` (the
@@ -140,6 +142,7 @@ impl Playground {
             planted_at_start: crate::planted::PlantedBugs::NONE,
             watch_log: SessionWatches::default(),
             lock_log: SessionLocks::default(),
+            members_added: BTreeMap::new(),
         })
     }
 

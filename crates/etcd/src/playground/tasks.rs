@@ -34,6 +34,8 @@ pub(crate) enum Purpose {
     WaitDelete,
     /// Checking our own key still exists (lock) or reading it to print (elect).
     Recheck,
+    /// Reading our key once held, to print it as etcdctl does (`display.Get`).
+    HeldGet,
     /// Observe: reading the current leader.
     ObserveGet,
     /// Observe: watching the election prefix.
@@ -53,6 +55,8 @@ pub(crate) enum Timer {
     KeepAlive,
     /// Time for the next session keep-alive.
     SessionKeepAlive,
+    /// Time to look whether a membership change has been applied.
+    Membership,
 }
 
 /// Lock and election recipes (etcd `client/v3/concurrency`).
@@ -66,6 +70,8 @@ pub(crate) struct Recipe {
     pub my_rev: i64,
     pub phase: Phase,
     pub watch: Option<OpId>,
+    /// How etcdctl prints the key once held (`-w`).
+    pub format: OutputFormat,
 }
 
 /// Lock or campaign.
@@ -122,6 +128,15 @@ pub(crate) enum Task {
         watch: Option<OpId>,
         last: Option<(Vec<u8>, Vec<u8>)>,
         format: OutputFormat,
+    },
+    /// A membership change waiting to be applied by the leader, then `text` is printed.
+    Membership {
+        /// Raft index of the configuration change.
+        index: u64,
+        /// When to give up (virtual ms).
+        deadline: u64,
+        /// What to print once applied.
+        text: String,
     },
     /// `endpoint health`: one read per member.
     Health {
@@ -287,7 +302,7 @@ impl Playground {
                 );
             }
             Command::Lock { name, ttl } => {
-                self.start_recipe(id, node, RecipeKind::Lock, name, String::new(), ttl)
+                self.start_recipe(id, node, RecipeKind::Lock, name, String::new(), ttl, f)
             }
             Command::Elect {
                 name,
@@ -298,7 +313,9 @@ impl Playground {
                     self.start_observe(id, node, name, f);
                 } else {
                     match proposal {
-                        Some(p) => self.start_recipe(id, node, RecipeKind::Campaign, name, p, 60),
+                        Some(p) => {
+                            self.start_recipe(id, node, RecipeKind::Campaign, name, p, 60, f)
+                        }
                         None => self.fail(id, "no proposal argument but -l not set"),
                     }
                 }
@@ -334,7 +351,11 @@ impl Playground {
                 self.print(id, &text);
                 self.finish(id);
             }
-            Command::MemberAdd { learner, .. } => self.member_add(id, learner),
+            Command::MemberAdd {
+                name,
+                learner,
+                peer_urls,
+            } => self.member_add(id, name, peer_urls, learner),
             Command::MemberRemove { id: member } => {
                 self.member_change(id, member, MemberOp::Remove)
             }
@@ -427,6 +448,7 @@ impl Playground {
             (Purpose::SessionKeepAlive, OpEvent::Done(_, r)) => self.on_session_keepalive(id, r),
             (Purpose::AcquireTxn, OpEvent::Done(_, r)) => self.on_acquire_txn(id, r),
             (Purpose::WaitGet, OpEvent::Done(_, r)) => self.on_wait_get(id, r),
+            (Purpose::HeldGet, OpEvent::Done(_, r)) => self.on_held_get(id, r),
             (Purpose::WaitDelete, OpEvent::Watch(op, _, resp))
                 if resp.events.iter().any(|e| e.kind == EventType::Delete) =>
             {
@@ -460,6 +482,7 @@ impl Playground {
                     self.track(op, id, Purpose::KeepAlive);
                 }
             }
+            Timer::Membership => self.check_membership(id),
             Timer::SessionKeepAlive => {
                 if let Some(Task::Recipe(r)) = self.tasks.get(&id) {
                     let (node, lease) = (r.session.node, r.session.lease);
@@ -530,6 +553,8 @@ impl Playground {
                     self.schedule(at, id, Timer::KeepAlive);
                 }
             }
+            // `--once` reports the error; a running keep-alive says the lease is gone.
+            OpResult::Failed(e) if once => self.fail(id, &e),
             OpResult::Failed(e) if e.contains("lease not found") => {
                 self.print(id, &format!("lease {lease:016x} expired or revoked."));
                 self.finish(id);
@@ -562,6 +587,7 @@ impl Playground {
         name: String,
         value: String,
         ttl: i64,
+        format: OutputFormat,
     ) {
         let recipe = Recipe {
             kind,
@@ -572,6 +598,7 @@ impl Playground {
             my_rev: 0,
             phase: Phase::Granting,
             watch: None,
+            format,
         };
         self.tasks.insert(id, Task::Recipe(Box::new(recipe)));
         let op = self.service.lease_grant(node, 0, ttl);
@@ -792,13 +819,34 @@ impl Playground {
             let now = self.now();
             self.lock_log.acquired(id, &r.key, now);
         }
-        let text = match r.kind {
-            RecipeKind::Lock => r.key.clone(),
-            RecipeKind::Campaign => format!("{}\n{}", r.key, r.value),
-        };
+        // etcdctl then reads the key and prints it as `get` would (an empty value line for
+        // a lock; JSON with `-w json`).
+        let op = self.service.range(
+            r.session.node,
+            RangeRequest {
+                key: r.key.clone().into_bytes(),
+                ..Default::default()
+            },
+            false,
+        );
         self.set_recipe(id, r);
-        self.print(id, &text);
-        self.settle(id);
+        self.track(op, id, Purpose::HeldGet);
+    }
+
+    fn on_held_get(&mut self, id: CommandId, res: OpResult) {
+        let Some(r) = self.recipe(id) else { return };
+        match res {
+            OpResult::Read(h, a) => match a.result {
+                Ok(resp) => {
+                    let text = ctl::format::get(&h.into(), &resp, r.format, false, false);
+                    self.print(id, &text);
+                    self.settle(id);
+                }
+                Err(e) => self.fail(id, &e),
+            },
+            OpResult::Failed(e) => self.fail(id, &e),
+            _ => {}
+        }
     }
 
     fn start_observe(&mut self, id: CommandId, node: u64, name: String, format: OutputFormat) {
