@@ -24,9 +24,9 @@ pub(crate) struct AddedMember {
     pub learner: bool,
 }
 
-/// How often a membership change is checked for being applied (virtual ms).
+/// How often a membership change waiting for the previous one retries (virtual ms).
 const MEMBERSHIP_POLL_MS: u64 = 10;
-/// How long etcd waits for a membership change before `request timed out` (virtual ms).
+/// How long a membership change waits for the previous one before `request timed out`.
 const MEMBERSHIP_TIMEOUT_MS: u64 = 7_000;
 
 /// The version string members report.
@@ -276,43 +276,32 @@ impl Playground {
         rows
     }
 
-    /// Waits for the leader to apply a membership change at `index`, then prints `text`.
-    fn wait_membership(&mut self, id: CommandId, index: u64, text: String) {
-        let deadline = self.now() + MEMBERSHIP_TIMEOUT_MS;
+    /// Retries a membership change refused because the previous one is still in progress
+    /// (etcd answers `member add` only once applied, so a following change never sees that).
+    fn retry_membership(&mut self, id: CommandId, member: u64, op: MemberOp) {
+        let deadline = match self.tasks.get(&id) {
+            Some(Task::Membership { deadline, .. }) => *deadline,
+            _ => self.now() + MEMBERSHIP_TIMEOUT_MS,
+        };
+        if self.now() >= deadline {
+            return self.fail(id, "etcdserver: request timed out");
+        }
         self.tasks.insert(
             id,
             Task::Membership {
-                index,
+                member,
+                op,
                 deadline,
-                text,
             },
         );
-        self.check_membership(id);
+        let at = self.now() + MEMBERSHIP_POLL_MS;
+        self.schedule(at, id, Timer::Membership);
     }
 
-    /// Prints a membership change's answer once the leader has applied it.
+    /// The retry timer of [`Self::retry_membership`].
     pub(super) fn check_membership(&mut self, id: CommandId) {
-        let Some(Task::Membership {
-            index,
-            deadline,
-            text,
-        }) = self.tasks.get(&id).cloned()
-        else {
-            return;
-        };
-        let c = self.service.cluster();
-        let applied = c
-            .leader()
-            .and_then(|l| c.node_view(l))
-            .map_or(0, |v| v.applied);
-        if applied >= index {
-            self.print(id, &text);
-            self.finish(id);
-        } else if self.now() >= deadline {
-            self.fail(id, "etcdserver: request timed out");
-        } else {
-            let at = self.now() + MEMBERSHIP_POLL_MS;
-            self.schedule(at, id, Timer::Membership);
+        if let Some(Task::Membership { member, op, .. }) = self.tasks.get(&id).cloned() {
+            self.member_change(id, member, op);
         }
     }
 
@@ -329,7 +318,7 @@ impl Playground {
     }
 
     /// `member add`: a new node joins (through joint consensus), listed at once as
-    /// `unstarted` with the peer URLs given; answered once the leader has applied the change.
+    /// `unstarted` with the peer URLs given.
     pub(super) fn member_add(
         &mut self,
         id: CommandId,
@@ -390,7 +379,8 @@ impl Playground {
                 let h = self.service.header(leader, 0);
                 let text =
                     ctl::format::member_add(&h.into(), &member, &members, OutputFormat::Simple);
-                self.wait_membership(id, index, text);
+                self.print(id, &text);
+                self.finish(id);
             }
             Err(e) => self.fail(id, &e.to_string()),
         }
@@ -420,7 +410,11 @@ impl Playground {
         };
         let from = self.member_hex(leader);
         if let Err(e) = self.service.cluster_mut().apply(action) {
-            return self.fail(id, &e.to_string());
+            let e = e.to_string();
+            if e.contains("already in progress") && op != MemberOp::MoveLeader {
+                return self.retry_membership(id, member, op);
+            }
+            return self.fail(id, &e);
         }
         let members = self.member_rows();
         let f = OutputFormat::Simple;
@@ -429,15 +423,10 @@ impl Playground {
             MemberOp::Promote => ctl::format::member_promote(&h, hex, &members, f),
             MemberOp::MoveLeader => ctl::format::move_leader(&h, from, hex, f),
         };
-        if op == MemberOp::MoveLeader {
-            self.print(id, &text);
-            self.finish(id);
-        } else {
-            if op == MemberOp::Remove {
-                self.members_added.remove(&node);
-            }
-            let index = self.leader_last_index();
-            self.wait_membership(id, index, text);
+        if op == MemberOp::Remove {
+            self.members_added.remove(&node);
         }
+        self.print(id, &text);
+        self.finish(id);
     }
 }

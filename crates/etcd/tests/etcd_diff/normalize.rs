@@ -35,6 +35,7 @@ pub fn normalize(text: &str, members: &[u64], ports: &[Ports]) -> String {
             }
             lines.push(l);
         }
+        let lines: Vec<String> = lines.iter().map(|l| id_keys(l)).collect();
         let lines = tables(lines);
         let lines = status_lines(&block, lines);
         let lines: Vec<String> = lines.iter().map(|l| ids.replace(l)).collect();
@@ -174,6 +175,35 @@ fn tables(lines: Vec<String>) -> Vec<String> {
         header.clear();
         out.push(l);
     }
+    out
+}
+
+/// JSON keys (base64) that hold an id, as lock and election keys do (`mylock/694d77aa9e38260f`):
+/// written as `"key":"b64:mylock/694d77aa9e38260f"` so that the id is normalized.
+fn id_keys(line: &str) -> String {
+    use base64::Engine;
+    let pat = "\"key\":\"";
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find(pat) {
+        out.push_str(&rest[..i + pat.len()]);
+        rest = &rest[i + pat.len()..];
+        let end = rest.find('"').unwrap_or(rest.len());
+        let value = &rest[..end];
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok());
+        match decoded {
+            Some(text) if text.split('/').any(|w| w.len() >= 12 && w.len() <= 16 && w.bytes().all(|c| c.is_ascii_hexdigit())) => {
+                out.push_str("b64:");
+                out.push_str(&text);
+            }
+            _ => out.push_str(value),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
     out
 }
 

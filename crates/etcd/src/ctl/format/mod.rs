@@ -534,13 +534,9 @@ pub fn member_add(
 ) -> String {
     match f {
         OutputFormat::Simple => {
-            let learner = if member.is_learner {
-                " as learner "
-            } else {
-                " "
-            };
+            // etcdctl 3.5 says the same for a learner (3.6 says "added as learner").
             let mut out = format!(
-                "Member {} added{learner}to cluster {}\n",
+                "Member {} added to cluster {}\n",
                 simple::hex16_spaces(member.id),
                 simple::hex16_spaces(h.cluster_id)
             );
