@@ -104,8 +104,8 @@ impl Store {
     /// it: the 17-byte revision (`main`, `_`, `sub`, big-endian; 18 with a tombstone's `t`)
     /// followed by the protobuf `mvccpb.KeyValue`. Revisions at or below the compaction point
     /// that a compaction at `rev` would drop are skipped. So a real etcd that holds the same
-    /// history gives the same hash. Returns the hash and the compact revision (-1 before any
-    /// compaction, as etcd reports it).
+    /// history gives the same hash. Returns the hash and the compact revision (0 before any
+    /// compaction, where etcd reports -1).
     ///
     /// Errors: [`Error::Compacted`] if `0 < rev <= compact_revision()`,
     /// [`Error::FutureRev`] if `rev > current_revision()`.
@@ -127,12 +127,7 @@ impl Store {
             h.update(&r.to_bytes(rec.tombstone));
             h.update(&encode_kv(&rec.kv, rec.tombstone));
         }
-        let compact = if self.compact_rev == 0 {
-            -1
-        } else {
-            self.compact_rev
-        };
-        Ok((h.finish(), compact))
+        Ok((h.finish(), self.compact_rev))
     }
 }
 
@@ -162,7 +157,7 @@ mod tests {
     #[test]
     fn hashes_equal_real_etcd() {
         let empty = Store::new();
-        assert_eq!(empty.hash_kv(0).unwrap(), (1_084_519_789, -1));
+        assert_eq!(empty.hash_kv(0).unwrap(), (1_084_519_789, 0));
 
         let mut s = Store::new();
         put(&mut s, "a", "1");
@@ -172,7 +167,7 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        assert_eq!(s.hash_kv(0).unwrap(), (1_562_576_432, -1));
+        assert_eq!(s.hash_kv(0).unwrap(), (1_562_576_432, 0));
 
         let mut s = Store::new();
         put(&mut s, "a", "1");

@@ -228,7 +228,12 @@ impl Playground {
                     endpoint: name,
                     header: self.service.header(n, sm.store.current_revision()).into(),
                     hash,
-                    compact_revision,
+                    // etcd's compaction point is -1 before the first compaction.
+                    compact_revision: if compact_revision == 0 {
+                        -1
+                    } else {
+                        compact_revision
+                    },
                 });
             }
         }
