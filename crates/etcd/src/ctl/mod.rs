@@ -84,6 +84,10 @@ pub enum OutputFormat {
     Json,
     /// `table`: only for `endpoint status|health|hashkv` and `member list`, as in etcdctl.
     Table,
+    /// `fields`: one `"Name" : value` line per field.
+    Fields,
+    /// `simple` with `--hex`: keys and values as `\x66\x6f\x6f`.
+    Hex,
 }
 
 /// Read consistency of `get` (`--consistency=l|s`).

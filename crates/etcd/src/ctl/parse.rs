@@ -329,14 +329,14 @@ fn done(target: Target, output: OutputFormat, command: Command) -> Outcome {
 
 /// The global flags: target and output format.
 pub(crate) fn globals(p: &Parsed) -> Result<(Target, OutputFormat), ParseError> {
-    if p.bool("hex") {
-        return Err(err("--hex is not supported by raftlab"));
-    }
     let output = match p.str("write-out") {
+        // `--hex` changes only the simple printer.
+        None | Some("simple") if p.bool("hex") => OutputFormat::Hex,
         None | Some("simple") => OutputFormat::Simple,
         Some("json") => OutputFormat::Json,
         Some("table") => OutputFormat::Table,
-        Some(f @ ("fields" | "protobuf")) => {
+        Some("fields") => OutputFormat::Fields,
+        Some(f @ "protobuf") => {
             return Err(err(format!(
                 "output format {} is not supported by raftlab (use simple, json or table)",
                 goquote::quote(f.as_bytes())
@@ -399,7 +399,7 @@ fn check_output(cmd: &Command, output: OutputFormat, p: &Parsed) -> Result<(), P
     if output == OutputFormat::Table && !table_ok {
         return Err(err("table not supported as output format"));
     }
-    if p.bool("print-value-only") && output != OutputFormat::Simple {
+    if p.bool("print-value-only") && !matches!(output, OutputFormat::Simple | OutputFormat::Hex) {
         return Err(err("print-value-only is only for `--write-out=simple`"));
     }
     Ok(())
@@ -533,10 +533,10 @@ pub(crate) fn get(p: &Parsed, output: OutputFormat) -> Result<Command, String> {
     if sort_target == SortTarget::Key && sort_order == SortOrder::Ascend {
         sort_order = SortOrder::None;
     }
-    if p.bool("count-only") {
+    if p.bool("count-only") && output != OutputFormat::Fields {
         return Err("--count-only is only for `--write-out=fields`".into());
     }
-    if p.bool("print-value-only") && output != OutputFormat::Simple {
+    if p.bool("print-value-only") && !matches!(output, OutputFormat::Simple | OutputFormat::Hex) {
         return Err("print-value-only is only for `--write-out=simple`".into());
     }
     let rev = p.int("rev", 0);
@@ -550,6 +550,7 @@ pub(crate) fn get(p: &Parsed, output: OutputFormat) -> Result<Command, String> {
             sort_target,
             serializable: consistency == Consistency::Serializable,
             keys_only: p.bool("keys-only"),
+            count_only: p.bool("count-only"),
             ..Default::default()
         },
         print_value_only: p.bool("print-value-only"),
