@@ -178,3 +178,39 @@ fn raftlab_matches_real_etcd() {
     eprintln!("matching sessions per family: {}", figures.join(", "));
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// The normalization hides ids, URLs, timings and sizes, and nothing else.
+#[test]
+fn normalization_hides_only_what_varies() {
+    let real = "> put foo bar -w json\n{\"header\":{\"cluster_id\":15118495548433857066,\"member_id\":13668033151171901709,\"revision\":2,\"raft_term\":2}}\n> endpoint status\n127.0.0.1:23791, bdae9bbc11dd390d, 3.5.1, 20 kB, true, false, 2, 5, 5, \n> endpoint health\n127.0.0.1:23791 is healthy: successfully committed proposal: took = 2.566317ms\n";
+    let ports = [real::Ports {
+        client: 23791,
+        peer: 23801,
+    }];
+    let sim = |rev: i64, leader: bool| {
+        format!("> put foo bar -w json\n{{\"header\":{{\"cluster_id\":13594624368752441473,\"member_id\":13179417261865601488,\"revision\":{rev},\"raft_term\":2}}}}\n> endpoint status\nnode1, b6e6b22c102689d0, 3.5.1, 48 B, {leader}, false, 2, 2, 2, \n> endpoint health\nnode1 is healthy: successfully committed proposal: took = 8ms\n")
+    };
+    let want = normalize::normalize(real, &[13668033151171901709], &ports);
+    let norm = |t: &str| normalize::normalize(t, &[13179417261865601488], &[]);
+    assert_eq!(norm(&sim(2, true)), want);
+    assert_ne!(norm(&sim(3, true)), want, "a wrong revision must show");
+    assert_ne!(norm(&sim(2, false)), want, "a wrong leader flag must show");
+}
+
+/// A planted bug (a watch that drops an event) makes its session differ from real etcd.
+#[test]
+fn a_planted_bug_is_caught() {
+    let sessions = corpus::load();
+    let s = sessions
+        .iter()
+        .find(|s| s.family == "watch" && s.name == "watch-many")
+        .expect("watch-many session");
+    let want = read_recorded("watch")["watch-many"].clone();
+    let norm = |outputs: &[String]| {
+        let members = [etcd::ids::member_id(1, 1)];
+        normalize::normalize(&transcript::render(s, outputs), &members, &[])
+    };
+    assert_eq!(norm(&sim_run::run(s)), want);
+    let planted = sim_run::run_with(s, &["plant drop-watch-event"]);
+    assert_ne!(norm(&planted), want, "the dropped watch event went unnoticed");
+}

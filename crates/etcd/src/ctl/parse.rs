@@ -112,7 +112,12 @@ fn err(msg: impl AsRef<str>) -> ParseError {
 /// Parses one line into an [`Outcome`].
 pub(crate) fn parse(line: &str) -> Result<Outcome, ParseError> {
     // Lines as the etcd docs write them: `etcdctl put k v`, `ETCDCTL_API=3 etcdctl get k`.
-    let line = strip_etcdctl(line);
+    let stripped = strip_etcdctl(line);
+    if stripped.trim().is_empty() && !line.trim().is_empty() {
+        // `etcdctl` alone: its help.
+        return Ok(done(Target::Default, OutputFormat::Simple, Command::Help));
+    }
+    let line = stripped;
     let trimmed = line.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return Ok(Outcome::Empty);

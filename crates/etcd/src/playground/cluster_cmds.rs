@@ -255,7 +255,7 @@ impl Playground {
         for n in c.node_ids() {
             let Some(v) = c.node_view(n) else { continue };
             let added = self.members_added.get(&n);
-            if !(v.voter || v.learner || added.is_some()) {
+            if self.members_removed.contains(&n) || !(v.voter || v.learner || added.is_some()) {
                 continue;
             }
             let started = added.is_none_or(|a| v.applied >= a.index);
@@ -430,6 +430,7 @@ impl Playground {
         };
         if op == MemberOp::Remove {
             self.members_added.remove(&node);
+            self.members_removed.insert(node);
         }
         self.print(id, &text);
         self.finish(id);

@@ -84,6 +84,8 @@ pub struct Playground {
     lock_log: SessionLocks,
     /// Members added by `member add`: their name and peer URLs as given.
     members_added: BTreeMap<u64, cluster_cmds::AddedMember>,
+    /// Members removed by `member remove` (no longer listed, as etcd answers once applied).
+    members_removed: std::collections::BTreeSet<u64>,
 }
 
 /// Commands whose node arguments may be written `leader` (the current leader), `follower` (the
@@ -143,6 +145,7 @@ impl Playground {
             watch_log: SessionWatches::default(),
             lock_log: SessionLocks::default(),
             members_added: BTreeMap::new(),
+            members_removed: std::collections::BTreeSet::new(),
         })
     }
 

@@ -2,8 +2,9 @@
 //! cluster and lease ids, numbered by first appearance, members pre-numbered by name), URLs (a
 //! real member's `127.0.0.1:PORT` becomes raftlab's `nodeN`), timings (`took`), sizes (DB SIZE,
 //! dbSize, dbSizeInUse) and Raft indexes (etcd applies internal entries raftlab does not
-//! have) — plus table padding, which follows from the normalized cell widths, and the order of
-//! rows that etcd sorts by member id (random in a real cluster).
+//! have) — plus table padding, which follows from the normalized cell widths, the order of
+//! rows that etcd sorts by member id (random in a real cluster), the order of a lease's
+//! attached keys (a Go map in etcd) and etcdctl's client log lines on standard error.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,15 @@ pub fn normalize(text: &str, members: &[u64], ports: &[Ports]) -> String {
             let mut l = urls(line, ports);
             l = json_fields(&l);
             l = timings(&l);
+            // etcd lists a lease's keys from a Go map: in no fixed order.
+            if let Some(i) = l.find("attached keys([") {
+                let start = i + "attached keys([".len();
+                if let Some(len) = l[start..].find("])") {
+                    let mut keys: Vec<&str> = l[start..start + len].split(' ').collect();
+                    keys.sort_unstable();
+                    l = format!("{}{}{}", &l[..start], keys.join(" "), &l[start + len..]);
+                }
+            }
             // `member add`'s ETCD_INITIAL_CLUSTER lists members by id.
             if let Some(v) = l.strip_prefix("ETCD_INITIAL_CLUSTER=\"") {
                 let mut parts: Vec<&str> = v.trim_end_matches('"').split(',').collect();

@@ -12,8 +12,17 @@ const SETTLE_MS: u64 = 300;
 
 /// One output per step.
 pub fn run(session: &Session) -> Vec<String> {
+    run_with(session, &[])
+}
+
+/// One output per step, after `prelude` lines that are not part of the transcript (a test
+/// plants a bug this way).
+pub fn run_with(session: &Session, prelude: &[&str]) -> Vec<String> {
     let pg = Playground::new(ClusterConfig::new(session.members, 1)).unwrap();
     let mut repl = Repl::new(pg).unwrap();
+    for line in prelude {
+        repl.line(line).unwrap();
+    }
     let pg = repl.playground_mut();
     let mut ids: Vec<Option<u64>> = Vec::new();
     let mut background: Vec<u64> = Vec::new();

@@ -57,12 +57,16 @@ pub(crate) fn del(out: &mut String, h: &Header, r: &DeleteRangeResponse) {
     }
 }
 
-/// A txn: its responses print with their own (empty) headers, as etcd's nested responses.
+/// A txn: its responses print with their own headers (only a revision), as etcd's.
 pub(crate) fn txn(out: &mut String, h: &Header, r: &TxnResponse) {
     hdr(out, h);
     field(out, "Succeeded", r.succeeded);
-    let inner = Header::default();
-    for resp in &r.responses {
+    let revisions = super::json::nested_revisions(h.revision, r);
+    for (resp, revision) in r.responses.iter().zip(revisions) {
+        let inner = Header {
+            revision,
+            ..Header::default()
+        };
         match resp {
             ResponseOp::Put(p) => put(out, &inner, p),
             ResponseOp::Range(g) => get(out, &inner, g),
