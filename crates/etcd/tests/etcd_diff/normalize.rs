@@ -28,6 +28,10 @@ pub fn normalize(text: &str, members: &[u64], ports: &[Ports]) -> String {
             let mut l = urls(line, ports);
             l = json_fields(&l);
             l = timings(&l);
+            // `Member %16x added to cluster %16x`: the padding depends on the random id.
+            if l.starts_with("Member ") {
+                l = l.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+            }
             // etcd lists a lease's keys from a Go map: in no fixed order.
             if let Some(i) = l.find("attached keys([") {
                 let start = i + "attached keys([".len();
