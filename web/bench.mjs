@@ -2,7 +2,8 @@
 // screen, frame time while 9 nodes run at 10x with 50 client writes per virtual second, and
 // simulated events per wall-clock second in the browser next to the native build, the
 // cost of a time-travel jump in a 10-minute session, and the Check panel's check of a 10-minute
-// session in slices.
+// session in slices, seeking in a 60-minute session under load, and how long a put's messages
+// stay on screen at the default pace.
 //
 //   trunk build --release --offline   (see scripts/lib.sh: web_build_env)
 //   cd web && node bench.mjs
@@ -11,6 +12,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { execFileSync } from "node:child_process";
 import { serve, launch, dist, root } from "./e2e/harness.mjs";
+import { messageTimes } from "./bench-picture.mjs";
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -245,6 +247,59 @@ const [seed, nodes, faults, ms] = [1, 5, true, 60000];
   const unknown = await page.evaluate(() => window.raftlab.check({ maxSteps: 2000 }));
   console.log(`  with a 2,000-step budget: ${unknown.verdict} in ${unknown.wall_ms.toFixed(0)} ms`);
   await page.close();
+}
+
+
+// 7. Seek in a long session: 60 minutes of virtual time on 5 nodes under the page's background
+// load at 50 writes per second (the issue-14 case: a workshop's hour). Jumps to the start, the
+// middle, near the end and back to the end; the wasm memory after each (it never shrinks).
+{
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  // The wasm instance, as trunk announces it: its linear memory is the page's own memory.
+  await page.addInitScript(() =>
+    addEventListener("TrunkApplicationStarted", (e) => (window.__wasm = e.detail.wasm)),
+  );
+  await page.goto(url);
+  await page.waitForFunction(() => window.raftlab && window.raftlab.state());
+  const built = await page.evaluate(() => {
+    const r = window.raftlab;
+    const w = performance.now();
+    r.reset({ nodes: 5, seed: 3, load: 50 });
+    r.pause();
+    for (let m = 0; m < 60; m++) r.runFor(60000);
+    r.load(0);
+    return { ...r.session(), events: r.state().events, wall: performance.now() - w };
+  });
+  const mem = () => page.evaluate(() => window.__wasm?.memory?.buffer.byteLength ?? 0);
+  const before = await mem();
+  const jumps = [];
+  for (const t of [60000, 1800000, 3500000, built.end_ms, 900000, built.end_ms]) {
+    const ms = await page.evaluate((t) => {
+      const w = performance.now();
+      window.raftlab.seek(t);
+      return performance.now() - w;
+    }, t);
+    jumps.push(`${(t / 60000).toFixed(0)} min ${ms.toFixed(0)} ms`);
+    console.log(`  seek to ${(t / 60000).toFixed(1)} min: ${ms.toFixed(0)} ms, wasm memory ${kb((await mem()) / 1024)} MiB`);
+  }
+  console.log(
+    `seek in a ${(built.end_ms / 60000).toFixed(0)}-minute session (5 nodes, load 50/s, ${built.events} events, built in ` +
+      `${(built.wall / 1000).toFixed(1)} s, wasm memory ${kb(before / 1024)} MiB): ${jumps.join(", ")} (budget 250 ms each); ` +
+      `wasm memory after ${kb((await mem()) / 1024)} MiB (budget 256 MB)`,
+  );
+  await page.close();
+}
+
+// 8. Messages a person can follow: after `put foo bar` at the default speed and pace, how long
+// each of the leader's appends is on screen (wall ms), and its label. The cluster picture's
+// figures for two builds side by side: node bench-picture.mjs OLD_DIST NEW_DIST.
+{
+  const seen = await messageTimes(browser, url);
+  const ms = seen.map((m) => m.ms).sort((a, b) => a - b);
+  console.log(
+    `put foo bar at 1x (5 nodes): ${seen.length} appends on screen, min ${ms[0]?.toFixed(0)} ms, median ${median(ms)?.toFixed(0)} ms of wall time; ` +
+      `labels ${[...new Set(seen.map((m) => m.label || "(none)"))].join(", ")}`,
+  );
 }
 
 await browser.close();

@@ -19,13 +19,13 @@ const TYPES = {
   ".svg": "image/svg+xml",
 };
 
-/** Serves dist/ on 127.0.0.1 at a free port. */
-export function serve() {
+/** Serves `dir` (dist/ by default) on 127.0.0.1 at a free port. */
+export function serve(dir = dist) {
   return new Promise((resolve) => {
     const server = http.createServer((req, res) => {
       const url = new URL(req.url, "http://localhost");
-      let file = path.join(dist, decodeURIComponent(url.pathname));
-      if (!file.startsWith(dist)) {
+      let file = path.join(dir, decodeURIComponent(url.pathname));
+      if (!file.startsWith(dir)) {
         res.writeHead(403).end();
         return;
       }

@@ -232,35 +232,41 @@ test("lessons: menu, table of contents, narration, expectations checked live, sh
   await page.getByRole("menuitem", { name: /Minority partition and healing/ }).click();
   const panel = page.getByRole("region", { name: "Lesson" });
   await panel.waitFor();
-  await panel.getByText("Step 1 of 3").waitFor();
-  await panel.getByText("The old leader keeps taking writes").waitFor();
+  await panel.getByText("Step 1 of 4").waitFor();
+  await panel.getByText("The clock stops by itself when a leader is elected", { exact: false }).waitFor();
   let l = await api(page, () => window.raftlab.lesson());
   assert.equal(l.name, "04-minority-partition");
-  assert.equal(l.steps.length, 3);
-  assert.ok(l.steps[0].expects.some(([t, met]) => /leader changes/.test(t) && !met));
+  assert.equal(l.steps.length, 4);
+  assert.ok(l.steps[1].expects.some(([t, met]) => /leader changes/.test(t) && !met));
   // "Show me" runs the step's lines; the expectations turn to ✓ as they come true.
   await api(page, () => window.raftlab.play(10));
   await panel.getByRole("button", { name: "Show me" }).click();
   await page.waitForFunction(() => window.raftlab.lesson().steps[0].expects.every(([, met]) => met), null, { timeout: 30000 });
+  // Next opens step 2 and marks step 1 done in the table of contents.
+  await panel.getByRole("button", { name: "Next →" }).click();
+  await panel.getByText("Step 2 of 4").waitFor();
+  await panel.getByText("cannot reach a majority", { exact: false }).first().waitFor();
+  l = await api(page, () => window.raftlab.lesson());
+  assert.equal(l.current, 1);
+  assert.equal(l.steps[0].done, true);
+  await panel.getByRole("button", { name: "Show me" }).click();
+  await api(page, () => window.raftlab.play(10));
+  await page.waitForFunction(() => window.raftlab.lesson().steps[1].expects.every(([, met]) => met), null, { timeout: 30000 });
   await panel.locator(".expects li.met").first().waitFor();
   await api(page, () => window.raftlab.pause());
   await page.locator(".lesson").screenshot({ path: shotPath("13-lesson-panel") });
   await page.screenshot({ path: shotPath("14-lesson-page"), fullPage: true });
-  // Next opens step 2 and marks step 1 done in the table of contents.
   await panel.getByRole("button", { name: "Next →" }).click();
-  await panel.getByText("Step 2 of 3").waitFor();
-  l = await api(page, () => window.raftlab.lesson());
-  assert.equal(l.current, 1);
-  assert.equal(l.steps[0].done, true);
+  await panel.getByText("Step 3 of 4").waitFor();
   // The learner acts: a write through the majority's leader satisfies "key kept-write ...".
   await api(page, () => window.raftlab.play(10));
   await exec(page, "put kept-write from-the-majority");
-  await page.waitForFunction(() => window.raftlab.lesson().steps[1].expects.every(([, met]) => met), null, { timeout: 20000 });
+  await page.waitForFunction(() => window.raftlab.lesson().steps[2].expects.every(([, met]) => met), null, { timeout: 20000 });
   // Previous goes back; the table of contents jumps anywhere.
   await panel.getByRole("button", { name: "← Previous" }).click();
-  await panel.getByText("Step 1 of 3").waitFor();
+  await panel.getByText("Step 2 of 4").waitFor();
   await panel.getByRole("button", { name: /Heal: the uncommitted entries/ }).click();
-  await panel.getByText("Step 3 of 3").waitFor();
+  await panel.getByText("Step 4 of 4").waitFor();
   // Another lesson by the API; a teacher's own lesson through the same import as scenarios.
   assert.equal(await api(page, () => window.raftlab.openLesson("03-leader-crash")), null);
   await panel.getByText("Leader crash").waitFor();

@@ -187,6 +187,8 @@ fn random_input(rng: &mut Rng, config: &GenConfig, state: &KvState, i: usize) ->
                 } else {
                     "\0".into()
                 },
+                limit: 0,
+                count_only: false,
             },
             83..=86 if config.historical_reads => Input::Get {
                 key,

@@ -60,12 +60,20 @@ pub enum Input {
         revision: Option<Revision>,
     },
     /// Read every key in `[key, range_end)` at the latest revision. `range_end == "\0"` means
-    /// every key `>= key`; an empty `range_end` means just `key`.
+    /// every key `>= key`; an empty `range_end` means just `key`. With a `limit`, at most that
+    /// many keys come back (`more` says whether there were others); with `count_only`, none do
+    /// (only their `count`).
     Range {
         /// First key.
         key: String,
         /// End of the range (exclusive).
         range_end: String,
+        /// Most keys returned (0 = no limit).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        limit: i64,
+        /// Return only the count of the keys.
+        #[serde(default, skip_serializing_if = "is_false")]
+        count_only: bool,
     },
     /// Delete one key.
     Delete {
@@ -114,6 +122,21 @@ pub enum Input {
         /// The lease.
         id: LeaseId,
     },
+    /// Compact the store at `revision`: reads below it fail from then on with "required
+    /// revision has been compacted" (reads at or above it still see the history). The store
+    /// revision does not change.
+    Compact {
+        /// The compaction point.
+        revision: Revision,
+    },
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// One comparison of a transaction, on one key, with etcd's rules: a missing key has version,
@@ -190,6 +213,12 @@ pub enum Rejection {
     LeaseNotFound,
     /// `etcdserver: lease already exists`.
     LeaseExists,
+    /// `mvcc: required revision has been compacted` (a read below the compaction point, or a
+    /// compaction at or below it).
+    Compacted,
+    /// `mvcc: required revision is a future revision` (a read or a compaction above the store
+    /// revision).
+    FutureRevision,
 }
 
 /// A response from the KV store.
@@ -214,6 +243,12 @@ pub enum Output {
         kvs: Vec<(String, String, Revision)>,
         /// Header revision.
         revision: Revision,
+        /// Keys in the range, whatever the limit (`None`: not recorded, not checked).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<i64>,
+        /// Whether the range holds more keys than came back.
+        #[serde(default, skip_serializing_if = "is_false")]
+        more: bool,
     },
     /// A delete: how many keys it removed (0 or 1; any number for a range delete) and the
     /// header revision.
@@ -235,6 +270,11 @@ pub enum Output {
         /// The lease granted or revoked.
         id: LeaseId,
         /// Header revision.
+        revision: Revision,
+    },
+    /// A compaction succeeded.
+    Compact {
+        /// Header revision (compaction does not raise it).
         revision: Revision,
     },
     /// The request was definitely rejected and had no effect.
@@ -265,7 +305,8 @@ impl Input {
             | Input::DeleteRange { .. }
             | Input::Txn { .. }
             | Input::LeaseGrant { .. }
-            | Input::LeaseRevoke { .. } => None,
+            | Input::LeaseRevoke { .. }
+            | Input::Compact { .. } => None,
         }
     }
 
@@ -279,7 +320,10 @@ impl Input {
                     Input::PutWithLease { .. },
                     Output::Put { .. } | Output::Rejected { .. }
                 )
-                | (Input::Get { .. }, Output::Get { .. })
+                | (
+                    Input::Get { .. },
+                    Output::Get { .. } | Output::Rejected { .. }
+                )
                 | (Input::Range { .. }, Output::Range { .. })
                 | (
                     Input::Delete { .. } | Input::DeleteRange { .. },
@@ -293,6 +337,10 @@ impl Input {
                 | (
                     Input::LeaseGrant { .. } | Input::LeaseRevoke { .. },
                     Output::Lease { .. } | Output::Rejected { .. }
+                )
+                | (
+                    Input::Compact { .. },
+                    Output::Compact { .. } | Output::Rejected { .. }
                 )
         )
     }

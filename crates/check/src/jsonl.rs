@@ -77,10 +77,14 @@ mod tests {
                 input: Input::Range {
                     key: "a".into(),
                     range_end: "\0".into(),
+                    limit: 1,
+                    count_only: false,
                 },
                 output: Output::Range {
                     kvs: vec![("a".into(), "1".into(), 2)],
                     revision: 2,
+                    count: Some(1),
+                    more: false,
                 },
             },
         ]

@@ -11,7 +11,8 @@
 //! Beside it stand the other checkers of a run: [`watch`] (etcd's watch guarantees against the
 //! committed log), [`lock`] (mutual exclusion of etcd's lock recipe, and the overlaps its
 //! design allows under partitions), [`replicas`] (HashKV agreement, acknowledged writes kept,
-//! leases expired) and [`timeline`] (a Porcupine-style HTML view of a history).
+//! leases expired), [`compaction`] (what a store still holds after compaction, against
+//! etcd's rules) and [`timeline`] (a Porcupine-style HTML view of a history).
 //!
 //! The checker runs a fast per-key pass (a relaxed model, sound for finding violations)
 //! and then the global pass that decides; see [`checker`] for the design and why etcd's
@@ -56,6 +57,7 @@
 
 mod bitset;
 pub mod checker;
+pub mod compaction;
 pub mod error;
 pub mod generate;
 mod hash;

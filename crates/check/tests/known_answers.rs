@@ -414,6 +414,8 @@ fn ranges() {
     let range = |k: &str, end: &str| Input::Range {
         key: k.into(),
         range_end: end.into(),
+        limit: 0,
+        count_only: false,
     };
     let base = [
         op(1, 0, Some(10), put("a", "1"), put_ok(2)),
@@ -426,6 +428,8 @@ fn ranges() {
             .map(|(k, v, m)| (k.to_string(), v.to_string(), *m))
             .collect(),
         revision: 4,
+        count: None,
+        more: false,
     };
     let mut good = base.to_vec();
     good.push(op(

@@ -23,6 +23,11 @@ pub struct BenchEtcdArgs {
     /// Measurements per cell; the median is reported.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
     pub repeat: u64,
+    /// Session lengths (puts) of the scaling table: the rate of each, and its ratio to the
+    /// first, show whether the cost of a put grows with the history behind it. `0` skips it.
+    #[arg(long, num_args = 1.., default_values_t = [5_000u64, 20_000, 80_000],
+          value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    pub scaling: Vec<u64>,
 }
 
 fn service(nodes: usize) -> (Service, u64) {
@@ -114,5 +119,42 @@ pub fn main(args: BenchEtcdArgs) -> i32 {
         args.watchers,
         (1.0 / b - 1.0 / a) * 1e6 * args.puts as f64 / delivered.max(1) as f64
     );
+    let lengths: Vec<u64> = args.scaling.iter().copied().filter(|n| *n > 0).collect();
+    if !lengths.is_empty() {
+        scaling(&lengths, args.window, args.repeat);
+    }
     0
+}
+
+/// The scaling table: puts/s by session length, and each rate over the first length's (1.00
+/// means the cost of a put does not grow with the history behind it).
+fn scaling(lengths: &[u64], window: u64, repeat: u64) {
+    println!(
+        "scaling: puts/s by session length, median of {repeat} (ratio: to the {}-put rate)",
+        lengths[0]
+    );
+    print!("{:>8}", "puts");
+    for nodes in [3, 5] {
+        print!("  {:>9} {:>6}", format!("{nodes} nodes"), "ratio");
+    }
+    println!();
+    let mut first = [0.0f64; 2];
+    for (i, &n) in lengths.iter().enumerate() {
+        print!("{n:>8}");
+        for (j, nodes) in [3usize, 5].into_iter().enumerate() {
+            let rate = median(
+                (0..repeat)
+                    .map(|_| {
+                        let (mut s, l) = service(nodes);
+                        puts(&mut s, l, n, window).0
+                    })
+                    .collect(),
+            );
+            if i == 0 {
+                first[j] = rate;
+            }
+            print!("  {rate:>9.0} {:>6.2}", rate / first[j]);
+        }
+        println!();
+    }
 }

@@ -1,7 +1,7 @@
 //! `raftlab repl`: etcdctl command lines (and fault/time lines) on standard input, etcdctl's
 //! output on standard output, on a simulated cluster in virtual time.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 
 use clap::Args;
 use etcd::{Playground, Repl};
@@ -39,11 +39,54 @@ pub fn main(args: ReplArgs) -> i32 {
         }
     };
     let stdin = std::io::stdin();
+    let mut input = stdin.lock();
     let mut out = std::io::stdout().lock();
-    for line in stdin.lock().lines() {
-        let Ok(line) = line else {
-            eprintln!("raftlab: input is not UTF-8");
-            return 2;
+    let mut bytes = Vec::new();
+    let mut number = 0usize;
+    loop {
+        bytes.clear();
+        match (&mut input)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut bytes)
+        {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("raftlab: cannot read standard input: {e}");
+                return 2;
+            }
+        }
+        number += 1;
+        if bytes.len() > MAX_LINE_BYTES {
+            // Too long to be a command: skip to the end of the line, say so, go on.
+            if !bytes.ends_with(b"\n") && skip_line(&mut input).is_err() {
+                eprintln!("raftlab: cannot read standard input");
+                return 2;
+            }
+            let _ = writeln!(
+                out,
+                "Error: input line {number} is longer than {} MiB; the line is ignored",
+                MAX_LINE_BYTES >> 20
+            );
+            continue;
+        }
+        if bytes.ends_with(b"\n") {
+            bytes.pop();
+        }
+        if bytes.ends_with(b"\r") {
+            bytes.pop();
+        }
+        // A line that is not UTF-8 is refused alone; the session goes on.
+        let line = match std::str::from_utf8(&bytes) {
+            Ok(l) => l,
+            Err(_) => {
+                if args.echo {
+                    let _ = writeln!(out, "> {}", String::from_utf8_lossy(&bytes));
+                }
+                let _ = writeln!(out, "{}", not_utf8(number));
+                let _ = out.flush();
+                continue;
+            }
         };
         let t = line.trim();
         if !repl.playground().needs_more() && (t.is_empty() || t.starts_with('#')) {
@@ -52,7 +95,7 @@ pub fn main(args: ReplArgs) -> i32 {
         if args.echo {
             let _ = writeln!(out, "> {line}");
         }
-        match repl.line(&line) {
+        match repl.line(line) {
             Ok(text) => {
                 let _ = out.write_all(text.as_bytes());
                 let _ = out.flush();
@@ -67,5 +110,37 @@ pub fn main(args: ReplArgs) -> i32 {
             }
         }
     }
+    // A txn still open at the end of the input: etcdctl's interactive reader says `Error: EOF`.
+    let _ = out.write_all(repl.end_of_input().as_bytes());
+    let _ = out.flush();
     0
+}
+
+/// The longest input line read as a command (bytes): far above etcd's 1.5 MiB request limit,
+/// so that a too-large request meets etcd's own error, but bounded.
+pub const MAX_LINE_BYTES: usize = 8 << 20;
+
+/// Reads and drops the rest of a line (through its newline or the end of the input).
+fn skip_line(input: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                input.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                input.consume(n);
+            }
+        }
+    }
+}
+
+/// The one-line error for input line `number` that is not UTF-8 text.
+fn not_utf8(number: usize) -> String {
+    format!("Error: input line {number} is not UTF-8 text; the line is ignored")
 }

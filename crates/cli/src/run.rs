@@ -54,8 +54,12 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1000)]
     pub compaction: u64,
     /// Run a scenario file (or a built-in one by name, e.g. `split-vote`) instead of a
-    /// nemesis run; its header sets nodes, seed and options.
-    #[arg(long)]
+    /// nemesis run; its header sets nodes, seed and options, so the other options of a
+    /// nemesis run are refused with it rather than silently ignored.
+    #[arg(long, conflicts_with_all = [
+        "nodes", "seed", "duration", "nemesis", "membership", "load", "election_tick",
+        "heartbeat_tick", "no_pre_vote", "no_check_quorum", "read_mode", "compaction",
+    ])]
     pub scenario: Option<String>,
 }
 
@@ -131,9 +135,27 @@ const INVARIANTS: [Invariant; 6] = [
     Invariant::CommitMonotonic,
 ];
 
+/// Reads a scenario file, refusing one larger than the command line accepts before reading it
+/// whole.
+fn read_scenario(name: &str) -> std::io::Result<String> {
+    use std::io::Read;
+    let limit = etcd::scenario::MAX_SCENARIO_FILE_BYTES;
+    let mut text = String::new();
+    std::fs::File::open(name)?
+        .take(limit as u64 + 1)
+        .read_to_string(&mut text)?;
+    if text.len() > limit {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB",
+            limit >> 20
+        )));
+    }
+    Ok(text)
+}
+
 /// Runs a scenario; returns the exit status.
 fn run_scenario(name: &str) -> i32 {
-    let text = match std::fs::read_to_string(name) {
+    let text = match read_scenario(name) {
         Ok(t) => t,
         Err(e) => match etcd::scenario::builtin::get(name) {
             Some(t) => t.to_string(),
@@ -143,7 +165,9 @@ fn run_scenario(name: &str) -> i32 {
             }
         },
     };
-    let scenario = match etcd::scenario::parse(&text) {
+    // A file of any size up to the command line's cap (a recorded hour fits); the bound on
+    // what it may make the simulation do is the same as for a share link.
+    let scenario = match etcd::scenario::parse_file(&text) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("raftlab: {name}: {e}");
@@ -163,6 +187,11 @@ fn run_scenario(name: &str) -> i32 {
     );
     let outcome = match scenario.run() {
         Ok((_, o)) => o,
+        Err(e @ etcd::Error::Other(_)) => {
+            // The scenario went past the bound on its work (the error names the line).
+            eprintln!("raftlab: {name}: {e}");
+            return 2;
+        }
         Err(e) => {
             eprintln!("raftlab: {e}");
             eprintln!("replay: raftlab run --scenario {name}");

@@ -235,6 +235,7 @@ pub fn table(results: &[SeedResult]) -> String {
         "linearizability",
         "watch",
         "replicas",
+        "compaction",
         "durability",
         "leases",
         "lock",
@@ -257,7 +258,10 @@ pub fn table(results: &[SeedResult]) -> String {
         "{:<16} {:>8} {:>8} {:>8} {:>9}",
         "checker", "pass", "fail", "unknown", "expected"
     );
-    for name in order {
+    // The known checkers in their order, then any other (so that no checker is ever left out).
+    let others = rows.keys().filter(|k| !order.contains(*k)).copied();
+    let names: Vec<&str> = order.into_iter().chain(others).collect();
+    for name in names {
         if let Some(r) = rows.get(name) {
             let _ = writeln!(
                 out,

@@ -76,6 +76,10 @@ fn bad_input_is_one_line_and_exit_2() {
         vec!["run", "--heartbeat-tick", "10"],
         vec!["fly"],
         vec!["bench", "--nodes", "0"],
+        // A scenario's header sets nodes, seed and options: run flags are refused with it.
+        vec!["run", "--scenario", "split-vote", "--nodes", "7"],
+        vec!["run", "--scenario", "split-vote", "--seed", "9"],
+        vec!["run", "--scenario", "split-vote", "--nemesis", "random"],
     ] {
         let (code, out, err) = raftlab(&args);
         assert_eq!(code, 2, "{args:?}: {out}{err}");
@@ -83,6 +87,18 @@ fn bad_input_is_one_line_and_exit_2() {
         assert!(err.starts_with("raftlab: "), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
+}
+
+#[test]
+fn a_run_flag_with_a_scenario_is_named() {
+    let (code, _, err) = raftlab(&["run", "--scenario", "split-vote", "--seed", "9"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--scenario") && err.contains("--seed"),
+        "{err}"
+    );
+    let (code, out, _) = raftlab(&["run", "--scenario", "split-vote"]);
+    assert_eq!(code, 0, "{out}");
 }
 
 #[test]

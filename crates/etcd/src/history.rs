@@ -101,6 +101,10 @@ fn rejection(err: &str) -> Option<Rejection> {
         Some(Rejection::LeaseNotFound)
     } else if err.contains("lease already exists") {
         Some(Rejection::LeaseExists)
+    } else if err.contains("required revision has been compacted") {
+        Some(Rejection::Compacted)
+    } else if err.contains("required revision is a future revision") {
+        Some(Rejection::FutureRevision)
     } else {
         None
     }
@@ -114,7 +118,13 @@ pub fn to_output(input: &Input, result: &OpResult) -> Output {
             Ok(resp) => write_output(input, applied.revision, resp),
         },
         OpResult::Read(_, answer) => match &answer.result {
-            Err(_) => None,
+            // A read at a revision the store no longer (or not yet) has is a definite answer.
+            Err(e) => match input {
+                Input::Get {
+                    revision: Some(r), ..
+                } if *r > 0 => rejection(e).map(|reason| Output::Rejected { reason }),
+                _ => None,
+            },
             Ok(resp) => match input {
                 Input::Get { .. } => Some(Output::Get {
                     kv: resp
@@ -130,6 +140,8 @@ pub fn to_output(input: &Input, result: &OpResult) -> Output {
                         .map(|kv| (text(&kv.key), text(&kv.value), kv.mod_revision))
                         .collect(),
                     revision: answer.revision,
+                    count: Some(resp.count),
+                    more: resp.more,
                 }),
                 _ => None,
             },
@@ -166,6 +178,7 @@ fn write_output(input: &Input, revision: i64, resp: &EtcdResponse) -> Option<Out
         (Input::LeaseRevoke { id }, EtcdResponse::LeaseRevoke) => {
             Output::Lease { id: *id, revision }
         }
+        (Input::Compact { .. }, EtcdResponse::Compaction) => Output::Compact { revision },
         _ => return None,
     })
 }

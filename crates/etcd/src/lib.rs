@@ -9,6 +9,7 @@
 
 pub mod ctl;
 pub mod error;
+pub mod explain;
 pub mod history;
 pub mod ids;
 pub mod machine;

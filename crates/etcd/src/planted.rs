@@ -19,6 +19,17 @@
 //! | [`PlantedBug::SkipLeaseRevoke`] | the leader never revokes expired leases | lingering leases |
 //! | [`PlantedBug::LockWithoutRecheck`] | the lock recipe takes the lock without re-checking that its session key still exists | lock: acquired a key the store never gave it |
 //!
+//! Four more live in the store itself ([`kv::planted::StoreBug`], planted with
+//! [`Service::set_store_bugs`] or `WorkloadConfig::store_bugs`; tests only, not in the teaching
+//! menu):
+//!
+//! | store bug | what goes wrong | who catches it |
+//! |-----------|-----------------|----------------|
+//! | `RangeMoreAtLimit` | a range returning exactly `limit` keys says there are more | linearizability (limited ranges) |
+//! | `CountReturnedKeys` | a limited range counts the keys it returns, not the keys in the range | linearizability (limited ranges) |
+//! | `CompactionOneLess` | compaction at `c` records `c - 1`: a read at `c - 1` misses data instead of failing as compacted | linearizability (reads at revisions), compaction |
+//! | `IndexKeepsOneMore` | the key index keeps one revision too many below the compaction point | compaction (what the store holds) |
+//!
 //! ```
 //! use etcd::planted::{PlantedBug, PlantedBugs};
 //! let bugs = PlantedBugs::NONE.with(PlantedBug::DropWatchEvent);
@@ -219,6 +230,8 @@ pub struct ExpiryRevoke {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Hooks {
     pub(crate) bugs: PlantedBugs,
+    /// Bugs planted in every member's store (kv's own hooks).
+    pub(crate) store: kv::planted::StoreBugs,
     dropped_watch_event: bool,
     record_expiries: bool,
     expiries: Vec<ExpiryRevoke>,
@@ -274,6 +287,12 @@ impl Service {
     /// simulator's and fixed when the cluster is built: see [`PlantedBugs::configure`]).
     pub fn set_planted_bugs(&mut self, bugs: PlantedBugs) {
         self.hooks.bugs = bugs;
+    }
+
+    /// Plants `bugs` in every member's store (kv's planted bugs: see [`kv::planted`]), for the
+    /// checkers' tests; none by default.
+    pub fn set_store_bugs(&mut self, bugs: kv::planted::StoreBugs) {
+        self.hooks.store = bugs;
     }
 
     /// The planted bugs in force (the simulator's included).

@@ -11,6 +11,9 @@ use crate::playground::{CommandId, CommandState, Playground};
 /// How long a line may take, in virtual time, before the script moves on.
 pub const LINE_LIMIT_MS: u64 = 120_000;
 
+/// What etcdctl prints when its input ends inside an interactive txn.
+pub const EOF_IN_TXN: &str = "Error: EOF\n";
+
 /// Runs scripts against a playground and collects what they print.
 pub struct Repl {
     playground: Playground,
@@ -83,6 +86,16 @@ impl Repl {
         self.line_with(line, false)
     }
 
+    /// What the end of the input prints: etcdctl's `Error: EOF` if a txn is still open (its
+    /// interactive reader hits the end of its input), else nothing.
+    pub fn end_of_input(&mut self) -> Printed {
+        let mut out = self.collect();
+        if self.playground.needs_more() {
+            out.push_str(EOF_IN_TXN);
+        }
+        out
+    }
+
     /// What was printed since the last line.
     pub fn flush(&mut self) -> Printed {
         self.collect()
@@ -90,7 +103,9 @@ impl Repl {
 
     fn line_with(&mut self, line: &str, wait: bool) -> crate::Result<Printed> {
         let t = line.trim();
-        if let Some(rest) = t.strip_prefix("cancel") {
+        // Inside an unfinished txn, `cancel` abandons the txn (the playground does that).
+        let in_txn = self.playground.needs_more();
+        if let Some(rest) = t.strip_prefix("cancel").filter(|_| !in_txn) {
             if rest.is_empty() || rest.starts_with(' ') {
                 let target = match rest.trim() {
                     "" => self
@@ -160,6 +175,7 @@ impl Repl {
             out.push('\n');
             out.push_str(&self.line(line)?);
         }
+        out.push_str(&self.end_of_input());
         Ok(out)
     }
 }

@@ -7,13 +7,14 @@
 //! | `linearizability` | the client history against etcd's KV model (check's WGL search) |
 //! | `watch` | every watch stream: ordered, unique, atomic, reliable, resumable, prev_kv, filters, the committed log |
 //! | `replicas` | every member at the same revision with the same HashKV and leases |
+//! | `compaction` | every member holds, in its key index and its backend, what etcd's compaction rules keep, at a compaction point some client asked for |
 //! | `durability` | no acknowledged write is missing from the committed log, and none is applied twice |
 //! | `leases` | no lease outlives its TTL once nobody renews it |
 //! | `lock` | every lock hold was granted by the store; two holders at once are named (expected under partitions) |
 
 use std::fmt;
 
-use check::history::Operation;
+use check::history::{Input, Operation};
 use check::{CheckOptions, Verdict};
 
 use crate::workload::Recording;
@@ -214,6 +215,16 @@ pub fn verify(rec: &Recording, options: &VerifyOptions) -> Report {
             "replicas",
             check::replicas::agreement(&rec.replicas),
         ));
+        let asked = order::set(history.iter().filter_map(|op| match op.input {
+            Input::Compact { revision } => Some(revision),
+            _ => None,
+        }));
+        let held = rec
+            .held
+            .iter()
+            .flat_map(|(node, h)| check::compaction::check_held(*node, h, &rec.log, &asked))
+            .collect();
+        findings.push(from_messages("compaction", held));
         if !history.is_empty() {
             let mut msgs = check::replicas::lost_writes(history, &rec.log);
             msgs.extend(check::replicas::duplicated_writes(history, &rec.log));

@@ -116,6 +116,8 @@ pub struct WorkloadConfig {
     pub nemesis: NemesisConfig,
     /// Planted bugs (none by default).
     pub bugs: PlantedBugs,
+    /// Bugs planted in every member's store (none by default; the kv, watch and lease loads).
+    pub store_bugs: kv::planted::StoreBugs,
     /// Compact the store every this many virtual ms of load, a few revisions behind the
     /// committed log collected so far (`None`: never). The kv, watch and lease loads only.
     pub compact_every_ms: Option<u64>,
@@ -139,6 +141,7 @@ impl WorkloadConfig {
                 ..NemesisConfig::default()
             },
             bugs: PlantedBugs::NONE,
+            store_bugs: kv::planted::StoreBugs::NONE,
             compact_every_ms: Some(COMPACT_EVERY_MS),
         }
     }
@@ -158,6 +161,9 @@ pub const COMPACT_EVERY_MS: u64 = 3_000;
 /// Revisions a compaction stays behind the committed log collected so far (so that watches
 /// resumed a little in the past usually still find their start).
 const COMPACT_LAG: i64 = 8;
+
+/// The client id of the workload's compactions in the history.
+pub const COMPACTOR_CLIENT: u32 = u32::MAX - 1;
 
 /// Name of the lock the lock workload contends for.
 pub const LOCK_NAME: &str = "L";
@@ -179,6 +185,8 @@ pub struct Recording {
     pub log: Vec<Event>,
     /// What every running member reports at the end.
     pub replicas: Vec<ReplicaState>,
+    /// What every running member's store still holds at the end (member, revisions).
+    pub held: Vec<(u64, kv::Held)>,
     /// Leases alive at the end, with the last time anything could have renewed them.
     pub leases_alive: Vec<LeaseAlive>,
     /// A Raft safety invariant violation that stopped the run.
@@ -255,6 +263,7 @@ fn finish(rec: &mut Recording, c: &sim::Cluster<EtcdMachine>, load_end: u64) {
             compact_revision,
             leases: sm.lessor.leases(),
         });
+        rec.held.push((n, sm.store.held()));
     }
     let Some(best) = most_advanced(c) else { return };
     let sm = c.state_machine(best).expect("most advanced member is up");
@@ -435,9 +444,11 @@ struct Driver {
     /// read as the run goes), and the revision it reaches.
     log: Vec<Event>,
     log_rev: i64,
-    /// The next compaction, and the revision of the last one asked for.
+    /// The next compaction, the revision of the last one asked for, and the one still
+    /// waiting for its answer.
     next_compaction: u64,
     compacted: i64,
+    compacting: Option<OpId>,
 }
 
 impl Driver {
@@ -446,6 +457,7 @@ impl Driver {
         let seed = cluster.seed;
         let nodes = cluster.nodes;
         let mut s = Service::with_planted_bugs(cluster, w.bugs)?;
+        s.set_store_bugs(w.store_bugs);
         s.record_expiry_revokes();
         // Progress notifications every second (etcd's default is 10 minutes, longer than a
         // run), so the bookmark rule is exercised.
@@ -488,6 +500,7 @@ impl Driver {
             log_rev: 1,
             next_compaction: w.compact_every_ms.unwrap_or(u64::MAX),
             compacted: 0,
+            compacting: None,
         })
     }
 
@@ -509,14 +522,19 @@ impl Driver {
         }
     }
 
-    /// Asks for a compaction a few revisions behind the collected log.
+    /// Asks for a compaction a few revisions behind the collected log (unless the last one
+    /// is still waiting for its answer), recorded as an operation of [`COMPACTOR_CLIENT`].
     fn compact(&mut self, now: u64) {
         self.next_compaction = now + self.w.compact_every_ms.unwrap_or(u64::MAX - now);
         let rev = self.log_rev - COMPACT_LAG;
         let node = nodes_not_crashed(self.s.cluster()).first().copied();
-        if let (true, Some(node)) = (rev > self.compacted, node) {
+        if let (true, None, Some(node)) = (rev > self.compacted, self.compacting, node) {
             self.compacted = rev;
-            self.s.write(node, EtcdRequest::Compaction { rev });
+            let op = self.s.write(node, EtcdRequest::Compaction { rev });
+            let input = Input::Compact { revision: rev };
+            self.rec.call(op, COMPACTOR_CLIENT, input, now);
+            self.compacting = Some(op);
+            self.drain();
         }
     }
 
@@ -656,6 +674,9 @@ impl Driver {
     }
 
     fn done(&mut self, op: OpId, result: OpResult, now: u64) {
+        if self.compacting == Some(op) {
+            self.compacting = None;
+        }
         if let Some(ci) = self.keepalives.remove(&op) {
             self.clients[ci].busy = None;
             let t = self.think();
@@ -684,7 +705,10 @@ impl Driver {
             }
         }
         if let (
-            Some(Input::Get { key, .. }),
+            Some(Input::Get {
+                key,
+                revision: None,
+            }),
             check::Output::Get {
                 kv: Some((_, m)), ..
             },
@@ -850,23 +874,64 @@ impl Driver {
                 };
                 (self.s.write(node, EtcdRequest::Txn(req)), input)
             }
-            _ => {
-                let req = RangeRequest {
-                    key: b"k".to_vec(),
-                    range_end: b"l".to_vec(),
-                    ..Default::default()
-                };
-                let op = self.s.range(node, req, false);
-                let input = Input::Range {
-                    key: "k".into(),
-                    range_end: "l".into(),
-                };
-                (op, input)
+            80..=87 => self.range(node, 0, false),
+            88..=93 => {
+                // A limited range (sometimes as limited as it gets: 1), or a count-only one.
+                let limit = self.rng.range_inclusive(1, u64::from(self.w.keys.max(1))) as i64;
+                let count_only = self.rng.chance(0.25);
+                self.range(node, limit, count_only)
             }
+            _ => self.get_at_revision(node, key),
         };
         self.rec.call(op, client, input, now);
         self.clients[ci].busy = Some(op);
         self.drain();
+    }
+
+    /// A linearizable range over every key (`k` to `l`), with `limit` (0: none) and
+    /// `count_only`.
+    fn range(&mut self, node: u64, limit: i64, count_only: bool) -> (OpId, Input) {
+        let req = RangeRequest {
+            key: b"k".to_vec(),
+            range_end: b"l".to_vec(),
+            limit,
+            count_only,
+            ..Default::default()
+        };
+        let op = self.s.range(node, req, false);
+        let input = Input::Range {
+            key: "k".into(),
+            range_end: "l".into(),
+            limit,
+            count_only,
+        };
+        (op, input)
+    }
+
+    /// A linearizable read of `key` at a past revision: half the time right at the last
+    /// compaction point asked for (one below, at, or one above it, where an off-by-one shows),
+    /// else anywhere from a few revisions below it to the log collected so far. Reads below the
+    /// compaction point must fail as compacted; at or above it they must see the history.
+    fn get_at_revision(&mut self, node: u64, key: String) -> (OpId, Input) {
+        let c = self.compacted;
+        let revision = if c > 1 && self.rng.chance(0.5) {
+            c - 1 + self.rng.below(3) as i64
+        } else {
+            let low = (c - 3).max(1) as u64;
+            self.rng
+                .range_inclusive(low, (self.log_rev.max(1) as u64).max(low)) as i64
+        };
+        let req = RangeRequest {
+            key: key.clone().into_bytes(),
+            revision,
+            ..Default::default()
+        };
+        let op = self.s.range(node, req, false);
+        let input = Input::Get {
+            key,
+            revision: Some(revision),
+        };
+        (op, input)
     }
 
     fn lease_op(&mut self, ci: usize, node: u64) {

@@ -8,6 +8,9 @@
 
 use std::collections::BTreeSet;
 
+use imbl::Vector;
+
+use crate::planted::{self, StoreBug};
 use crate::revision::Revision;
 
 /// One life of a key.
@@ -17,8 +20,10 @@ pub(crate) struct Generation {
     pub created: i64,
     /// Number of revisions in this generation (including a tombstone), as etcd.
     pub ver: i64,
-    /// The revisions, ascending; for a closed generation the last is the tombstone.
-    pub revs: Vec<Revision>,
+    /// The revisions, ascending; for a closed generation the last is the tombstone. A
+    /// persistent vector: cloning the index (a store snapshot) shares it, and a later push
+    /// copies one chunk, never the key's whole history.
+    pub revs: Vector<Revision>,
 }
 
 /// Every known revision of one key.
@@ -48,7 +53,7 @@ impl KeyIndex {
             generations: vec![Generation {
                 created,
                 ver,
-                revs: vec![rev],
+                revs: Vector::unit(rev),
             }],
         }
     }
@@ -60,7 +65,7 @@ impl KeyIndex {
         if g.revs.is_empty() {
             g.created = rev.main;
         }
-        g.revs.push(rev);
+        g.revs.push_back(rev);
         g.ver += 1;
         self.modified = rev;
     }
@@ -100,7 +105,7 @@ impl KeyIndex {
     pub fn get(&self, at: i64) -> Option<Revision> {
         let last = self.generations.len() - 1;
         for (i, g) in self.generations.iter().enumerate().rev() {
-            let (Some(first), Some(end)) = (g.revs.first(), g.revs.last()) else {
+            let (Some(first), Some(end)) = (g.revs.front(), g.revs.back()) else {
                 continue;
             };
             if i != last && end.main <= at {
@@ -121,7 +126,7 @@ impl KeyIndex {
         let g = self
             .generations
             .iter()
-            .find(|g| g.revs.last().is_some_and(|l| *l >= rev))?;
+            .find(|g| g.revs.back().is_some_and(|l| *l >= rev))?;
         let pos = g.revs.binary_search(&rev).ok()?;
         pos.checked_sub(1).map(|p| g.revs[p])
     }
@@ -132,7 +137,7 @@ impl KeyIndex {
         let last = self.generations.len() - 1;
         let mut gi = 0;
         while gi < last {
-            let tomb = self.generations[gi].revs.last().expect("closed generation");
+            let tomb = self.generations[gi].revs.back().expect("closed generation");
             if tomb.main > at {
                 break;
             }
@@ -164,7 +169,9 @@ impl KeyIndex {
         let g = &mut self.generations[gi];
         if let Some(ri) = ri {
             available.insert(g.revs[ri]);
-            g.revs.drain(..ri);
+            // PLANTED BUG (IndexKeepsOneMore, off by default): keep one revision too many.
+            let extra = usize::from(planted::on(StoreBug::IndexKeepsOneMore));
+            g.revs = g.revs.skip(ri.saturating_sub(extra));
             if g.revs.len() == 1 && gi != last {
                 // Only the tombstone is left: the key did not exist at `at`.
                 available.remove(&g.revs[0]);
@@ -198,7 +205,7 @@ mod tests {
     fn generations_shape() {
         let ki = sample();
         assert_eq!(ki.generations.len(), 2);
-        assert_eq!(ki.generations[0].revs, vec![r(2), r(3), r(4)]);
+        assert_eq!(ki.generations[0].revs, Vector::from(vec![r(2), r(3), r(4)]));
         assert_eq!(ki.generations[0].created, 2);
         assert_eq!(ki.generations[1].created, 6);
         assert_eq!(ki.generations[1].ver, 2);
@@ -235,7 +242,7 @@ mod tests {
         let mut avail = BTreeSet::new();
         ki.compact(3, &mut avail);
         assert_eq!(avail, BTreeSet::from([r(3)]));
-        assert_eq!(ki.generations[0].revs, vec![r(3), r(4)]);
+        assert_eq!(ki.generations[0].revs, Vector::from(vec![r(3), r(4)]));
         assert_eq!(ki.get(3), Some(r(3)));
         assert_eq!(ki.get(7), Some(r(6)));
     }
@@ -249,7 +256,7 @@ mod tests {
             ki.compact(at, &mut avail);
             assert!(avail.is_empty(), "at {at}");
             assert_eq!(ki.generations.len(), 1);
-            assert_eq!(ki.generations[0].revs, vec![r(6), r(8)]);
+            assert_eq!(ki.generations[0].revs, Vector::from(vec![r(6), r(8)]));
         }
     }
 

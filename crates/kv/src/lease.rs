@@ -7,7 +7,7 @@
 //! expire. The primary asks for expired leases with [`Lessor::expired`] and proposes
 //! their revocation through Raft.
 
-use std::collections::{BTreeMap, BTreeSet};
+use imbl::{OrdMap, OrdSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -108,7 +108,7 @@ pub struct LeaseInfo {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct LeaseState {
     ttl: i64,
-    keys: BTreeSet<Vec<u8>>,
+    keys: OrdSet<Vec<u8>>,
     /// `None` = forever.
     expiry_ms: Option<u64>,
     /// When [`Lessor::expired`] may report the lease (etcd's expiry heap entry).
@@ -138,8 +138,8 @@ impl LeaseState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lessor {
     min_ttl: i64,
-    leases: BTreeMap<i64, LeaseState>,
-    items: BTreeMap<Vec<u8>, i64>,
+    leases: OrdMap<i64, LeaseState>,
+    items: OrdMap<Vec<u8>, i64>,
     primary: bool,
 }
 
@@ -155,8 +155,8 @@ impl Lessor {
     pub fn new(min_ttl_secs: i64) -> Self {
         Lessor {
             min_ttl: min_ttl_secs,
-            leases: BTreeMap::new(),
-            items: BTreeMap::new(),
+            leases: OrdMap::new(),
+            items: OrdMap::new(),
             primary: false,
         }
     }
@@ -184,7 +184,7 @@ impl Lessor {
         }
         let mut l = LeaseState {
             ttl: ttl_secs.max(self.min_ttl),
-            keys: BTreeSet::new(),
+            keys: OrdSet::new(),
             expiry_ms: None,
             check_at_ms: None,
         };
@@ -199,7 +199,7 @@ impl Lessor {
     /// call, then forgets the lease.
     pub fn revoke(&mut self, id: i64, deleter: &mut impl LeaseDeleter) -> Result<()> {
         let l = self.leases.remove(&id).ok_or(Error::LeaseNotFound)?;
-        let keys: Vec<Vec<u8>> = l.keys.into_iter().collect();
+        let keys: Vec<Vec<u8>> = l.keys.iter().cloned().collect();
         for k in &keys {
             if self.items.get(k) == Some(&id) {
                 self.items.remove(k);
@@ -322,9 +322,13 @@ impl Lessor {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for (id, l) in self.leases.iter_mut() {
+        for (id, l) in &self.leases {
             if l.check_at_ms.is_some_and(|t| t <= now_ms) {
                 out.push(*id);
+            }
+        }
+        for id in &out {
+            if let Some(l) = self.leases.get_mut(id) {
                 l.check_at_ms = Some(now_ms + EXPIRED_RETRY_MS);
             }
         }
@@ -340,16 +344,20 @@ impl Lessor {
     /// `ttl + extend_ms` from `now_ms`, as etcd renews all leases on a new leader.
     pub fn promote(&mut self, now_ms: u64, extend_ms: u64) {
         self.primary = true;
-        for l in self.leases.values_mut() {
-            l.refresh(now_ms, extend_ms);
+        for id in self.leases() {
+            if let Some(l) = self.leases.get_mut(&id) {
+                l.refresh(now_ms, extend_ms);
+            }
         }
     }
 
     /// Stop being primary: leases no longer expire here.
     pub fn demote(&mut self) {
         self.primary = false;
-        for l in self.leases.values_mut() {
-            l.forever();
+        for id in self.leases() {
+            if let Some(l) = self.leases.get_mut(&id) {
+                l.forever();
+            }
         }
     }
 
@@ -388,7 +396,7 @@ impl Lessor {
                 l.id,
                 LeaseState {
                     ttl: l.ttl,
-                    keys: order::set(l.keys),
+                    keys: l.keys.into_iter().collect(),
                     expiry_ms: None,
                     check_at_ms: None,
                 },

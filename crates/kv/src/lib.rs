@@ -54,9 +54,11 @@
 
 pub mod error;
 mod hash;
+mod held;
 mod key_index;
 pub mod keys;
 pub mod lease;
+pub mod planted;
 pub mod revision;
 mod store;
 mod txn;
@@ -66,6 +68,7 @@ pub mod watch;
 
 pub use error::{Error, Result};
 pub use hash::Crc32c;
+pub use held::Held;
 pub use keys::{prefix_end, KeyRange};
 pub use lease::{Lease, LeaseDeleter, LeaseInfo, Lessor, StoreDeleter};
 pub use revision::Revision;

@@ -1,13 +1,15 @@
 //! The MVCC store (etcd's `kvstore`): every revision of every key, a key index, the
 //! revision counter and compaction. Writes go through [`crate::txn`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
+use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::key_index::KeyIndex;
 use crate::keys::KeyRange;
+use crate::planted::{self, StoreBug};
 use crate::revision::Revision;
 use crate::types::{
     Event, EventType, KeyValue, RangeRequest, RangeResponse, SortOrder, SortTarget,
@@ -27,12 +29,19 @@ pub(crate) struct Record {
 /// The revision starts at 1 and rises by one per write that changes something; all
 /// changes of one write share its revision. Every old revision stays readable until
 /// [`Store::compact`].
+///
+/// The store is a value: its maps are persistent (structurally shared) B-trees, so
+/// `clone` is O(1) and a clone shares every unchanged node with the original. A Raft
+/// snapshot of the store is such a clone; bytes exist only when one is encoded with
+/// [`Store::snapshot`] (for the simulated wire).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Store {
     pub(crate) current_rev: i64,
     pub(crate) compact_rev: i64,
-    pub(crate) index: BTreeMap<Vec<u8>, KeyIndex>,
-    pub(crate) backend: BTreeMap<Revision, Record>,
+    pub(crate) index: OrdMap<Vec<u8>, KeyIndex>,
+    pub(crate) backend: OrdMap<Revision, Record>,
+    /// Sum of the key and value lengths of every retained record (the logical size).
+    pub(crate) bytes: usize,
 }
 
 impl Default for Store {
@@ -57,8 +66,9 @@ impl Store {
         Store {
             current_rev: 1,
             compact_rev: 0,
-            index: BTreeMap::new(),
-            backend: BTreeMap::new(),
+            index: OrdMap::new(),
+            backend: OrdMap::new(),
+            bytes: 0,
         }
     }
 
@@ -70,6 +80,24 @@ impl Store {
     /// The revision of the last compaction, 0 if never compacted.
     pub fn compact_revision(&self) -> i64 {
         self.compact_rev
+    }
+
+    /// The logical size of the store: the key and value bytes of every retained
+    /// revision (what etcd's backend would hold, without its page overhead). O(1).
+    pub fn logical_size(&self) -> usize {
+        self.bytes
+    }
+
+    /// Number of retained revisions (records, tombstones included).
+    pub fn record_count(&self) -> usize {
+        self.backend.len()
+    }
+
+    fn insert_record(&mut self, rev: Revision, rec: Record) {
+        self.bytes += record_size(&rec);
+        if let Some(old) = self.backend.insert(rev, rec) {
+            self.bytes -= record_size(&old);
+        }
     }
 
     /// The latest value of `key`, if it exists.
@@ -123,7 +151,9 @@ impl Store {
         });
         sort_kvs(&mut kvs, req.sort_order, req.sort_target);
         let mut more = false;
-        if req.limit > 0 && kvs.len() as i64 > req.limit {
+        // PLANTED BUG (RangeMoreAtLimit, off by default): `more` when exactly `limit` keys are left.
+        let at_limit = i64::from(planted::on(StoreBug::RangeMoreAtLimit));
+        if req.limit > 0 && kvs.len() as i64 > req.limit - at_limit {
             kvs.truncate(req.limit as usize);
             more = true;
         }
@@ -132,6 +162,12 @@ impl Store {
                 kv.value.clear();
             }
         }
+        // PLANTED BUG (CountReturnedKeys, off by default): count the keys returned.
+        let count = if planted::on(StoreBug::CountReturnedKeys) {
+            kvs.len() as i64
+        } else {
+            count
+        };
         Ok(RangeResponse { kvs, more, count })
     }
 
@@ -147,7 +183,7 @@ impl Store {
             return Vec::new();
         };
         self.index
-            .range::<[u8], _>(bounds)
+            .range::<_, [u8]>(bounds)
             .filter_map(|(_, ki)| ki.get(at))
             .map(|rev| self.backend[&rev].kv.clone())
             .collect()
@@ -190,8 +226,11 @@ impl Store {
         };
         let rev = Revision::new(ctx.rev, ctx.sub);
         ctx.sub += 1;
-        self.index.entry(key.to_vec()).or_default().put(rev);
-        self.backend.insert(
+        match self.index.get_mut(key) {
+            Some(ki) => ki.put(rev),
+            None => self.index.entry(key.to_vec()).or_default().put(rev),
+        }
+        self.insert_record(
             rev,
             Record {
                 kv: kv.clone(),
@@ -220,7 +259,7 @@ impl Store {
             .get_mut(key)
             .expect("visible key is indexed")
             .tombstone(rev);
-        self.backend.insert(
+        self.insert_record(
             rev,
             Record {
                 kv: kv.clone(),
@@ -257,13 +296,29 @@ impl Store {
             return Err(Error::FutureRev);
         }
         let mut available = BTreeSet::new();
-        self.index.retain(|_, ki| {
+        let keys: Vec<Vec<u8>> = self.index.keys().cloned().collect();
+        for key in keys {
+            let Some(ki) = self.index.get_mut(&key) else {
+                continue;
+            };
             ki.compact(rev, &mut available);
-            !ki.is_empty()
-        });
-        self.backend
-            .retain(|r, _| r.main > rev || available.contains(r));
-        self.compact_rev = rev;
+            if ki.is_empty() {
+                self.index.remove(&key);
+            }
+        }
+        let dropped: Vec<Revision> = self
+            .backend
+            .range(..=Revision::new(rev, i64::MAX))
+            .map(|(r, _)| *r)
+            .filter(|r| !available.contains(r))
+            .collect();
+        for r in dropped {
+            if let Some(old) = self.backend.remove(&r) {
+                self.bytes -= record_size(&old);
+            }
+        }
+        // PLANTED BUG (CompactionOneLess, off by default): record one revision less.
+        self.compact_rev = rev - i64::from(planted::on(StoreBug::CompactionOneLess));
         Ok(())
     }
 
@@ -338,9 +393,7 @@ impl Store {
         };
         for rec in data.records {
             let rev = Revision::new(rec.main, rec.sub);
-            if rev.main > data.revision
-                || store.backend.keys().next_back().is_some_and(|l| *l >= rev)
-            {
+            if rev.main > data.revision || store.backend.get_max().is_some_and(|(l, _)| *l >= rev) {
                 return Err(invalid("records out of order"));
             }
             match store.index.get_mut(&rec.kv.key) {
@@ -357,7 +410,7 @@ impl Store {
                 }
                 Some(ki) => ki.put(rev),
             }
-            store.backend.insert(
+            store.insert_record(
                 rev,
                 Record {
                     kv: rec.kv,
@@ -367,6 +420,11 @@ impl Store {
         }
         Ok(store)
     }
+}
+
+/// The logical size of one record: its key and value bytes.
+fn record_size(rec: &Record) -> usize {
+    rec.kv.key.len() + rec.kv.value.len()
 }
 
 /// Sort as etcd's applier does: a non-key target with no order means ascending;

@@ -1,4 +1,4 @@
-//! Cluster and Raft options. Defaults follow etcd (DESIGN.md section 2).
+//! Cluster and Raft options. Defaults follow etcd (docs/architecture.md).
 
 use serde::{Deserialize, Serialize};
 

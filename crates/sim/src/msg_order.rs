@@ -1,5 +1,5 @@
 //! Outgoing messages in a platform-independent order: by destination, then type, stable
-//! (DESIGN.md section 3, rule 3). raft-rs emits them in the order of an FxHash map, which
+//! (docs/architecture.md, "Determinism"). raft-rs emits them in the order of an FxHash map, which
 //! differs between 64-bit native and 32-bit wasm.
 //!
 //! The sort runs on packed `u64` keys (destination rank, type, position), so it is the same

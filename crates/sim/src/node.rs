@@ -109,7 +109,7 @@ pub struct Appended {
 /// Everything one `Ready` asked for, as a value.
 #[derive(Debug)]
 pub struct ReadyOutput<O> {
-    /// Messages to send, sorted by destination then type (DESIGN.md section 3, rule 3).
+    /// Messages to send, sorted by destination then type (docs/architecture.md, "Determinism").
     pub messages: Vec<Message>,
     /// New (role, leader) if either changed.
     pub soft: Option<(Role, u64)>,
@@ -196,7 +196,7 @@ impl<SM: StateMachine> Live<SM> {
         let sm = if applied == 0 {
             SM::default()
         } else {
-            SM::restore(&snap.data)?
+            SM::from_image(storage.image().as_ref())?
         };
         let rc = raft::Config {
             id,
@@ -299,7 +299,8 @@ impl<SM: StateMachine> Live<SM> {
             self.sm.install_snapshot(&snap.data)?;
             self.conf_state = snap.get_metadata().get_conf_state().clone();
             self.applied = index;
-            self.raw.mut_store().apply_snapshot(snap);
+            let image = self.sm.snapshot();
+            self.raw.mut_store().apply_snapshot(snap, image);
             out.snapshot_installed = Some(index);
         }
         let committed = rd.take_committed_entries();

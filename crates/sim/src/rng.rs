@@ -87,7 +87,7 @@ impl SimRng {
 ///
 /// raft-rs draws this from `thread_rng` inside `Raft::reset`; the simulator overwrites it after
 /// every call into a node with this pure function of (seed, node, term), so the OS never decides
-/// who wins an election (DESIGN.md section 3, rule 2).
+/// who wins an election (docs/architecture.md, "Determinism").
 pub fn election_timeout(seed: u64, node: u64, term: u64, min: usize, max: usize) -> usize {
     if max <= min + 1 {
         return min;

@@ -1,7 +1,42 @@
 //! The replicated state machine the cluster drives. The simulator knows nothing about what the
 //! commands mean: the etcd service plugs its store in here.
 
+use std::any::Any;
 use std::fmt::Debug;
+use std::sync::Arc;
+
+/// A state-machine snapshot held as a value: taking one is O(1) or close (a structurally shared
+/// copy of the state), and bytes exist only when it crosses the simulated wire
+/// ([`Image::encode`], called when raft-rs sends a snapshot to a follower).
+pub trait Image: Debug + Send + Sync + Any {
+    /// The bytes sent to a follower; [`StateMachine::restore`] reads them back.
+    fn encode(&self) -> Vec<u8>;
+
+    /// The logical size in bytes (what a view shows as the snapshot's size), without encoding.
+    fn logical_size(&self) -> u64;
+
+    /// For a machine that restores from its own image type (a restart reads it back without
+    /// bytes).
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// A shared snapshot value, as durable storage keeps it.
+pub type SharedImage = Arc<dyn Image>;
+
+/// Plain bytes are an image of themselves (for small machines such as [`DigestMachine`]).
+impl Image for Vec<u8> {
+    fn encode(&self) -> Vec<u8> {
+        self.clone()
+    }
+
+    fn logical_size(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
 
 /// Where and when an entry is applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,8 +70,17 @@ pub trait StateMachine: Default + 'static {
     /// Answers a read against the current state.
     fn query(&self, q: &Self::Query) -> Self::Answer;
 
-    /// Serialises the state for a Raft snapshot.
-    fn snapshot(&self) -> Vec<u8>;
+    /// The replicated state as a snapshot value (see [`Image`]): O(1) or close, no bytes.
+    fn snapshot(&self) -> SharedImage;
+
+    /// Rebuilds the state from a snapshot value held in durable storage (a restart). The
+    /// default encodes and restores; machines whose image is a copy of their state override it.
+    ///
+    /// # Errors
+    /// A message if the image is not a snapshot of this machine.
+    fn from_image(image: &dyn Image) -> Result<Self, String> {
+        Self::restore(&image.encode())
+    }
 
     /// Rebuilds the state from a snapshot.
     ///
@@ -98,12 +142,12 @@ impl StateMachine for DigestMachine {
         (self.count, self.last.clone())
     }
 
-    fn snapshot(&self) -> Vec<u8> {
+    fn snapshot(&self) -> SharedImage {
         let mut v = Vec::with_capacity(16 + self.last.len());
         v.extend_from_slice(&self.count.to_le_bytes());
         v.extend_from_slice(&self.digest.to_le_bytes());
         v.extend_from_slice(&self.last);
-        v
+        Arc::new(v)
     }
 
     fn restore(data: &[u8]) -> Result<Self, String> {

@@ -2,34 +2,61 @@
 //!
 //! Every write is synchronous (as etcd fsyncs its WAL before acknowledging), so everything held
 //! here survives a crash: hard state, the log after the last snapshot, and the last snapshot
-//! (metadata plus the applied state machine's bytes). What a crash loses lives elsewhere: the
+//! (metadata plus the applied state machine's image). What a crash loses lives elsewhere: the
 //! `RawNode` (roles, progress, unstable entries, pending reads) and the in-memory state machine.
-//! The storage is a plain value: `Clone` is a deep copy, which is what a crash keeps.
+//! The storage is a plain value: `Clone` copies the log and shares the snapshot image, which is
+//! immutable (see [`crate::Image`]); that is what a crash keeps.
+//!
+//! The snapshot is held as a value: its bytes are produced only when raft-rs asks for the
+//! snapshot to send it to a follower ([`raft::Storage::snapshot`]).
+
+use std::sync::Arc;
 
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
 use raft::{GetEntriesContext, RaftState, StorageError};
 
+use crate::state_machine::SharedImage;
+
+/// The empty image of a node that has no snapshot yet.
+fn no_image() -> SharedImage {
+    Arc::new(Vec::<u8>::new())
+}
+
 /// Durable state of one node.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct DurableStorage {
     hard_state: HardState,
     /// Conf state as of the snapshot index; later conf changes are replayed from the log.
     conf_state: ConfState,
-    /// The last snapshot (metadata + state machine bytes). Index 0 means none.
+    /// The last snapshot's metadata (its data stays empty). Index 0 means none.
     snapshot: Snapshot,
+    /// The last snapshot's state machine image.
+    image: SharedImage,
     /// Entries after `snapshot.metadata.index`, contiguous.
     entries: Vec<Entry>,
     /// A newer snapshot to send to followers, taken without compacting (after a configuration
     /// change, so that a node that just joined finds itself in the snapshot's configuration).
-    serving: Option<Snapshot>,
+    serving: Option<(Snapshot, SharedImage)>,
+}
+
+impl Default for DurableStorage {
+    fn default() -> Self {
+        DurableStorage {
+            hard_state: HardState::default(),
+            conf_state: ConfState::default(),
+            snapshot: Snapshot::default(),
+            image: no_image(),
+            entries: Vec::new(),
+            serving: None,
+        }
+    }
 }
 
 impl DurableStorage {
     /// A bootstrapped member of the initial cluster: a snapshot at `index`/`term` holding the
     /// initial configuration and state machine, as etcd and TiKV bootstrap.
-    pub fn bootstrap(conf_state: ConfState, index: u64, term: u64, data: Vec<u8>) -> Self {
+    pub fn bootstrap(conf_state: ConfState, index: u64, term: u64, image: SharedImage) -> Self {
         let mut snapshot = Snapshot::default();
-        snapshot.data = data.into();
         let mut meta = SnapshotMetadata::default();
         meta.index = index;
         meta.term = term;
@@ -42,6 +69,7 @@ impl DurableStorage {
             hard_state,
             conf_state,
             snapshot,
+            image,
             entries: Vec::new(),
             serving: None,
         }
@@ -67,9 +95,14 @@ impl DurableStorage {
         self.hard_state.commit = commit;
     }
 
-    /// The last snapshot.
+    /// The last snapshot's metadata (its `data` is empty: see [`DurableStorage::image`]).
     pub fn snapshot_ref(&self) -> &Snapshot {
         &self.snapshot
+    }
+
+    /// The last snapshot's state machine image.
+    pub fn image(&self) -> &SharedImage {
+        &self.image
     }
 
     /// Index of the last snapshot (0 if none).
@@ -119,19 +152,22 @@ impl DurableStorage {
         Ok(())
     }
 
-    /// Installs a snapshot received from the leader: the log is replaced by it.
-    pub fn apply_snapshot(&mut self, snap: Snapshot) {
+    /// Installs a snapshot received from the leader: the log is replaced by it. `image` is the
+    /// state machine as restored from the snapshot's bytes.
+    pub fn apply_snapshot(&mut self, mut snap: Snapshot, image: SharedImage) {
+        snap.data = Default::default();
         let meta = snap.get_metadata();
         self.hard_state.term = self.hard_state.term.max(meta.term);
         self.hard_state.commit = self.hard_state.commit.max(meta.index);
         self.conf_state = meta.get_conf_state().clone();
         self.entries.clear();
         self.snapshot = snap;
+        self.image = image;
         self.serving = None;
     }
 
     /// Keeps a snapshot at `index` to send to followers, without compacting the log.
-    pub fn set_serving_snapshot(&mut self, index: u64, conf_state: ConfState, data: Vec<u8>) {
+    pub fn set_serving_snapshot(&mut self, index: u64, conf_state: ConfState, image: SharedImage) {
         let Some(term) = self.term_of(index) else {
             return;
         };
@@ -140,9 +176,8 @@ impl DurableStorage {
         meta.term = term;
         meta.set_conf_state(conf_state);
         let mut snap = Snapshot::default();
-        snap.data = data.into();
         snap.set_metadata(meta);
-        self.serving = Some(snap);
+        self.serving = Some((snap, image));
     }
 
     /// Takes a snapshot at `index` (which must be applied and in the log) with the given
@@ -154,7 +189,7 @@ impl DurableStorage {
         &mut self,
         index: u64,
         conf_state: ConfState,
-        data: Vec<u8>,
+        image: SharedImage,
     ) -> Result<(), String> {
         if index <= self.snapshot_index() {
             return Ok(());
@@ -171,16 +206,16 @@ impl DurableStorage {
         meta.term = term;
         meta.set_conf_state(conf_state.clone());
         let mut snap = Snapshot::default();
-        snap.data = data.into();
         snap.set_metadata(meta);
         let drop = (index + 1 - self.first()) as usize;
         self.entries.drain(..drop);
         self.snapshot = snap;
+        self.image = image;
         self.conf_state = conf_state;
         if self
             .serving
             .as_ref()
-            .is_some_and(|s| s.get_metadata().index <= index)
+            .is_some_and(|(s, _)| s.get_metadata().index <= index)
         {
             self.serving = None;
         }
@@ -252,14 +287,20 @@ impl raft::Storage for DurableStorage {
         Ok(self.last())
     }
 
+    /// The snapshot to send to a follower: the only place its bytes are produced.
     fn snapshot(&self, request_index: u64, _to: u64) -> raft::Result<Snapshot> {
-        let snap = self.serving.as_ref().unwrap_or(&self.snapshot);
+        let (snap, image) = match &self.serving {
+            Some((s, i)) => (s, i),
+            None => (&self.snapshot, &self.image),
+        };
         if snap.get_metadata().index < request_index {
             return Err(raft::Error::Store(
                 StorageError::SnapshotTemporarilyUnavailable,
             ));
         }
-        Ok(snap.clone())
+        let mut out = snap.clone();
+        out.data = image.encode().into();
+        Ok(out)
     }
 }
 
@@ -278,7 +319,7 @@ mod tests {
     fn boot() -> DurableStorage {
         let mut cs = ConfState::default();
         cs.voters = vec![1, 2, 3];
-        DurableStorage::bootstrap(cs, 1, 1, b"init".to_vec())
+        DurableStorage::bootstrap(cs, 1, 1, Arc::new(b"init".to_vec()))
     }
 
     #[test]
@@ -306,7 +347,7 @@ mod tests {
     fn compaction_keeps_term_of_snapshot_index() {
         let mut s = boot();
         s.append(&[ent(2, 1), ent(3, 2), ent(4, 2)]).unwrap();
-        s.compact_to(3, ConfState::default(), b"sm".to_vec())
+        s.compact_to(3, ConfState::default(), Arc::new(b"sm".to_vec()))
             .unwrap();
         assert_eq!(s.first_index().unwrap(), 4);
         assert_eq!(s.term(3).unwrap(), 2);
@@ -315,6 +356,9 @@ mod tests {
             .entries(2, 4, None, GetEntriesContext::empty(false))
             .is_err());
         assert_eq!(s.snapshot(0, 2).unwrap().get_metadata().index, 3);
+        // The bytes exist only in what is sent; the storage keeps the image.
+        assert_eq!(&s.snapshot(0, 2).unwrap().data[..], b"sm");
+        assert!(s.snapshot_ref().data.is_empty());
         assert!(s.snapshot(4, 2).is_err());
     }
 

@@ -1,4 +1,4 @@
-//! The determinism rule across platforms (DESIGN.md section 3, rule 5): the wasm build must
+//! The determinism rule across platforms (docs/architecture.md, "Determinism"): the wasm build must
 //! reproduce the trace hashes the native build pinned in tests/golden/trace_hashes.txt.
 //! Runs under Node with wasm-bindgen-test-runner:
 //! `cargo test -p sim --target wasm32-unknown-unknown --test wasm`.

@@ -176,3 +176,34 @@ pub fn now_ms() -> f64 {
         0.0
     }
 }
+
+/// The value stored under `key` in the browser's local storage (none off the web, when storage
+/// is unavailable, or when nothing is stored).
+pub fn stored(key: &str) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()?
+            .local_storage()
+            .ok()??
+            .get_item(key)
+            .ok()?
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = key;
+        None
+    }
+}
+
+/// Stores `value` under `key` in the browser's local storage (best effort: a page without
+/// storage simply does not remember).
+pub fn store(key: &str, value: &str) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = s.set_item(key, value);
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (key, value);
+}

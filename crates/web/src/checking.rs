@@ -29,7 +29,8 @@ pub struct OpBar {
     pub return_ms: Option<u64>,
     /// What was asked and answered, in words.
     pub label: String,
-    /// `stuck` (cannot be placed), `prefix` (in the longest linearizable prefix) or `other`.
+    /// `stuck culprit` (the operation the panel's first sentence names: it cannot be placed),
+    /// `prefix` (in the longest linearizable prefix) or `other`.
     pub role: &'static str,
 }
 
@@ -42,6 +43,11 @@ pub struct CheckView {
     pub operations: usize,
     /// The checker's account (or why there is no answer).
     pub explanation: String,
+    /// For a violation: one plain sentence naming the operation that cannot be placed and why
+    /// (see [`crate::culprit`]); empty otherwise.
+    pub headline: String,
+    /// Why some reads are not in the history on purpose (serializable reads), or empty.
+    pub left_out: String,
     /// Model steps spent.
     pub steps: u64,
     /// The step budget.
@@ -81,7 +87,7 @@ pub fn describe(input: &Input, output: &Output) -> String {
             key,
             revision: Some(r),
         } => format!("get {key} @{r}"),
-        Input::Range { key, range_end } => {
+        Input::Range { key, range_end, .. } => {
             format!("range {key}..{}", range_end.escape_default())
         }
         Input::Delete { key } => format!("del {key}"),
@@ -105,6 +111,7 @@ pub fn describe(input: &Input, output: &Output) -> String {
         ),
         Input::LeaseGrant { id, .. } => format!("lease grant {id:x}"),
         Input::LeaseRevoke { id } => format!("lease revoke {id:x}"),
+        Input::Compact { revision } => format!("compact {revision}"),
     };
     let got = match output {
         Output::Put { revision } => format!("ok @{revision}"),
@@ -113,7 +120,8 @@ pub fn describe(input: &Input, output: &Output) -> String {
             revision,
         } => format!("{v} (mod {m}) @{revision}"),
         Output::Get { kv: None, revision } => format!("none @{revision}"),
-        Output::Range { kvs, revision } => format!("{} keys @{revision}", kvs.len()),
+        Output::Range { kvs, revision, .. } => format!("{} keys @{revision}", kvs.len()),
+        Output::Compact { revision } => format!("compacted @{revision}"),
         Output::Delete { deleted, revision } => format!("deleted {deleted} @{revision}"),
         Output::Cas {
             succeeded,
@@ -164,6 +172,8 @@ impl SessionCheck {
             verdict: "Unknown",
             operations: history.len(),
             explanation: String::new(),
+            headline: String::new(),
+            left_out: String::new(),
             steps: 0,
             max_steps,
             at_ms: now,
@@ -210,6 +220,12 @@ impl SessionCheck {
             view,
             clients: clients.len(),
         }
+    }
+
+    /// Notes how many serializable reads the session made (left out of the history on purpose).
+    pub fn with_serializable(mut self, reads: usize) -> Self {
+        self.view.left_out = crate::culprit::left_out_note(reads);
+        self
     }
 
     /// Adds the verdict on the session's watch streams (checked at once: it is one pass).
@@ -271,7 +287,10 @@ impl SessionCheck {
             } => {
                 view.verdict = "Not linearizable";
                 view.explanation = explanation;
-                view.bars = bars(&self.history, &longest_prefix, stuck_op);
+                let culprit = crate::culprit::culprit(&self.history, stuck_op);
+                let shown = culprit.as_ref().map_or(stuck_op, |c| c.index);
+                view.headline = culprit.map(|c| c.sentence).unwrap_or_default();
+                view.bars = bars(&self.history, &longest_prefix, shown);
             }
         }
         Some(self.view.clone())
@@ -322,7 +341,8 @@ pub fn check_session(history: &[Operation], unmodelled: &[String], now: u64) -> 
         .expect("the whole budget ends the check")
 }
 
-/// The operations around `stuck`: those on its key (and ranges), nearest in time first.
+/// The operations around `stuck` (the culprit): those on its key (and ranges), nearest in time
+/// first.
 fn bars(history: &[Operation], prefix: &[usize], stuck: usize) -> Vec<OpBar> {
     let Some(s) = history.get(stuck) else {
         return Vec::new();
@@ -347,7 +367,7 @@ fn bars(history: &[Operation], prefix: &[usize], stuck: usize) -> Vec<OpBar> {
                 return_ms: o.return_ms,
                 label: describe(&o.input, &o.output),
                 role: if i == stuck {
-                    "stuck"
+                    "stuck culprit"
                 } else if prefix.contains(&i) {
                     "prefix"
                 } else {
@@ -422,7 +442,17 @@ mod tests {
         assert_eq!(v.verdict, "Not linearizable");
         assert!(!v.explanation.is_empty());
         assert_eq!(v.bars.len(), 4);
-        assert_eq!(v.bars.iter().filter(|b| b.role == "stuck").count(), 1);
+        assert_eq!(
+            v.bars.iter().filter(|b| b.role == "stuck culprit").count(),
+            1
+        );
+        assert!(
+            v.headline.starts_with(
+                "get x through node 3 at 0.06 s returned 1, but put x=2 had finished at 0.05 s"
+            ),
+            "{}",
+            v.headline
+        );
         assert_eq!(v.bars[0].label, "put x=1 → ok @2");
 
         let v = check_session(&stale, &["lock l".into()], 80);

@@ -11,11 +11,14 @@ use leptos::prelude::*;
 use sim::id_map::IdMap;
 use sim::{Role, TraceKind};
 
+use crate::browser;
 use crate::engine::{CommandId, CommandState, Engine};
+use crate::lesson::{Progress, StepPace};
 use crate::model::{
     role_label, status_label, ConsoleEntry, DropMark, LessonStep, LessonView, LogRow, LogWindow,
     Mark, MarkKind, Origin, Perf, Settings, TermSpan, Ui,
 };
+use crate::pace::{self, Flight, Plan};
 
 /// Log cells shown at once.
 pub const LOG_CELLS: u64 = 32;
@@ -66,6 +69,10 @@ pub struct Controller {
     script_wait: Option<CommandId>,
     /// The title of the scenario the session came from (kept when it is exported again).
     title: String,
+    /// The messages that matter in flight (what the follow pace waits for).
+    flights: Vec<Flight>,
+    /// Wall ms of the last frame the pace slowed the clock in.
+    slowed_at: f64,
 }
 
 /// The open lesson: its scenario, the step on screen and that step's starting point.
@@ -80,7 +87,18 @@ struct Lesson {
     /// Output mark when the step opened (for `output TEXT`).
     printed_from: usize,
     done: Vec<bool>,
+    /// What held when the step opened, and whether the clock has stopped for it once.
+    pace: StepPace,
+    /// Leader and term at the moment the current step was done: where the next step starts
+    /// from, even if the learner played on before pressing Next.
+    moment: Option<(Option<u64>, u64)>,
 }
+
+/// Where the browser keeps which lesson steps the learner has done.
+pub const PROGRESS_KEY: &str = "raftlab.lessons";
+
+/// The most virtual time one line of "Show me" may take when Next finishes the step's lines.
+const FINISH_LINE_LIMIT_MS: u64 = 60_000;
 
 /// A line "Show me" will run: untimed lines wait for the previous one to settle, timed ones
 /// for their virtual time.
@@ -147,6 +165,8 @@ pub fn install(settings: Settings) -> Result<Ui, String> {
         script: VecDeque::new(),
         script_wait: None,
         title: String::new(),
+        flights: Vec::new(),
+        slowed_at: f64::NEG_INFINITY,
     };
     c.note(format!(
         "{} nodes, seed {}. Type `help`, or click a node or a link.",
@@ -160,6 +180,18 @@ pub fn install(settings: Settings) -> Result<Ui, String> {
 /// Runs a console line; `done` gets its output once it completes.
 pub fn exec(line: &str, origin: Origin, done: Option<Waiter>) -> Option<CommandId> {
     with(|c| c.exec(line, origin, done)).flatten()
+}
+
+/// Runs the clock until command `cmd` completes or settles, for at most `limit_ms` of virtual
+/// time, as `raftlab repl` does with each line (what a script's `exec` does while the page is
+/// paused); the page stays paused.
+pub fn settle(cmd: CommandId, limit_ms: u64) {
+    with(|c| {
+        let r = c.engine.run_until_settled(cmd, limit_ms).map(|_| ());
+        if !c.halt_on(r) {
+            c.sync(now_wall());
+        }
+    });
 }
 
 /// Runs the line a button stands for, echoed in the console.
@@ -176,6 +208,11 @@ pub fn play(speed: Option<f64>) {
         c.last_ts = None;
         c.ui.playing.set(true);
     });
+}
+
+/// Sets how virtual time runs on screen (see [`crate::pace`]).
+pub fn set_pace(p: pace::Pace) {
+    with(|c| c.ui.pace.set(p));
 }
 
 /// Pauses.
@@ -197,6 +234,7 @@ pub fn toggle() {
 pub fn step(n: u64) {
     with(|c| {
         c.ui.playing.set(false);
+        c.carry = 0.0;
         for _ in 0..n {
             if c.guard(|e| e.step()) {
                 break;
@@ -209,6 +247,7 @@ pub fn step(n: u64) {
 /// Runs `ms` of virtual time at once.
 pub fn run_for(ms: u64) {
     with(|c| {
+        c.carry = 0.0;
         let t = c.engine.now().saturating_add(ms);
         c.advance_to(t, f64::INFINITY);
         c.sync(now_wall());
@@ -228,6 +267,7 @@ pub enum Until {
 pub fn run_until(what: Until) {
     with(|c| {
         c.ui.playing.set(false);
+        c.carry = 0.0;
         let leaders = c.engine.cluster().stats().leaders.len();
         let commit = c.engine.cluster().stats().max_commit;
         let deadline = c.engine.now() + 60_000;
@@ -545,7 +585,8 @@ impl Controller {
 
     fn exec(&mut self, line: &str, origin: Origin, done: Option<Waiter>) -> Option<CommandId> {
         let line = line.trim();
-        if line.is_empty() {
+        // A blank line ends a section of an unfinished txn; elsewhere it does nothing.
+        if line.is_empty() && !self.engine.needs_more() {
             if let Some(d) = done {
                 d(String::new());
             }
@@ -675,10 +716,17 @@ impl Controller {
         self.adopt(engine, settings);
         self.ui.playing.set(false);
         self.note(format!(
-            "Lesson: {}. Read the step, act (console, clicks), or press \"Show me\".",
+            "Lesson: {}. The clock is paused: read the step, then act (console, clicks, Play) or press \"Show me\". The clock stops by itself when the step is done.",
             s.title
         ));
         let n = s.steps.len();
+        let mut done = vec![false; n];
+        if let Some(kept) = Progress::parse(&browser::stored(PROGRESS_KEY).unwrap_or_default())
+            .steps(name)
+            .filter(|k| k.len() == n)
+        {
+            done.copy_from_slice(kept);
+        }
         self.lesson = Some(Lesson {
             name: name.to_string(),
             link: String::new(),
@@ -686,40 +734,106 @@ impl Controller {
             current: 0,
             start: self.engine.leader_term(),
             printed_from: self.engine.printed(),
-            done: vec![false; n],
+            done,
+            pace: StepPace::default(),
+            moment: None,
         });
+        self.open_step();
         self.refresh_lesson(true);
         self.sync(now_wall());
         Ok(())
     }
 
     fn lesson_go(&mut self, i: usize) {
-        let start = self.engine.leader_term();
-        let printed = self.engine.printed();
-        let Some(l) = self.lesson.as_mut() else {
+        let Some(l) = self.lesson.as_ref() else {
             return;
         };
         if i >= l.scenario.steps.len() || i == l.current {
             return;
         }
-        if i > l.current {
-            // Leaving a step with everything met marks it done in the table of contents.
-            let met = self
-                .ui
-                .lesson
-                .with_untracked(|v| {
-                    v.as_ref()
-                        .map(|v| v.steps[l.current].expects.iter().all(|e| e.1))
-                })
-                .unwrap_or(false);
-            l.done[l.current] = met;
+        // Leaving while "Show me" runs: its remaining lines run first, so the next step starts
+        // from what this one promised (a later step may count on them).
+        let finished = self.finish_script();
+        if !finished.is_empty() {
+            let n = self.lesson.as_ref().map_or(0, |l| l.current + 1);
+            self.note(format!(
+                "Ran the rest of step {n}'s lines first: {}.",
+                finished.join(" · ")
+            ));
         }
+        // A step opens paused: nothing it asks for happens before the learner acts.
+        self.ui.playing.set(false);
+        let now = self.engine.leader_term();
+        let printed = self.engine.printed();
+        let Some(l) = self.lesson.as_mut() else {
+            return;
+        };
+        // The next step goes on from the moment this one was done (a leader change that came
+        // while the learner played on still counts for it); any other jump starts from now.
+        let moment = l.moment.take();
+        let start = if i == l.current + 1 {
+            moment.unwrap_or(now)
+        } else {
+            now
+        };
         l.current = i;
         l.start = start;
         l.printed_from = printed;
-        self.script.clear();
-        self.script_wait = None;
+        self.open_step();
+        self.sync(now_wall());
+    }
+
+    /// Takes what the current step's expectations are as it opens, and shows it.
+    fn open_step(&mut self) {
+        let now = self.engine.now();
+        let lines = self.engine.lines().len();
+        let Some(l) = self.lesson.as_ref() else {
+            return;
+        };
+        let output = self.engine.printed_since(l.printed_from);
+        let holds: Vec<bool> = l.scenario.steps[l.current]
+            .expects
+            .iter()
+            .map(|(_, e)| self.engine.holds(e, l.start, &output))
+            .collect();
+        if let Some(l) = self.lesson.as_mut() {
+            l.pace = StepPace::open(holds, now, lines);
+        }
         self.refresh_lesson(true);
+    }
+
+    /// Runs what is left of "Show me" at once (each line after the previous one settles, at
+    /// most a minute of virtual time each). Returns the lines it ran.
+    fn finish_script(&mut self) -> Vec<String> {
+        let mut ran = Vec::new();
+        loop {
+            if let Some(id) = self.script_wait.take() {
+                let r = self
+                    .engine
+                    .run_until_settled(id, FINISH_LINE_LIMIT_MS)
+                    .map(|_| ());
+                if self.halt_on(r) {
+                    self.script.clear();
+                    break;
+                }
+            }
+            let Some(line) = self.script.pop_front() else {
+                break;
+            };
+            if let Some(at) = line.at_ms.filter(|at| *at > self.engine.now()) {
+                let r = self.engine.run_until(at);
+                if self.halt_on(r) {
+                    self.script.clear();
+                    break;
+                }
+            }
+            let id = self.exec(&line.text, Origin::Lesson, None);
+            if line.at_ms.is_none() {
+                self.script_wait = id;
+            }
+            ran.push(line.text);
+        }
+        ran
     }
 
     fn show_me(&mut self) {
@@ -778,6 +892,41 @@ impl Controller {
         };
         let output = self.engine.printed_since(l.printed_from);
         let showing = !self.script.is_empty() || self.script_wait.is_some();
+        let holds: Vec<bool> = l.scenario.steps[l.current]
+            .expects
+            .iter()
+            .map(|(_, e)| self.engine.holds(e, l.start, &output))
+            .collect();
+        let acted = l.pace.acted(self.engine.now(), self.engine.lines().len());
+        let ticks = l.pace.ticks(&holds, acted);
+        let waiting = !acted && holds.iter().any(|h| *h);
+        // The first time the step is done while the clock runs, the clock stops there.
+        let playing = self.ui.playing.get_untracked();
+        let Some(l) = self.lesson.as_mut() else {
+            return;
+        };
+        if l.pace.complete_now(&ticks) {
+            l.done[l.current] = true;
+            l.moment = Some(self.engine.leader_term());
+            let mut progress = Progress::parse(&browser::stored(PROGRESS_KEY).unwrap_or_default());
+            progress.mark(&l.name, l.current, l.done.len());
+            browser::store(PROGRESS_KEY, &progress.to_text());
+            let (n, last) = (l.current + 1, l.current + 1 == l.done.len());
+            let stop = playing && l.pace.stops_the_clock();
+            if stop {
+                self.ui.playing.set(false);
+            }
+            self.note(match (last, stop) {
+                (true, _) => format!("✓ Step {n} done: that was the last step."),
+                (false, true) => format!(
+                    "✓ Step {n} done: the clock stopped at this moment. Press Next when you are ready."
+                ),
+                (false, false) => format!("✓ Step {n} done. Press Next when you are ready."),
+            });
+        }
+        let Some(l) = self.lesson.as_ref() else {
+            return;
+        };
         let steps: Vec<LessonStep> = l
             .scenario
             .steps
@@ -789,8 +938,9 @@ impl Controller {
                 expects: st
                     .expects
                     .iter()
-                    .map(|(_, e)| {
-                        let met = i == l.current && self.engine.holds(e, l.start, &output);
+                    .enumerate()
+                    .map(|(j, (_, e))| {
+                        let met = i == l.current && ticks.get(j).copied().unwrap_or(false);
                         (e.to_string(), met)
                     })
                     .collect(),
@@ -804,6 +954,8 @@ impl Controller {
             steps,
             current: l.current,
             showing,
+            waiting,
+            next: crate::lesson::next_builtin(&l.name).map(|(n, t)| (n.to_string(), t)),
         };
         if force || self.ui.lesson.with_untracked(|v| v.as_ref() != Some(&view)) {
             self.ui.lesson.set(Some(view));
@@ -858,6 +1010,7 @@ impl Controller {
         self.logs_stale = true;
         self.last_slow = f64::NEG_INFINITY;
         self.next_load_at = now;
+        self.carry = 0.0;
         if from != now {
             self.note(format!(
                 "Moved to {} (replayed in {:.0} ms). Acting from here forks the run.",
@@ -985,6 +1138,8 @@ impl Controller {
             let speed = self.ui.speed.get_untracked();
             if speed.is_infinite() {
                 self.advance_to(u64::MAX - 1, FRAME_BUDGET_MS);
+            } else if pace::slows(self.ui.pace.get_untracked(), speed) {
+                self.paced(dt, speed, t0, ts);
             } else {
                 self.carry += dt * speed;
                 let whole = self.carry.floor();
@@ -1023,9 +1178,114 @@ impl Controller {
         }
     }
 
+    /// One frame at the follow pace: `dt` wall ms, split between runs up to what is due and
+    /// glides in between, each at the rate the messages in flight allow (see [`crate::pace`]).
+    fn paced(&mut self, dt: f64, speed: f64, t0: f64, ts: f64) {
+        let pace = self.ui.pace.get_untracked();
+        let mut left = dt;
+        let mut slowed = false;
+        // Bounded: each round runs what is due at one virtual instant, or ends the frame.
+        for _ in 0..100_000 {
+            if self.halted {
+                break;
+            }
+            let now = self.engine.now();
+            // A line just given (a put, a fault) does its work when time is run, without an
+            // event of its own to stop at: run it at this instant first, so that what it sends
+            // is seen before time moves, and then move at most a virtual millisecond at a time.
+            if self.guard(|e| e.run_until(now)) {
+                break;
+            }
+            let next = Some(self.next_due().map_or(now + 1, |n| n.min(now + 1)));
+            self.track_flights();
+            let t = now as f64 + self.carry;
+            let rate = pace::rate(pace, speed, &self.flights, t);
+            slowed |= rate < speed;
+            match pace::plan(rate, t, left, next) {
+                Plan::RunTo { at, wall } => {
+                    left -= wall;
+                    self.carry = 0.0;
+                    if !self.advance_to(at, FRAME_BUDGET_MS) || now_wall() - t0 > FRAME_BUDGET_MS {
+                        break;
+                    }
+                }
+                Plan::Glide { to } => {
+                    let whole = to.floor().max(now as f64);
+                    if whole as u64 > now {
+                        self.advance_to(whole as u64, FRAME_BUDGET_MS);
+                    }
+                    self.carry = (to - whole).clamp(0.0, 0.999_999);
+                    break;
+                }
+            }
+        }
+        if slowed {
+            self.slowed_at = ts;
+        }
+    }
+
+    /// The virtual time of the next thing due: an event, a "Show me" line, the background load
+    /// (lines of the lesson that are due now are started here).
+    fn next_due(&mut self) -> Option<u64> {
+        let mut next = self.engine.next_time();
+        let min = |a: Option<u64>, b: u64| Some(a.map_or(b, |a| a.min(b)));
+        if !self.script.is_empty() || self.script_wait.is_some() {
+            if let Some(at) = self.feed_script() {
+                next = min(next, at);
+            }
+        }
+        if self.ui.load.get_untracked() > 0.0 {
+            next = min(next, self.next_load_at.max(self.engine.now()));
+        }
+        next
+    }
+
+    /// Reads the messages the follow pace waits for from the network (only at the follow pace
+    /// and 1x or slower, where a frame runs few events): those on their way to be delivered
+    /// (not those on a cut link, which will be lost), each on screen since it was first seen.
+    fn track_flights(&mut self) {
+        let t = self.engine.now() as f64 + self.carry;
+        let cut: Vec<(u64, u64)> = self.ui.view.with_untracked(|v| {
+            v.links
+                .iter()
+                .filter(|l| l.mode == sim::network::LinkMode::Cut)
+                .map(|l| (l.from, l.to))
+                .collect()
+        });
+        let before = std::mem::take(&mut self.flights);
+        self.flights = self
+            .engine
+            .cluster()
+            .in_flight()
+            .into_iter()
+            .filter(|m| pace::matters(m.summary.kind) && !cut.contains(&(m.from, m.to)))
+            .filter_map(|m| {
+                let d = m.deliver_at?;
+                let seen = before
+                    .iter()
+                    .find(|f| f.id == m.id)
+                    .map_or(t.max(m.sent_at as f64), |f| f.seen);
+                Some(Flight {
+                    id: m.id,
+                    sent: m.sent_at,
+                    deliver: d,
+                    seen,
+                })
+            })
+            .collect();
+    }
+
     /// Reads the new trace events and refreshes every signal that changed.
     fn sync(&mut self, wall: f64) {
         self.ui.wall.set(wall);
+        let clock = self.engine.now() as f64 + self.carry;
+        if self.ui.clock.get_untracked() != clock {
+            self.ui.clock.set(clock);
+        }
+        let slowed = self.ui.playing.get_untracked() && wall - self.slowed_at < 1_000.0;
+        if self.ui.slowed.get_untracked() != slowed {
+            self.ui.slowed.set(slowed);
+        }
         self.scan_trace(wall);
         let c = self.engine.cluster();
         let events = c.stats().events + c.trace().total();
@@ -1049,7 +1309,12 @@ impl Controller {
         // The logs and the timeline are read, not watched: refresh them a few times a second
         // while playing (every time when paused), which keeps frames short on big clusters.
         let playing = self.ui.playing.get_untracked();
-        if !playing || wall - self.last_slow >= SLOW_MS || wall < self.last_slow {
+        // Fast runs change the logs every frame: refresh them half as often there.
+        let every = match self.ui.speed.get_untracked() > 4.0 {
+            true => 2.0 * SLOW_MS,
+            false => SLOW_MS,
+        };
+        if !playing || wall - self.last_slow >= every || wall < self.last_slow {
             self.last_slow = wall;
             if self.logs_stale {
                 self.logs_stale = false;
@@ -1063,8 +1328,9 @@ impl Controller {
             if self.ui.slow_now.get_untracked() != now {
                 self.ui.slow_now.set(now);
             }
-            self.refresh_lesson(false);
         }
+        // Every frame while a lesson is open: the clock stops in the frame its step is done.
+        self.refresh_lesson(false);
         let session = self.engine.session();
         if self.ui.session.get_untracked() != session {
             self.ui.session.set(session);

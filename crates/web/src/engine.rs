@@ -60,6 +60,9 @@ struct Kept {
     scenario: Scenario,
     lines: Vec<Recorded>,
     end: (u64, u64),
+    /// The playground as it stood at the end of the session when the engine left it for the
+    /// past: going back to the end restores it instead of replaying the whole session.
+    at_end: Option<Box<etcd::Playground>>,
 }
 
 /// Where the engine stands in its session.
@@ -159,6 +162,7 @@ impl Engine {
                 scenario,
                 lines: self.lines.clone(),
                 end,
+                at_end: None,
             });
         }
         self.kept.as_ref().expect("kept")
@@ -166,14 +170,24 @@ impl Engine {
 
     /// Moves to virtual time `t` of the session by replaying it from the start: the state of a
     /// straight run to `t`, before any line given at `t` itself. At or after the end, back to
-    /// the end exactly. The later part is kept until the next action.
+    /// the end exactly: the end's own playground, kept when the engine left it, so that costs
+    /// nothing. The later part is kept until the next action.
     ///
     /// # Errors
     /// The invariant violation that stopped the replay (the engine is unchanged).
     pub fn seek(&mut self, t: u64) -> Result<(), String> {
+        if self.kept.is_none() && t >= self.pg.now() {
+            return Ok(()); // Already at the end.
+        }
         let k = self.keep();
         if t >= k.end.0 {
-            let (pg, _) = k.scenario.run().map_err(|e| e.to_string())?;
+            let pg = match self.kept.as_mut().and_then(|k| k.at_end.take()) {
+                Some(pg) => *pg,
+                None => {
+                    let k = self.kept.as_ref().expect("kept");
+                    k.scenario.run().map_err(|e| e.to_string())?.0
+                }
+            };
             let k = self.kept.take().expect("kept");
             self.pg = pg;
             self.lines = k.lines;
@@ -181,9 +195,20 @@ impl Engine {
         }
         let pg = k.scenario.replay_until(t).map_err(|e| e.to_string())?;
         let lines = prefix(&k.lines, |r| r.at_ms < t);
-        self.pg = pg;
-        self.lines = lines;
+        self.leave(pg, lines);
         Ok(())
+    }
+
+    /// Shows `pg` (a replayed point of the kept session); if the engine stood at the end of
+    /// the session, that playground is kept for the way back.
+    fn leave(&mut self, pg: etcd::Playground, lines: Vec<Recorded>) {
+        let old = std::mem::replace(&mut self.pg, pg);
+        self.lines = lines;
+        if let Some(k) = self.kept.as_mut() {
+            if k.at_end.is_none() && (old.now(), old.steps()) == k.end {
+                k.at_end = Some(Box::new(old));
+            }
+        }
     }
 
     /// Moves back one event (a replay to one event fewer). Returns false at the start.
@@ -201,8 +226,7 @@ impl Engine {
             .replay_until_step(n - 1)
             .map_err(|e| e.to_string())?;
         let lines = prefix(&k.lines, |r| r.step < n - 1);
-        self.pg = pg;
-        self.lines = lines;
+        self.leave(pg, lines);
         Ok(true)
     }
 
@@ -284,6 +308,11 @@ impl Engine {
         }
     }
 
+    /// The playground (for read-only questions such as "Why?").
+    pub fn playground(&self) -> &etcd::Playground {
+        &self.pg
+    }
+
     /// The cluster, read only.
     pub fn cluster(&self) -> &Cluster<Machine> {
         self.pg.cluster()
@@ -359,6 +388,13 @@ impl Engine {
             self.pg.now(),
         ))
         .with_planted(self.planted().iter().map(|b| b.name()).collect())
+        .with_serializable(
+            self.pg
+                .history()
+                .iter()
+                .filter(|r| crate::culprit::is_serializable_read(&r.line))
+                .count(),
+        )
     }
 
     /// The bugs planted now (the teaching menu shows them).
@@ -397,9 +433,29 @@ impl Engine {
         id
     }
 
+    /// Runs until command `id` settles (ends, or reaches its steady state), for at most
+    /// `limit_ms` of virtual time. Returns whether it settled.
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn run_until_settled(&mut self, id: CommandId, limit_ms: u64) -> Result<bool, String> {
+        if id >= NOTE_BASE {
+            return Ok(true);
+        }
+        self.fork();
+        self.pg
+            .run_until_settled(id, limit_ms)
+            .map_err(|e| e.to_string())
+    }
+
     /// Whether a multi-line command (txn) is waiting for more lines.
     pub fn needs_more(&self) -> bool {
         self.pg.needs_more()
+    }
+
+    /// The section of the unfinished txn the next line belongs to (etcdctl's prompt for it).
+    pub fn txn_prompt(&self) -> Option<&'static str> {
+        self.pg.txn_section().map(etcd::ctl::Section::prompt)
     }
 
     /// A command's output so far.
@@ -520,6 +576,13 @@ mod tests {
         assert!(text.contains(&format!("cancel {w}")), "{text}");
         assert_eq!(replay_hash(&text), end.0, "{text}");
 
+        // At the end, seeking to the end or beyond changes nothing.
+        e.seek(end.1).unwrap();
+        e.seek(u64::MAX).unwrap();
+        assert!(!e.session().in_past);
+        assert_eq!(e.cluster().trace_hash(), end.0);
+        let printed = e.printed();
+
         // Seek back: a straight run to 5 s; the future is kept and comes back exactly.
         e.seek(5_000).unwrap();
         assert_eq!((e.now(), e.cluster().trace_hash()), (5_000, at_5s.clone()));
@@ -533,6 +596,17 @@ mod tests {
         e.seek(u64::MAX).unwrap();
         assert_eq!(e.cluster().trace_hash(), end.0);
         assert_eq!(e.cluster().view().nodes, end.2);
+        assert!(!e.session().in_past);
+        assert_eq!(
+            e.printed(),
+            printed,
+            "the end's own playground, console and all"
+        );
+        // Again, through a point in between: the end comes back each time.
+        e.seek(4_000).unwrap();
+        e.seek(6_000).unwrap();
+        e.seek(end.1).unwrap();
+        assert_eq!((e.now(), e.cluster().trace_hash()), (end.1, end.0.clone()));
         assert!(!e.session().in_past);
 
         // Step back one event, then again.

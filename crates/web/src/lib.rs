@@ -15,13 +15,17 @@ pub mod check_run;
 pub mod checking;
 pub mod components;
 pub mod control;
+pub mod culprit;
 pub mod driver;
 pub mod engine;
 pub mod js_api;
 pub mod lease_check;
+pub mod lesson;
 pub mod lock_check;
 pub mod model;
+pub mod pace;
 pub mod partition;
+pub mod picture;
 pub mod watch_check;
 
 use model::Settings;

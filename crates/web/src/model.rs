@@ -52,6 +52,8 @@ pub enum Selection {
     Link(u64, u64),
     /// A message (its last known fields).
     Msg(InFlightView),
+    /// A log entry: (node, index).
+    Entry(u64, u64),
 }
 
 /// One node's row in the log view.
@@ -265,6 +267,10 @@ pub struct LessonView {
     pub current: usize,
     /// "Show me" lines still running.
     pub showing: bool,
+    /// Some expectation already held when the step opened: it is ticked once the learner acts.
+    pub waiting: bool,
+    /// The built-in lesson that follows this one (name, title), if any.
+    pub next: Option<(String, String)>,
 }
 
 /// How the run keeps up.
@@ -352,6 +358,14 @@ pub struct Ui {
     pub check_run: RwSignal<Option<CheckRunView>>,
     /// The bugs planted in the running cluster (the teaching menu); empty when it is healthy.
     pub planted: RwSignal<etcd::planted::PlantedBugs>,
+    /// How virtual time runs on screen (slow motion around messages, or steady).
+    pub pace: RwSignal<crate::pace::Pace>,
+    /// Virtual time as drawn (fractional ms): where messages are on their lanes.
+    pub clock: RwSignal<f64>,
+    /// Whether the pace slowed the clock within the last second (slow motion on screen).
+    pub slowed: RwSignal<bool>,
+    /// The size of the cluster picture on screen (CSS pixels).
+    pub picture_size: RwSignal<(f64, f64)>,
 }
 
 /// A check in progress, for the Check panel's progress bar.
@@ -393,6 +407,10 @@ impl Ui {
             partition: RwSignal::new(None),
             check_run: RwSignal::new(None),
             planted: RwSignal::new(etcd::planted::PlantedBugs::NONE),
+            pace: RwSignal::new(crate::pace::Pace::default()),
+            clock: RwSignal::new(0.0),
+            slowed: RwSignal::new(false),
+            picture_size: RwSignal::new((720.0, 480.0)),
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct KvState {
     pub keys: BTreeMap<Arc<str>, KeyValue>,
     /// Live leases.
     pub leases: BTreeSet<LeaseId>,
+    /// The compaction point (0: never compacted): reads below it fail.
+    pub compacted: Revision,
     /// Past versions of every key ever written, kept only if the model was asked to.
     versions: BTreeMap<Arc<str>, Versions>,
 }
@@ -42,6 +44,7 @@ impl Default for KvState {
             revision: 1,
             keys: BTreeMap::new(),
             leases: BTreeSet::new(),
+            compacted: 0,
             versions: BTreeMap::new(),
         }
     }
@@ -50,8 +53,10 @@ impl Default for KvState {
 /// etcd's KV store as a sequential specification: puts, reads (latest or at a revision),
 /// ranges, deletes, compare-and-set and leases, with etcd's revision rules.
 ///
-/// Not modelled: lease expiry (record a leader's expiry as a [`Input::LeaseRevoke`] operation),
-/// compaction (a read of a compacted revision fails, and failed reads are dropped).
+/// Compaction is modelled as etcd does it: after [`Input::Compact`] at `c`, a read at a revision
+/// below `c` fails with [`Rejection::Compacted`] and a read at `c` or above sees the history
+/// (with [`KvModel::keep_versions`]). Not modelled: lease expiry (record a leader's expiry as a
+/// [`Input::LeaseRevoke`] operation).
 #[derive(Debug, Clone, Default)]
 pub struct KvModel {
     /// Keep every key's past versions so that [`Input::Get`] at an older revision is checked.
@@ -89,7 +94,13 @@ impl KvModel {
             Input::Put { key, value } => self.put(state, key, value, 0),
             Input::PutWithLease { key, value, lease } => self.put(state, key, value, *lease),
             Input::Get { key, revision } => (self.get(state, key, *revision), None),
-            Input::Range { key, range_end } => (range(state, key, range_end), None),
+            Input::Range {
+                key,
+                range_end,
+                limit,
+                count_only,
+            } => (range(state, key, range_end, *limit, *count_only), None),
+            Input::Compact { revision } => self.compact(state, *revision),
             Input::Delete { key } => match state.keys.get(key.as_str()) {
                 None => (
                     Output::Delete {
@@ -231,7 +242,28 @@ impl KvModel {
         }
     }
 
+    /// etcd's compaction: at or below the compaction point it fails as compacted, above the
+    /// store revision as a future revision.
+    fn compact(&self, state: &KvState, revision: Revision) -> (Output, Option<KvState>) {
+        let refused = |reason| (Output::Rejected { reason }, None);
+        if revision <= state.compacted {
+            return refused(Rejection::Compacted);
+        }
+        if revision > state.revision {
+            return refused(Rejection::FutureRevision);
+        }
+        let mut next = state.clone();
+        next.compacted = revision;
+        let out = Output::Compact {
+            revision: state.revision,
+        };
+        (out, Some(next))
+    }
+
     fn get(&self, state: &KvState, key: &str, revision: Option<Revision>) -> Output {
+        if let Some(reason) = revision.and_then(|r| refused_read(state, r)) {
+            return Output::Rejected { reason };
+        }
         let kv = match revision {
             Some(r) if r > 0 && r < state.revision && self.keep_versions => state
                 .versions
@@ -295,8 +327,20 @@ impl KvModel {
 
     /// Whether a read's observed output matches the state, without building the expected one.
     fn read_matches(&self, state: &KvState, input: &Input, output: &Output) -> bool {
+        if let (
+            Input::Get {
+                revision: Some(r), ..
+            },
+            Output::Rejected { reason },
+        ) = (input, output)
+        {
+            return refused_read(state, *r) == Some(*reason);
+        }
         match (input, output) {
             (Input::Get { key, revision }, Output::Get { kv, revision: rev }) => {
+                if revision.and_then(|r| refused_read(state, r)).is_some() {
+                    return false;
+                }
                 if *rev != state.revision {
                     return false;
                 }
@@ -317,8 +361,34 @@ impl KvModel {
                     _ => false,
                 }
             }
-            (Input::Range { key, range_end }, Output::Range { .. }) => {
-                range(state, key, range_end) == *output
+            (
+                Input::Range {
+                    key,
+                    range_end,
+                    limit,
+                    count_only,
+                },
+                Output::Range {
+                    kvs,
+                    revision,
+                    count,
+                    more,
+                },
+            ) => {
+                let Output::Range {
+                    kvs: e_kvs,
+                    revision: e_revision,
+                    count: e_count,
+                    more: e_more,
+                } = range(state, key, range_end, *limit, *count_only)
+                else {
+                    return false;
+                };
+                // A history recorded without counts is checked for the rest.
+                *kvs == e_kvs
+                    && *revision == e_revision
+                    && *more == e_more
+                    && count.is_none_or(|c| Some(c) == e_count)
             }
             _ => false,
         }
@@ -343,14 +413,35 @@ pub(super) fn in_range<'a>(
         .take_while(move |(k, _)| inside(k))
 }
 
-/// A range read of `[key, range_end)`.
-fn range(state: &KvState, key: &str, range_end: &str) -> Output {
+/// Why a read at revision `r` fails (`r <= 0` is the latest revision, which never does).
+fn refused_read(state: &KvState, r: Revision) -> Option<Rejection> {
+    if r > state.revision {
+        Some(Rejection::FutureRevision)
+    } else if r > 0 && r < state.compacted {
+        Some(Rejection::Compacted)
+    } else {
+        None
+    }
+}
+
+/// A range read of `[key, range_end)` with etcd's `limit` (0 = none) and `count_only`: `count`
+/// is every key in the range, `more` whether the limit left some out.
+fn range(state: &KvState, key: &str, range_end: &str, limit: i64, count_only: bool) -> Output {
+    let count = in_range(state, key, range_end).count() as i64;
+    let take = match (count_only, limit) {
+        (true, _) => 0,
+        (false, l) if l > 0 => l.min(count),
+        (false, _) => count,
+    };
     let kvs = in_range(state, key, range_end)
+        .take(take as usize)
         .map(|(k, kv)| (k.to_string(), kv.value.to_string(), kv.mod_revision))
         .collect();
     Output::Range {
         kvs,
         revision: state.revision,
+        count: Some(count),
+        more: !count_only && take < count,
     }
 }
 
@@ -427,7 +518,22 @@ pub fn describe_input(input: &Input) -> String {
             revision: Some(r),
         } => format!("get {key:?} @{r}"),
         Input::Get { key, .. } => format!("get {key:?}"),
-        Input::Range { key, range_end } => format!("range [{key:?}, {range_end:?})"),
+        Input::Range {
+            key,
+            range_end,
+            limit,
+            count_only,
+        } => {
+            let mut s = format!("range [{key:?}, {range_end:?})");
+            if *limit > 0 {
+                s.push_str(&format!(" limit {limit}"));
+            }
+            if *count_only {
+                s.push_str(" count-only");
+            }
+            s
+        }
+        Input::Compact { revision } => format!("compact {revision}"),
         Input::Delete { key } => format!("delete {key:?}"),
         Input::DeleteRange { key, range_end } => {
             format!("delete range [{key:?}, {range_end:?})")
@@ -461,13 +567,26 @@ pub fn describe_output(output: &Output) -> String {
             revision,
         } => format!("{v:?} (mod {m}) @{revision}"),
         Output::Get { kv: None, revision } => format!("<absent> @{revision}"),
-        Output::Range { kvs, revision } => {
+        Output::Range {
+            kvs,
+            revision,
+            count,
+            more,
+        } => {
             let items: Vec<String> = kvs
                 .iter()
                 .map(|(k, v, m)| format!("{k:?}={v:?} (mod {m})"))
                 .collect();
-            format!("[{}] @{revision}", items.join(", "))
+            let mut s = format!("[{}]", items.join(", "));
+            if let Some(c) = count {
+                s.push_str(&format!(" count {c}"));
+            }
+            if *more {
+                s.push_str(" more");
+            }
+            format!("{s} @{revision}")
         }
+        Output::Compact { revision } => format!("compacted @{revision}"),
         Output::Delete { deleted, revision } => format!("deleted {deleted} @{revision}"),
         Output::Cas {
             succeeded,

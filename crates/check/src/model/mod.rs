@@ -81,6 +81,8 @@ pub(crate) fn revision_ceiling(input: &Input, output: &Output) -> Option<i64> {
         ) => Some(revision - i64::from(*succeeded)),
         // A revoke raises the revision only if it deleted keys: bound by its revision.
         (_, Output::Lease { revision, .. }) => Some(*revision),
+        // A compaction does not raise the revision.
+        (_, Output::Compact { revision }) => Some(*revision),
         (_, Output::Rejected { .. } | Output::Unknown) => None,
     }
 }

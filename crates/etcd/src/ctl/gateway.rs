@@ -156,7 +156,7 @@ pub(crate) fn request(method: &str, path: &str, body: &str) -> Result<GatewayReq
         }
     };
     let size = match &req {
-        GatewayRequest::Put(p) => p.key.len() + p.value.len(),
+        GatewayRequest::Put(p) => crate::EtcdRequest::Put(p.clone()).encoded_len(),
         GatewayRequest::Range(r) => r.key.len() + r.range_end.len(),
         GatewayRequest::DeleteRange(d) => d.key.len() + d.range_end.len(),
         GatewayRequest::Txn(t) => super::txn::txn_size(t),

@@ -17,6 +17,9 @@ pub enum Feed {
     Done(Result<Invocation, ParseError>),
 }
 
+/// What a txn abandoned with `cancel` prints: nothing of it was sent.
+pub const TXN_ABANDONED: &str = "txn abandoned: nothing was sent";
+
 #[derive(Clone, Debug)]
 struct PendingTxn {
     target: Target,
@@ -33,7 +36,8 @@ struct PendingTxn {
 /// compare lines, a blank line, success request lines, a blank line, failure request lines and
 /// a blank line. Lines starting with `#` inside a txn are skipped. A bad line makes the whole
 /// txn an error, reported when the txn ends (so its remaining lines are never run as
-/// commands).
+/// commands). The line `cancel` inside a txn abandons it (as Ctrl-C does to etcdctl): nothing
+/// is sent and the next line is a command again.
 #[derive(Clone, Debug, Default)]
 pub struct LineParser {
     pending: Option<PendingTxn>,
@@ -48,6 +52,11 @@ impl LineParser {
     /// Whether a txn is being read (the next lines belong to it).
     pub fn pending(&self) -> bool {
         self.pending.is_some()
+    }
+
+    /// The section of the txn being read, if one is.
+    pub fn section(&self) -> Option<Section> {
+        self.pending.as_ref().map(|p| p.section)
     }
 
     /// Feeds one line (without its newline).
@@ -72,6 +81,10 @@ impl LineParser {
         let trimmed = line.trim();
         if trimmed.starts_with('#') {
             return Feed::NeedMore;
+        }
+        if trimmed == "cancel" {
+            self.pending = None;
+            return Feed::Done(Err(ParseError::new(TXN_ABANDONED)));
         }
         if trimmed.is_empty() {
             p.section = match p.section {

@@ -43,8 +43,9 @@ mod parse;
 mod txn;
 mod usage;
 
-pub use line::{Feed, LineParser};
+pub use line::{Feed, LineParser, TXN_ABANDONED};
 pub use parse::parse_line;
+pub use txn::Section;
 
 use std::fmt;
 

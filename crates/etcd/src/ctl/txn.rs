@@ -1,7 +1,7 @@
 //! `txn`: etcdctl's compare syntax (`mod("k") > "5"`), request lines (`put k v`), the
 //! interactive multi-line form's sections and raftlab's one-line form.
 
-use kv::{Compare, CompareResult, RequestOp, TxnRequest};
+use kv::{Compare, CompareResult, TxnRequest};
 
 use super::flags;
 use super::lexer::{self, Word};
@@ -71,13 +71,24 @@ pub(crate) fn parse_compare(line: &str) -> Result<Compare, String> {
 
 /// Which part of a txn a line belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Section {
+pub enum Section {
     /// Compares.
     Compares,
     /// Success requests.
     Success,
     /// Failure requests.
     Failure,
+}
+
+impl Section {
+    /// What etcdctl's interactive txn prints before this section's lines.
+    pub fn prompt(self) -> &'static str {
+        match self {
+            Section::Compares => "compares:",
+            Section::Success => "success requests (get, put, del):",
+            Section::Failure => "failure requests (get, put, del):",
+        }
+    }
 }
 
 /// Adds one (non-blank) line to the txn's `section`.
@@ -91,35 +102,9 @@ pub(crate) fn add_line(txn: &mut TxnRequest, section: Section, line: &str) -> Re
     Ok(())
 }
 
-fn op_size(op: &RequestOp) -> usize {
-    match op {
-        RequestOp::Put(p) => p.key.len() + p.value.len(),
-        RequestOp::Range(r) => r.key.len() + r.range_end.len(),
-        RequestOp::DeleteRange(d) => d.key.len() + d.range_end.len(),
-        RequestOp::Txn(t) => txn_size(t),
-    }
-}
-
-/// Approximate encoded size of a txn (keys, values and range ends).
+/// The txn's size as etcd counts it: its `InternalRaftRequest` protobuf.
 pub(crate) fn txn_size(t: &TxnRequest) -> usize {
-    let cmps: usize = t
-        .compare
-        .iter()
-        .map(|c| {
-            c.key.len()
-                + c.range_end.len()
-                + match &c.value {
-                    kv::TargetUnion::Value(v) => v.len(),
-                    _ => 8,
-                }
-        })
-        .sum();
-    cmps + t
-        .success
-        .iter()
-        .chain(&t.failure)
-        .map(op_size)
-        .sum::<usize>()
+    crate::EtcdRequest::Txn(t.clone()).encoded_len()
 }
 
 /// Checks the finished txn's size.

@@ -169,6 +169,11 @@ impl Playground {
         self.parser.pending()
     }
 
+    /// The section of the unfinished txn the next line belongs to, if one is being read.
+    pub fn txn_section(&self) -> Option<ctl::Section> {
+        self.parser.section()
+    }
+
     /// Starts the command on `line`. Returns `None` for a blank line, a comment or a line that
     /// continues a multi-line command (`txn`), else the new command's id. Errors (bad syntax)
     /// make a command that has already failed, so they show like any other output.

@@ -180,6 +180,8 @@ pub fn recording(command: &Command) -> Recording {
                 Recording::Op(Input::Range {
                     key: text(&req.key),
                     range_end: text(&req.range_end),
+                    limit: 0,
+                    count_only: false,
                 })
             } else {
                 Recording::Ignore
@@ -343,6 +345,7 @@ mod tests {
                     Input::Txn { .. } => "txn",
                     Input::LeaseGrant { .. } => "grant",
                     Input::LeaseRevoke { .. } => "revoke",
+                    Input::Compact { .. } => "compact",
                 };
                 (o.client, kind)
             })

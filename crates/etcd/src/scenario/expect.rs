@@ -14,6 +14,9 @@ pub enum Expect {
     Leader,
     /// No node leads.
     NoLeader,
+    /// An election has started: some node's election timer fired and it campaigns (as a
+    /// pre-candidate or candidate) or already leads.
+    Election,
     /// The leader (or its term) differs from the step's start.
     LeaderChange,
     /// A specific node leads.
@@ -39,6 +42,7 @@ impl fmt::Display for Expect {
         match self {
             Expect::Leader => write!(f, "a leader is elected"),
             Expect::NoLeader => write!(f, "no node leads"),
+            Expect::Election => write!(f, "a node's election timer fires and it campaigns"),
             Expect::LeaderChange => write!(f, "the leader changes"),
             Expect::LeaderIs(n) => write!(f, "node {n} leads"),
             Expect::Role(n, r) => write!(f, "node {n} is {}", r.as_str()),
@@ -70,6 +74,7 @@ impl Expect {
         Ok(match w.as_slice() {
             ["leader"] => Expect::Leader,
             ["no-leader"] => Expect::NoLeader,
+            ["election"] => Expect::Election,
             ["leader-change"] => Expect::LeaderChange,
             ["leader", n] => Expect::LeaderIs(node(n)?),
             ["term", ">=", t] => Expect::TermAtLeast(t.parse().map_err(|_| format!("bad term {t:?}"))?),
@@ -92,7 +97,7 @@ impl Expect {
             ["output", ..] => Expect::Output(text.trim_start()[6..].trim().trim_matches('"').to_string()),
             _ => {
                 return Err(format!(
-                    "unknown expectation {text:?} (leader, no-leader, leader-change, leader N, node N <role|status>, key K V, no-key K, applied N, term >= N, output TEXT)"
+                    "unknown expectation {text:?} (leader, no-leader, election, leader-change, leader N, node N <role|status>, key K V, no-key K, applied N, term >= N, output TEXT)"
                 ))
             }
         })
@@ -120,6 +125,11 @@ impl Expect {
         match self {
             Expect::Leader => leader.is_some(),
             Expect::NoLeader => leader.is_none(),
+            Expect::Election => c.node_ids().into_iter().any(|n| {
+                c.role(n).is_some_and(|(r, _, _)| {
+                    matches!(r, Role::PreCandidate | Role::Candidate | Role::Leader)
+                })
+            }),
             Expect::LeaderChange => leader.is_some() && (leader != start.0 || term > start.1),
             Expect::LeaderIs(n) => leader == Some(*n),
             Expect::Role(n, r) => c.role(*n).is_some_and(|x| x.0 == *r),

@@ -19,6 +19,7 @@
 //! at 20s put foo bar
 //! ```
 
+pub mod bound;
 pub mod builtin;
 mod expect;
 mod parse;
@@ -27,14 +28,19 @@ mod session;
 pub mod share;
 
 pub use expect::Expect;
-pub use parse::{parse, ScenarioError};
+pub use parse::{parse, parse_file, ScenarioError};
 pub use run::{record, record_lines, record_session, Outcome, StepOutcome};
 pub use session::is_cancel;
 
 use sim::ClusterConfig;
 
-/// Largest scenario accepted (bytes of text).
+/// Largest scenario accepted from a share link or imported in the page (bytes of text).
 pub const MAX_SCENARIO_BYTES: usize = 256 * 1024;
+
+/// Largest scenario file accepted on the command line (bytes of text): a recorded hour with
+/// room. What a scenario may make the simulation do is bounded apart from its size
+/// ([`bound`]).
+pub const MAX_SCENARIO_FILE_BYTES: usize = 64 * 1024 * 1024;
 
 /// A parsed scenario.
 #[derive(Clone, Debug, PartialEq)]

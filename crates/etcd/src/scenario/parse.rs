@@ -5,7 +5,7 @@ use std::fmt;
 use sim::time::parse_duration;
 use sim::{ClusterConfig, ReadMode, MAX_NODES};
 
-use super::{Expect, Line, Scenario, Step, MAX_SCENARIO_BYTES};
+use super::{bound, Expect, Line, Scenario, Step, MAX_SCENARIO_BYTES, MAX_SCENARIO_FILE_BYTES};
 use crate::ctl::{Feed, LineParser};
 use crate::planted::PlantedBugs;
 
@@ -110,16 +110,33 @@ fn timed(rest: &str, n: usize) -> Result<(u64, Option<u64>, String), ScenarioErr
         None => (when, None),
     };
     let ms = parse_duration(time).map_err(|e| ScenarioError { line: n, reason: e })?;
+    if let Some(reason) = bound::time_refused(ms).or_else(|| step.and_then(bound::events_refused)) {
+        return err(n, reason);
+    }
     Ok((ms, step, cmd.trim_start().to_string()))
 }
 
-/// Reads a scenario.
+/// Reads a scenario given as a share link or imported in the page: at most
+/// [`MAX_SCENARIO_BYTES`], and within the work bound of [`super::bound`].
 ///
 /// # Errors
 /// The first problem, with its line number.
 pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
-    if text.len() > MAX_SCENARIO_BYTES {
-        return err(0, format!("larger than {} KiB", MAX_SCENARIO_BYTES / 1024));
+    parse_sized(text, MAX_SCENARIO_BYTES)
+}
+
+/// Reads a scenario file given to the command line: at most [`MAX_SCENARIO_FILE_BYTES`] (a
+/// recorded hour fits), and within the same work bound as [`parse`].
+///
+/// # Errors
+/// The first problem, with its line number.
+pub fn parse_file(text: &str) -> Result<Scenario, ScenarioError> {
+    parse_sized(text, MAX_SCENARIO_FILE_BYTES)
+}
+
+fn parse_sized(text: &str, max_bytes: usize) -> Result<Scenario, ScenarioError> {
+    if text.len() > max_bytes {
+        return err(0, format!("larger than {} KiB", max_bytes / 1024));
     }
     let mut cfg = ClusterConfig::default();
     let mut planted = PlantedBugs::NONE;
@@ -129,6 +146,9 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     let mut started = false;
     let mut parser = LineParser::new();
     let mut last_at = 0u64;
+    // A lower bound of the virtual time reached so far: the last `at` or `@until`, plus what
+    // the untimed `sleep`, `run` and `tick` lines since ask for.
+    let mut reached = 0u64;
     let mut last_option_line = 0;
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
@@ -144,7 +164,11 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                 text: line.to_string(),
             });
             if let Feed::Done(Err(e)) = parser.feed(line) {
-                return err(n, e.0.trim_start_matches("Error: ").to_string());
+                let reason = e.0.trim_start_matches("Error: ");
+                // `cancel` abandons the txn, as in the console: the session goes on.
+                if reason != crate::ctl::TXN_ABANDONED {
+                    return err(n, reason.to_string());
+                }
             }
             continue;
         }
@@ -204,6 +228,7 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                         return err(n, format!("time {ms} ms is before the previous line's {last_at} ms"));
                     }
                     last_at = ms;
+                    reached = reached.max(ms);
                     steps.last_mut().expect("a step").until = Some((ms, step));
                 }
                 "say" => steps.last_mut().expect("a step").narration.push(rest.to_string()),
@@ -226,6 +251,7 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                     );
                 }
                 last_at = ms;
+                reached = reached.max(ms);
                 (Some(ms), step, cmd)
             }
             None => (None, None, line.to_string()),
@@ -242,7 +268,15 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
             };
             match parser.feed(&check) {
                 Feed::Done(Err(e)) => return err(n, e.0.trim_start_matches("Error: ").to_string()),
-                Feed::Done(Ok(_)) | Feed::NeedMore | Feed::Nothing => {}
+                Feed::Done(Ok(inv)) => {
+                    let timed = at_ms.is_some();
+                    let asks = bound::asks_for(&inv.command, cfg.tick_ms, timed);
+                    reached = reached.saturating_add(asks);
+                    if let Some(reason) = bound::total_refused(reached) {
+                        return err(n, reason);
+                    }
+                }
+                Feed::NeedMore | Feed::Nothing => {}
             }
         }
         steps.last_mut().expect("a step").lines.push(Line {

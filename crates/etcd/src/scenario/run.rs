@@ -1,7 +1,7 @@
 //! Running a scenario headless, replaying it to a point in time, and recording a session.
 
-use super::{Line, Scenario};
-use crate::error::Result;
+use super::{bound, Line, Scenario, ScenarioError};
+use crate::error::{Error, Result};
 use crate::playground::{Playground, Recorded};
 use crate::repl::Repl;
 
@@ -41,7 +41,7 @@ pub(super) fn run_line(repl: &mut Repl, line: &Line, out: &mut String) -> Result
         out.push_str(&repl.flush());
         repl.line_nowait(&line.text)?
     } else if let Some(ms) = line.at_ms {
-        advance(repl, (ms, line.at_step))?;
+        advance(repl, (ms, line.at_step), line.number)?;
         out.push_str(&repl.flush());
         repl.line_nowait(&line.text)?
     } else {
@@ -52,20 +52,44 @@ pub(super) fn run_line(repl: &mut Repl, line: &Line, out: &mut String) -> Result
     out.push_str(&line.text);
     out.push('\n');
     out.push_str(&text);
-    Ok(())
+    within_bound(repl.playground(), line.number)
 }
 
-pub(super) fn advance(repl: &mut Repl, (ms, step): (u64, Option<u64>)) -> Result<()> {
+/// An error naming line `number` (0: the scenario as a whole) if the run has gone past the
+/// bound on a scenario's work ([`super::bound`]).
+pub(super) fn within_bound(pg: &Playground, number: usize) -> Result<()> {
+    match bound::run_refused(pg.now(), pg.steps()) {
+        None => Ok(()),
+        Some(reason) => Err(Error::Other(
+            ScenarioError {
+                line: number,
+                reason,
+            }
+            .to_string(),
+        )),
+    }
+}
+
+/// Runs to virtual time `ms` and, if given, event count `step` (line `number`'s `at` or
+/// `@until`); stops with an error if the run goes past the bound on a scenario's work on the way.
+pub(super) fn advance(
+    repl: &mut Repl,
+    (ms, step): (u64, Option<u64>),
+    number: usize,
+) -> Result<()> {
     let pg = repl.playground_mut();
     if let Some(step) = step {
         while pg.steps() < step {
             pg.step()?;
+            if pg.steps().is_multiple_of(4096) {
+                within_bound(pg, number)?;
+            }
         }
     }
     if pg.now() < ms {
         pg.run_until(ms)?;
     }
-    Ok(())
+    within_bound(pg, number)
 }
 
 impl Scenario {
@@ -98,7 +122,7 @@ impl Scenario {
                 run_line(&mut repl, line, &mut transcript)?;
             }
             if let Some(until) = step.until {
-                advance(&mut repl, until)?;
+                advance(&mut repl, until, 0)?;
             }
             transcript.push_str(&repl.flush());
             let pg = repl.playground();
@@ -150,8 +174,9 @@ impl Scenario {
         let mut pg =
             self.replay_while(|line, pg| line.at_ms.is_some_and(|at| at >= t) || pg.now() > t)?;
         if pg.now() < t {
-            pg.run_until(t)?;
+            pg.run_until(t.min(bound::MAX_VIRTUAL_MS + 1))?;
         }
+        within_bound(&pg, 0)?;
         Ok(pg)
     }
 
@@ -165,7 +190,11 @@ impl Scenario {
             self.replay_while(|line, pg| line.at_step.is_some_and(|s| s >= n) || pg.steps() > n)?;
         while pg.steps() < n {
             pg.step()?;
+            if pg.steps().is_multiple_of(4096) {
+                within_bound(&pg, 0)?;
+            }
         }
+        within_bound(&pg, 0)?;
         Ok(pg)
     }
 }

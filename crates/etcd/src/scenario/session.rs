@@ -89,7 +89,7 @@ impl Scenario {
                 if !repl.playground().needs_more() && is_cancel(&line.text) {
                     // Reach the line's point first (as `run_line` would), to record it there.
                     if let Some(ms) = line.at_ms {
-                        advance(&mut repl, (ms, line.at_step))?;
+                        advance(&mut repl, (ms, line.at_step), line.number)?;
                     }
                     let pg = repl.playground();
                     lines.push(Recorded {
@@ -105,7 +105,7 @@ impl Scenario {
                 lines.extend(repl.playground().history()[before..].iter().cloned());
             }
             if let Some(until) = step.until {
-                advance(&mut repl, until)?;
+                advance(&mut repl, until, 0)?;
             }
         }
         Ok((repl.into_playground(), lines))

@@ -8,6 +8,7 @@
 //! responses as it applies writes.
 
 mod lease;
+pub mod wire;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -183,6 +184,11 @@ impl Service {
     /// # Errors
     /// An invariant violation.
     pub fn step(&mut self) -> Result<()> {
+        // PLANTED BUG (store bugs, off by default): planted in the stores while they apply.
+        kv::planted::scoped(self.hooks.store, || self.step_planted())
+    }
+
+    fn step_planted(&mut self) -> Result<()> {
         let c = self.cluster.next_event_time().unwrap_or(u64::MAX);
         let timer = self.next_timer();
         if timer < c {
@@ -245,6 +251,7 @@ impl Service {
     /// Proposes a write at `node`.
     pub fn write(&mut self, node: u64, req: EtcdRequest) -> OpId {
         let op = self.new_op();
+        // etcd's limit: the marshalled InternalRaftRequest (the entry's bytes here).
         let data = req.encode();
         if data.len() > MAX_REQUEST_BYTES {
             return self.fail_now(op, "etcdserver: request is too large".into());
@@ -298,7 +305,11 @@ impl Service {
             return self.read_index(node, EtcdQuery::Range(req), Pending::Read);
         }
         let op = self.new_op();
-        match self.cluster.read_local(node, &EtcdQuery::Range(req)) {
+        // PLANTED BUG (store bugs, off by default): planted in the store that answers.
+        let answer = kv::planted::scoped(self.hooks.store, || {
+            self.cluster.read_local(node, &EtcdQuery::Range(req))
+        });
+        match answer {
             Ok(answer) => {
                 let h = self.header(node, answer.revision);
                 self.events

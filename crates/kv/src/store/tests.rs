@@ -687,3 +687,57 @@ fn snapshot_round_trip_is_exact_and_deterministic() {
         Err(Error::InvalidSnapshot(_))
     ));
 }
+
+#[test]
+fn a_clone_is_a_shared_value() {
+    let mut s = Store::new();
+    for i in 0..500 {
+        put(&mut s, &format!("k{:03}", i % 50), &format!("v{i}"));
+    }
+    let snap = s.clone();
+    // O(1): the clone shares both trees with the original.
+    assert!(snap.index.ptr_eq(&s.index) && snap.backend.ptr_eq(&s.backend));
+    put(&mut s, "k001", "after");
+    del(&mut s, "k002", "");
+    s.compact(300).unwrap();
+    // A value: what the clone holds does not change.
+    assert!(!snap.backend.ptr_eq(&s.backend));
+    assert_eq!(snap.current_revision(), 501);
+    assert_eq!(snap.get(b"k001").unwrap().value, b("v451"));
+    assert_eq!(snap.get(b"k002").unwrap().value, b("v452"));
+    assert_eq!(s.get(b"k001").unwrap().value, b("after"));
+    assert!(s.get(b"k002").is_none());
+    assert_eq!(
+        snap.range(&RangeRequest {
+            revision: 2,
+            ..rng("k000", "")
+        })
+        .unwrap()
+        .kvs
+        .len(),
+        1
+    );
+    assert_eq!(Store::restore(&snap.snapshot()).unwrap(), snap);
+}
+
+#[test]
+fn logical_size_counts_retained_keys_and_values() {
+    let mut s = Store::new();
+    assert_eq!(s.logical_size(), 0);
+    put(&mut s, "ab", "123");
+    put(&mut s, "ab", "45");
+    assert_eq!(s.logical_size(), (2 + 3) + (2 + 2));
+    del(&mut s, "ab", "");
+    // A tombstone keeps its key.
+    assert_eq!(s.logical_size(), 5 + 4 + 2);
+    assert_eq!(s.record_count(), 3);
+    s.compact(3).unwrap();
+    assert_eq!(
+        s.logical_size(),
+        2 + 2 + 2,
+        "the value at 3 and the tombstone remain"
+    );
+    s.compact(4).unwrap();
+    assert_eq!((s.logical_size(), s.record_count()), (0, 0));
+    assert_eq!(Store::restore(&s.snapshot()).unwrap().logical_size(), 0);
+}

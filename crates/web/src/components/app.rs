@@ -1,5 +1,5 @@
-//! The page: toolbar, cluster, inspector, lesson, console, watches, leases, check, logs, timeline
-//! and scrubber.
+//! The page: toolbar; the cluster picture, logs, timeline and scrubber; beside them the lesson,
+//! the inspector, the console, watches, leases and check.
 
 use leptos::prelude::*;
 
@@ -98,19 +98,12 @@ pub fn App(
         <ErrorBanner/>
         <Toolbar/>
         <BrokenBanner/>
+        // The picture, the logs and the time controls share the left column and, on a wide
+        // screen, the height of the window; everything else is in the side column, which
+        // scrolls on its own (see web/style.css).
         <main class="layout">
             <section class="stage panel" aria-label="Cluster">
                 <ClusterView/>
-                <Inspector/>
-            </section>
-            <section class="side">
-                <LessonPanel/>
-                <Console/>
-                <div class="side-panels">
-                    <WatchPanel/>
-                    <LeasePanel/>
-                </div>
-                <CheckPanel/>
             </section>
             <section class="logs panel" aria-label="Logs">
                 <LogView/>
@@ -118,6 +111,16 @@ pub fn App(
             <section class="time panel" aria-label="Timeline">
                 <Timeline/>
                 <Scrubber/>
+            </section>
+            <section class="side">
+                <LessonPanel/>
+                <Inspector/>
+                <Console/>
+                <div class="side-panels">
+                    <WatchPanel/>
+                    <LeasePanel/>
+                </div>
+                <CheckPanel/>
             </section>
         </main>
         <ConfigPanel/>

@@ -114,8 +114,19 @@ fn result(v: CheckView) -> impl IntoView {
                     <strong class=class data-verdict=v.verdict>{v.verdict}</strong>
                     <span class="hint">{facts}</span>
                 </div>
-                <p class="check-explanation">{v.explanation}</p>
+                {(!v.headline.is_empty()).then(|| view! { <p class="check-headline">{v.headline}</p> })}
                 {(!bars.is_empty()).then(|| timeline(bars))}
+                {(!v.left_out.is_empty()).then(|| view! { <p class="check-left-out hint">{v.left_out}</p> })}
+                {if v.verdict == "Not linearizable" {
+                    view! {
+                        <details class="check-account">
+                            <summary>"The checker's own account"</summary>
+                            <p class="check-explanation">{v.explanation}</p>
+                        </details>
+                    }.into_any()
+                } else {
+                    view! { <p class="check-explanation">{v.explanation}</p> }.into_any()
+                }}
             </div>
             {section(watches(v.watch))}
             {section(leases(v.leases))}

@@ -76,16 +76,27 @@ pub fn Console() -> impl IntoView {
         }
     });
 
+    // etcdctl's prompt for the section of an unfinished txn (compares, success, failure), read
+    // again whenever the console changes.
+    let txn_prompt = Memo::new(move |_| {
+        ui.console.track();
+        control::with_engine(|e| e.txn_prompt()).flatten()
+    });
+
     let submit = move || {
         let line = input.get_untracked();
-        if line.trim().is_empty() {
+        let in_txn = txn_prompt.get_untracked().is_some();
+        // Inside a txn a blank line ends the section, as in etcdctl.
+        if line.trim().is_empty() && !in_txn {
             return;
         }
-        history.update(|h| {
-            if h.last() != Some(&line) {
-                h.push(line.clone());
-            }
-        });
+        if !line.trim().is_empty() {
+            history.update(|h| {
+                if h.last() != Some(&line) {
+                    h.push(line.clone());
+                }
+            });
+        }
         cursor.set(None);
         hint.set(String::new());
         input.set(String::new());
@@ -95,6 +106,12 @@ pub fn Console() -> impl IntoView {
         "Enter" => {
             ev.prevent_default();
             submit();
+        }
+        // Esc abandons an unfinished txn (the line `cancel` does the same, and is recorded).
+        "Escape" if txn_prompt.get_untracked().is_some() => {
+            ev.prevent_default();
+            input.set(String::new());
+            control::exec("cancel", Origin::Typed, None);
         }
         "ArrowUp" => {
             ev.prevent_default();
@@ -155,6 +172,12 @@ pub fn Console() -> impl IntoView {
                 })}
             </div>
             <div class="console-hint">{move || hint.get()}</div>
+            {move || txn_prompt.get().map(|p| view! {
+                <div class="console-txn" role="status">
+                    {format!("txn · {p}")}
+                    <span class="hint">" a blank line ends the section · Esc or cancel abandons the txn"</span>
+                </div>
+            }.into_any())}
             <div class="console-in">
                 <span class="prompt" aria-hidden="true">"›"</span>
                 <input

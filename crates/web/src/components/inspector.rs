@@ -6,10 +6,11 @@ use leptos::prelude::*;
 use sim::network::LinkMode;
 use sim::{NodeStatus, Role};
 
+use crate::components::why_panel::{WhyPanel, WhySubject};
 use crate::control::act;
 use crate::model::{role_label, status_label, use_ui, Selection};
 
-/// The panel under the cluster.
+/// The panel for what is selected (beside the cluster).
 #[component]
 pub fn Inspector() -> impl IntoView {
     let ui = use_ui();
@@ -19,14 +20,16 @@ pub fn Inspector() -> impl IntoView {
             Selection::Node(_) => 1,
             Selection::Link(..) => 2,
             Selection::Msg(_) => 3,
+            Selection::Entry(..) => 4,
         })
     });
     view! {
-        <div class="inspector" aria-live="polite">
+        <div class="inspector panel" aria-live="polite">
             {move || match kind.get() {
                 1 => view! { <NodePanel/> }.into_any(),
                 2 => view! { <LinkPanel/> }.into_any(),
                 3 => view! { <MsgPanel/> }.into_any(),
+                4 => view! { <EntryPanel/> }.into_any(),
                 _ => view! { <ClusterPanel/> }.into_any(),
             }}
         </div>
@@ -45,6 +48,7 @@ fn groups_line(groups: &[Vec<u64>]) -> String {
 #[component]
 fn ClusterPanel() -> impl IntoView {
     let ui = use_ui();
+    let shown = RwSignal::new(false);
     let presets = move || {
         ui.view.with(|v| {
             let ids: Vec<u64> = v.nodes.iter().map(|n| n.id).collect();
@@ -81,7 +85,15 @@ fn ClusterPanel() -> impl IntoView {
         })
     };
     view! {
-        <h2>"Faults"</h2>
+        <details class="faults" on:toggle=move |ev| {
+            use wasm_bindgen::JsCast;
+            let open = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+                .is_some_and(|d| d.open());
+            shown.set(open);
+        }>
+        <summary><h2>"Faults, network and run figures"</h2></summary>
         <p class="hint">
             "Click a node to crash, pause or promote it; click a link (each direction has its own lane) to cut, hold or slow it; click a message to read it."
         </p>
@@ -102,6 +114,10 @@ fn ClusterPanel() -> impl IntoView {
         <h2 class="gap">"Run"</h2>
         <dl class="kv">
             {move || {
+                // Read only while the panel is open: no work for figures nobody sees.
+                if !shown.get() {
+                    return ().into_any();
+                }
                 let c = ui.counters.get();
                 [
                     ("events", c.events.to_string()),
@@ -115,8 +131,10 @@ fn ClusterPanel() -> impl IntoView {
                 .map(|(k, v)| view! { <div><dt>{k}</dt><dd class="mono">{v}</dd></div> })
                 .map(IntoAny::into_any)
                 .collect_view()
+                .into_any()
             }}
         </dl>
+        </details>
     }
 }
 
@@ -258,6 +276,7 @@ fn NodePanel() -> impl IntoView {
             <dl class="kv">
                 {rows.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd class="mono">{v}</dd></div> }).map(IntoAny::into_any).collect_view()}
             </dl>
+            <WhyPanel subject=WhySubject::Node(id)/>
             {(!progress.is_empty()).then(|| view! {
                 <table class="progress">
                     <caption>"Replication progress (leader's view)"</caption>
@@ -298,6 +317,11 @@ fn LinkPanel() -> impl IntoView {
             )
         })
     });
+    // What the link holds, oldest first: "Deliver oldest" delivers the first of these.
+    let held_list = Memo::new(move |_| {
+        let (a, b) = ends();
+        ui.view.with(|v| crate::picture::held_messages(v, a, b))
+    });
     let panel = move || {
         let (a, b) = ends();
         let (mode, held, flying) = state.get();
@@ -326,6 +350,17 @@ fn LinkPanel() -> impl IntoView {
                 }).map(IntoAny::into_any)}
                 <button on:click=move |_| ui.selection.set(Selection::Link(b, a))>{format!("Show {b} → {a}")}</button>
             </div>
+            {(mode == LinkMode::Held).then(|| view! {
+                <ol class="held-list" aria-label="Held messages">
+                    {move || held_list.get().into_iter().enumerate().map(|(i, (id, text))| view! {
+                        <li>
+                            <span class="mono">{text}</span>
+                            <span class="hint">{format!(" · message {id}")}</span>
+                            {(i == 0).then(|| view! { <span class="next-up">" ← delivered or dropped next"</span> }).map(IntoAny::into_any)}
+                        </li>
+                    }).map(IntoAny::into_any).collect_view()}
+                </ol>
+            }).map(IntoAny::into_any)}
             <NetworkForm from=Some((a, b))/>
         }
         .into_any()
@@ -343,6 +378,7 @@ fn MsgPanel() -> impl IntoView {
         let still = ui.view.with(|v| v.in_flight.iter().any(|x| x.id == m.id));
         let s = &m.summary;
         let rows = vec![
+            ("says", crate::picture::label(s)),
             ("kind", s.kind.as_str().to_string()),
             ("from → to", format!("{} → {}", m.from, m.to)),
             ("term", s.term.to_string()),
@@ -365,6 +401,23 @@ fn MsgPanel() -> impl IntoView {
             <dl class="kv">
                 {rows.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd class="mono">{v}</dd></div> }).map(IntoAny::into_any).collect_view()}
             </dl>
+            <WhyPanel subject=WhySubject::Msg(m.id)/>
+        }
+        .into_any()
+    };
+    view! { {move || panel()} }
+}
+
+#[component]
+fn EntryPanel() -> impl IntoView {
+    let ui = use_ui();
+    let panel = move || {
+        let Selection::Entry(node, index) = ui.selection.get() else {
+            return ().into_any();
+        };
+        view! {
+            <h2>{format!("Entry {index} of node {node}")}</h2>
+            <WhyPanel subject=WhySubject::Entry(node, index)/>
         }
         .into_any()
     };

@@ -1,75 +1,117 @@
-//! What the colors of the cluster picture mean: node roles and message kinds.
+//! What the cluster picture's marks mean: node roles and states, the election timer, message
+//! pills (requests solid, responses outlined, rejections in red), heartbeats, links cut and
+//! held, a partition's groups and lost messages. Built from the same styles the picture uses.
 
 use leptos::prelude::*;
+use sim::MsgKind;
 
-/// The legend's content as markup: it never changes, so the page parses it once instead of
-/// building it element by element. A test checks it against the roles and `msg_style`.
-const LEGEND_HTML: &str = concat!(
-    r#"<span class="key"><i class="dot role-leader"></i>leader</span>"#,
-    r#"<span class="key"><i class="dot role-follower"></i>follower</span>"#,
-    r#"<span class="key"><i class="dot role-pre-candidate"></i>pre-candidate</span>"#,
-    r#"<span class="key"><i class="dot role-candidate"></i>candidate</span>"#,
-    r#"<span class="key"><i class="dot role-learner"></i>learner</span>"#,
-    r#"<span class="key"><i class="dot role-paused"></i>paused</span>"#,
-    r#"<span class="key"><i class="dot role-crashed"></i>crashed</span>"#,
-    r#"<span class="sep"></span>"#,
-    r#"<span class="key"><i class="dot msgdot" style="background:#2563eb"></i>append</span>"#,
-    r#"<span class="key"><i class="dot msgdot" style="background:#60a5fa"></i>append-resp</span>"#,
-    r#"<span class="key"><i class="dot msgdot" style="background:#94a3b8"></i>heartbeat</span>"#,
-    r#"<span class="key"><i class="dot msgdot" style="background:#7c3aed"></i>pre-vote</span>"#,
-    r#"<span class="key"><i class="dot msgdot" style="background:#d97706"></i>vote</span>"#,
-    r#"<span class="key"><i class="dot msgdot" style="background:#059669"></i>snapshot</span>"#,
-    r#"<span class="key"><i class="dot msgdot" style="background:#0d9488"></i>read-index</span>"#,
-    r#"<span class="key"><i class="dot msgdot" style="background:#db2777"></i>propose</span>"#,
-    r#"<span class="key"><i class="x">✕</i>lost</span>"#,
-);
+use super::cluster_view::msg_style;
 
-/// What the colors mean.
+/// The node roles and states the picture draws, with their CSS class.
+pub const NODE_KEYS: &[&str] = &[
+    "leader",
+    "follower",
+    "pre-candidate",
+    "candidate",
+    "learner",
+    "removed",
+    "paused",
+    "crashed",
+];
+
+/// The message samples the legend shows: a kind and its label.
+pub const MSG_KEYS: &[(MsgKind, &str)] = &[
+    (MsgKind::Append, "append 3..5"),
+    (MsgKind::AppendResp, "ack 5"),
+    (MsgKind::PreVote, "pre-vote T4?"),
+    (MsgKind::Vote, "vote T4?"),
+    (MsgKind::VoteResp, "vote T4 ✓"),
+    (MsgKind::Snapshot, "snapshot @120"),
+    (MsgKind::ReadIndex, "read-index"),
+    (MsgKind::Propose, "propose"),
+];
+
+/// The legend's markup (static text, so the page parses it once).
+pub fn legend_html() -> String {
+    let mut s = String::new();
+    for r in NODE_KEYS {
+        s.push_str(&format!(
+            r#"<span class="key"><i class="dot role-{r}"></i>{r}</span>"#
+        ));
+    }
+    s.push_str(r#"<span class="key"><i class="ring"></i>election timer</span>"#);
+    s.push_str(r#"<span class="sep"></span>"#);
+    for (k, text) in MSG_KEYS {
+        let (color, _) = msg_style(*k);
+        let class = if super::cluster_view::is_response(*k) {
+            "pill resp"
+        } else {
+            "pill"
+        };
+        s.push_str(&format!(
+            r#"<span class="key"><i class="{class}" style="--c:{color}">{text}</i></span>"#
+        ));
+    }
+    s.push_str(r#"<span class="key"><i class="pill resp reject" style="--c:#d97706">vote T4 ✗</i>rejected</span>"#);
+    s.push_str(r#"<span class="key"><i class="dot hb"></i>heartbeat</span>"#);
+    s.push_str(r#"<span class="sep"></span>"#);
+    s.push_str(r#"<span class="key"><i class="line cut"></i>cut link</span>"#);
+    s.push_str(
+        r#"<span class="key"><i class="line held"></i>held link (badge: messages waiting)</span>"#,
+    );
+    s.push_str(r#"<span class="key"><i class="shade"></i>partition group (big clusters)</span>"#);
+    s.push_str(r#"<span class="key"><i class="x">✕</i>lost</span>"#);
+    s
+}
+
+/// What the picture's marks mean (collapsible, in a corner of the picture).
 #[component]
 pub fn Legend() -> impl IntoView {
-    view! { <div class="legend" aria-hidden="true" inner_html=LEGEND_HTML></div> }
+    view! {
+        <details class="legend-box">
+            <summary>"Legend"</summary>
+            <div class="legend" inner_html=legend_html()></div>
+        </details>
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::components::cluster_view::msg_style;
-    use sim::MsgKind;
 
     #[test]
-    fn markup_matches_the_roles_and_message_colors() {
-        let roles = [
-            "leader",
-            "follower",
-            "pre-candidate",
-            "candidate",
-            "learner",
-            "paused",
-            "crashed",
-        ];
-        let kinds = [
+    fn the_legend_uses_the_pictures_colors_and_every_node_state() {
+        let html = legend_html();
+        for k in [
             MsgKind::Append,
-            MsgKind::AppendResp,
             MsgKind::Heartbeat,
-            MsgKind::PreVote,
             MsgKind::Vote,
+            MsgKind::PreVote,
             MsgKind::Snapshot,
             MsgKind::ReadIndex,
             MsgKind::Propose,
-        ];
-        let mut want: String = roles
-            .iter()
-            .map(|r| format!(r#"<span class="key"><i class="dot role-{r}"></i>{r}</span>"#))
-            .collect();
-        want.push_str(r#"<span class="sep"></span>"#);
-        for k in kinds {
+        ] {
             let (color, _) = msg_style(k);
-            want.push_str(&format!(
-                r#"<span class="key"><i class="dot msgdot" style="background:{color}"></i>{}</span>"#,
-                k.as_str()
-            ));
+            assert!(
+                k == MsgKind::Heartbeat || html.contains(color),
+                "{k:?} {color}"
+            );
         }
-        want.push_str(r#"<span class="key"><i class="x">✕</i>lost</span>"#);
-        assert_eq!(LEGEND_HTML, want);
+        // Every role class the node glyph can take has its key.
+        for role in ["leader", "candidate", "pre-candidate", "learner", "removed"] {
+            assert!(html.contains(&format!("role-{role}")), "{role}");
+        }
+        // Labels as the picture writes them.
+        let s = sim::trace::MsgSummary {
+            kind: MsgKind::Append,
+            term: 4,
+            log_term: 4,
+            index: 2,
+            commit: 2,
+            entries: 3,
+            reject: false,
+            snapshot_index: 0,
+        };
+        assert!(html.contains(&crate::picture::label(&s)));
     }
 }

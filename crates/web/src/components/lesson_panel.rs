@@ -16,6 +16,7 @@ pub fn LessonPanel() -> impl IntoView {
     let step = move || -> Option<LessonStep> {
         lesson.with(|l| l.as_ref().and_then(|l| l.steps.get(l.current).cloned()))
     };
+    let waiting = move || lesson.with(|l| l.as_ref().is_some_and(|l| l.waiting));
     let toc = move || {
         lesson.with(|l| {
             let Some(l) = l else {
@@ -79,6 +80,9 @@ pub fn LessonPanel() -> impl IntoView {
                     <div class="expects-head">"Make this happen"</div>
                     <ul class="expects" aria-label="Expectations">{expects}</ul>
                 }).map(IntoAny::into_any)}
+                {waiting().then(|| view! {
+                    <p class="hint waiting">"Some of this is already true from before: it is ticked once you act in this step (a line, a click, Play or Show me)."</p>
+                }).map(IntoAny::into_any)}
                 {has_lines.then(|| view! {
                     <details class="script">
                         <summary>"The lines “Show me” runs"</summary>
@@ -90,6 +94,13 @@ pub fn LessonPanel() -> impl IntoView {
     };
     let title = move || lesson.with(|l| l.as_ref().map(|l| l.title.clone()).unwrap_or_default());
     let showing = move || lesson.with(|l| l.as_ref().is_some_and(|l| l.showing));
+    let next_lesson = move || {
+        lesson.with(|l| {
+            l.as_ref()
+                .filter(|l| l.current + 1 >= l.steps.len())
+                .and_then(|l| l.next.clone())
+        })
+    };
     // Re-rendered only when the condition flips, as <Show> does.
     let open = Memo::new(move |_| lesson.with(Option::is_some));
     view! {
@@ -139,13 +150,31 @@ pub fn LessonPanel() -> impl IntoView {
                             >
                                 {move || if showing() { "Showing…" } else { "Show me" }}
                             </button>
-                            <button
-                                class="primary"
-                                disabled=move || { current() + 1 >= count() }
-                                on:click=move |_| control::lesson_go(current() + 1)
-                            >
-                                "Next →"
-                            </button>
+                            {move || match next_lesson() {
+                                // The last step leads on to the next lesson.
+                                Some((name, title)) => view! {
+                                    <button
+                                        class="primary"
+                                        title=format!("Open the next lesson: {title}")
+                                        on:click=move |_| {
+                                            if let Err(e) = control::open_lesson(&name) {
+                                                use_ui().error.set(Some(format!("Could not open the lesson: {e}")));
+                                            }
+                                        }
+                                    >
+                                        {format!("Next lesson: {title} →")}
+                                    </button>
+                                }.into_any(),
+                                None => view! {
+                                    <button
+                                        class="primary"
+                                        disabled=move || { current() + 1 >= count() }
+                                        on:click=move |_| control::lesson_go(current() + 1)
+                                    >
+                                        "Next →"
+                                    </button>
+                                }.into_any(),
+                            }}
                         </div>
                     </div>
                 </div>

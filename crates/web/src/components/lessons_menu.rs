@@ -27,20 +27,28 @@ pub fn LessonsMenu() -> impl IntoView {
                 .set(Some(format!("Could not open the lesson: {e}")));
         }
     };
+    // The learner's progress, kept in the browser: finished lessons get a tick.
+    let progress = move || {
+        crate::lesson::Progress::parse(
+            &crate::browser::stored(crate::control::PROGRESS_KEY).unwrap_or_default(),
+        )
+    };
     let item = move |(name, text): &'static (&'static str, &'static str), numbered: bool| {
         let title = title_of(name, text);
         let n = name.split('-').next().unwrap_or("").to_string();
+        let finished = progress().finished(name);
         view! {
             <li>
                 <button role="menuitem" class="menu-item" on:click=move |_| choose(name)>
                     {numbered.then(|| view! { <span class="num">{n.clone()}</span> }).map(IntoAny::into_any)}
                     <span>{title}</span>
+                    {finished.then(|| view! { <span class="finished" title="You have done every step">"✓"</span> }).map(IntoAny::into_any)}
                 </button>
             </li>
         }
     };
     view! {
-        <div class="menu-wrap">
+        <div class="menu-wrap" on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
             <button
                 aria-haspopup="menu"
                 aria-expanded=move || open.get().to_string()

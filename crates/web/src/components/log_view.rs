@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::control::{self, LOG_CELLS};
-use crate::model::{term_color, use_ui, LogRow};
+use crate::model::{term_color, use_ui, LogRow, Selection};
 
 /// The log panel.
 #[component]
@@ -23,6 +23,8 @@ pub fn LogView() -> impl IntoView {
                 let (f, t, m) = window();
                 format!("indices {f}–{} of {m}", t.min(m.max(f)))
             }}</span>
+            <details class="log-key">
+            <summary>"key"</summary>
             <div class="log-legend" aria-hidden="true">
                 <span><i class="swatch committed"></i>"committed"</span>
                 <span><i class="swatch uncommitted"></i>"not committed"</span>
@@ -32,6 +34,7 @@ pub fn LogView() -> impl IntoView {
                 <span><i class="swatch match"></i>"match"</span>
                 <span><i class="swatch next"></i>"next (leader's view)"</span>
             </div>
+            </details>
             <label class="scrub">
                 <span class="sr-only">"Log position"</span>
                 <input
@@ -60,6 +63,7 @@ pub fn LogView() -> impl IntoView {
 }
 
 fn row(r: LogRow, from: u64, to: u64) -> impl IntoView {
+    let ui = use_ui();
     let cells = (from..=to)
         .map(|i| {
             let entry = r.entries.iter().find(|e| e.index == i);
@@ -109,7 +113,9 @@ fn row(r: LogRow, from: u64, to: u64) -> impl IntoView {
                     class.push_str(" is-next");
                 }
             }
-            view! { <div class=class style=style title=title role="cell">{text}</div> }
+            let node = r.node;
+            let pick = move |_| ui.selection.set(Selection::Entry(node, i));
+            view! { <div class=class style=style title=title role="cell" data-index=i on:click=pick>{text}</div> }
         })
         .map(IntoAny::into_any)
         .collect_view();

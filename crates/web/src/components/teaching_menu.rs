@@ -65,7 +65,7 @@ pub fn TeachingMenu() -> impl IntoView {
         }
     };
     view! {
-        <div class="menu-wrap">
+        <div class="menu-wrap" on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
             <button
                 class=move || if broken() { "teaching broken" } else { "teaching" }
                 aria-haspopup="true"

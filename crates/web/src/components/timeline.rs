@@ -69,23 +69,20 @@ pub fn Timeline() -> impl IntoView {
                 .collect_view()
         })
     };
-    let marks = move || {
+    // Faults are few: an element each (with its title). Requests can be hundreds: one path of
+    // dots per outcome, redrawn as a whole (two elements, not one per request), read on hover.
+    let faults = move || {
         let r = range();
         ui.timeline.with(|tl| {
             tl.marks
                 .iter()
-                .filter(|m| m.time_ms >= r.0)
+                .filter(|m| m.time_ms >= r.0 && m.kind == MarkKind::Fault)
                 .map(|m| {
-                    let class = match m.kind {
-                        MarkKind::Fault => "mark fault",
-                        MarkKind::Ok => "mark ok",
-                        MarkKind::Failed => "mark failed",
-                    };
                     let text = format!("{} · {}", sim::time::format_ms(m.time_ms), m.text);
                     let t2 = text.clone();
                     view! {
                         <div
-                            class=class
+                            class="mark fault"
                             style=format!("left:{:.2}%", pct(m.time_ms, r))
                             title=text
                             on:mouseenter=move |_| hover.set(t2.clone())
@@ -95,6 +92,45 @@ pub fn Timeline() -> impl IntoView {
                 .map(IntoAny::into_any)
                 .collect_view()
         })
+    };
+    let dots = move |kind: MarkKind| {
+        let r = range();
+        ui.timeline.with(|tl| {
+            let mut d = String::new();
+            for m in tl
+                .marks
+                .iter()
+                .filter(|m| m.time_ms >= r.0 && m.kind == kind)
+            {
+                d.push_str(&format!("M{:.1} 0v0", pct(m.time_ms, r) * 10.0));
+            }
+            d
+        })
+    };
+    // The request nearest the pointer (within a few pixels), in words.
+    let on_move = move |ev: leptos::ev::MouseEvent| {
+        use wasm_bindgen::JsCast;
+        let Some(el) = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let rect = el.get_bounding_client_rect();
+        let x = (f64::from(ev.client_x()) - rect.left()) / rect.width().max(1.0) * 100.0;
+        let r = range();
+        let near = ui.timeline.with_untracked(|tl| {
+            tl.marks
+                .iter()
+                .filter(|m| m.time_ms >= r.0 && m.kind != MarkKind::Fault)
+                .map(|m| ((pct(m.time_ms, r) - x).abs(), m))
+                .filter(|(d, _)| *d * rect.width() / 100.0 <= 4.0)
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, m)| format!("{} · {}", sim::time::format_ms(m.time_ms), m.text))
+        });
+        if let Some(t) = near {
+            hover.set(t);
+        }
     };
     let ticks = move || {
         let (a, b) = range();
@@ -128,7 +164,13 @@ pub fn Timeline() -> impl IntoView {
         </div>
         <div class="tl" on:mouseleave=move |_| hover.set(String::new())>
             <div class="tl-lane terms" aria-label="Leaders by term">{move || bands().into_any()}</div>
-            <div class="tl-lane marks" aria-label="Faults and requests">{move || marks().into_any()}</div>
+            <div class="tl-lane marks" aria-label="Faults and requests" on:mousemove=on_move>
+                <svg class="tl-dots" viewBox="0 -10 1000 20" preserveAspectRatio="none" aria-hidden="true">
+                    <path class="ok" d=move || dots(MarkKind::Ok)/>
+                    <path class="failed" d=move || dots(MarkKind::Failed)/>
+                </svg>
+                {move || faults().into_any()}
+            </div>
             <div class="tl-now" style=move || format!("left:{:.2}%", pct(now.get(), range()))></div>
             <div class="tl-axis">{move || ticks().into_any()}</div>
         </div>

@@ -10,6 +10,9 @@ use crate::control::{self, Until};
 use crate::model::{use_ui, SPEEDS};
 
 /// The bar across the top.
+// The view macro shares one implementation among the syntactic closures (`move || ..`) of an
+// output type; a closure passed by name gets one of its own. `move || f()` is on purpose.
+#[allow(clippy::redundant_closure)]
 #[component]
 pub fn Toolbar() -> impl IntoView {
     let ui = use_ui();
@@ -38,7 +41,21 @@ pub fn Toolbar() -> impl IntoView {
     let lagging = move || {
         let p = ui.perf.get();
         let s = ui.speed.get();
-        ui.playing.get() && s.is_finite() && p.achieved > 0.0 && p.achieved < s * 0.8
+        // Slow motion is on purpose, not lag.
+        !ui.slowed.get()
+            && ui.playing.get()
+            && s.is_finite()
+            && p.achieved > 0.0
+            && p.achieved < s * 0.8
+    };
+    let follow = move || ui.pace.get() == crate::pace::Pace::Follow;
+    let on_pace = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        control::set_pace(if on {
+            crate::pace::Pace::Follow
+        } else {
+            crate::pace::Pace::Steady
+        });
     };
     // Re-rendered only when the condition flips, as <Show> does.
     let lag = Memo::new(move |_| lagging());
@@ -89,19 +106,27 @@ pub fn Toolbar() -> impl IntoView {
                         </option>
                     </select>
                 </label>
+                <label
+                    class="pace"
+                    class:active=move || ui.slowed.get()
+                    title="Slow motion: at 1× and below, the clock slows down while an append, vote, snapshot or read-index is in flight, so each stays on screen for about 0.7 s, and catches up in between. Every message still leaves and arrives at its real virtual time."
+                >
+                    <input type="checkbox" aria-label="Slow motion" prop:checked=move || follow() on:change=on_pace/>
+                    <span>"slow-mo"</span>
+                </label>
                 <button
                     aria-label="Run until the next leader change"
                     title="Run until a new leader is elected"
                     on:click=move |_| control::run_until(Until::LeaderChange)
                 >
-                    "To next leader"
+                    "Next leader"
                 </button>
                 <button
                     aria-label="Run until the next commit"
                     title="Run until some node's commit index rises"
                     on:click=move |_| control::run_until(Until::Commit)
                 >
-                    "To next commit"
+                    "Next commit"
                 </button>
             </div>
             <dl class="facts">
@@ -113,7 +138,7 @@ pub fn Toolbar() -> impl IntoView {
                     <dt>"leader"</dt>
                     <dd aria-label="Leader">{move || leader()}</dd>
                 </div>
-                <div>
+                <div class="seed-fact">
                     <dt>"seed"</dt>
                     <dd class="mono">{move || ui.view.with(|v| v.seed)}</dd>
                 </div>

@@ -44,6 +44,7 @@ const METHODS: &[&str] = &[
     "showMe",
     "builtins",
     "builtinText",
+    "pace",
 ];
 
 /// Installs `window.raftlab`.
@@ -106,7 +107,14 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
                 let waiter: control::Waiter = Box::new(move |text: String| {
                     let _ = r.call1(&JsValue::NULL, &JsValue::from_str(&text));
                 });
-                control::exec(&line, Origin::Script, Some(waiter));
+                // While the page is paused, the line advances virtual time until it completes
+                // (at most the repl's limit per line), as in `raftlab repl`; the page stays
+                // paused. While it plays, the line completes as the clock runs.
+                let paused = control::with(|c| !c.playing()).unwrap_or(false);
+                let cmd = control::exec(&line, Origin::Script, Some(waiter));
+                if let Some(cmd) = cmd.filter(|_| paused) {
+                    control::settle(cmd, etcd::repl::LINE_LIMIT_MS);
+                }
             })
             .into()
         }
@@ -272,6 +280,13 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
         }
         "builtinText" => {
             etcd::scenario::builtin::get(&text(&a)).map_or(JsValue::NULL, JsValue::from_str)
+        }
+        "pace" => {
+            if let Some(p) = a.as_string().and_then(|s| crate::pace::Pace::parse(&s)) {
+                control::set_pace(p);
+            }
+            let p = control::with(|c| c.ui().pace.get_untracked()).unwrap_or_default();
+            JsValue::from_str(p.as_str())
         }
         _ => JsValue::UNDEFINED,
     }

@@ -3,6 +3,8 @@
 //!
 //! ```js
 //! await raftlab.exec("crash 1")      // resolves with the output text once the line completes
+//!                                     // (while paused, the line runs the clock until it completes,
+//!                                     // at most 2 virtual minutes, and the page stays paused)
 //! raftlab.state()                    // {time_ms, leader, seed, trace_hash, nodes: [...]}
 //! raftlab.pause(); raftlab.play(10); raftlab.step(5); raftlab.runFor(2000)
 //! raftlab.reset({nodes: 5, seed: 42})
@@ -18,6 +20,7 @@
 //! raftlab.plantBugs(["follower-local-read"]) // as the teaching menu: exactly these bugs ([] = none); null, or the error in words
 //! raftlab.planted()                // the bugs planted now, e.g. ["follower-local-read"]
 //! raftlab.builtins()                 // [{name, kind, title}]; raftlab.builtinText(name)
+//! raftlab.pace("steady")             // or "follow" (the default: slow motion around messages at 1x and below); returns the pace
 //! ```
 
 use crate::control;

@@ -1,0 +1,62 @@
+// No input can hang the page (issue 15): the links that froze the tab open with a clear banner
+// and a working page, a recording's line past the bound is named, and `window.raftlab.exec`
+// while paused completes (it runs the clock until the line completes, as `raftlab repl` does).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { serve, launch, open, waitState } from "./harness.mjs";
+import zlib from "node:zlib";
+
+let server, url, browser;
+
+before(async () => {
+  ({ server, url } = await serve());
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** A share link's fragment for `text`, as the page makes them (deflated, base64url). */
+const link = (text) => `#s=${zlib.deflateRawSync(Buffer.from(text)).toString("base64url")}`;
+
+test("the links that froze the tab open with a banner naming the line, and the page works", async () => {
+  for (const [frag, line] of [
+    // The issue's 46-character link: `@nodes 3`, `put a 1`, `@until 100000h`.
+    ["#s=c8jLT0ktVjDmKigtUUhUMORyKM0rycxRMDQAgQwuAA", /line 3/],
+    [link("@nodes 3\nat 1s@18446744073709551615 put a 1\n"), /line 2/],
+    [link("@nodes 3\n" + "sleep 10m\n".repeat(5000)), /line \d+/],
+  ]) {
+    const t0 = Date.now();
+    const { page, errors } = await open(browser, `${url}${frag}`);
+    const banner = page.getByRole("alert");
+    await banner.waitFor();
+    const text = await banner.textContent();
+    assert.match(text, /This link could not be opened/);
+    assert.match(text, line, text);
+    const s = await waitState(page, (s) => s.leader !== null);
+    assert.equal(s.nodes.length, 5, "the default cluster runs");
+    assert.ok(Date.now() - t0 < 20000, "the page answered at once");
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
+
+test("exec while paused runs the clock until the line completes; the page stays paused", async () => {
+  const { page, errors } = await open(browser, `${url}?nodes=3&seed=2`);
+  await waitState(page, (s) => s.leader !== null);
+  await page.evaluate(() => window.raftlab.pause());
+  const t0 = (await page.evaluate(() => window.raftlab.state())).time_ms;
+  const out = await page.evaluate(() => window.raftlab.exec("put paused yes"));
+  assert.match(String(out), /OK/);
+  const got = await page.evaluate(() => window.raftlab.exec("get paused"));
+  assert.match(String(got), /paused\s+yes/);
+  const slept = await page.evaluate(() => window.raftlab.exec("sleep 2s"));
+  assert.equal(String(slept).trim(), "");
+  const s = await page.evaluate(() => window.raftlab.state());
+  assert.equal(s.playing, false, "still paused");
+  assert.ok(s.time_ms >= t0 + 2000, `virtual time moved by the lines (${t0} -> ${s.time_ms})`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
