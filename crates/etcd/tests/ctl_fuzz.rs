@@ -45,7 +45,9 @@ fn tokens() -> impl Strategy<Value = String> {
 /// An error is one line, except where etcdctl prints more: a command's usage (after a flag
 /// error, or for a group without a subcommand) and the unknown-command hint.
 fn one_line_or_usage(e: &str) -> bool {
-    !e.contains('\n') || e.contains("\nUSAGE:\n") || e.contains("\nRun 'etcdctl --help' for usage.\n")
+    !e.contains('\n')
+        || e.contains("\nUSAGE:\n")
+        || e.contains("\nRun 'etcdctl --help' for usage.\n")
 }
 
 proptest! {

@@ -93,7 +93,11 @@ fn run_real(bin: &std::path::Path, sessions: &[Session]) -> BTreeMap<(String, St
 #[test]
 fn raftlab_matches_real_etcd() {
     let sessions = corpus::load();
-    assert!(sessions.len() >= 100, "the corpus has {} sessions", sessions.len());
+    assert!(
+        sessions.len() >= 100,
+        "the corpus has {} sessions",
+        sessions.len()
+    );
     let mut families: BTreeMap<String, Vec<&Session>> = BTreeMap::new();
     for s in &sessions {
         families.entry(s.family.clone()).or_default().push(s);
@@ -158,18 +162,22 @@ fn raftlab_matches_real_etcd() {
                 Some(want) if *want == got => matching += 1,
                 want => {
                     if let Some(dir) = std::env::var_os("RAFTLAB_ETCD_DIFF_OUT") {
-                        let base = std::path::Path::new(&dir).join(format!("{}-{}", s.family, s.name));
+                        let base =
+                            std::path::Path::new(&dir).join(format!("{}-{}", s.family, s.name));
                         let _ = std::fs::create_dir_all(&dir);
-                        let _ = std::fs::write(base.with_extension("etcd"), want.map_or("", String::as_str));
+                        let _ = std::fs::write(
+                            base.with_extension("etcd"),
+                            want.map_or("", String::as_str),
+                        );
                         let _ = std::fs::write(base.with_extension("raftlab"), &got);
                     }
                     failures.push(format!(
-                    "{}/{}: raftlab differs from etcd 3.5.1\n--- etcd\n{}--- raftlab\n{}",
-                    s.family,
-                    s.name,
-                    want.map_or("(not recorded)\n", String::as_str),
-                    got
-                ))
+                        "{}/{}: raftlab differs from etcd 3.5.1\n--- etcd\n{}--- raftlab\n{}",
+                        s.family,
+                        s.name,
+                        want.map_or("(not recorded)\n", String::as_str),
+                        got
+                    ))
                 }
             }
         }
@@ -212,5 +220,9 @@ fn a_planted_bug_is_caught() {
     };
     assert_eq!(norm(&sim_run::run(s)), want);
     let planted = sim_run::run_with(s, &["plant drop-watch-event"]);
-    assert_ne!(norm(&planted), want, "the dropped watch event went unnoticed");
+    assert_ne!(
+        norm(&planted),
+        want,
+        "the dropped watch event went unnoticed"
+    );
 }

@@ -135,7 +135,9 @@ fn split(s: &str) -> Result<Vec<String>, ParseError> {
                                 i += 1;
                                 break;
                             }
-                            Some('\\') if matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`')) => {
+                            Some('\\')
+                                if matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`')) =>
+                            {
                                 w.push(chars[i + 1]);
                                 i += 2;
                             }
@@ -214,16 +216,24 @@ mod tests {
 
     #[test]
     fn doc_lines() {
-        let r = req(r#"curl -L http://localhost:2379/v3/kv/put -X POST -d '{"key": "Zm9v", "value": "YmFy"}'"#);
+        let r = req(
+            r#"curl -L http://localhost:2379/v3/kv/put -X POST -d '{"key": "Zm9v", "value": "YmFy"}'"#,
+        );
         assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v3/kv/put"));
         assert_eq!(r.body, r#"{"key": "Zm9v", "value": "YmFy"}"#);
         let r = req("curl -s http://localhost:2379/health");
-        assert_eq!((r.method.as_str(), r.path.as_str(), r.body.as_str()), ("GET", "/health", ""));
+        assert_eq!(
+            (r.method.as_str(), r.path.as_str(), r.body.as_str()),
+            ("GET", "/health", "")
+        );
         let r = req(
             r#"curl -L http://localhost:2379/v3/kv/put -X POST -d '{"key": "'"$(echo -n mykey | base64)"'", "value": "'"$(echo hi | base64)"'"}'"#,
         );
         assert_eq!(r.body, r#"{"key": "bXlrZXk=", "value": "aGkK"}"#);
-        assert_eq!(req("curl http://node2:2379/v3/kv/range -d {}").node, Some(2));
+        assert_eq!(
+            req("curl http://node2:2379/v3/kv/range -d {}").node,
+            Some(2)
+        );
         assert!(detect("curly x").is_none());
     }
 
@@ -233,12 +243,21 @@ mod tests {
             ("curl", "no URL specified!"),
             ("curl -q http://localhost:2379/health", "option -q"),
             ("curl http://x:2379/health", "Could not resolve host: x"),
-            ("curl -d '{ http://localhost:2379/health", "unterminated quote"),
-            ("curl -d \"$(cat f)\" http://localhost:2379/v3/kv/put", "$(echo -n TEXT | base64)"),
+            (
+                "curl -d '{ http://localhost:2379/health",
+                "unterminated quote",
+            ),
+            (
+                "curl -d \"$(cat f)\" http://localhost:2379/v3/kv/put",
+                "$(echo -n TEXT | base64)",
+            ),
             ("curl -X", "requires parameter"),
         ] {
             let e = detect(line).unwrap().err().unwrap().0;
-            assert!(e.starts_with("Error: curl: ") && e.contains(want), "{line}: {e}");
+            assert!(
+                e.starts_with("Error: curl: ") && e.contains(want),
+                "{line}: {e}"
+            );
         }
     }
 }

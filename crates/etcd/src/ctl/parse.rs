@@ -251,8 +251,20 @@ fn parse_etcdctl(line: &str, words: &[Word]) -> Result<Outcome, ParseError> {
     }
     let known = matches!(
         name.as_str(),
-        "put" | "get" | "del" | "txn" | "watch" | "lease" | "lock" | "elect" | "endpoint"
-            | "member" | "move-leader" | "compaction" | "defrag" | "help"
+        "put"
+            | "get"
+            | "del"
+            | "txn"
+            | "watch"
+            | "lease"
+            | "lock"
+            | "elect"
+            | "endpoint"
+            | "member"
+            | "move-leader"
+            | "compaction"
+            | "defrag"
+            | "help"
     );
     if !known && !UNSUPPORTED.contains(&name.as_str()) {
         return Err(ParseError::text(usage::unknown_command(&goquote::quote(
@@ -679,22 +691,16 @@ fn group(name: &str, sub: Option<&str>, p: &Parsed) -> Result<Command, ParseErro
             args::<0>(p, "lease list command does not accept argument")?;
             Command::LeaseList
         }
-        ("endpoint", "status") => {
-            Command::EndpointStatus {
-                cluster: p.bool("cluster"),
-            }
-        }
-        ("endpoint", "health") => {
-            Command::EndpointHealth {
-                cluster: p.bool("cluster"),
-            }
-        }
-        ("endpoint", "hashkv") => {
-            Command::EndpointHashKv {
-                rev: p.int("rev", 0),
-                cluster: p.bool("cluster"),
-            }
-        }
+        ("endpoint", "status") => Command::EndpointStatus {
+            cluster: p.bool("cluster"),
+        },
+        ("endpoint", "health") => Command::EndpointHealth {
+            cluster: p.bool("cluster"),
+        },
+        ("endpoint", "hashkv") => Command::EndpointHashKv {
+            rev: p.int("rev", 0),
+            cluster: p.bool("cluster"),
+        },
         ("member", "list") => {
             args::<0>(p, "member list command does not accept argument")?;
             Command::MemberList
@@ -859,7 +865,10 @@ mod tests {
         );
         assert!(fail("lease fly").starts_with("NAME:\n\tlease - Lease related commands\n"));
         let e = fail("get --fly k");
-        assert!(e.starts_with("Error: unknown flag: --fly\nNAME:\n\tget - "), "{e}");
+        assert!(
+            e.starts_with("Error: unknown flag: --fly\nNAME:\n\tget - "),
+            "{e}"
+        );
         assert!(e.ends_with("\n\nError: unknown flag: --fly"), "{e}");
         assert_eq!(fail("get k -w xml"), "Error: unsupported output format");
     }

@@ -55,9 +55,17 @@ impl Playground {
             .member_rows()
             .iter()
             .filter(|m| m.status == "started")
-            .filter_map(|m| ids::node_of_member(self.service.seed(), &self.service.cluster().node_ids(), m.id))
+            .filter_map(|m| {
+                ids::node_of_member(
+                    self.service.seed(),
+                    &self.service.cluster().node_ids(),
+                    m.id,
+                )
+            })
             .collect();
-        order::sort_by(&mut nodes, |a, b| self.member_hex(*a).cmp(&self.member_hex(*b)));
+        order::sort_by(&mut nodes, |a, b| {
+            self.member_hex(*a).cmp(&self.member_hex(*b))
+        });
         nodes
             .into_iter()
             .map(|n| (n, format!("http://node{n}:2379")))
@@ -69,7 +77,12 @@ impl Playground {
     }
 
     /// `endpoint status`: one row per reachable member, an error line for the others.
-    pub(super) fn endpoint_status(&self, target: &Target, cluster: bool, f: OutputFormat) -> String {
+    pub(super) fn endpoint_status(
+        &self,
+        target: &Target,
+        cluster: bool,
+        f: OutputFormat,
+    ) -> String {
         let (rows, errors) = self.status_rows_and_errors(target, cluster);
         let mut out = ctl::format::endpoint_status(&rows, f);
         for e in errors {
@@ -178,7 +191,10 @@ impl Playground {
             return;
         };
         let format = *format;
-        let endpoint = names.get(&node).cloned().unwrap_or_else(|| format!("node{node}"));
+        let endpoint = names
+            .get(&node)
+            .cloned()
+            .unwrap_or_else(|| format!("node{node}"));
         let took_ms = now - *started;
         rows.push(match r {
             OpResult::Read(_, a) if a.result.is_ok() => EndpointHealthRow {
@@ -213,7 +229,13 @@ impl Playground {
     }
 
     /// `endpoint hashkv`.
-    pub(super) fn hashkv(&self, target: &Target, cluster: bool, rev: i64, f: OutputFormat) -> String {
+    pub(super) fn hashkv(
+        &self,
+        target: &Target,
+        cluster: bool,
+        rev: i64,
+        f: OutputFormat,
+    ) -> String {
         let c = self.service.cluster();
         let mut rows = Vec::new();
         for (n, name) in self.named_endpoints(target, cluster) {
@@ -312,7 +334,9 @@ impl Playground {
 
     fn leader_last_index(&self) -> u64 {
         let c = self.service.cluster();
-        c.leader().and_then(|l| c.node_view(l)).map_or(0, |v| v.last_index)
+        c.leader()
+            .and_then(|l| c.node_view(l))
+            .map_or(0, |v| v.last_index)
     }
 
     fn revision_at(&self, node: u64) -> i64 {

@@ -237,9 +237,11 @@ impl Playground {
             }
             // etcd's compaction point starts at -1: compacting at 0 succeeds (once).
             Command::Compaction { rev: 0, .. }
-                if self.service.cluster().state_machine(node).is_ok_and(|sm| {
-                    sm.store.compact_revision() == 0
-                }) =>
+                if self
+                    .service
+                    .cluster()
+                    .state_machine(node)
+                    .is_ok_and(|sm| sm.store.compact_revision() == 0) =>
             {
                 self.print(id, &ctl::format::compaction(0));
                 self.finish(id);

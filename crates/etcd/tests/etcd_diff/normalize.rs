@@ -30,7 +30,11 @@ pub fn normalize(text: &str, members: &[u64], ports: &[Ports]) -> String {
             l = timings(&l);
             // `Member %16x added to cluster %16x`: the padding depends on the random id.
             if l.starts_with("Member ") {
-                l = l.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+                l = l
+                    .split(' ')
+                    .filter(|w| !w.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
             }
             // etcd lists a lease's keys from a Go map: in no fixed order.
             if let Some(i) = l.find("attached keys([") {
@@ -119,7 +123,9 @@ fn replace_number_after(s: &str, pat: &str, with: &str) -> String {
     while let Some(i) = rest.find(pat) {
         out.push_str(&rest[..i + pat.len()]);
         rest = &rest[i + pat.len()..];
-        let n = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let n = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if n > 0 {
             out.push_str(with);
         }
@@ -174,13 +180,11 @@ fn tables(lines: Vec<String>) -> Vec<String> {
             let cells: Vec<String> = cells
                 .into_iter()
                 .enumerate()
-                .map(|(i, c)| {
-                    match header.get(i).map(String::as_str) {
-                        Some("TOOK") => "<T>".to_string(),
-                        Some("DB SIZE") => "<SIZE>".to_string(),
-                        Some("RAFT INDEX" | "RAFT APPLIED INDEX") => "<N>".to_string(),
-                        _ => c,
-                    }
+                .map(|(i, c)| match header.get(i).map(String::as_str) {
+                    Some("TOOK") => "<T>".to_string(),
+                    Some("DB SIZE") => "<SIZE>".to_string(),
+                    Some("RAFT INDEX" | "RAFT APPLIED INDEX") => "<N>".to_string(),
+                    _ => c,
                 })
                 .collect();
             out.push(format!("| {} |", cells.join(" | ")));
@@ -209,7 +213,11 @@ fn id_keys(line: &str) -> String {
             .ok()
             .and_then(|b| String::from_utf8(b).ok());
         match decoded {
-            Some(text) if text.split('/').any(|w| w.len() >= 12 && w.len() <= 16 && w.bytes().all(|c| c.is_ascii_hexdigit())) => {
+            Some(text)
+                if text.split('/').any(|w| {
+                    w.len() >= 12 && w.len() <= 16 && w.bytes().all(|c| c.is_ascii_hexdigit())
+                }) =>
+            {
                 out.push_str("b64:");
                 out.push_str(&text);
             }
@@ -272,7 +280,8 @@ impl Ids {
                 let w = &line[i..j];
                 let hex = w.len() >= 12
                     && w.len() <= 16
-                    && w.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+                    && w.bytes()
+                        .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
                     && w.bytes().any(|c| c.is_ascii_alphabetic());
                 let dec = w.len() >= 13 && w.len() <= 20 && w.bytes().all(|c| c.is_ascii_digit());
                 if hex {
@@ -309,7 +318,10 @@ fn sort_member_rows(block: &str, mut lines: Vec<String>) -> Vec<String> {
     if !by_member {
         return lines;
     }
-    let first_out = lines.iter().position(|l| !l.starts_with('>')).unwrap_or(lines.len());
+    let first_out = lines
+        .iter()
+        .position(|l| !l.starts_with('>'))
+        .unwrap_or(lines.len());
     let (echo, out) = lines.split_at_mut(first_out);
     let _ = echo;
     // Plain lines and table rows (after the header row) are sorted; JSON arrays sorted.

@@ -25,10 +25,12 @@ pub fn find() -> Option<PathBuf> {
         .or_else(|| {
             std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/raftlab/etcd-3.5.1"))
         })?;
-    let out = Command::new(dir.join("etcd")).arg("--version").output().ok()?;
+    let out = Command::new(dir.join("etcd"))
+        .arg("--version")
+        .output()
+        .ok()?;
     let v = String::from_utf8_lossy(&out.stdout);
-    (v.lines().next() == Some("etcd Version: 3.5.1") && dir.join("etcdctl").exists())
-        .then_some(dir)
+    (v.lines().next() == Some("etcd Version: 3.5.1") && dir.join("etcdctl").exists()).then_some(dir)
 }
 
 /// A member's ports.
@@ -103,7 +105,11 @@ fn start(bin: &Path, members: usize) -> (Cluster, Vec<Ports>) {
     // campaign wins, in term 2.
     for (i, p) in ports.iter().enumerate() {
         let name = format!("node{}", i + 1);
-        let (timeout, advance) = if i == 0 { ("1000", "true") } else { ("5000", "false") };
+        let (timeout, advance) = if i == 0 {
+            ("1000", "true")
+        } else {
+            ("5000", "false")
+        };
         let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
         let client = format!("http://127.0.0.1:{}", p.client);
         let peer = format!("http://127.0.0.1:{}", p.peer);
@@ -147,7 +153,14 @@ fn start(bin: &Path, members: usize) -> (Cluster, Vec<Ports>) {
 /// The members' ids, node1 first.
 fn member_ids(bin: &Path, ports: &[Ports]) -> Vec<u64> {
     let out = Command::new(bin.join("etcdctl"))
-        .args(["--endpoints", &endpoints(ports), "member", "list", "-w", "json"])
+        .args([
+            "--endpoints",
+            &endpoints(ports),
+            "member",
+            "list",
+            "-w",
+            "json",
+        ])
         .output()
         .expect("etcdctl member list");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("member list json");
@@ -155,7 +168,12 @@ fn member_ids(bin: &Path, ports: &[Ports]) -> Vec<u64> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (m["name"].as_str().unwrap().to_string(), m["ID"].as_u64().unwrap()))
+        .map(|m| {
+            (
+                m["name"].as_str().unwrap().to_string(),
+                m["ID"].as_u64().unwrap(),
+            )
+        })
         .collect();
     ids.sort();
     ids.into_iter().map(|(_, id)| id).collect()
@@ -228,7 +246,11 @@ fn spawn(bin: &Path, step: &Step, ports: &[Ports]) -> Running {
     // endpoints would spread them at random over the members).
     if !line.contains("--endpoints") {
         let all = step.bare().trim_start().starts_with("endpoint");
-        let eps = if all { endpoints(ports) } else { endpoints(&ports[..1]) };
+        let eps = if all {
+            endpoints(ports)
+        } else {
+            endpoints(&ports[..1])
+        };
         cmd.env("ETCDCTL_ENDPOINTS", eps);
     }
     let mut child = cmd.spawn().expect("sh");
@@ -277,7 +299,10 @@ pub fn run(bin: &Path, session: &Session) -> Outcome {
     let mut outputs: Vec<Option<String>> = vec![None; session.steps.len()];
     let mut background: Vec<(usize, Running)> = Vec::new();
     for (i, step) in session.steps.iter().enumerate() {
-        let prior: Vec<String> = outputs.iter().map(|o| o.clone().unwrap_or_default()).collect();
+        let prior: Vec<String> = outputs
+            .iter()
+            .map(|o| o.clone().unwrap_or_default())
+            .collect();
         let step = &Step {
             line: substitute(&step.line, &prior, &members),
             input: step
@@ -293,10 +318,7 @@ pub fn run(bin: &Path, session: &Session) -> Outcome {
                 outputs[i] = Some(String::new());
             }
             Kind::Cancel => {
-                if let Some(pos) = background
-                    .iter()
-                    .rposition(|(_, r)| outputs_pending(r))
-                {
+                if let Some(pos) = background.iter().rposition(|(_, r)| outputs_pending(r)) {
                     let (j, mut r) = background.remove(pos);
                     thread::sleep(Duration::from_millis(100));
                     outputs[j] = Some(r.stop());

@@ -51,7 +51,8 @@ pub fn run_with(session: &Session, prelude: &[&str]) -> Vec<String> {
                 .iter()
                 .rev()
                 .find(|id| {
-                    pg.output(**id).map(|o| o.state) == Some(etcd::playground::CommandState::Running)
+                    pg.output(**id).map(|o| o.state)
+                        == Some(etcd::playground::CommandState::Running)
                 })
                 .copied();
             if let Some(id) = live {

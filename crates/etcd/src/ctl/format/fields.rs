@@ -159,7 +159,11 @@ pub(crate) fn endpoint_status(out: &mut String, rows: &[EndpointStatusRow]) {
     }
 }
 
-pub(crate) fn endpoint_health(out: &mut String, rows: &[EndpointHealthRow], took: impl Fn(u64) -> String) {
+pub(crate) fn endpoint_health(
+    out: &mut String,
+    rows: &[EndpointHealthRow],
+    took: impl Fn(u64) -> String,
+) {
     for r in rows {
         field(out, "Endpoint", quote(r.endpoint.as_bytes()));
         field(out, "Health", r.health);

@@ -6,7 +6,9 @@ use kv::{
 };
 
 fn bytes(b: &[u8]) -> Vec<u8> {
-    b.iter().flat_map(|c| format!("\\x{c:02x}").into_bytes()).collect()
+    b.iter()
+        .flat_map(|c| format!("\\x{c:02x}").into_bytes())
+        .collect()
 }
 
 fn kv(k: &KeyValue) -> KeyValue {

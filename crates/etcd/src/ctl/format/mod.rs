@@ -244,7 +244,9 @@ pub fn watch_end() -> String {
 /// `lease grant`: `lease 694d77aa9e38260f granted with TTL(60s)`.
 pub fn lease_grant(h: &Header, id: i64, ttl: i64, f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple | OutputFormat::Hex => format!("lease {} granted with TTL({ttl}s)\n", simple::hex16(id)),
+        OutputFormat::Simple | OutputFormat::Hex => {
+            format!("lease {} granted with TTL({ttl}s)\n", simple::hex16(id))
+        }
         OutputFormat::Json => {
             let mut o = Obj::new(Style::Go);
             json::header_inline(&mut o, h);
@@ -262,7 +264,9 @@ pub fn lease_grant(h: &Header, id: i64, ttl: i64, f: OutputFormat) -> String {
 /// `lease revoke`: `lease 694d77aa9e38260f revoked`.
 pub fn lease_revoke(h: &Header, id: i64, f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple | OutputFormat::Hex => format!("lease {} revoked\n", simple::hex16(id)),
+        OutputFormat::Simple | OutputFormat::Hex => {
+            format!("lease {} revoked\n", simple::hex16(id))
+        }
         OutputFormat::Json => line(
             Obj::new(Style::Go)
                 .raw("header", &json::header(h, Style::Go))
@@ -328,7 +332,9 @@ pub fn lease_ttl(h: &Header, info: &LeaseInfo, with_keys: bool, f: OutputFormat)
 /// One `lease keep-alive` response: `lease 694d77aa9e38260f keepalived with TTL(60)`.
 pub fn lease_keepalive(h: &Header, id: i64, ttl: i64, f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple | OutputFormat::Hex => format!("lease {} keepalived with TTL({ttl})\n", simple::hex16(id)),
+        OutputFormat::Simple | OutputFormat::Hex => {
+            format!("lease {} keepalived with TTL({ttl})\n", simple::hex16(id))
+        }
         OutputFormat::Json => {
             let mut o = Obj::new(Style::Go);
             json::header_inline(&mut o, h);
@@ -346,7 +352,9 @@ pub fn lease_keepalive(h: &Header, id: i64, ttl: i64, f: OutputFormat) -> String
 /// What `lease keep-alive` (without `--once`) prints when the lease is gone (simple only).
 pub fn lease_keepalive_end(id: i64, f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple | OutputFormat::Hex => format!("lease {} expired or revoked.\n", simple::hex16(id)),
+        OutputFormat::Simple | OutputFormat::Hex => {
+            format!("lease {} expired or revoked.\n", simple::hex16(id))
+        }
         _ => String::new(),
     }
 }
@@ -526,7 +534,9 @@ pub fn endpoint_health(rows: &[EndpointHealthRow], f: OutputFormat) -> String {
 pub fn endpoint_hashkv(rows: &[EndpointHashKvRow], f: OutputFormat) -> String {
     let cells = |r: &EndpointHashKvRow| vec![r.endpoint.clone(), r.hash.to_string()];
     match f {
-        OutputFormat::Simple | OutputFormat::Hex => rows.iter().map(|r| line(cells(r).join(", "))).collect(),
+        OutputFormat::Simple | OutputFormat::Hex => {
+            rows.iter().map(|r| line(cells(r).join(", "))).collect()
+        }
         OutputFormat::Fields => {
             let mut out = String::new();
             fields::endpoint_hashkv(&mut out, rows);
@@ -707,7 +717,9 @@ pub fn member_promote(h: &Header, id: u64, members: &[MemberRow], f: OutputForma
 /// `move-leader`: `Leadership transferred from 1 to 3` (ids in hex).
 pub fn move_leader(h: &Header, leader: u64, target: u64, f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple | OutputFormat::Hex => format!("Leadership transferred from {leader:x} to {target:x}\n"),
+        OutputFormat::Simple | OutputFormat::Hex => {
+            format!("Leadership transferred from {leader:x} to {target:x}\n")
+        }
         OutputFormat::Json => line(
             Obj::new(Style::Go)
                 .raw("header", &json::header(h, Style::Go))
