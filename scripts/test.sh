@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 ensure_wasm_target
 ensure_wasm_bindgen
+# Real etcd for the differential test (optional: without it the test uses its recordings).
+ensure_etcd
 
 # No incremental compilation caches: they only help repeated local builds and cost disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"

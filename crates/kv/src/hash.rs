@@ -56,24 +56,56 @@ impl Crc32c {
     }
 }
 
-/// A fixed, length-prefixed encoding of a key-value (etcd hashes the protobuf bytes;
-/// any encoding works as long as every replica uses the same one).
-fn encode_kv(h: &mut Crc32c, kv: &KeyValue) {
-    h.update(&(kv.key.len() as u64).to_be_bytes());
-    h.update(&kv.key);
-    h.update(&kv.create_revision.to_be_bytes());
-    h.update(&kv.mod_revision.to_be_bytes());
-    h.update(&kv.version.to_be_bytes());
-    h.update(&(kv.value.len() as u64).to_be_bytes());
-    h.update(&kv.value);
-    h.update(&kv.lease.to_be_bytes());
+/// Appends a protobuf varint.
+fn varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// A proto3 `int64` field (omitted when 0, negative numbers as ten-byte varints).
+fn int_field(out: &mut Vec<u8>, field: u64, v: i64) {
+    if v != 0 {
+        varint(out, field << 3);
+        varint(out, v as u64);
+    }
+}
+
+/// A proto3 `bytes` field (omitted when empty).
+fn bytes_field(out: &mut Vec<u8>, field: u64, v: &[u8]) {
+    if !v.is_empty() {
+        varint(out, (field << 3) | 2);
+        varint(out, v.len() as u64);
+        out.extend_from_slice(v);
+    }
+}
+
+/// The bytes etcd's backend stores for a key revision: `mvccpb.KeyValue` in protobuf
+/// (fields in number order, zero values omitted); a tombstone stores only the key.
+pub(crate) fn encode_kv(kv: &KeyValue, tombstone: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(kv.key.len() + kv.value.len() + 24);
+    bytes_field(&mut out, 1, &kv.key);
+    if tombstone {
+        return out;
+    }
+    int_field(&mut out, 2, kv.create_revision);
+    int_field(&mut out, 3, kv.mod_revision);
+    int_field(&mut out, 4, kv.version);
+    bytes_field(&mut out, 5, &kv.value);
+    int_field(&mut out, 6, kv.lease);
+    out
 }
 
 impl Store {
-    /// Hash every stored key revision up to `rev` (0 = current), skipping those at or
-    /// below the compaction point that a compaction at `rev` would drop, as etcd's
-    /// `HashKV`. Returns the hash and the compact revision. Replicas that applied the
-    /// same writes and compactions give the same hash.
+    /// etcd's `HashKV` (mvcc `HashByRev`, v3.5): CRC-32C of the bucket name `key`, then of every
+    /// stored key revision up to `rev` (0 = current) in revision order, as etcd's backend holds
+    /// it: the 17-byte revision (`main`, `_`, `sub`, big-endian; 18 with a tombstone's `t`)
+    /// followed by the protobuf `mvccpb.KeyValue`. Revisions at or below the compaction point
+    /// that a compaction at `rev` would drop are skipped. So a real etcd that holds the same
+    /// history gives the same hash. Returns the hash and the compact revision (0 before any
+    /// compaction, where etcd reports -1).
     ///
     /// Errors: [`Error::Compacted`] if `0 < rev <= compact_revision()`,
     /// [`Error::FutureRev`] if `rev > current_revision()`.
@@ -93,7 +125,7 @@ impl Store {
                 continue;
             }
             h.update(&r.to_bytes(rec.tombstone));
-            encode_kv(&mut h, &rec.kv);
+            h.update(&encode_kv(&rec.kv, rec.tombstone));
         }
         Ok((h.finish(), self.compact_rev))
     }
@@ -118,6 +150,38 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
+    }
+
+    /// Hashes a real etcd 3.5.1 printed for these histories (`endpoint hashkv`, recorded by
+    /// crates/etcd/tests/etcd_diff.rs).
+    #[test]
+    fn hashes_equal_real_etcd() {
+        let empty = Store::new();
+        assert_eq!(empty.hash_kv(0).unwrap(), (1_084_519_789, 0));
+
+        let mut s = Store::new();
+        put(&mut s, "a", "1");
+        put(&mut s, "b", "2");
+        s.delete_range(&DeleteRangeRequest {
+            key: b"a".to_vec(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.hash_kv(0).unwrap(), (1_562_576_432, 0));
+
+        let mut s = Store::new();
+        put(&mut s, "a", "1");
+        put(&mut s, "a", "2");
+        put(&mut s, "b", "3");
+        assert_eq!(s.hash_kv(2).unwrap().0, 2_587_454_935);
+        assert_eq!(s.hash_kv(3).unwrap().0, 535_221_974);
+
+        let mut s = Store::new();
+        put(&mut s, "a", "1");
+        put(&mut s, "b", "2");
+        put(&mut s, "a", "3");
+        s.compact(3).unwrap();
+        assert_eq!(s.hash_kv(0).unwrap(), (1_107_643_163, 3));
     }
 
     #[test]

@@ -40,7 +40,7 @@ fn bad(msg: impl AsRef<str>) -> ParseError {
     ParseError::raw(error_json(msg.as_ref(), INVALID_ARGUMENT))
 }
 
-fn request(method: &str, path: &str, body: &str) -> Result<GatewayRequest, ParseError> {
+pub(crate) fn request(method: &str, path: &str, body: &str) -> Result<GatewayRequest, ParseError> {
     let path = path.split('?').next().unwrap_or(path).trim_end_matches('/');
     let known = [
         "/v3/kv/put",
@@ -57,6 +57,7 @@ fn request(method: &str, path: &str, body: &str) -> Result<GatewayRequest, Parse
         "/v3/lease/leases",
         "/v3/kv/lease/leases",
         "/v3/maintenance/status",
+        "/v3/cluster/member/list",
     ];
     if path == "/health" {
         return if method == "GET" {
@@ -137,6 +138,17 @@ fn request(method: &str, path: &str, body: &str) -> Result<GatewayRequest, Parse
         "/v3/lease/leases" | "/v3/kv/lease/leases" => {
             empty(&obj, "LeaseLeasesRequest")?;
             GatewayRequest::LeaseLeases
+        }
+        "/v3/cluster/member/list" => {
+            for (k, v) in &obj {
+                match k.as_str() {
+                    "linearizable" => {
+                        boolean(k, v)?;
+                    }
+                    _ => return Err(unknown(k, "MemberListRequest")),
+                }
+            }
+            GatewayRequest::MemberList
         }
         _ => {
             empty(&obj, "StatusRequest")?;

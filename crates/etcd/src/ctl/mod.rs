@@ -31,6 +31,7 @@
 //!            "lease 694d77aa9e38260f granted with TTL(60s)\n");
 //! ```
 
+mod curl;
 mod fault;
 mod flags;
 pub mod format;
@@ -40,6 +41,7 @@ mod lexer;
 mod line;
 mod parse;
 mod txn;
+mod usage;
 
 pub use line::{Feed, LineParser, TXN_ABANDONED};
 pub use parse::parse_line;
@@ -83,6 +85,10 @@ pub enum OutputFormat {
     Json,
     /// `table`: only for `endpoint status|health|hashkv` and `member list`, as in etcdctl.
     Table,
+    /// `fields`: one `"Name" : value` line per field.
+    Fields,
+    /// `simple` with `--hex`: keys and values as `\x66\x6f\x6f`.
+    Hex,
 }
 
 /// Read consistency of `get` (`--consistency=l|s`).
@@ -177,15 +183,19 @@ pub enum Command {
     EndpointHashKv {
         /// Revision to hash at (0 = latest).
         rev: i64,
+        /// `--cluster`: every member, not just the target.
+        cluster: bool,
     },
     /// `member list`
     MemberList,
-    /// `member add <name> [--learner] [--peer-urls=...]` (peer URLs are accepted and ignored).
+    /// `member add <name> --peer-urls=URL[,URL] [--learner]`.
     MemberAdd {
         /// Member name.
         name: String,
         /// `--learner`
         learner: bool,
+        /// `--peer-urls` (comma-separated; required, as etcdctl requires it).
+        peer_urls: Vec<String>,
     },
     /// `member remove <id hex>`
     MemberRemove {
@@ -276,6 +286,8 @@ pub enum GatewayRequest {
     LeaseLeases,
     /// `POST /v3/maintenance/status`
     Status,
+    /// `POST /v3/cluster/member/list`
+    MemberList,
     /// `GET /health`
     Health,
     /// `POST /v3/kv/compaction`
@@ -289,7 +301,8 @@ pub enum GatewayRequest {
 
 /// A parse error. The string is the complete line to print, exactly as etcdctl (or etcd's
 /// gateway) would: `Error: unknown command "fly" for "etcdctl"`, or for gateway requests
-/// etcd's error JSON `{"error":"...","code":3,"message":"..."}`. It never contains a newline.
+/// etcd's error JSON `{"error":"...","code":3,"message":"..."}`. It is one line, except where
+/// etcdctl prints a command's usage (a flag error, a missing or unknown subcommand).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError(pub String);
 
@@ -302,6 +315,11 @@ impl ParseError {
     /// A line printed verbatim (gateway JSON errors).
     pub(crate) fn raw(line: impl AsRef<str>) -> Self {
         ParseError(one_line(line.as_ref()))
+    }
+
+    /// Several lines printed verbatim (etcdctl's usage after a flag error).
+    pub(crate) fn text(text: String) -> Self {
+        ParseError(text)
     }
 }
 

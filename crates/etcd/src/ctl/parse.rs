@@ -5,8 +5,9 @@ use kv::{DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, SortOrder, Sor
 
 use super::flags::{self, flag, short, Kind, Parsed, Spec};
 use super::lexer::{self, Word};
+use super::usage;
 use super::{
-    fault, gateway, goquote, txn, Command, Consistency, Invocation, OutputFormat, ParseError,
+    curl, fault, gateway, goquote, txn, Command, Consistency, Invocation, OutputFormat, ParseError,
     Target, MAX_REQUEST_BYTES,
 };
 
@@ -110,9 +111,27 @@ fn err(msg: impl AsRef<str>) -> ParseError {
 
 /// Parses one line into an [`Outcome`].
 pub(crate) fn parse(line: &str) -> Result<Outcome, ParseError> {
+    // Lines as the etcd docs write them: `etcdctl put k v`, `ETCDCTL_API=3 etcdctl get k`.
+    let stripped = strip_etcdctl(line);
+    if stripped.trim().is_empty() && !line.trim().is_empty() {
+        // `etcdctl` alone: its help.
+        return Ok(done(Target::Default, OutputFormat::Simple, Command::Help));
+    }
+    let line = stripped;
     let trimmed = line.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return Ok(Outcome::Empty);
+    }
+    if let Some(req) = curl::detect(trimmed) {
+        let req = req?;
+        let target = req.node.map_or(Target::Default, Target::Node);
+        return gateway::request(&req.method, &req.path, &req.body).map(|g| {
+            Outcome::Done(Invocation {
+                target,
+                output: OutputFormat::Simple,
+                command: Command::Gateway(g),
+            })
+        });
     }
     if let Some(req) = gateway::detect(trimmed) {
         return req.map(|g| {
@@ -137,6 +156,19 @@ pub(crate) fn parse(line: &str) -> Result<Outcome, ParseError> {
         });
     }
     parse_etcdctl(line, &words)
+}
+
+/// `etcdctl put k v` and `ETCDCTL_API=3 etcdctl put k v` → `put k v`.
+pub(crate) fn strip_etcdctl(line: &str) -> &str {
+    let t = line.trim_start();
+    let t = match t.strip_prefix("ETCDCTL_API=3") {
+        Some(r) if r.starts_with(char::is_whitespace) => r.trim_start(),
+        _ => t,
+    };
+    match t.strip_prefix("etcdctl") {
+        Some(r) if r.is_empty() || r.starts_with(char::is_whitespace) => r,
+        _ => line,
+    }
 }
 
 /// Finds the command path (`put`, `lease grant`) among `words`, skipping global flags.
@@ -187,6 +219,15 @@ fn parse_etcdctl(line: &str, words: &[Word]) -> Result<Outcome, ParseError> {
         return Err(err("no command given (try help)"));
     };
     let sub = names.get(1).map(String::as_str);
+    // A group without a known subcommand: etcdctl prints the group's help.
+    if let Some(subs) = is_group(name) {
+        let help = p_help(&rest);
+        if !help && sub.is_none_or(|s| !subs.contains(&s)) {
+            if let Some(u) = usage::usage(name) {
+                return Err(ParseError::text(u));
+            }
+        }
+    }
     let specs: &[Spec] = match (name.as_str(), sub) {
         ("put", _) => PUT,
         ("get", _) => GET,
@@ -208,7 +249,30 @@ fn parse_etcdctl(line: &str, words: &[Word]) -> Result<Outcome, ParseError> {
     if name == "txn" && lexer::split_unquoted(line, ';').len() > 1 {
         return txn::parse_one_line(line).map(Outcome::Done);
     }
-    let p = flags::parse(&rest, &[specs, flags::GLOBAL]).map_err(err)?;
+    let known = matches!(
+        name.as_str(),
+        "put"
+            | "get"
+            | "del"
+            | "txn"
+            | "watch"
+            | "lease"
+            | "lock"
+            | "elect"
+            | "endpoint"
+            | "member"
+            | "move-leader"
+            | "compaction"
+            | "defrag"
+            | "help"
+    );
+    if !known && !UNSUPPORTED.contains(&name.as_str()) {
+        return Err(ParseError::text(usage::unknown_command(&goquote::quote(
+            name.as_bytes(),
+        ))));
+    }
+    let p = flags::parse(&rest, &[specs, flags::GLOBAL])
+        .map_err(|e| ParseError::text(usage::flag_error(&names.join(" "), &e)))?;
     if p.bool("help") || name == "help" {
         return Ok(done(Target::Default, OutputFormat::Simple, Command::Help));
     }
@@ -255,14 +319,21 @@ fn parse_etcdctl(line: &str, words: &[Word]) -> Result<Outcome, ParseError> {
             )))
         }
         n => {
-            return Err(err(format!(
-                "unknown command {} for \"etcdctl\"",
-                goquote::quote(n.as_bytes())
-            )))
+            return Err(ParseError::text(usage::unknown_command(&goquote::quote(
+                n.as_bytes(),
+            ))))
         }
     };
     check_output(&command, output, &p)?;
     Ok(done(target, output, command))
+}
+
+/// Whether `-h`/`--help` is among the words (a group's help is asked for).
+fn p_help(words: &[Word]) -> bool {
+    words.iter().any(|w| {
+        let t = w.text();
+        t == "-h" || t == "--help"
+    })
 }
 
 fn done(target: Target, output: OutputFormat, command: Command) -> Outcome {
@@ -275,14 +346,14 @@ fn done(target: Target, output: OutputFormat, command: Command) -> Outcome {
 
 /// The global flags: target and output format.
 pub(crate) fn globals(p: &Parsed) -> Result<(Target, OutputFormat), ParseError> {
-    if p.bool("hex") {
-        return Err(err("--hex is not supported by raftlab"));
-    }
     let output = match p.str("write-out") {
+        // `--hex` changes only the simple printer.
+        None | Some("simple") if p.bool("hex") => OutputFormat::Hex,
         None | Some("simple") => OutputFormat::Simple,
         Some("json") => OutputFormat::Json,
         Some("table") => OutputFormat::Table,
-        Some(f @ ("fields" | "protobuf")) => {
+        Some("fields") => OutputFormat::Fields,
+        Some(f @ "protobuf") => {
             return Err(err(format!(
                 "output format {} is not supported by raftlab (use simple, json or table)",
                 goquote::quote(f.as_bytes())
@@ -345,7 +416,7 @@ fn check_output(cmd: &Command, output: OutputFormat, p: &Parsed) -> Result<(), P
     if output == OutputFormat::Table && !table_ok {
         return Err(err("table not supported as output format"));
     }
-    if p.bool("print-value-only") && output != OutputFormat::Simple {
+    if p.bool("print-value-only") && !matches!(output, OutputFormat::Simple | OutputFormat::Hex) {
         return Err(err("print-value-only is only for `--write-out=simple`"));
     }
     Ok(())
@@ -378,7 +449,8 @@ pub(crate) fn put(p: &Parsed) -> Result<PutRequest, String> {
         (_, true) => {
             return Err("put command needs only 1 argument when 'ignore-value' is set".into())
         }
-        ([k, v], false) => (k.clone(), v.clone()),
+        // etcdctl takes the value from the second argument and ignores any further ones.
+        ([k, v, ..], false) => (k.clone(), v.clone()),
         (_, false) => return Err(NEEDS.into()),
     };
     let lease = goquote::parse_int(p.str("lease").unwrap_or("0"), 16)
@@ -398,7 +470,8 @@ pub(crate) fn put(p: &Parsed) -> Result<PutRequest, String> {
 fn key_range(p: &Parsed, what: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
     let needs =
         format!("{what} command needs one argument as key and an optional argument as range_end");
-    if p.args.is_empty() || p.args.len() > 2 {
+    // `get` ignores arguments after the range end; `del` refuses them.
+    if p.args.is_empty() || (p.args.len() > 2 && what != "get") {
         return Err(needs);
     }
     let (prefix, from_key) = (p.bool("prefix"), p.bool("from-key"));
@@ -477,10 +550,10 @@ pub(crate) fn get(p: &Parsed, output: OutputFormat) -> Result<Command, String> {
     if sort_target == SortTarget::Key && sort_order == SortOrder::Ascend {
         sort_order = SortOrder::None;
     }
-    if p.bool("count-only") {
+    if p.bool("count-only") && output != OutputFormat::Fields {
         return Err("--count-only is only for `--write-out=fields`".into());
     }
-    if p.bool("print-value-only") && output != OutputFormat::Simple {
+    if p.bool("print-value-only") && !matches!(output, OutputFormat::Simple | OutputFormat::Hex) {
         return Err("print-value-only is only for `--write-out=simple`".into());
     }
     let rev = p.int("rev", 0);
@@ -494,6 +567,7 @@ pub(crate) fn get(p: &Parsed, output: OutputFormat) -> Result<Command, String> {
             sort_target,
             serializable: consistency == Consistency::Serializable,
             keys_only: p.bool("keys-only"),
+            count_only: p.bool("count-only"),
             ..Default::default()
         },
         print_value_only: p.bool("print-value-only"),
@@ -617,33 +691,37 @@ fn group(name: &str, sub: Option<&str>, p: &Parsed) -> Result<Command, ParseErro
             args::<0>(p, "lease list command does not accept argument")?;
             Command::LeaseList
         }
-        ("endpoint", "status") => {
-            args::<0>(p, "endpoint status command does not accept argument")?;
-            Command::EndpointStatus {
-                cluster: p.bool("cluster"),
-            }
-        }
-        ("endpoint", "health") => {
-            args::<0>(p, "endpoint health command does not accept argument")?;
-            Command::EndpointHealth {
-                cluster: p.bool("cluster"),
-            }
-        }
-        ("endpoint", "hashkv") => {
-            args::<0>(p, "endpoint hashkv command does not accept argument")?;
-            Command::EndpointHashKv {
-                rev: p.int("rev", 0),
-            }
-        }
+        ("endpoint", "status") => Command::EndpointStatus {
+            cluster: p.bool("cluster"),
+        },
+        ("endpoint", "health") => Command::EndpointHealth {
+            cluster: p.bool("cluster"),
+        },
+        ("endpoint", "hashkv") => Command::EndpointHashKv {
+            rev: p.int("rev", 0),
+            cluster: p.bool("cluster"),
+        },
         ("member", "list") => {
             args::<0>(p, "member list command does not accept argument")?;
             Command::MemberList
         }
         ("member", "add") => {
             let [name] = args::<1>(p, "member name not provided")?;
+            let peer_urls: Vec<String> = p
+                .str("peer-urls")
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_string)
+                .collect();
+            if peer_urls.is_empty() {
+                return Err(err("member peer urls not provided"));
+            }
             Command::MemberAdd {
                 name,
                 learner: p.bool("learner"),
+                peer_urls,
             }
         }
         ("member", "remove") => {
@@ -781,12 +859,17 @@ mod tests {
 
     #[test]
     fn unknown() {
-        assert_eq!(fail("fly"), r#"Error: unknown command "fly" for "etcdctl""#);
         assert_eq!(
-            fail("lease fly"),
-            r#"Error: unknown command "fly" for "etcdctl lease""#
+            fail("fly"),
+            "Error: unknown command \"fly\" for \"etcdctl\"\nRun 'etcdctl --help' for usage.\nError: unknown command \"fly\" for \"etcdctl\""
         );
-        assert_eq!(fail("get --fly k"), "Error: unknown flag: --fly");
+        assert!(fail("lease fly").starts_with("NAME:\n\tlease - Lease related commands\n"));
+        let e = fail("get --fly k");
+        assert!(
+            e.starts_with("Error: unknown flag: --fly\nNAME:\n\tget - "),
+            "{e}"
+        );
+        assert!(e.ends_with("\n\nError: unknown flag: --fly"), "{e}");
         assert_eq!(fail("get k -w xml"), "Error: unsupported output format");
     }
 }

@@ -84,6 +84,13 @@ impl Playground {
                 self.service.write(node, EtcdRequest::Compaction { rev }),
                 GatewayKind::Compaction,
             ),
+            GatewayRequest::MemberList => {
+                let h = self.service.header(node, 0);
+                let text = ctl::format::gateway_member_list(&h.into(), &self.member_rows());
+                self.print(id, &text);
+                self.finish(id);
+                return;
+            }
             GatewayRequest::Status => {
                 let text = self.status_json(node);
                 self.print(id, &text);

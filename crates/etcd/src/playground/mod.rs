@@ -82,6 +82,10 @@ pub struct Playground {
     watch_log: SessionWatches,
     /// The session's lock holds, for the lock checker.
     lock_log: SessionLocks,
+    /// Members added by `member add`: their name and peer URLs as given.
+    members_added: BTreeMap<u64, cluster_cmds::AddedMember>,
+    /// Members removed by `member remove` (no longer listed, as etcd answers once applied).
+    members_removed: std::collections::BTreeSet<u64>,
 }
 
 /// Commands whose node arguments may be written `leader` (the current leader), `follower` (the
@@ -140,6 +144,8 @@ impl Playground {
             planted_at_start: crate::planted::PlantedBugs::NONE,
             watch_log: SessionWatches::default(),
             lock_log: SessionLocks::default(),
+            members_added: BTreeMap::new(),
+            members_removed: std::collections::BTreeSet::new(),
         })
     }
 

@@ -34,6 +34,15 @@ impl From<Header> for ctl::Header {
 impl Playground {
     /// The text of a finished short command, or the error to print.
     pub(super) fn render(&self, render: &Render, r: &OpResult) -> Result<String, String> {
+        // etcdctl wraps the errors of `lease grant` and `lease revoke`.
+        self.render_result(render, r).map_err(|e| match render {
+            Render::LeaseGrant(_) => format!("failed to grant lease ({e})"),
+            Render::LeaseRevoke(..) => format!("failed to revoke lease ({e})"),
+            _ => e,
+        })
+    }
+
+    fn render_result(&self, render: &Render, r: &OpResult) -> Result<String, String> {
         if let OpResult::Failed(e) = r {
             if let Render::Gateway(_) = render {
                 return Ok(super::gateway::error_json(e));

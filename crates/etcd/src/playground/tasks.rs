@@ -53,6 +53,8 @@ pub(crate) enum Timer {
     KeepAlive,
     /// Time for the next session keep-alive.
     SessionKeepAlive,
+    /// Time to retry a membership change.
+    Membership,
 }
 
 /// Lock and election recipes (etcd `client/v3/concurrency`).
@@ -66,6 +68,8 @@ pub(crate) struct Recipe {
     pub my_rev: i64,
     pub phase: Phase,
     pub watch: Option<OpId>,
+    /// How etcdctl prints the key once held (`-w`).
+    pub format: OutputFormat,
 }
 
 /// Lock or campaign.
@@ -123,11 +127,23 @@ pub(crate) enum Task {
         last: Option<(Vec<u8>, Vec<u8>)>,
         format: OutputFormat,
     },
+    /// A membership change waiting for the previous one to be applied.
+    Membership {
+        /// The member.
+        member: u64,
+        /// What to do.
+        op: MemberOp,
+        /// When to give up (virtual ms).
+        deadline: u64,
+    },
     /// `endpoint health`: one read per member.
     Health {
         pending: usize,
         rows: Vec<ctl::EndpointHealthRow>,
         started: u64,
+        format: ctl::OutputFormat,
+        /// Each member's endpoint name.
+        names: std::collections::BTreeMap<u64, String>,
     },
 }
 
@@ -219,6 +235,17 @@ impl Playground {
                 );
                 self.tasks.insert(id, Task::Single);
             }
+            // etcd's compaction point starts at -1: compacting at 0 succeeds (once).
+            Command::Compaction { rev: 0, .. }
+                if self
+                    .service
+                    .cluster()
+                    .state_machine(node)
+                    .is_ok_and(|sm| sm.store.compact_revision() == 0) =>
+            {
+                self.print(id, &ctl::format::compaction(0));
+                self.finish(id);
+            }
             Command::Compaction { rev, .. } => self.single(
                 id,
                 node,
@@ -275,7 +302,7 @@ impl Playground {
                 );
             }
             Command::Lock { name, ttl } => {
-                self.start_recipe(id, node, RecipeKind::Lock, name, String::new(), ttl)
+                self.start_recipe(id, node, RecipeKind::Lock, name, String::new(), ttl, f)
             }
             Command::Elect {
                 name,
@@ -286,7 +313,9 @@ impl Playground {
                     self.start_observe(id, node, name, f);
                 } else {
                     match proposal {
-                        Some(p) => self.start_recipe(id, node, RecipeKind::Campaign, name, p, 60),
+                        Some(p) => {
+                            self.start_recipe(id, node, RecipeKind::Campaign, name, p, 60, f)
+                        }
                         None => self.fail(id, "no proposal argument but -l not set"),
                     }
                 }
@@ -306,14 +335,14 @@ impl Playground {
             }
             Command::Fault(action) => self.fault(id, action),
             Command::Plant(bugs) => self.plant(id, bugs),
-            Command::EndpointStatus { .. } => {
-                let text = self.endpoint_status(&inv.target, f);
+            Command::EndpointStatus { cluster } => {
+                let text = self.endpoint_status(&inv.target, cluster, f);
                 self.print(id, &text);
                 self.finish(id);
             }
-            Command::EndpointHealth { .. } => self.start_health(id, &inv.target, f),
-            Command::EndpointHashKv { rev } => {
-                let text = self.hashkv(&inv.target, rev, f);
+            Command::EndpointHealth { cluster } => self.start_health(id, &inv.target, cluster, f),
+            Command::EndpointHashKv { rev, cluster } => {
+                let text = self.hashkv(&inv.target, cluster, rev, f);
                 self.print(id, &text);
                 self.finish(id);
             }
@@ -322,7 +351,11 @@ impl Playground {
                 self.print(id, &text);
                 self.finish(id);
             }
-            Command::MemberAdd { learner, .. } => self.member_add(id, learner),
+            Command::MemberAdd {
+                name,
+                learner,
+                peer_urls,
+            } => self.member_add(id, name, peer_urls, learner),
             Command::MemberRemove { id: member } => {
                 self.member_change(id, member, MemberOp::Remove)
             }
@@ -333,9 +366,8 @@ impl Playground {
                 self.member_change(id, member, MemberOp::MoveLeader)
             }
             Command::Defrag => {
-                let text = format!(
-                    "Finished defragmenting etcd member[node{node}] (a no-op here: the simulated store has nothing to defragment)"
-                );
+                // The simulated store has nothing to defragment: a no-op that answers as etcd.
+                let text = ctl::format::defrag(&format!("node{node}"));
                 self.print(id, &text);
                 self.finish(id);
             }
@@ -396,6 +428,8 @@ impl Playground {
                         "watch was canceled".to_string()
                     };
                     self.print(id, &reason);
+                    // etcdctl's watch loop then ends with this line.
+                    self.print(id, &ctl::format::watch_end());
                     if let Some(o) = self.outputs.get_mut(&id) {
                         o.state = super::CommandState::Failed;
                     }
@@ -447,6 +481,7 @@ impl Playground {
                     self.track(op, id, Purpose::KeepAlive);
                 }
             }
+            Timer::Membership => self.check_membership(id),
             Timer::SessionKeepAlive => {
                 if let Some(Task::Recipe(r)) = self.tasks.get(&id) {
                     let (node, lease) = (r.session.node, r.session.lease);
@@ -517,6 +552,8 @@ impl Playground {
                     self.schedule(at, id, Timer::KeepAlive);
                 }
             }
+            // `--once` reports the error; a running keep-alive says the lease is gone.
+            OpResult::Failed(e) if once => self.fail(id, &e),
             OpResult::Failed(e) if e.contains("lease not found") => {
                 self.print(id, &format!("lease {lease:016x} expired or revoked."));
                 self.finish(id);
@@ -549,6 +586,7 @@ impl Playground {
         name: String,
         value: String,
         ttl: i64,
+        format: OutputFormat,
     ) {
         let recipe = Recipe {
             kind,
@@ -559,6 +597,7 @@ impl Playground {
             my_rev: 0,
             phase: Phase::Granting,
             watch: None,
+            format,
         };
         self.tasks.insert(id, Task::Recipe(Box::new(recipe)));
         let op = self.service.lease_grant(node, 0, ttl);
@@ -779,10 +818,31 @@ impl Playground {
             let now = self.now();
             self.lock_log.acquired(id, &r.key, now);
         }
-        let text = match r.kind {
-            RecipeKind::Lock => r.key.clone(),
-            RecipeKind::Campaign => format!("{}\n{}", r.key, r.value),
+        // etcdctl then reads the key and prints it as `get` would (an empty value line for
+        // a lock; JSON with `-w json`). The key is ours, just created by our session: the
+        // answer is built from what we know, at the member's current revision (a read through
+        // Raft here would add messages to every run that takes a lock).
+        let kv = kv::KeyValue {
+            key: r.key.clone().into_bytes(),
+            create_revision: r.my_rev,
+            mod_revision: r.my_rev,
+            version: 1,
+            value: r.value.clone().into_bytes(),
+            lease: r.session.lease,
         };
+        let node = r.session.node;
+        let revision = self
+            .service
+            .cluster()
+            .read_local(node, &crate::machine::EtcdQuery::Revision)
+            .map_or(r.my_rev, |a| a.revision);
+        let h = self.service.header(node, revision);
+        let resp = kv::RangeResponse {
+            kvs: vec![kv],
+            count: 1,
+            ..Default::default()
+        };
+        let text = ctl::format::get(&h.into(), &resp, r.format, false, false);
         self.set_recipe(id, r);
         self.print(id, &text);
         self.settle(id);

@@ -140,7 +140,15 @@ impl Service {
         };
         let h = self.header(node, revision);
         match self.cluster.state_machine(leader) {
-            Ok(sm) => OpResult::Leases(h, sm.lessor.leases()),
+            // etcd lists leases by expiry (`leasesByExpiry`), soonest first.
+            Ok(sm) => {
+                let mut ids = sm.lessor.leases();
+                order::sort_by_key(&mut ids, |id| {
+                    let expiry = sm.lessor.lookup(*id).and_then(|l| l.expiry_ms);
+                    (expiry.unwrap_or(u64::MAX), *id)
+                });
+                OpResult::Leases(h, ids)
+            }
             Err(_) => OpResult::Failed("etcdserver: no leader".into()),
         }
     }

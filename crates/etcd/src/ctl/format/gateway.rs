@@ -86,6 +86,11 @@ pub fn gateway_status(row: &EndpointStatusRow) -> String {
     status_json(row, P) + "\n"
 }
 
+/// `POST /v3/cluster/member/list` (the header carries no revision, as etcd's).
+pub fn gateway_member_list(h: &Header, members: &[crate::ctl::MemberRow]) -> String {
+    super::members_json_style(h, members, None, P)
+}
+
 /// `GET /health`: `{"health":"true","reason":""}`.
 pub fn gateway_health(healthy: bool, reason: &str) -> String {
     Obj::new(P)
@@ -103,13 +108,12 @@ pub fn grpc_code(msg: &str) -> i32 {
         | "request is too large"
         | "too many operations in txn request"
         | "duplicate key given in txn request"
-        | "lease TTL is too large"
         | "value is provided"
-        | "member ID already exist"
-        | "Peer URLs already exists"
         | "cannot promote member without a leader" => 3,
         "requested lease not found" | "member not found" => 5,
-        "lease already exists" => 6,
+        "member ID already exist" | "Peer URLs already exists" => 6,
+        "lease already exists" | "can only promote a learner member" => 9,
+        "too large lease TTL" => 11,
         "mvcc: required revision has been compacted"
         | "mvcc: required revision is a future revision" => 11,
         "no leader" | "leader changed" | "request timed out" | "not capable"

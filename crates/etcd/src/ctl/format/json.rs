@@ -75,16 +75,41 @@ pub(crate) fn delete_range(h: &str, r: &DeleteRangeResponse, style: Style) -> St
 
 /// TxnResponse. Nested responses carry a header with only the revision, as etcd's do; the
 /// Go style wraps each in `{"Response":{...}}` (the oneof field etcdctl marshals).
-pub(crate) fn txn(h: &Header, r: &TxnResponse, style: Style) -> String {
-    let sub = Header {
-        revision: h.revision,
-        ..Header::default()
+/// The revision in each nested response header of a txn, as etcd's apply sets it: a read
+/// reports the revision it read at (the txn's start, plus one once the txn has changed
+/// something), a put the new revision, a delete the revision after it.
+pub(crate) fn nested_revisions(revision: i64, r: &TxnResponse) -> Vec<i64> {
+    let writes = |op: &ResponseOp| match op {
+        ResponseOp::Put(_) => true,
+        ResponseOp::DeleteRange(d) => d.deleted > 0,
+        ResponseOp::Range(_) | ResponseOp::Txn(_) => false,
     };
-    let sub_h = header(&sub, style);
+    let begin = revision - i64::from(r.responses.iter().any(writes));
+    let mut changed = false;
+    r.responses
+        .iter()
+        .map(|op| {
+            changed |= writes(op);
+            match op {
+                ResponseOp::Txn(_) => revision,
+                _ => begin + i64::from(changed),
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn txn(h: &Header, r: &TxnResponse, style: Style) -> String {
+    let revisions = nested_revisions(h.revision, r);
     let responses: Vec<String> = r
         .responses
         .iter()
-        .map(|op| {
+        .zip(revisions)
+        .map(|(op, revision)| {
+            let sub = Header {
+                revision,
+                ..Header::default()
+            };
+            let sub_h = header(&sub, style);
             let (name, body) = match op {
                 ResponseOp::Range(r) => ("response_range", range(&sub_h, r, style, false)),
                 ResponseOp::Put(r) => ("response_put", put(&sub_h, r, style)),

@@ -12,7 +12,9 @@
 //! Commands that print a key-value (`lock`, `elect`, `elect -l`) print it with [`get`], as
 //! etcdctl does (`lock` prints the lock key and an empty value line).
 
+mod fields;
 mod gateway;
+mod hex;
 mod json;
 mod obj;
 mod simple;
@@ -27,7 +29,7 @@ use super::goquote;
 use super::{
     EndpointHashKvRow, EndpointHealthRow, EndpointStatusRow, Header, MemberRow, OutputFormat,
 };
-use obj::{go_string, Obj, Style};
+use obj::{Obj, Style};
 
 const NO_TABLE: &str = "Error: table not supported as output format\n";
 
@@ -37,13 +39,25 @@ fn line(s: String) -> String {
 
 /// `put`: `OK`, then the previous key and value with `--prev-kv`.
 pub fn put(h: &Header, r: &PutResponse, f: OutputFormat) -> String {
+    let hexed;
+    let r = if f == OutputFormat::Hex {
+        hexed = hex::put(r);
+        &hexed
+    } else {
+        r
+    };
     match f {
-        OutputFormat::Simple => {
+        OutputFormat::Simple | OutputFormat::Hex => {
             let mut out = String::new();
             simple::put(&mut out, r);
             out
         }
         OutputFormat::Json => line(json::put(&json::header(h, Style::Go), r, Style::Go)),
+        OutputFormat::Fields => {
+            let mut out = String::new();
+            fields::put(&mut out, h, r);
+            out
+        }
         OutputFormat::Table => NO_TABLE.into(),
     }
 }
@@ -57,8 +71,15 @@ pub fn get(
     print_value_only: bool,
     keys_only: bool,
 ) -> String {
+    let hexed;
+    let r = if f == OutputFormat::Hex {
+        hexed = hex::range(r);
+        &hexed
+    } else {
+        r
+    };
     match f {
-        OutputFormat::Simple => {
+        OutputFormat::Simple | OutputFormat::Hex => {
             let mut out = String::new();
             if keys_only {
                 let mut r = r.clone();
@@ -75,14 +96,26 @@ pub fn get(
             Style::Go,
             keys_only,
         )),
+        OutputFormat::Fields => {
+            let mut out = String::new();
+            fields::get(&mut out, h, r);
+            out
+        }
         OutputFormat::Table => NO_TABLE.into(),
     }
 }
 
 /// `del`: the number of deleted keys, then the deleted keys and values with `--prev-kv`.
 pub fn del(h: &Header, r: &DeleteRangeResponse, f: OutputFormat) -> String {
+    let hexed;
+    let r = if f == OutputFormat::Hex {
+        hexed = hex::del(r);
+        &hexed
+    } else {
+        r
+    };
     match f {
-        OutputFormat::Simple => {
+        OutputFormat::Simple | OutputFormat::Hex => {
             let mut out = String::new();
             simple::del(&mut out, r);
             out
@@ -92,19 +125,36 @@ pub fn del(h: &Header, r: &DeleteRangeResponse, f: OutputFormat) -> String {
             r,
             Style::Go,
         )),
+        OutputFormat::Fields => {
+            let mut out = String::new();
+            fields::del(&mut out, h, r);
+            out
+        }
         OutputFormat::Table => NO_TABLE.into(),
     }
 }
 
 /// `txn`: `SUCCESS` or `FAILURE`, then each response after a blank line.
 pub fn txn(h: &Header, r: &TxnResponse, f: OutputFormat) -> String {
+    let hexed;
+    let r = if f == OutputFormat::Hex {
+        hexed = hex::txn(r);
+        &hexed
+    } else {
+        r
+    };
     match f {
-        OutputFormat::Simple => {
+        OutputFormat::Simple | OutputFormat::Hex => {
             let mut out = String::new();
             simple::txn(&mut out, r);
             out
         }
         OutputFormat::Json => line(json::txn(h, r, Style::Go)),
+        OutputFormat::Fields => {
+            let mut out = String::new();
+            fields::txn(&mut out, h, r);
+            out
+        }
         OutputFormat::Table => NO_TABLE.into(),
     }
 }
@@ -132,6 +182,13 @@ fn watch_error(r: &WatchResponse) -> String {
 ///
 /// When the watch ends after a cancel, etcdctl exits with [`watch_end`].
 pub fn watch(h: &Header, r: &WatchResponse, f: OutputFormat) -> String {
+    let hexed;
+    let r = if f == OutputFormat::Hex {
+        hexed = hex::watch(r);
+        &hexed
+    } else {
+        r
+    };
     let mut out = String::new();
     if r.created && r.events.is_empty() && !r.canceled {
         return out;
@@ -144,7 +201,7 @@ pub fn watch(h: &Header, r: &WatchResponse, f: OutputFormat) -> String {
         out.push_str(&format!("progress notify: {}\n", h.revision));
     }
     match f {
-        OutputFormat::Simple => {
+        OutputFormat::Simple | OutputFormat::Hex => {
             for e in &r.events {
                 out.push_str(match e.kind {
                     kv::EventType::Put => "PUT\n",
@@ -173,6 +230,7 @@ pub fn watch(h: &Header, r: &WatchResponse, f: OutputFormat) -> String {
                     .done(),
             ));
         }
+        OutputFormat::Fields => fields::watch(&mut out, h, r),
         OutputFormat::Table => return NO_TABLE.into(),
     }
     out
@@ -186,11 +244,18 @@ pub fn watch_end() -> String {
 /// `lease grant`: `lease 694d77aa9e38260f granted with TTL(60s)`.
 pub fn lease_grant(h: &Header, id: i64, ttl: i64, f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple => format!("lease {} granted with TTL({ttl}s)\n", simple::hex16(id)),
+        OutputFormat::Simple | OutputFormat::Hex => {
+            format!("lease {} granted with TTL({ttl}s)\n", simple::hex16(id))
+        }
         OutputFormat::Json => {
             let mut o = Obj::new(Style::Go);
             json::header_inline(&mut o, h);
             line(o.int("ID", id).int("TTL", ttl).str("Error", "").done())
+        }
+        OutputFormat::Fields => {
+            let mut out = String::new();
+            fields::lease_grant(&mut out, h, id, ttl);
+            out
         }
         OutputFormat::Table => NO_TABLE.into(),
     }
@@ -199,12 +264,19 @@ pub fn lease_grant(h: &Header, id: i64, ttl: i64, f: OutputFormat) -> String {
 /// `lease revoke`: `lease 694d77aa9e38260f revoked`.
 pub fn lease_revoke(h: &Header, id: i64, f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple => format!("lease {} revoked\n", simple::hex16(id)),
+        OutputFormat::Simple | OutputFormat::Hex => {
+            format!("lease {} revoked\n", simple::hex16(id))
+        }
         OutputFormat::Json => line(
             Obj::new(Style::Go)
                 .raw("header", &json::header(h, Style::Go))
                 .done(),
         ),
+        OutputFormat::Fields => {
+            let mut out = String::new();
+            fields::hdr(&mut out, h);
+            out
+        }
         OutputFormat::Table => NO_TABLE.into(),
     }
 }
@@ -214,7 +286,7 @@ pub fn lease_revoke(h: &Header, id: i64, f: OutputFormat) -> String {
 /// (`granted_ttl == 0 && ttl == -1`, as etcd answers for an unknown lease).
 pub fn lease_ttl(h: &Header, info: &LeaseInfo, with_keys: bool, f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple => {
+        OutputFormat::Simple | OutputFormat::Hex => {
             if info.granted_ttl == 0 && info.ttl == -1 {
                 return format!("lease {} already expired\n", simple::hex16(info.id));
             }
@@ -248,6 +320,11 @@ pub fn lease_ttl(h: &Header, info: &LeaseInfo, with_keys: bool, f: OutputFormat)
             }
             line(o.done())
         }
+        OutputFormat::Fields => {
+            let mut out = String::new();
+            fields::lease_ttl(&mut out, h, info, with_keys);
+            out
+        }
         OutputFormat::Table => NO_TABLE.into(),
     }
 }
@@ -255,11 +332,18 @@ pub fn lease_ttl(h: &Header, info: &LeaseInfo, with_keys: bool, f: OutputFormat)
 /// One `lease keep-alive` response: `lease 694d77aa9e38260f keepalived with TTL(60)`.
 pub fn lease_keepalive(h: &Header, id: i64, ttl: i64, f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple => format!("lease {} keepalived with TTL({ttl})\n", simple::hex16(id)),
+        OutputFormat::Simple | OutputFormat::Hex => {
+            format!("lease {} keepalived with TTL({ttl})\n", simple::hex16(id))
+        }
         OutputFormat::Json => {
             let mut o = Obj::new(Style::Go);
             json::header_inline(&mut o, h);
             line(o.int("ID", id).int("TTL", ttl).done())
+        }
+        OutputFormat::Fields => {
+            let mut out = String::new();
+            fields::lease_grant(&mut out, h, id, ttl);
+            out
         }
         OutputFormat::Table => NO_TABLE.into(),
     }
@@ -268,7 +352,9 @@ pub fn lease_keepalive(h: &Header, id: i64, ttl: i64, f: OutputFormat) -> String
 /// What `lease keep-alive` (without `--once`) prints when the lease is gone (simple only).
 pub fn lease_keepalive_end(id: i64, f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple => format!("lease {} expired or revoked.\n", simple::hex16(id)),
+        OutputFormat::Simple | OutputFormat::Hex => {
+            format!("lease {} expired or revoked.\n", simple::hex16(id))
+        }
         _ => String::new(),
     }
 }
@@ -276,7 +362,7 @@ pub fn lease_keepalive_end(id: i64, f: OutputFormat) -> String {
 /// `lease list`: `found N leases`, then one id per line.
 pub fn lease_list(h: &Header, ids: &[i64], f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple => {
+        OutputFormat::Simple | OutputFormat::Hex => {
             let mut out = format!("found {} leases\n", ids.len());
             for id in ids {
                 out.push_str(&line(simple::hex16(*id)));
@@ -291,6 +377,11 @@ pub fn lease_list(h: &Header, ids: &[i64], f: OutputFormat) -> String {
                 .map(|id| Obj::new(Style::Go).int("id", *id).done())
                 .collect();
             line(o.raw("leases", &format!("[{}]", leases.join(","))).done())
+        }
+        OutputFormat::Fields => {
+            let mut out = String::new();
+            fields::lease_list(&mut out, h, ids);
+            out
         }
         OutputFormat::Table => NO_TABLE.into(),
     }
@@ -351,10 +442,15 @@ pub(crate) fn status_json(r: &EndpointStatusRow, style: Style) -> String {
 /// `[{"Endpoint":..,"Status":{..}}]`.
 pub fn endpoint_status(rows: &[EndpointStatusRow], f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple => rows
+        OutputFormat::Simple | OutputFormat::Hex => rows
             .iter()
             .map(|r| line(status_cells(r).join(", ")))
             .collect(),
+        OutputFormat::Fields => {
+            let mut out = String::new();
+            fields::endpoint_status(&mut out, rows);
+            out
+        }
         OutputFormat::Table => table::render(
             &STATUS_HEADER,
             &rows.iter().map(status_cells).collect::<Vec<_>>(),
@@ -379,7 +475,7 @@ pub fn endpoint_status(rows: &[EndpointStatusRow], f: OutputFormat) -> String {
 /// if any endpoint is unhealthy.
 pub fn endpoint_health(rows: &[EndpointHealthRow], f: OutputFormat) -> String {
     let mut out = match f {
-        OutputFormat::Simple => rows
+        OutputFormat::Simple | OutputFormat::Hex => rows
             .iter()
             .map(|r| match (&r.error, r.health) {
                 (None, true) => format!(
@@ -394,6 +490,11 @@ pub fn endpoint_health(rows: &[EndpointHealthRow], f: OutputFormat) -> String {
                 ),
             })
             .collect(),
+        OutputFormat::Fields => {
+            let mut out = String::new();
+            fields::endpoint_health(&mut out, rows, goquote::duration);
+            out
+        }
         OutputFormat::Table => table::render(
             &["endpoint", "health", "took", "error"],
             &rows
@@ -433,7 +534,14 @@ pub fn endpoint_health(rows: &[EndpointHealthRow], f: OutputFormat) -> String {
 pub fn endpoint_hashkv(rows: &[EndpointHashKvRow], f: OutputFormat) -> String {
     let cells = |r: &EndpointHashKvRow| vec![r.endpoint.clone(), r.hash.to_string()];
     match f {
-        OutputFormat::Simple => rows.iter().map(|r| line(cells(r).join(", "))).collect(),
+        OutputFormat::Simple | OutputFormat::Hex => {
+            rows.iter().map(|r| line(cells(r).join(", "))).collect()
+        }
+        OutputFormat::Fields => {
+            let mut out = String::new();
+            fields::endpoint_hashkv(&mut out, rows);
+            out
+        }
         OutputFormat::Table => table::render(
             &["endpoint", "hash"],
             &rows.iter().map(cells).collect::<Vec<_>>(),
@@ -469,9 +577,9 @@ fn member_cells(m: &MemberRow) -> Vec<String> {
     ]
 }
 
-fn member_json(m: &MemberRow) -> String {
-    let urls = |u: &[String]| u.iter().map(|s| go_string(s)).collect::<Vec<_>>();
-    Obj::new(Style::Go)
+fn member_json(m: &MemberRow, style: Style) -> String {
+    let urls = |u: &[String]| u.iter().map(|s| obj::string(style, s)).collect::<Vec<_>>();
+    Obj::new(style)
         .int_nz("ID", m.id)
         .str_nz("name", &m.name)
         .list_nz("peerURLs", &urls(&m.peer_urls))
@@ -481,22 +589,38 @@ fn member_json(m: &MemberRow) -> String {
 }
 
 fn members_json(h: &Header, members: &[MemberRow], member: Option<&MemberRow>) -> String {
-    let mut o = Obj::new(Style::Go);
-    o.raw("header", &json::header(h, Style::Go));
+    members_json_style(h, members, member, Style::Go)
+}
+
+/// A cluster response (`member list|add|remove|promote`): its header has no revision.
+pub(crate) fn members_json_style(
+    h: &Header,
+    members: &[MemberRow],
+    member: Option<&MemberRow>,
+    style: Style,
+) -> String {
+    let h = Header { revision: 0, ..*h };
+    let mut o = Obj::new(style);
+    o.raw("header", &json::header(&h, style));
     if let Some(m) = member {
-        o.raw("member", &member_json(m));
+        o.raw("member", &member_json(m, style));
     }
-    let list: Vec<String> = members.iter().map(member_json).collect();
+    let list: Vec<String> = members.iter().map(|m| member_json(m, style)).collect();
     line(o.list_nz("members", &list).done())
 }
 
 /// `member list`: `8e9e05c52164694d, started, node1, http://node1:2380, http://node1:2379, false`.
 pub fn member_list(h: &Header, members: &[MemberRow], f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple => members
+        OutputFormat::Simple | OutputFormat::Hex => members
             .iter()
             .map(|m| line(member_cells(m).join(", ")))
             .collect(),
+        OutputFormat::Fields => {
+            let mut out = String::new();
+            fields::member_list(&mut out, h, members);
+            out
+        }
         OutputFormat::Table => table::render(
             &[
                 "ID",
@@ -522,14 +646,10 @@ pub fn member_add(
     f: OutputFormat,
 ) -> String {
     match f {
-        OutputFormat::Simple => {
-            let learner = if member.is_learner {
-                " as learner "
-            } else {
-                " "
-            };
+        OutputFormat::Simple | OutputFormat::Hex => {
+            // etcdctl 3.5 says the same for a learner (3.6 says "added as learner").
             let mut out = format!(
-                "Member {} added{learner}to cluster {}\n",
+                "Member {} added to cluster {}\n",
                 simple::hex16_spaces(member.id),
                 simple::hex16_spaces(h.cluster_id)
             );
@@ -561,6 +681,7 @@ pub fn member_add(
             out
         }
         OutputFormat::Json => members_json(h, members, Some(member)),
+        OutputFormat::Fields => fields::UNSUPPORTED.into(),
         OutputFormat::Table => NO_TABLE.into(),
     }
 }
@@ -568,12 +689,13 @@ pub fn member_add(
 /// `member remove`: `Member                3 removed from cluster 1c0d2f5e6a0b1c2d`.
 pub fn member_remove(h: &Header, id: u64, members: &[MemberRow], f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple => format!(
+        OutputFormat::Simple | OutputFormat::Hex => format!(
             "Member {} removed from cluster {}\n",
             simple::hex16_spaces(id),
             simple::hex16_spaces(h.cluster_id)
         ),
         OutputFormat::Json => members_json(h, members, None),
+        OutputFormat::Fields => fields::UNSUPPORTED.into(),
         OutputFormat::Table => NO_TABLE.into(),
     }
 }
@@ -581,12 +703,13 @@ pub fn member_remove(h: &Header, id: u64, members: &[MemberRow], f: OutputFormat
 /// `member promote`: `Member 3 promoted in cluster ...` (ids as `%16x`).
 pub fn member_promote(h: &Header, id: u64, members: &[MemberRow], f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple => format!(
+        OutputFormat::Simple | OutputFormat::Hex => format!(
             "Member {} promoted in cluster {}\n",
             simple::hex16_spaces(id),
             simple::hex16_spaces(h.cluster_id)
         ),
         OutputFormat::Json => members_json(h, members, None),
+        OutputFormat::Fields => fields::UNSUPPORTED.into(),
         OutputFormat::Table => NO_TABLE.into(),
     }
 }
@@ -594,12 +717,15 @@ pub fn member_promote(h: &Header, id: u64, members: &[MemberRow], f: OutputForma
 /// `move-leader`: `Leadership transferred from 1 to 3` (ids in hex).
 pub fn move_leader(h: &Header, leader: u64, target: u64, f: OutputFormat) -> String {
     match f {
-        OutputFormat::Simple => format!("Leadership transferred from {leader:x} to {target:x}\n"),
+        OutputFormat::Simple | OutputFormat::Hex => {
+            format!("Leadership transferred from {leader:x} to {target:x}\n")
+        }
         OutputFormat::Json => line(
             Obj::new(Style::Go)
                 .raw("header", &json::header(h, Style::Go))
                 .done(),
         ),
+        OutputFormat::Fields => fields::UNSUPPORTED.into(),
         OutputFormat::Table => "Error: table not supported as output format\n".into(),
     }
 }

@@ -347,7 +347,7 @@ fn members() {
     assert!(table.starts_with("+----+---------+-------+-------------------+-------------------+------------+\n| ID | STATUS  | NAME  |    PEER ADDRS     |   CLIENT ADDRS    | IS LEARNER |\n"), "{table}");
     assert_eq!(
         member_list(&h(), &ms[..1], OutputFormat::Json),
-        "{\"header\":{\"cluster_id\":14841639068965178418,\"member_id\":10276657743932975437,\"revision\":3,\"raft_term\":2},\"members\":[{\"ID\":1,\"name\":\"node1\",\"peerURLs\":[\"http://node1:2380\"],\"clientURLs\":[\"http://node1:2379\"]}]}\n"
+        "{\"header\":{\"cluster_id\":14841639068965178418,\"member_id\":10276657743932975437,\"raft_term\":2},\"members\":[{\"ID\":1,\"name\":\"node1\",\"peerURLs\":[\"http://node1:2380\"],\"clientURLs\":[\"http://node1:2379\"]}]}\n"
     );
     let added = MemberRow {
         name: "node4".into(),
@@ -355,7 +355,7 @@ fn members() {
     };
     assert_eq!(
         member_add(&h(), &added, &ms, OutputFormat::Simple),
-        "Member                4 added as learner to cluster cdf818194e3a8c32\n\nETCD_NAME=\"node4\"\nETCD_INITIAL_CLUSTER=\"node1=http://node1:2380,node4=http://node4:2380\"\nETCD_INITIAL_ADVERTISE_PEER_URLS=\"http://node4:2380\"\nETCD_INITIAL_CLUSTER_STATE=\"existing\"\n"
+        "Member                4 added to cluster cdf818194e3a8c32\n\nETCD_NAME=\"node4\"\nETCD_INITIAL_CLUSTER=\"node1=http://node1:2380,node4=http://node4:2380\"\nETCD_INITIAL_ADVERTISE_PEER_URLS=\"http://node4:2380\"\nETCD_INITIAL_CLUSTER_STATE=\"existing\"\n"
     );
     assert_eq!(
         member_remove(&h(), 3, &ms, OutputFormat::Simple),
