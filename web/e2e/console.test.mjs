@@ -73,11 +73,12 @@ test("no silent traps: Esc closes menus, tables scroll instead of wrapping, 'Nex
   const { page, errors } = await open(browser, `${url}?nodes=3&seed=3`);
   await waitState(page, (s) => s.leader !== null);
   // Esc closes the Lessons and Teaching menus.
-  for (const name of ["Lessons ▾", "Teaching ▾"]) {
+  for (const [name, role, label] of [["Lessons ▾", "menu", "Lessons"], ["Teaching ▾", "group", "Teaching"]]) {
     await page.getByRole("button", { name }).click();
-    await page.getByRole("menu").first().waitFor();
+    const menu = page.getByRole(role, { name: label });
+    await menu.waitFor();
     await page.keyboard.press("Escape");
-    await page.getByRole("menu").waitFor({ state: "detached" });
+    await menu.waitFor({ state: "detached" });
   }
   // A table keeps its lines whole (it scrolls sideways).
   await type(page, "endpoint status -w table");
