@@ -302,7 +302,8 @@ impl Playground {
                 );
             }
             Command::Lock { name, ttl } => {
-                self.start_recipe(id, node, RecipeKind::Lock, name, String::new(), ttl, f)
+                self.start_recipe(id, node, RecipeKind::Lock, name, String::new(), ttl);
+                self.recipe_format(id, f);
             }
             Command::Elect {
                 name,
@@ -314,7 +315,8 @@ impl Playground {
                 } else {
                     match proposal {
                         Some(p) => {
-                            self.start_recipe(id, node, RecipeKind::Campaign, name, p, 60, f)
+                            self.start_recipe(id, node, RecipeKind::Campaign, name, p, 60);
+                            self.recipe_format(id, f);
                         }
                         None => self.fail(id, "no proposal argument but -l not set"),
                     }
@@ -586,7 +588,6 @@ impl Playground {
         name: String,
         value: String,
         ttl: i64,
-        format: OutputFormat,
     ) {
         let recipe = Recipe {
             kind,
@@ -597,11 +598,18 @@ impl Playground {
             my_rev: 0,
             phase: Phase::Granting,
             watch: None,
-            format,
+            format: OutputFormat::Simple,
         };
         self.tasks.insert(id, Task::Recipe(Box::new(recipe)));
         let op = self.service.lease_grant(node, 0, ttl);
         self.track(op, id, Purpose::SessionGrant);
+    }
+
+    /// How the recipe prints its key once held (`-w`).
+    fn recipe_format(&mut self, id: CommandId, f: OutputFormat) {
+        if let Some(Task::Recipe(r)) = self.tasks.get_mut(&id) {
+            r.format = f;
+        }
     }
 
     fn recipe(&self, id: CommandId) -> Option<Recipe> {

@@ -22,7 +22,6 @@ fn kv(k: &KeyValue) -> KeyValue {
 pub(crate) fn put(r: &PutResponse) -> PutResponse {
     PutResponse {
         prev_kv: r.prev_kv.as_ref().map(kv),
-        ..r.clone()
     }
 }
 
