@@ -9,8 +9,9 @@
 # Each mutation is an exact text replacement in one source file of the tree the script is run
 # from; the file is restored after its run (and on exit, whatever happens), but run it on a copy
 # (`git archive HEAD | tar -x -C DIR`) if you are editing the tree meanwhile. Builds run under
-# the team's cargo lock in a target dir of their own (MUTATE_TARGET_DIR, by default
-# mutate/ in the shared one), so that no other build ever links a mutated crate.
+# a lock (MUTATE_LOCK, so that two builds never share the machine's cores) in a target dir of
+# their own (MUTATE_TARGET_DIR, by default target/mutate), so that no other build ever links a
+# mutated crate.
 # Not part of CI: it takes a release build per mutation.
 
 set -euo pipefail
@@ -20,7 +21,8 @@ SEEDS=${SEEDS:-300}
 LOCK_SEEDS=${LOCK_SEEDS:-100}
 WORKLOADS=${WORKLOADS:-"kv watch lease lock"}
 OUT=${OUT:-/tmp/raftlab-mutate}
-export CARGO_TARGET_DIR=${MUTATE_TARGET_DIR:-/work/target-shared/mutate}
+export CARGO_TARGET_DIR=${MUTATE_TARGET_DIR:-$ROOT/target/mutate}
+LOCK=${MUTATE_LOCK:-/tmp/raftlab-cargo.lock}
 export CARGO_INCREMENTAL=0
 mkdir -p "$OUT"
 
@@ -52,7 +54,7 @@ restore() {
 trap restore EXIT
 
 build() {
-  flock /tmp/cargo.lock bash -c '
+  flock "$LOCK" bash -c '
     # Artifacts are keyed by workspace-relative path: make the ones of this tree the newest.
     for c in crates/*; do touch -c $c/src/lib.rs $c/src/main.rs 2>/dev/null; done
     cargo build --release -q -p cli' >"$OUT/build.log" 2>&1
