@@ -42,21 +42,3 @@ test("the links that froze the tab open with a banner naming the line, and the p
     await page.close();
   }
 });
-
-test("exec while paused runs the clock until the line completes; the page stays paused", async () => {
-  const { page, errors } = await open(browser, `${url}?nodes=3&seed=2`);
-  await waitState(page, (s) => s.leader !== null);
-  await page.evaluate(() => window.raftlab.pause());
-  const t0 = (await page.evaluate(() => window.raftlab.state())).time_ms;
-  const out = await page.evaluate(() => window.raftlab.exec("put paused yes"));
-  assert.match(String(out), /OK/);
-  const got = await page.evaluate(() => window.raftlab.exec("get paused"));
-  assert.match(String(got), /paused\s+yes/);
-  const slept = await page.evaluate(() => window.raftlab.exec("sleep 2s"));
-  assert.equal(String(slept).trim(), "");
-  const s = await page.evaluate(() => window.raftlab.state());
-  assert.equal(s.playing, false, "still paused");
-  assert.ok(s.time_ms >= t0 + 2000, `virtual time moved by the lines (${t0} -> ${s.time_ms})`);
-  assert.deepEqual(errors, []);
-  await page.close();
-});

@@ -186,18 +186,6 @@ pub fn exec(line: &str, origin: Origin, done: Option<Waiter>) -> Option<CommandI
     with(|c| c.exec(line, origin, done)).flatten()
 }
 
-/// Runs the clock until command `cmd` completes or settles, for at most `limit_ms` of virtual
-/// time, as `raftlab repl` does with each line (what a script's `exec` does while the page is
-/// paused); the page stays paused.
-pub fn settle(cmd: CommandId, limit_ms: u64) {
-    with(|c| {
-        let r = c.engine.run_until_settled(cmd, limit_ms).map(|_| ());
-        if !c.halt_on(r) {
-            c.sync(now_wall());
-        }
-    });
-}
-
 /// Runs the line a button stands for, echoed in the console.
 pub fn act(line: impl Into<String>) {
     exec(&line.into(), Origin::Ui, None);

@@ -107,14 +107,7 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
                 let waiter: control::Waiter = Box::new(move |text: String| {
                     let _ = r.call1(&JsValue::NULL, &JsValue::from_str(&text));
                 });
-                // While the page is paused, the line advances virtual time until it completes
-                // (at most the repl's limit per line), as in `raftlab repl`; the page stays
-                // paused. While it plays, the line completes as the clock runs.
-                let paused = control::with(|c| !c.playing()).unwrap_or(false);
-                let cmd = control::exec(&line, Origin::Script, Some(waiter));
-                if let Some(cmd) = cmd.filter(|_| paused) {
-                    control::settle(cmd, etcd::repl::LINE_LIMIT_MS);
-                }
+                control::exec(&line, Origin::Script, Some(waiter));
             })
             .into()
         }

@@ -3,8 +3,6 @@
 //!
 //! ```js
 //! await raftlab.exec("crash 1")      // resolves with the output text once the line completes
-//!                                     // (while paused, the line runs the clock until it completes,
-//!                                     // at most 2 virtual minutes, and the page stays paused)
 //! raftlab.state()                    // {time_ms, leader, seed, trace_hash, nodes: [...]}
 //! raftlab.pause(); raftlab.play(10); raftlab.step(5); raftlab.runFor(2000)
 //! raftlab.reset({nodes: 5, seed: 42})
