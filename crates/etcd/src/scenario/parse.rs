@@ -164,7 +164,11 @@ fn parse_sized(text: &str, max_bytes: usize) -> Result<Scenario, ScenarioError> 
                 text: line.to_string(),
             });
             if let Feed::Done(Err(e)) = parser.feed(line) {
-                let reason = e.0.trim_start_matches("Error: ");
+                let reason =
+                    e.0.lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("Error: ");
                 // `cancel` abandons the txn, as in the console: the session goes on.
                 if reason != crate::ctl::TXN_ABANDONED {
                     return err(n, reason.to_string());
@@ -267,7 +271,16 @@ fn parse_sized(text: &str, max_bytes: usize) -> Result<Scenario, ScenarioError> 
                 cmd.clone()
             };
             match parser.feed(&check) {
-                Feed::Done(Err(e)) => return err(n, e.0.trim_start_matches("Error: ").to_string()),
+                Feed::Done(Err(e)) => {
+                    return err(
+                        n,
+                        e.0.lines()
+                            .next()
+                            .unwrap_or("")
+                            .trim_start_matches("Error: ")
+                            .to_string(),
+                    )
+                }
                 Feed::Done(Ok(inv)) => {
                     let timed = at_ms.is_some();
                     let asks = bound::asks_for(&inv.command, cfg.tick_ms, timed);
