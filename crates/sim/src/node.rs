@@ -52,6 +52,7 @@ pub enum Inbound {
 }
 
 /// The volatile state of a running node: lost on a crash.
+#[derive(Clone)]
 pub struct Live<SM: StateMachine> {
     /// The raft-rs node (holds the durable storage).
     pub raw: RawNode<DurableStorage>,
@@ -445,6 +446,7 @@ impl<SM: StateMachine> Live<SM> {
 }
 
 /// A node's lifecycle as an explicit state machine.
+#[derive(Clone)]
 pub enum NodeState<SM: StateMachine> {
     /// Running.
     Running(Box<Live<SM>>),

@@ -51,3 +51,28 @@ fn golden_hashes_match() {
     let golden = std::fs::read_to_string(path).expect("golden file exists");
     assert_eq!(golden, text);
 }
+
+/// A cluster cloned mid-run (a checkpoint) goes on exactly as the original: same trace hash,
+/// for runs with faults, at several cluster sizes and clone points.
+#[test]
+fn a_clone_continues_as_the_original() {
+    use sim::nemesis::RandomNemesis;
+    for (seed, nodes, at) in [(1, 5, 3_000), (42, 3, 9_999), (2026, 7, 15_000)] {
+        let cfg = ClusterConfig::new(nodes, seed);
+        let mut original = sim::Cluster::<sim::DigestMachine>::new(cfg).unwrap();
+        let mut nemesis = RandomNemesis::new(seed, NemesisConfig::default());
+        nemesis.drive(&mut original, at).unwrap();
+        let mut copy = original.clone();
+        let mut copy_nemesis = nemesis.clone();
+        for (c, n) in [(&mut original, &mut nemesis), (&mut copy, &mut copy_nemesis)] {
+            n.drive(c, 20_000).unwrap();
+            n.undo(c).unwrap();
+        }
+        assert_eq!(original.trace_hash(), copy.trace_hash(), "seed {seed}");
+        assert_eq!(
+            original.trace_hash(),
+            run(seed, nodes, true),
+            "a run cloned at {at} ms equals one never cloned"
+        );
+    }
+}

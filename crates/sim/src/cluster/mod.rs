@@ -78,17 +78,20 @@ pub struct Stats {
     pub events: u64,
 }
 
+#[derive(Clone)]
 pub(crate) struct Node<SM: StateMachine> {
     state: NodeState<SM>,
     /// Last (role, term, leader) recorded in the trace.
     shown: (Role, u64, u64),
 }
 
+#[derive(Clone)]
 pub(crate) struct Pending<Q> {
     node: u64,
     kind: PendingKind<Q>,
 }
 
+#[derive(Clone)]
 pub(crate) enum PendingKind<Q> {
     Write,
     Read {
@@ -104,6 +107,7 @@ pub(crate) enum PendingKind<Q> {
 pub const READ_INDEX_RETRY_MS: u64 = 500;
 
 /// A simulated cluster of raft-rs nodes driving replicas of `SM`.
+#[derive(Clone)]
 pub struct Cluster<SM: StateMachine> {
     config: ClusterConfig,
     now: u64,

@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, VecDeque};
 
 /// An event due at `at`, the `seq`-th one pushed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Due<E> {
     at: u64,
     seq: u64,
@@ -39,7 +39,7 @@ impl<E> Ord for Due<E> {
 }
 
 /// A min-queue of events by (time, push order).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct EventQueue<E> {
     /// Time -> (seq, event) in push order.
     buckets: BTreeMap<u64, VecDeque<(u64, E)>>,
