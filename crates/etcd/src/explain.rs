@@ -26,7 +26,7 @@ pub fn events(pg: &Playground) -> Vec<TraceEvent> {
 
 /// The explainer's parameters for a playground's cluster.
 pub fn params(pg: &Playground) -> Params {
-    Params::of(pg.cluster().config())
+    Params::of_cluster(pg.cluster())
 }
 
 /// Why node `id` is in its role and term.

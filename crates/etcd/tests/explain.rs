@@ -9,7 +9,7 @@ fn run(text: &str) -> (Vec<TraceEvent>, Params) {
     let s = parse(text).expect("scenario parses");
     let (pg, _) = s.run().expect("scenario runs");
     let events: Vec<TraceEvent> = pg.cluster().trace().events().cloned().collect();
-    (events, Params::of(pg.cluster().config()))
+    (events, Params::of_cluster(pg.cluster()))
 }
 
 fn builtin(name: &str) -> (Vec<TraceEvent>, Params) {
@@ -359,4 +359,33 @@ fn messages_not_in_the_trace_are_said_to_be_missing() {
         "{}",
         why.text()
     );
+}
+
+#[test]
+fn majorities_follow_membership_changes() {
+    // Three voters, then a fourth promoted: commits count 2 of 3 before, 3 of 4 after.
+    let (events, p) = builtin("membership-commit");
+    let commits: Vec<String> = messages(&events, &p, &[MsgKind::AppendResp])
+        .into_iter()
+        .filter(|(_, w)| w.case == Case::CommitAdvanced)
+        .map(|(_, w)| w.text())
+        .collect();
+    let first = commits.first().expect("a commit before the change");
+    let last = commits.last().expect("a commit after the change");
+    assert!(first.contains("a majority (2 of 3 voters)"), "{first}");
+    assert!(last.contains("a majority (3 of 4 voters)"), "{last}");
+    // The leader's election, from before the change, still counts the first configuration.
+    let leader = events
+        .iter()
+        .find_map(|e| match e.kind {
+            TraceKind::Role {
+                node,
+                role: sim::Role::Leader,
+                ..
+            } => Some(node),
+            _ => None,
+        })
+        .unwrap();
+    let why = explain::node(&events, &p, leader);
+    assert!(why.text().contains("(2 of 3 voters)"), "{}", why.text());
 }

@@ -44,7 +44,7 @@ pub mod time;
 pub mod trace;
 
 pub use action::Action;
-pub use cluster::{Cluster, ClusterView, LeaderChange, NodeView, Stats};
+pub use cluster::{Cluster, ClusterView, LeaderChange, NodeView, Stats, VotersChange};
 pub use config::{ClusterConfig, LinkConfig, RaftOptions, ReadMode, MAX_NODES};
 pub use error::{Error, Result};
 pub use invariants::{Invariant, Violation};

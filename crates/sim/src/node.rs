@@ -90,6 +90,8 @@ pub struct Applied<O> {
     pub output: Option<O>,
     /// An error applying a configuration change.
     pub conf_error: Option<String>,
+    /// The number of voters after a configuration change this entry made.
+    pub voters: Option<usize>,
 }
 
 /// Entries a node persisted in one ready.
@@ -407,6 +409,7 @@ impl<SM: StateMachine> Live<SM> {
                 request: decode_ctx(&e.context),
                 output: None,
                 conf_error: None,
+                voters: None,
             };
             match e.get_entry_type() {
                 EntryType::EntryNormal => {
@@ -429,6 +432,7 @@ impl<SM: StateMachine> Live<SM> {
                     });
                     match res {
                         Ok(cs) => {
+                            applied.voters = Some(cs.voters.len());
                             self.conf_state = cs.clone();
                             // A joining node must find itself in the snapshot it is sent.
                             let data = self.sm.snapshot();

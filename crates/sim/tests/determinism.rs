@@ -64,7 +64,10 @@ fn a_clone_continues_as_the_original() {
         nemesis.drive(&mut original, at).unwrap();
         let mut copy = original.clone();
         let mut copy_nemesis = nemesis.clone();
-        for (c, n) in [(&mut original, &mut nemesis), (&mut copy, &mut copy_nemesis)] {
+        for (c, n) in [
+            (&mut original, &mut nemesis),
+            (&mut copy, &mut copy_nemesis),
+        ] {
             n.drive(c, 20_000).unwrap();
             n.undo(c).unwrap();
         }

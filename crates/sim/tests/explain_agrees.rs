@@ -14,7 +14,7 @@ fn explained(seed: u64, nodes: usize, pre_vote: bool) -> (usize, usize) {
     let c = headless_run(cfg, NemesisConfig::default(), 12_000).expect("run passes invariants");
     let events: Vec<TraceEvent> = c.trace().events().cloned().collect();
     assert_eq!(events[0].seq, 0, "the whole trace is kept");
-    let p = Params::of(c.config());
+    let p = Params::of_cluster(&c);
     let (mut votes, mut rejects) = (0, 0);
     for e in &events {
         let TraceKind::Send { msg, summary, .. } = &e.kind else {

@@ -59,6 +59,7 @@ pub struct CommandOutput {
 }
 
 /// The playground: a service plus the commands people started.
+#[derive(Clone)]
 pub struct Playground {
     service: Service,
     parser: LineParser,

@@ -75,6 +75,7 @@ enum Pending {
 }
 
 /// The etcd service over a simulated cluster.
+#[derive(Clone)]
 pub struct Service {
     cluster: Cluster<EtcdMachine>,
     seed: u64,

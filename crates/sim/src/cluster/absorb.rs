@@ -69,6 +69,8 @@ impl<SM: StateMachine> Cluster<SM> {
         };
         let current = (live.role, live.term(), live.leader);
         let snapshot_index = live.store().snapshot_index();
+        // A snapshot installed brings its configuration with it (a member that just joined).
+        let installed_voters = out.snapshot_installed.map(|_| live.conf_state.voters.len());
         if current != node.shown {
             let became_leader = current.0 == Role::Leader
                 && (node.shown.0 != Role::Leader || node.shown.1 != current.1);
@@ -108,6 +110,9 @@ impl<SM: StateMachine> Cluster<SM> {
         if let Some(index) = out.snapshot_installed {
             self.trace
                 .record(now, TraceKind::SnapshotInstalled { node: id, index });
+        }
+        if let Some(voters) = installed_voters {
+            self.note_voters(id, voters);
         }
         if let Some(app) = &out.appended {
             self.trace.record(
@@ -154,6 +159,9 @@ impl<SM: StateMachine> Cluster<SM> {
                 if let Err(f) = checker.applied(id, a.entry) {
                     self.fail_invariant(f);
                 }
+            }
+            if let Some(voters) = a.voters {
+                self.note_voters(id, voters);
             }
             if let Some(err) = &a.conf_error {
                 self.trace.record(

@@ -49,6 +49,22 @@ pub struct LeaderChange {
     pub term: u64,
 }
 
+/// A node's configuration changed (it applied a membership change): the majorities it counts
+/// from the trace event numbered `seq` on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct VotersChange {
+    /// The node.
+    pub node: u64,
+    /// The first trace event under the new configuration.
+    pub seq: u64,
+    /// Its voters from then on.
+    pub voters: usize,
+}
+
+/// How many configuration changes a cluster remembers (membership changes are user actions, a
+/// handful per session; the oldest are forgotten first).
+pub const VOTERS_CHANGES_KEPT: usize = 256;
+
 /// Counters for summaries and benchmarks.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Stats {
@@ -126,6 +142,8 @@ pub struct Cluster<SM: StateMachine> {
     completions: VecDeque<Completion<SM::Output, SM::Answer>>,
     phase_rng: SimRng,
     stats: Stats,
+    /// Configuration changes as nodes applied them (for "Why?"'s majorities), oldest first.
+    voter_changes: VecDeque<VotersChange>,
     /// Nodes with client work handed to raft-rs whose `Ready` is not handled yet: requests that
     /// arrive at the same instant are batched into one append, as etcd batches proposals.
     dirty: std::collections::BTreeSet<u64>,
@@ -158,6 +176,7 @@ impl<SM: StateMachine> Cluster<SM> {
             completions: VecDeque::new(),
             phase_rng: SimRng::sub(seed, stream::PHASE),
             stats: Stats::default(),
+            voter_changes: VecDeque::new(),
             dirty: std::collections::BTreeSet::new(),
             reads_waiting: 0,
             parked: IdMap::new(),
@@ -252,6 +271,23 @@ impl<SM: StateMachine> Cluster<SM> {
     /// Counters.
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// The configuration changes nodes applied, oldest first (at most [`VOTERS_CHANGES_KEPT`]).
+    pub fn voter_changes(&self) -> &VecDeque<VotersChange> {
+        &self.voter_changes
+    }
+
+    /// Notes that node `id` now counts `voters` voters.
+    pub(crate) fn note_voters(&mut self, id: u64, voters: usize) {
+        if self.voter_changes.len() == VOTERS_CHANGES_KEPT {
+            self.voter_changes.pop_front();
+        }
+        self.voter_changes.push_back(VotersChange {
+            node: id,
+            seq: self.trace.total(),
+            voters,
+        });
     }
 
     /// The invariant violation that stopped the run, if any.

@@ -119,8 +119,8 @@ pub fn entry(events: &[TraceEvent], p: &Params, id: u64, index: u64) -> Why {
                  them (§5.3, §5.4.2).",
                 n.commit,
                 super::ids(&holders),
-                p.majority(),
-                p.voters
+                p.majority_at(id, u64::MAX),
+                p.voters_at(id, u64::MAX)
             ));
         }
     }
@@ -256,7 +256,7 @@ fn committed(events: &[TraceEvent], p: &Params, index: u64, term: u64) -> Option
                 let mut s = format!(
                     "It was committed at {}. {}",
                     secs(e.time_ms),
-                    commit_sentence(node, lm, c, p)
+                    commit_sentence(node, lm, c, e.seq, p)
                 );
                 if lt > term {
                     s.push_str(&format!(

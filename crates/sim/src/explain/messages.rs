@@ -326,7 +326,7 @@ fn append_response(events: &[TraceEvent], p: &Params, all: &Replay, rec: &MsgRec
         if let Some(index) = commit {
             let leader = Replay::until(events, seq + 1);
             if let Some(lm) = leader.get(rec.to) {
-                why = why.detail(commit_sentence(rec.to, lm, index, p));
+                why = why.detail(commit_sentence(rec.to, lm, index, seq, p));
                 why.case = Case::CommitAdvanced;
                 why = why.source(Source::Paper("5.4.2"));
             }
@@ -336,7 +336,16 @@ fn append_response(events: &[TraceEvent], p: &Params, all: &Replay, rec: &MsgRec
 }
 
 /// "Leader 1's commit index advanced to 7: ..." from the leader's match indexes.
-pub(super) fn commit_sentence(leader: u64, lm: &NodeModel, index: u64, p: &Params) -> String {
+///
+/// `seq` is the trace event of the commit (the leader counts the majority of its configuration
+/// then).
+pub(super) fn commit_sentence(
+    leader: u64,
+    lm: &NodeModel,
+    index: u64,
+    seq: u64,
+    p: &Params,
+) -> String {
     let mut holders: Vec<u64> = lm
         .matched
         .iter()
@@ -358,8 +367,8 @@ pub(super) fn commit_sentence(leader: u64, lm: &NodeModel, index: u64, p: &Param
          entry there is from its own term, which commits every entry before it too (§5.3, \
          §5.4.2).",
         ids(&holders),
-        p.majority(),
-        p.voters,
+        p.majority_at(leader, seq),
+        p.voters_at(leader, seq),
         if matches.is_empty() {
             "none".to_string()
         } else {

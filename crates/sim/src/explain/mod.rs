@@ -200,8 +200,11 @@ pub struct Params {
     pub pre_vote: bool,
     /// Check-quorum on.
     pub check_quorum: bool,
-    /// Number of voters (for majorities).
+    /// Number of voters in the cluster's first configuration (for majorities).
     pub voters: usize,
+    /// Configuration changes as nodes applied them, oldest first: a node counts the majority of
+    /// its latest configuration (see [`Params::voters_at`]).
+    pub voter_changes: Vec<crate::VotersChange>,
 }
 
 impl Params {
@@ -215,12 +218,31 @@ impl Params {
             pre_vote: config.raft.pre_vote,
             check_quorum: config.raft.check_quorum,
             voters: config.nodes,
+            voter_changes: Vec::new(),
         }
     }
 
-    /// The majority of the voters.
-    pub fn majority(&self) -> usize {
-        self.voters / 2 + 1
+    /// The parameters of `cluster` as it stands, with the membership changes its nodes applied.
+    pub fn of_cluster<SM: crate::StateMachine>(cluster: &crate::Cluster<SM>) -> Self {
+        Params {
+            voter_changes: cluster.voter_changes().iter().copied().collect(),
+            ..Params::of(cluster.config())
+        }
+    }
+
+    /// The voters node `node` counted at trace event `seq`: those of the last configuration
+    /// change it applied before that event, else the cluster's first configuration.
+    pub fn voters_at(&self, node: u64, seq: u64) -> usize {
+        self.voter_changes
+            .iter()
+            .rev()
+            .find(|c| c.node == node && c.seq <= seq)
+            .map_or(self.voters, |c| c.voters)
+    }
+
+    /// The majority of the voters node `node` counted at trace event `seq`.
+    pub fn majority_at(&self, node: u64, seq: u64) -> usize {
+        self.voters_at(node, seq) / 2 + 1
     }
 
     /// The randomized election timeout (in ticks) of `node` in `term`, as the simulation draws

@@ -117,8 +117,8 @@ pub(super) fn campaign(events: &[TraceEvent], p: &Params, id: u64, seq: u64) -> 
                              for it, which with its own makes a majority ({} of {}).",
                             secs(at),
                             ids(&grants),
-                            p.majority(),
-                            p.voters
+                            p.majority_at(id, seq),
+                            p.voters_at(id, seq)
                         ),
                     )
                     .detail(asked)
@@ -194,8 +194,8 @@ fn elected(events: &[TraceEvent], p: &Params, all: &Replay, id: u64, n: &NodeMod
             n.term,
             secs(at),
             ids(&votes),
-            p.majority(),
-            p.voters
+            p.majority_at(id, seq),
+            p.voters_at(id, seq)
         ),
     )
     .detail(
@@ -267,8 +267,8 @@ fn follower(events: &[TraceEvent], p: &Params, all: &Replay, id: u64, n: &NodeMo
                 secs(at),
                 p.election_ms(),
                 ids(&heard.into_iter().collect::<Vec<_>>()),
-                p.majority(),
-                p.voters
+                p.majority_at(id, seq),
+                p.voters_at(id, seq)
             ),
         )
         .detail(

@@ -287,8 +287,8 @@ pub(super) fn vote_response(
                  voters.",
                 rec.to,
                 ids(&grants.into_iter().collect::<Vec<_>>()),
-                p.majority(),
-                p.voters
+                p.majority_at(rec.to, seq),
+                p.voters_at(rec.to, seq)
             ));
         }
     }
