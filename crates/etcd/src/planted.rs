@@ -35,6 +35,9 @@
 //! | `CompactionOneLess` | compaction at `c` records `c - 1`: a read at `c - 1` misses data instead of failing as compacted | linearizability (reads at revisions), compaction |
 //! | `IndexKeepsOneMore` | the key index keeps one revision too many below the compaction point | compaction (what the store holds) |
 //!
+//! A fifth store bug, `HistoryAtCompactionPoint`, is what [`PlantedBug::CompactionLosesDelete`]
+//! plants in every store while it is switched on.
+//!
 //! ```
 //! use etcd::planted::{PlantedBug, PlantedBugs};
 //! let bugs = PlantedBugs::NONE.with(PlantedBug::DropWatchEvent);
