@@ -39,11 +39,16 @@ fn a_stale_read_from_an_old_leader_is_named_in_one_sentence() {
     assert_eq!(v.planted, ["leader-local-read"]);
     let h = &v.headline;
     assert!(
-        h.starts_with("get x through node 3 at ") && h.contains(" returned foo, but put x=bar had finished at "),
+        h.starts_with("get x through node 3 at ")
+            && h.contains(" returned foo, but put x=bar had finished at "),
         "{h}"
     );
     assert!(h.contains("a stale read"), "{h}");
-    let culprit: Vec<_> = v.bars.iter().filter(|b| b.role.contains("culprit")).collect();
+    let culprit: Vec<_> = v
+        .bars
+        .iter()
+        .filter(|b| b.role.contains("culprit"))
+        .collect();
     assert_eq!(culprit.len(), 1, "{:?}", v.bars);
     assert!(culprit[0].label.starts_with("get x"), "{:?}", culprit[0]);
 }
