@@ -17,7 +17,12 @@
 //! | [`PlantedBug::ApplyBeforeCommit`] | members apply entries as soon as they are appended | Raft state machine safety, replica agreement, lost writes, watch log |
 //! | [`PlantedBug::DropWatchEvent`] | one watch event is lost on its way to the client | watch: reliable / atomic |
 //! | [`PlantedBug::SkipLeaseRevoke`] | the leader never revokes expired leases | lingering leases |
-//! | [`PlantedBug::LockWithoutRecheck`] | the lock recipe takes the lock without re-checking that its session key still exists | lock: acquired a key the store never gave it |
+//! | [`PlantedBug::LockWithoutRecheck`] | the lock recipe takes the lock without re-checking that its session key still exists (etcd #11456) | lock: acquired a key the store never gave it |
+//! | [`PlantedBug::LeaderLocalRead`] | a member that believes it leads answers linearizable reads from its own state (etcd #741) | linearizability (stale reads from a deposed leader) |
+//! | [`PlantedBug::CompactionLosesDelete`] | a watch from the compaction revision misses the delete made at that revision (etcd #18089) | watch: reliable |
+//!
+//! The last three replay bugs etcd really had; the lessons `12-bug-stale-leader-read`,
+//! `13-bug-lock-lease` and `14-bug-watch-compaction` tell their stories.
 //!
 //! Four more live in the store itself ([`kv::planted::StoreBug`], planted with
 //! [`Service::set_store_bugs`] or `WorkloadConfig::store_bugs`; tests only, not in the teaching
@@ -29,6 +34,9 @@
 //! | `CountReturnedKeys` | a limited range counts the keys it returns, not the keys in the range | linearizability (limited ranges) |
 //! | `CompactionOneLess` | compaction at `c` records `c - 1`: a read at `c - 1` misses data instead of failing as compacted | linearizability (reads at revisions), compaction |
 //! | `IndexKeepsOneMore` | the key index keeps one revision too many below the compaction point | compaction (what the store holds) |
+//!
+//! A fifth store bug, `HistoryAtCompactionPoint`, is what [`PlantedBug::CompactionLosesDelete`]
+//! plants in every store while it is switched on.
 //!
 //! ```
 //! use etcd::planted::{PlantedBug, PlantedBugs};
@@ -59,18 +67,26 @@ pub enum PlantedBug {
     DropWatchEvent,
     /// Skip the lease revoke on expiry.
     SkipLeaseRevoke,
-    /// Take a lock without re-checking the session.
+    /// Take a lock without re-checking the session (etcd #11456, Jepsen on etcd 3.4.3).
     LockWithoutRecheck,
+    /// Serve linearizable gets from the leader's local state, without confirming with a
+    /// majority that it still leads (etcd #741, Jepsen on etcd 0.4.1).
+    LeaderLocalRead,
+    /// Serve a watch that starts at the compaction revision from history whose tombstones at
+    /// that revision compaction removed (etcd #18089).
+    CompactionLosesDelete,
 }
 
 impl PlantedBug {
     /// Every planted bug.
-    pub const ALL: [PlantedBug; 5] = [
+    pub const ALL: [PlantedBug; 7] = [
         PlantedBug::FollowerLocalRead,
         PlantedBug::ApplyBeforeCommit,
         PlantedBug::DropWatchEvent,
         PlantedBug::SkipLeaseRevoke,
         PlantedBug::LockWithoutRecheck,
+        PlantedBug::LeaderLocalRead,
+        PlantedBug::CompactionLosesDelete,
     ];
 
     /// Kebab-case name.
@@ -81,6 +97,8 @@ impl PlantedBug {
             PlantedBug::DropWatchEvent => "drop-watch-event",
             PlantedBug::SkipLeaseRevoke => "skip-lease-revoke",
             PlantedBug::LockWithoutRecheck => "lock-without-recheck",
+            PlantedBug::LeaderLocalRead => "leader-local-read",
+            PlantedBug::CompactionLosesDelete => "compaction-loses-delete",
         }
     }
 
@@ -91,7 +109,9 @@ impl PlantedBug {
             PlantedBug::ApplyBeforeCommit => "Apply before commit",
             PlantedBug::DropWatchEvent => "Lose a watch event",
             PlantedBug::SkipLeaseRevoke => "Leases never expire",
-            PlantedBug::LockWithoutRecheck => "Locks without the session re-check",
+            PlantedBug::LockWithoutRecheck => "Locks without the session re-check (etcd #11456)",
+            PlantedBug::LeaderLocalRead => "Stale reads from an old leader (etcd #741)",
+            PlantedBug::CompactionLosesDelete => "Watch loses a compacted delete (etcd #18089)",
         }
     }
 
@@ -108,6 +128,14 @@ impl PlantedBug {
             PlantedBug::SkipLeaseRevoke => "the leader never revokes expired leases",
             PlantedBug::LockWithoutRecheck => {
                 "the lock recipe takes the lock without re-checking that its session still exists"
+            }
+            PlantedBug::LeaderLocalRead => {
+                "a member that believes it leads answers linearizable reads from its own state, \
+                 without confirming with a majority that it still leads"
+            }
+            PlantedBug::CompactionLosesDelete => {
+                "a watch that starts at the compaction revision misses a delete made at that \
+                 revision (compaction removed its tombstone)"
             }
         }
     }
@@ -242,10 +270,27 @@ pub(crate) struct Hooks {
 const DROP_FROM_REVISION: i64 = 8;
 
 impl Hooks {
-    /// [`PlantedBug::FollowerLocalRead`]: whether a linearizable read at a member that does not
-    /// lead is to be served locally.
+    /// [`PlantedBug::FollowerLocalRead`] and [`PlantedBug::LeaderLocalRead`]: whether a
+    /// linearizable read at a member that does (or does not) believe it leads is to be served
+    /// locally.
     pub(crate) fn read_locally(&self, leads: bool) -> bool {
-        self.bugs.contains(PlantedBug::FollowerLocalRead) && !leads
+        let bug = match leads {
+            true => PlantedBug::LeaderLocalRead,
+            false => PlantedBug::FollowerLocalRead,
+        };
+        self.bugs.contains(bug)
+    }
+
+    /// The bugs planted in every member's store now: kv's own, plus
+    /// [`kv::planted::StoreBug::HistoryAtCompactionPoint`] for
+    /// [`PlantedBug::CompactionLosesDelete`].
+    pub(crate) fn store_bugs(&self) -> kv::planted::StoreBugs {
+        match self.bugs.contains(PlantedBug::CompactionLosesDelete) {
+            true => self
+                .store
+                .with(kv::planted::StoreBug::HistoryAtCompactionPoint),
+            false => self.store,
+        }
     }
 
     /// [`PlantedBug::DropWatchEvent`]: drops one event of the first live watch response at or

@@ -134,3 +134,34 @@ fn lock_without_recheck_is_caught_by_the_lock_checker_within_bound() {
     println!("seed {seed}: {detail}");
     assert!(detail.contains("never gave it the lock"), "{detail}");
 }
+
+#[test]
+fn leader_local_read_is_caught_by_linearizability_within_60_seeds() {
+    // etcd #741: a member that believes it leads answers from its own state. The kv load's
+    // partitions leave a deposed leader serving for an election timeout, and a new leader
+    // answers before it has applied its predecessor's last writes; first caught at seed 42.
+    let (seed, detail) = first_caught(
+        PlantedBug::LeaderLocalRead,
+        WorkloadKind::Kv,
+        5,
+        "linearizability",
+        60,
+    );
+    println!("seed {seed}: {detail}");
+}
+
+#[test]
+fn compaction_loses_delete_is_caught_by_the_watch_checker_within_600_seeds() {
+    // etcd #18089: history served from the compaction revision itself. The watch load rarely
+    // starts a watch exactly at a compaction point (its start revisions are random, its
+    // compactions 8 revisions behind); first caught at seed 587, where the watch's events at
+    // the compaction point lack what compaction removed (there a prev_kv, not a delete).
+    let (seed, detail) = first_caught(
+        PlantedBug::CompactionLosesDelete,
+        WorkloadKind::Watch,
+        5,
+        "watch",
+        600,
+    );
+    println!("seed {seed}: {detail}");
+}

@@ -36,15 +36,20 @@ pub enum StoreBug {
     /// The key index keeps one revision too many below the compaction point (whose value the
     /// compaction removed).
     IndexKeepsOneMore,
+    /// History is served from the compaction revision itself (as etcd serves a watch that
+    /// starts there), although compaction removed the tombstones at that revision: a watch
+    /// from the compaction point misses a delete made at exactly that revision (etcd #18089).
+    HistoryAtCompactionPoint,
 }
 
 impl StoreBug {
     /// Every store bug.
-    pub const ALL: [StoreBug; 4] = [
+    pub const ALL: [StoreBug; 5] = [
         StoreBug::RangeMoreAtLimit,
         StoreBug::CountReturnedKeys,
         StoreBug::CompactionOneLess,
         StoreBug::IndexKeepsOneMore,
+        StoreBug::HistoryAtCompactionPoint,
     ];
 
     fn bit(self) -> u8 {

@@ -329,7 +329,10 @@ impl Store {
     /// Errors: [`Error::Compacted`] if the store was compacted and
     /// `start_rev <= compact_revision()` (the history there is incomplete).
     pub fn events_since(&self, start_rev: i64, key: &[u8], range_end: &[u8]) -> Result<Vec<Event>> {
-        if self.compact_rev > 0 && start_rev <= self.compact_rev {
+        // PLANTED BUG (HistoryAtCompactionPoint, off by default): serve history from the
+        // compaction revision itself, whose tombstones compaction removed (etcd #18089).
+        let at_point = i64::from(planted::on(StoreBug::HistoryAtCompactionPoint));
+        if self.compact_rev > 0 && start_rev <= self.compact_rev - at_point {
             return Err(Error::Compacted);
         }
         let range = KeyRange::new(key, range_end);

@@ -80,10 +80,13 @@ impl Playground {
                 ),
                 GatewayKind::Health,
             ),
-            GatewayRequest::Compaction { rev, .. } => (
-                self.service.write(node, EtcdRequest::Compaction { rev }),
-                GatewayKind::Compaction,
-            ),
+            GatewayRequest::Compaction { rev, .. } => {
+                self.keep_log_before_compaction();
+                (
+                    self.service.write(node, EtcdRequest::Compaction { rev }),
+                    GatewayKind::Compaction,
+                )
+            }
             GatewayRequest::MemberList => {
                 let h = self.service.header(node, 0);
                 let text = ctl::format::gateway_member_list(&h.into(), &self.member_rows());

@@ -246,12 +246,15 @@ impl Playground {
                 self.print(id, &ctl::format::compaction(0));
                 self.finish(id);
             }
-            Command::Compaction { rev, .. } => self.single(
-                id,
-                node,
-                EtcdRequest::Compaction { rev },
-                Render::Compaction(rev),
-            ),
+            Command::Compaction { rev, .. } => {
+                self.keep_log_before_compaction();
+                self.single(
+                    id,
+                    node,
+                    EtcdRequest::Compaction { rev },
+                    Render::Compaction(rev),
+                )
+            }
             Command::LeaseGrant { ttl } => {
                 let op = self.service.lease_grant(node, 0, ttl);
                 self.track(op, id, Purpose::Single(Render::LeaseGrant(f)));
@@ -676,6 +679,15 @@ impl Playground {
         let Some(mut r) = self.recipe(id) else { return };
         let now = self.now();
         match r.session.on_keepalive(&res, now) {
+            // PLANTED BUG (LockWithoutRecheck, off by default): etcd 3.4's Mutex.Lock waits on
+            // without looking at its session; etcdctl notices only once Lock returns.
+            Health::Expired
+                if r.kind == RecipeKind::Lock
+                    && r.phase == Phase::Waiting
+                    && self.planted_lock_bug() =>
+            {
+                self.schedule(now + 500, id, Timer::SessionKeepAlive);
+            }
             Health::Expired => {
                 // etcdctl: the session's Done channel closes.
                 self.fail(id, "session expired");

@@ -20,6 +20,11 @@ pub struct SessionWatches {
     commands: Vec<CommandId>,
     /// Watches still delivering: operation -> record.
     open: BTreeMap<OpId, usize>,
+    /// The committed log up to `kept_rev`, kept when the session asked for a compaction (which
+    /// forgets the store's history), so that watches can still be checked afterwards.
+    kept: Vec<Event>,
+    /// The last revision in `kept` (0: nothing kept).
+    kept_rev: i64,
 }
 
 impl SessionWatches {
@@ -102,12 +107,26 @@ impl Playground {
         records
     }
 
+    /// Keeps the committed log so far (a compaction is about to forget it).
+    pub(super) fn keep_log_before_compaction(&mut self) {
+        let Ok(log) = self.committed_log() else {
+            return;
+        };
+        if let Some(last) = log.last() {
+            self.watch_log.kept_rev = last.kv.mod_revision;
+        }
+        self.watch_log.kept = log;
+    }
+
     /// The committed log: every event of the run in revision order, as the store of the member
-    /// that has applied the most entries replays it.
+    /// that has applied the most entries replays it, after what the session kept of it before
+    /// its compactions.
     ///
     /// # Errors
-    /// No member is running, or the store was compacted (the events before it are gone), in words.
+    /// No member is running, or the store was compacted past what the session kept (the events
+    /// before it are gone), in words.
     pub fn committed_log(&self) -> std::result::Result<Vec<Event>, String> {
+        let kept = &self.watch_log;
         let c = self.cluster();
         let best = c
             .node_ids()
@@ -118,12 +137,16 @@ impl Playground {
             .map(|(_, n)| n)
             .ok_or("no member is running")?;
         let sm = c.state_machine(best).map_err(|e| e.to_string())?;
-        sm.store.events_since(1, b"", b"\0").map_err(|_| {
-            format!(
-                "the store was compacted at revision {}, so the events before it are gone",
-                sm.store.compact_revision()
-            )
-        })
+        let tail = sm
+            .store
+            .events_since(kept.kept_rev + 1, b"", b"\0")
+            .map_err(|_| {
+                format!(
+                    "the store was compacted at revision {}, so the events before it are gone",
+                    sm.store.compact_revision()
+                )
+            })?;
+        Ok(kept.kept.iter().cloned().chain(tail).collect())
     }
 }
 
@@ -183,10 +206,18 @@ mod tests {
     }
 
     #[test]
-    fn a_compacted_store_has_no_log() {
+    fn the_session_keeps_the_log_a_compaction_forgets() {
         let mut p = session(PlantedBugs::NONE);
+        let before = p.committed_log().unwrap();
         run(&mut p, "compaction 5");
-        let e = p.committed_log().unwrap_err();
-        assert!(e.contains("compacted at revision 5"), "{e}");
+        assert_eq!(p.committed_log().unwrap(), before);
+        run(&mut p, "put b y");
+        let after = p.committed_log().unwrap();
+        assert_eq!(after.len(), before.len() + 1);
+        assert_eq!(&after[..before.len()], &before[..]);
+        // The store itself has forgotten it.
+        let c = p.cluster();
+        let sm = c.state_machine(c.leader().unwrap()).unwrap();
+        assert!(sm.store.events_since(1, b"", b"\0").is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! The built-in scenarios and lessons, embedded so the browser has them offline.
 
-/// (name, text) of every built-in lesson, in teaching order.
+/// (name, text) of every built-in lesson, in teaching order; the last three replay bugs etcd
+/// really had, each planted for Check to catch.
 pub const LESSONS: &[(&str, &str)] = &[
     (
         "01-leader-election",
@@ -45,6 +46,18 @@ pub const LESSONS: &[(&str, &str)] = &[
     (
         "11-snapshots",
         include_str!("../../scenarios/lessons/11-snapshots.txt"),
+    ),
+    (
+        "12-bug-stale-leader-read",
+        include_str!("../../scenarios/lessons/12-bug-stale-leader-read.txt"),
+    ),
+    (
+        "13-bug-lock-lease",
+        include_str!("../../scenarios/lessons/13-bug-lock-lease.txt"),
+    ),
+    (
+        "14-bug-watch-compaction",
+        include_str!("../../scenarios/lessons/14-bug-watch-compaction.txt"),
     ),
 ];
 

@@ -186,7 +186,7 @@ impl Service {
     /// An invariant violation.
     pub fn step(&mut self) -> Result<()> {
         // PLANTED BUG (store bugs, off by default): planted in the stores while they apply.
-        kv::planted::scoped(self.hooks.store, || self.step_planted())
+        kv::planted::scoped(self.hooks.store_bugs(), || self.step_planted())
     }
 
     fn step_planted(&mut self) -> Result<()> {
@@ -296,7 +296,7 @@ impl Service {
 
     /// A range read at `node`: linearizable (ReadIndex) or serializable (local, maybe stale).
     pub fn range(&mut self, node: u64, req: RangeRequest, serializable: bool) -> OpId {
-        // PLANTED BUG (FollowerLocalRead, off by default): a follower skips ReadIndex.
+        // PLANTED BUG (FollowerLocalRead, LeaderLocalRead, off by default): skip ReadIndex.
         let leads = self
             .cluster
             .role(node)
@@ -307,7 +307,7 @@ impl Service {
         }
         let op = self.new_op();
         // PLANTED BUG (store bugs, off by default): planted in the store that answers.
-        let answer = kv::planted::scoped(self.hooks.store, || {
+        let answer = kv::planted::scoped(self.hooks.store_bugs(), || {
             self.cluster.read_local(node, &EtcdQuery::Range(req))
         });
         match answer {
@@ -346,8 +346,10 @@ impl Service {
         if !store_ok {
             return self.fail_now(op, format!("node {node} is down: connection refused"));
         }
+        let bugs = self.hooks.store_bugs();
         let sm = self.cluster.state_machine_mut(node).expect("up");
-        match sm.hub.create(&sm.store, &req) {
+        // PLANTED BUG (store bugs, off by default): planted in the store the history comes from.
+        match kv::planted::scoped(bugs, || sm.hub.create(&sm.store, &req)) {
             Ok(wid) => {
                 self.watches.insert((node, wid), op);
                 if req.progress_notify && self.next_progress.is_none() {

@@ -23,7 +23,13 @@ pub fn how_to_catch(bug: PlantedBug) -> &'static str {
             "Check: leases. Grant a short lease (lease grant 2), put a key with it, wait."
         }
         PlantedBug::LockWithoutRecheck => {
-            "Check: locks. lock l twice, revoke the waiter's session lease, cancel the holder."
+            "Check: locks. lock l twice, revoke the waiter's session lease, cancel the holder. Lesson 13."
+        }
+        PlantedBug::LeaderLocalRead => {
+            "Check: linearizability. Without check-quorum, partition the leader, put through another node, get through the old leader. Lesson 12."
+        }
+        PlantedBug::CompactionLosesDelete => {
+            "Check: watch streams (reliable). put k, del k, put k, compact at the delete's revision, watch k from there. Lesson 14."
         }
     }
 }
