@@ -35,7 +35,7 @@
 //! | `CompactionOneLess` | compaction at `c` records `c - 1`: a read at `c - 1` misses data instead of failing as compacted | linearizability (reads at revisions), compaction |
 //! | `IndexKeepsOneMore` | the key index keeps one revision too many below the compaction point | compaction (what the store holds) |
 //!
-//! A fifth store bug, `HistoryAtCompactionPoint`, is what [`PlantedBug::CompactionLosesDelete`]
+//! A fifth store bug, `CompactionDropsTombstone`, is what [`PlantedBug::CompactionLosesDelete`]
 //! plants in every store while it is switched on.
 //!
 //! ```
@@ -282,13 +282,13 @@ impl Hooks {
     }
 
     /// The bugs planted in every member's store now: kv's own, plus
-    /// [`kv::planted::StoreBug::HistoryAtCompactionPoint`] for
+    /// [`kv::planted::StoreBug::CompactionDropsTombstone`] for
     /// [`PlantedBug::CompactionLosesDelete`].
     pub(crate) fn store_bugs(&self) -> kv::planted::StoreBugs {
         match self.bugs.contains(PlantedBug::CompactionLosesDelete) {
             true => self
                 .store
-                .with(kv::planted::StoreBug::HistoryAtCompactionPoint),
+                .with(kv::planted::StoreBug::CompactionDropsTombstone),
             false => self.store,
         }
     }

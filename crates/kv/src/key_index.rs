@@ -58,6 +58,22 @@ impl KeyIndex {
         }
     }
 
+    /// An index holding only the tombstone at `rev` (a key deleted at the compaction point,
+    /// which compaction keeps: etcd's `restoreTombstone`).
+    pub fn restore_tombstone(rev: Revision) -> Self {
+        KeyIndex {
+            modified: rev,
+            generations: vec![
+                Generation {
+                    created: rev.main,
+                    ver: 1,
+                    revs: Vector::unit(rev),
+                },
+                Generation::default(),
+            ],
+        }
+    }
+
     /// Record a put at `rev`.
     pub fn put(&mut self, rev: Revision) {
         debug_assert!(rev > self.modified, "revisions must increase");
@@ -132,13 +148,16 @@ impl KeyIndex {
     }
 
     /// Where compaction at `at` cuts: the generation index to keep from and the
-    /// index in it of the newest revision `<= at`, as etcd's `doCompact`.
-    fn compaction_point(&self, at: i64) -> (usize, Option<usize>) {
+    /// index in it of the newest revision `<= at`, as etcd's `doCompact`. A generation whose
+    /// tombstone is at `at` itself is kept (etcd since 3.5.16 and 3.4.34: its DELETE is at
+    /// the compaction point, which a watch may still start from); `drop_tombstone_at` skips
+    /// it as etcd did before (#18089).
+    fn compaction_point(&self, at: i64, drop_tombstone_at: bool) -> (usize, Option<usize>) {
         let last = self.generations.len() - 1;
         let mut gi = 0;
         while gi < last {
             let tomb = self.generations[gi].revs.back().expect("closed generation");
-            if tomb.main > at {
+            if tomb.main > at || (tomb.main == at && !drop_tombstone_at) {
                 break;
             }
             gi += 1;
@@ -151,7 +170,7 @@ impl KeyIndex {
     /// at `at`), `None` if the key did not exist at `at` (etcd's `keep`).
     pub fn keep(&self, at: i64) -> Option<Revision> {
         let last = self.generations.len() - 1;
-        let (gi, ri) = self.compaction_point(at);
+        let (gi, ri) = self.compaction_point(at, false);
         let g = &self.generations[gi];
         let ri = ri?;
         if ri == g.revs.len() - 1 && gi != last {
@@ -160,23 +179,19 @@ impl KeyIndex {
         Some(g.revs[ri])
     }
 
-    /// Drop every revision at or below `at` except the one visible at `at`; whole
-    /// generations that ended at or before `at` go. The kept revision is added to
+    /// Drop every revision at or below `at` except the newest; whole generations that ended
+    /// before `at` go (one deleted at `at` keeps its tombstone, as etcd since 3.5.16). The kept revision is added to
     /// `available`. Afterwards the index may be empty (then drop it).
     pub fn compact(&mut self, at: i64, available: &mut BTreeSet<Revision>) {
-        let last = self.generations.len() - 1;
-        let (mut gi, ri) = self.compaction_point(at);
+        // PLANTED BUG (CompactionDropsTombstone, off by default): etcd before 3.5.16.
+        let drop_tombstone_at = planted::on(StoreBug::CompactionDropsTombstone);
+        let (gi, ri) = self.compaction_point(at, drop_tombstone_at);
         let g = &mut self.generations[gi];
         if let Some(ri) = ri {
             available.insert(g.revs[ri]);
             // PLANTED BUG (IndexKeepsOneMore, off by default): keep one revision too many.
             let extra = usize::from(planted::on(StoreBug::IndexKeepsOneMore));
             g.revs = g.revs.skip(ri.saturating_sub(extra));
-            if g.revs.len() == 1 && gi != last {
-                // Only the tombstone is left: the key did not exist at `at`.
-                available.remove(&g.revs[0]);
-                gi += 1;
-            }
         }
         self.generations.drain(..gi);
     }
@@ -248,16 +263,31 @@ mod tests {
     }
 
     #[test]
-    fn compact_at_tombstone_drops_generation() {
-        for at in [4, 5] {
-            let mut ki = sample();
-            let mut avail = BTreeSet::new();
-            assert_eq!(ki.keep(at), None);
-            ki.compact(at, &mut avail);
-            assert!(avail.is_empty(), "at {at}");
-            assert_eq!(ki.generations.len(), 1);
-            assert_eq!(ki.generations[0].revs, Vector::from(vec![r(6), r(8)]));
-        }
+    fn compact_at_a_tombstone_keeps_it_and_past_it_drops_the_generation() {
+        // At the tombstone itself (etcd since 3.5.16, #18089) the delete stays.
+        let mut ki = sample();
+        let mut avail = BTreeSet::new();
+        assert_eq!(ki.keep(4), None);
+        ki.compact(4, &mut avail);
+        assert_eq!(avail, BTreeSet::from([r(4)]));
+        assert_eq!(ki.generations.len(), 2);
+        assert_eq!(ki.generations[0].revs, Vector::from(vec![r(4)]));
+        assert_eq!(ki.get(4), None, "deleted at 4");
+        // Past it, the generation goes.
+        let mut ki = sample();
+        let mut avail = BTreeSet::new();
+        assert_eq!(ki.keep(5), None);
+        ki.compact(5, &mut avail);
+        assert!(avail.is_empty());
+        assert_eq!(ki.generations.len(), 1);
+        assert_eq!(ki.generations[0].revs, Vector::from(vec![r(6), r(8)]));
+        // The planted bug (etcd before 3.5.16) drops the tombstone at the point too.
+        let mut ki = sample();
+        let mut avail = BTreeSet::new();
+        let bug = planted::StoreBugs::NONE.with(StoreBug::CompactionDropsTombstone);
+        planted::scoped(bug, || ki.compact(4, &mut avail));
+        assert!(avail.is_empty());
+        assert_eq!(ki.generations[0].revs, Vector::from(vec![r(6), r(8)]));
     }
 
     #[test]
@@ -267,6 +297,10 @@ mod tests {
         ki.tombstone(r(3));
         let mut avail = BTreeSet::new();
         ki.compact(3, &mut avail);
+        assert!(!ki.is_empty(), "the delete at the compaction point stays");
+        assert_eq!(avail, BTreeSet::from([r(3)]));
+        let mut avail = BTreeSet::new();
+        ki.compact(4, &mut avail);
         assert!(ki.is_empty());
         assert!(avail.is_empty());
     }
@@ -277,7 +311,9 @@ mod tests {
         for at in 1..10 {
             let mut avail = BTreeSet::new();
             ki.clone().compact(at, &mut avail);
-            assert_eq!(ki.keep(at), avail.iter().next().copied(), "at {at}");
+            // `keep` (what HashKV hashes) skips a tombstone at the point; compaction keeps it.
+            let kept = avail.iter().next().copied().filter(|r| r.main != 4);
+            assert_eq!(ki.keep(at), kept, "at {at}");
             assert_eq!(ki.keep(at), ki.get(at), "at {at}");
         }
     }

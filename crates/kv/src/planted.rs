@@ -36,10 +36,10 @@ pub enum StoreBug {
     /// The key index keeps one revision too many below the compaction point (whose value the
     /// compaction removed).
     IndexKeepsOneMore,
-    /// History is served from the compaction revision itself (as etcd serves a watch that
-    /// starts there), although compaction removed the tombstones at that revision: a watch
-    /// from the compaction point misses a delete made at exactly that revision (etcd #18089).
-    HistoryAtCompactionPoint,
+    /// Compaction at `c` drops a tombstone made at exactly `c`, as etcd did before 3.5.16 and
+    /// 3.4.34 (etcd #18089): a watch from the compaction point, which etcd allows, misses that
+    /// delete.
+    CompactionDropsTombstone,
 }
 
 impl StoreBug {
@@ -49,7 +49,7 @@ impl StoreBug {
         StoreBug::CountReturnedKeys,
         StoreBug::CompactionOneLess,
         StoreBug::IndexKeepsOneMore,
-        StoreBug::HistoryAtCompactionPoint,
+        StoreBug::CompactionDropsTombstone,
     ];
 
     fn bit(self) -> u8 {

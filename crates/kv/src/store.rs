@@ -284,7 +284,8 @@ impl Store {
 
     /// Compact at `rev`: revisions below `rev` become unreadable. Keeps, for each
     /// key, the value visible at `rev` (if the key existed then) and everything newer;
-    /// generations deleted at or before `rev` are dropped entirely.
+    /// generations deleted before `rev` are dropped entirely (one deleted at `rev` keeps its
+    /// tombstone, so a watch from `rev` sees the delete: etcd since 3.5.16, #18089).
     ///
     /// Errors: [`Error::Compacted`] if `rev <= compact_revision()`,
     /// [`Error::FutureRev`] if `rev > current_revision()`.
@@ -327,12 +328,10 @@ impl Store {
     /// Used to replay history to a watcher.
     ///
     /// Errors: [`Error::Compacted`] if the store was compacted and
-    /// `start_rev <= compact_revision()` (the history there is incomplete).
+    /// `start_rev < compact_revision()` (the history there is incomplete; etcd's watch starts
+    /// at the compaction point itself).
     pub fn events_since(&self, start_rev: i64, key: &[u8], range_end: &[u8]) -> Result<Vec<Event>> {
-        // PLANTED BUG (HistoryAtCompactionPoint, off by default): serve history from the
-        // compaction revision itself, whose tombstones compaction removed (etcd #18089).
-        let at_point = i64::from(planted::on(StoreBug::HistoryAtCompactionPoint));
-        if self.compact_rev > 0 && start_rev <= self.compact_rev - at_point {
+        if self.compact_rev > 0 && start_rev < self.compact_rev {
             return Err(Error::Compacted);
         }
         let range = KeyRange::new(key, range_end);
@@ -400,6 +399,11 @@ impl Store {
                 return Err(invalid("records out of order"));
             }
             match store.index.get_mut(&rec.kv.key) {
+                // A key deleted at the compaction point keeps only its tombstone.
+                None if rec.tombstone && rev.main == data.compact_revision => {
+                    let ki = KeyIndex::restore_tombstone(rev);
+                    store.index.insert(rec.kv.key.clone(), ki);
+                }
                 None if rec.tombstone => return Err(invalid("tombstone of an unknown key")),
                 None => {
                     let ki = KeyIndex::restore(rec.kv.create_revision, rev, rec.kv.version);

@@ -479,9 +479,21 @@ fn check_history(store: &Store, model: &Model) {
     assert_eq!(store.events_since(start, b"b", b"").unwrap(), want_b);
     if model.compacted > 0 {
         assert_eq!(
-            store.events_since(model.compacted, &[0], &[0]),
+            store.events_since(model.compacted - 1, &[0], &[0]),
             Err(Error::Compacted)
         );
+        // From the compaction point itself (etcd's watch allows it): every change made at that
+        // revision, deletes included (etcd since 3.5.16, #18089), then the rest.
+        let from = store.events_since(model.compacted, &[0], &[0]).unwrap();
+        let at = &model.events[model.compacted as usize];
+        assert_eq!(from.len(), at.len() + want.len());
+        for (got, want) in from.iter().zip(at) {
+            assert_eq!(
+                (got.kind, &got.kv.key, got.kv.mod_revision),
+                (want.kind, &want.kv.key, want.kv.mod_revision)
+            );
+        }
+        assert_eq!(&from[at.len()..], &want[..]);
     }
 }
 

@@ -49,6 +49,9 @@ struct Expect {
     /// Store revision when the watcher was cancelled by the client.
     end: Option<i64>,
     compacted: bool,
+    /// The compaction point when it was created: an event there has no previous value left to
+    /// show (etcd reads `prev_kv` at the revision before, which is compacted).
+    compact_at_start: i64,
 }
 
 proptest! {
@@ -98,8 +101,9 @@ proptest! {
                     match hub.create(&store, &req) {
                         Ok(id) => {
                             let start = if start_revision == 0 { cur + 1 } else { start_revision };
-                            let compacted = store.compact_revision() > 0 && start <= store.compact_revision();
-                            expect.insert(id, Expect { req, start, end: None, compacted });
+                            let compacted = store.compact_revision() > 0 && start < store.compact_revision();
+                            let compact_at_start = store.compact_revision();
+                            expect.insert(id, Expect { req, start, end: None, compacted, compact_at_start });
                         }
                         Err(err) => prop_assert_eq!(err, Error::EmptyWatcherRange),
                     }
@@ -143,7 +147,7 @@ proptest! {
                 }))
                 .map(|ev| {
                     let mut ev = ev.clone();
-                    if !e.req.prev_kv {
+                    if !e.req.prev_kv || ev.kv.mod_revision <= e.compact_at_start {
                         ev.prev_kv = None;
                     }
                     ev

@@ -330,9 +330,10 @@ fn compaction_drops_history_but_keeps_latest() {
     del(&mut s, "c", ""); // 7
     put(&mut s, "c", "2"); // 8
     s.compact(7).unwrap();
-    // a@3 survives (latest), a@2 gone; b's generation gone; c's old one gone.
+    // a@3 survives (latest), a@2 gone; b's generation gone; c's old one is down to its
+    // tombstone at the compaction point (etcd since 3.5.16: a watch from 7 sees the delete).
     let revs: Vec<i64> = s.backend.keys().map(|r| r.main).collect();
-    assert_eq!(revs, vec![3, 8]);
+    assert_eq!(revs, vec![3, 7, 8]);
     assert!(!s.index.contains_key(b"b".as_slice()));
     assert_eq!(s.get(b"a").unwrap().version, 2);
     let c = s.get(b"c").unwrap();
@@ -658,7 +659,11 @@ fn events_since_replays_history_with_prev_kv() {
     assert_eq!(s.events_since(0, b"a", &[0]).unwrap().len(), 5);
     assert!(s.events_since(7, b"a", &[0]).unwrap().is_empty());
     s.compact(4).unwrap();
-    assert_eq!(s.events_since(4, b"a", b""), Err(Error::Compacted));
+    assert_eq!(s.events_since(3, b"a", b""), Err(Error::Compacted));
+    // From the compaction point itself, as etcd's watch allows.
+    let evs = s.events_since(4, b"a", b"").unwrap();
+    assert_eq!(evs.len(), 3);
+    assert_eq!((evs[0].kind, evs[0].kv.mod_revision), (EventType::Put, 4));
     let evs = s.events_since(5, b"a", b"").unwrap();
     assert_eq!(evs.len(), 2);
     assert_eq!(evs[0].prev_kv.as_ref().unwrap().value, b("2"));
@@ -738,6 +743,13 @@ fn logical_size_counts_retained_keys_and_values() {
         "the value at 3 and the tombstone remain"
     );
     s.compact(4).unwrap();
-    assert_eq!((s.logical_size(), s.record_count()), (0, 0));
-    assert_eq!(Store::restore(&s.snapshot()).unwrap().logical_size(), 0);
+    assert_eq!(
+        (s.logical_size(), s.record_count()),
+        (2, 1),
+        "the tombstone at the compaction point remains"
+    );
+    put(&mut s, "x", "1");
+    s.compact(5).unwrap();
+    assert_eq!((s.logical_size(), s.record_count()), (2, 1), "x=1 only");
+    assert_eq!(Store::restore(&s.snapshot()).unwrap().logical_size(), 2);
 }
