@@ -343,7 +343,6 @@ impl Replay {
 
     /// What follows the last line: the goal's time or event count.
     fn tail(&self) -> Phase {
-        let pg = self.repl.playground();
         match self.goal {
             Goal::End => Phase::Done,
             // Only a clock before `t` runs on (see `Phase::TailTime`).
@@ -441,18 +440,29 @@ mod tests {
             assert_eq!(pg.cluster().trace_hash(), whole.cluster().trace_hash());
             assert_eq!((pg.now(), pg.steps()), (whole.now(), whole.steps()));
             assert_eq!(l, lines, "budget {budget}");
-            assert!(budget > 1000 || slices > 1, "budget {budget}: {slices} slices");
+            assert!(
+                budget > 1000 || slices > 1,
+                "budget {budget}: {slices} slices"
+            );
         }
         for t in [0, 2000, 2300, 4300, 7000, 20_000] {
             let whole = s.replay_until(t).unwrap();
             let (pg, _, _) = sliced(&s, Goal::Time(t), 13);
-            assert_eq!(pg.cluster().trace_hash(), whole.cluster().trace_hash(), "{t}");
+            assert_eq!(
+                pg.cluster().trace_hash(),
+                whole.cluster().trace_hash(),
+                "{t}"
+            );
             assert_eq!(pg.now(), whole.now());
         }
         for n in [0, 299, 300, 1000, 1900] {
             let whole = s.replay_until_step(n).unwrap();
             let (pg, _, _) = sliced(&s, Goal::Step(n), 13);
-            assert_eq!(pg.cluster().trace_hash(), whole.cluster().trace_hash(), "{n}");
+            assert_eq!(
+                pg.cluster().trace_hash(),
+                whole.cluster().trace_hash(),
+                "{n}"
+            );
             assert_eq!(pg.steps(), whole.steps());
         }
     }

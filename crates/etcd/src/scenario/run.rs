@@ -72,11 +72,7 @@ pub(super) fn within_bound(pg: &Playground, number: usize) -> Result<()> {
 
 /// Runs to virtual time `ms` and, if given, event count `step` (line `number`'s `at` or
 /// `@until`); stops with an error if the run goes past the bound on a scenario's work on the way.
-fn advance(
-    repl: &mut Repl,
-    (ms, step): (u64, Option<u64>),
-    number: usize,
-) -> Result<()> {
+fn advance(repl: &mut Repl, (ms, step): (u64, Option<u64>), number: usize) -> Result<()> {
     let pg = repl.playground_mut();
     if let Some(step) = step {
         while pg.steps() < step {
