@@ -140,7 +140,7 @@ fn exec_reply(cmd: etcd::CommandId, printed: String) -> ExecReply {
             status,
             id: Some(cmd),
             text,
-            printed,
+            printed: printed.clone(),
             time_ms: e.now(),
             note: match status {
                 "waiting" => "the line is in flight and completes when virtual time runs: play(), step(n), runFor(ms), or execUntilDone(line)",
