@@ -554,6 +554,12 @@ impl Engine {
         self.pg.txn_section().map(etcd::ctl::Section::prompt)
     }
 
+    /// Whether command `id` was answered by the engine itself (`help`, `cancel`): its output is
+    /// not in the playground's print log ([`Engine::printed_since`]).
+    pub fn is_note(&self, id: CommandId) -> bool {
+        id >= NOTE_BASE
+    }
+
     /// A command's output so far.
     pub fn output(&self, id: CommandId) -> Option<&CommandOutput> {
         if id >= NOTE_BASE {

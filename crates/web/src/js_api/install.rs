@@ -191,7 +191,16 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
             if let Some(cmd) = cmd {
                 control::settle(cmd, limit);
             }
-            let printed = control::with_engine(|e| e.printed_since(mark)).unwrap_or_default();
+            // As `raftlab repl` prints after a line: what the engine answered itself (`cancel`
+            // finding nothing to stop), then everything printed meanwhile.
+            let printed = control::with_engine(|e| {
+                let own = cmd
+                    .filter(|c| e.is_note(*c))
+                    .and_then(|c| e.output(c))
+                    .map_or("", |o| o.text.as_str());
+                format!("{own}{}", e.printed_since(mark))
+            })
+            .unwrap_or_default();
             let reply = match cmd {
                 Some(cmd) => exec_reply(cmd, printed),
                 None => ExecReply {
