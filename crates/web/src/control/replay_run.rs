@@ -90,7 +90,7 @@ pub fn stop(why: Stop) {
     run.ui.replay_run.set(None);
     let p = run.job.replay.progress();
     let note = format!(
-        "{} {} at {:.0}% ({} of {} events): {}",
+        "{} {} at {:.0}% ({}, {} events replayed): {}",
         match why {
             Stop::Cancel => "Cancelled",
             Stop::Action => "Stopped",
