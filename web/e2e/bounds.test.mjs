@@ -124,19 +124,19 @@ test("a long share link shows progress, the page answers, and Cancel leaves the 
 
 test("a long seek shows progress, the page answers, Cancel stays put, and the seek then lands", async () => {
   const { page, errors } = await open(browser, url);
-  // A 20-minute session of 9 members, imported to its end.
-  const text = "@title twenty minutes\n@nodes 9\n@seed 6\nput a 1\nat 10m put b 2\n@until 20m\n";
+  // A 30-minute session of 51 members (2.7 million events), imported to its end.
+  const text = "@title thirty minutes\n@nodes 51\n@seed 6\nput a 1\nat 10m put b 2\n@until 30m\n";
   assert.equal(await api(page, (t) => window.raftlab.importScenario(t), text), null);
   const end = await state(page);
-  assert.equal(end.time_ms, 20 * 60000);
-  // Drag the scrubber to minute 19: the move replays from the start, in slices.
+  assert.equal(end.time_ms, 30 * 60000);
+  // Drag the scrubber to minute 29: the move replays from the start, in slices.
   const range = page.getByRole("slider", { name: "Session time" });
   await range.evaluate((el) => {
-    el.value = String(19 * 60000);
+    el.value = String(29 * 60000);
     el.dispatchEvent(new Event("input", { bubbles: true }));
     el.dispatchEvent(new Event("change", { bubbles: true }));
   });
-  await cancelMidway(page, end, /^moving to 19m00s$/);
+  await cancelMidway(page, end, /^moving to 29m00s$/);
   assert.equal((await api(page, () => window.raftlab.session())).in_past, false);
   // Let one land: the state of a straight run to that moment.
   const s = await api(page, () => window.raftlab.seek(12 * 60000));
