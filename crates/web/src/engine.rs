@@ -729,6 +729,66 @@ mod tests {
         assert_eq!(replay_hash(&forked), e.cluster().trace_hash(), "{forked}");
     }
 
+    /// A session of a few lines, ending at 9 s.
+    fn session() -> Engine {
+        let mut e = engine();
+        e.run_until(3_000).unwrap();
+        run(&mut e, "put a 1", 500);
+        let w = e.exec("watch a").unwrap();
+        run(&mut e, "partition leader", 1_500);
+        assert!(e.cancel(w));
+        run(&mut e, "heal", 3_500);
+        e
+    }
+
+    /// Runs a planned move in slices of a few events, as the page does.
+    fn in_slices(e: &mut Engine, m: Move) {
+        match m {
+            Move::Replay(mut r) => {
+                let mut slices = 0;
+                while !r.advance(16).unwrap() {
+                    slices += 1;
+                }
+                assert!(slices > 3, "{slices} slices");
+                e.arrive(*r);
+            }
+            Move::Now(goal) => e.arrive_at(goal, None),
+            Move::Stay => {}
+        }
+    }
+
+    #[test]
+    fn moves_and_imports_in_slices_land_where_one_go_does() {
+        let (mut a, mut b) = (session(), session());
+        let end = (a.now(), a.cluster().trace_hash());
+        let planned = a.plan_seek(5_000).unwrap();
+        in_slices(&mut a, planned);
+        b.seek(5_000).unwrap();
+        assert_eq!(
+            (a.now(), a.cluster().trace_hash()),
+            (5_000, b.cluster().trace_hash())
+        );
+        assert_eq!(a.lines(), b.lines());
+        assert_eq!(a.session(), b.session());
+        let planned = a.plan_step_back().unwrap();
+        in_slices(&mut a, planned);
+        b.step_back().unwrap();
+        assert_eq!(a.cluster().trace_hash(), b.cluster().trace_hash());
+        // Back to the end: the end's own playground, at once.
+        let planned = a.plan_seek(u64::MAX).unwrap();
+        assert!(matches!(planned, Move::Now(Goal::End)));
+        in_slices(&mut a, planned);
+        assert_eq!((a.now(), a.cluster().trace_hash()), end);
+        assert!(!a.session().in_past);
+        // An import in slices is the same run as the exported session.
+        let text = a.export("t");
+        let mut r = Engine::start_import(&Engine::parse(&text).unwrap()).unwrap();
+        while !r.advance(100).unwrap() {}
+        let imported = Engine::from_replay(r);
+        assert_eq!(imported.cluster().trace_hash(), end.1);
+        assert_eq!(imported.export("t"), text);
+    }
+
     #[test]
     fn imports_report_the_line() {
         let err = Engine::parse("@nodes 5\nfly away\n").err().unwrap();
