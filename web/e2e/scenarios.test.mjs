@@ -132,6 +132,8 @@ test("a share link opens the same run in a fresh page", async () => {
   fresh.on("pageerror", (e) => errors.push(String(e)));
   await fresh.goto(link);
   await fresh.waitForFunction(() => window.raftlab && window.raftlab.state());
+  // The link's run replays in slices (a progress bar meanwhile); wait until it is on the page.
+  await fresh.waitForFunction(() => window.raftlab.replay() === null);
   const s = await fresh.evaluate(() => window.raftlab.state());
   assert.equal(s.trace_hash, end.trace_hash);
   assert.deepEqual(s.nodes, end.nodes);
@@ -184,6 +186,8 @@ test("the scrubber reaches a chosen time and equals a straight run; step back; f
     el.dispatchEvent(new Event("input", { bubbles: true }));
     el.dispatchEvent(new Event("change", { bubbles: true }));
   });
+  // The move replays in slices: wait until it is on the page.
+  await page.waitForFunction(() => window.raftlab.replay() === null);
   let s = await state(page);
   assert.equal(s.time_ms, 6000);
   assert.equal(s.trace_hash, at6.trace_hash, "the same state as the straight run at 6 s");
@@ -200,6 +204,7 @@ test("the scrubber reaches a chosen time and equals a straight run; step back; f
     assert.equal(s.time_ms, t);
   }
   await page.getByRole("button", { name: /Back to the end/ }).click();
+  await page.waitForFunction(() => window.raftlab.replay() === null);
   s = await state(page);
   assert.equal(s.trace_hash, end.trace_hash);
   assert.deepEqual(s.nodes, end.nodes);
@@ -208,6 +213,7 @@ test("the scrubber reaches a chosen time and equals a straight run; step back; f
   await api(page, () => window.raftlab.step(1));
   const stepped = await api(page, () => window.raftlab.session());
   await page.getByRole("button", { name: "Step back one event" }).click();
+  await page.waitForFunction(() => window.raftlab.replay() === null);
   s = await state(page);
   assert.equal(s.trace_hash, before.trace_hash);
   assert.equal((await api(page, () => window.raftlab.session())).steps, stepped.steps - 1);

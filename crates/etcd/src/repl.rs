@@ -102,6 +102,20 @@ impl Repl {
     }
 
     fn line_with(&mut self, line: &str, wait: bool) -> crate::Result<Printed> {
+        let (mut out, id) = self.begin(line);
+        if let Some(id) = id.filter(|_| wait) {
+            self.playground.run_until_settled(id, LINE_LIMIT_MS)?;
+        }
+        out.push_str(&self.collect());
+        Ok(out)
+    }
+
+    /// Starts one line without running time: what [`Repl::line`] does before it waits. Returns
+    /// what the repl itself answered (its `cancel` finding nothing to stop; the playground's
+    /// output comes with [`Repl::flush`]) and the command to wait for, if one started. A caller
+    /// that runs the playground in slices waits for it as [`Playground::run_until_settled`]
+    /// does, for at most [`LINE_LIMIT_MS`].
+    pub fn begin(&mut self, line: &str) -> (Printed, Option<CommandId>) {
         let t = line.trim();
         // Inside an unfinished txn, `cancel` abandons the txn (the playground does that).
         let in_txn = self.playground.needs_more();
@@ -123,21 +137,18 @@ impl Repl {
                         .ok()
                         .and_then(|i| self.order.get(i.wrapping_sub(1)).copied()),
                 };
-                let mut out = match target {
+                let out = match target {
                     Some(id) if self.playground.cancel(id) => String::new(),
                     _ => "Error: no such running command\n".to_string(),
                 };
-                out.push_str(&self.collect());
-                return Ok(out);
+                return (out, None);
             }
         }
-        if let Some(id) = self.playground.exec(line) {
+        let id = self.playground.exec(line);
+        if let Some(id) = id {
             self.order.push(id);
-            if wait {
-                self.playground.run_until_settled(id, LINE_LIMIT_MS)?;
-            }
         }
-        Ok(self.collect())
+        (String::new(), id)
     }
 
     /// New output of every command, in the order it was printed.

@@ -20,6 +20,21 @@ use crate::model::{
 };
 use crate::pace::{self, Flight, Plan};
 
+mod replay_run;
+mod session;
+
+pub use replay_run::{running as replaying, Stop};
+pub use session::{
+    export_name, export_text, fork, import, load, open_fragment, seek, share_fragment, step_back,
+    Done, Outcome,
+};
+
+/// Stops the running replay (an import, a link, a seek): the page stays as it was before it
+/// began, and the console says so.
+pub fn cancel_replay() {
+    replay_run::stop(Stop::Cancel);
+}
+
 /// Log cells shown at once.
 pub const LOG_CELLS: u64 = 32;
 /// Console lines kept.
@@ -181,9 +196,36 @@ pub fn install(settings: Settings) -> Result<Ui, String> {
     Ok(ui)
 }
 
-/// Runs a console line; `done` gets its output once it completes.
+/// Runs a console line; `done` gets its output once it completes. A replay running (an import,
+/// a link, a seek) stops first: the newest input wins.
 pub fn exec(line: &str, origin: Origin, done: Option<Waiter>) -> Option<CommandId> {
+    replay_run::stop(Stop::Action);
     with(|c| c.exec(line, origin, done)).flatten()
+}
+
+/// Runs the clock until command `cmd` completes or settles, for at most `limit_ms` of virtual
+/// time, as `raftlab repl` does with each line (`window.raftlab.execUntilDone`); a paused page
+/// stays paused. Returns whether it completed or settled.
+pub fn settle(cmd: CommandId, limit_ms: u64) -> bool {
+    with(|c| {
+        c.carry = 0.0;
+        let r = c.engine.run_until_settled(cmd, limit_ms);
+        let settled = r.as_ref().is_ok_and(|s| *s);
+        if !c.halt_on(r.map(|_| ())) {
+            c.sync(now_wall());
+        }
+        settled
+    })
+    .unwrap_or(false)
+}
+
+/// Takes back the waiter `exec` was given for command `cmd` (the line goes on), if one waits.
+pub fn forget_waiter(cmd: CommandId) -> Option<Waiter> {
+    with(|c| {
+        let i = c.waiters.iter().position(|(id, _)| *id == cmd)?;
+        Some(c.waiters.remove(i).1)
+    })
+    .flatten()
 }
 
 /// Runs the line a button stands for, echoed in the console.
@@ -193,6 +235,7 @@ pub fn act(line: impl Into<String>) {
 
 /// Starts playing at `speed` (virtual ms per wall ms; infinity = as fast as possible).
 pub fn play(speed: Option<f64>) {
+    replay_run::stop(Stop::Action);
     with(|c| {
         if let Some(s) = speed.filter(|s| *s > 0.0) {
             c.ui.speed.set(s);
@@ -224,6 +267,7 @@ pub fn toggle() {
 
 /// Pauses and runs `n` events.
 pub fn step(n: u64) {
+    replay_run::stop(Stop::Action);
     with(|c| {
         c.ui.playing.set(false);
         c.carry = 0.0;
@@ -238,6 +282,7 @@ pub fn step(n: u64) {
 
 /// Runs `ms` of virtual time at once.
 pub fn run_for(ms: u64) {
+    replay_run::stop(Stop::Action);
     with(|c| {
         c.carry = 0.0;
         let t = c.engine.now().saturating_add(ms);
@@ -257,6 +302,7 @@ pub enum Until {
 
 /// Pauses and runs until the next leader change or commit (at most a minute of virtual time).
 pub fn run_until(what: Until) {
+    replay_run::stop(Stop::Action);
     with(|c| {
         c.ui.playing.set(false);
         c.carry = 0.0;
@@ -309,6 +355,7 @@ pub fn run_until(what: Until) {
 /// # Errors
 /// A one-line message for bad settings (the old cluster keeps running).
 pub fn reset(settings: Settings) -> Result<(), String> {
+    replay_run::stop(Stop::Action);
     with(|c| c.reset(settings)).unwrap_or_else(|| Err("the playground is busy".into()))
 }
 
@@ -353,65 +400,8 @@ pub fn check(
 /// # Errors
 /// The line or the new cluster failed, in words.
 pub fn set_planted(bugs: PlantedBugs) -> Result<(), String> {
+    replay_run::stop(Stop::Action);
     with(|c| c.set_planted(bugs)).unwrap_or_else(|| Err("the playground is busy".into()))
-}
-
-/// The session as scenario text (the whole session, also while looking at the past).
-pub fn export_text() -> String {
-    with(|c| {
-        let title = match &c.lesson {
-            Some(l) => format!("{} (session)", l.scenario.title),
-            None if !c.title.is_empty() => c.title.clone(),
-            None => format!("raftlab session, seed {}", c.settings.seed),
-        };
-        c.engine.export(&title)
-    })
-    .unwrap_or_default()
-}
-
-/// A file name for the exported session.
-pub fn export_name() -> String {
-    with(|c| {
-        let t = c.engine.session().end_ms / 1000;
-        format!(
-            "raftlab-{}n-seed{}-{}m{:02}s.txt",
-            c.settings.nodes,
-            c.settings.seed,
-            t / 60,
-            t % 60
-        )
-    })
-    .unwrap_or_else(|| "raftlab-session.txt".into())
-}
-
-/// Loads a scenario and replays it to its end (the same run, the same trace hash as natively).
-/// A file that does not parse changes nothing.
-///
-/// # Errors
-/// The first problem in words, with its line number.
-pub fn import(text: &str) -> Result<(), String> {
-    let s = Engine::parse(text)?;
-    with(|c| c.import(&s)).unwrap_or_else(|| Err("the playground is busy".into()))
-}
-
-/// Loads a file or a link: a lesson opens at its first step, anything else replays to its end.
-///
-/// # Errors
-/// The first problem in words, with its line number.
-pub fn load(text: &str, name: &str) -> Result<(), String> {
-    let s = Engine::parse(text)?;
-    with(|c| {
-        if s.lesson {
-            c.open_lesson(name, s)?;
-            if let Some(l) = c.lesson.as_mut() {
-                l.link = etcd::scenario::share::encode(text);
-            }
-            Ok(())
-        } else {
-            c.import(&s)
-        }
-    })
-    .unwrap_or_else(|| Err("the playground is busy".into()))
 }
 
 /// Opens a lesson (built-in name) at its first step, on a fresh cluster of its own.
@@ -419,6 +409,7 @@ pub fn load(text: &str, name: &str) -> Result<(), String> {
 /// # Errors
 /// An unknown name.
 pub fn open_lesson(name: &str) -> Result<(), String> {
+    replay_run::stop(Stop::Action);
     let text = builtin::get(name).ok_or_else(|| format!("there is no lesson {name:?}"))?;
     let s = Engine::parse(text)?;
     with(|c| {
@@ -455,11 +446,13 @@ pub fn lesson_go(i: usize) {
 
 /// Runs the scripted lines of the lesson's current step, and plays.
 pub fn show_me() {
+    replay_run::stop(Stop::Action);
     with(|c| c.show_me());
 }
 
 /// Opens the lesson again from its start, on a fresh cluster.
 pub fn restart_lesson() {
+    replay_run::stop(Stop::Action);
     let l = with(|c| {
         c.lesson
             .as_ref()
@@ -475,60 +468,6 @@ pub fn restart_lesson() {
             Ok::<(), String>(())
         });
     }
-}
-
-/// Jumps to virtual time `t` of the session (replayed from the start); the later part is kept
-/// until the next action.
-pub fn seek(t: u64) {
-    with(|c| c.jump(|e| e.seek(t).map(|_| ())));
-}
-
-/// Steps back one event.
-pub fn step_back() {
-    with(|c| c.jump(|e| e.step_back().map(|_| ())));
-}
-
-/// Drops the later part of the session: what happens next is recorded from here.
-pub fn fork() {
-    with(|c| {
-        if c.engine.session().in_past {
-            c.engine.fork();
-            c.note(format!(
-                "Forked at {}: the later part of the session is gone; what you do now is recorded from here.",
-                sim::time::format_ms(c.engine.now())
-            ));
-            c.sync(now_wall());
-        }
-    });
-}
-
-/// The fragment of a share link for the session (`s=...`).
-///
-/// # Errors
-/// The session is too long for a link.
-pub fn share_fragment() -> Result<String, String> {
-    let f = etcd::scenario::share::encode(&export_text());
-    if f.len() > etcd::scenario::share::MAX_FRAGMENT {
-        return Err(format!(
-            "this session is too long for a link ({} KiB); use Export instead",
-            f.len() / 1024
-        ));
-    }
-    Ok(f)
-}
-
-/// Opens a link's fragment: `#s=...` (a scenario or lesson) or `#lesson=NAME`. On a bad link
-/// the cluster stays as it is and the reason is returned.
-///
-/// # Errors
-/// Why the link cannot be opened, in words.
-pub fn open_fragment(fragment: &str) -> Result<(), String> {
-    let f = fragment.trim().trim_start_matches('#');
-    if let Some(name) = f.strip_prefix("lesson=") {
-        return open_lesson(name);
-    }
-    let text = etcd::scenario::share::decode(f)?;
-    load(&text, "shared lesson")
 }
 
 /// Shows a short confirmation for a moment.
@@ -698,30 +637,6 @@ impl Controller {
                 true => "healthy again".to_string(),
                 false => format!("deliberately broken ({})", bugs.names()),
             }
-        ));
-        self.sync(now_wall());
-        Ok(())
-    }
-
-    fn import(&mut self, s: &Scenario) -> Result<(), String> {
-        let t0 = now_wall();
-        let engine = Engine::replay(s)?;
-        let ms = now_wall() - t0;
-        self.lesson = None;
-        self.ui.lesson.set(None);
-        let mut settings = Settings::from_config(&s.config);
-        settings.load = 0.0;
-        self.adopt(engine, settings);
-        self.title = s.title.clone();
-        self.ui.playing.set(false);
-        self.note(format!(
-            "Loaded {} ({} nodes, seed {}): replayed to {} ({} lines, {:.0} ms). Paused at the end; the scrubber below the logs moves through it.",
-            if s.title.is_empty() { "a scenario" } else { s.title.as_str() },
-            s.config.nodes,
-            s.config.seed,
-            sim::time::format_ms(self.engine.now()),
-            self.engine.lines().len(),
-            ms
         ));
         self.sync(now_wall());
         Ok(())
@@ -978,66 +893,6 @@ impl Controller {
         if force || self.ui.lesson.with_untracked(|v| v.as_ref() != Some(&view)) {
             self.ui.lesson.set(Some(view));
         }
-    }
-
-    /// Replaces the engine by a replay of its own session (seek, step back), keeping what the
-    /// page shows of the past.
-    fn jump(&mut self, f: impl FnOnce(&mut Engine) -> Result<(), String>) {
-        let t0 = now_wall();
-        let from = self.engine.now();
-        let r = f(&mut self.engine);
-        self.jumped(r, t0, from);
-    }
-
-    /// The rest of [`Controller::jump`], once the replay is done (not generic: one copy for
-    /// seek and step back).
-    fn jumped(&mut self, replay: Result<(), String>, t0: f64, from: u64) {
-        if let Err(e) = replay {
-            self.ui.error.set(Some(format!("Time travel failed: {e}")));
-            return;
-        }
-        let ms = now_wall() - t0;
-        self.ui.playing.set(false);
-        for (_, w) in self.waiters.drain(..) {
-            w("cancelled: time travel".into());
-        }
-        self.running.clear();
-        self.script.clear();
-        self.script_wait = None;
-        let now = self.engine.now();
-        // The page's picture of the past up to `now` is what a straight run shows: keep it.
-        let t = &mut self.timeline;
-        t.spans.retain(|s| s.start <= now);
-        for s in &mut t.spans {
-            if s.end.is_some_and(|e| e > now) {
-                s.end = None;
-            }
-        }
-        t.marks.retain(|m| m.time_ms <= now);
-        self.open_span = t.spans.last().filter(|s| s.end.is_none()).cloned();
-        self.timeline_dirty = true;
-        self.trace_seq = self.engine.cluster().trace().total();
-        self.last_appended = IdMap::new();
-        for n in self.engine.cluster().view().nodes {
-            self.last_appended.insert(n.id, n.last_index);
-        }
-        self.overwrites.clear();
-        self.ui.drops.set(Vec::new());
-        self.halted = false;
-        self.shown_events = u64::MAX;
-        self.logs_stale = true;
-        self.last_slow = f64::NEG_INFINITY;
-        self.next_load_at = now;
-        self.carry = 0.0;
-        if from != now {
-            self.note(format!(
-                "Moved to {} (replayed in {:.0} ms). Acting from here forks the run.",
-                sim::time::format_ms(now),
-                ms
-            ));
-        }
-        self.refresh_lesson(false);
-        self.sync(now_wall());
     }
 
     /// Puts `engine` in place with fresh page state.

@@ -4,7 +4,7 @@
 
 use etcd::planted::PlantedBugs;
 use etcd::playground::Recorded;
-use etcd::scenario::{self, Expect, Scenario};
+use etcd::scenario::{self, Expect, Goal, Replay, Scenario};
 use sim::{Cluster, ClusterConfig};
 
 pub use etcd::{CommandId, CommandOutput, CommandState};
@@ -65,6 +65,16 @@ struct Kept {
     at_end: Option<Box<etcd::Playground>>,
 }
 
+/// What a move in the session takes.
+pub enum Move {
+    /// Nothing: the engine is there already.
+    Stay,
+    /// Nothing to replay: [`Engine::arrive_at`] the goal at once.
+    Now(Goal),
+    /// A replay from the start, to run (in slices) and hand to [`Engine::arrive`].
+    Replay(Box<Replay>),
+}
+
 /// Where the engine stands in its session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct SessionPoint {
@@ -96,21 +106,39 @@ impl Engine {
     }
 
     /// A scenario's cluster, run to its end (an imported file, a share link): the same run as
-    /// `raftlab run --scenario`, with the same trace hash.
+    /// `raftlab run --scenario`, with the same trace hash. In one go (tests); the page replays
+    /// in slices with [`Engine::start_import`] and [`Engine::from_replay`].
     ///
     /// # Errors
     /// The scenario's first problem in words, with its line number; or the invariant violation
     /// that stopped it.
     pub fn replay(scenario: &Scenario) -> Result<Self, String> {
+        let mut r = Self::start_import(scenario)?;
+        while !r.advance(u64::MAX).map_err(|e| e.to_string())? {}
+        Ok(Self::from_replay(r))
+    }
+
+    /// Starts replaying a scenario to its end, to be advanced in slices (an import, a link).
+    ///
+    /// # Errors
+    /// A configuration that does not make a cluster.
+    pub fn start_import(scenario: &Scenario) -> Result<Box<Replay>, String> {
         let mut s = scenario.clone();
         s.config.trace_capacity = TRACE_KEEP;
-        let (pg, lines) = s.run_recorded().map_err(|e| e.to_string())?;
-        Ok(Engine {
+        Ok(Box::new(
+            Replay::new(&s, Goal::End).map_err(|e| e.to_string())?,
+        ))
+    }
+
+    /// The engine a finished import replay built.
+    pub fn from_replay(r: Box<Replay>) -> Self {
+        let (pg, lines) = r.finish();
+        Engine {
             pg,
             notes: Vec::new(),
             lines,
             kept: None,
-        })
+        }
     }
 
     /// Reads a scenario file.
@@ -148,54 +176,130 @@ impl Engine {
         &self.lines
     }
 
-    fn keep(&mut self) -> &Kept {
-        if self.kept.is_none() {
-            let end = (self.pg.now(), self.pg.steps());
-            let scenario = Scenario::from_recording(
+    /// The session as a scenario that replays it (the kept one while looking at the past).
+    fn session_scenario(&self) -> Scenario {
+        match &self.kept {
+            Some(k) => k.scenario.clone(),
+            None => Scenario::from_recording(
                 self.pg.cluster().config().clone(),
                 self.pg.planted_at_start(),
                 "",
                 &self.lines,
-                end,
-            );
+                (self.pg.now(), self.pg.steps()),
+            ),
+        }
+    }
+
+    fn keep(&mut self) -> &mut Kept {
+        if self.kept.is_none() {
+            let end = (self.pg.now(), self.pg.steps());
             self.kept = Some(Kept {
-                scenario,
+                scenario: self.session_scenario(),
                 lines: self.lines.clone(),
                 end,
                 at_end: None,
             });
         }
-        self.kept.as_ref().expect("kept")
+        self.kept.as_mut().expect("kept")
+    }
+
+    /// What moving to virtual time `t` of the session takes (see [`Engine::seek`]): nothing,
+    /// or a replay from the start to run in slices and hand to [`Engine::arrive`].
+    ///
+    /// # Errors
+    /// A configuration that does not make a cluster.
+    pub fn plan_seek(&self, t: u64) -> Result<Move, String> {
+        let end = self.kept.as_ref().map_or(self.pg.now(), |k| k.end.0);
+        let goal = match t >= end {
+            // At or after the end: back to the end exactly, at once if its playground is kept.
+            true if self.kept.as_ref().is_none_or(|k| k.at_end.is_some()) => {
+                return Ok(Move::Now(Goal::End))
+            }
+            true => Goal::End,
+            false => Goal::Time(t),
+        };
+        Ok(Move::Replay(Box::new(
+            Replay::new(&self.session_scenario(), goal).map_err(|e| e.to_string())?,
+        )))
+    }
+
+    /// What moving back one event takes: nothing at the start, else a replay to one event
+    /// fewer.
+    ///
+    /// # Errors
+    /// A configuration that does not make a cluster.
+    pub fn plan_step_back(&self) -> Result<Move, String> {
+        match self.pg.steps() {
+            0 => Ok(Move::Stay),
+            n => Ok(Move::Replay(Box::new(
+                Replay::new(&self.session_scenario(), Goal::Step(n - 1))
+                    .map_err(|e| e.to_string())?,
+            ))),
+        }
+    }
+
+    /// Moves to where a finished replay of the session stands (planned by
+    /// [`Engine::plan_seek`] or [`Engine::plan_step_back`] on this engine as it still is).
+    pub fn arrive(&mut self, r: Replay) {
+        let goal = r.goal();
+        let (pg, _) = r.finish();
+        self.arrive_at(goal, Some(pg));
+    }
+
+    /// Moves to `goal` of the session: the playground a replay reached, or (for the end) the
+    /// one kept when the engine left the end.
+    pub fn arrive_at(&mut self, goal: Goal, pg: Option<etcd::Playground>) {
+        if goal == Goal::End && self.kept.is_none() {
+            return; // Already at the end.
+        }
+        let k = self.keep();
+        match goal {
+            Goal::End => {
+                let Some(pg) = pg.or_else(|| k.at_end.take().map(|b| *b)) else {
+                    return;
+                };
+                let k = self.kept.take().expect("kept");
+                self.pg = pg;
+                self.lines = k.lines;
+            }
+            Goal::Time(t) => {
+                let lines = prefix(&k.lines, |r| r.at_ms < t);
+                if let Some(pg) = pg {
+                    self.leave(pg, lines);
+                }
+            }
+            Goal::Step(n) => {
+                let lines = prefix(&k.lines, |r| r.step < n);
+                if let Some(pg) = pg {
+                    self.leave(pg, lines);
+                }
+            }
+        }
     }
 
     /// Moves to virtual time `t` of the session by replaying it from the start: the state of a
     /// straight run to `t`, before any line given at `t` itself. At or after the end, back to
     /// the end exactly: the end's own playground, kept when the engine left it, so that costs
-    /// nothing. The later part is kept until the next action.
+    /// nothing. The later part is kept until the next action. In one go (tests); the page runs
+    /// [`Engine::plan_seek`]'s replay in slices.
     ///
     /// # Errors
     /// The invariant violation that stopped the replay (the engine is unchanged).
     pub fn seek(&mut self, t: u64) -> Result<(), String> {
-        if self.kept.is_none() && t >= self.pg.now() {
-            return Ok(()); // Already at the end.
+        let m = self.plan_seek(t)?;
+        self.go(m)
+    }
+
+    /// Runs a planned move in one go.
+    fn go(&mut self, m: Move) -> Result<(), String> {
+        match m {
+            Move::Stay => {}
+            Move::Now(goal) => self.arrive_at(goal, None),
+            Move::Replay(mut r) => {
+                while !r.advance(u64::MAX).map_err(|e| e.to_string())? {}
+                self.arrive(*r);
+            }
         }
-        let k = self.keep();
-        if t >= k.end.0 {
-            let pg = match self.kept.as_mut().and_then(|k| k.at_end.take()) {
-                Some(pg) => *pg,
-                None => {
-                    let k = self.kept.as_ref().expect("kept");
-                    k.scenario.run().map_err(|e| e.to_string())?.0
-                }
-            };
-            let k = self.kept.take().expect("kept");
-            self.pg = pg;
-            self.lines = k.lines;
-            return Ok(());
-        }
-        let pg = k.scenario.replay_until(t).map_err(|e| e.to_string())?;
-        let lines = prefix(&k.lines, |r| r.at_ms < t);
-        self.leave(pg, lines);
         Ok(())
     }
 
@@ -216,18 +320,10 @@ impl Engine {
     /// # Errors
     /// The invariant violation that stopped the replay.
     pub fn step_back(&mut self) -> Result<bool, String> {
-        let n = self.pg.steps();
-        if n == 0 {
-            return Ok(false);
-        }
-        let k = self.keep();
-        let pg = k
-            .scenario
-            .replay_until_step(n - 1)
-            .map_err(|e| e.to_string())?;
-        let lines = prefix(&k.lines, |r| r.step < n - 1);
-        self.leave(pg, lines);
-        Ok(true)
+        let m = self.plan_step_back()?;
+        let moved = !matches!(m, Move::Stay);
+        self.go(m)?;
+        Ok(moved)
     }
 
     /// Drops the later part of the session kept while looking at the past: from here on the
@@ -458,6 +554,12 @@ impl Engine {
         self.pg.txn_section().map(etcd::ctl::Section::prompt)
     }
 
+    /// Whether command `id` was answered by the engine itself (`help`, `cancel`): its output is
+    /// not in the playground's print log ([`Engine::printed_since`]).
+    pub fn is_note(&self, id: CommandId) -> bool {
+        id >= NOTE_BASE
+    }
+
     /// A command's output so far.
     pub fn output(&self, id: CommandId) -> Option<&CommandOutput> {
         if id >= NOTE_BASE {
@@ -625,6 +727,66 @@ mod tests {
         assert!(!forked.contains(&format!("cancel {w}")), "{forked}");
         assert!(forked.contains("put b 2"));
         assert_eq!(replay_hash(&forked), e.cluster().trace_hash(), "{forked}");
+    }
+
+    /// A session of a few lines, ending at 9 s.
+    fn session() -> Engine {
+        let mut e = engine();
+        e.run_until(3_000).unwrap();
+        run(&mut e, "put a 1", 500);
+        let w = e.exec("watch a").unwrap();
+        run(&mut e, "partition leader", 1_500);
+        assert!(e.cancel(w));
+        run(&mut e, "heal", 3_500);
+        e
+    }
+
+    /// Runs a planned move in slices of a few events, as the page does.
+    fn in_slices(e: &mut Engine, m: Move) {
+        match m {
+            Move::Replay(mut r) => {
+                let mut slices = 0;
+                while !r.advance(16).unwrap() {
+                    slices += 1;
+                }
+                assert!(slices > 3, "{slices} slices");
+                e.arrive(*r);
+            }
+            Move::Now(goal) => e.arrive_at(goal, None),
+            Move::Stay => {}
+        }
+    }
+
+    #[test]
+    fn moves_and_imports_in_slices_land_where_one_go_does() {
+        let (mut a, mut b) = (session(), session());
+        let end = (a.now(), a.cluster().trace_hash());
+        let planned = a.plan_seek(5_000).unwrap();
+        in_slices(&mut a, planned);
+        b.seek(5_000).unwrap();
+        assert_eq!(
+            (a.now(), a.cluster().trace_hash()),
+            (5_000, b.cluster().trace_hash())
+        );
+        assert_eq!(a.lines(), b.lines());
+        assert_eq!(a.session(), b.session());
+        let planned = a.plan_step_back().unwrap();
+        in_slices(&mut a, planned);
+        b.step_back().unwrap();
+        assert_eq!(a.cluster().trace_hash(), b.cluster().trace_hash());
+        // Back to the end: the end's own playground, at once.
+        let planned = a.plan_seek(u64::MAX).unwrap();
+        assert!(matches!(planned, Move::Now(Goal::End)));
+        in_slices(&mut a, planned);
+        assert_eq!((a.now(), a.cluster().trace_hash()), end);
+        assert!(!a.session().in_past);
+        // An import in slices is the same run as the exported session.
+        let text = a.export("t");
+        let mut r = Engine::start_import(&Engine::parse(&text).unwrap()).unwrap();
+        while !r.advance(100).unwrap() {}
+        let imported = Engine::from_replay(r);
+        assert_eq!(imported.cluster().trace_hash(), end.1);
+        assert_eq!(imported.export("t"), text);
     }
 
     #[test]

@@ -356,6 +356,8 @@ pub struct Ui {
     pub partition: RwSignal<Option<crate::partition::Draft>>,
     /// The check running now, if any.
     pub check_run: RwSignal<Option<CheckRunView>>,
+    /// The replay running now (an import, a link, a seek), if any.
+    pub replay_run: RwSignal<Option<ReplayRunView>>,
     /// The bugs planted in the running cluster (the teaching menu); empty when it is healthy.
     pub planted: RwSignal<etcd::planted::PlantedBugs>,
     /// How virtual time runs on screen (slow motion around messages, or steady).
@@ -373,6 +375,21 @@ pub struct Ui {
 pub struct CheckRunView {
     /// Steps, budget and stage.
     pub progress: crate::checking::CheckProgress,
+    /// Wall-clock ms since it started.
+    pub elapsed_ms: f64,
+}
+
+/// A replay in progress (an import, a link, a seek), for its progress bar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplayRunView {
+    /// What it does, in words ("Loading session.txt", "Moving to 30m00s").
+    pub what: String,
+    /// The share done, 0 to 1.
+    pub fraction: f64,
+    /// Virtual ms replayed so far.
+    pub now_ms: u64,
+    /// Events replayed so far.
+    pub events: u64,
     /// Wall-clock ms since it started.
     pub elapsed_ms: f64,
 }
@@ -406,6 +423,7 @@ impl Ui {
             check: RwSignal::new(None),
             partition: RwSignal::new(None),
             check_run: RwSignal::new(None),
+            replay_run: RwSignal::new(None),
             planted: RwSignal::new(etcd::planted::PlantedBugs::NONE),
             pace: RwSignal::new(crate::pace::Pace::default()),
             clock: RwSignal::new(0.0),

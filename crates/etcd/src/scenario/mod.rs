@@ -23,12 +23,14 @@ pub mod bound;
 pub mod builtin;
 mod expect;
 mod parse;
+mod replay;
 mod run;
 mod session;
 pub mod share;
 
 pub use expect::Expect;
 pub use parse::{parse, parse_file, ScenarioError};
+pub use replay::{Goal, Replay, ReplayProgress};
 pub use run::{record, record_lines, record_session, Outcome, StepOutcome};
 pub use session::is_cancel;
 

@@ -34,7 +34,7 @@ impl Outcome {
     }
 }
 
-pub(super) fn run_line(repl: &mut Repl, line: &Line, out: &mut String) -> Result<()> {
+fn run_line(repl: &mut Repl, line: &Line, out: &mut String) -> Result<()> {
     // Lines that continue a txn started by a timed line go in without waiting, as typed.
     let continuing = repl.playground().needs_more();
     let text = if continuing {
@@ -72,11 +72,7 @@ pub(super) fn within_bound(pg: &Playground, number: usize) -> Result<()> {
 
 /// Runs to virtual time `ms` and, if given, event count `step` (line `number`'s `at` or
 /// `@until`); stops with an error if the run goes past the bound on a scenario's work on the way.
-pub(super) fn advance(
-    repl: &mut Repl,
-    (ms, step): (u64, Option<u64>),
-    number: usize,
-) -> Result<()> {
+fn advance(repl: &mut Repl, (ms, step): (u64, Option<u64>), number: usize) -> Result<()> {
     let pg = repl.playground_mut();
     if let Some(step) = step {
         while pg.steps() < step {
@@ -146,56 +142,31 @@ impl Scenario {
         Ok((pg, outcome))
     }
 
-    /// Replays lines from the start until `stop(line, playground)` says the line comes after
-    /// the point sought (lines continuing a txn always follow their first line).
-    fn replay_while(&self, stop: impl Fn(&Line, &Playground) -> bool) -> Result<Playground> {
-        let mut repl = Repl::fresh(self.start()?);
-        let mut sink = String::new();
-        'outer: for step in &self.steps {
-            for line in &step.lines {
-                if !repl.playground().needs_more() && stop(line, repl.playground()) {
-                    break 'outer;
-                }
-                run_line(&mut repl, line, &mut sink)?;
-                sink.clear();
-            }
-        }
-        Ok(repl.into_playground())
-    }
-
     /// Replays the scenario's timed lines up to virtual time `t` (time travel: the state equals
     /// a straight run to `t`, before any command given at `t` itself). Untimed lines run as in
-    /// `run`.
+    /// `run`. A [`super::Replay`] to [`super::Goal::Time`], in one go.
     ///
     /// # Errors
     /// An invariant violation.
     pub fn replay_until(&self, t: u64) -> Result<Playground> {
-        // Commands given at `t` itself come after the point sought.
-        let mut pg =
-            self.replay_while(|line, pg| line.at_ms.is_some_and(|at| at >= t) || pg.now() > t)?;
-        if pg.now() < t {
-            pg.run_until(t.min(bound::MAX_VIRTUAL_MS + 1))?;
-        }
-        within_bound(&pg, 0)?;
-        Ok(pg)
+        Ok(self.replay_to(super::Goal::Time(t))?.0)
     }
 
     /// Replays the scenario to exactly `n` events (step back: `n` = current count - 1), before
-    /// any command given after the `n`-th event. Untimed lines run as in `run`.
+    /// any command given after the `n`-th event. Untimed lines run as in `run`. A
+    /// [`super::Replay`] to [`super::Goal::Step`], in one go.
     ///
     /// # Errors
     /// An invariant violation.
     pub fn replay_until_step(&self, n: u64) -> Result<Playground> {
-        let mut pg =
-            self.replay_while(|line, pg| line.at_step.is_some_and(|s| s >= n) || pg.steps() > n)?;
-        while pg.steps() < n {
-            pg.step()?;
-            if pg.steps().is_multiple_of(4096) {
-                within_bound(&pg, 0)?;
-            }
-        }
-        within_bound(&pg, 0)?;
-        Ok(pg)
+        Ok(self.replay_to(super::Goal::Step(n))?.0)
+    }
+
+    /// A [`super::Replay`] to `goal`, in one go.
+    pub(super) fn replay_to(&self, goal: super::Goal) -> Result<(Playground, Vec<Recorded>)> {
+        let mut r = super::Replay::new(self, goal)?;
+        while !r.advance(u64::MAX)? {}
+        Ok(r.finish())
     }
 }
 

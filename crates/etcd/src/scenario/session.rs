@@ -21,11 +21,9 @@ use sim::ClusterConfig;
 
 use crate::planted::PlantedBugs;
 
-use super::run::{advance, run_line};
 use super::{Line, Scenario, Step};
 use crate::error::Result;
 use crate::playground::{Playground, Recorded};
-use crate::repl::Repl;
 
 /// Whether `line` is the repl's `cancel` or `cancel N` (N-th command; commands are numbered
 /// from 1 in the order they were started, as the playground numbers its command ids).
@@ -74,40 +72,14 @@ impl Scenario {
         }
     }
 
-    /// Runs every step as [`Scenario::run`] does (the same run, the same trace hash) and
+    /// Runs every step as [`Scenario::run`] does (the same run, the same trace hash; a
+    /// [`super::Replay`] to [`super::Goal::End`] in one go) and
     /// returns the playground with every line it was given, `cancel` lines included, each
     /// with its virtual time and event count: ready for [`super::record_lines`].
     ///
     /// # Errors
     /// An invariant violation.
     pub fn run_recorded(&self) -> Result<(Playground, Vec<Recorded>)> {
-        let mut repl = Repl::fresh(self.start()?);
-        let mut lines = Vec::new();
-        let mut sink = String::new();
-        for step in &self.steps {
-            for line in &step.lines {
-                if !repl.playground().needs_more() && is_cancel(&line.text) {
-                    // Reach the line's point first (as `run_line` would), to record it there.
-                    if let Some(ms) = line.at_ms {
-                        advance(&mut repl, (ms, line.at_step), line.number)?;
-                    }
-                    let pg = repl.playground();
-                    lines.push(Recorded {
-                        at_ms: pg.now(),
-                        step: pg.steps(),
-                        line: line.text.trim().to_string(),
-                        continuation: false,
-                    });
-                }
-                let before = repl.playground().history().len();
-                run_line(&mut repl, line, &mut sink)?;
-                sink.clear();
-                lines.extend(repl.playground().history()[before..].iter().cloned());
-            }
-            if let Some(until) = step.until {
-                advance(&mut repl, until, 0)?;
-            }
-        }
-        Ok((repl.into_playground(), lines))
+        self.replay_to(super::Goal::End)
     }
 }

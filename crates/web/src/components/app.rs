@@ -13,6 +13,7 @@ use super::inspector::Inspector;
 use super::lease_panel::LeasePanel;
 use super::lesson_panel::LessonPanel;
 use super::log_view::LogView;
+use super::replay_bar::ReplayBar;
 use super::scrubber::Scrubber;
 use super::timeline::Timeline;
 use super::toolbar::Toolbar;
@@ -41,16 +42,22 @@ pub fn App(
     };
     provide_context(ui);
     crate::js_api::install();
-    // A share link rebuilds its run; a bad one leaves the default cluster and says why.
+    // A share link rebuilds its run (in slices, with a progress bar); a bad one leaves the
+    // default cluster and says why.
     let open_link = move |f: &str| {
         if f.trim_start_matches('#').is_empty() {
             return;
         }
-        if let Err(e) = control::open_fragment(f) {
-            ui.error.set(Some(format!(
-                "This link could not be opened: {e}. Started a default cluster instead."
-            )));
-        }
+        control::open_fragment(
+            f,
+            Some(Box::new(move |o| {
+                if let control::Outcome::Failed(e) = o {
+                    ui.error.set(Some(format!(
+                        "This link could not be opened: {e}. Started a default cluster instead."
+                    )));
+                }
+            })),
+        );
     };
     open_link(&fragment);
     let hash = window_event_listener(leptos::ev::hashchange, move |_| {
@@ -86,7 +93,7 @@ pub fn App(
             }
             "ArrowLeft" => {
                 ev.prevent_default();
-                control::step_back();
+                control::step_back(None);
             }
             "Escape" => ui.selection.set(crate::model::Selection::None),
             _ => {}
@@ -96,6 +103,7 @@ pub fn App(
 
     view! {
         <ErrorBanner/>
+        <ReplayBar/>
         <Toolbar/>
         <BrokenBanner/>
         // The picture, the logs and the time controls share the left column and, on a wide

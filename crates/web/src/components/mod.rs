@@ -16,6 +16,7 @@ pub mod lessons_menu;
 pub mod log_view;
 pub mod node_glyph;
 pub mod partition_panel;
+pub mod replay_bar;
 pub mod scrubber;
 pub mod session_bar;
 pub mod teaching_menu;

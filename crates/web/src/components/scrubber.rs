@@ -40,7 +40,7 @@ pub fn Scrubber() -> impl IntoView {
                     on:change=move |ev| {
                         preview.set(None);
                         if let Ok(t) = event_target_value(&ev).parse::<u64>() {
-                            control::seek(t);
+                            control::seek(t, None);
                         }
                     }
                 />
@@ -50,7 +50,7 @@ pub fn Scrubber() -> impl IntoView {
                     aria-label="Step back one event"
                     title="Step back one event (←): replays the session to one event fewer"
                     disabled=move || session.with(|s| s.steps == 0)
-                    on:click=move |_| control::step_back()
+                    on:click=move |_| control::step_back(None)
                 >
                     "◀ Step back"
                 </button>
@@ -66,7 +66,7 @@ pub fn Scrubber() -> impl IntoView {
                         <button title="Forget the later part and go on from here" on:click=move |_| control::fork()>
                             "Fork from here"
                         </button>
-                        <button class="primary" title="Back to where the session ended" on:click=move |_| control::seek(u64::MAX)>
+                        <button class="primary" title="Back to where the session ended" on:click=move |_| control::seek(u64::MAX, None)>
                             "Back to the end"
                         </button>
                     }.into_any()

@@ -8,20 +8,29 @@ use leptos::prelude::*;
 use crate::control;
 use crate::model::use_ui;
 
-/// Loads a file's text: a lesson opens at its first step, any other scenario replays. Errors
-/// go to the banner.
+/// Loads a file's text: a lesson opens at its first step, any other scenario replays (in
+/// slices, with a progress bar and Cancel). Errors go to the banner.
 pub fn load_text(name: String, text: Result<String, String>) {
     let ui = control::with(|c| c.ui());
-    let result = text.and_then(|t| control::load(&t, &name));
-    match result {
-        Ok(()) => control::toast(format!("Loaded {name}")),
-        Err(e) => {
-            if let Some(ui) = ui {
-                ui.error.set(Some(format!(
-                    "Could not load {name}: {e}. Nothing changed."
-                )));
-            }
+    let fail = move |name: &str, e: String| {
+        if let Some(ui) = ui {
+            ui.error.set(Some(format!(
+                "Could not load {name}: {e}. Nothing changed."
+            )));
         }
+    };
+    match text {
+        Err(e) => fail(&name, e),
+        Ok(t) => control::load(
+            &t,
+            &name.clone(),
+            Some(Box::new(move |o| match o {
+                control::Outcome::Arrived => control::toast(format!("Loaded {name}")),
+                control::Outcome::Failed(e) => fail(&name, e),
+                // The console says so; nothing changed.
+                control::Outcome::Stopped(_) => {}
+            })),
+        ),
     }
 }
 

@@ -7,13 +7,18 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{headless, state, Builtin, CheckProgress, ErrorReply, Perf, Session};
+use super::{
+    headless, state, Builtin, CheckProgress, ErrorReply, ExecReply, Perf, ReplayProgress, Session,
+};
 use crate::control;
 use crate::model::Origin;
 
 /// The methods of `window.raftlab`.
 const METHODS: &[&str] = &[
     "exec",
+    "execUntilDone",
+    "replay",
+    "cancelReplay",
     "state",
     "view",
     "pause",
@@ -97,19 +102,131 @@ fn field(opts: &JsValue, k: &str) -> Option<f64> {
         .and_then(|v| v.as_f64())
 }
 
+/// A promise that `start` settles through the `Done` it is given, with `value` of the outcome.
+fn outcome(
+    start: impl FnOnce(control::Done),
+    value: impl Fn(control::Outcome) -> JsValue + 'static,
+) -> JsValue {
+    let mut start = Some(start);
+    let mut value = Some(value);
+    Promise::new(&mut |resolve, _reject| {
+        if let (Some(start), Some(value)) = (start.take(), value.take()) {
+            start(Box::new(move |o| {
+                let _ = resolve.call1(&JsValue::NULL, &value(o));
+            }));
+        }
+    })
+    .into()
+}
+
+/// What `exec` and `execUntilDone` answer for command `cmd`.
+fn exec_reply(cmd: etcd::CommandId, printed: String) -> ExecReply {
+    use crate::engine::CommandState;
+    control::with_engine(|e| {
+        let o = e.output(cmd);
+        let (status, text) = match o {
+            Some(o) => (
+                match (o.state, o.settled) {
+                    (CommandState::Done, _) => "done",
+                    (CommandState::Failed, _) => "failed",
+                    (CommandState::Running, true) => "settled",
+                    (CommandState::Running, false) => "waiting",
+                },
+                o.text.clone(),
+            ),
+            None => ("done", String::new()),
+        };
+        ExecReply {
+            status,
+            id: Some(cmd),
+            text,
+            printed: printed.clone(),
+            time_ms: e.now(),
+            note: match status {
+                "waiting" => "the line is in flight and completes when virtual time runs: play(), step(n), runFor(ms), or execUntilDone(line)",
+                _ => "",
+            },
+        }
+    })
+    .unwrap_or(ExecReply {
+        status: "failed",
+        id: Some(cmd),
+        text: "the playground is busy".into(),
+        printed,
+        time_ms: 0,
+        note: "",
+    })
+}
+
 /// Runs method `name` with its arguments (missing ones are `undefined`).
 fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue {
     match name.as_str() {
         "exec" => {
             let line = text(&a);
             Promise::new(&mut |resolve, _reject| {
-                let r = resolve;
+                let r = resolve.clone();
                 let waiter: control::Waiter = Box::new(move |text: String| {
                     let _ = r.call1(&JsValue::NULL, &JsValue::from_str(&text));
                 });
-                control::exec(&line, Origin::Script, Some(waiter));
+                let paused = control::with(|c| !c.playing()).unwrap_or(false);
+                let cmd = control::exec(&line, Origin::Script, Some(waiter));
+                // While paused, a line that needs time would wait for Play: answer at once
+                // that it waits (it stays in flight); the clock is not moved.
+                if let Some(cmd) = cmd.filter(|_| paused) {
+                    if control::forget_waiter(cmd).is_some() {
+                        let reply = exec_reply(cmd, String::new());
+                        let _ = resolve.call1(&JsValue::NULL, &to_js(&reply));
+                    }
+                }
             })
             .into()
+        }
+        "execUntilDone" => {
+            let line = text(&a);
+            let limit = field(&b, "limitMs").map_or(etcd::repl::LINE_LIMIT_MS, |l| {
+                l.clamp(0.0, etcd::repl::LINE_LIMIT_MS as f64) as u64
+            });
+            let mark = control::with_engine(|e| e.printed()).unwrap_or(0);
+            let cmd = control::exec(&line, Origin::Script, None);
+            if let Some(cmd) = cmd {
+                control::settle(cmd, limit);
+            }
+            // As `raftlab repl` prints after a line: what the engine answered itself (`cancel`
+            // finding nothing to stop), then everything printed meanwhile.
+            let printed = control::with_engine(|e| {
+                let own = cmd
+                    .filter(|c| e.is_note(*c))
+                    .and_then(|c| e.output(c))
+                    .map_or("", |o| o.text.as_str());
+                format!("{own}{}", e.printed_since(mark))
+            })
+            .unwrap_or_default();
+            let reply = match cmd {
+                Some(cmd) => exec_reply(cmd, printed),
+                None => ExecReply {
+                    status: "done",
+                    id: None,
+                    text: String::new(),
+                    printed,
+                    time_ms: control::with_engine(|e| e.now()).unwrap_or(0),
+                    note: "",
+                },
+            };
+            Promise::resolve(&to_js(&reply)).into()
+        }
+        "replay" => {
+            let run = control::with(|c| c.ui().replay_run.get_untracked()).flatten();
+            to_js(&run.map(|r| ReplayProgress {
+                elapsed_ms: r.elapsed_ms,
+                events: r.events,
+                fraction: r.fraction,
+                now_ms: r.now_ms,
+                what: r.what,
+            }))
+        }
+        "cancelReplay" => {
+            control::cancel_replay();
+            JsValue::UNDEFINED
         }
         "state" => to_js(&state()),
         "view" => to_js(&control::with_engine(|e| e.cluster().view())),
@@ -209,8 +326,30 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
             to_js(&bugs.iter().map(|b| b.name()).collect::<Vec<_>>())
         }
         "exportScenario" => JsValue::from_str(&control::export_text()),
-        "importScenario" => result(control::import(&text(&a))),
-        "loadScenario" => result(control::load(&text(&a), "script")),
+        "importScenario" => {
+            let t = text(&a);
+            outcome(
+                |done| control::import(&t, Some(done)),
+                |o| match o {
+                    control::Outcome::Arrived => JsValue::NULL,
+                    control::Outcome::Failed(e) | control::Outcome::Stopped(e) => {
+                        JsValue::from_str(&e)
+                    }
+                },
+            )
+        }
+        "loadScenario" => {
+            let t = text(&a);
+            outcome(
+                |done| control::load(&t, "script", Some(done)),
+                |o| match o {
+                    control::Outcome::Arrived => JsValue::NULL,
+                    control::Outcome::Failed(e) | control::Outcome::Stopped(e) => {
+                        JsValue::from_str(&e)
+                    }
+                },
+            )
+        }
         "seek" => {
             let t = num(&a).map_or(u64::MAX, |m| {
                 if m.is_finite() {
@@ -219,13 +358,9 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
                     u64::MAX
                 }
             });
-            control::seek(t);
-            to_js(&state())
+            outcome(|done| control::seek(t, Some(done)), |_| to_js(&state()))
         }
-        "stepBack" => {
-            control::step_back();
-            to_js(&state())
-        }
+        "stepBack" => outcome(|done| control::step_back(Some(done)), |_| to_js(&state())),
         "fork" => {
             control::fork();
             JsValue::UNDEFINED

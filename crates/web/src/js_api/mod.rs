@@ -2,13 +2,24 @@
 //! the controller, the same code path as the console and the buttons.
 //!
 //! ```js
-//! await raftlab.exec("crash 1")      // resolves with the output text once the line completes
+//! await raftlab.exec("crash 1")      // resolves with the output text once the line completes;
+//!                                     // while paused, a line that needs time resolves at once with
+//!                                     // {status: "waiting", id, text, ...}: it stays in flight and
+//!                                     // completes when time runs (the clock is not moved)
+//! await raftlab.execUntilDone("put a 1") // runs virtual time until the line completes or settles
+//!                                     // (at most 2 virtual minutes, or {limitMs}), as `raftlab repl`;
+//!                                     // {status, id, text, printed, time_ms}; a paused page stays paused
 //! raftlab.state()                    // {time_ms, leader, seed, trace_hash, nodes: [...]}
 //! raftlab.pause(); raftlab.play(10); raftlab.step(5); raftlab.runFor(2000)
 //! raftlab.reset({nodes: 5, seed: 42})
 //! raftlab.exportScenario()           // the session as scenario text
-//! raftlab.importScenario(text)       // replays it to its end; null, or the error in words
-//! raftlab.seek(12000); raftlab.stepBack(); raftlab.fork(); raftlab.session()
+//! await raftlab.importScenario(text) // replays it to its end in slices (progress bar, Cancel);
+//!                                     // null, or the error in words (or the line saying it stopped)
+//! await raftlab.loadScenario(text)   // the same, but a lesson opens at its first step
+//! await raftlab.seek(12000); await raftlab.stepBack() // replay in slices; resolve with state()
+//! raftlab.replay()                   // {what, fraction, now_ms, events, elapsed_ms} while one runs, else null
+//! raftlab.cancelReplay()             // stops it: the page stays as it was before it began
+//! raftlab.fork(); raftlab.session()
 //! raftlab.shareLink()                // puts #s=... in the address bar, returns the address
 //! raftlab.openLesson("01-leader-election"); raftlab.lesson(); raftlab.lessonGo(1); raftlab.showMe()
 //! await raftlab.check()            // runs in slices; {verdict, operations, explanation, steps, max_steps, at_ms, wall_ms, slices, longest_slice_ms, bars}
@@ -25,7 +36,10 @@ use crate::control;
 
 mod replies;
 
-pub use replies::{Builtin, CheckProgress, ErrorReply, Headless, NodeState, Perf, Session, State};
+pub use replies::{
+    Builtin, CheckProgress, ErrorReply, ExecReply, Headless, NodeState, Perf, ReplayProgress,
+    Session, State,
+};
 
 /// The current state, as `window.raftlab.state()` returns it.
 pub fn state() -> Option<State> {

@@ -117,3 +117,39 @@ pub struct Builtin {
     /// Its title.
     pub title: String,
 }
+
+/// What `exec` answers at once for a line the paused clock holds up, and what `execUntilDone`
+/// answers.
+#[derive(Serialize)]
+pub struct ExecReply {
+    /// `done`, `failed`, `settled` (it goes on in the background: a watch, a lock, a
+    /// keep-alive), or `waiting` (it needs virtual time to run: the page is paused, or
+    /// `execUntilDone`'s limit came first).
+    pub status: &'static str,
+    /// The command's id (`cancel ID` stops it), if the line started one.
+    pub id: Option<u64>,
+    /// The command's own output so far (what its console entry shows).
+    pub text: String,
+    /// Everything printed meanwhile by any command, in order: what `raftlab repl` prints after
+    /// the line (`execUntilDone` only; empty for `exec`).
+    pub printed: String,
+    /// Virtual ms now.
+    pub time_ms: u64,
+    /// What to do about it, in words (for `waiting`).
+    pub note: &'static str,
+}
+
+/// A replay in progress (`replay()`).
+#[derive(Serialize)]
+pub struct ReplayProgress {
+    /// Wall-clock ms since it started.
+    pub elapsed_ms: f64,
+    /// Events replayed.
+    pub events: u64,
+    /// Share done, 0 to 1.
+    pub fraction: f64,
+    /// Virtual ms replayed.
+    pub now_ms: u64,
+    /// What it does, in words.
+    pub what: String,
+}

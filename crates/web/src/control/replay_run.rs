@@ -1,0 +1,182 @@
+//! Runs a replay (an imported file, a share link, a seek, a step back) in slices, as the Check
+//! panel runs its check ([`crate::check_run`]): a few milliseconds of events, then the browser
+//! gets its turn (a zero-delay timer) to render the progress bar and answer clicks and scripts,
+//! and again, until the replay ends, fails, or is cancelled.
+//!
+//! The replay builds its own playground; the page keeps showing the session as it was, paused,
+//! until the replay is done and takes its place. So Cancel (or any other action, which cancels
+//! it first: the newest input wins) leaves the page exactly as it was before the replay began.
+
+use std::cell::RefCell;
+
+use etcd::scenario::Replay;
+use leptos::prelude::*;
+
+use super::session::{self, Arrival, Done, Outcome};
+use crate::browser::{later, now_ms};
+use crate::model::{ReplayRunView, Ui};
+
+/// Wall-clock milliseconds of replay per slice (then the browser renders and handles input).
+pub const SLICE_MS: f64 = 10.0;
+/// Events between looks at the clock, at first (adapted so a look comes every ~1 ms).
+const FIRST_CHUNK: u64 = 256;
+
+/// A replay to run and what it becomes.
+pub struct Job {
+    /// The replay.
+    pub replay: Box<Replay>,
+    /// What the page does with it once done.
+    pub arrival: Arrival,
+    /// What it does, in words, for the progress bar and the console ("loading session.txt").
+    pub what: String,
+}
+
+/// Why a replay stopped before its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The Cancel button (or `window.raftlab.cancelReplay()`).
+    Cancel,
+    /// Another action came first (a line, Play, a reset, another import or seek).
+    Action,
+}
+
+struct Running {
+    ui: Ui,
+    job: Job,
+    done: Vec<Done>,
+    /// Events between looks at the clock.
+    chunk: u64,
+    started_ms: f64,
+}
+
+thread_local! {
+    static RUNNING: RefCell<Option<Running>> = const { RefCell::new(None) };
+}
+
+/// Starts `job` (a running replay stops first: the newest input wins); `done` gets the end.
+pub fn start(job: Job, done: Option<Done>) {
+    stop(Stop::Action);
+    let Some(ui) = super::with(|c| c.ui()) else {
+        if let Some(d) = done {
+            d(Outcome::Failed("the playground is busy".into()));
+        }
+        return;
+    };
+    // Time stands still on the page while the replay runs: what it shows is kept as it is.
+    ui.playing.set(false);
+    let run = Running {
+        ui,
+        job,
+        done: done.into_iter().collect(),
+        chunk: FIRST_CHUNK,
+        started_ms: now_ms(),
+    };
+    ui.replay_run.set(Some(view(&run)));
+    RUNNING.with(|r| *r.borrow_mut() = Some(run));
+    later(tick);
+}
+
+/// Whether a replay is running.
+pub fn running() -> bool {
+    RUNNING.with(|r| r.borrow().is_some())
+}
+
+/// Stops the running replay, if any: the page stays as it was before it began, and the
+/// console says so in one line; its waiters get the reason.
+pub fn stop(why: Stop) {
+    let Some(run) = RUNNING.with(|r| r.borrow_mut().take()) else {
+        return;
+    };
+    run.ui.replay_run.set(None);
+    let p = run.job.replay.progress();
+    let note = format!(
+        "{} {} at {:.0}% ({}, {} events replayed): {}",
+        match why {
+            Stop::Cancel => "Cancelled",
+            Stop::Action => "Stopped",
+        },
+        run.job.what,
+        p.fraction * 100.0,
+        sim::time::format_ms(p.now_ms),
+        p.events,
+        match why {
+            Stop::Cancel => "the page is as it was before.",
+            Stop::Action => "another action came first; the page is as it was before.",
+        }
+    );
+    super::with(|c| c.note(note.clone()));
+    for d in run.done {
+        d(Outcome::Stopped(note.clone()));
+    }
+}
+
+/// One slice; schedules the next one if the replay goes on.
+fn tick() {
+    enum After {
+        Gone,
+        Again(Ui, ReplayRunView),
+        Ended(Ui, Box<Running>, Result<(), String>),
+    }
+    let after = RUNNING.with(|r| {
+        let mut r = r.borrow_mut();
+        let Some(run) = r.as_mut() else {
+            return After::Gone;
+        };
+        match slice(run) {
+            Ok(false) => After::Again(run.ui, view(run)),
+            Ok(true) => After::Ended(run.ui, Box::new(r.take().expect("running")), Ok(())),
+            Err(e) => After::Ended(run.ui, Box::new(r.take().expect("running")), Err(e)),
+        }
+    });
+    match after {
+        After::Gone => {}
+        After::Again(ui, v) => {
+            ui.replay_run.set(Some(v));
+            later(tick);
+        }
+        After::Ended(ui, run, r) => {
+            ui.replay_run.set(None);
+            let o = session::arrived(run.job, run.started_ms, r);
+            for d in run.done {
+                d(o.clone());
+            }
+        }
+    }
+}
+
+/// Advances the replay for one slice; whether it is done.
+fn slice(run: &mut Running) -> Result<bool, String> {
+    let t0 = now_ms();
+    loop {
+        let t = now_ms();
+        if run
+            .job
+            .replay
+            .advance(run.chunk)
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(true);
+        }
+        let took = now_ms() - t;
+        // Look at the clock about once a millisecond.
+        if took < 0.5 {
+            run.chunk = (run.chunk * 2).min(1 << 20);
+        } else if took > 2.0 {
+            run.chunk = (run.chunk / 2).max(16);
+        }
+        if now_ms() - t0 >= SLICE_MS {
+            return Ok(false);
+        }
+    }
+}
+
+fn view(run: &Running) -> ReplayRunView {
+    let p = run.job.replay.progress();
+    ReplayRunView {
+        what: run.job.what.clone(),
+        fraction: p.fraction,
+        now_ms: p.now_ms,
+        events: p.events,
+        elapsed_ms: now_ms() - run.started_ms,
+    }
+}
