@@ -20,6 +20,7 @@ pub use machine::{Answer, Applied, EtcdMachine, EtcdQuery, EtcdRequest, EtcdResp
 pub mod service;
 
 pub use service::{Header, OpEvent, OpId, OpResult, Service};
+pub mod client;
 pub mod playground;
 pub mod repl;
 
