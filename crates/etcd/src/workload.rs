@@ -18,9 +18,9 @@
 //!   lost;
 //! - `lease`: the kv load plus lease grants, puts attached to leases, keep-alives, revokes, and
 //!   expiry (recorded as revokes by the server pseudo-client);
-//! - `lock`: clients of the playground's `lock` command (etcd's concurrency.Mutex recipe), each
-//!   taking the lock, holding it a while and letting go, under faults driven by playground fault
-//!   lines.
+//! - `lock`: clients of [`crate::client::Client::lock_with_session`] (etcdctl's `lock`: etcd's
+//!   concurrency.Mutex recipe), each taking the lock, holding it a while and letting go, under
+//!   partitions, crashes, pauses, lossy links, cut links and revoked session leases.
 //!
 //! [`history`]: Recording::history
 
@@ -40,10 +40,12 @@ use sim::nemesis::{NemesisConfig, RandomNemesis};
 use sim::rng::SimRng;
 use sim::{ClusterConfig, NodeStatus};
 
+use crate::client::{
+    CallId, Client as EtcdClient, Event as ClientEvent, EventKind as ClientEventKind, Reply,
+};
 use crate::history::{Recorder, SERVER_CLIENT};
 use crate::machine::{EtcdMachine, EtcdRequest, EtcdResponse};
 use crate::planted::PlantedBugs;
-use crate::playground::{CommandState, Playground};
 use crate::service::{OpEvent, OpId, OpResult, Service};
 
 /// Which client load a run uses.
@@ -55,7 +57,7 @@ pub enum WorkloadKind {
     Watch,
     /// The kv load with leases: grants, attached puts, keep-alives, revokes, expiry.
     Lease,
-    /// Playground lock clients.
+    /// Lock clients (etcd's concurrency.Mutex).
     Lock,
 }
 
@@ -309,7 +311,7 @@ impl Watchdog {
     }
 }
 
-/// What a workload loop drives: the service directly, or the playground over it.
+/// What a workload loop drives: the service directly, or the client over it.
 trait Driven {
     fn now(&self) -> u64;
     fn next_time(&self) -> u64;
@@ -336,21 +338,21 @@ impl Driven for Service {
     }
 }
 
-impl Driven for Playground {
+impl Driven for EtcdClient {
     fn now(&self) -> u64 {
-        Playground::now(self)
+        EtcdClient::now(self)
     }
     fn next_time(&self) -> u64 {
-        Playground::next_time(self)
+        EtcdClient::next_time(self)
     }
     fn step(&mut self) -> crate::Result<()> {
-        Playground::step(self)
+        EtcdClient::step(self)
     }
     fn run_until(&mut self, t: u64) -> crate::Result<()> {
-        Playground::run_until(self, t)
+        EtcdClient::run_until(self, t)
     }
     fn violated(&self) -> bool {
-        self.cluster().violation().is_some()
+        self.service().cluster().violation().is_some()
     }
 }
 
@@ -1050,19 +1052,28 @@ enum LockClient {
     },
 }
 
-/// The fault in force in the lock workload's nemesis, as the line that undoes it.
-struct LineNemesis {
+/// A fault of the lock workload's nemesis.
+#[derive(Clone, Debug, PartialEq)]
+enum LockFault {
+    /// A fault of the simulated cluster.
+    Cluster(sim::Action),
+    /// Revoke a lease through the leader (as if it expired before its holder noticed).
+    RevokeLease(i64),
+}
+
+/// The lock workload's nemesis: a fault, then the action that undoes it.
+struct LockNemesis {
     rng: SimRng,
     cfg: NemesisConfig,
     next_at: u64,
-    undo: Option<String>,
+    undo: Option<sim::Action>,
 }
 
-impl LineNemesis {
+impl LockNemesis {
     fn new(seed: u64, cfg: NemesisConfig) -> Self {
         let mut rng = SimRng::sub(seed, sim::rng::stream::NEMESIS);
         let next_at = rng.range_inclusive(cfg.quiet_ms.0, cfg.quiet_ms.1) + 2_000;
-        LineNemesis {
+        LockNemesis {
             rng,
             cfg,
             next_at,
@@ -1078,15 +1089,16 @@ impl LineNemesis {
         }
     }
 
-    /// The next fault line (or the line undoing the fault in force).
-    fn act(&mut self, c: &sim::Cluster<EtcdMachine>) -> Option<String> {
+    /// The next fault (or the action undoing the fault in force).
+    fn act(&mut self, c: &sim::Cluster<EtcdMachine>) -> Option<LockFault> {
+        use sim::Action;
         let now = c.now();
-        if let Some(line) = self.undo.take() {
+        if let Some(undo) = self.undo.take() {
             self.next_at = now
                 + self
                     .rng
                     .range_inclusive(self.cfg.quiet_ms.0, self.cfg.quiet_ms.1);
-            return Some(line);
+            return Some(LockFault::Cluster(undo));
         }
         self.next_at = now
             + self
@@ -1098,8 +1110,7 @@ impl LineNemesis {
             .copied()
             .filter(|n| c.status(*n).ok() == Some(NodeStatus::Up))
             .collect();
-        let join = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-        let (line, undo) = match self.rng.below(8) {
+        let (fault, undo) = match self.rng.below(8) {
             6 | 7 => {
                 // Revoke the session lease of a client waiting for the lock, as if it expired on
                 // the server before the client noticed (what the recipe's re-check is for).
@@ -1126,7 +1137,7 @@ impl LineNemesis {
                     + self
                         .rng
                         .range_inclusive(self.cfg.quiet_ms.0, self.cfg.quiet_ms.1);
-                return Some(format!("lease revoke {lease:x}"));
+                return Some(LockFault::RevokeLease(lease));
             }
             0 | 1 => {
                 // Isolate the leader (Jepsen's favourite for locks), or a random split.
@@ -1136,45 +1147,61 @@ impl LineNemesis {
                     pick(&mut self.rng, &ids)?
                 };
                 let rest: Vec<u64> = ids.iter().copied().filter(|m| *m != n).collect();
-                (format!("partition {n} {}", join(&rest)), "heal".to_string())
+                let groups = if rest.is_empty() {
+                    vec![vec![n]]
+                } else {
+                    vec![vec![n], rest]
+                };
+                (Action::Partition(groups), Action::Heal)
             }
             2 => {
                 let n = pick(&mut self.rng, &up)?;
-                (format!("crash {n}"), format!("restart {n}"))
+                (Action::Crash(n), Action::Restart(n))
             }
             3 => {
                 let n = pick(&mut self.rng, &up)?;
-                (format!("pause {n}"), format!("resume {n}"))
+                (Action::Pause(n), Action::Resume(n))
             }
             4 => {
                 let drop = 5 + self.rng.below(25);
-                (
-                    format!("network drop=0.{drop:02} dup=0.1 reorder=on latency=1-80ms"),
-                    "network drop=0".to_string(),
-                )
+                let lossy = sim::LinkConfig {
+                    drop_prob: drop as f64 / 100.0,
+                    duplicate_prob: 0.1,
+                    reorder: true,
+                    latency_min_ms: 1,
+                    latency_max_ms: 80,
+                    ..Default::default()
+                };
+                let calm = sim::LinkConfig::default();
+                (Action::SetNetwork(lossy), Action::SetNetwork(calm))
             }
             _ => {
                 let a = pick(&mut self.rng, &ids)?;
                 let others: Vec<u64> = ids.iter().copied().filter(|m| *m != a).collect();
                 let b = pick(&mut self.rng, &others)?;
-                (format!("cut {a}->{b}"), format!("restore {a}->{b}"))
+                (
+                    Action::Cut { from: a, to: b },
+                    Action::Restore { from: a, to: b },
+                )
             }
         };
         self.undo = Some(undo);
-        Some(line)
+        Some(LockFault::Cluster(fault))
     }
 }
 
-/// The playground-level driver of the lock workload.
+/// The driver of the lock workload: clients of [`EtcdClient::lock_with_session`] (etcdctl's
+/// `lock`), each taking the lock, holding it a while and letting go.
 struct LockDriver {
-    pg: Playground,
+    client: EtcdClient,
     w: WorkloadConfig,
     rng: SimRng,
     out: Recording,
     clients: Vec<LockClient>,
-    /// Command id -> client index.
-    commands: BTreeMap<u64, usize>,
-    log_pos: usize,
+    /// Lock call -> client index.
+    calls: BTreeMap<CallId, usize>,
+    /// Client events not looked at yet.
+    events: Vec<ClientEvent>,
 }
 
 impl LockDriver {
@@ -1182,8 +1209,8 @@ impl LockDriver {
         w.bugs.configure(&mut cluster);
         let seed = cluster.seed;
         let nodes = cluster.nodes;
-        let mut pg = Playground::new(cluster)?;
-        pg.set_planted_bugs(w.bugs);
+        let mut client = EtcdClient::new(cluster)?;
+        client.service_mut().set_planted_bugs(w.bugs);
         let mut rng = SimRng::sub(seed, 0x10C4_C11E);
         let clients = (0..w.clients)
             .map(|_| LockClient::Idle {
@@ -1191,7 +1218,7 @@ impl LockDriver {
             })
             .collect();
         Ok(LockDriver {
-            pg,
+            client,
             w: w.clone(),
             rng,
             out: Recording {
@@ -1200,37 +1227,55 @@ impl LockDriver {
                 ..Default::default()
             },
             clients,
-            commands: BTreeMap::new(),
-            log_pos: 0,
+            calls: BTreeMap::new(),
+            events: Vec::new(),
         })
+    }
+
+    /// Routes what the service reported so far to the calls (events kept for `observe`).
+    fn pump(&mut self) {
+        let events = self.client.take_events();
+        self.events.extend(events);
+    }
+
+    fn apply(&mut self, fault: LockFault) {
+        match fault {
+            LockFault::Cluster(action) => {
+                // A fault that does not apply (a node already down) changes nothing.
+                let _ = self.client.service_mut().cluster_mut().apply(action);
+            }
+            LockFault::RevokeLease(lease) => {
+                let node = self.client.service().cluster().leader().unwrap_or(1);
+                self.client.lease_revoke(node, lease);
+            }
+        }
+        self.pump();
     }
 
     fn run(mut self) -> crate::Result<Recording> {
         let seed = self.out.seed;
-        let mut nemesis = LineNemesis::new(seed, self.w.nemesis.clone());
+        let mut nemesis = LockNemesis::new(seed, self.w.nemesis.clone());
         let load_end = self.w.duration_ms;
         let end = load_end + self.w.settle_ms;
         let mut healed = false;
         let mut guard = LoopGuard::new(end);
         loop {
-            if guard.stop(&self.pg, &mut self.out) {
+            if guard.stop(&self.client, &mut self.out) {
                 break;
             }
-            let now = self.pg.now();
+            let now = self.client.now();
             if now >= load_end && !healed {
                 healed = true;
-                if let Some(line) = nemesis.undo.take() {
-                    self.pg.exec(&line);
+                if let Some(undo) = nemesis.undo.take() {
+                    self.apply(LockFault::Cluster(undo));
                 }
                 for i in 0..self.clients.len() {
                     self.release(i, now);
                 }
             }
             if !healed && nemesis.next_due() <= now {
-                match nemesis.act(self.pg.cluster()) {
-                    Some(line) => {
-                        self.pg.exec(&line);
-                    }
+                match nemesis.act(self.client.service().cluster()) {
+                    Some(fault) => self.apply(fault),
                     None => nemesis.next_at = now + 500,
                 }
             }
@@ -1251,16 +1296,17 @@ impl LockDriver {
                     }
                 }
             }
-            if !LoopGuard::advance(&mut self.pg, due) {
+            if !LoopGuard::advance(&mut self.client, due) {
                 break;
             }
             self.observe();
         }
         let mut out = std::mem::take(&mut self.out);
-        finish(&mut out, self.pg.cluster(), load_end);
+        let c = self.client.service().cluster();
+        finish(&mut out, c, load_end);
         let prefix = format!("{LOCK_NAME}/");
-        if let Some(best) = most_advanced(self.pg.cluster()) {
-            let sm = self.pg.cluster().state_machine(best).expect("up");
+        if let Some(best) = most_advanced(c) {
+            let sm = c.state_machine(best).expect("up");
             let end_key = kv::prefix_end(prefix.as_bytes());
             out.log = sm
                 .store
@@ -1273,28 +1319,26 @@ impl LockDriver {
     fn tick_client(&mut self, i: usize, now: u64) {
         match self.clients[i] {
             LockClient::Idle { next_at } if next_at <= now => {
-                let nodes = nodes_not_crashed(self.pg.cluster());
+                let nodes = nodes_not_crashed(self.client.service().cluster());
                 let Some(node) = pick(&mut self.rng, &nodes) else {
                     return;
                 };
                 let ttl = self.rng.range_inclusive(2, 3);
-                let line = format!("lock {LOCK_NAME} --ttl={ttl} --endpoints=node{node}");
-                match self.pg.exec(&line) {
-                    Some(cmd) => {
-                        self.commands.insert(cmd, i);
-                        self.clients[i] = LockClient::Waiting { cmd };
-                    }
-                    None => self.clients[i] = LockClient::Idle { next_at: now + 500 },
-                }
+                let call = self
+                    .client
+                    .lock_with_session(node, LOCK_NAME.as_bytes(), ttl as i64);
+                self.calls.insert(call, i);
+                self.clients[i] = LockClient::Waiting { cmd: call };
+                self.pump();
             }
             LockClient::Holding { release_at, .. } if release_at <= now => self.release(i, now),
             _ => {}
         }
     }
 
-    /// Lets go of the lock (Ctrl-C: unlock and close the session).
+    /// Lets go of the lock (as Ctrl-C does: unlock and close the session).
     fn release(&mut self, i: usize, now: u64) {
-        let cmd = match self.clients[i] {
+        let call = match self.clients[i] {
             LockClient::Waiting { cmd } => cmd,
             LockClient::Holding { cmd, hold, .. } => {
                 self.out.locks[hold].released_ms = Some(now);
@@ -1302,29 +1346,32 @@ impl LockDriver {
             }
             LockClient::Idle { .. } => return,
         };
-        self.pg.cancel(cmd);
+        self.client.cancel(call);
+        self.pump();
         let gap = self.rng.range_inclusive(100, 1_000);
         self.clients[i] = LockClient::Idle { next_at: now + gap };
     }
 
-    /// Reads what the lock commands printed: an acquisition prints the lock key; a command that
-    /// ends (session expired, error) lets go.
+    /// Reads what the lock calls answered: an acquisition holds the lock; a call that ended
+    /// (session expired, error) lets go.
     fn observe(&mut self) {
+        self.pump();
         let prefix = format!("{LOCK_NAME}/");
-        let new: Vec<(u64, u64, String)> = self.pg.log_since(self.log_pos).to_vec();
-        self.log_pos += new.len();
-        for (cmd, time, text) in new {
-            let Some(&i) = self.commands.get(&cmd) else {
+        for e in std::mem::take(&mut self.events) {
+            let Some(&i) = self.calls.get(&e.call) else {
                 continue;
             };
-            let key = text.trim();
+            let ClientEventKind::Reply(Reply::Lock(lock)) = &e.kind else {
+                continue;
+            };
+            let key = String::from_utf8_lossy(&lock.key).into_owned();
             if let LockClient::Waiting { cmd: c } = self.clients[i] {
-                if c == cmd && key.starts_with(&prefix) {
+                if c == e.call && key.starts_with(&prefix) {
                     let hold = self.out.locks.len();
                     self.out.locks.push(LockHold {
                         client: i as u32 + 1,
-                        key: key.to_string(),
-                        acquired_ms: time,
+                        key,
+                        acquired_ms: e.at_ms,
                         released_ms: None,
                     });
                     // Short holds, and long ones that outlive a session TTL under a partition.
@@ -1333,27 +1380,23 @@ impl LockDriver {
                     } else {
                         self.rng.range_inclusive(2_000, 6_000)
                     };
-                    let release_at = time + hold_ms;
+                    let release_at = e.at_ms + hold_ms;
                     self.clients[i] = LockClient::Holding {
-                        cmd,
+                        cmd: e.call,
                         hold,
                         release_at,
                     };
                 }
             }
         }
-        // Commands that ended on their own.
+        // Calls that ended on their own.
         for i in 0..self.clients.len() {
-            let cmd = match self.clients[i] {
+            let call = match self.clients[i] {
                 LockClient::Waiting { cmd } | LockClient::Holding { cmd, .. } => cmd,
                 LockClient::Idle { .. } => continue,
             };
-            let ended = self
-                .pg
-                .output(cmd)
-                .is_some_and(|o| o.state != CommandState::Running);
-            if ended {
-                let now = self.pg.now();
+            if !self.client.is_open(call) {
+                let now = self.client.now();
                 if let LockClient::Holding { hold, .. } = self.clients[i] {
                     self.out.locks[hold].released_ms = Some(now);
                 }

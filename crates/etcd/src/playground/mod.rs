@@ -30,6 +30,16 @@ pub(crate) use record::txn as txn_input;
 pub use record::{Recording, SessionRecord};
 pub use watch_record::SessionWatches;
 
+/// What the console prints for a `cancel` line with nothing to cancel.
+pub const NO_SUCH_COMMAND: &str = "Error: no such running command\n";
+
+/// Whether `line` asks for the console's help (`help`, `?`). The playground answers `help` as
+/// a command; a front end that keeps help out of the session answers it with
+/// [`ctl::help`] itself.
+pub fn is_help(line: &str) -> bool {
+    matches!(line.trim(), "help" | "?")
+}
+
 /// Identifies a command started by `exec`.
 pub type CommandId = u64;
 
@@ -288,6 +298,30 @@ impl Playground {
     /// Every command, by id.
     pub fn outputs(&self) -> &BTreeMap<CommandId, CommandOutput> {
         &self.outputs
+    }
+
+    /// The console's `cancel` line: `cancel` stops the most recent running command, `cancel N`
+    /// (or `cancel %N`) command N, as Ctrl-C would. `None` when `line` is no `cancel` line,
+    /// or continues an unfinished txn (which `cancel` abandons through the parser); else
+    /// whether a command was cancelled (if not, the console prints [`NO_SUCH_COMMAND`]).
+    pub fn cancel_line(&mut self, line: &str) -> Option<bool> {
+        if self.parser.pending() {
+            return None;
+        }
+        let rest = line.trim().strip_prefix("cancel")?;
+        if !(rest.is_empty() || rest.starts_with(' ')) {
+            return None;
+        }
+        let target = match rest.trim() {
+            "" => self
+                .outputs
+                .iter()
+                .rev()
+                .find(|(_, o)| o.state == CommandState::Running)
+                .map(|(id, _)| *id),
+            n => n.trim_start_matches('%').parse::<CommandId>().ok(),
+        };
+        Some(target.is_some_and(|id| self.cancel(id)))
     }
 
     /// Cancels a running command (as Ctrl-C would). Returns whether it was running.
