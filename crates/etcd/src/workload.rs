@@ -1170,7 +1170,6 @@ impl LockNemesis {
                     reorder: true,
                     latency_min_ms: 1,
                     latency_max_ms: 80,
-                    ..Default::default()
                 };
                 let calm = sim::LinkConfig::default();
                 (Action::SetNetwork(lossy), Action::SetNetwork(calm))
