@@ -249,7 +249,10 @@ fn watch_streams_events_progress_and_stops_when_cancelled() {
         Reply::Watch(r) => {
             assert!(r.events.is_empty());
             assert_eq!(r.watch_id, -1);
-            assert!(r.header.revision > rev, "the put outside the range counts too");
+            assert!(
+                r.header.revision > rev,
+                "the put outside the range counts too"
+            );
         }
         other => panic!("{other:?}"),
     }

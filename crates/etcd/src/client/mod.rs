@@ -23,6 +23,7 @@
 
 mod cluster;
 mod recipe;
+mod reply;
 mod streams;
 pub mod types;
 
@@ -31,9 +32,9 @@ use std::collections::{BTreeMap, VecDeque};
 use sim::ClusterConfig;
 
 use crate::error::Result;
-use crate::machine::{EtcdRequest, EtcdResponse};
+use crate::machine::EtcdRequest;
 use crate::planted::ExpiryRevoke;
-use crate::service::{Header, OpEvent, OpId, OpResult, Service};
+use crate::service::{OpEvent, OpId, Service};
 
 pub use recipe::RecipeKind;
 pub use types::*;
@@ -537,7 +538,7 @@ impl Client {
             (Purpose::Ignore, _) => {}
             (Purpose::Unary(kind), OpEvent::Done(_, r)) => {
                 self.unary.remove(&call);
-                let kind = match Self::unary_reply(kind, r) {
+                let kind = match reply::unary(kind, r) {
                     Ok(reply) => EventKind::Reply(reply),
                     Err(e) => EventKind::Failed(e),
                 };
@@ -549,138 +550,6 @@ impl Client {
             (Purpose::ObserveWatch, e) => self.on_observe_watch(call, e),
             (p, e) => self.on_recipe_event(call, p, e),
         }
-    }
-
-    /// A unary operation's result as etcd's response, or etcd's error.
-    fn unary_reply(kind: Unary, r: OpResult) -> std::result::Result<Reply, String> {
-        let write = |r: OpResult| -> std::result::Result<(Header, EtcdResponse), String> {
-            match r {
-                OpResult::Write(h, applied) => Ok((h, applied.result?)),
-                OpResult::Failed(e) => Err(e),
-                other => Err(format!("unexpected result {other:?}")),
-            }
-        };
-        let read = |r: OpResult| -> std::result::Result<(Header, kv::RangeResponse), String> {
-            match r {
-                OpResult::Read(h, a) => Ok((h, a.result?)),
-                OpResult::Failed(e) => Err(e),
-                other => Err(format!("unexpected result {other:?}")),
-            }
-        };
-        let unexpected = |other: &dyn std::fmt::Debug| format!("unexpected response {other:?}");
-        Ok(match kind {
-            Unary::Range => {
-                let (header, r) = read(r)?;
-                Reply::Range(RangeResponse::new(header, r))
-            }
-            Unary::Leader => {
-                let (header, r) = read(r)?;
-                match r.kvs.into_iter().next() {
-                    Some(kv) => Reply::Leader(LeaderResponse {
-                        header,
-                        kv: Some(kv),
-                    }),
-                    None => return Err("election: no leader".into()),
-                }
-            }
-            Unary::Health => match r {
-                OpResult::Read(_, a) => Reply::Health(HealthResponse {
-                    health: a.result.is_ok(),
-                    reason: a.result.err().unwrap_or_default(),
-                }),
-                OpResult::Failed(e) => return Err(e),
-                other => return Err(format!("unexpected result {other:?}")),
-            },
-            Unary::KeepAliveOnce(id) => match r {
-                OpResult::KeepAlive(header, ttl) => {
-                    Reply::LeaseKeepAlive(LeaseKeepAliveResponse { header, id, ttl })
-                }
-                OpResult::Failed(e) => return Err(e),
-                other => return Err(format!("unexpected result {other:?}")),
-            },
-            Unary::TimeToLive => match r {
-                OpResult::TimeToLive(header, info) => {
-                    Reply::LeaseTimeToLive(LeaseTimeToLiveResponse {
-                        header,
-                        id: info.id,
-                        ttl: info.ttl,
-                        granted_ttl: info.granted_ttl,
-                        keys: info.keys,
-                    })
-                }
-                OpResult::Failed(e) => return Err(e),
-                other => return Err(format!("unexpected result {other:?}")),
-            },
-            Unary::Leases => match r {
-                OpResult::Leases(header, ids) => Reply::LeaseLeases(LeaseLeasesResponse {
-                    header,
-                    leases: ids.into_iter().map(|id| LeaseStatus { id }).collect(),
-                }),
-                OpResult::Failed(e) => return Err(e),
-                other => return Err(format!("unexpected result {other:?}")),
-            },
-            Unary::Put => match write(r)? {
-                (header, EtcdResponse::Put(p)) => Reply::Put(PutResponse {
-                    header,
-                    prev_kv: p.prev_kv,
-                }),
-                (_, other) => return Err(unexpected(&other)),
-            },
-            Unary::DeleteRange => match write(r)? {
-                (header, EtcdResponse::DeleteRange(d)) => Reply::DeleteRange(DeleteRangeResponse {
-                    header,
-                    deleted: d.deleted,
-                    prev_kvs: d.prev_kvs,
-                }),
-                (_, other) => return Err(unexpected(&other)),
-            },
-            Unary::Txn => match write(r)? {
-                (header, EtcdResponse::Txn(t)) => Reply::Txn(TxnResponse {
-                    header,
-                    succeeded: t.succeeded,
-                    responses: t.responses,
-                }),
-                (_, other) => return Err(unexpected(&other)),
-            },
-            Unary::Compaction => match write(r)? {
-                (header, EtcdResponse::Compaction) => {
-                    Reply::Compaction(CompactionResponse { header })
-                }
-                (_, other) => return Err(unexpected(&other)),
-            },
-            Unary::LeaseGrant => match write(r)? {
-                (header, EtcdResponse::LeaseGrant { id, ttl }) => {
-                    Reply::LeaseGrant(LeaseGrantResponse {
-                        header,
-                        id,
-                        ttl,
-                        error: String::new(),
-                    })
-                }
-                (_, other) => return Err(unexpected(&other)),
-            },
-            Unary::LeaseRevoke => match write(r)? {
-                (header, EtcdResponse::LeaseRevoke) => {
-                    Reply::LeaseRevoke(LeaseRevokeResponse { header })
-                }
-                (_, other) => return Err(unexpected(&other)),
-            },
-            Unary::Unlock => match write(r)? {
-                (header, EtcdResponse::DeleteRange(_)) => Reply::Unlock(UnlockResponse { header }),
-                (_, other) => return Err(unexpected(&other)),
-            },
-            Unary::Proclaim => match write(r)? {
-                (header, EtcdResponse::Txn(t)) if t.succeeded => {
-                    Reply::Proclaim(ProclaimResponse { header })
-                }
-                (_, EtcdResponse::Txn(_)) => return Err("election: not leader".into()),
-                (_, other) => return Err(unexpected(&other)),
-            },
-            Unary::Resign => match write(r)? {
-                (header, EtcdResponse::Txn(_)) => Reply::Resign(ResignResponse { header }),
-                (_, other) => return Err(unexpected(&other)),
-            },
-        })
     }
 
     fn on_timer(&mut self, call: CallId, timer: Timer) {

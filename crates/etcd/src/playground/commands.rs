@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::gateway::GatewayKind;
 use super::{CommandId, Playground};
 use crate::client::{
     CallId, CompactionRequest, LeaderRequest, LeaseGrantRequest, LeaseTimeToLiveRequest,
@@ -44,6 +43,25 @@ pub(crate) enum Role {
     Stream,
     /// One member's call of an `endpoint` command.
     Member,
+}
+
+/// Which gateway call a reply answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GatewayKind {
+    Put,
+    Range,
+    DeleteRange,
+    Txn,
+    LeaseGrant,
+    LeaseRevoke,
+    LeaseKeepAlive,
+    LeaseTimeToLive(bool),
+    LeaseLeases,
+    Health,
+    Compaction,
+    MemberList,
+    /// `maintenance/status` of this member.
+    Status(u64),
 }
 
 /// A running command: what its calls' events mean to it.

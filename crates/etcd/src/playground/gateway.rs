@@ -3,29 +3,10 @@
 //! values left out).
 
 use super::answers::{member_row, status_row};
-use super::commands::Render;
+use super::commands::{GatewayKind, Render};
 use super::{CommandId, Playground};
 use crate::client::{CompactionRequest, LeaseGrantRequest, LeaseTimeToLiveRequest, Reply};
 use crate::ctl::{self, GatewayRequest};
-
-/// Which gateway call a reply answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum GatewayKind {
-    Put,
-    Range,
-    DeleteRange,
-    Txn,
-    LeaseGrant,
-    LeaseRevoke,
-    LeaseKeepAlive,
-    LeaseTimeToLive(bool),
-    LeaseLeases,
-    Health,
-    Compaction,
-    MemberList,
-    /// `maintenance/status` of this member.
-    Status(u64),
-}
 
 /// etcd's gateway error body.
 pub(crate) fn error_json(msg: &str) -> String {
