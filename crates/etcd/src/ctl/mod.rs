@@ -37,6 +37,7 @@ mod flags;
 pub mod format;
 mod gateway;
 mod goquote;
+mod kv_args;
 mod lexer;
 mod line;
 mod parse;
