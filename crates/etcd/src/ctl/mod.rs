@@ -36,6 +36,7 @@ mod fault;
 mod flags;
 pub mod format;
 mod gateway;
+mod gateway_fields;
 mod goquote;
 mod kv_args;
 mod lexer;
