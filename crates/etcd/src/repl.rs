@@ -6,7 +6,7 @@
 //! later appears after the output of the line during which it arrived. `cancel` stops the most
 //! recent running command, `cancel N` the N-th command of the script.
 
-use crate::playground::{CommandId, CommandState, Playground};
+use crate::playground::Playground;
 
 /// How long a line may take, in virtual time, before the script moves on.
 pub const LINE_LIMIT_MS: u64 = 120_000;
@@ -18,7 +18,6 @@ pub const EOF_IN_TXN: &str = "Error: EOF\n";
 pub struct Repl {
     playground: Playground,
     printed: usize,
-    order: Vec<CommandId>,
 }
 
 /// One line's result: the new output of every command since the previous line.
@@ -41,7 +40,6 @@ impl Repl {
         Repl {
             playground,
             printed: 0,
-            order: Vec::new(),
         }
     }
 
@@ -115,40 +113,16 @@ impl Repl {
     /// output comes with [`Repl::flush`]) and the command to wait for, if one started. A caller
     /// that runs the playground in slices waits for it as [`Playground::run_until_settled`]
     /// does, for at most [`LINE_LIMIT_MS`].
-    pub fn begin(&mut self, line: &str) -> (Printed, Option<CommandId>) {
-        let t = line.trim();
-        // Inside an unfinished txn, `cancel` abandons the txn (the playground does that).
-        let in_txn = self.playground.needs_more();
-        if let Some(rest) = t.strip_prefix("cancel").filter(|_| !in_txn) {
-            if rest.is_empty() || rest.starts_with(' ') {
-                let target = match rest.trim() {
-                    "" => self
-                        .order
-                        .iter()
-                        .rev()
-                        .find(|id| {
-                            self.playground.output(**id).map(|o| o.state)
-                                == Some(CommandState::Running)
-                        })
-                        .copied(),
-                    n => n
-                        .trim_start_matches('%')
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| self.order.get(i.wrapping_sub(1)).copied()),
-                };
-                let out = match target {
-                    Some(id) if self.playground.cancel(id) => String::new(),
-                    _ => "Error: no such running command\n".to_string(),
-                };
-                return (out, None);
-            }
+    pub fn begin(&mut self, line: &str) -> (Printed, Option<crate::CommandId>) {
+        if let Some(cancelled) = self.playground.cancel_line(line) {
+            let out = if cancelled {
+                String::new()
+            } else {
+                crate::playground::NO_SUCH_COMMAND.to_string()
+            };
+            return (out, None);
         }
-        let id = self.playground.exec(line);
-        if let Some(id) = id {
-            self.order.push(id);
-        }
-        (String::new(), id)
+        (String::new(), self.playground.exec(line))
     }
 
     /// New output of every command, in the order it was printed.

@@ -380,27 +380,16 @@ impl Engine {
     /// `cancel` (the most recent running command) or `cancel N` (command N), as the repl and
     /// scenarios read it; kept in the session.
     fn cancel_line(&mut self, line: &str) -> CommandId {
-        let arg = line.trim()["cancel".len()..].trim();
-        let target = if arg.is_empty() {
-            self.pg
-                .outputs()
-                .iter()
-                .rev()
-                .find(|(_, o)| o.state == CommandState::Running)
-                .map(|(id, _)| *id)
-        } else {
-            arg.trim_start_matches('%').parse::<CommandId>().ok()
-        };
         self.lines.push(Recorded {
             at_ms: self.pg.now(),
             step: self.pg.steps(),
             line: line.trim().to_string(),
             continuation: false,
         });
-        if target.is_some_and(|id| self.pg.cancel(id)) {
+        if self.pg.cancel_line(line) == Some(true) {
             self.note_output(line, String::new(), true)
         } else {
-            self.note_output(line, "Error: no such running command\n".into(), false)
+            self.note_output(line, etcd::playground::NO_SUCH_COMMAND.into(), false)
         }
     }
 
@@ -512,7 +501,7 @@ impl Engine {
     /// `txn`.
     pub fn exec(&mut self, line: &str) -> Option<CommandId> {
         let pending = self.pg.needs_more();
-        if !pending && matches!(line.trim(), "help" | "?") {
+        if !pending && etcd::playground::is_help(line) {
             return Some(self.note_output(line, etcd::ctl::help(), true));
         }
         let t = line.trim();

@@ -4,8 +4,8 @@
 use kv::{Compare, CompareResult, TxnRequest};
 
 use super::flags;
+use super::kv_args::{globals, txn_op};
 use super::lexer::{self, Word};
-use super::parse::{globals, txn_op};
 use super::{goquote, Command, Invocation, OutputFormat, ParseError, MAX_REQUEST_BYTES};
 
 /// Parses one compare line as etcdctl's `ParseCompare` does (Go `%q` strings), with its errors.

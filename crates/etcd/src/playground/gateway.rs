@@ -1,28 +1,12 @@
-//! etcd's v3 JSON gateway (grpc-gateway): requests already parsed by `ctl`, answers in etcd's
-//! JSON shapes (bytes base64, 64-bit integers as strings, zero values left out).
+//! etcd's v3 JSON gateway (grpc-gateway): requests already parsed by `ctl` become client
+//! calls, answers are etcd's JSON shapes (bytes base64, 64-bit integers as strings, zero
+//! values left out).
 
-use super::render::Render;
-use super::tasks::{Purpose, Task};
+use super::answers::{member_row, status_row};
+use super::commands::{GatewayKind, Render};
 use super::{CommandId, Playground};
+use crate::client::{CompactionRequest, LeaseGrantRequest, LeaseTimeToLiveRequest, Reply};
 use crate::ctl::{self, GatewayRequest};
-use crate::machine::{EtcdRequest, EtcdResponse};
-use crate::service::OpResult;
-
-/// Which gateway call a result answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum GatewayKind {
-    Put,
-    Range,
-    DeleteRange,
-    Txn,
-    LeaseGrant,
-    LeaseRevoke,
-    LeaseKeepAlive(i64),
-    LeaseTimeToLive(bool),
-    LeaseLeases,
-    Health,
-    Compaction,
-}
 
 /// etcd's gateway error body.
 pub(crate) fn error_json(msg: &str) -> String {
@@ -32,123 +16,105 @@ pub(crate) fn error_json(msg: &str) -> String {
 impl Playground {
     /// Starts a gateway request at `node`.
     pub(super) fn gateway(&mut self, id: CommandId, node: u64, req: GatewayRequest) {
-        let (op, kind) = match req {
-            GatewayRequest::Put(p) => (
-                self.service.write(node, EtcdRequest::Put(p)),
-                GatewayKind::Put,
-            ),
-            GatewayRequest::Range(r) => {
-                let s = r.serializable;
-                (self.service.range(node, r, s), GatewayKind::Range)
-            }
-            GatewayRequest::DeleteRange(d) => (
-                self.service.write(node, EtcdRequest::DeleteRange(d)),
-                GatewayKind::DeleteRange,
-            ),
-            GatewayRequest::Txn(t) => (
-                self.service.write(node, EtcdRequest::Txn(t)),
-                GatewayKind::Txn,
-            ),
+        if matches!(req, GatewayRequest::Compaction { .. }) {
+            self.keep_log_before_compaction();
+        }
+        let c = &mut self.client;
+        let (call, kind) = match req {
+            GatewayRequest::Put(p) => (c.put(node, p), GatewayKind::Put),
+            GatewayRequest::Range(r) => (c.range(node, r), GatewayKind::Range),
+            GatewayRequest::DeleteRange(d) => (c.delete_range(node, d), GatewayKind::DeleteRange),
+            GatewayRequest::Txn(t) => (c.txn(node, t), GatewayKind::Txn),
             GatewayRequest::LeaseGrant { ttl, id: lease } => (
-                self.service.lease_grant(node, lease, ttl),
+                c.lease_grant(node, LeaseGrantRequest { ttl, id: lease }),
                 GatewayKind::LeaseGrant,
             ),
-            GatewayRequest::LeaseRevoke { id: lease } => (
-                self.service
-                    .write(node, EtcdRequest::LeaseRevoke { id: lease }),
-                GatewayKind::LeaseRevoke,
-            ),
+            GatewayRequest::LeaseRevoke { id: lease } => {
+                (c.lease_revoke(node, lease), GatewayKind::LeaseRevoke)
+            }
             GatewayRequest::LeaseKeepAlive { id: lease } => (
-                self.service.lease_keepalive(node, lease),
-                GatewayKind::LeaseKeepAlive(lease),
+                c.lease_keep_alive_once(node, lease),
+                GatewayKind::LeaseKeepAlive,
             ),
             GatewayRequest::LeaseTimeToLive { id: lease, keys } => (
-                self.service.lease_time_to_live(node, lease, keys),
+                c.lease_time_to_live(node, LeaseTimeToLiveRequest { id: lease, keys }),
                 GatewayKind::LeaseTimeToLive(keys),
             ),
-            GatewayRequest::LeaseLeases => {
-                (self.service.lease_list(node), GatewayKind::LeaseLeases)
-            }
-            GatewayRequest::Health => (
-                self.service.range(
+            GatewayRequest::LeaseLeases => (c.lease_leases(node), GatewayKind::LeaseLeases),
+            GatewayRequest::Health => (c.health(node), GatewayKind::Health),
+            GatewayRequest::Compaction { rev, physical } => (
+                c.compact(
                     node,
-                    kv::RangeRequest {
-                        key: b"health".to_vec(),
-                        ..Default::default()
+                    CompactionRequest {
+                        revision: rev,
+                        physical,
                     },
-                    false,
                 ),
-                GatewayKind::Health,
+                GatewayKind::Compaction,
             ),
-            GatewayRequest::Compaction { rev, .. } => {
-                self.keep_log_before_compaction();
-                (
-                    self.service.write(node, EtcdRequest::Compaction { rev }),
-                    GatewayKind::Compaction,
-                )
-            }
-            GatewayRequest::MemberList => {
-                let h = self.service.header(node, 0);
-                let text = ctl::format::gateway_member_list(&h.into(), &self.member_rows());
-                self.print(id, &text);
-                self.finish(id);
-                return;
-            }
-            GatewayRequest::Status => {
-                let text = self.status_json(node);
-                self.print(id, &text);
-                self.finish(id);
-                return;
-            }
+            GatewayRequest::MemberList => (c.member_list(node), GatewayKind::MemberList),
+            GatewayRequest::Status => (c.status(node), GatewayKind::Status(node)),
         };
-        self.track(op, id, Purpose::Single(Render::Gateway(kind)));
-        self.tasks.insert(id, Task::Single);
-    }
-
-    fn status_json(&self, node: u64) -> String {
-        let rows = self.status_rows(&ctl::Target::Node(node));
-        match rows.first() {
-            Some(row) => ctl::format::gateway_status(row),
-            None => error_json(&format!("node {node} is down: connection refused")),
-        }
+        self.single(id, call, Render::Gateway(kind));
     }
 
     /// The JSON body answering a gateway call.
-    pub(super) fn render_gateway(&self, kind: GatewayKind, r: &OpResult) -> Result<String, String> {
+    pub(super) fn render_gateway(&self, kind: GatewayKind, r: Result<Reply, String>) -> String {
         use ctl::format as f;
-        Ok(match (kind, r) {
-            (GatewayKind::Health, OpResult::Read(_, a)) => match &a.result {
-                Ok(_) => f::gateway_health(true, ""),
-                Err(e) => f::gateway_health(false, e),
-            },
-            (GatewayKind::Range, OpResult::Read(h, a)) => match &a.result {
-                Ok(resp) => f::gateway_range(&(*h).into(), resp),
-                Err(e) => error_json(e),
-            },
-            (GatewayKind::LeaseKeepAlive(id), OpResult::KeepAlive(h, ttl)) => {
-                f::gateway_lease_keepalive(&(*h).into(), id, *ttl)
+        let r = match (kind, r) {
+            (GatewayKind::Status(node), Err(_)) => {
+                return error_json(&format!("node {node} is down: connection refused"))
             }
-            (GatewayKind::LeaseTimeToLive(keys), OpResult::TimeToLive(h, info)) => {
-                f::gateway_lease_ttl(&(*h).into(), info, keys)
+            (_, Err(e)) => return error_json(&e),
+            (_, Ok(r)) => r,
+        };
+        match (kind, r) {
+            (GatewayKind::Health, Reply::Health(h)) => f::gateway_health(h.health, &h.reason),
+            (GatewayKind::Range, Reply::Range(g)) => f::gateway_range(&g.header.into(), &g.body()),
+            (GatewayKind::LeaseKeepAlive, Reply::LeaseKeepAlive(k)) => {
+                f::gateway_lease_keepalive(&k.header.into(), k.id, k.ttl)
             }
-            (GatewayKind::LeaseLeases, OpResult::Leases(h, ids)) => {
-                f::gateway_lease_leases(&(*h).into(), ids)
+            (GatewayKind::LeaseTimeToLive(keys), Reply::LeaseTimeToLive(t)) => {
+                f::gateway_lease_ttl(&t.header.into(), &t.info(), keys)
             }
-            (_, OpResult::Write(h, applied)) => {
-                let h: ctl::Header = (*h).into();
-                match &applied.result {
-                    Err(e) => error_json(e),
-                    Ok(EtcdResponse::Put(p)) => f::gateway_put(&h, p),
-                    Ok(EtcdResponse::DeleteRange(d)) => f::gateway_delete_range(&h, d),
-                    Ok(EtcdResponse::Txn(t)) => f::gateway_txn(&h, t),
-                    Ok(EtcdResponse::LeaseGrant { id, ttl }) => {
-                        f::gateway_lease_grant(&h, *id, *ttl)
-                    }
-                    Ok(EtcdResponse::LeaseRevoke) => f::gateway_lease_revoke(&h),
-                    Ok(EtcdResponse::Compaction) => f::gateway_compaction(&h),
-                }
+            (GatewayKind::LeaseLeases, Reply::LeaseLeases(l)) => {
+                let ids: Vec<i64> = l.leases.iter().map(|s| s.id).collect();
+                f::gateway_lease_leases(&l.header.into(), &ids)
             }
-            (_, other) => return Err(format!("unexpected result {other:?}")),
-        })
+            (GatewayKind::MemberList, Reply::MemberList(m)) => {
+                // The gateway's member list answers with no revision in its header.
+                let mut h: ctl::Header = m.header.into();
+                h.revision = 0;
+                let rows: Vec<_> = m.members.iter().map(member_row).collect();
+                f::gateway_member_list(&h, &rows)
+            }
+            (GatewayKind::Status(node), Reply::Status(s)) => {
+                f::gateway_status(&status_row(format!("node{node}"), &s))
+            }
+            (_, Reply::Put(p)) => f::gateway_put(
+                &p.header.into(),
+                &kv::PutResponse {
+                    prev_kv: p.prev_kv.clone(),
+                },
+            ),
+            (_, Reply::DeleteRange(d)) => f::gateway_delete_range(
+                &d.header.into(),
+                &kv::DeleteRangeResponse {
+                    deleted: d.deleted,
+                    prev_kvs: d.prev_kvs.clone(),
+                },
+            ),
+            (_, Reply::Txn(t)) => f::gateway_txn(
+                &t.header.into(),
+                &kv::TxnResponse {
+                    succeeded: t.succeeded,
+                    responses: t.responses.clone(),
+                },
+            ),
+            (_, Reply::LeaseGrant(g)) => f::gateway_lease_grant(&g.header.into(), g.id, g.ttl),
+            (_, Reply::LeaseRevoke(r)) => f::gateway_lease_revoke(&r.header.into()),
+            (_, Reply::Compaction(c)) => f::gateway_compaction(&c.header.into()),
+            (_, other) => error_json(&format!("unexpected result {other:?}")),
+        }
     }
 }

@@ -5,14 +5,13 @@
 //! (watch, lock, elect, keep-alive, sleep) keep producing output as virtual time passes, until
 //! they end or are cancelled. Every command's output is kept as text, exactly as etcdctl prints.
 
+mod answers;
 mod cluster_cmds;
+mod commands;
 mod gateway;
 mod lease_check;
 mod lock_record;
 mod record;
-mod render;
-mod session;
-mod tasks;
 mod teaching;
 mod watch_record;
 
@@ -20,15 +19,26 @@ use std::collections::BTreeMap;
 
 use sim::ClusterConfig;
 
+use crate::client::{CallId, Client, Observed};
 use crate::ctl::{self, Feed, LineParser, Target};
 use crate::error::Result;
-use crate::service::{OpEvent, OpId, Service};
+use crate::service::{OpEvent, Service};
 
+pub use commands::{LeaseView, WatchView};
 pub use lock_record::SessionLocks;
 pub(crate) use record::txn as txn_input;
 pub use record::{Recording, SessionRecord};
-pub use tasks::{LeaseView, WatchView};
 pub use watch_record::SessionWatches;
+
+/// What the console prints for a `cancel` line with nothing to cancel.
+pub const NO_SUCH_COMMAND: &str = "Error: no such running command\n";
+
+/// Whether `line` asks for the console's help (`help`, `?`). The playground answers `help` as
+/// a command; a front end that keeps help out of the session answers it with
+/// [`ctl::help`] itself.
+pub fn is_help(line: &str) -> bool {
+    matches!(line.trim(), "help" | "?")
+}
 
 /// Identifies a command started by `exec`.
 pub type CommandId = u64;
@@ -58,16 +68,14 @@ pub struct CommandOutput {
     pub settled: bool,
 }
 
-/// The playground: a service plus the commands people started.
-#[derive(Clone)]
+/// The playground: a client over the service, plus the commands people started.
 pub struct Playground {
-    service: Service,
+    client: Client,
     parser: LineParser,
     outputs: BTreeMap<CommandId, CommandOutput>,
-    tasks: BTreeMap<CommandId, tasks::Task>,
-    ops: BTreeMap<OpId, (CommandId, tasks::Purpose)>,
-    timers: BTreeMap<(u64, u64), (CommandId, tasks::Timer)>,
-    timer_seq: u64,
+    tasks: BTreeMap<CommandId, commands::Task>,
+    /// Each client call, with the command that made it.
+    calls: BTreeMap<CallId, (CommandId, commands::Role)>,
     next_command: CommandId,
     /// Every piece of output in the order it was printed (command, virtual time, text).
     log: Vec<(CommandId, u64, String)>,
@@ -83,10 +91,6 @@ pub struct Playground {
     watch_log: SessionWatches,
     /// The session's lock holds, for the lock checker.
     lock_log: SessionLocks,
-    /// Members added by `member add`: their name and peer URLs as given.
-    members_added: BTreeMap<u64, cluster_cmds::AddedMember>,
-    /// Members removed by `member remove` (no longer listed, as etcd answers once applied).
-    members_removed: std::collections::BTreeSet<u64>,
 }
 
 /// Commands whose node arguments may be written `leader` (the current leader), `follower` (the
@@ -130,13 +134,11 @@ impl Playground {
         // The leader's expiry revokes are operations of the session's history.
         service.record_expiry_revokes();
         Ok(Playground {
-            service,
+            client: Client::over(service),
             parser: LineParser::new(),
             outputs: BTreeMap::new(),
             tasks: BTreeMap::new(),
-            ops: BTreeMap::new(),
-            timers: BTreeMap::new(),
-            timer_seq: 0,
+            calls: BTreeMap::new(),
             next_command: 1,
             log: Vec::new(),
             steps: 0,
@@ -145,24 +147,27 @@ impl Playground {
             planted_at_start: crate::planted::PlantedBugs::NONE,
             watch_log: SessionWatches::default(),
             lock_log: SessionLocks::default(),
-            members_added: BTreeMap::new(),
-            members_removed: std::collections::BTreeSet::new(),
         })
     }
 
     /// The service.
     pub fn service(&self) -> &Service {
-        &self.service
+        self.client.service()
+    }
+
+    /// The client the console's commands call.
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     /// The cluster.
     pub fn cluster(&self) -> &sim::Cluster<crate::EtcdMachine> {
-        self.service.cluster()
+        self.client.service().cluster()
     }
 
     /// Virtual time.
     pub fn now(&self) -> u64 {
-        self.service.now()
+        self.client.now()
     }
 
     /// Whether a multi-line command (txn) is waiting for more lines.
@@ -295,6 +300,30 @@ impl Playground {
         &self.outputs
     }
 
+    /// The console's `cancel` line: `cancel` stops the most recent running command, `cancel N`
+    /// (or `cancel %N`) command N, as Ctrl-C would. `None` when `line` is no `cancel` line,
+    /// or continues an unfinished txn (which `cancel` abandons through the parser); else
+    /// whether a command was cancelled (if not, the console prints [`NO_SUCH_COMMAND`]).
+    pub fn cancel_line(&mut self, line: &str) -> Option<bool> {
+        if self.parser.pending() {
+            return None;
+        }
+        let rest = line.trim().strip_prefix("cancel")?;
+        if !(rest.is_empty() || rest.starts_with(' ')) {
+            return None;
+        }
+        let target = match rest.trim() {
+            "" => self
+                .outputs
+                .iter()
+                .rev()
+                .find(|(_, o)| o.state == CommandState::Running)
+                .map(|(id, _)| *id),
+            n => n.trim_start_matches('%').parse::<CommandId>().ok(),
+        };
+        Some(target.is_some_and(|id| self.cancel(id)))
+    }
+
     /// Cancels a running command (as Ctrl-C would). Returns whether it was running.
     pub fn cancel(&mut self, id: CommandId) -> bool {
         if self.outputs.get(&id).map(|o| o.state) != Some(CommandState::Running) {
@@ -307,8 +336,7 @@ impl Playground {
 
     /// Virtual time of the next thing that happens.
     pub fn next_time(&self) -> u64 {
-        let t = self.timers.keys().next().map_or(u64::MAX, |(t, _)| *t);
-        t.min(self.service.next_time())
+        self.client.next_time()
     }
 
     /// Runs the next event.
@@ -317,16 +345,7 @@ impl Playground {
     /// An invariant violation.
     pub fn step(&mut self) -> Result<()> {
         self.steps += 1;
-        let timer = self.timers.keys().next().map(|(t, _)| *t);
-        match timer {
-            Some(t) if t <= self.service.next_time() => {
-                self.service.run_until(t)?;
-                if let Some(((_, _), (cmd, timer))) = self.timers.pop_first() {
-                    self.on_timer(cmd, timer);
-                }
-            }
-            _ => self.service.step()?,
-        }
+        self.client.step()?;
         self.process();
         Ok(())
     }
@@ -339,7 +358,7 @@ impl Playground {
         while self.next_time() <= t {
             self.step()?;
         }
-        self.service.run_until(t)?;
+        self.client.run_until(t)?;
         self.process();
         Ok(())
     }
@@ -356,7 +375,7 @@ impl Playground {
                 return Ok(true);
             }
             if self.next_time() > deadline {
-                self.service.run_until(deadline)?;
+                self.client.run_until(deadline)?;
                 self.process();
                 return Ok(self.is_settled(id));
             }
@@ -373,13 +392,8 @@ impl Playground {
     fn target(&self, t: &Target) -> u64 {
         match t {
             Target::Node(n) => *n,
-            Target::Default => self.service.cluster().leader().unwrap_or(1),
+            Target::Default => self.cluster().leader().unwrap_or(1),
         }
-    }
-
-    fn schedule(&mut self, at: u64, cmd: CommandId, timer: tasks::Timer) {
-        self.timers.insert((at, self.timer_seq), (cmd, timer));
-        self.timer_seq += 1;
     }
 
     fn print(&mut self, id: CommandId, text: &str) {
@@ -392,7 +406,7 @@ impl Playground {
         }
         if let Some(o) = self.outputs.get_mut(&id) {
             o.text.push_str(&t);
-            self.log.push((id, self.service.now(), t));
+            self.log.push((id, self.client.now(), t));
         }
     }
 
@@ -437,57 +451,51 @@ impl Playground {
         self.finish(id);
     }
 
+    /// A command is over: its long calls are cancelled (a short call's answer still prints).
     fn forget(&mut self, id: CommandId) {
         let now = self.now();
         self.lock_log.ended(id, now);
-        if let Some(task) = self.tasks.remove(&id) {
-            for op in task.watch_ops() {
-                self.service.cancel_watch(op);
-                self.watch_log.closed(op);
-            }
+        if let Some(commands::Task::Watch { op: Some(op), .. }) = self.tasks.get(&id) {
+            let op = *op;
+            self.watch_log.closed(op);
         }
-        self.timers.retain(|_, (c, _)| *c != id);
+        self.tasks.remove(&id);
+        let long: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(_, (c, role))| *c == id && !matches!(role, commands::Role::Single(_)))
+            .map(|(call, _)| *call)
+            .collect();
+        for call in long {
+            self.calls.remove(&call);
+            self.client.cancel(call);
+        }
     }
 
-    /// Routes service events to commands.
+    /// The way up: what the service reported goes to the session's recorders, and each
+    /// client event to the command that made the call.
     fn process(&mut self) {
         loop {
-            self.record_expiries();
-            let events = self.service.take_events();
-            if events.is_empty() {
+            let observed = self.client.take_observed();
+            let events = self.client.take_events();
+            if observed.is_empty() && events.is_empty() {
                 return;
             }
-            for e in events {
-                let now = self.now();
-                if let OpEvent::Done(op, r) = &e {
-                    self.record.answer(*op, r, now);
-                }
-                self.watch_log.observe(&e, now);
-                let op = match &e {
-                    OpEvent::Done(op, _) | OpEvent::Watch(op, _, _) | OpEvent::WatchLost(op, _) => {
-                        *op
+            for o in observed {
+                match o {
+                    Observed::ExpiryRevoke(e) => self.record_expiry(e),
+                    Observed::Op(now, e) => {
+                        if let OpEvent::Done(op, r) = &e {
+                            self.record.answer(*op, r, now);
+                        }
+                        self.watch_log.observe(&e, now);
                     }
-                };
-                let Some((cmd, purpose)) = self.ops.get(&op).cloned() else {
-                    continue;
-                };
-                if matches!(e, OpEvent::Done(..))
-                    && !matches!(
-                        purpose,
-                        tasks::Purpose::Watch
-                            | tasks::Purpose::WaitDelete
-                            | tasks::Purpose::ObserveWatch
-                    )
-                {
-                    self.ops.remove(&op);
                 }
-                self.on_event(cmd, purpose, e);
+            }
+            for e in events {
+                self.on_client_event(e);
             }
         }
-    }
-
-    fn track(&mut self, op: OpId, cmd: CommandId, purpose: tasks::Purpose) {
-        self.ops.insert(op, (cmd, purpose));
     }
 
     /// Open watches (watch commands), for the watch panel.
@@ -495,7 +503,7 @@ impl Playground {
         self.tasks
             .iter()
             .filter_map(|(id, t)| match t {
-                tasks::Task::Watch { node, .. } => Some(WatchView {
+                commands::Task::Watch { node, .. } => Some(WatchView {
                     command: *id,
                     line: self
                         .outputs
@@ -511,7 +519,7 @@ impl Playground {
 
     /// Leases as the leader's lessor sees them, for the lease panel.
     pub fn leases(&self) -> Vec<LeaseView> {
-        let c = self.service.cluster();
+        let c = self.cluster();
         let Some(leader) = c.leader() else {
             return Vec::new();
         };

@@ -245,18 +245,16 @@ impl Playground {
     pub(super) fn record_before(&self, inv: &Invocation) -> (Recording, u64) {
         let node = match inv.target {
             Target::Node(n) => n,
-            Target::Default => self.service.cluster().leader().unwrap_or(1),
+            Target::Default => self.cluster().leader().unwrap_or(1),
         };
         (recording(&inv.command), node)
     }
 
-    /// Records the revokes the leader proposed for expired leases since the last call, as
-    /// operations of [`SERVER_CLIENT`] (their answers come as for any operation).
-    pub(super) fn record_expiries(&mut self) {
-        for e in self.service.take_expiry_revokes() {
-            let input = Input::LeaseRevoke { id: e.lease };
-            self.record.call(e.op, SERVER_CLIENT, input, e.time_ms);
-        }
+    /// Records a revoke the leader proposed for an expired lease, as an operation of
+    /// [`SERVER_CLIENT`] (its answer comes as for any operation).
+    pub(super) fn record_expiry(&mut self, e: crate::planted::ExpiryRevoke) {
+        let input = Input::LeaseRevoke { id: e.lease };
+        self.record.call(e.op, SERVER_CLIENT, input, e.time_ms);
     }
 
     /// After `start` (before its events are processed): notes command `id`'s operation.
@@ -273,8 +271,10 @@ impl Playground {
                 self.record.unmodelled(&line);
             }
             Recording::Op(input) => {
-                let op = self.ops.iter().find_map(|(op, (cmd, p))| {
-                    (*cmd == id && matches!(p, super::tasks::Purpose::Single(_))).then_some(*op)
+                let op = self.calls.iter().find_map(|(call, (cmd, role))| {
+                    (*cmd == id && matches!(role, super::commands::Role::Single(_)))
+                        .then(|| self.client.op_of(*call))
+                        .flatten()
                 });
                 if let Some(op) = op {
                     let now = self.now();

@@ -18,7 +18,7 @@ impl Playground {
     pub fn with_planted_bugs(mut config: ClusterConfig, bugs: PlantedBugs) -> Result<Self> {
         bugs.configure(&mut config);
         let mut pg = Playground::new(config)?;
-        pg.service.set_planted_bugs(bugs.switchable());
+        pg.client.service_mut().set_planted_bugs(bugs.switchable());
         pg.planted_at_start = bugs;
         Ok(pg)
     }
@@ -26,12 +26,12 @@ impl Playground {
     /// Switches the service's planted bugs now (not recorded in the session: tests and
     /// workloads; a session uses the `plant` line).
     pub fn set_planted_bugs(&mut self, bugs: PlantedBugs) {
-        self.service.set_planted_bugs(bugs);
+        self.client.service_mut().set_planted_bugs(bugs);
     }
 
     /// The bugs planted now, the simulator's included.
     pub fn planted_bugs(&self) -> PlantedBugs {
-        self.service.planted_bugs()
+        self.service().planted_bugs()
     }
 
     /// The bugs the cluster was built with (what a recording's `@planted` header says).
@@ -42,7 +42,7 @@ impl Playground {
     /// `plant NAME,...` / `plant none`: sets the service's bugs; bare `plant` shows them.
     pub(super) fn plant(&mut self, id: CommandId, bugs: Option<PlantedBugs>) {
         if let Some(bugs) = bugs {
-            let fixed = self.service.cluster().config().planted_apply_before_commit;
+            let fixed = self.cluster().config().planted_apply_before_commit;
             if bugs.contains(PlantedBug::ApplyBeforeCommit) && !fixed {
                 self.fail(
                     id,
@@ -52,7 +52,9 @@ impl Playground {
                 );
                 return;
             }
-            self.service.set_planted_bugs(bugs.switchable());
+            self.client
+                .service_mut()
+                .set_planted_bugs(bugs.switchable());
         }
         let now = self.planted_bugs();
         let text = if now.is_empty() {

@@ -5,9 +5,9 @@
 use kv::lease::LeaseInfo;
 use kv::{DeleteRangeResponse, PutResponse, RangeResponse, TxnResponse};
 
+use super::cluster::status_json;
 use super::json;
 use super::obj::{Obj, Style};
-use super::status_json;
 use crate::ctl::{EndpointStatusRow, Header};
 
 const P: Style = Style::Proto;
@@ -88,7 +88,7 @@ pub fn gateway_status(row: &EndpointStatusRow) -> String {
 
 /// `POST /v3/cluster/member/list` (the header carries no revision, as etcd's).
 pub fn gateway_member_list(h: &Header, members: &[crate::ctl::MemberRow]) -> String {
-    super::members_json_style(h, members, None, P)
+    super::cluster::members_json_style(h, members, None, P)
 }
 
 /// `GET /health`: `{"health":"true","reason":""}`.

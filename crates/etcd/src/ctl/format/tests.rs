@@ -1,6 +1,7 @@
 //! Output against what etcdctl v3.5 prints.
 
 use super::*;
+use crate::ctl::{EndpointHealthRow, EndpointStatusRow, MemberRow};
 use kv::{Event, EventType, KeyValue, ResponseOp};
 
 fn h() -> Header {

@@ -1,0 +1,373 @@
+//! A parsed line becomes client calls: each command starts its calls on [`Client`] and
+//! remembers how to print what comes back (see `answers.rs`). Only what is no etcd call
+//! lives here: `sleep`, `run`, `tick`, faults, `plant`, `help`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{CommandId, Playground};
+use crate::client::{
+    CallId, CompactionRequest, LeaderRequest, LeaseGrantRequest, LeaseTimeToLiveRequest,
+    MemberAddRequest,
+};
+use crate::ctl::{self, Command, Invocation, OutputFormat};
+
+/// How to print the reply of a one-call command.
+#[derive(Clone, Debug)]
+pub(crate) enum Render {
+    Put(OutputFormat),
+    Get(OutputFormat, bool, bool),
+    Del(OutputFormat),
+    Txn(OutputFormat),
+    LeaseGrant(OutputFormat),
+    LeaseRevoke(OutputFormat, i64),
+    TimeToLive(OutputFormat, bool),
+    LeaseList(OutputFormat),
+    Compaction(i64),
+    KeepAliveOnce(OutputFormat),
+    MemberList(OutputFormat),
+    MemberAdd,
+    /// `member remove|promote`, `move-leader`: the member's id.
+    MemberChange(u64),
+    Gateway(GatewayKind),
+}
+
+/// What a call is to the command that made it.
+#[derive(Clone, Debug)]
+pub(crate) enum Role {
+    /// The one call of a short command: its answer is printed even after a Ctrl-C, as
+    /// the request was sent.
+    Single(Render),
+    /// The call of a long-running command.
+    Stream,
+    /// One member's call of an `endpoint` command.
+    Member,
+}
+
+/// Which gateway call a reply answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GatewayKind {
+    Put,
+    Range,
+    DeleteRange,
+    Txn,
+    LeaseGrant,
+    LeaseRevoke,
+    LeaseKeepAlive,
+    LeaseTimeToLive(bool),
+    LeaseLeases,
+    Health,
+    Compaction,
+    MemberList,
+    /// `maintenance/status` of this member.
+    Status(u64),
+}
+
+/// A running command: what its calls' events mean to it.
+#[derive(Clone, Debug)]
+pub(crate) enum Task {
+    /// One call, printed when it answers.
+    Single,
+    /// `watch`.
+    Watch {
+        format: OutputFormat,
+        node: u64,
+        /// The service operation of the watch (the watch recorder's key).
+        op: Option<crate::service::OpId>,
+    },
+    /// `lease keep-alive` (without `--once`).
+    KeepAlive { lease: i64, format: OutputFormat },
+    /// `sleep`.
+    Sleep,
+    /// `lock` or `elect NAME PROPOSAL`.
+    Recipe {
+        value: Vec<u8>,
+        format: OutputFormat,
+    },
+    /// `elect --listen`.
+    Observe { format: OutputFormat },
+    /// `endpoint status|hashkv|health`: one call per member, printed when all are in.
+    Gather(Box<Gather>),
+}
+
+/// Which endpoint command a [`Gather`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GatherKind {
+    Status,
+    HashKv,
+    Health,
+}
+
+/// The answers of a multi-member command so far.
+#[derive(Clone, Debug)]
+pub(crate) struct Gather {
+    pub kind: GatherKind,
+    pub format: OutputFormat,
+    /// Calls not answered yet.
+    pub pending: usize,
+    /// When it started (health's `took`).
+    pub started: u64,
+    /// Each member's endpoint name, in the order asked.
+    pub names: BTreeMap<u64, String>,
+    /// Each call's member.
+    pub nodes: BTreeMap<CallId, u64>,
+    /// Answers: (member, when, reply or error), in arrival order.
+    pub answers: Vec<(u64, u64, Result<crate::client::Reply, String>)>,
+}
+
+/// An open watch, for the watch panel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WatchView {
+    /// The command that opened it.
+    pub command: CommandId,
+    /// Its line.
+    pub line: String,
+    /// Member it is on.
+    pub node: u64,
+}
+
+/// A lease, for the lease panel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LeaseView {
+    /// Id (hex).
+    pub id: String,
+    /// Granted TTL in seconds.
+    pub ttl: i64,
+    /// Remaining ms on the leader's clock (None when no leader tracks it).
+    pub remaining_ms: Option<u64>,
+    /// Attached keys.
+    pub keys: Vec<String>,
+}
+
+impl Playground {
+    /// Starts a parsed command.
+    pub(super) fn start(&mut self, id: CommandId, inv: Invocation) {
+        let node = self.target(&inv.target);
+        let f = inv.output;
+        if matches!(inv.command, Command::Compaction { .. }) {
+            self.keep_log_before_compaction();
+        }
+        let c = &mut self.client;
+        match inv.command {
+            Command::Put(req) => {
+                let call = c.put(node, req);
+                self.single(id, call, Render::Put(f));
+            }
+            Command::Del { req } => {
+                let call = c.delete_range(node, req);
+                self.single(id, call, Render::Del(f));
+            }
+            Command::Txn(req) => {
+                let call = c.txn(node, req);
+                self.single(id, call, Render::Txn(f));
+            }
+            Command::Get {
+                req,
+                print_value_only,
+                ..
+            } => {
+                let keys_only = req.keys_only;
+                let call = c.range(node, req);
+                self.single(id, call, Render::Get(f, print_value_only, keys_only));
+            }
+            // etcd's compaction point starts at -1: compacting at 0 succeeds (once).
+            Command::Compaction { rev: 0, .. }
+                if c.service()
+                    .cluster()
+                    .state_machine(node)
+                    .is_ok_and(|sm| sm.store.compact_revision() == 0) =>
+            {
+                self.print(id, &ctl::format::compaction(0));
+                self.finish(id);
+            }
+            Command::Compaction { rev, physical } => {
+                let req = CompactionRequest {
+                    revision: rev,
+                    physical,
+                };
+                let call = c.compact(node, req);
+                self.single(id, call, Render::Compaction(rev));
+            }
+            Command::LeaseGrant { ttl } => {
+                let call = c.lease_grant(node, LeaseGrantRequest { ttl, id: 0 });
+                self.single(id, call, Render::LeaseGrant(f));
+            }
+            Command::LeaseRevoke { id: lease } => {
+                let call = c.lease_revoke(node, lease);
+                self.single(id, call, Render::LeaseRevoke(f, lease));
+            }
+            Command::LeaseTimeToLive { id: lease, keys } => {
+                let call = c.lease_time_to_live(node, LeaseTimeToLiveRequest { id: lease, keys });
+                self.single(id, call, Render::TimeToLive(f, keys));
+            }
+            Command::LeaseList => {
+                let call = c.lease_leases(node);
+                self.single(id, call, Render::LeaseList(f));
+            }
+            Command::LeaseKeepAlive { id: lease, once } => {
+                let (call, task) = if once {
+                    let call = c.lease_keep_alive_once(node, lease);
+                    return self.single(id, call, Render::KeepAliveOnce(f));
+                } else {
+                    let call = c.lease_keep_alive(node, lease);
+                    (call, Task::KeepAlive { lease, format: f })
+                };
+                self.stream(id, call, task);
+            }
+            Command::Watch { req } => {
+                let call = c.watch(node, req.clone());
+                let op = c.op_of(call);
+                if let Some(op) = op {
+                    self.watch_log.started(id, op, node, req);
+                }
+                let task = Task::Watch {
+                    format: f,
+                    node,
+                    op,
+                };
+                self.stream(id, call, task);
+            }
+            Command::Lock { name, ttl } => {
+                let call = c.lock_with_session(node, name.as_bytes(), ttl);
+                let task = Task::Recipe {
+                    value: Vec::new(),
+                    format: f,
+                };
+                self.stream(id, call, task);
+            }
+            Command::Elect {
+                name,
+                proposal,
+                listen,
+            } => {
+                let (call, task) = match (listen, proposal) {
+                    (true, _) => {
+                        let req = LeaderRequest {
+                            name: name.into_bytes(),
+                        };
+                        (c.observe(node, req), Task::Observe { format: f })
+                    }
+                    (false, Some(p)) => {
+                        let call = c.campaign_with_session(node, name.as_bytes(), p.as_bytes(), 60);
+                        let task = Task::Recipe {
+                            value: p.into_bytes(),
+                            format: f,
+                        };
+                        (call, task)
+                    }
+                    (false, None) => return self.fail(id, "no proposal argument but -l not set"),
+                };
+                self.stream(id, call, task);
+            }
+            Command::Sleep { ms } => {
+                let call = c.after(ms);
+                self.stream(id, call, Task::Sleep);
+            }
+            Command::Run { ms } => {
+                let t = self.now() + ms;
+                self.finish_after_run(id, t);
+            }
+            Command::Tick { n } => {
+                let tick = c.service().cluster().config().tick_ms;
+                let t = self.now() + n.saturating_mul(tick);
+                self.finish_after_run(id, t);
+            }
+            Command::Fault(action) => self.fault(id, action),
+            Command::Plant(bugs) => self.plant(id, bugs),
+            Command::EndpointStatus { cluster } => {
+                self.gather(id, GatherKind::Status, &inv.target, cluster, 0, f)
+            }
+            Command::EndpointHealth { cluster } => {
+                self.gather(id, GatherKind::Health, &inv.target, cluster, 0, f)
+            }
+            Command::EndpointHashKv { rev, cluster } => {
+                self.gather(id, GatherKind::HashKv, &inv.target, cluster, rev, f)
+            }
+            Command::MemberList => {
+                let call = c.member_list(node);
+                self.single(id, call, Render::MemberList(f));
+            }
+            Command::MemberAdd {
+                name,
+                learner,
+                peer_urls,
+            } => {
+                let req = MemberAddRequest {
+                    peer_urls,
+                    is_learner: learner,
+                    name,
+                };
+                let call = c.member_add(req);
+                self.single(id, call, Render::MemberAdd);
+            }
+            Command::MemberRemove { id: member } => {
+                let hex = self.member_hex_of(member);
+                let call = self.client.member_remove(member);
+                self.single(id, call, Render::MemberChange(hex));
+            }
+            Command::MemberPromote { id: member } => {
+                let hex = self.member_hex_of(member);
+                let call = self.client.member_promote(member);
+                self.single(id, call, Render::MemberChange(hex));
+            }
+            Command::MoveLeader { id: member } => {
+                let hex = self.member_hex_of(member);
+                let call = self.client.move_leader(member);
+                self.single(id, call, Render::MemberChange(hex));
+            }
+            Command::Defrag => {
+                // The simulated store has nothing to defragment: a no-op that answers as etcd.
+                let text = ctl::format::defrag(&format!("node{node}"));
+                self.print(id, &text);
+                self.finish(id);
+            }
+            Command::Gateway(req) => self.gateway(id, node, req),
+            Command::Help => {
+                self.print(id, &ctl::help());
+                self.finish(id);
+            }
+        }
+    }
+
+    /// The member id a member command names (a member id, or a node number).
+    fn member_hex_of(&self, member: u64) -> u64 {
+        self.client
+            .node_of_member(member)
+            .map_or(member, |n| self.client.member_id(n))
+    }
+
+    pub(super) fn single(&mut self, id: CommandId, call: CallId, render: Render) {
+        self.tasks.insert(id, Task::Single);
+        self.calls.insert(call, (id, Role::Single(render)));
+    }
+
+    fn stream(&mut self, id: CommandId, call: CallId, task: Task) {
+        self.tasks.insert(id, task);
+        self.calls.insert(call, (id, Role::Stream));
+    }
+
+    fn finish_after_run(&mut self, id: CommandId, t: u64) {
+        if let Err(e) = self.run_until(t) {
+            self.fail(id, &e.to_string());
+        } else {
+            self.finish(id);
+        }
+    }
+
+    fn fault(&mut self, id: CommandId, action: sim::Action) {
+        match self.client.service_mut().cluster_mut().apply(action) {
+            Ok(()) => {
+                self.print(id, "OK");
+                self.finish(id);
+            }
+            Err(e) => self.fail(id, &e.to_string()),
+        }
+    }
+
+    /// Ctrl-C: the command's long calls are cancelled (a lock or election deletes its key and
+    /// revokes its session, as etcdctl does).
+    pub(super) fn interrupt(&mut self, id: CommandId) {
+        self.finish(id);
+    }
+}
