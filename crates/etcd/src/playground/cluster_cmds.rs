@@ -161,7 +161,7 @@ impl Playground {
                 rows: Vec::new(),
                 started: self.now(),
                 format,
-                names: nodes.iter().cloned().collect(),
+                names: order::map(nodes.iter().cloned()),
             },
         );
         for (n, _) in nodes {

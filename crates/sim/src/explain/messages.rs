@@ -344,7 +344,7 @@ pub(super) fn commit_sentence(leader: u64, lm: &NodeModel, index: u64, p: &Param
         .map(|(id, _)| *id)
         .collect();
     holders.push(leader);
-    holders.sort_unstable();
+    holders.sort();
     holders.dedup();
     let matches: Vec<String> = lm
         .matched
