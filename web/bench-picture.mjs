@@ -146,7 +146,7 @@ async function main(dirs) {
       const labels = [...new Set(r.msgs.map((m) => m.label || "(none)"))].join(", ");
       console.log(
         `  round ${r.round + 1}: frame time (9 nodes, 10x, 50 writes/s) p95 ${r.ft.p95.toFixed(1)} ms, median ${r.ft.median.toFixed(1)} ms ` +
-          `over ${r.ft.n} frames, simulation+signals p95 ${r.ft.work.toFixed(1)} ms, achieved ${r.ft.achieved.toFixed(1)}x\n` +
+          `over ${r.ft.n} frames (${r.ft.missed} over 20 ms), simulation+signals p95 ${r.ft.work.toFixed(1)} ms, achieved ${r.ft.achieved.toFixed(1)}x\n` +
           `           put foo bar at 1x: ${r.msgs.length} appends seen, on screen min ${Math.min(...ms).toFixed(0)} ms, median ${median(ms).toFixed(0)} ms; labels: ${labels}\n` +
           `           51 nodes at 1x: achieved ${r.b.whole.achieved.toFixed(2)}x (frame p95 ${r.b.whole.p95.toFixed(1)} ms); ` +
           `partitioned 25/26: achieved ${r.b.split.achieved.toFixed(2)}x (frame p95 ${r.b.split.p95.toFixed(1)} ms)`,
