@@ -117,7 +117,7 @@ pub fn check_held(node: u64, held: &Held, log: &[Event], asked: &BTreeSet<i64>) 
         }
     }
     let mut backend: Vec<(Revision, bool)> = want.into_values().flatten().collect();
-    backend.sort();
+    order::sort(&mut backend);
     if backend != held.backend {
         let h: Vec<Revision> = held.backend.iter().map(|r| r.0).collect();
         let w: Vec<Revision> = backend.iter().map(|r| r.0).collect();

@@ -134,7 +134,7 @@ pub fn generate(seed: u64, config: &GenConfig) -> History {
             output,
         });
     }
-    history.sort_by_key(|op| op.call_ms);
+    order::sort_by_key(&mut history, |op| op.call_ms);
     history
 }
 

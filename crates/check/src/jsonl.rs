@@ -19,8 +19,8 @@ pub fn from_json_lines(bytes: &[u8]) -> Result<History> {
         if text.is_empty() {
             continue;
         }
-        let op: Operation =
-            serde_json::from_str(text).map_err(|source| Error::Json { line, source })?;
+        let op: Operation = serde_json::from_slice(text.as_bytes())
+            .map_err(|source| Error::Json { line, source })?;
         history.push(op);
     }
     Ok(history)

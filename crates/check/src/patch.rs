@@ -16,7 +16,8 @@ use crate::history::{Input, Operation, Output, Revision, TxnWrite};
 /// For each operation, the known output to use instead of `Unknown`, if a read proves it.
 pub(crate) fn observed_writes(history: &[Operation]) -> Vec<Option<Output>> {
     // (key, value) -> number of writes of it (transactions' puts count, but are never patched).
-    let mut writers: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    // Counted in the map type `seen` below has (`i64`): one copy of the tree code, not two.
+    let mut writers: BTreeMap<(&str, &str), Revision> = BTreeMap::new();
     for op in history {
         if let Some(kv) = written(&op.input) {
             *writers.entry(kv).or_default() += 1;

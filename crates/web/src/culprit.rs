@@ -92,7 +92,7 @@ fn stale_read(history: &[Operation], stuck: usize) -> Option<Culprit> {
         );
         found.push((Some(key.as_str()) != stuck_key, r.call_ms, i, sentence));
     }
-    found.sort();
+    order::sort(&mut found);
     found
         .into_iter()
         .next()

@@ -111,7 +111,8 @@ pub fn member(v: &ClusterView, n: &NodeView) -> Member {
 /// other way.
 pub fn partition_groups(v: &ClusterView) -> Option<Vec<Vec<u64>>> {
     let ids: Vec<u64> = v.nodes.iter().map(|n| n.id).collect();
-    let cuts: std::collections::BTreeSet<(u64, u64)> = v
+    // Only looked up: a `Vec` (a set of pairs compiled a sort of pairs into the bundle).
+    let cuts: Vec<(u64, u64)> = v
         .links
         .iter()
         .filter(|l| l.mode == LinkMode::Cut)

@@ -2,8 +2,6 @@
 //! `-w json`, `-wjson`, `-w=json`, combined boolean shorthands, `--` ends the flags, and flags
 //! may come before, between or after the arguments.
 
-use std::collections::HashMap;
-
 use super::goquote;
 use super::lexer::Word;
 
@@ -59,11 +57,35 @@ pub(crate) const GLOBAL: &[Spec] = &[
     short("help", 'h', Kind::Bool),
 ];
 
+/// Values by flag name, the last one given winning: a handful of flags, looked up by a linear
+/// scan (a `HashMap` here brought its hasher and table code into the wasm bundle for this alone).
+#[derive(Debug)]
+struct Named<V>(Vec<(&'static str, V)>);
+
+impl<V> Default for Named<V> {
+    fn default() -> Self {
+        Named(Vec::new())
+    }
+}
+
+impl<V> Named<V> {
+    fn get(&self, name: &str) -> Option<&V> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    fn insert(&mut self, name: &'static str, value: V) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((name, value)),
+        }
+    }
+}
+
 /// The result of parsing: flag values by long name (last one wins) and positional arguments.
 #[derive(Debug, Default)]
 pub(crate) struct Parsed {
-    values: HashMap<&'static str, String>,
-    ints: HashMap<&'static str, i64>,
+    values: Named<String>,
+    ints: Named<i64>,
     /// Positional arguments, as bytes.
     pub args: Vec<Vec<u8>>,
 }

@@ -58,7 +58,7 @@ impl Playground {
             format,
             pending: endpoints.len(),
             started: self.now(),
-            names: endpoints.iter().cloned().collect(),
+            names: order::map(endpoints.iter().cloned()),
             nodes: BTreeMap::new(),
             answers: Vec::new(),
         };

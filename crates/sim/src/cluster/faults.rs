@@ -256,15 +256,16 @@ impl<SM: StateMachine> Cluster<SM> {
     }
 
     fn partition(&mut self, groups: &[Vec<u64>]) {
-        let mut group_of: BTreeMap<u64, usize> = BTreeMap::new();
+        // Group numbers as `u64`: a map type the bundle has anyway.
+        let mut group_of: BTreeMap<u64, u64> = BTreeMap::new();
         for (i, g) in groups.iter().enumerate() {
             for n in g {
-                group_of.insert(*n, i);
+                group_of.insert(*n, i as u64);
             }
         }
         let ids = self.node_ids();
         // Nodes not listed form one more group together: `partition 3` isolates node 3.
-        let rest = groups.len();
+        let rest = groups.len() as u64;
         for n in &ids {
             group_of.entry(*n).or_insert(rest);
         }

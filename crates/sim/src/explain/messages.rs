@@ -353,7 +353,7 @@ pub(super) fn commit_sentence(
         .map(|(id, _)| *id)
         .collect();
     holders.push(leader);
-    holders.sort_unstable();
+    holders.sort();
     holders.dedup();
     let matches: Vec<String> = lm
         .matched
