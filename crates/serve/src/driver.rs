@@ -71,9 +71,9 @@ pub enum Call {
     /// A line typed on standard input (fault and time lines, or any repl line).
     Input(String),
     /// The recording so far.
-    Record(oneshot::Sender<String>),
+    Record(std::sync::mpsc::Sender<String>),
     /// Stops the thread; answers with the recording.
-    Stop(oneshot::Sender<String>),
+    Stop(std::sync::mpsc::Sender<String>),
 }
 
 enum Waiting {
@@ -170,7 +170,7 @@ impl Driver {
     pub fn run(mut self, calls: Receiver<Call>) -> String {
         let start = Instant::now();
         let base = self.pg.now();
-        let mut stopped: Option<oneshot::Sender<String>> = None;
+        let mut stopped: Option<std::sync::mpsc::Sender<String>> = None;
         loop {
             let target = base + (start.elapsed().as_secs_f64() * 1000.0 * self.speed) as u64;
             if let Err(e) = self.pg.run_until(target) {
@@ -235,7 +235,7 @@ impl Driver {
     }
 
     /// Handles one call; returns the reply channel of a `Stop`.
-    fn handle(&mut self, call: Call) -> Option<oneshot::Sender<String>> {
+    fn handle(&mut self, call: Call) -> Option<std::sync::mpsc::Sender<String>> {
         match call {
             Call::Line { line, label, reply } => {
                 // A request the gateway cannot parse never reaches the cluster: it is answered
@@ -274,12 +274,19 @@ impl Driver {
                 let id = self.exec(&line);
                 if let Some(id) = id {
                     self.say(&format!("{label} (command {id})"));
+                    // The watch is created at once on its member's hub: the created response
+                    // goes before any event it replays.
+                    let running =
+                        self.pg.output(id).map(|o| o.state) == Some(CommandState::Running);
+                    if running {
+                        let _ = sink.send(WatchItem::Created(member_header(&self.pg, node).1));
+                    }
                     self.waiting.insert(
                         id,
                         Waiting::Watch {
                             node,
                             sink,
-                            created: false,
+                            created: running,
                             partial: String::new(),
                         },
                     );

@@ -206,7 +206,7 @@ impl Server {
         let endpoints = match ready_rx.recv() {
             Ok(Ok(e)) => e,
             Ok(Err(e)) => {
-                let _ = handle.send(Call::Stop(oneshot::channel().0));
+                let _ = handle.send(Call::Stop(std::sync::mpsc::channel().0));
                 let _ = sim.join();
                 let _ = net.join();
                 return Err(e);
@@ -258,9 +258,9 @@ impl Server {
 
     /// The session so far as a scenario file (`raftlab run --scenario` replays it).
     pub fn recording(&self) -> Option<String> {
-        let (tx, rx) = oneshot::channel();
+        let (tx, rx) = std::sync::mpsc::channel();
         self.handle.send(Call::Record(tx)).ok()?;
-        rx.blocking_recv().ok()
+        rx.recv().ok()
     }
 
     /// Stops serving; returns the recording.
@@ -275,7 +275,7 @@ impl Server {
         if let Some(n) = self.net.take() {
             let _ = n.join();
         }
-        let (tx, _rx) = oneshot::channel();
+        let (tx, _rx) = std::sync::mpsc::channel();
         let _ = self.handle.send(Call::Stop(tx));
         self.sim
             .take()
