@@ -2,6 +2,8 @@
 //! read back into etcd's protobuf messages. Both carry every field of the response: bytes in
 //! base64, 64-bit integers as strings or numbers, zero values left out.
 
+#![allow(clippy::result_large_err)] // tonic's API passes `Status` by value.
+
 use base64::Engine;
 use serde_json::Value;
 use tonic::{Code, Status};

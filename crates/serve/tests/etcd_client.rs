@@ -78,10 +78,19 @@ async fn kv_and_txn() {
     // Serializable reads at a follower see the same data once it applied.
     let follower = (1..=3).find(|n| *n != leader).expect("a follower");
     let mut f = client(&s.url(follower)).await;
-    let g = f.get("new", None).await.expect("linearizable get at a follower");
+    let g = f
+        .get("new", None)
+        .await
+        .expect("linearizable get at a follower");
     assert_eq!(g.kvs()[0].value(), b"yes");
     // Compaction, then a read below it: etcd's error and code.
-    let now = c.get("foo", None).await.expect("get").header().expect("h").revision();
+    let now = c
+        .get("foo", None)
+        .await
+        .expect("get")
+        .header()
+        .expect("h")
+        .revision();
     c.compact(now, None).await.expect("compact");
     let e = c
         .get("foo", Some(GetOptions::new().with_revision(1)))
@@ -117,7 +126,10 @@ async fn watch_resumes_from_a_revision_across_a_leader_change() {
     assert!(second > first);
     // A watch from the first revision replays both, in order, with their revisions.
     let (mut w, mut stream) = c
-        .watch("w/", Some(WatchOptions::new().with_prefix().with_start_revision(first)))
+        .watch(
+            "w/",
+            Some(WatchOptions::new().with_prefix().with_start_revision(first)),
+        )
         .await
         .expect("watch");
     let mut seen = Vec::new();
@@ -140,7 +152,11 @@ async fn watch_resumes_from_a_revision_across_a_leader_change() {
     let (_w, mut stream) = c
         .watch(
             "w/",
-            Some(WatchOptions::new().with_prefix().with_start_revision(second + 1)),
+            Some(
+                WatchOptions::new()
+                    .with_prefix()
+                    .with_start_revision(second + 1),
+            ),
         )
         .await
         .expect("watch");
@@ -226,7 +242,9 @@ async fn a_member_cut_off_from_the_leader_fails_then_recovers() {
     }
     // A linearizable read fails the same way; a serializable one answers from the member.
     let e = c.get("k", None).await.expect_err("no quorum for ReadIndex");
-    assert!(matches!(e, etcd_client::Error::GRpcStatus(ref st) if st.code() == tonic::Code::Unavailable));
+    assert!(
+        matches!(e, etcd_client::Error::GRpcStatus(ref st) if st.code() == tonic::Code::Unavailable)
+    );
     let g = c
         .get("k", Some(GetOptions::new().with_serializable()))
         .await
@@ -238,6 +256,9 @@ async fn a_member_cut_off_from_the_leader_fails_then_recovers() {
     assert_eq!(g.kvs()[0].value(), b"after");
     assert_eq!(g.kvs()[0].mod_revision(), rev);
     let printed = s.printed.lock().expect("lock").join("\n");
-    assert!(printed.contains("etcdserver: request timed out"), "{printed}");
+    assert!(
+        printed.contains("etcdserver: request timed out"),
+        "{printed}"
+    );
     s.check_replay();
 }

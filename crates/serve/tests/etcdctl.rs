@@ -10,9 +10,12 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 fn etcdctl_path() -> Option<PathBuf> {
-    let dir = std::env::var("RAFTLAB_ETCD_DIR").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/raftlab/etcd-3.5.1")
-    });
+    let dir = std::env::var("RAFTLAB_ETCD_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                .join(".cache/raftlab/etcd-3.5.1")
+        });
     let p = dir.join("etcdctl");
     p.exists().then_some(p)
 }
@@ -60,7 +63,10 @@ fn etcdctl_runs_the_articles_commands() {
     assert_eq!(ctl.ok(&["put", "foo", "bar"]), "OK\n");
     assert_eq!(ctl.ok(&["put", "foo2", "bar2"]), "OK\n");
     assert_eq!(ctl.ok(&["get", "foo"]), "foo\nbar\n");
-    assert_eq!(ctl.ok(&["get", "--prefix", "foo"]), "foo\nbar\nfoo2\nbar2\n");
+    assert_eq!(
+        ctl.ok(&["get", "--prefix", "foo"]),
+        "foo\nbar\nfoo2\nbar2\n"
+    );
     assert_eq!(ctl.ok(&["del", "foo2"]), "1\n");
     // watch: started in the background, then a put it must print.
     let mut watch = Command::new(&ctl.bin)
@@ -93,8 +99,16 @@ fn etcdctl_runs_the_articles_commands() {
     }
     let _ = watch.kill();
     let _ = watch.wait();
-    assert_eq!(printed.first().map(String::as_str), Some("PUT"), "{printed:?}");
-    assert_eq!(printed.get(1).map(String::as_str), Some("foo"), "{printed:?}");
+    assert_eq!(
+        printed.first().map(String::as_str),
+        Some("PUT"),
+        "{printed:?}"
+    );
+    assert_eq!(
+        printed.get(1).map(String::as_str),
+        Some("foo"),
+        "{printed:?}"
+    );
     // lease grant, put --lease, keep-alive --once.
     let out = ctl.ok(&["lease", "grant", "60"]);
     let id = out
@@ -119,11 +133,18 @@ fn etcdctl_runs_the_articles_commands() {
     let table = ctl_all.ok(&["endpoint", "status", "--write-out=table"]);
     assert!(table.contains("IS LEADER"), "{table}");
     assert_eq!(table.matches("|   3.5.1 |").count(), 3, "{table}");
-    assert_eq!(table.matches(" true |").count() >= 1, true, "{table}");
+    assert_eq!(
+        table.matches("|      true |").count(),
+        1,
+        "one leader: {table}"
+    );
     let members = ctl.ok(&["member", "list"]);
     assert_eq!(members.lines().count(), 3, "{members}");
     for url in &all {
-        assert!(members.contains(url.as_str()), "client URLs are the served ones: {members}");
+        assert!(
+            members.contains(url.as_str()),
+            "client URLs are the served ones: {members}"
+        );
     }
     // Not checked: sessions with leases replay to another trace hash (open problem, see
     // docs/architecture.md); the etcd-client tests check replays of the others.
@@ -153,29 +174,74 @@ fn curl_lines_against_the_gateway() {
         r#"{"key": "Zm9v", "value": "YmFy"}"#,
     ]);
     assert!(put.contains("\"revision\""), "{put}");
-    let range = curl(&["-L", &format!("{url}/v3/kv/range"), "-X", "POST", "-d", r#"{"key": "Zm9v"}"#]);
+    let range = curl(&[
+        "-L",
+        &format!("{url}/v3/kv/range"),
+        "-X",
+        "POST",
+        "-d",
+        r#"{"key": "Zm9v"}"#,
+    ]);
     let v: serde_json::Value = serde_json::from_str(&range).expect("JSON");
     assert_eq!(v["kvs"][0]["value"], "YmFy");
     assert_eq!(v["count"], "1");
-    let grant = curl(&["-L", &format!("{url}/v3/lease/grant"), "-X", "POST", "-d", r#"{"TTL": 30}"#]);
+    let grant = curl(&[
+        "-L",
+        &format!("{url}/v3/lease/grant"),
+        "-X",
+        "POST",
+        "-d",
+        r#"{"TTL": 30}"#,
+    ]);
     let g: serde_json::Value = serde_json::from_str(&grant).expect("JSON");
     assert_eq!(g["TTL"], "30");
-    let status = curl(&["-L", &format!("{url}/v3/maintenance/status"), "-X", "POST", "-d", "{}"]);
+    let status = curl(&[
+        "-L",
+        &format!("{url}/v3/maintenance/status"),
+        "-X",
+        "POST",
+        "-d",
+        "{}",
+    ]);
     let st: serde_json::Value = serde_json::from_str(&status).expect("JSON");
     assert_eq!(st["version"], "3.5.1");
-    let del = curl(&["-L", &format!("{url}/v3/kv/deleterange"), "-X", "POST", "-d", r#"{"key": "Zm9v"}"#]);
+    let del = curl(&[
+        "-L",
+        &format!("{url}/v3/kv/deleterange"),
+        "-X",
+        "POST",
+        "-d",
+        r#"{"key": "Zm9v"}"#,
+    ]);
     assert!(del.contains("\"deleted\":\"1\""), "{del}");
-    assert_eq!(curl(&["-s", &format!("{url}/health")]).trim(), r#"{"health":"true","reason":""}"#);
+    assert_eq!(
+        curl(&["-s", &format!("{url}/health")]).trim(),
+        r#"{"health":"true","reason":""}"#
+    );
     assert!(curl(&["-s", &format!("{url}/version")]).contains("\"etcdserver\":\"3.5.1\""));
     // Malformed JSON: etcd's error and code, with HTTP 400, and the server goes on serving.
     let out = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", &format!("{url}/v3/kv/put"), "-d", "{nope"])
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &format!("{url}/v3/kv/put"),
+            "-d",
+            "{nope",
+        ])
         .output()
         .expect("curl");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "400");
     let bad = curl(&["-s", &format!("{url}/v3/kv/put"), "-d", "{nope"]);
     assert!(bad.contains("\"code\":3"), "{bad}");
-    let again = curl(&["-s", &format!("{url}/v3/kv/range"), "-d", r#"{"key": "Zm9v"}"#]);
+    let again = curl(&[
+        "-s",
+        &format!("{url}/v3/kv/range"),
+        "-d",
+        r#"{"key": "Zm9v"}"#,
+    ]);
     assert!(again.contains("\"header\""), "{again}");
     // Not checked: sessions with leases replay to another trace hash (open problem, see
     // docs/architecture.md); the etcd-client tests check replays of the others.

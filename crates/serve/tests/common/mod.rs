@@ -74,7 +74,11 @@ impl Served {
         if outcome.trace_hash != live {
             let path = std::env::temp_dir().join(format!("raftlab-serve-replay-{live}.scenario"));
             let _ = std::fs::write(&path, &text);
-            let printed = self.printed.lock().map(|p| p.join("\n")).unwrap_or_default();
+            let printed = self
+                .printed
+                .lock()
+                .map(|p| p.join("\n"))
+                .unwrap_or_default();
             panic!(
                 "the replay's trace hash {} differs from the live {live}; recording in {}; the server printed:\n{printed}",
                 outcome.trace_hash,
