@@ -100,6 +100,8 @@ pub struct Driver {
     sink: Sink,
     leader: Option<(u64, u64)>,
     title: String,
+    /// Virtual time of the calls being handled.
+    now: u64,
 }
 
 /// The virtual-time format of the printed lines: `12.345s`.
@@ -123,6 +125,7 @@ impl Driver {
             sink,
             leader: None,
             title,
+            now: 0,
         }
     }
 
@@ -140,8 +143,27 @@ impl Driver {
         text
     }
 
+    /// Runs every event due up to virtual time `t`, each a counted step.
+    fn step_until(&mut self, t: u64) -> etcd::Result<()> {
+        while self.pg.next_time() <= t {
+            self.pg.step()?;
+        }
+        Ok(())
+    }
+
+    /// Brings the clock to the time of the calls being handled, as a replay's `advance` does
+    /// before a line (`run_until` only if the clock is behind).
+    fn catch_up(&mut self) {
+        if self.pg.now() < self.now {
+            if let Err(e) = self.pg.run_until(self.now) {
+                self.say(&format!("the simulation stopped: {e}"));
+            }
+        }
+    }
+
     /// Runs `line` as the repl would, recording it.
     fn exec(&mut self, line: &str) -> Option<CommandId> {
+        self.catch_up();
         self.lines.push(Recorded {
             at_ms: self.pg.now(),
             step: self.pg.steps(),
@@ -157,6 +179,7 @@ impl Driver {
         if self.pg.output(id).map(|o| o.state) != Some(CommandState::Running) {
             return;
         }
+        self.catch_up();
         self.lines.push(Recorded {
             at_ms: self.pg.now(),
             step: self.pg.steps(),
@@ -171,9 +194,14 @@ impl Driver {
         let start = Instant::now();
         let base = self.pg.now();
         let mut stopped: Option<std::sync::mpsc::Sender<String>> = None;
+        let speed = self.speed;
+        let clock = |start: Instant| base + (start.elapsed().as_secs_f64() * 1000.0 * speed) as u64;
         loop {
-            let target = base + (start.elapsed().as_secs_f64() * 1000.0 * self.speed) as u64;
-            if let Err(e) = self.pg.run_until(target) {
+            // Between requests the cluster only takes counted steps, as a replay does between
+            // two lines (`advance`): `run_until` also flushes the work a request left at a
+            // member without counting it as an event, so it may only run where a replay runs
+            // it too, right before a line.
+            if let Err(e) = self.step_until(clock(start)) {
                 self.say(&format!("the simulation stopped: {e}"));
                 break;
             }
@@ -181,6 +209,7 @@ impl Driver {
             self.watch_leader();
             // Sleep until the next event is due in wall time, or a call arrives.
             let next = self.pg.next_time();
+            let target = clock(start);
             let wait_ms = if next == u64::MAX {
                 20.0
             } else {
@@ -192,13 +221,15 @@ impl Driver {
                 Err(RecvTimeoutError::Disconnected) => break,
             };
             let Some(first) = first else { continue };
-            // Calls run at the current virtual time (every event up to it has run).
-            let now = base + (start.elapsed().as_secs_f64() * 1000.0 * self.speed) as u64;
-            if let Err(e) = self.pg.run_until(now) {
+            // Calls run at the current virtual time, after every event up to it, exactly as
+            // a replay reaches a line: the same steps, then `run_until(time)`.
+            let now = clock(start);
+            if let Err(e) = self.step_until(now) {
                 self.say(&format!("the simulation stopped: {e}"));
                 break;
             }
-            self.drain();
+            self.now = now;
+            let before = self.lines.len();
             let mut next_call = Some(first);
             while let Some(call) = next_call.take() {
                 if let Some(reply) = self.handle(call) {
@@ -206,6 +237,13 @@ impl Driver {
                     break;
                 }
                 next_call = calls.try_recv().ok();
+            }
+            // Send what the lines started at once (the replay's next step does the same).
+            if self.lines.len() > before && self.pg.next_time() != u64::MAX {
+                if let Err(e) = self.pg.step() {
+                    self.say(&format!("the simulation stopped: {e}"));
+                    break;
+                }
             }
             self.drain();
             if stopped.is_some() {

@@ -211,8 +211,7 @@ async fn lease_keep_alive_and_expiry() {
     // as `lease not found`.
     let e = c.lease_keep_alive(id).await.expect_err("expired");
     assert!(e.to_string().contains("lease not found"), "{e}");
-    // Not checked here: this session's recording replays to another trace hash (same
-    // answers), an open problem noted in docs/architecture.md.
+    s.check_replay();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
