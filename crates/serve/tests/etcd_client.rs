@@ -261,3 +261,90 @@ async fn a_member_cut_off_from_the_leader_fails_then_recovers() {
     );
     s.check_replay();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_resumes_after_its_member_restarts_and_loses_no_event() {
+    let s = common::start(8, 2.0);
+    let leader = s.leader();
+    let follower = (1..=3).find(|n| *n != leader).expect("follower");
+    let mut writer = client(&s.url(leader)).await;
+    let mut watcher = client(&s.url(follower)).await;
+    let first = put_retry(&mut writer, "r/1", "a", 20).await;
+    let (_w, mut stream) = watcher
+        .watch(
+            "r/",
+            Some(
+                WatchOptions::new()
+                    .with_prefix()
+                    .with_start_revision(first)
+                    .with_prev_key(),
+            ),
+        )
+        .await
+        .expect("watch");
+    let mut last = 0;
+    while last < first {
+        let resp = stream.message().await.expect("stream").expect("a response");
+        for e in resp.events() {
+            last = e.kv().expect("kv").mod_revision();
+        }
+    }
+    // The watch's member crashes: the stream ends with an error.
+    s.server.input(&format!("crash {follower}"));
+    let mut ended = false;
+    for _ in 0..100 {
+        match stream.message().await {
+            Err(_) | Ok(None) => {
+                ended = true;
+                break;
+            }
+            Ok(Some(_)) => {}
+        }
+    }
+    assert!(ended, "the stream of a crashed member ends");
+    // Writes go on meanwhile.
+    let mut written = Vec::new();
+    for i in 2..5 {
+        written.push(put_retry(&mut writer, &format!("r/{i}"), "b", 20).await);
+    }
+    s.server.input(&format!("restart {follower}"));
+    // Resume from the last revision seen + 1 (retrying while the member catches up).
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        let mut w = client(&s.url(follower)).await;
+        let Ok((_w2, mut st)) = w
+            .watch(
+                "r/",
+                Some(
+                    WatchOptions::new()
+                        .with_prefix()
+                        .with_start_revision(last + 1),
+                ),
+            )
+            .await
+        else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        while got.len() < written.len() {
+            match st.message().await {
+                Ok(Some(resp)) => got.extend(
+                    resp.events()
+                        .iter()
+                        .map(|e| e.kv().expect("kv").mod_revision()),
+                ),
+                _ => break,
+            }
+        }
+        if got.len() >= written.len() {
+            break;
+        }
+        got.clear();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        got, written,
+        "every write after the last seen revision, once, in order"
+    );
+    s.check_replay();
+}
