@@ -155,7 +155,11 @@ fn row(node: u64) -> AnyView {
     // What each cell was last given, so that only changes reach the document.
     let shown = StoredValue::new(Vec::<Look>::new());
     let apply = move || {
-        let (Some(el), Some(from)) = (cells_ref.get_untracked(), from.try_get_untracked()) else {
+        // A row removed meanwhile (a new cluster) has its node ref and memos disposed: nothing to do.
+        let (Some(el), Some(from)) = (
+            cells_ref.try_get_untracked().flatten(),
+            from.try_get_untracked(),
+        ) else {
             return;
         };
         data.try_with_untracked(|r| {
