@@ -15,8 +15,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use etcd::verify::{self, Report, Status, VerifyOptions};
-use etcd::workload::{self, Recording, WorkloadConfig, WorkloadKind};
+use harness::verify::{self, Report, Status, VerifyOptions};
+use harness::workload::{self, Recording, WorkloadConfig, WorkloadKind};
 use indicatif::{ProgressBar, ProgressStyle};
 use sim::time::{format_ms, parse_duration};
 use sim::ClusterConfig;

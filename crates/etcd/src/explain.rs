@@ -12,11 +12,11 @@
 //! assert!(why.headline.contains("won the election"));
 //! ```
 
-use check::history::Input;
 use sim::explain::{self, secs, Case, Params, Source, Why};
 use sim::{TraceEvent, TraceKind};
 
-use crate::history::SERVER_CLIENT;
+use crate::ctl::Command;
+use crate::playground::SessionEvent;
 use crate::Playground;
 
 /// The kept trace of a playground, oldest first.
@@ -77,12 +77,10 @@ pub fn lease_revoke(pg: &Playground, events: &[TraceEvent], index: u64) -> Optio
     let (_, node, at, what) = request_at(events, index)?;
     let hex = what.strip_prefix("propose lease revoke ")?.to_string();
     let lease = i64::from_str_radix(&hex, 16).ok()?;
-    let ops = pg.client_history().operations();
-    let expired = ops.iter().any(|o| {
-        o.client == SERVER_CLIENT
-            && o.call_ms == at
-            && matches!(o.input, Input::LeaseRevoke { id } if id == lease)
-    });
+    let log = pg.session_log().events();
+    let expired = log
+        .iter()
+        .any(|e| matches!(e, SessionEvent::ExpiryRevoke(r) if r.time_ms == at && r.lease == lease));
     if !expired {
         return None;
     }
@@ -143,10 +141,16 @@ pub fn lease_revoke(pg: &Playground, events: &[TraceEvent], index: u64) -> Optio
         }
     }
     // Sorted and without repeats (`order::sort`: a `BTreeSet<String>` compiled one more sort).
-    let mut keys: Vec<String> = ops
+    let mut keys: Vec<String> = log
         .iter()
-        .filter_map(|o| match &o.input {
-            Input::PutWithLease { key, lease: l, .. } if *l == lease => Some(key.clone()),
+        .filter_map(|e| match e {
+            SessionEvent::Started {
+                request: Command::Put(p),
+                op: Some(_),
+                ..
+            } if p.lease == lease && !p.ignore_value && !p.ignore_lease => {
+                Some(String::from_utf8_lossy(&p.key).into_owned())
+            }
             _ => None,
         })
         .collect();

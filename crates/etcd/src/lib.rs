@@ -14,7 +14,6 @@
 pub mod ctl;
 pub mod error;
 pub mod explain;
-pub mod history;
 pub mod ids;
 pub mod machine;
 pub mod planted;
@@ -33,5 +32,3 @@ pub use repl::Repl;
 pub mod scenario;
 
 pub use scenario::{Scenario, ScenarioError};
-pub mod verify;
-pub mod workload;

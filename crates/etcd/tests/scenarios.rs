@@ -226,11 +226,7 @@ fn planted_bugs_are_part_of_the_session_and_replay_with_it() {
         settle(&mut pg, &format!("--endpoints=node{f} get x")),
         "x\n1\n"
     );
-    let stale = check::check(pg.client_history().operations()).unwrap();
-    assert!(
-        matches!(stale, check::Verdict::NotLinearizable { .. }),
-        "{stale:?}"
-    );
+    // (That this read is not linearizable is the harness's to say: `harness::session`.)
 
     let text = record(&pg, "broken");
     assert!(text.contains("\n@planted skip-lease-revoke\n"), "{text}");
@@ -243,10 +239,7 @@ fn planted_bugs_are_part_of_the_session_and_replay_with_it() {
     let (again, out) = s.run().unwrap();
     assert_eq!(out.trace_hash, pg.cluster().trace_hash());
     assert_eq!(again.planted_bugs(), pg.planted_bugs());
-    assert_eq!(
-        again.client_history().operations(),
-        pg.client_history().operations()
-    );
+    assert_eq!(again.session_log().events(), pg.session_log().events());
     // Without the bugs the same lines give a different run: the stale read is the bug's.
     let healthy = text.replace("@planted skip-lease-revoke\n", "").replace(
         " plant follower-local-read,skip-lease-revoke",

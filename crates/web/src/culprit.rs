@@ -27,7 +27,7 @@ fn at(ms: u64) -> String {
 
 /// "through node 1" (the history's clients are the members the requests went to).
 fn through(client: u32) -> String {
-    if client == etcd::history::SERVER_CLIENT {
+    if client == harness::history::SERVER_CLIENT {
         "by the leader (a lease expiry)".to_string()
     } else {
         format!("through node {client}")
@@ -175,7 +175,7 @@ mod tests {
             Some(3),
             "node 3 leads, node 1 is cut off"
         );
-        let history = pg.client_history().operations().to_vec();
+        let history = harness::session::SessionHistory::of(&pg).operations;
         let lines: Vec<String> = pg.history().iter().map(|r| r.line.clone()).collect();
         let serializable = lines.iter().filter(|l| is_serializable_read(l)).count();
         assert_eq!(serializable, 1);

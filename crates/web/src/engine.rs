@@ -439,47 +439,29 @@ impl Engine {
     /// committed log, its lock holds against it, and the leases alive now against their TTLs,
     /// at once.
     pub fn start_check(&self, max_steps: u64) -> crate::checking::SessionCheck {
-        let r = self.pg.client_history();
-        let watches = self.pg.watch_records_now();
-        let lines: Vec<String> = self
-            .pg
-            .watch_streams()
-            .commands()
-            .iter()
-            .map(|c| {
-                self.pg
-                    .output(*c)
-                    .map_or_else(String::new, |o| o.line.clone())
-            })
-            .collect();
-        let holds = self.pg.lock_holds();
-        let log = match watches.is_empty() && holds.is_empty() {
+        let h = harness::session::SessionHistory::of(&self.pg);
+        let log = match h.watches.is_empty() && h.locks.is_empty() {
             true => Ok(Vec::new()),
             false => self.pg.committed_log(),
         };
         let log = log.as_deref().map_err(String::as_str);
-        let watch = crate::watch_check::check_watches(&watches, &lines, log);
-        let locks = crate::lock_check::check_lock_holds(holds, log, self.pg.now());
-        crate::checking::SessionCheck::start(
-            r.operations().to_vec(),
-            r.unmodelled_lines(),
-            self.pg.now(),
-            max_steps,
-        )
-        .with_watches(watch)
-        .with_locks(locks)
-        .with_leases(crate::lease_check::check_leases(
-            self.pg.leases_alive().as_deref(),
-            self.pg.now(),
-        ))
-        .with_planted(self.planted().iter().map(|b| b.name()).collect())
-        .with_serializable(
-            self.pg
-                .history()
-                .iter()
-                .filter(|r| crate::culprit::is_serializable_read(&r.line))
-                .count(),
-        )
+        let watch = crate::watch_check::check_watches(&h.watches, &h.watch_lines, log);
+        let locks = crate::lock_check::check_lock_holds(&h.locks, log, self.pg.now());
+        crate::checking::SessionCheck::start(h.operations, &h.unmodelled, self.pg.now(), max_steps)
+            .with_watches(watch)
+            .with_locks(locks)
+            .with_leases(crate::lease_check::check_leases(
+                h.leases_alive.as_deref(),
+                self.pg.now(),
+            ))
+            .with_planted(self.planted().iter().map(|b| b.name()).collect())
+            .with_serializable(
+                self.pg
+                    .history()
+                    .iter()
+                    .filter(|r| crate::culprit::is_serializable_read(&r.line))
+                    .count(),
+            )
     }
 
     /// The bugs planted now (the teaching menu shows them).

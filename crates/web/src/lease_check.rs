@@ -20,7 +20,7 @@ pub struct LeaseCheckView {
 
 /// Checks the leases `alive` on the leader at virtual time `now` (`None`: no leader).
 pub fn check_leases(alive: Option<&[LeaseAlive]>, now: u64) -> LeaseCheckView {
-    let slack = etcd::verify::VerifyOptions::default().lease_slack_ms;
+    let slack = harness::verify::VerifyOptions::default().lease_slack_ms;
     let Some(alive) = alive else {
         return LeaseCheckView {
             verdict: "Unknown",

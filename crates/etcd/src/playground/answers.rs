@@ -242,8 +242,7 @@ impl Playground {
             (Task::Sleep, EventKind::Elapsed) => self.finish(id),
             (Task::Recipe { format, .. }, EventKind::Reply(Reply::Lock(l))) => {
                 let now = self.now();
-                self.lock_log
-                    .acquired(id, &String::from_utf8_lossy(&l.key), now);
+                self.session_log.lock_acquired(id, &l.key, now);
                 let resp = held_key(&l.key, l.create_revision, l.lease, &[]);
                 let text = ctl::format::get(&l.header.into(), &resp, format, false, false);
                 self.print(id, &text);

@@ -219,7 +219,7 @@ impl Playground {
                 let call = c.watch(node, req.clone());
                 let op = c.op_of(call);
                 if let Some(op) = op {
-                    self.watch_log.started(id, op, node, req);
+                    self.session_log.watch_opened(id, op, node, req);
                 }
                 let task = Task::Watch {
                     format: f,

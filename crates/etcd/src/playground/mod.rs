@@ -9,11 +9,8 @@ mod answers;
 mod cluster_cmds;
 mod commands;
 mod gateway;
-mod lease_check;
-mod lock_record;
-mod record;
+mod session_log;
 mod teaching;
-mod watch_record;
 
 use std::collections::BTreeMap;
 
@@ -22,13 +19,10 @@ use sim::ClusterConfig;
 use crate::client::{CallId, Client, Observed};
 use crate::ctl::{self, Feed, LineParser, Target};
 use crate::error::Result;
-use crate::service::{OpEvent, Service};
+use crate::service::Service;
 
 pub use commands::{LeaseView, WatchView};
-pub use lock_record::SessionLocks;
-pub(crate) use record::txn as txn_input;
-pub use record::{Recording, SessionRecord};
-pub use watch_record::SessionWatches;
+pub use session_log::{SessionEvent, SessionLog};
 
 /// What the console prints for a `cancel` line with nothing to cancel.
 pub const NO_SUCH_COMMAND: &str = "Error: no such running command\n";
@@ -83,14 +77,10 @@ pub struct Playground {
     steps: u64,
     /// Every line given to `exec`, with when it was given: the session as a scenario.
     history: Vec<Recorded>,
-    /// The session's client operations, for the linearizability checker.
-    record: record::SessionRecord,
+    /// What the session's commands did, for recorders outside the system.
+    session_log: SessionLog,
     /// The bugs planted when the cluster was built (see `teaching.rs`).
     planted_at_start: crate::planted::PlantedBugs,
-    /// The session's watch streams, for the watch validators.
-    watch_log: SessionWatches,
-    /// The session's lock holds, for the lock checker.
-    lock_log: SessionLocks,
 }
 
 /// Commands whose node arguments may be written `leader` (the current leader), `follower` (the
@@ -131,7 +121,7 @@ impl Playground {
     /// An invalid configuration.
     pub fn new(config: ClusterConfig) -> Result<Self> {
         let mut service = Service::new(config)?;
-        // The leader's expiry revokes are operations of the session's history.
+        // The leader's expiry revokes belong to the session's log.
         service.record_expiry_revokes();
         Ok(Playground {
             client: Client::over(service),
@@ -143,10 +133,8 @@ impl Playground {
             log: Vec::new(),
             steps: 0,
             history: Vec::new(),
-            record: record::SessionRecord::default(),
+            session_log: SessionLog::default(),
             planted_at_start: crate::planted::PlantedBugs::NONE,
-            watch_log: SessionWatches::default(),
-            lock_log: SessionLocks::default(),
         })
     }
 
@@ -211,9 +199,9 @@ impl Playground {
                 );
                 match res {
                     Ok(inv) => {
-                        let what = self.record_before(&inv);
+                        let (member, request) = (self.target(&inv.target), inv.command.clone());
                         self.start(id, inv);
-                        self.record_after(id, what);
+                        self.log_started(id, member, request);
                     }
                     Err(e) => {
                         // The parse error is already the complete line etcdctl prints.
@@ -454,10 +442,10 @@ impl Playground {
     /// A command is over: its long calls are cancelled (a short call's answer still prints).
     fn forget(&mut self, id: CommandId) {
         let now = self.now();
-        self.lock_log.ended(id, now);
+        self.session_log.command_ended(id, now);
         if let Some(commands::Task::Watch { op: Some(op), .. }) = self.tasks.get(&id) {
             let op = *op;
-            self.watch_log.closed(op);
+            self.session_log.watch_closed(op);
         }
         self.tasks.remove(&id);
         let long: Vec<CallId> = self
@@ -472,7 +460,7 @@ impl Playground {
         }
     }
 
-    /// The way up: what the service reported goes to the session's recorders, and each
+    /// The way up: what the service reported goes to the session's log, and each
     /// client event to the command that made the call.
     fn process(&mut self) {
         loop {
@@ -483,13 +471,8 @@ impl Playground {
             }
             for o in observed {
                 match o {
-                    Observed::ExpiryRevoke(e) => self.record_expiry(e),
-                    Observed::Op(now, e) => {
-                        if let OpEvent::Done(op, r) = &e {
-                            self.record.answer(*op, r, now);
-                        }
-                        self.watch_log.observe(&e, now);
-                    }
+                    Observed::ExpiryRevoke(e) => self.session_log.expiry_revoke(e),
+                    Observed::Op(now, e) => self.session_log.observe(&e, now),
                 }
             }
             for e in events {

@@ -257,7 +257,7 @@ fn count(n: usize, one: &str, many: &str) -> String {
 /// A lane's name: the member a client talked to, or the leader for its expiry revokes.
 fn lane_name(client: u32) -> String {
     match client {
-        etcd::history::SERVER_CLIENT => "expiry".to_string(),
+        harness::history::SERVER_CLIENT => "expiry".to_string(),
         c => format!("node {c}"),
     }
 }

@@ -18,7 +18,7 @@
 //!   lost;
 //! - `lease`: the kv load plus lease grants, puts attached to leases, keep-alives, revokes, and
 //!   expiry (recorded as revokes by the server pseudo-client);
-//! - `lock`: clients of [`crate::client::Client::lock_with_session`] (etcdctl's `lock`: etcd's
+//! - `lock`: clients of [`etcd::client::Client::lock_with_session`] (etcdctl's `lock`: etcd's
 //!   concurrency.Mutex recipe), each taking the lock, holding it a while and letting go, under
 //!   partitions, crashes, pauses, lossy links, cut links and revoked session leases.
 //!
@@ -39,7 +39,7 @@ use sim::ClusterConfig;
 ///
 /// # Errors
 /// An invalid configuration.
-pub fn run(cluster: ClusterConfig, workload: &WorkloadConfig) -> crate::Result<Recording> {
+pub fn run(cluster: ClusterConfig, workload: &WorkloadConfig) -> etcd::Result<Recording> {
     match workload.kind {
         WorkloadKind::Lock => lock::LockDriver::new(cluster, workload)?.run(),
         _ => load::Driver::new(cluster, workload)?.run(),

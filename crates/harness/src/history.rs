@@ -7,15 +7,15 @@
 //! the write may or may not have taken effect, and the checker explores both.
 //!
 //! The leader's lease expiry is recorded too, as a [`Input::LeaseRevoke`] by the pseudo-client
-//! [`SERVER_CLIENT`] (see [`crate::Service::record_expiry_revokes`]), so that the revisions it
+//! [`SERVER_CLIENT`] (see [`etcd::Service::record_expiry_revokes`]), so that the revisions it
 //! uses are explained.
 
 use std::collections::BTreeMap;
 
 use check::history::{Input, Operation, Output, Rejection};
 
-use crate::machine::EtcdResponse;
-use crate::service::{OpId, OpResult};
+use etcd::machine::EtcdResponse;
+use etcd::service::{OpId, OpResult};
 
 /// The client id of operations the server issues itself (lease revokes on expiry).
 pub const SERVER_CLIENT: u32 = u32::MAX;
@@ -186,8 +186,8 @@ fn write_output(input: &Input, revision: i64, resp: &EtcdResponse) -> Option<Out
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::machine::{Answer, Applied};
-    use crate::service::Header;
+    use etcd::machine::{Answer, Applied};
+    use etcd::service::Header;
 
     #[test]
     fn answers_become_outputs() {

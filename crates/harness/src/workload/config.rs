@@ -10,7 +10,7 @@ use check::watch::WatchRecord;
 use kv::Event;
 use sim::nemesis::NemesisConfig;
 
-use crate::planted::PlantedBugs;
+use etcd::planted::PlantedBugs;
 
 /// Which client load a run uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,9 +1,9 @@
 //! The default sweeps, short: a few hundred seeds of each workload under the random nemesis,
 //! every checker on each. (Larger sweeps are run by hand: `raftlab sweep --seeds 10000`.)
 
-use etcd::verify::{verify, Report, Status, VerifyOptions};
-use etcd::workload::{run, Recording, WorkloadConfig, WorkloadKind};
 use etcd::{EtcdRequest, Service};
+use harness::verify::{verify, Report, Status, VerifyOptions};
+use harness::workload::{run, Recording, WorkloadConfig, WorkloadKind};
 use sim::{Action, ClusterConfig, LinkConfig};
 
 fn sweep(kind: WorkloadKind, nodes: usize, seeds: std::ops::Range<u64>) -> Vec<(u64, Report)> {

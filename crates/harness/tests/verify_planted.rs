@@ -2,8 +2,8 @@
 //! planted the same seeds pass (the sweep's default checks, short runs).
 
 use etcd::planted::{PlantedBug, PlantedBugs};
-use etcd::verify::{verify, Report, Status, VerifyOptions};
-use etcd::workload::{run, WorkloadConfig, WorkloadKind};
+use harness::verify::{verify, Report, Status, VerifyOptions};
+use harness::workload::{run, WorkloadConfig, WorkloadKind};
 use sim::ClusterConfig;
 
 /// A short run: 6 s of load and faults, 12 s to settle.

@@ -9,10 +9,10 @@ use sim::nemesis::NemesisConfig;
 use sim::rng::SimRng;
 use sim::{ClusterConfig, NodeStatus};
 
-use crate::client::{
+use etcd::client::{
     CallId, Client as EtcdClient, Event as ClientEvent, EventKind as ClientEventKind, Reply,
 };
-use crate::machine::EtcdMachine;
+use etcd::machine::EtcdMachine;
 
 use super::config::{Recording, WorkloadConfig, LOCK_NAME};
 use super::frame::{finish, most_advanced, nodes_not_crashed, pick, LoopGuard};
@@ -185,7 +185,7 @@ pub(super) struct LockDriver {
 }
 
 impl LockDriver {
-    pub(super) fn new(mut cluster: ClusterConfig, w: &WorkloadConfig) -> crate::Result<Self> {
+    pub(super) fn new(mut cluster: ClusterConfig, w: &WorkloadConfig) -> etcd::Result<Self> {
         w.bugs.configure(&mut cluster);
         let seed = cluster.seed;
         let nodes = cluster.nodes;
@@ -232,7 +232,7 @@ impl LockDriver {
         self.pump();
     }
 
-    pub(super) fn run(mut self) -> crate::Result<Recording> {
+    pub(super) fn run(mut self) -> etcd::Result<Recording> {
         let seed = self.out.seed;
         let mut nemesis = LockNemesis::new(seed, self.w.nemesis.clone());
         let load_end = self.w.duration_ms;

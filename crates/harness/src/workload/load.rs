@@ -14,8 +14,8 @@ use sim::rng::SimRng;
 use sim::{ClusterConfig, NodeStatus};
 
 use crate::history::{Recorder, SERVER_CLIENT};
-use crate::machine::{EtcdRequest, EtcdResponse};
-use crate::service::{OpEvent, OpId, OpResult, Service};
+use etcd::machine::{EtcdRequest, EtcdResponse};
+use etcd::service::{OpEvent, OpId, OpResult, Service};
 
 use super::config::{Recording, WorkloadConfig, WorkloadKind, COMPACTOR_CLIENT, COMPACT_LAG};
 use super::frame::{finish, most_advanced, nodes_not_crashed, pick, LoopGuard, WATCH_PROGRESS_MS};
@@ -67,7 +67,7 @@ pub(super) struct Driver {
 }
 
 impl Driver {
-    pub(super) fn new(mut cluster: ClusterConfig, w: &WorkloadConfig) -> crate::Result<Self> {
+    pub(super) fn new(mut cluster: ClusterConfig, w: &WorkloadConfig) -> etcd::Result<Self> {
         w.bugs.configure(&mut cluster);
         let seed = cluster.seed;
         let nodes = cluster.nodes;
@@ -153,7 +153,7 @@ impl Driver {
         }
     }
 
-    pub(super) fn run(mut self) -> crate::Result<Recording> {
+    pub(super) fn run(mut self) -> etcd::Result<Recording> {
         let seed = self.out.seed;
         let mut nemesis = RandomNemesis::new(seed, self.w.nemesis.clone());
         let load_end = self.w.duration_ms;
@@ -461,7 +461,7 @@ impl Driver {
             }
             73..=79 => {
                 let req = self.multi_txn(ci, &key, &value);
-                let input = crate::playground::txn_input(&req).expect("a txn the model knows");
+                let input = crate::session::txn(&req).expect("a txn the model knows");
                 (self.s.write(node, EtcdRequest::Txn(req)), input)
             }
             65..=72 => {

@@ -4,9 +4,9 @@ use check::replicas::{LeaseAlive, ReplicaState};
 use sim::rng::SimRng;
 use sim::NodeStatus;
 
-use crate::client::Client as EtcdClient;
-use crate::machine::EtcdMachine;
-use crate::service::Service;
+use etcd::client::Client as EtcdClient;
+use etcd::machine::EtcdMachine;
+use etcd::service::Service;
 
 use super::config::Recording;
 
@@ -107,8 +107,8 @@ impl Watchdog {
 pub(super) trait Driven {
     fn now(&self) -> u64;
     fn next_time(&self) -> u64;
-    fn step(&mut self) -> crate::Result<()>;
-    fn run_until(&mut self, t: u64) -> crate::Result<()>;
+    fn step(&mut self) -> etcd::Result<()>;
+    fn run_until(&mut self, t: u64) -> etcd::Result<()>;
     fn violated(&self) -> bool;
 }
 
@@ -119,10 +119,10 @@ impl Driven for Service {
     fn next_time(&self) -> u64 {
         Service::next_time(self)
     }
-    fn step(&mut self) -> crate::Result<()> {
+    fn step(&mut self) -> etcd::Result<()> {
         Service::step(self)
     }
-    fn run_until(&mut self, t: u64) -> crate::Result<()> {
+    fn run_until(&mut self, t: u64) -> etcd::Result<()> {
         Service::run_until(self, t)
     }
     fn violated(&self) -> bool {
@@ -137,10 +137,10 @@ impl Driven for EtcdClient {
     fn next_time(&self) -> u64 {
         EtcdClient::next_time(self)
     }
-    fn step(&mut self) -> crate::Result<()> {
+    fn step(&mut self) -> etcd::Result<()> {
         EtcdClient::step(self)
     }
-    fn run_until(&mut self, t: u64) -> crate::Result<()> {
+    fn run_until(&mut self, t: u64) -> etcd::Result<()> {
         EtcdClient::run_until(self, t)
     }
     fn violated(&self) -> bool {

@@ -3,8 +3,8 @@
 //! too many) are each caught by the sweep's checkers within a stated number of seeds, on the
 //! sweep's own kv workload (short runs, as `verify_planted.rs`); with no bug the same seeds pass.
 
-use etcd::verify::{verify, Report, Status, VerifyOptions};
-use etcd::workload::{run, WorkloadConfig, WorkloadKind};
+use harness::verify::{verify, Report, Status, VerifyOptions};
+use harness::workload::{run, WorkloadConfig, WorkloadKind};
 use kv::planted::{StoreBug, StoreBugs};
 use sim::ClusterConfig;
 
