@@ -7,7 +7,8 @@
 //!   [`check::history::Operation`]s;
 //! - [`session`]: a playground session's log read as the same histories (the page's Check
 //!   panel);
-//! - [`verify`]: the checkers run over a recording, and the verdict.
+//! - [`verdict`]: the verdict of each checker, written once for the sweep and the page;
+//! - [`verify`]: every checker run over a sweep's recording, and its report.
 //!
 //! `etcd` does not depend on this crate nor on `check`; the playground publishes a log of what
 //! its commands did ([`etcd::playground::SessionLog`]) and the service reports its events
@@ -15,5 +16,6 @@
 
 pub mod history;
 pub mod session;
+pub mod verdict;
 pub mod verify;
 pub mod workload;

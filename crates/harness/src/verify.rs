@@ -17,20 +17,10 @@ use std::fmt;
 use check::history::{Input, Operation};
 use check::{CheckOptions, Verdict};
 
+use crate::verdict;
 use crate::workload::Recording;
 
-/// How one checker judged a run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Nothing wrong.
-    Pass,
-    /// Something the system promises was broken.
-    Fail(String),
-    /// The checker could not decide (the linearizability search ran out of budget).
-    Unknown,
-    /// An anomaly the system's design allows (two lock holders under a partition).
-    Expected(String),
-}
+pub use crate::verdict::Status;
 
 /// One checker's result.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,17 +132,10 @@ impl fmt::Display for Report {
 }
 
 fn from_messages(checker: &'static str, msgs: Vec<String>) -> Finding {
-    let status = if msgs.is_empty() {
-        Status::Pass
-    } else {
-        let more = if msgs.len() > 3 {
-            format!(" (and {} more)", msgs.len() - 3)
-        } else {
-            String::new()
-        };
-        Status::Fail(format!("{}{more}", msgs[..msgs.len().min(3)].join("; ")))
-    };
-    Finding { checker, status }
+    Finding {
+        checker,
+        status: verdict::fail_if_any(&msgs),
+    }
 }
 
 /// Runs every checker that applies to `rec`.
@@ -182,18 +165,15 @@ pub fn verify(rec: &Recording, options: &VerifyOptions) -> Report {
         let status = match check::check_with(history, &opts) {
             Ok(report) => {
                 lin_steps = report.steps;
-                match report.verdict {
-                    Verdict::Linearizable => Status::Pass,
-                    Verdict::Unknown => Status::Unknown,
-                    Verdict::NotLinearizable {
-                        longest_prefix,
-                        stuck_op,
-                        explanation,
-                    } => {
-                        stuck = Some((stuck_op, longest_prefix));
-                        Status::Fail(explanation)
-                    }
+                if let Verdict::NotLinearizable {
+                    longest_prefix,
+                    stuck_op,
+                    ..
+                } = &report.verdict
+                {
+                    stuck = Some((*stuck_op, longest_prefix.clone()));
                 }
+                verdict::linearizability(&report.verdict)
             }
             Err(e) => Status::Fail(format!("malformed history: {e}")),
         };
@@ -203,11 +183,10 @@ pub fn verify(rec: &Recording, options: &VerifyOptions) -> Report {
         });
     }
     if !rec.watches.is_empty() {
-        let v = check::watch::validate(&rec.watches, &rec.log);
-        findings.push(from_messages(
-            "watch",
-            v.iter().map(ToString::to_string).collect(),
-        ));
+        findings.push(Finding {
+            checker: "watch",
+            status: verdict::watches(&rec.watches, &rec.log).status(),
+        });
     }
     // A run stopped by an invariant never healed: the end-of-run checks would only repeat it.
     if rec.invariant.is_none() && rec.stalled.is_none() {
@@ -230,32 +209,15 @@ pub fn verify(rec: &Recording, options: &VerifyOptions) -> Report {
             msgs.extend(check::replicas::duplicated_writes(history, &rec.log));
             findings.push(from_messages("durability", msgs));
         }
-        findings.push(from_messages(
-            "leases",
-            check::replicas::lingering_leases(
-                &rec.leases_alive,
-                rec.end_ms,
-                options.lease_slack_ms,
-            ),
-        ));
+        findings.push(Finding {
+            checker: "leases",
+            status: verdict::leases(&rec.leases_alive, rec.end_ms, options.lease_slack_ms).status(),
+        });
     }
     if !rec.locks.is_empty() {
-        let r = check::lock::check_locks(&rec.locks, &rec.log, rec.end_ms);
-        let status = if !r.violations.is_empty() {
-            from_messages("lock", r.violations).status
-        } else if let Some(o) = r.overlaps.first() {
-            let more = if r.overlaps.len() > 1 {
-                format!(" ({} overlaps in all)", r.overlaps.len())
-            } else {
-                String::new()
-            };
-            Status::Expected(format!("{}{more}", o.detail))
-        } else {
-            Status::Pass
-        };
         findings.push(Finding {
             checker: "lock",
-            status,
+            status: verdict::locks(&rec.locks, &rec.log, rec.end_ms).status(),
         });
     }
     Report {

@@ -5,6 +5,7 @@
 
 use check::history::{Input, Operation, Output};
 use check::{Advance, CheckOptions, Pass, ResumableCheck, Verdict};
+use harness::verdict::Status;
 use serde::Serialize;
 
 use crate::lease_check::LeaseCheckView;
@@ -264,9 +265,14 @@ impl SessionCheck {
         self.search = None;
         let view = &mut self.view;
         view.steps = report.steps;
+        // The sweep's verdict on the same search ([`harness::verdict`]), in the panel's words.
+        view.verdict = match harness::verdict::linearizability(&report.verdict) {
+            Status::Pass => "Linearizable",
+            Status::Fail(_) => "Not linearizable",
+            Status::Unknown | Status::Expected(_) => "Unknown",
+        };
         match report.verdict {
             Verdict::Linearizable => {
-                view.verdict = "Linearizable";
                 view.explanation = format!(
                     "{} operations of {} client(s) have a linearization: some order of them, \
                      consistent with real time, explains every answer.",
@@ -285,7 +291,6 @@ impl SessionCheck {
                 stuck_op,
                 explanation,
             } => {
-                view.verdict = "Not linearizable";
                 view.explanation = explanation;
                 let culprit = crate::culprit::culprit(&self.history, stuck_op);
                 let shown = culprit.as_ref().map_or(stuck_op, |c| c.index);

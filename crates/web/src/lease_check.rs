@@ -1,8 +1,9 @@
 //! The Check panel's lease part: no lease may outlive its TTL once nobody renews it (the
 //! leader revokes it through Raft, within a few seconds' slack), checked with
-//! `check::replicas::lingering_leases` on the leader's leases.
+//! [`harness::verdict::leases`] on the leader's leases, as the sweep judges them.
 
-use check::replicas::{lingering_leases, LeaseAlive};
+use check::replicas::LeaseAlive;
+use harness::verdict;
 use serde::Serialize;
 
 /// The verdict on the session's leases.
@@ -30,7 +31,7 @@ pub fn check_leases(alive: Option<&[LeaseAlive]>, now: u64) -> LeaseCheckView {
             findings: Vec::new(),
         };
     };
-    let findings = lingering_leases(alive, now, slack);
+    let findings = verdict::leases(alive, now, slack).lingering;
     let (verdict, explanation) = match (alive.len(), findings.len()) {
         (0, _) => ("None", "Try lease grant 5, then wait.".to_string()),
         (n, 0) => (

@@ -1,12 +1,11 @@
 //! The Check panel's lock part: every lock a `lock` command took must have been granted by the
 //! store (its key the oldest alive under the lock's prefix at some revision of the committed
-//! log), checked with `check::lock::check_locks`. Two holders at once are reported apart:
+//! log), judged by [`harness::verdict::locks`] as the sweep judges it. Two holders at once are reported apart:
 //! etcd's locks allow that under partitions (Jepsen on etcd 3.4.3), by design.
 
-use std::collections::BTreeMap;
-
 use check::kv::Event;
-use check::lock::{check_locks, LockHold};
+use check::lock::LockHold;
+use harness::verdict::{self, Status};
 use serde::Serialize;
 
 /// The verdict on the session's locks.
@@ -22,11 +21,6 @@ pub struct LockCheckView {
     pub explanation: String,
     /// What was found, in words.
     pub findings: Vec<String>,
-}
-
-/// The lock's prefix of a lock key (`name/` of `name/694d...`).
-fn prefix(key: &str) -> &str {
-    key.rfind('/').map_or(key, |i| &key[..=i])
 }
 
 /// Checks `holds` against the committed log (or says why there is none) at virtual time `now`.
@@ -52,37 +46,28 @@ pub fn check_lock_holds(
             return view;
         }
     };
-    // One check per lock name, against the log of its prefix.
-    let mut by_lock: BTreeMap<&str, Vec<LockHold>> = BTreeMap::new();
-    for h in holds {
-        by_lock.entry(prefix(&h.key)).or_default().push(h.clone());
-    }
-    let (mut violations, mut overlaps) = (Vec::new(), Vec::new());
-    for (pfx, holds) in by_lock {
-        let events: Vec<Event> = log
-            .iter()
-            .filter(|e| e.kv.key.starts_with(pfx.as_bytes()))
-            .cloned()
-            .collect();
-        let r = check_locks(&holds, &events, now);
-        violations.extend(r.violations);
-        overlaps.extend(r.overlaps.into_iter().map(|o| o.detail));
-    }
-    (view.verdict, view.explanation) = match (violations.len(), overlaps.len()) {
-        (0, 0) => (
+    let judged = verdict::locks(holds, log, now);
+    let (violations, overlaps) = (judged.violations.len(), judged.overlaps.len());
+    (view.verdict, view.explanation) = match judged.status() {
+        Status::Pass | Status::Unknown => (
             "Valid",
             format!("{} lock hold(s), each granted by the store, never two at once.", holds.len()),
         ),
-        (0, n) => (
+        Status::Expected(_) => (
             "Expected",
-            format!("{n} time(s) two clients held a lock at once: etcd's locks allow that when a holder is cut off and its session expires (Jepsen, etcd 3.4.3)."),
+            format!("{overlaps} time(s) two clients held a lock at once: etcd's locks allow that when a holder is cut off and its session expires (Jepsen, etcd 3.4.3)."),
         ),
-        (n, _) => (
+        Status::Fail(_) => (
             "Invalid",
-            format!("{n} lock hold(s) the store never granted: the lock recipe took a lock it did not own."),
+            format!("{violations} lock hold(s) the store never granted: the lock recipe took a lock it did not own."),
         ),
     };
-    view.findings = violations.into_iter().chain(overlaps).take(6).collect();
+    view.findings = judged
+        .violations
+        .into_iter()
+        .chain(judged.overlaps)
+        .take(6)
+        .collect();
     view
 }
 
@@ -137,6 +122,5 @@ mod tests {
             check_lock_holds(&bad, Err("compacted"), 90).verdict,
             "Unknown"
         );
-        assert_eq!(prefix("l/x/694d"), "l/x/");
     }
 }

@@ -1,9 +1,10 @@
-//! The Check panel's watch part: the session's watch streams through `check::watch`'s
-//! validators (ordered, unique, atomic, reliable, prev_kv, filters, the committed log), and what
-//! the panel shows of the verdict.
+//! The Check panel's watch part: the session's watch streams judged by
+//! [`harness::verdict::watches`] (ordered, unique, atomic, reliable, prev_kv, filters, the
+//! committed log; the sweep's verdict too), and what the panel shows of the verdict.
 
 use check::kv::Event;
-use check::watch::{validate, WatchRecord};
+use check::watch::WatchRecord;
+use harness::verdict::{self, Status};
 use serde::Serialize;
 
 /// Violations listed at most.
@@ -63,8 +64,9 @@ pub fn check_watches(
             return view;
         }
     };
-    let violations = validate(records, log);
-    if violations.is_empty() {
+    let judged = verdict::watches(records, log);
+    let violations = &judged.violations;
+    if judged.status() == Status::Pass {
         view.verdict = "Valid";
         view.explanation = format!(
             "{} watch(es) delivered {events} event(s): ordered, unique, atomic, reliable, with \
