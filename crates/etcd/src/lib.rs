@@ -19,7 +19,7 @@ pub mod machine;
 pub mod planted;
 
 pub use error::{Error, Result};
-pub use machine::{Answer, Applied, EtcdMachine, EtcdQuery, EtcdRequest, EtcdResponse};
+pub use machine::{Answer, AppliedWrite, EtcdMachine, EtcdQuery, EtcdRequest, EtcdResponse};
 pub mod service;
 
 pub use service::{Header, OpEvent, OpId, OpResult, Service};

@@ -104,7 +104,7 @@ pub enum EtcdResponse {
 
 /// The result of applying one write on one member.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Applied {
+pub struct AppliedWrite {
     /// Store revision after the write (the response header's revision).
     pub revision: i64,
     /// The response, or etcd's error text.
@@ -186,7 +186,7 @@ impl Image for EtcdImage {
 }
 
 impl EtcdMachine {
-    fn apply_request(&mut self, ctx: &ApplyContext, req: EtcdRequest) -> Applied {
+    fn apply_request(&mut self, ctx: &ApplyContext, req: EtcdRequest) -> AppliedWrite {
         let lessor = &self.lessor;
         let result = match req {
             EtcdRequest::Put(p) => self
@@ -236,12 +236,12 @@ impl EtcdMachine {
             Ok((events, revision, resp)) => {
                 self.lessor.apply_events(&events);
                 self.hub.notify(&events, revision);
-                Applied {
+                AppliedWrite {
                     revision,
                     result: Ok(resp),
                 }
             }
-            Err(e) => Applied {
+            Err(e) => AppliedWrite {
                 revision: self.store.current_revision(),
                 result: Err(e.grpc_message()),
             },
@@ -250,14 +250,14 @@ impl EtcdMachine {
 }
 
 impl StateMachine for EtcdMachine {
-    type Output = Applied;
+    type Output = AppliedWrite;
     type Query = EtcdQuery;
     type Answer = Answer;
 
-    fn apply(&mut self, ctx: &ApplyContext, data: &[u8]) -> Applied {
+    fn apply(&mut self, ctx: &ApplyContext, data: &[u8]) -> AppliedWrite {
         match EtcdRequest::decode(data) {
             Ok(req) => self.apply_request(ctx, req),
-            Err(e) => Applied {
+            Err(e) => AppliedWrite {
                 revision: self.store.current_revision(),
                 result: Err(format!("etcdserver: bad request: {e}")),
             },

@@ -186,7 +186,7 @@ fn write_output(input: &Input, revision: i64, resp: &EtcdResponse) -> Option<Out
 #[cfg(test)]
 mod tests {
     use super::*;
-    use etcd::machine::{Answer, Applied};
+    use etcd::machine::{Answer, AppliedWrite};
     use etcd::service::Header;
 
     #[test]
@@ -198,7 +198,7 @@ mod tests {
         };
         let ok = OpResult::Write(
             h,
-            Applied {
+            AppliedWrite {
                 revision: 5,
                 result: Ok(EtcdResponse::Put(Default::default())),
             },
@@ -213,7 +213,7 @@ mod tests {
         };
         let rejected = OpResult::Write(
             h,
-            Applied {
+            AppliedWrite {
                 revision: 5,
                 result: Err("etcdserver: requested lease not found".into()),
             },

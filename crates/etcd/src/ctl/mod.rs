@@ -49,6 +49,9 @@ pub use line::{Feed, LineParser, TXN_ABANDONED};
 pub use parse::parse_line;
 pub use txn::Section;
 
+/// etcd's response header, as the formats print it (one type with the service's).
+pub use crate::service::Header;
+
 use std::fmt;
 
 use serde::Serialize;
@@ -337,19 +340,6 @@ impl fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
-
-/// etcd's response header (etcdserverpb.ResponseHeader).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Header {
-    /// Cluster id.
-    pub cluster_id: u64,
-    /// Id of the member that answered.
-    pub member_id: u64,
-    /// Store revision when the request was applied.
-    pub revision: i64,
-    /// Raft term when the request was applied.
-    pub raft_term: u64,
-}
 
 /// One row of `endpoint status` (etcdctl's epStatus).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

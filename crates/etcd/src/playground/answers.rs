@@ -8,17 +8,6 @@ use crate::ctl::{
 };
 use crate::service::Header;
 
-impl From<Header> for ctl::Header {
-    fn from(h: Header) -> Self {
-        ctl::Header {
-            cluster_id: h.cluster_id,
-            member_id: h.member_id,
-            revision: h.revision,
-            raft_term: h.raft_term,
-        }
-    }
-}
-
 /// A member as etcdctl lists it: `unstarted` until it has client URLs.
 pub(super) fn member_row(m: &Member) -> MemberRow {
     MemberRow {
@@ -130,7 +119,7 @@ impl Playground {
         }
         use ctl::format as f;
         let r = r?;
-        let h = |h: &Header| -> ctl::Header { (*h).into() };
+        let h = |h: &Header| -> ctl::Header { *h };
         Ok(match (render, &r) {
             (Render::Get(fm, pvo, ko), Reply::Range(g)) => {
                 f::get(&h(&g.header), &g.body(), *fm, *pvo, *ko)
@@ -226,12 +215,12 @@ impl Playground {
                     self.forget(id);
                 } else {
                     // Events, or a progress notification (`watch --progress-notify`).
-                    let text = ctl::format::watch(&w.header.into(), &w.body(), format);
+                    let text = ctl::format::watch(&w.header, &w.body(), format);
                     self.print(id, &text);
                 }
             }
             (Task::KeepAlive { format, lease }, EventKind::Reply(Reply::LeaseKeepAlive(k))) => {
-                let text = ctl::format::lease_keepalive(&k.header.into(), lease, k.ttl, format);
+                let text = ctl::format::lease_keepalive(&k.header, lease, k.ttl, format);
                 self.print(id, &text);
                 self.settle(id);
             }
@@ -244,19 +233,19 @@ impl Playground {
                 let now = self.now();
                 self.session_log.lock_acquired(id, &l.key, now);
                 let resp = held_key(&l.key, l.create_revision, l.lease, &[]);
-                let text = ctl::format::get(&l.header.into(), &resp, format, false, false);
+                let text = ctl::format::get(&l.header, &resp, format, false, false);
                 self.print(id, &text);
                 self.settle(id);
             }
             (Task::Recipe { format, value, .. }, EventKind::Reply(Reply::Campaign(c))) => {
                 let l = &c.leader;
                 let resp = held_key(&l.key, l.rev, l.lease, &value);
-                let text = ctl::format::get(&c.header.into(), &resp, format, false, false);
+                let text = ctl::format::get(&c.header, &resp, format, false, false);
                 self.print(id, &text);
                 self.settle(id);
             }
             (Task::Observe { format }, EventKind::Reply(Reply::Observe(r))) => {
-                let text = ctl::format::get(&r.header.into(), &r.body(), format, false, false);
+                let text = ctl::format::get(&r.header, &r.body(), format, false, false);
                 self.print(id, &text);
                 self.settle(id);
             }
@@ -327,7 +316,7 @@ impl Playground {
                     .filter_map(|(n, _, r)| match r {
                         Ok(Reply::HashKv(hk)) => Some(EndpointHashKvRow {
                             endpoint: name(*n),
-                            header: hk.header.into(),
+                            header: hk.header,
                             hash: hk.hash,
                             compact_revision: hk.compact_revision,
                         }),

@@ -70,20 +70,20 @@ impl Playground {
         };
         match (kind, r) {
             (GatewayKind::Health, Reply::Health(h)) => f::gateway_health(h.health, &h.reason),
-            (GatewayKind::Range, Reply::Range(g)) => f::gateway_range(&g.header.into(), &g.body()),
+            (GatewayKind::Range, Reply::Range(g)) => f::gateway_range(&g.header, &g.body()),
             (GatewayKind::LeaseKeepAlive, Reply::LeaseKeepAlive(k)) => {
-                f::gateway_lease_keepalive(&k.header.into(), k.id, k.ttl)
+                f::gateway_lease_keepalive(&k.header, k.id, k.ttl)
             }
             (GatewayKind::LeaseTimeToLive(keys), Reply::LeaseTimeToLive(t)) => {
-                f::gateway_lease_ttl(&t.header.into(), &t.info(), keys)
+                f::gateway_lease_ttl(&t.header, &t.info(), keys)
             }
             (GatewayKind::LeaseLeases, Reply::LeaseLeases(l)) => {
                 let ids: Vec<i64> = l.leases.iter().map(|s| s.id).collect();
-                f::gateway_lease_leases(&l.header.into(), &ids)
+                f::gateway_lease_leases(&l.header, &ids)
             }
             (GatewayKind::MemberList, Reply::MemberList(m)) => {
                 // The gateway's member list answers with no revision in its header.
-                let mut h: ctl::Header = m.header.into();
+                let mut h: ctl::Header = m.header;
                 h.revision = 0;
                 let rows: Vec<_> = m.members.iter().map(member_row).collect();
                 f::gateway_member_list(&h, &rows)
@@ -92,28 +92,28 @@ impl Playground {
                 f::gateway_status(&status_row(format!("node{node}"), &s))
             }
             (_, Reply::Put(p)) => f::gateway_put(
-                &p.header.into(),
+                &p.header,
                 &kv::PutResponse {
                     prev_kv: p.prev_kv.clone(),
                 },
             ),
             (_, Reply::DeleteRange(d)) => f::gateway_delete_range(
-                &d.header.into(),
+                &d.header,
                 &kv::DeleteRangeResponse {
                     deleted: d.deleted,
                     prev_kvs: d.prev_kvs.clone(),
                 },
             ),
             (_, Reply::Txn(t)) => f::gateway_txn(
-                &t.header.into(),
+                &t.header,
                 &kv::TxnResponse {
                     succeeded: t.succeeded,
                     responses: t.responses.clone(),
                 },
             ),
-            (_, Reply::LeaseGrant(g)) => f::gateway_lease_grant(&g.header.into(), g.id, g.ttl),
-            (_, Reply::LeaseRevoke(r)) => f::gateway_lease_revoke(&r.header.into()),
-            (_, Reply::Compaction(c)) => f::gateway_compaction(&c.header.into()),
+            (_, Reply::LeaseGrant(g)) => f::gateway_lease_grant(&g.header, g.id, g.ttl),
+            (_, Reply::LeaseRevoke(r)) => f::gateway_lease_revoke(&r.header),
+            (_, Reply::Compaction(c)) => f::gateway_compaction(&c.header),
             (_, other) => error_json(&format!("unexpected result {other:?}")),
         }
     }

@@ -17,7 +17,7 @@ use sim::{Cluster, ClusterConfig, NodeStatus, Outcome, RequestError, RequestId};
 
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::machine::{Answer, Applied, EtcdMachine, EtcdQuery, EtcdRequest};
+use crate::machine::{Answer, AppliedWrite, EtcdMachine, EtcdQuery, EtcdRequest};
 
 /// Identifies a client operation.
 pub type OpId = u64;
@@ -39,7 +39,7 @@ pub struct Header {
 #[derive(Clone, Debug, PartialEq)]
 pub enum OpResult {
     /// A write was applied (its response, or etcd's error for it).
-    Write(Header, Applied),
+    Write(Header, AppliedWrite),
     /// A read was served.
     Read(Header, Answer),
     /// A keep-alive renewed the lease for this TTL.
