@@ -15,7 +15,7 @@
 //! Both passes share one deterministic step budget (a count of model steps, not a wall
 //! clock: the checker runs in wasm too, and verdicts must not depend on machine speed). When
 //! it runs out the verdict is [`Verdict::Unknown`]. The search can also be driven a bounded
-//! number of steps at a time ([`ResumableCheck`]), so that a page can check a long history in
+//! number of steps at a time ([`crate::ResumableCheck`]), so that a page can check a long history in
 //! slices and stay responsive; the verdict is the same.
 //!
 //! **Unknown outcomes.** A read with an [`Output::Unknown`] output is dropped. A write with
@@ -24,10 +24,6 @@
 //! An unknown write whose (unique) value a read observed is first resolved to the revision
 //! the read reports (see `patch.rs`), which removes most of the branching. Operations whose times touch (one's
 //! return equals the other's call) count as concurrent.
-
-use crate::error::Result;
-use crate::history::Operation;
-use crate::resumable::ResumableCheck;
 
 /// The checker's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +44,7 @@ pub enum Verdict {
     Unknown,
 }
 
-/// Options for [`check_with`].
+/// Options for [`crate::check_with`].
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
     /// Maximum number of model steps over both passes before giving up with
@@ -89,21 +85,6 @@ pub enum Pass {
     PerKey,
     /// The global pass.
     Global,
-}
-
-/// Check `history` with default options.
-///
-/// Errors only if the history is malformed (see [`crate::history::validate`]).
-pub fn check(history: &[Operation]) -> Result<Verdict> {
-    Ok(check_with(history, &CheckOptions::default())?.verdict)
-}
-
-/// Check `history` with `options`, returning a [`Report`]: a [`ResumableCheck`] driven to its
-/// end in one go.
-///
-/// Errors only if the history is malformed (see [`crate::history::validate`]).
-pub fn check_with(history: &[Operation], options: &CheckOptions) -> Result<Report> {
-    Ok(ResumableCheck::new(history, options)?.finish())
 }
 
 pub(crate) fn not_linearizable(

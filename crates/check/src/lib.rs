@@ -73,10 +73,10 @@ pub mod timeline;
 pub mod watch;
 mod wgl;
 
-pub use checker::{check, check_with, CheckOptions, Pass, Report, Verdict};
+pub use checker::{CheckOptions, Pass, Report, Verdict};
 pub use error::{Error, Result};
 pub use history::{History, Input, Operation, Output};
 /// The KV types the watch, lock and replica checkers read (events, watch requests and
 /// responses), for users that do not depend on `kv` themselves.
 pub use kv;
-pub use resumable::{Advance, Progress, ResumableCheck};
+pub use resumable::{check, check_with, Advance, Progress, ResumableCheck};

@@ -302,6 +302,21 @@ impl ResumableCheck {
     }
 }
 
+/// Check `history` with default options.
+///
+/// Errors only if the history is malformed (see [`crate::history::validate`]).
+pub fn check(history: &[Operation]) -> Result<Verdict> {
+    Ok(check_with(history, &CheckOptions::default())?.verdict)
+}
+
+/// Check `history` with `options`, returning a [`Report`]: a [`ResumableCheck`] driven to its
+/// end in one go.
+///
+/// Errors only if the history is malformed (see [`crate::history::validate`]).
+pub fn check_with(history: &[Operation], options: &CheckOptions) -> Result<Report> {
+    Ok(ResumableCheck::new(history, options)?.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

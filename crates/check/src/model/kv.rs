@@ -549,9 +549,9 @@ pub fn describe_input(input: &Input) -> String {
             failure,
         } => format!(
             "txn if {} then {} else {}",
-            super::txn::describe_compares(compares),
-            super::txn::describe_writes(success),
-            super::txn::describe_writes(failure)
+            crate::history::describe_compares(compares),
+            crate::history::describe_writes(success),
+            crate::history::describe_writes(failure)
         ),
         Input::LeaseGrant { id, ttl } => format!("lease grant {id:x} ttl {ttl}"),
         Input::LeaseRevoke { id } => format!("lease revoke {id:x}"),

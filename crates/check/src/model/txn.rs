@@ -93,45 +93,6 @@ impl KvModel {
     }
 }
 
-/// `mod("a") = 3 && value("b") != "x"`.
-pub(super) fn describe_compares(compares: &[Comparison]) -> String {
-    let one = |c: &Comparison| {
-        let op = match c.op {
-            CmpOp::Equal => "=",
-            CmpOp::Greater => ">",
-            CmpOp::Less => "<",
-            CmpOp::NotEqual => "!=",
-        };
-        let (field, operand) = match &c.target {
-            CmpTarget::Version(n) => ("version", n.to_string()),
-            CmpTarget::Create(n) => ("create", n.to_string()),
-            CmpTarget::Mod(n) => ("mod", n.to_string()),
-            CmpTarget::Value(v) => ("value", format!("{v:?}")),
-            CmpTarget::Lease(n) => ("lease", format!("{n:x}")),
-        };
-        format!("{field}({:?}) {op} {operand}", c.key)
-    };
-    compares.iter().map(one).collect::<Vec<_>>().join(" && ")
-}
-
-/// `[put "a"="1", del ["b", "c")]`.
-pub(super) fn describe_writes(writes: &[TxnWrite]) -> String {
-    let one = |w: &TxnWrite| match w {
-        TxnWrite::Put {
-            key,
-            value,
-            lease: 0,
-        } => format!("put {key:?}={value:?}"),
-        TxnWrite::Put { key, value, lease } => format!("put {key:?}={value:?} lease {lease:x}"),
-        TxnWrite::Delete { key, range_end } if range_end.is_empty() => format!("del {key:?}"),
-        TxnWrite::Delete { key, range_end } => format!("del [{key:?}, {range_end:?})"),
-    };
-    format!(
-        "[{}]",
-        writes.iter().map(one).collect::<Vec<_>>().join(", ")
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

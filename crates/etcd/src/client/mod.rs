@@ -33,7 +33,7 @@ use sim::ClusterConfig;
 
 use crate::error::Result;
 use crate::machine::EtcdRequest;
-use crate::planted::ExpiryRevoke;
+use crate::service::ExpiryRevoke;
 use crate::service::{OpEvent, OpId, Service};
 
 pub use recipe::RecipeKind;

@@ -15,7 +15,7 @@ use kv::{Event, WatchCreateRequest, WatchResponse};
 
 use super::{CommandId, Playground};
 use crate::ctl::Command;
-use crate::planted::ExpiryRevoke;
+use crate::service::ExpiryRevoke;
 use crate::service::{OpEvent, OpId, OpResult};
 
 /// One entry of the session log.

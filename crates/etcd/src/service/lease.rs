@@ -34,7 +34,7 @@ impl Service {
                     // Internal request: its result is not reported to any client.
                     let op = self.write(node, EtcdRequest::LeaseRevoke { id });
                     let (lease, time_ms) = (id, now);
-                    let e = crate::planted::ExpiryRevoke {
+                    let e = crate::service::ExpiryRevoke {
                         op,
                         lease,
                         node,

@@ -7,8 +7,10 @@
 //! lessor, as etcd forwards them to the leader. Watches live on the member's hub and stream
 //! responses as it applies writes.
 
+mod hooks;
 mod lease;
-pub mod wire;
+
+pub use hooks::ExpiryRevoke;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -93,7 +95,7 @@ pub struct Service {
     primaries: BTreeSet<u64>,
     elections_seen: usize,
     /// Planted bugs (off by default) and the expiry-revoke record; see `crate::planted`.
-    pub(crate) hooks: crate::planted::Hooks,
+    pub(crate) hooks: hooks::Hooks,
 }
 
 /// Interval of the leader's lease expiry check (etcd's lessor loop runs every 500 ms).

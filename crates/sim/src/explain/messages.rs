@@ -1,6 +1,6 @@
 //! Why a message was sent, and what its receiver did with it and why.
 
-use super::replay::{MsgRecord, NodeModel, Replay};
+use super::replay::{caused_by, request_before, response_to, MsgRecord, NodeModel, Replay};
 use super::votes::{vote_outcome, vote_response};
 use super::{ids, note_partial, secs, Case, Params, Source, Why};
 use crate::trace::{DropReason, MsgKind, TraceEvent, TraceKind};
@@ -72,56 +72,6 @@ fn with_fate(why: Why, rec: &MsgRecord) -> Why {
         (None, None) => why.detail("It is still in flight."),
         _ => why,
     }
-}
-
-/// Index of the event numbered `seq` in the kept slice.
-fn pos(events: &[TraceEvent], seq: u64) -> usize {
-    events.partition_point(|e| e.seq < seq)
-}
-
-/// The events a delivery caused: those after it at the same instant, up to the next delivery.
-fn caused_by(events: &[TraceEvent], deliver_seq: u64) -> impl Iterator<Item = &TraceEvent> {
-    let start = pos(events, deliver_seq);
-    let time = events.get(start).map_or(0, |e| e.time_ms);
-    events[(start + 1).min(events.len())..]
-        .iter()
-        .take_while(move |e| e.time_ms == time && !matches!(e.kind, TraceKind::Deliver { .. }))
-}
-
-/// The response `from` sent to `to` of `kind` because of the delivery numbered `deliver_seq`.
-pub(super) fn response_to<'a>(
-    events: &'a [TraceEvent],
-    all: &'a Replay,
-    deliver_seq: u64,
-    from: u64,
-    to: u64,
-    kind: MsgKind,
-) -> Option<&'a MsgRecord> {
-    caused_by(events, deliver_seq).find_map(|e| match &e.kind {
-        TraceKind::Send {
-            msg,
-            from: f,
-            to: t,
-            summary,
-        } if *f == from && *t == to && summary.kind == kind => all.msgs.get(msg),
-        _ => None,
-    })
-}
-
-/// The last message of `kind` from `from` to `to` delivered before event `before`.
-pub(super) fn request_before(
-    all: &Replay,
-    before: u64,
-    from: u64,
-    to: u64,
-    kinds: &[MsgKind],
-) -> Option<MsgRecord> {
-    all.msgs
-        .values()
-        .filter(|m| m.from == from && m.to == to && kinds.contains(&m.summary.kind))
-        .filter(|m| m.delivered.is_some_and(|(_, s)| s < before))
-        .max_by_key(|m| m.delivered.map(|(_, s)| s))
-        .cloned()
 }
 
 fn append(events: &[TraceEvent], all: &Replay, rec: &MsgRecord) -> Why {

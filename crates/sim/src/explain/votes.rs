@@ -1,7 +1,6 @@
 //! Votes and pre-votes: what a voter did with a request, and why, from its rebuilt state.
 
-use super::messages::{request_before, response_to};
-use super::replay::{MsgRecord, NodeModel, Replay};
+use super::replay::{request_before, response_to, MsgRecord, NodeModel, Replay};
 use super::{ids, secs, Case, Params, Refusal, Source, Why};
 use crate::trace::{MsgKind, Role, TraceEvent};
 

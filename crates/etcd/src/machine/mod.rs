@@ -1,6 +1,8 @@
 //! The replicated state machine of one etcd member: the MVCC store and the lessor, plus the
 //! member's own watchers (local state that every replica feeds with the same events).
 
+pub mod wire;
+
 use std::any::Any;
 use std::hash::Hasher;
 use std::sync::Arc;
@@ -44,13 +46,13 @@ pub enum EtcdRequest {
 impl EtcdRequest {
     /// Encodes for a Raft entry (etcd's `InternalRaftRequest` protobuf).
     pub fn encode(&self) -> Vec<u8> {
-        crate::service::wire::encode(self)
+        wire::encode(self)
     }
 
     /// The size of [`EtcdRequest::encode`]'s bytes, without encoding: what etcd compares with
     /// `--max-request-bytes`.
     pub fn encoded_len(&self) -> usize {
-        crate::service::wire::request_size(self)
+        wire::request_size(self)
     }
 
     /// Decodes a Raft entry.
@@ -58,7 +60,7 @@ impl EtcdRequest {
     /// # Errors
     /// A message for bytes that are not a request.
     pub fn decode(data: &[u8]) -> Result<Self, String> {
-        crate::service::wire::decode(data)
+        wire::decode(data)
     }
 
     /// etcdctl-like one-line description, for log views.

@@ -27,7 +27,7 @@ use kv::{
 };
 use prost::{Message, Oneof};
 
-use crate::machine::EtcdRequest;
+use super::EtcdRequest;
 
 /// etcd's `InternalRaftRequest`, with the fields this service proposes.
 #[derive(Clone, PartialEq, Message)]
