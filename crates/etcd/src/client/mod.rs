@@ -214,8 +214,8 @@ pub struct Client {
     calls: BTreeMap<CallId, Call>,
     /// Unary calls still waiting: their operation.
     unary: BTreeMap<CallId, OpId>,
-    ops: BTreeMap<OpId, (CallId, Purpose)>,
-    timers: BTreeMap<(u64, u64), (CallId, Timer)>,
+    ops: BTreeMap<OpId, Box<(CallId, Purpose)>>,
+    timers: BTreeMap<(u64, u64), Box<(CallId, Timer)>>,
     timer_seq: u64,
     events: VecDeque<Event>,
     observed: Vec<Observed>,
@@ -277,7 +277,8 @@ impl Client {
         match timer {
             Some(t) if t <= self.service.next_time() => {
                 self.service.run_until(t)?;
-                if let Some(((_, _), (call, timer))) = self.timers.pop_first() {
+                if let Some(((_, _), entry)) = self.timers.pop_first() {
+                    let (call, timer) = *entry;
                     self.on_timer(call, timer);
                 }
             }
@@ -465,11 +466,12 @@ impl Client {
     }
 
     fn track(&mut self, op: OpId, call: CallId, purpose: Purpose) {
-        self.ops.insert(op, (call, purpose));
+        self.ops.insert(op, Box::new((call, purpose)));
     }
 
     fn schedule(&mut self, at: u64, call: CallId, timer: Timer) {
-        self.timers.insert((at, self.timer_seq), (call, timer));
+        self.timers
+            .insert((at, self.timer_seq), Box::new((call, timer)));
         self.timer_seq += 1;
     }
 
@@ -501,7 +503,7 @@ impl Client {
                 self.service.cancel_watch(op);
             }
         }
-        self.timers.retain(|_, (c, _)| *c != call);
+        self.timers.retain(|_, t| t.0 != call);
     }
 
     /// Routes the service's events to the calls, until none is left.
@@ -522,7 +524,7 @@ impl Client {
                         *op
                     }
                 };
-                let Some((call, purpose)) = self.ops.get(&op).copied() else {
+                let Some((call, purpose)) = self.ops.get(&op).map(|o| **o) else {
                     continue;
                 };
                 if matches!(e, OpEvent::Done(..)) && !purpose.streams() {

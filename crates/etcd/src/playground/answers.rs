@@ -64,7 +64,7 @@ fn held_key(key: &[u8], rev: i64, lease: i64, value: &[u8]) -> kv::RangeResponse
 impl Playground {
     /// Routes a client event to the command that made the call.
     pub(super) fn on_client_event(&mut self, e: Event) {
-        let Some((cmd, role)) = self.calls.get(&e.call).cloned() else {
+        let Some((cmd, role)) = self.calls.get(&e.call).map(|r| (**r).clone()) else {
             return;
         };
         let over = match (&role, &e.kind) {
@@ -189,7 +189,7 @@ impl Playground {
 
     /// An event of a long-running command's call.
     fn on_stream(&mut self, id: CommandId, kind: EventKind) {
-        let Some(task) = self.tasks.get(&id).cloned() else {
+        let Some(task) = self.tasks.get(&id).map(|t| (**t).clone()) else {
             return;
         };
         if let EventKind::Failed(e) = &kind {
@@ -257,7 +257,7 @@ impl Playground {
     /// One member's answer to an `endpoint` command; prints when all are in.
     fn on_member_answer(&mut self, id: CommandId, call: CallId, kind: EventKind) {
         let now = self.now();
-        let Some(Task::Gather(g)) = self.tasks.get_mut(&id) else {
+        let Some(Task::Gather(g)) = self.tasks.get_mut(&id).map(|t| &mut **t) else {
             return;
         };
         let result = match kind {
@@ -275,7 +275,7 @@ impl Playground {
 
     /// Prints an `endpoint` command once every member answered.
     pub(super) fn gathered(&mut self, id: CommandId) {
-        let Some(Task::Gather(g)) = self.tasks.get(&id).cloned() else {
+        let Some(Task::Gather(g)) = self.tasks.get(&id).map(|t| (**t).clone()) else {
             return;
         };
         let name = |n: u64| {

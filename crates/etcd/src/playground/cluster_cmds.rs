@@ -69,9 +69,9 @@ impl Playground {
                 GatherKind::Health => self.client.health(*n),
             };
             g.nodes.insert(call, *n);
-            self.calls.insert(call, (id, Role::Member));
+            self.calls.insert(call, Box::new((id, Role::Member)));
         }
-        self.tasks.insert(id, Task::Gather(Box::new(g)));
+        self.tasks.insert(id, Box::new(Task::Gather(Box::new(g))));
         if endpoints.is_empty() {
             self.gathered(id);
         }

@@ -338,13 +338,14 @@ impl Playground {
     }
 
     pub(super) fn single(&mut self, id: CommandId, call: CallId, render: Render) {
-        self.tasks.insert(id, Task::Single);
-        self.calls.insert(call, (id, Role::Single(render)));
+        self.tasks.insert(id, Box::new(Task::Single));
+        self.calls
+            .insert(call, Box::new((id, Role::Single(render))));
     }
 
     fn stream(&mut self, id: CommandId, call: CallId, task: Task) {
-        self.tasks.insert(id, task);
-        self.calls.insert(call, (id, Role::Stream));
+        self.tasks.insert(id, Box::new(task));
+        self.calls.insert(call, Box::new((id, Role::Stream)));
     }
 
     fn finish_after_run(&mut self, id: CommandId, t: u64) {

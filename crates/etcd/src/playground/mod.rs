@@ -67,9 +67,9 @@ pub struct Playground {
     client: Client,
     parser: LineParser,
     outputs: BTreeMap<CommandId, CommandOutput>,
-    tasks: BTreeMap<CommandId, commands::Task>,
+    tasks: BTreeMap<CommandId, Box<commands::Task>>,
     /// Each client call, with the command that made it.
-    calls: BTreeMap<CallId, (CommandId, commands::Role)>,
+    calls: BTreeMap<CallId, Box<(CommandId, commands::Role)>>,
     next_command: CommandId,
     /// Every piece of output in the order it was printed (command, virtual time, text).
     log: Vec<(CommandId, u64, String)>,
@@ -443,7 +443,8 @@ impl Playground {
     fn forget(&mut self, id: CommandId) {
         let now = self.now();
         self.session_log.command_ended(id, now);
-        if let Some(commands::Task::Watch { op: Some(op), .. }) = self.tasks.get(&id) {
+        if let Some(commands::Task::Watch { op: Some(op), .. }) = self.tasks.get(&id).map(|t| &**t)
+        {
             let op = *op;
             self.session_log.watch_closed(op);
         }
@@ -451,7 +452,7 @@ impl Playground {
         let long: Vec<CallId> = self
             .calls
             .iter()
-            .filter(|(_, (c, role))| *c == id && !matches!(role, commands::Role::Single(_)))
+            .filter(|(_, r)| r.0 == id && !matches!(r.1, commands::Role::Single(_)))
             .map(|(call, _)| *call)
             .collect();
         for call in long {
@@ -485,7 +486,7 @@ impl Playground {
     pub fn watches(&self) -> Vec<WatchView> {
         self.tasks
             .iter()
-            .filter_map(|(id, t)| match t {
+            .filter_map(|(id, t)| match &**t {
                 commands::Task::Watch { node, .. } => Some(WatchView {
                     command: *id,
                     line: self

@@ -213,8 +213,8 @@ impl Playground {
     /// After `start` (before its events are processed): logs command `id`, with the unary
     /// operation it made, if any.
     pub(super) fn log_started(&mut self, id: CommandId, member: u64, request: Command) {
-        let op = self.calls.iter().find_map(|(call, (cmd, role))| {
-            (*cmd == id && matches!(role, super::commands::Role::Single(_)))
+        let op = self.calls.iter().find_map(|(call, r)| {
+            (r.0 == id && matches!(r.1, super::commands::Role::Single(_)))
                 .then(|| self.client.op_of(*call))
                 .flatten()
         });

@@ -84,7 +84,7 @@ pub struct Service {
     min_lease_ttl: i64,
     leases_granted: u64,
     next_op: OpId,
-    requests: BTreeMap<RequestId, (OpId, u64, Pending)>,
+    requests: BTreeMap<RequestId, Box<(OpId, u64, Pending)>>,
     watches: BTreeMap<(u64, i64), OpId>,
     events: VecDeque<OpEvent>,
     next_lease_check: u64,
@@ -263,7 +263,8 @@ impl Service {
             return self.fail_now(op, format!("no member {node}"));
         }
         let rid = self.cluster.propose(node, data);
-        self.requests.insert(rid, (op, node, Pending::Write));
+        self.requests
+            .insert(rid, Box::new((op, node, Pending::Write)));
         self.collect();
         op
     }
@@ -291,7 +292,7 @@ impl Service {
             return self.fail_now(op, format!("no member {node}"));
         }
         let rid = self.cluster.read(node, query);
-        self.requests.insert(rid, (op, node, pending));
+        self.requests.insert(rid, Box::new((op, node, pending)));
         self.collect();
         op
     }
@@ -423,7 +424,7 @@ impl Service {
     /// Routes completions and watch responses into events.
     fn collect(&mut self) {
         for c in self.cluster.take_completions() {
-            let Some((op, node, pending)) = self.requests.remove(&c.id) else {
+            let Some((op, node, pending)) = self.requests.remove(&c.id).map(|r| *r) else {
                 continue;
             };
             let result = match (c.outcome, pending) {
