@@ -108,7 +108,7 @@ impl Watcher {
 /// Watchers of one node and their pending responses.
 #[derive(Clone, Debug, Default)]
 pub struct WatchHub {
-    watchers: BTreeMap<i64, Watcher>,
+    watchers: BTreeMap<i64, Box<Watcher>>,
     next_id: i64,
     revision: i64,
     responses: Vec<WatchResponse>,
@@ -172,14 +172,14 @@ impl WatchHub {
         };
         self.watchers.insert(
             id,
-            Watcher {
+            Box::new(Watcher {
                 range,
                 next_rev: start,
                 prev_kv: req.prev_kv,
                 filters: req.filters.clone(),
                 progress_notify: req.progress_notify,
                 progress_due: req.progress_notify,
-            },
+            }),
         );
         self.catch_up(id, store);
         Ok(id)

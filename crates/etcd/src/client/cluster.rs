@@ -35,7 +35,7 @@ struct AddedMember {
 /// What the client knows of membership beyond the cluster's configuration.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Members {
-    added: BTreeMap<u64, AddedMember>,
+    added: BTreeMap<u64, Box<AddedMember>>,
     /// Removed members (no longer listed, as etcd answers once applied).
     removed: BTreeSet<u64>,
 }
@@ -161,12 +161,12 @@ impl Client {
         let index = self.leader_last_index();
         self.members.added.insert(
             new,
-            AddedMember {
+            Box::new(AddedMember {
                 name: req.name.clone(),
                 peer_urls: req.peer_urls.clone(),
                 index,
                 learner,
-            },
+            }),
         );
         let leader = self.service.cluster().leader().unwrap_or(new);
         let member = Member {
@@ -219,7 +219,7 @@ impl Client {
     }
 
     pub(super) fn membership_timer(&mut self, call: CallId) {
-        if let Some(Call::Membership(m)) = self.calls.get(&call).cloned() {
+        if let Some(Call::Membership(m)) = self.calls.get(&call).map(|c| &**c).cloned() {
             self.member_change(call, m.member, m.op);
         }
     }
@@ -227,14 +227,14 @@ impl Client {
     /// Retries a membership change refused because the previous one is still in progress
     /// (etcd answers `member add` only once applied, so a following change never sees that).
     fn retry_membership(&mut self, call: CallId, member: u64, op: MemberOp) {
-        let deadline = match self.calls.get(&call) {
+        let deadline = match self.calls.get(&call).map(|c| &**c) {
             Some(Call::Membership(m)) => m.deadline,
             _ => self.now() + MEMBERSHIP_TIMEOUT_MS,
         };
         if self.now() >= deadline {
             return self.fail(call, "etcdserver: request timed out");
         }
-        self.calls.insert(
+        self.insert_call(
             call,
             Call::Membership(Membership {
                 member,

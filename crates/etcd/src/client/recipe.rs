@@ -227,7 +227,7 @@ impl Client {
             phase: Phase::Granting,
             watch: None,
         };
-        self.calls.insert(call, Call::Recipe(Box::new(recipe)));
+        self.insert_call(call, Call::Recipe(Box::new(recipe)));
         if own {
             let op = self.service.lease_grant(node, 0, ttl);
             self.track(op, call, Purpose::SessionGrant);
@@ -238,14 +238,14 @@ impl Client {
     }
 
     fn recipe(&self, call: CallId) -> Option<Recipe> {
-        match self.calls.get(&call) {
+        match self.calls.get(&call).map(|c| &**c) {
             Some(Call::Recipe(r)) => Some((**r).clone()),
             _ => None,
         }
     }
 
     fn set_recipe(&mut self, call: CallId, r: Recipe) {
-        if let Some(Call::Recipe(slot)) = self.calls.get_mut(&call) {
+        if let Some(Call::Recipe(slot)) = self.calls.get_mut(&call).map(|c| &mut **c) {
             **slot = r;
         }
     }
@@ -265,7 +265,7 @@ impl Client {
             {
                 self.service.cancel_watch(op);
                 self.ops.remove(&op);
-                if let Some(Call::Recipe(r)) = self.calls.get_mut(&call) {
+                if let Some(Call::Recipe(r)) = self.calls.get_mut(&call).map(|c| &mut **c) {
                     r.watch = None;
                 }
                 self.wait_deletes(call);

@@ -59,7 +59,7 @@ impl Client {
     pub fn watch(&mut self, node: u64, req: WatchCreateRequest) -> CallId {
         let call = self.new_call();
         let op = self.service.watch(node, req);
-        self.calls.insert(call, Call::Watch { op });
+        self.insert_call(call, Call::Watch { op });
         self.track(op, call, Purpose::Watch);
         call
     }
@@ -68,7 +68,10 @@ impl Client {
     /// the member's current revision (watch id -1, as etcd sends it). False when `call` is
     /// not an open watch.
     pub fn watch_progress(&mut self, node: u64, call: CallId) -> bool {
-        if !matches!(self.calls.get(&call), Some(Call::Watch { .. })) {
+        if !matches!(
+            self.calls.get(&call).map(|c| &**c),
+            Some(Call::Watch { .. })
+        ) {
             return false;
         }
         let Ok(sm) = self.service.cluster().state_machine(node) else {
@@ -113,7 +116,7 @@ impl Client {
     pub fn lease_keep_alive(&mut self, node: u64, id: i64) -> CallId {
         let call = self.new_call();
         let last_ok = self.now();
-        self.calls.insert(
+        self.insert_call(
             call,
             Call::KeepAlive(KeepAlive {
                 node,
@@ -128,14 +131,14 @@ impl Client {
     }
 
     pub(super) fn keepalive_timer(&mut self, call: CallId) {
-        if let Some(Call::KeepAlive(k)) = self.calls.get(&call) {
+        if let Some(Call::KeepAlive(k)) = self.calls.get(&call).map(|c| &**c) {
             let op = self.service.lease_keepalive(k.node, k.lease);
             self.track(op, call, Purpose::KeepAlive);
         }
     }
 
     pub(super) fn on_keepalive(&mut self, call: CallId, r: OpResult) {
-        let Some(Call::KeepAlive(k)) = self.calls.get(&call).cloned() else {
+        let Some(Call::KeepAlive(k)) = self.calls.get(&call).map(|c| &**c).cloned() else {
             return;
         };
         let now = self.now();
@@ -149,7 +152,7 @@ impl Client {
                         ttl,
                     }),
                 );
-                if let Some(Call::KeepAlive(k)) = self.calls.get_mut(&call) {
+                if let Some(Call::KeepAlive(k)) = self.calls.get_mut(&call).map(|c| &mut **c) {
                     k.ttl = ttl;
                     k.last_ok = now;
                 }
@@ -181,7 +184,7 @@ impl Client {
         let call = self.new_call();
         let mut prefix = req.name;
         prefix.push(b'/');
-        self.calls.insert(
+        self.insert_call(
             call,
             Call::Observe(Observe {
                 node,
@@ -195,7 +198,7 @@ impl Client {
     }
 
     fn observe_get(&mut self, call: CallId) {
-        let Some(Call::Observe(o)) = self.calls.get(&call) else {
+        let Some(Call::Observe(o)) = self.calls.get(&call).map(|c| &**c) else {
             return;
         };
         let req = first_created(&o.prefix);
@@ -204,7 +207,7 @@ impl Client {
     }
 
     pub(super) fn on_observe_get(&mut self, call: CallId, r: OpResult) {
-        let Some(Call::Observe(o)) = self.calls.get(&call).cloned() else {
+        let Some(Call::Observe(o)) = self.calls.get(&call).map(|c| &**c).cloned() else {
             return;
         };
         let (h, resp) = match r {
@@ -239,7 +242,7 @@ impl Client {
             self.track(op, call, Purpose::ObserveWatch);
             watch = Some(op);
         }
-        if let Some(Call::Observe(o)) = self.calls.get_mut(&call) {
+        if let Some(Call::Observe(o)) = self.calls.get_mut(&call).map(|c| &mut **c) {
             o.watch = watch;
             o.last = now;
         }

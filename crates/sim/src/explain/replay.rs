@@ -152,7 +152,7 @@ pub struct Replay {
     /// Per node.
     pub nodes: BTreeMap<u64, NodeModel>,
     /// Messages seen, by network id (a duplicate's copy maps to the original's fields).
-    pub msgs: BTreeMap<u64, MsgRecord>,
+    pub msgs: BTreeMap<u64, Box<MsgRecord>>,
     /// Overwrites seen.
     pub overwrites: Vec<Overwrite>,
     /// Whether the trace still held the run's first event (else logs start unknown).
@@ -225,7 +225,7 @@ impl Replay {
                 }
                 self.msgs.insert(
                     *msg,
-                    MsgRecord {
+                    Box::new(MsgRecord {
                         id: *msg,
                         from: *from,
                         to: *to,
@@ -234,12 +234,13 @@ impl Replay {
                         delivered: None,
                         dropped: None,
                         held: false,
-                    },
+                    }),
                 );
             }
             TraceKind::Duplicate { msg, copy } => {
                 if let Some(m) = self.msgs.get(msg).cloned() {
-                    self.msgs.insert(*copy, MsgRecord { id: *copy, ..m });
+                    self.msgs
+                        .insert(*copy, Box::new(MsgRecord { id: *copy, ..*m }));
                 }
             }
             TraceKind::Deliver { msg, from, to } => {
@@ -447,7 +448,7 @@ pub(super) fn response_to<'a>(
             from: f,
             to: t,
             summary,
-        } if *f == from && *t == to && summary.kind == kind => all.msgs.get(msg),
+        } if *f == from && *t == to && summary.kind == kind => all.msgs.get(msg).map(|m| &**m),
         _ => None,
     })
 }
@@ -465,7 +466,7 @@ pub(super) fn request_before(
         .filter(|m| m.from == from && m.to == to && kinds.contains(&m.summary.kind))
         .filter(|m| m.delivered.is_some_and(|(_, s)| s < before))
         .max_by_key(|m| m.delivered.map(|(_, s)| s))
-        .cloned()
+        .map(|m| (**m).clone())
 }
 
 #[cfg(test)]
