@@ -7,12 +7,14 @@
 //! expire. The primary asks for expired leases with [`Lessor::expired`] and proposes
 //! their revocation through Raft.
 
+use std::sync::Arc;
+
 use imbl::OrdMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{KeyMap, Store};
 use crate::types::{DeleteRangeResponse, Event, EventType, WriteResult};
 
 /// The largest TTL etcd accepts, in seconds (`MaxLeaseTTL`).
@@ -109,11 +111,11 @@ pub struct LeaseInfo {
 /// [`Lessor`]'s `items` (an `OrdSet<Vec<u8>>` here was one more copy of imbl's tree code, about
 /// 14 KB of the wasm bundle).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct KeySet(OrdMap<Vec<u8>, i64>);
+struct KeySet(KeyMap<i64>);
 
 impl KeySet {
     fn insert(&mut self, key: Vec<u8>) {
-        self.0.insert(key, 0);
+        self.0.insert(key, Arc::new(0));
     }
 
     fn remove(&mut self, key: &[u8]) {
@@ -169,7 +171,7 @@ impl LeaseState {
 pub struct Lessor {
     min_ttl: i64,
     leases: OrdMap<i64, LeaseState>,
-    items: OrdMap<Vec<u8>, i64>,
+    items: KeyMap<i64>,
     primary: bool,
 }
 
@@ -231,7 +233,7 @@ impl Lessor {
         let l = self.leases.remove(&id).ok_or(Error::LeaseNotFound)?;
         let keys: Vec<Vec<u8>> = l.keys.iter().cloned().collect();
         for k in &keys {
-            if self.items.get(k) == Some(&id) {
+            if self.items.get(k).map(|v| **v) == Some(id) {
                 self.items.remove(k);
             }
         }
@@ -244,7 +246,7 @@ impl Lessor {
         if !self.leases.contains_key(&id) {
             return Err(Error::LeaseNotFound);
         }
-        if let Some(old) = self.items.insert(key.to_vec(), id) {
+        if let Some(old) = self.items.insert(key.to_vec(), Arc::new(id)).map(|v| *v) {
             if old != id {
                 if let Some(l) = self.leases.get_mut(&old) {
                     l.keys.remove(key);
@@ -263,7 +265,7 @@ impl Lessor {
     pub fn detach(&mut self, id: i64, key: &[u8]) -> Result<()> {
         let l = self.leases.get_mut(&id).ok_or(Error::LeaseNotFound)?;
         l.keys.remove(key);
-        if self.items.get(key) == Some(&id) {
+        if self.items.get(key).map(|v| **v) == Some(id) {
             self.items.remove(key);
         }
         Ok(())
@@ -336,7 +338,7 @@ impl Lessor {
 
     /// The lease `key` is attached to.
     pub fn lease_of(&self, key: &[u8]) -> Option<i64> {
-        self.items.get(key).copied()
+        self.items.get(key).map(|v| **v)
     }
 
     /// Every lease id, ascending.
@@ -420,7 +422,7 @@ impl Lessor {
                 return Err(Error::InvalidSnapshot(format!("bad lease id {}", l.id)));
             }
             for k in &l.keys {
-                lessor.items.insert(k.clone(), l.id);
+                lessor.items.insert(k.clone(), Arc::new(l.id));
             }
             lessor.leases.insert(
                 l.id,

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use std::sync::Arc;
+
 use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +26,11 @@ pub(crate) struct Record {
     pub tombstone: bool,
 }
 
+/// A persistent map keyed by etcd keys. Every such map (the key index, the lessor's items, a
+/// lease's keys) holds its values in an `Arc`, so that they are one copy of imbl's tree code in
+/// the wasm bundle rather than one per value type (about 4 KB gzip each; docs/performance.md).
+pub(crate) type KeyMap<V> = OrdMap<Vec<u8>, Arc<V>>;
+
 /// etcd's MVCC key-value store, in memory.
 ///
 /// The revision starts at 1 and rises by one per write that changes something; all
@@ -38,7 +45,7 @@ pub(crate) struct Record {
 pub struct Store {
     pub(crate) current_rev: i64,
     pub(crate) compact_rev: i64,
-    pub(crate) index: OrdMap<Vec<u8>, KeyIndex>,
+    pub(crate) index: KeyMap<KeyIndex>,
     pub(crate) backend: OrdMap<Revision, Record>,
     /// Sum of the key and value lengths of every retained record (the logical size).
     pub(crate) bytes: usize,
@@ -227,8 +234,12 @@ impl Store {
         let rev = Revision::new(ctx.rev, ctx.sub);
         ctx.sub += 1;
         match self.index.get_mut(key) {
-            Some(ki) => ki.put(rev),
-            None => self.index.entry(key.to_vec()).or_default().put(rev),
+            Some(ki) => Arc::make_mut(ki).put(rev),
+            None => {
+                let mut ki = KeyIndex::default();
+                ki.put(rev);
+                self.index.insert(key.to_vec(), Arc::new(ki));
+            }
         }
         self.insert_record(
             rev,
@@ -255,10 +266,7 @@ impl Store {
             mod_revision: ctx.rev,
             ..KeyValue::default()
         };
-        self.index
-            .get_mut(key)
-            .expect("visible key is indexed")
-            .tombstone(rev);
+        Arc::make_mut(self.index.get_mut(key).expect("visible key is indexed")).tombstone(rev);
         self.insert_record(
             rev,
             Record {
@@ -302,6 +310,7 @@ impl Store {
             let Some(ki) = self.index.get_mut(&key) else {
                 continue;
             };
+            let ki = Arc::make_mut(ki);
             ki.compact(rev, &mut available);
             if ki.is_empty() {
                 self.index.remove(&key);
@@ -402,20 +411,20 @@ impl Store {
                 // A key deleted at the compaction point keeps only its tombstone.
                 None if rec.tombstone && rev.main == data.compact_revision => {
                     let ki = KeyIndex::restore_tombstone(rev);
-                    store.index.insert(rec.kv.key.clone(), ki);
+                    store.index.insert(rec.kv.key.clone(), Arc::new(ki));
                 }
                 None if rec.tombstone => return Err(invalid("tombstone of an unknown key")),
                 None => {
                     let ki = KeyIndex::restore(rec.kv.create_revision, rev, rec.kv.version);
-                    store.index.insert(rec.kv.key.clone(), ki);
+                    store.index.insert(rec.kv.key.clone(), Arc::new(ki));
                 }
                 Some(ki) if rec.tombstone => {
                     if !ki.is_live() {
                         return Err(invalid("tombstone of a deleted key"));
                     }
-                    ki.tombstone(rev);
+                    Arc::make_mut(ki).tombstone(rev);
                 }
-                Some(ki) => ki.put(rev),
+                Some(ki) => Arc::make_mut(ki).put(rev),
             }
             store.insert_record(
                 rev,
