@@ -66,7 +66,7 @@ pub struct CommandOutput {
 pub struct Playground {
     client: Client,
     parser: LineParser,
-    outputs: BTreeMap<CommandId, CommandOutput>,
+    outputs: BTreeMap<CommandId, Box<CommandOutput>>,
     tasks: BTreeMap<CommandId, Box<commands::Task>>,
     /// Each client call, with the command that made it.
     calls: BTreeMap<CallId, Box<(CommandId, commands::Role)>>,
@@ -190,12 +190,12 @@ impl Playground {
                 self.next_command += 1;
                 self.outputs.insert(
                     id,
-                    CommandOutput {
+                    Box::new(CommandOutput {
                         line: display,
                         text: String::new(),
                         state: CommandState::Running,
                         settled: false,
-                    },
+                    }),
                 );
                 match res {
                     Ok(inv) => {
@@ -280,12 +280,12 @@ impl Playground {
 
     /// A command's output.
     pub fn output(&self, id: CommandId) -> Option<&CommandOutput> {
-        self.outputs.get(&id)
+        self.outputs.get(&id).map(|o| &**o)
     }
 
     /// Every command, by id.
-    pub fn outputs(&self) -> &BTreeMap<CommandId, CommandOutput> {
-        &self.outputs
+    pub fn outputs(&self) -> impl DoubleEndedIterator<Item = (CommandId, &CommandOutput)> {
+        self.outputs.iter().map(|(id, o)| (*id, &**o))
     }
 
     /// The console's `cancel` line: `cancel` stops the most recent running command, `cancel N`

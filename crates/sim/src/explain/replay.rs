@@ -149,8 +149,9 @@ pub struct Overwrite {
 /// The state of every node after a prefix of the trace.
 #[derive(Clone, Debug, Default)]
 pub struct Replay {
-    /// Per node.
-    pub nodes: BTreeMap<u64, NodeModel>,
+    /// Per node. Values here and in `msgs` are boxed: maps of boxed values share one copy of
+    /// `BTreeMap`'s code in the wasm bundle (docs/performance.md).
+    pub nodes: BTreeMap<u64, Box<NodeModel>>,
     /// Messages seen, by network id (a duplicate's copy maps to the original's fields).
     pub msgs: BTreeMap<u64, Box<MsgRecord>>,
     /// Overwrites seen.
@@ -183,17 +184,21 @@ impl Replay {
 
     /// The model of `node`, created on first mention.
     fn node(&mut self, id: u64) -> &mut NodeModel {
-        self.nodes.entry(id).or_insert_with(NodeModel::new)
+        self.nodes
+            .entry(id)
+            .or_insert_with(|| Box::new(NodeModel::new()))
     }
 
     /// A node's model, if it was ever mentioned.
     pub fn get(&self, id: u64) -> Option<&NodeModel> {
-        self.nodes.get(&id)
+        self.nodes.get(&id).map(|n| &**n)
     }
 
     /// A node's model; a fresh node's if it was never mentioned (every node starts alike).
     pub fn model(&self, id: u64) -> NodeModel {
-        self.nodes.get(&id).cloned().unwrap_or_else(NodeModel::new)
+        self.nodes
+            .get(&id)
+            .map_or_else(NodeModel::new, |n| (**n).clone())
     }
 
     /// Term of the entry at `index` according to any node holding an entry at `last` with
