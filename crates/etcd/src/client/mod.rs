@@ -36,7 +36,7 @@ use crate::machine::EtcdRequest;
 use crate::planted::ExpiryRevoke;
 use crate::service::{OpEvent, OpId, Service};
 
-pub use recipe::RecipeKind;
+pub use recipe::{RecipeKind, SESSION_TTL};
 pub use types::*;
 
 /// Identifies a call of the client.

@@ -463,7 +463,7 @@ impl Playground {
         let long: Vec<CallId> = self
             .calls
             .iter()
-            .filter(|(_, (c, role))| *c == id && !matches!(role, commands::Role::Single(_)))
+            .filter(|(_, (c, role))| *c == id && role.cancelled_with_command())
             .map(|(call, _)| *call)
             .collect();
         for call in long {

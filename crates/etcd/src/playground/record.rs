@@ -194,7 +194,9 @@ pub fn recording(command: &Command) -> Recording {
         },
         Command::Put(_) | Command::Lock { .. } | Command::Elect { .. } => Recording::Unmodelled,
         Command::Gateway(g) => match g {
-            GatewayRequest::Range(_) | GatewayRequest::LeaseKeepAlive { .. } => Recording::Ignore,
+            GatewayRequest::Range(_)
+            | GatewayRequest::LeaseKeepAlive { .. }
+            | GatewayRequest::Leader { .. } => Recording::Ignore,
             // Lease grants too: the model must know every lease a put may name.
             _ => Recording::Unmodelled,
         },
