@@ -69,6 +69,80 @@ pub(crate) fn request(path: &str, body: &str) -> Result<GatewayRequest, ParseErr
     })
 }
 
+/// The body of the gateway's `POST /v3/watch` (a stream): its `create_request`, decoded as
+/// etcd 3.5.1 does; `Ok(None)` when it has none (etcd then waits, answering nothing). The
+/// error is the message etcd's gateway answers with (as gRPC's `Unknown`: the watch stream
+/// reports it, not the request decoder).
+pub fn gateway_watch_request(body: &str) -> Result<Option<kv::WatchCreateRequest>, String> {
+    let obj = first_object(body).map_err(|e| message_of(&e))?;
+    let o = Fields(&obj);
+    let create = o.get("create_request").or_else(|| o.get("createRequest"));
+    let m = match create {
+        None => return Ok(None),
+        Some(Value::Object(m)) => m,
+        Some(other) => {
+            return Err(message_of(&cannot(
+                kind(other),
+                "map[string]json.RawMessage",
+            )))
+        }
+    };
+    let c = Fields(m);
+    let either = |a: &str, b: &str| {
+        if m.contains_key(a) {
+            a.to_string()
+        } else {
+            b.to_string()
+        }
+    };
+    let filters = match c.get("filters") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => {
+            let mut out = Vec::new();
+            for i in items {
+                out.push(match i {
+                    Value::String(s) if s == "NOPUT" => kv::WatchFilter::NoPut,
+                    Value::String(s) if s == "NODELETE" => kv::WatchFilter::NoDelete,
+                    Value::Number(n) if n.as_u64() == Some(0) => kv::WatchFilter::NoPut,
+                    Value::Number(n) if n.as_u64() == Some(1) => kv::WatchFilter::NoDelete,
+                    Value::String(s) => {
+                        return Err(format!(
+                            "invalid value for enum type: {}",
+                            super::goquote::quote(s.as_bytes())
+                        ))
+                    }
+                    other => return Err(format!("invalid value for enum type: {other}")),
+                });
+            }
+            out
+        }
+        Some(other) => {
+            return Err(message_of(&cannot(kind(other), "[]json.RawMessage")));
+        }
+    };
+    let r = (|| {
+        Ok(kv::WatchCreateRequest {
+            key: c.bytes("key")?,
+            range_end: c.bytes(&either("range_end", "rangeEnd"))?,
+            start_revision: c.int(&either("start_revision", "startRevision"))?,
+            prev_kv: c.boolean(&either("prev_kv", "prevKv"))?,
+            filters,
+            progress_notify: c.boolean(&either("progress_notify", "progressNotify"))?,
+            watch_id: c.int(&either("watch_id", "watchId"))?,
+        })
+    })()
+    .map_err(|e: ParseError| message_of(&e))?;
+    Ok(Some(r))
+}
+
+/// The message of an error body.
+fn message_of(e: &ParseError) -> String {
+    serde_json::from_str::<Value>(&e.0)
+        .ok()
+        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| e.0.clone())
+}
+
 /// The first JSON value of the body, which must be an object (an empty body is `{}`).
 fn first_object(body: &str) -> Result<Map<String, Value>, ParseError> {
     if body.trim().is_empty() {
@@ -249,6 +323,29 @@ mod tests {
         assert_eq!(
             req("/v3/election/leader", ""),
             Ok(GatewayRequest::Leader { name: Vec::new() })
+        );
+    }
+
+    #[test]
+    fn watch_bodies() {
+        let w = gateway_watch_request(
+            r#"{"create_request":{"key":"Zm9v","range_end":"Zm9w","start_revision":"2","prev_kv":true,"filters":["NODELETE"]}}"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (w.key, w.range_end, w.start_revision, w.prev_kv),
+            (b"foo".to_vec(), b"fop".to_vec(), 2, true)
+        );
+        assert_eq!(w.filters, vec![kv::WatchFilter::NoDelete]);
+        assert_eq!(gateway_watch_request("{}"), Ok(None));
+        assert_eq!(
+            gateway_watch_request(r#"{"create_request":{"key":5}}"#),
+            Err("json: cannot unmarshal number into Go value of type []uint8".into())
+        );
+        assert_eq!(
+            gateway_watch_request("x"),
+            Err("invalid character 'x' looking for beginning of value".into())
         );
     }
 

@@ -81,8 +81,10 @@ pub(crate) enum GatewayKind {
     Leader,
     Resign,
     MemberAdd,
-    MemberRemove,
-    MemberPromote,
+    /// The member removed.
+    MemberRemove(u64),
+    /// The member promoted.
+    MemberPromote(u64),
 }
 
 impl GatewayKind {

@@ -138,10 +138,10 @@ impl Playground {
                 return self.refuse(id, &f::gateway_error("etcdserver: member not found"));
             }
             GatewayRequest::MemberRemove { id: member } => {
-                (c.member_remove(member), GatewayKind::MemberRemove)
+                (c.member_remove(member), GatewayKind::MemberRemove(member))
             }
             GatewayRequest::MemberPromote { id: member } => {
-                (c.member_promote(member), GatewayKind::MemberPromote)
+                (c.member_promote(member), GatewayKind::MemberPromote(member))
             }
         };
         self.single(id, call, Render::Gateway(kind));
@@ -226,12 +226,21 @@ impl Playground {
                 let rows: Vec<_> = a.members.iter().map(member_row).collect();
                 f::gateway_members(&a.header.into(), Some(&member), &rows)
             }
-            (_, Reply::MemberRemove(m)) => {
-                let rows: Vec<_> = m.members.iter().map(member_row).collect();
+            // etcd answers once the change is applied: the list as it is after it.
+            (GatewayKind::MemberRemove(id), Reply::MemberRemove(m)) => {
+                let rows: Vec<_> = m
+                    .members
+                    .iter()
+                    .filter(|m| m.id != id)
+                    .map(member_row)
+                    .collect();
                 f::gateway_members(&m.header.into(), None, &rows)
             }
-            (_, Reply::MemberPromote(m)) => {
-                let rows: Vec<_> = m.members.iter().map(member_row).collect();
+            (GatewayKind::MemberPromote(id), Reply::MemberPromote(m)) => {
+                let mut rows: Vec<_> = m.members.iter().map(member_row).collect();
+                for r in rows.iter_mut().filter(|r| r.id == id) {
+                    r.is_learner = false;
+                }
                 f::gateway_members(&m.header.into(), None, &rows)
             }
             (_, other) => error_json(&format!("unexpected result {other:?}")),
