@@ -78,7 +78,9 @@ fn answer(text: String) -> Response {
                         .unwrap_or(2)
                 })
                 .unwrap_or(0);
-            json(http_status(code), text)
+            // etcd's gateway writes a unary answer with no line break after it.
+            let body = text.trim_end_matches('\n').to_string();
+            json(http_status(code), body)
         }
         None => {
             // `Not Found`, `Method Not Allowed`: plain text, as grpc-gateway's mux.

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 fn python() -> Option<PathBuf> {
     let dir = std::env::var_os("RAFTLAB_PY_ETCD3_DIR")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/raftlab/py-etcd3")));
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/raftlab/py-etcd3"))
+        });
     let mut candidates: Vec<PathBuf> = dir.map(|d| d.join("bin/python")).into_iter().collect();
     candidates.push(PathBuf::from("python3"));
     candidates.into_iter().find(|p| {
