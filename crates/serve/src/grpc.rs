@@ -383,7 +383,12 @@ impl pb::watch_server::Watch for Member {
                             break;
                         };
                         watches.insert(wid, cmd);
-                        tokio::spawn(forward(wid, c.filters.clone(), items, tx.clone()));
+                        tokio::spawn(forward(
+                            wid,
+                            (c.filters.clone(), c.fragment),
+                            items,
+                            tx.clone(),
+                        ));
                     }
                     Some(U::CancelRequest(c)) => {
                         if let Some(cmd) = watches.remove(&c.watch_id) {
@@ -425,7 +430,7 @@ impl pb::watch_server::Watch for Member {
 /// Forwards one watch's items to its stream as etcd's responses.
 async fn forward(
     wid: i64,
-    filters: Vec<i32>,
+    (filters, fragment): (Vec<i32>, bool),
     mut items: mpsc::UnboundedReceiver<WatchItem>,
     tx: mpsc::Sender<Result<pb::WatchResponse, Status>>,
 ) {
@@ -464,8 +469,96 @@ async fn forward(
             }
         };
         let end = resp.canceled;
-        if tx.send(Ok(resp)).await.is_err() || end {
+        let pieces = if fragment {
+            fragments(resp, etcd::ctl::MAX_REQUEST_BYTES)
+        } else {
+            vec![resp]
+        };
+        for piece in pieces {
+            if tx.send(Ok(piece)).await.is_err() {
+                return;
+            }
+        }
+        if end {
             return;
         }
+    }
+}
+
+/// A watch response split as etcd splits one for a watch created with `fragment`: a response
+/// of `max` bytes or more with several events goes as consecutive responses of whole events,
+/// each under `max` bytes (or of one event), all but the last marked `fragment`.
+pub fn fragments(r: pb::WatchResponse, max: usize) -> Vec<pb::WatchResponse> {
+    use prost::Message;
+    if r.encoded_len() < max || r.events.len() < 2 {
+        return vec![r];
+    }
+    let mut out = Vec::new();
+    let mut events = r.events.clone().into_iter().peekable();
+    while events.peek().is_some() {
+        let mut cur = pb::WatchResponse {
+            events: Vec::new(),
+            fragment: true,
+            ..r.clone()
+        };
+        while let Some(e) = events.peek() {
+            cur.events.push(e.clone());
+            if cur.events.len() > 1 && cur.encoded_len() >= max {
+                cur.events.pop();
+                break;
+            }
+            events.next();
+        }
+        if events.peek().is_none() {
+            cur.fragment = false;
+        }
+        out.push(cur);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pb::mvccpb;
+
+    fn event(n: u8, size: usize) -> mvccpb::Event {
+        mvccpb::Event {
+            kv: Some(mvccpb::KeyValue {
+                key: vec![n],
+                value: vec![b'x'; size],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn large_responses_are_split_into_fragments() {
+        let r = pb::WatchResponse {
+            watch_id: 3,
+            events: (0..4).map(|n| event(n, 600)).collect(),
+            ..Default::default()
+        };
+        let parts = fragments(r.clone(), 1500);
+        let sizes: Vec<usize> = parts.iter().map(|p| p.events.len()).collect();
+        assert_eq!(sizes, vec![2, 2]);
+        assert_eq!(
+            parts.iter().map(|p| p.fragment).collect::<Vec<_>>(),
+            vec![true, false]
+        );
+        assert!(parts.iter().all(|p| p.watch_id == 3));
+        let keys: Vec<u8> = parts
+            .iter()
+            .flat_map(|p| p.events.iter().map(|e| e.kv.as_ref().unwrap().key[0]))
+            .collect();
+        assert_eq!(keys, vec![0, 1, 2, 3], "every event once, in order");
+        // Small enough, or a single event: as it is.
+        assert_eq!(fragments(r.clone(), 1 << 20), vec![r]);
+        let one = pb::WatchResponse {
+            events: vec![event(0, 5000)],
+            ..Default::default()
+        };
+        assert_eq!(fragments(one.clone(), 1500), vec![one]);
     }
 }
