@@ -168,6 +168,8 @@ enum Purpose {
     SessionGrant,
     SessionKeepAlive,
     AcquireTxn,
+    /// A campaign whose key existed with another value proclaims the new one first.
+    CampaignProclaim,
     WaitGet,
     WaitDelete,
     Recheck,

@@ -97,6 +97,9 @@ pub(super) struct Recipe {
     key: Vec<u8>,
     value: Vec<u8>,
     my_rev: i64,
+    /// The revision in the header of the transaction that created (or found) our key: a won
+    /// campaign answers with it, as etcd's does.
+    txn_rev: i64,
     phase: Phase,
     /// The watch on the deletion of the key before ours.
     pub(super) watch: Option<OpId>,
@@ -226,6 +229,7 @@ impl Client {
             key: Vec::new(),
             value,
             my_rev: 0,
+            txn_rev: 0,
             phase: Phase::Granting,
             watch: None,
         };
@@ -261,6 +265,15 @@ impl Client {
             (Purpose::SessionGrant, OpEvent::Done(_, r)) => self.on_session_grant(call, r),
             (Purpose::SessionKeepAlive, OpEvent::Done(_, r)) => self.on_session_keepalive(call, r),
             (Purpose::AcquireTxn, OpEvent::Done(_, r)) => self.on_acquire_txn(call, r),
+            (Purpose::CampaignProclaim, OpEvent::Done(_, r)) => match r {
+                OpResult::Write(_, applied) => match applied.result {
+                    Ok(EtcdResponse::Txn(t)) if t.succeeded => self.wait_deletes(call),
+                    Ok(_) => self.fail(call, "election: not leader"),
+                    Err(e) => self.fail(call, &e),
+                },
+                OpResult::Failed(e) => self.fail(call, &e),
+                _ => {}
+            },
             (Purpose::WaitGet, OpEvent::Done(_, r)) => self.on_wait_get(call, r),
             (Purpose::WaitDelete, OpEvent::Watch(op, _, resp))
                 if resp.events.iter().any(|e| e.kind == EventType::Delete) =>
@@ -392,10 +405,15 @@ impl Client {
             _ => return,
         };
         r.my_rev = h.revision;
+        r.txn_rev = h.revision;
+        // Our key already existed (the same lease campaigned or locked before): a campaign
+        // with another value proclaims it first, as etcd's Campaign does.
+        let mut proclaim = false;
         if !txn.succeeded {
             if let Some(ResponseOp::Range(mine)) = txn.responses.first() {
                 if let Some(kv) = mine.kvs.first() {
                     r.my_rev = kv.create_revision;
+                    proclaim = r.kind == RecipeKind::Campaign && kv.value != r.value;
                 }
             }
         }
@@ -417,7 +435,31 @@ impl Client {
             // Queued behind the owner.
             self.emit(call, EventKind::Waiting);
         }
+        if proclaim {
+            return self.campaign_proclaim(call);
+        }
         self.wait_deletes(call);
+    }
+
+    /// The put of a campaign's new value on its existing key, if the key is still ours.
+    fn campaign_proclaim(&mut self, call: CallId) {
+        let Some(r) = self.recipe(call) else { return };
+        let txn = TxnRequest {
+            compare: vec![Compare::create_revision(
+                r.key.clone(),
+                CompareResult::Equal,
+                r.my_rev,
+            )],
+            success: vec![RequestOp::Put(PutRequest {
+                key: r.key.clone(),
+                value: r.value.clone(),
+                lease: r.session.lease,
+                ..Default::default()
+            })],
+            failure: Vec::new(),
+        };
+        let op = self.service.write(r.node, EtcdRequest::Txn(txn));
+        self.track(op, call, Purpose::CampaignProclaim);
     }
 
     /// etcd's waitDeletes: find the last key created before ours and wait for its deletion;
@@ -506,8 +548,8 @@ impl Client {
         }
     }
 
-    /// The lock is held / the election won: answer with the member's current revision (no
-    /// read through Raft: the key is ours, just created by our session).
+    /// The lock is held / the election won: a lock answers with the member's current
+    /// revision (no read through Raft: the key is ours), a campaign with its transaction's.
     fn acquired(&mut self, call: CallId) {
         let Some(mut r) = self.recipe(call) else {
             return;
@@ -518,7 +560,10 @@ impl Client {
             .cluster()
             .read_local(r.node, &EtcdQuery::Revision)
             .map_or(r.my_rev, |a| a.revision);
-        let header = self.service.header(r.node, revision);
+        let header = match r.kind {
+            RecipeKind::Lock => self.service.header(r.node, revision),
+            RecipeKind::Campaign => self.service.header(r.node, r.txn_rev),
+        };
         let reply = match r.kind {
             RecipeKind::Lock => Reply::Lock(LockResponse {
                 header,
