@@ -124,3 +124,30 @@ PY
     fi
     rm -rf "$tmp"
 }
+
+# The Python `etcd3` client (PyPI `etcd3`, which needs `protobuf<3.21`, and `grpcio`) for
+# raftlab serve's Python test (crates/serve/tests/python_etcd3.rs), in a venv of its own at
+# $RAFTLAB_PY_ETCD3_DIR (default ~/.cache/raftlab/py-etcd3); the test finds it there. Skipped
+# when it is already there; never fatal (without it the test says why it skips).
+py_etcd3_dir() { echo "${RAFTLAB_PY_ETCD3_DIR:-$HOME/.cache/raftlab/py-etcd3}"; }
+
+ensure_py_etcd3() {
+    local dir
+    dir=$(py_etcd3_dir)
+    if "$dir/bin/python" -c 'import etcd3' 2>/dev/null; then
+        export RAFTLAB_PY_ETCD3_DIR="$dir"
+        return 0
+    fi
+    if ! command -v python3 >/dev/null; then
+        echo "no python3: raftlab serve's Python etcd3 test is skipped" >&2
+        return 0
+    fi
+    say "installing the Python etcd3 client (PyPI etcd3, protobuf<3.21, grpcio) into $dir"
+    if python3 -m venv "$dir" &&
+        "$dir/bin/python" -m pip install --quiet 'etcd3==0.12.0' 'protobuf<3.21' grpcio &&
+        "$dir/bin/python" -c 'import etcd3'; then
+        export RAFTLAB_PY_ETCD3_DIR="$dir"
+    else
+        echo "could not install the Python etcd3 client: its serve test is skipped" >&2
+    fi
+}

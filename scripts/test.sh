@@ -12,6 +12,8 @@ ensure_wasm_bindgen
 ensure_etcd
 # protoc for the etcd-client crate's build script (crates/serve's tests).
 ensure_protoc
+# The Python etcd3 client for raftlab serve's Python test.
+ensure_py_etcd3
 
 # No incremental compilation caches: they only help repeated local builds and cost disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"

@@ -12,7 +12,7 @@ use crate::pb::etcdserverpb as pb;
 use crate::pb::mvccpb;
 
 /// The field `k` of an object, by its protobuf name or its Go (capitalized) name.
-fn get<'a>(v: &'a Value, k: &str) -> Option<&'a Value> {
+pub fn get<'a>(v: &'a Value, k: &str) -> Option<&'a Value> {
     let obj = v.as_object()?;
     if let Some(x) = obj.get(k) {
         return Some(x);
@@ -25,7 +25,8 @@ fn get<'a>(v: &'a Value, k: &str) -> Option<&'a Value> {
     obj.get(&cap)
 }
 
-fn int(v: &Value, k: &str) -> i64 {
+/// The int64 field `k` (a number or a string holding one; 0 when missing).
+pub fn int(v: &Value, k: &str) -> i64 {
     match get(v, k) {
         Some(Value::Number(n)) => n
             .as_i64()
@@ -47,7 +48,8 @@ fn flag(v: &Value, k: &str) -> bool {
     matches!(get(v, k), Some(Value::Bool(true)))
 }
 
-fn bytes(v: &Value, k: &str) -> Vec<u8> {
+/// The bytes field `k` (base64; empty when missing).
+pub fn bytes(v: &Value, k: &str) -> Vec<u8> {
     match get(v, k) {
         Some(Value::String(s)) => base64::engine::general_purpose::STANDARD
             .decode(s)
@@ -323,6 +325,24 @@ pub fn answer(text: &str) -> Result<Value, Status> {
                 .unwrap_or(""),
         )),
     }
+}
+
+/// The answer text of a lock or election gateway line: its JSON, or its error with the gRPC
+/// code the gateway gave it (etcd runs these services on a client of its own, so their errors
+/// reach the caller as `Unknown` whatever their message), a timeout as etcd's.
+pub fn recipe_answer(text: &str) -> Result<Value, Status> {
+    let t = text.trim();
+    if let Ok(v) = serde_json::from_str::<Value>(t) {
+        if let Some(e) = get(&v, "error").and_then(Value::as_str) {
+            let code = int(&v, "code");
+            if e == "context deadline exceeded" || e.contains("is down") || code == 0 {
+                return Err(status_error(e));
+            }
+            return Err(Status::new(Code::from_i32(code as i32), e.to_string()));
+        }
+        return Ok(v);
+    }
+    answer(t)
 }
 
 #[cfg(test)]

@@ -49,6 +49,9 @@ pub enum Call {
         label: String,
         /// The answer.
         reply: oneshot::Sender<Answer>,
+        /// Cancel the command if nobody waits for the answer any more (a lock or campaign
+        /// whose client went away).
+        cancel_on_drop: bool,
     },
     /// Runs a watch line; its output streams to `sink` until it ends or is cancelled.
     Watch {
@@ -80,6 +83,7 @@ enum Waiting {
     Unary {
         reply: oneshot::Sender<Answer>,
         label: String,
+        cancel_on_drop: bool,
     },
     Watch {
         node: u64,
@@ -275,7 +279,12 @@ impl Driver {
     /// Handles one call; returns the reply channel of a `Stop`.
     fn handle(&mut self, call: Call) -> Option<std::sync::mpsc::Sender<String>> {
         match call {
-            Call::Line { line, label, reply } => {
+            Call::Line {
+                line,
+                label,
+                reply,
+                cancel_on_drop,
+            } => {
                 // A request the gateway cannot parse never reaches the cluster: it is answered
                 // here and left out of the recording (a scenario refuses a line that does not
                 // parse, and the command numbering would shift).
@@ -292,7 +301,12 @@ impl Driver {
                 }
                 match self.exec(&line) {
                     Some(id) => {
-                        self.waiting.insert(id, Waiting::Unary { reply, label });
+                        let w = Waiting::Unary {
+                            reply,
+                            label,
+                            cancel_on_drop,
+                        };
+                        self.waiting.insert(id, w);
                     }
                     None => {
                         let _ = reply.send(Answer {
@@ -430,6 +444,27 @@ impl Driver {
                 _ => {}
             }
         }
+        // Requests whose client went away before the answer: given up (recorded as `cancel`).
+        let gone: Vec<CommandId> = self
+            .waiting
+            .iter()
+            .filter_map(|(id, w)| match w {
+                Waiting::Unary {
+                    reply,
+                    cancel_on_drop: true,
+                    label,
+                } if reply.is_closed() => Some((*id, label.clone())),
+                _ => None,
+            })
+            .map(|(id, label)| {
+                self.say(&format!("{label} -> cancelled by the client"));
+                id
+            })
+            .collect();
+        for id in gone {
+            self.waiting.remove(&id);
+            self.cancel(id);
+        }
         // Commands that settled or ended.
         let ids: Vec<CommandId> = self.waiting.keys().copied().collect();
         for id in ids {
@@ -460,7 +495,7 @@ impl Driver {
                 }
                 Some(Waiting::Unary { .. }) if state != CommandState::Running => {
                     let text = out.text.clone();
-                    if let Some(Waiting::Unary { reply, label }) = self.waiting.remove(&id) {
+                    if let Some(Waiting::Unary { reply, label, .. }) = self.waiting.remove(&id) {
                         let first = text.lines().next().unwrap_or("").to_string();
                         let said = summary(&first)
                             .replace("context deadline exceeded", "etcdserver: request timed out");

@@ -13,7 +13,7 @@ use crate::grpc::Member;
 use crate::lines;
 
 /// The gateway's POST routes (the paths `etcd::ctl`'s gateway knows).
-pub const ROUTES: [&str; 15] = [
+pub const ROUTES: [&str; 24] = [
     "/v3/kv/put",
     "/v3/kv/range",
     "/v3/kv/deleterange",
@@ -29,6 +29,15 @@ pub const ROUTES: [&str; 15] = [
     "/v3/kv/lease/leases",
     "/v3/maintenance/status",
     "/v3/cluster/member/list",
+    "/v3/cluster/member/add",
+    "/v3/cluster/member/remove",
+    "/v3/cluster/member/promote",
+    "/v3/lock/lock",
+    "/v3/lock/unlock",
+    "/v3/election/campaign",
+    "/v3/election/proclaim",
+    "/v3/election/leader",
+    "/v3/election/resign",
 ];
 
 /// The largest gateway body: etcd's request limit, base64 grows bytes by a third, plus JSON.
@@ -69,7 +78,9 @@ fn answer(text: String) -> Response {
                         .unwrap_or(2)
                 })
                 .unwrap_or(0);
-            json(http_status(code), text)
+            // etcd's gateway writes a unary answer with no line break after it.
+            let body = text.trim_end_matches('\n').to_string();
+            json(http_status(code), body)
         }
         None => {
             // `Not Found`, `Method Not Allowed`: plain text, as grpc-gateway's mux.
@@ -84,7 +95,15 @@ fn answer(text: String) -> Response {
 }
 
 async fn run(m: &Member, line: String, what: &str) -> Response {
-    match m.handle.line(line, format!("node{} {what}", m.node)).await {
+    let label = format!("node{} {what}", m.node);
+    // A lock or campaign may wait: if its client goes away first, it is given up.
+    let waits = what.ends_with("/v3/lock/lock") || what.ends_with("/v3/election/campaign");
+    let result = if waits {
+        m.handle.waiting_line(line, label).await
+    } else {
+        m.handle.line(line, label).await
+    };
+    match result {
         Ok(a) => answer(a.text),
         Err(st) => json(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -127,7 +146,8 @@ async fn version() -> Response {
 pub fn router(m: Member) -> Router {
     let mut r = Router::new()
         .route("/health", get(health))
-        .route("/version", get(version));
+        .route("/version", get(version))
+        .route("/v3/watch", post(crate::gateway_watch::watch));
     for path in ROUTES {
         r = r.route(path, post(post_v3));
     }

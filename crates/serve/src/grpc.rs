@@ -46,8 +46,24 @@ impl Handle {
 
     /// Runs `line` at the cluster thread and waits for the text it printed.
     pub async fn line(&self, line: String, label: String) -> Result<Answer, Status> {
+        self.run_line(line, label, false).await
+    }
+
+    /// Runs `line` (a request that may wait: a lock, a campaign); if the caller goes away
+    /// before it answers, its command is cancelled, as etcd gives up a request whose client
+    /// cancelled it.
+    pub async fn waiting_line(&self, line: String, label: String) -> Result<Answer, Status> {
+        self.run_line(line, label, true).await
+    }
+
+    async fn run_line(&self, line: String, label: String, cancel: bool) -> Result<Answer, Status> {
         let (reply, rx) = oneshot::channel();
-        self.send(Call::Line { line, label, reply })?;
+        self.send(Call::Line {
+            line,
+            label,
+            reply,
+            cancel_on_drop: cancel,
+        })?;
         rx.await.map_err(|_| stopped())
     }
 
@@ -87,7 +103,7 @@ pub fn header(h: etcd::Header) -> pb::ResponseHeader {
 }
 
 /// Shows a key in the printed lines (lossy, at most 40 characters).
-fn show(key: &[u8]) -> String {
+pub(crate) fn show(key: &[u8]) -> String {
     let s = String::from_utf8_lossy(key);
     let mut t: String = s.chars().take(40).collect();
     if s.chars().count() > 40 {
@@ -108,11 +124,11 @@ pub struct Member {
 }
 
 impl Member {
-    fn label(&self, what: &str) -> String {
+    pub(crate) fn label(&self, what: &str) -> String {
         format!("node{} {what}", self.node)
     }
 
-    async fn gateway(
+    pub(crate) async fn gateway(
         &self,
         path: &str,
         body: serde_json::Value,
@@ -124,7 +140,7 @@ impl Member {
     }
 }
 
-type Stream2<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+pub(crate) type Stream2<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl pb::kv_server::Kv for Member {
@@ -290,7 +306,7 @@ impl pb::lease_server::Lease for Member {
 }
 
 /// Filters of a watch (`NOPUT` = 0, `NODELETE` = 1).
-fn keep(event: &crate::pb::mvccpb::Event, filters: &[i32]) -> bool {
+pub(crate) fn keep(event: &crate::pb::mvccpb::Event, filters: &[i32]) -> bool {
     let is_delete = event.r#type == crate::pb::mvccpb::event::EventType::Delete as i32;
     !(filters.contains(&0) && !is_delete || filters.contains(&1) && is_delete)
 }
@@ -367,7 +383,12 @@ impl pb::watch_server::Watch for Member {
                             break;
                         };
                         watches.insert(wid, cmd);
-                        tokio::spawn(forward(wid, c.filters.clone(), items, tx.clone()));
+                        tokio::spawn(forward(
+                            wid,
+                            (c.filters.clone(), c.fragment),
+                            items,
+                            tx.clone(),
+                        ));
                     }
                     Some(U::CancelRequest(c)) => {
                         if let Some(cmd) = watches.remove(&c.watch_id) {
@@ -409,7 +430,7 @@ impl pb::watch_server::Watch for Member {
 /// Forwards one watch's items to its stream as etcd's responses.
 async fn forward(
     wid: i64,
-    filters: Vec<i32>,
+    (filters, fragment): (Vec<i32>, bool),
     mut items: mpsc::UnboundedReceiver<WatchItem>,
     tx: mpsc::Sender<Result<pb::WatchResponse, Status>>,
 ) {
@@ -448,224 +469,96 @@ async fn forward(
             }
         };
         let end = resp.canceled;
-        if tx.send(Ok(resp)).await.is_err() || end {
+        let pieces = if fragment {
+            fragments(resp, etcd::ctl::MAX_REQUEST_BYTES)
+        } else {
+            vec![resp]
+        };
+        for piece in pieces {
+            if tx.send(Ok(piece)).await.is_err() {
+                return;
+            }
+        }
+        if end {
             return;
         }
     }
 }
 
-#[tonic::async_trait]
-impl pb::cluster_server::Cluster for Member {
-    async fn member_add(
-        &self,
-        _r: Request<pb::MemberAddRequest>,
-    ) -> Result<Response<pb::MemberAddResponse>, Status> {
-        Err(Status::unimplemented(
-            "raftlab serve: MemberAdd is not served yet",
-        ))
+/// A watch response split as etcd splits one for a watch created with `fragment`: a response
+/// of `max` bytes or more with several events goes as consecutive responses of whole events,
+/// each under `max` bytes (or of one event), all but the last marked `fragment`.
+pub fn fragments(r: pb::WatchResponse, max: usize) -> Vec<pb::WatchResponse> {
+    use prost::Message;
+    if r.encoded_len() < max || r.events.len() < 2 {
+        return vec![r];
     }
-
-    async fn member_remove(
-        &self,
-        _r: Request<pb::MemberRemoveRequest>,
-    ) -> Result<Response<pb::MemberRemoveResponse>, Status> {
-        Err(Status::unimplemented(
-            "raftlab serve: MemberRemove is not served yet",
-        ))
-    }
-
-    async fn member_update(
-        &self,
-        _r: Request<pb::MemberUpdateRequest>,
-    ) -> Result<Response<pb::MemberUpdateResponse>, Status> {
-        Err(Status::unimplemented(
-            "raftlab serve: MemberUpdate is not served",
-        ))
-    }
-
-    async fn member_list(
-        &self,
-        _r: Request<pb::MemberListRequest>,
-    ) -> Result<Response<pb::MemberListResponse>, Status> {
-        let v = self
-            .gateway(
-                "/v3/cluster/member/list",
-                serde_json::json!({}),
-                "MemberList".into(),
-            )
-            .await?;
-        let mut members = convert::members(&v);
-        for m in &mut members {
-            // The member's real client URL, where a client can reach it.
-            let node = m
-                .name
-                .strip_prefix("node")
-                .and_then(|n| n.parse::<u64>().ok());
-            if let Some(url) = node.and_then(|n| self.urls.get(&n)) {
-                m.client_ur_ls = vec![url.clone()];
-            }
-        }
-        Ok(Response::new(pb::MemberListResponse {
-            header: Some(convert::header(&v)),
-            members,
-        }))
-    }
-
-    async fn member_promote(
-        &self,
-        _r: Request<pb::MemberPromoteRequest>,
-    ) -> Result<Response<pb::MemberPromoteResponse>, Status> {
-        Err(Status::unimplemented(
-            "raftlab serve: MemberPromote is not served yet",
-        ))
-    }
-}
-
-#[tonic::async_trait]
-impl pb::maintenance_server::Maintenance for Member {
-    async fn alarm(
-        &self,
-        _r: Request<pb::AlarmRequest>,
-    ) -> Result<Response<pb::AlarmResponse>, Status> {
-        // No alarms: raftlab has no disk to fill and no corruption check.
-        let h = self.handle.header(self.node).await?;
-        Ok(Response::new(pb::AlarmResponse {
-            header: Some(h),
-            alarms: Vec::new(),
-        }))
-    }
-
-    async fn status(
-        &self,
-        _r: Request<pb::StatusRequest>,
-    ) -> Result<Response<pb::StatusResponse>, Status> {
-        let v = self
-            .gateway(
-                "/v3/maintenance/status",
-                serde_json::json!({}),
-                "Status".into(),
-            )
-            .await?;
-        Ok(Response::new(convert::status(&v)))
-    }
-
-    async fn defragment(
-        &self,
-        _r: Request<pb::DefragmentRequest>,
-    ) -> Result<Response<pb::DefragmentResponse>, Status> {
-        // Nothing to defragment in memory: a no-op that answers as etcd does.
-        let h = self.handle.header(self.node).await?;
-        Ok(Response::new(pb::DefragmentResponse { header: Some(h) }))
-    }
-
-    async fn hash(
-        &self,
-        _r: Request<pb::HashRequest>,
-    ) -> Result<Response<pb::HashResponse>, Status> {
-        Err(Status::unimplemented(
-            "raftlab serve: Hash is not served (use HashKV)",
-        ))
-    }
-
-    async fn hash_kv(
-        &self,
-        r: Request<pb::HashKvRequest>,
-    ) -> Result<Response<pb::HashKvResponse>, Status> {
-        let rev = r.into_inner().revision;
-        let node = self.node;
-        let out =
-            self.handle
-                .peek(move |pg| {
-                    let (compact, h) = member_header(pg, node);
-                    let hash =
-                        pg.cluster().state_machine(node).ok().map(|sm| {
-                            hash_store(&sm.store, if rev > 0 { rev } else { h.revision })
-                        });
-                    (compact, h, hash)
-                })
-                .await?;
-        let (compact, h, hash) = out;
-        let Some(hash) = hash else {
-            return Err(Status::unavailable(format!(
-                "node {node} is down: connection refused"
-            )));
+    let mut out = Vec::new();
+    let mut events = r.events.clone().into_iter().peekable();
+    while events.peek().is_some() {
+        let mut cur = pb::WatchResponse {
+            events: Vec::new(),
+            fragment: true,
+            ..r.clone()
         };
-        Ok(Response::new(pb::HashKvResponse {
-            header: Some(header(h)),
-            hash,
-            compact_revision: compact,
-        }))
-    }
-
-    type SnapshotStream = Stream2<pb::SnapshotResponse>;
-
-    async fn snapshot(
-        &self,
-        _r: Request<pb::SnapshotRequest>,
-    ) -> Result<Response<Self::SnapshotStream>, Status> {
-        Err(Status::unimplemented(
-            "raftlab serve: Snapshot is not served",
-        ))
-    }
-
-    async fn move_leader(
-        &self,
-        r: Request<pb::MoveLeaderRequest>,
-    ) -> Result<Response<pb::MoveLeaderResponse>, Status> {
-        let target = r.into_inner().target_id;
-        let line = format!("move-leader --endpoints=node{} {target:x}", self.node);
-        let a = self
-            .handle
-            .line(line, self.label(&format!("MoveLeader {target:x}")))
-            .await?;
-        if a.failed {
-            let msg = a
-                .text
-                .lines()
-                .find_map(|l| l.strip_prefix("Error: "))
-                .unwrap_or(a.text.trim())
-                .to_string();
-            return Err(convert::status_error(&msg));
+        while let Some(e) = events.peek() {
+            cur.events.push(e.clone());
+            if cur.events.len() > 1 && cur.encoded_len() >= max {
+                cur.events.pop();
+                break;
+            }
+            events.next();
         }
-        let h = self.handle.header(self.node).await?;
-        Ok(Response::new(pb::MoveLeaderResponse { header: Some(h) }))
+        if events.peek().is_none() {
+            cur.fragment = false;
+        }
+        out.push(cur);
     }
-
-    async fn downgrade(
-        &self,
-        _r: Request<pb::DowngradeRequest>,
-    ) -> Result<Response<pb::DowngradeResponse>, Status> {
-        Err(Status::unimplemented(
-            "raftlab serve: Downgrade is not served",
-        ))
-    }
+    out
 }
 
-/// A CRC-32 (Castagnoli, as etcd's HashKV) over every key and value revision up to `rev`, from
-/// the member's store (a stand-in for etcd's bbolt hash: equal members hash equal).
-fn hash_store(store: &kv::Store, rev: i64) -> u32 {
-    let req = kv::RangeRequest {
-        key: vec![0],
-        range_end: vec![0],
-        revision: rev.min(store.current_revision()),
-        ..Default::default()
-    };
-    let mut crc = !0u32;
-    let mut feed = |bytes: &[u8]| {
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                let mask = (crc & 1).wrapping_neg();
-                crc = (crc >> 1) ^ (0x82F6_3B78 & mask);
-            }
-        }
-    };
-    if let Ok(r) = store.range(&req) {
-        for kv in &r.kvs {
-            feed(&kv.key);
-            feed(&kv.mod_revision.to_le_bytes());
-            feed(&kv.value);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pb::mvccpb;
+
+    fn event(n: u8, size: usize) -> mvccpb::Event {
+        mvccpb::Event {
+            kv: Some(mvccpb::KeyValue {
+                key: vec![n],
+                value: vec![b'x'; size],
+                ..Default::default()
+            }),
+            ..Default::default()
         }
     }
-    !crc
+
+    #[test]
+    fn large_responses_are_split_into_fragments() {
+        let r = pb::WatchResponse {
+            watch_id: 3,
+            events: (0..4).map(|n| event(n, 600)).collect(),
+            ..Default::default()
+        };
+        let parts = fragments(r.clone(), 1500);
+        let sizes: Vec<usize> = parts.iter().map(|p| p.events.len()).collect();
+        assert_eq!(sizes, vec![2, 2]);
+        assert_eq!(
+            parts.iter().map(|p| p.fragment).collect::<Vec<_>>(),
+            vec![true, false]
+        );
+        assert!(parts.iter().all(|p| p.watch_id == 3));
+        let keys: Vec<u8> = parts
+            .iter()
+            .flat_map(|p| p.events.iter().map(|e| e.kv.as_ref().unwrap().key[0]))
+            .collect();
+        assert_eq!(keys, vec![0, 1, 2, 3], "every event once, in order");
+        // Small enough, or a single event: as it is.
+        assert_eq!(fragments(r.clone(), 1 << 20), vec![r]);
+        let one = pb::WatchResponse {
+            events: vec![event(0, 5000)],
+            ..Default::default()
+        };
+        assert_eq!(fragments(one.clone(), 1500), vec![one]);
+    }
 }

@@ -7,8 +7,11 @@
 pub mod convert;
 pub mod driver;
 pub mod gateway;
+pub mod gateway_watch;
 pub mod grpc;
 pub mod lines;
+pub mod recipes;
+pub mod services;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -345,6 +348,13 @@ fn routes(member: Member) -> axum::Router {
     .add_service(cluster_server::ClusterServer::new(member.clone()).max_decoding_message_size(m))
     .add_service(
         maintenance_server::MaintenanceServer::new(member.clone()).max_decoding_message_size(m),
+    )
+    .add_service(
+        pb::v3lockpb::lock_server::LockServer::new(member.clone()).max_decoding_message_size(m),
+    )
+    .add_service(
+        pb::v3electionpb::election_server::ElectionServer::new(member.clone())
+            .max_decoding_message_size(m),
     );
     grpc.into_axum_router().merge(gateway::router(member))
 }

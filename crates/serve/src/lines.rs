@@ -194,6 +194,12 @@ pub fn watch(node: u64, w: &pb::WatchCreateRequest) -> String {
     line
 }
 
+/// An election's observer as an etcdctl `elect --listen -w json` line at `node`: it prints
+/// the leader's key-value each time the leader or its value changes.
+pub fn observe(node: u64, name: &[u8]) -> String {
+    format!("elect --endpoints=node{node} -w json -l -- {}", quote(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

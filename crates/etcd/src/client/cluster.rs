@@ -162,7 +162,12 @@ impl Client {
         self.members.added.insert(
             new,
             Box::new(AddedMember {
-                name: req.name.clone(),
+                // A member added with no name (gRPC's MemberAdd has none) starts as `nodeN`.
+                name: if req.name.is_empty() {
+                    format!("node{new}")
+                } else {
+                    req.name.clone()
+                },
                 peer_urls: req.peer_urls.clone(),
                 index,
                 learner,

@@ -36,7 +36,7 @@ use crate::machine::EtcdRequest;
 use crate::service::ExpiryRevoke;
 use crate::service::{OpEvent, OpId, Service};
 
-pub use recipe::RecipeKind;
+pub use recipe::{RecipeKind, SESSION_TTL};
 pub use types::*;
 
 /// Identifies a call of the client.
@@ -168,6 +168,8 @@ enum Purpose {
     SessionGrant,
     SessionKeepAlive,
     AcquireTxn,
+    /// A campaign whose key existed with another value proclaims the new one first.
+    CampaignProclaim,
     WaitGet,
     WaitDelete,
     Recheck,

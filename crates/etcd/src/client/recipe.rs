@@ -19,6 +19,10 @@ use super::{
 use crate::machine::{EtcdQuery, EtcdRequest, EtcdResponse};
 use crate::service::{OpEvent, OpId, OpResult};
 
+/// The TTL (seconds) of the lease v3lock and v3election grant when a request names none
+/// (`concurrency.NewSession`'s default).
+pub const SESSION_TTL: i64 = 60;
+
 /// Lock or campaign.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecipeKind {
@@ -48,9 +52,10 @@ struct Session {
     lease: i64,
     /// Its TTL in seconds.
     ttl: i64,
-    /// Whether the recipe granted the lease (and keeps it alive, and revokes it when
-    /// cancelled), or was given it (v3lock, v3election).
-    own: bool,
+    /// Whether the recipe granted its lease, keeps it alive and revokes it when cancelled
+    /// (etcdctl's `lock` and `elect`); v3lock and v3election leave a lease they granted to
+    /// expire, and one they were given to its owner.
+    keep: bool,
     /// Last virtual time a keep-alive (or the grant) succeeded.
     last_ok: u64,
 }
@@ -92,6 +97,9 @@ pub(super) struct Recipe {
     key: Vec<u8>,
     value: Vec<u8>,
     my_rev: i64,
+    /// The revision in the header of the transaction that created (or found) our key: a won
+    /// campaign answers with it, as etcd's does.
+    txn_rev: i64,
     phase: Phase,
     /// The watch on the deletion of the key before ours.
     pub(super) watch: Option<OpId>,
@@ -99,16 +107,21 @@ pub(super) struct Recipe {
 
 impl Client {
     /// v3lock `Lock` through `node`, owned by the caller's lease: answers once the lock is
-    /// held ([`EventKind::Waiting`] while queued behind another holder).
+    /// held ([`EventKind::Waiting`] while queued behind another holder), and the call is over.
+    /// Lease 0 grants a lease of [`SESSION_TTL`] seconds first, which nobody keeps alive (as
+    /// etcd's v3lock does). Cancelling it before it answers deletes its key.
     pub fn lock(&mut self, node: u64, req: LockRequest) -> CallId {
-        self.start_recipe(node, RecipeKind::Lock, req.name, Vec::new(), req.lease, 0)
+        let ttl = if req.lease == 0 { SESSION_TTL } else { 0 };
+        let r = (RecipeKind::Lock, req.name, Vec::new());
+        self.start_recipe(node, r, req.lease, ttl, false)
     }
 
     /// etcdctl's `lock`: a session with a lease of `ttl` seconds kept alive by the client, then
     /// [`Client::lock`] with it. Cancelling it deletes the key and revokes the lease; the call
     /// fails with `session expired` when the lease is lost.
     pub fn lock_with_session(&mut self, node: u64, name: &[u8], ttl: i64) -> CallId {
-        self.start_recipe(node, RecipeKind::Lock, name.to_vec(), Vec::new(), 0, ttl)
+        let r = (RecipeKind::Lock, name.to_vec(), Vec::new());
+        self.start_recipe(node, r, 0, ttl, true)
     }
 
     /// v3lock `Unlock`: deletes the lock key.
@@ -120,16 +133,13 @@ impl Client {
         self.write(node, EtcdRequest::DeleteRange(req), Unary::Unlock)
     }
 
-    /// v3election `Campaign` through `node` with the caller's lease: answers once leader.
+    /// v3election `Campaign` through `node` with the caller's lease: answers once leader, and
+    /// the call is over. Lease 0 grants a lease of [`SESSION_TTL`] seconds first, as
+    /// [`Client::lock`] does.
     pub fn campaign(&mut self, node: u64, req: CampaignRequest) -> CallId {
-        self.start_recipe(
-            node,
-            RecipeKind::Campaign,
-            req.name,
-            req.value,
-            req.lease,
-            0,
-        )
+        let ttl = if req.lease == 0 { SESSION_TTL } else { 0 };
+        let r = (RecipeKind::Campaign, req.name, req.value);
+        self.start_recipe(node, r, req.lease, ttl, false)
     }
 
     /// etcdctl's `elect NAME PROPOSAL`: a session with a lease of `ttl` seconds, then
@@ -141,14 +151,8 @@ impl Client {
         value: &[u8],
         ttl: i64,
     ) -> CallId {
-        self.start_recipe(
-            node,
-            RecipeKind::Campaign,
-            name.to_vec(),
-            value.to_vec(),
-            0,
-            ttl,
-        )
+        let r = (RecipeKind::Campaign, name.to_vec(), value.to_vec());
+        self.start_recipe(node, r, 0, ttl, true)
     }
 
     /// v3election `Proclaim`: a new value for the leader's key, if it still leads.
@@ -197,14 +201,15 @@ impl Client {
         self.write(node, EtcdRequest::Txn(txn), Unary::Resign)
     }
 
+    /// Starts a recipe `(kind, name, value)` with `lease` (0: grant one of `ttl` seconds,
+    /// kept alive if `keep`).
     fn start_recipe(
         &mut self,
         node: u64,
-        kind: RecipeKind,
-        name: Vec<u8>,
-        value: Vec<u8>,
+        (kind, name, value): (RecipeKind, Vec<u8>, Vec<u8>),
         lease: i64,
         ttl: i64,
+        keep: bool,
     ) -> CallId {
         let call = self.new_call();
         let mut prefix = name.clone();
@@ -216,7 +221,7 @@ impl Client {
             session: Session {
                 lease,
                 ttl,
-                own,
+                keep: own && keep,
                 last_ok: 0,
             },
             name,
@@ -224,6 +229,7 @@ impl Client {
             key: Vec::new(),
             value,
             my_rev: 0,
+            txn_rev: 0,
             phase: Phase::Granting,
             watch: None,
         };
@@ -259,6 +265,15 @@ impl Client {
             (Purpose::SessionGrant, OpEvent::Done(_, r)) => self.on_session_grant(call, r),
             (Purpose::SessionKeepAlive, OpEvent::Done(_, r)) => self.on_session_keepalive(call, r),
             (Purpose::AcquireTxn, OpEvent::Done(_, r)) => self.on_acquire_txn(call, r),
+            (Purpose::CampaignProclaim, OpEvent::Done(_, r)) => match r {
+                OpResult::Write(_, applied) => match applied.result {
+                    Ok(EtcdResponse::Txn(t)) if t.succeeded => self.wait_deletes(call),
+                    Ok(_) => self.fail(call, "election: not leader"),
+                    Err(e) => self.fail(call, &e),
+                },
+                OpResult::Failed(e) => self.fail(call, &e),
+                _ => {}
+            },
             (Purpose::WaitGet, OpEvent::Done(_, r)) => self.on_wait_get(call, r),
             (Purpose::WaitDelete, OpEvent::Watch(op, _, resp))
                 if resp.events.iter().any(|e| e.kind == EventType::Delete) =>
@@ -292,8 +307,11 @@ impl Client {
         };
         r.session.last_ok = self.now();
         let at = self.now() + keepalive_interval_ms(r.session.ttl);
+        let keep = r.session.keep;
         self.set_recipe(call, r);
-        self.schedule(at, call, Timer::SessionKeepAlive);
+        if keep {
+            self.schedule(at, call, Timer::SessionKeepAlive);
+        }
         self.create_key(call, lease);
     }
 
@@ -387,10 +405,15 @@ impl Client {
             _ => return,
         };
         r.my_rev = h.revision;
+        r.txn_rev = h.revision;
+        // Our key already existed (the same lease campaigned or locked before): a campaign
+        // with another value proclaims it first, as etcd's Campaign does.
+        let mut proclaim = false;
         if !txn.succeeded {
             if let Some(ResponseOp::Range(mine)) = txn.responses.first() {
                 if let Some(kv) = mine.kvs.first() {
                     r.my_rev = kv.create_revision;
+                    proclaim = r.kind == RecipeKind::Campaign && kv.value != r.value;
                 }
             }
         }
@@ -412,7 +435,31 @@ impl Client {
             // Queued behind the owner.
             self.emit(call, EventKind::Waiting);
         }
+        if proclaim {
+            return self.campaign_proclaim(call);
+        }
         self.wait_deletes(call);
+    }
+
+    /// The put of a campaign's new value on its existing key, if the key is still ours.
+    fn campaign_proclaim(&mut self, call: CallId) {
+        let Some(r) = self.recipe(call) else { return };
+        let txn = TxnRequest {
+            compare: vec![Compare::create_revision(
+                r.key.clone(),
+                CompareResult::Equal,
+                r.my_rev,
+            )],
+            success: vec![RequestOp::Put(PutRequest {
+                key: r.key.clone(),
+                value: r.value.clone(),
+                lease: r.session.lease,
+                ..Default::default()
+            })],
+            failure: Vec::new(),
+        };
+        let op = self.service.write(r.node, EtcdRequest::Txn(txn));
+        self.track(op, call, Purpose::CampaignProclaim);
     }
 
     /// etcd's waitDeletes: find the last key created before ours and wait for its deletion;
@@ -501,8 +548,8 @@ impl Client {
         }
     }
 
-    /// The lock is held / the election won: answer with the member's current revision (no
-    /// read through Raft: the key is ours, just created by our session).
+    /// The lock is held / the election won: a lock answers with the member's current
+    /// revision (no read through Raft: the key is ours), a campaign with its transaction's.
     fn acquired(&mut self, call: CallId) {
         let Some(mut r) = self.recipe(call) else {
             return;
@@ -513,7 +560,10 @@ impl Client {
             .cluster()
             .read_local(r.node, &EtcdQuery::Revision)
             .map_or(r.my_rev, |a| a.revision);
-        let header = self.service.header(r.node, revision);
+        let header = match r.kind {
+            RecipeKind::Lock => self.service.header(r.node, revision),
+            RecipeKind::Campaign => self.service.header(r.node, r.txn_rev),
+        };
         let reply = match r.kind {
             RecipeKind::Lock => Reply::Lock(LockResponse {
                 header,
@@ -531,8 +581,13 @@ impl Client {
                 },
             }),
         };
+        let keep = r.session.keep;
         self.set_recipe(call, r);
         self.reply(call, reply);
+        if !keep {
+            // v3lock and v3election answer once: nothing of the call is left to run.
+            self.end(call);
+        }
     }
 
     /// A cancelled recipe cleans up as etcdctl does on Ctrl-C: deletes its key, and revokes
@@ -546,7 +601,7 @@ impl Client {
             let op = self.service.write(r.node, EtcdRequest::DeleteRange(req));
             self.track(op, call, Purpose::Ignore);
         }
-        if r.session.own && r.session.lease != 0 {
+        if r.session.keep && r.session.lease != 0 {
             let op = self.service.write(
                 r.node,
                 EtcdRequest::LeaseRevoke {

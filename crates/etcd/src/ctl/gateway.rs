@@ -58,7 +58,8 @@ pub(crate) fn request(method: &str, path: &str, body: &str) -> Result<GatewayReq
             Err(ParseError::raw("Method Not Allowed"))
         };
     }
-    if !known.contains(&path) {
+    let recipe = super::gateway_recipes::PATHS.contains(&path);
+    if !known.contains(&path) && !recipe {
         return Err(ParseError::raw(if path.starts_with("/v3/") {
             "Not Found"
         } else {
@@ -78,6 +79,9 @@ pub(crate) fn request(method: &str, path: &str, body: &str) -> Result<GatewayReq
             "etcdserver: request is too large",
             INVALID_ARGUMENT,
         )));
+    }
+    if recipe {
+        return super::gateway_recipes::request(path, body);
     }
     let obj = object(body)?;
     let req = match path {

@@ -37,6 +37,7 @@ mod flags;
 pub mod format;
 mod gateway;
 mod gateway_fields;
+mod gateway_recipes;
 mod goquote;
 mod kv_args;
 mod lexer;
@@ -45,6 +46,7 @@ mod parse;
 mod txn;
 mod usage;
 
+pub use gateway_recipes::gateway_watch_request;
 pub use line::{Feed, LineParser, TXN_ABANDONED};
 pub use parse::parse_line;
 pub use txn::Section;
@@ -302,6 +304,74 @@ pub enum GatewayRequest {
         /// Wait for the physical compaction.
         physical: bool,
     },
+    /// `POST /v3/lock/lock` (v3lock `Lock`): answers once the lock is held.
+    Lock {
+        /// The lock's name.
+        name: Vec<u8>,
+        /// The lease that owns the lock (0: a lease of 60 s is granted for it).
+        lease: i64,
+    },
+    /// `POST /v3/lock/unlock` (v3lock `Unlock`).
+    Unlock {
+        /// The key `Lock` answered with.
+        key: Vec<u8>,
+    },
+    /// `POST /v3/election/campaign`: answers once leader.
+    Campaign {
+        /// The election's name.
+        name: Vec<u8>,
+        /// The lease of the campaign (0: a lease of 60 s is granted for it).
+        lease: i64,
+        /// The value proclaimed once leader.
+        value: Vec<u8>,
+    },
+    /// `POST /v3/election/proclaim`.
+    Proclaim {
+        /// The leadership (`None`: the field is missing).
+        leader: Option<ElectionLeader>,
+        /// The new value.
+        value: Vec<u8>,
+    },
+    /// `POST /v3/election/leader`.
+    Leader {
+        /// The election's name.
+        name: Vec<u8>,
+    },
+    /// `POST /v3/election/resign`.
+    Resign {
+        /// The leadership (`None`: the field is missing).
+        leader: Option<ElectionLeader>,
+    },
+    /// `POST /v3/cluster/member/add`.
+    MemberAdd {
+        /// The new member's peer URLs.
+        peer_urls: Vec<String>,
+        /// Add it as a learner.
+        is_learner: bool,
+    },
+    /// `POST /v3/cluster/member/remove`.
+    MemberRemove {
+        /// Member id.
+        id: u64,
+    },
+    /// `POST /v3/cluster/member/promote`.
+    MemberPromote {
+        /// Member id.
+        id: u64,
+    },
+}
+
+/// v3election's `LeaderKey` as a gateway request carries it.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
+pub struct ElectionLeader {
+    /// The election's name.
+    pub name: Vec<u8>,
+    /// The leader's key.
+    pub key: Vec<u8>,
+    /// Its create revision.
+    pub rev: i64,
+    /// Its lease.
+    pub lease: i64,
 }
 
 /// A parse error. The string is the complete line to print, exactly as etcdctl (or etcd's

@@ -68,6 +68,8 @@ impl Playground {
             return;
         };
         let over = match (&role, &e.kind) {
+            // A gateway lock or campaign says it waits before it answers.
+            (Role::Single(_), EventKind::Waiting) => false,
             (Role::Single(_) | Role::Member, _) => true,
             (_, EventKind::Failed(_) | EventKind::Closed | EventKind::Elapsed) => true,
             (_, EventKind::Reply(Reply::Watch(w))) => w.canceled,
@@ -87,6 +89,8 @@ impl Playground {
         let result = match kind {
             EventKind::Reply(r) => Ok(r),
             EventKind::Failed(e) => Err(e),
+            // A gateway lock or campaign queued behind others: settled until it answers.
+            EventKind::Waiting => return self.settle(id),
             _ => return,
         };
         if let Render::KeepAliveOnce(_) = render {

@@ -45,6 +45,18 @@ pub(crate) enum Role {
     Member,
 }
 
+impl Role {
+    /// Whether the call ends with its command (a short call's answer still comes, except a
+    /// gateway lock or campaign still waiting: its client went away, so it gives up).
+    pub(crate) fn cancelled_with_command(&self) -> bool {
+        match self {
+            Role::Single(Render::Gateway(kind)) => kind.waits(),
+            Role::Single(_) => false,
+            Role::Stream | Role::Member => true,
+        }
+    }
+}
+
 /// Which gateway call a reply answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum GatewayKind {
@@ -62,6 +74,39 @@ pub(crate) enum GatewayKind {
     MemberList,
     /// `maintenance/status` of this member.
     Status(u64),
+    Lock,
+    Unlock,
+    Campaign,
+    Proclaim,
+    Leader,
+    Resign,
+    MemberAdd,
+    /// The member removed.
+    MemberRemove(u64),
+    /// The member promoted.
+    MemberPromote(u64),
+}
+
+impl GatewayKind {
+    /// A v3lock or v3election call (etcd runs them on a client of its own: every error is
+    /// gRPC's `Unknown`).
+    pub(crate) fn is_recipe(self) -> bool {
+        matches!(
+            self,
+            GatewayKind::Lock
+                | GatewayKind::Unlock
+                | GatewayKind::Campaign
+                | GatewayKind::Proclaim
+                | GatewayKind::Leader
+                | GatewayKind::Resign
+        )
+    }
+
+    /// A call that may wait (a lock or campaign queued behind others): cancelled, not left to
+    /// run, when its command is interrupted.
+    pub(crate) fn waits(self) -> bool {
+        matches!(self, GatewayKind::Lock | GatewayKind::Campaign)
+    }
 }
 
 /// A running command: what its calls' events mean to it.

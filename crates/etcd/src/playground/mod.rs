@@ -452,7 +452,7 @@ impl Playground {
         let long: Vec<CallId> = self
             .calls
             .iter()
-            .filter(|(_, r)| r.0 == id && !matches!(r.1, commands::Role::Single(_)))
+            .filter(|(_, r)| r.0 == id && r.1.cancelled_with_command())
             .map(|(call, _)| *call)
             .collect();
         for call in long {

@@ -178,7 +178,9 @@ pub fn meaning(command: &Command) -> Meaning {
         },
         Command::Put(_) | Command::Lock { .. } | Command::Elect { .. } => Meaning::Unmodelled,
         Command::Gateway(g) => match g {
-            GatewayRequest::Range(_) | GatewayRequest::LeaseKeepAlive { .. } => Meaning::Ignore,
+            GatewayRequest::Range(_)
+            | GatewayRequest::LeaseKeepAlive { .. }
+            | GatewayRequest::Leader { .. } => Meaning::Ignore,
             // Lease grants too: the model must know every lease a put may name.
             _ => Meaning::Unmodelled,
         },

@@ -100,6 +100,54 @@ pub fn gateway_health(healthy: bool, reason: &str) -> String {
         + "\n"
 }
 
+/// A response that is only its header (`/v3/lock/unlock`, `/v3/election/proclaim`,
+/// `/v3/election/resign`).
+pub fn gateway_header_only(h: &Header) -> String {
+    with_header(h).done() + "\n"
+}
+
+/// `POST /v3/lock/lock`: the header and the key that holds the lock.
+pub fn gateway_lock(h: &Header, key: &[u8]) -> String {
+    with_header(h).bytes_nz("key", key).done() + "\n"
+}
+
+/// `POST /v3/election/campaign`: the header and the leadership won (`name`, `key`, `rev`,
+/// `lease`).
+pub fn gateway_campaign(h: &Header, name: &[u8], key: &[u8], rev: i64, lease: i64) -> String {
+    let leader = Obj::new(P)
+        .bytes_nz("name", name)
+        .bytes_nz("key", key)
+        .int_nz("rev", rev)
+        .int_nz("lease", lease)
+        .done();
+    with_header(h).raw("leader", &leader).done() + "\n"
+}
+
+/// `POST /v3/election/leader`: the header and the leader's key-value.
+pub fn gateway_leader(h: &Header, kv: Option<&kv::KeyValue>) -> String {
+    let mut o = with_header(h);
+    if let Some(kv) = kv {
+        o.raw("kv", &json::kv(kv, P, false));
+    }
+    o.done() + "\n"
+}
+
+/// `POST /v3/cluster/member/add|remove|promote`: the header (no revision), the member added
+/// (for add), and the members after the change.
+pub fn gateway_members(
+    h: &Header,
+    member: Option<&crate::ctl::MemberRow>,
+    members: &[crate::ctl::MemberRow],
+) -> String {
+    super::cluster::members_json_style(h, members, member, P)
+}
+
+/// An error of the lock and election services, which etcd runs on a client of its own: the
+/// error reaches the gateway as gRPC's `Unknown` (code 2) whatever it is.
+pub fn gateway_recipe_error(msg: &str) -> String {
+    crate::ctl::gateway::error_json(msg, 2) + "\n"
+}
+
 /// grpc status code etcd's gateway reports for an error message (rpctypes' table).
 pub fn grpc_code(msg: &str) -> i32 {
     let m = msg.trim_start_matches("etcdserver: ");
@@ -109,7 +157,8 @@ pub fn grpc_code(msg: &str) -> i32 {
         | "too many operations in txn request"
         | "duplicate key given in txn request"
         | "value is provided"
-        | "cannot promote member without a leader" => 3,
+        | "cannot promote member without a leader"
+        | "given member URLs are invalid" => 3,
         "requested lease not found" | "member not found" => 5,
         "member ID already exist" | "Peer URLs already exists" => 6,
         "lease already exists" | "can only promote a learner member" => 9,
