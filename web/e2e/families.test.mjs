@@ -45,6 +45,7 @@ const FAMILIES = [
   ["member remove of the leader of two", "remove_leader_of_two.txt"],
   ["errors and usage", "errors.txt"],
   ["JSON gateway", "gateway.txt"],
+  ["JSON gateway: lock, election, members", "gateway_recipes.txt"],
   ["JSON gateway (more)", "gateway_more.txt"],
   ["lines as the docs write them (etcdctl, curl)", "docs_lines.txt"],
 ];
