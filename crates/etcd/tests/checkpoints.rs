@@ -143,7 +143,6 @@ fn checkpoints_of_a_live_run_serve_its_recording() {
         let s0 = parse(&text).unwrap();
         let mut pg = s0.start().unwrap();
         let mut lines: imbl::Vector<Recorded> = imbl::Vector::new();
-        let mut looked = (0, 0);
         let mut kept = Checkpoints::new(1, 1000);
         let mut frame = 0;
         for (i, (at, line)) in script.iter().enumerate() {
@@ -162,7 +161,7 @@ fn checkpoints_of_a_live_run_serve_its_recording() {
             if !pg.needs_more() {
                 pg.run_until(*at).unwrap();
                 if i % 2 == 0 {
-                    kept.add(Checkpoint::before_line(&pg, &lines, looked));
+                    kept.add(Checkpoint::before_line(&pg, &lines));
                 }
             }
             if etcd::scenario::is_cancel(line) {
@@ -178,7 +177,6 @@ fn checkpoints_of_a_live_run_serve_its_recording() {
                 pg.exec(line);
                 lines.extend(pg.history()[before..].iter().cloned());
             }
-            looked = (pg.now(), pg.steps());
         }
         pg.run_until(20_000).unwrap();
         let lines: Vec<Recorded> = lines.into_iter().collect();

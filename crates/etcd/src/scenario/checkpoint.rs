@@ -57,14 +57,11 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     /// A checkpoint of a live session right before its next line is given: `pg` as it stands,
-    /// `lines` the session's lines so far, `looked` the virtual ms and events right after the
-    /// last of them was given ((0, 0) before the first). A replay of the recorded session
-    /// passes through the same state (lines are recorded with their time and event count).
-    pub fn before_line(
-        pg: &Playground,
-        lines: &imbl::Vector<Recorded>,
-        looked: (u64, u64),
-    ) -> Self {
+    /// `lines` the session's lines so far (as [`super::Scenario::from_recording`] takes them).
+    /// A replay of the recorded session passes through the same state (lines are recorded
+    /// with their time and event count, and giving a line runs no event).
+    pub fn before_line(pg: &Playground, lines: &imbl::Vector<Recorded>) -> Self {
+        let looked = lines.last().map_or((0, 0), |l| (l.at_ms, l.step));
         Checkpoint {
             repl: Repl::fresh(pg.clone()),
             lines: lines.clone(),
