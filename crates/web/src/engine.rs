@@ -18,6 +18,16 @@ pub const TRACE_KEEP: usize = 20_000;
 pub const CHECKPOINT_EVERY: u64 = 20_000;
 /// Checkpoints kept at most: past that, every other one goes and the spacing doubles.
 pub const CHECKPOINTS_MAX: usize = 48;
+/// The checkpoints' memory budget, counted as [`CHECKPOINT_BYTES_PER_EVENT`] for each event a
+/// checkpoint has run (its copied logs grow with the session; see [`Checkpoints`]).
+pub const CHECKPOINT_BUDGET: u64 = 96 << 20;
+/// Bytes a checkpoint is counted as per event behind it (about what a 10-minute session under
+/// load at 50 writes/s measured: 20 MB for 636,000 events, natively).
+pub const CHECKPOINT_BYTES_PER_EVENT: u64 = 32;
+
+fn new_checkpoints(every: u64, max: usize) -> Checkpoints {
+    Checkpoints::new(every, max).with_budget(CHECKPOINT_BUDGET, CHECKPOINT_BYTES_PER_EVENT)
+}
 
 /// The replicated state machine the playground runs.
 pub type Machine = etcd::EtcdMachine;
@@ -113,7 +123,7 @@ impl Engine {
             notes: Vec::new(),
             lines: imbl::Vector::new(),
             kept: None,
-            checkpoints: Checkpoints::new(CHECKPOINT_EVERY, CHECKPOINTS_MAX),
+            checkpoints: new_checkpoints(CHECKPOINT_EVERY, CHECKPOINTS_MAX),
         })
     }
 
@@ -150,7 +160,7 @@ impl Engine {
             notes: Vec::new(),
             lines: lines.into_iter().collect(),
             kept: None,
-            checkpoints: Checkpoints::new(CHECKPOINT_EVERY, CHECKPOINTS_MAX),
+            checkpoints: new_checkpoints(CHECKPOINT_EVERY, CHECKPOINTS_MAX),
         }
     }
 
@@ -203,7 +213,7 @@ impl Engine {
     /// Drops the checkpoints and keeps new ones `every` events apart, at most `max` (a
     /// benchmark's or a test's choice; moves then replay from the start until there are some).
     pub fn set_checkpoints(&mut self, every: u64, max: usize) {
-        self.checkpoints = Checkpoints::new(every, max);
+        self.checkpoints = new_checkpoints(every, max);
     }
 
     /// The session as a scenario that replays it (the kept one while looking at the past).

@@ -280,4 +280,3 @@ fn moves_from_checkpoints_show_what_moves_from_the_start_show() {
         assert_eq!(shown(&a), shown(&b), "seed {seed}, after the fork");
     }
 }
-

@@ -163,10 +163,18 @@ impl Keeper {
 /// A session's checkpoints, at most `max` of them about `every` events apart: when there are
 /// more, every other one goes and the spacing doubles, so memory stays bounded and a seek
 /// replays at most one spacing's worth of events.
+///
+/// A checkpoint's playground shares the store (persistent maps) with the others, but its logs
+/// (console output, the session's lines and client history, the invariant checker's entries)
+/// are copies that grow with the session. So the set also has a memory budget, counted as
+/// `per_event` bytes for each event a checkpoint has run ([`Checkpoints::with_budget`]): past
+/// it, every other one goes too, and a checkpoint that alone would take more is not taken.
 #[derive(Clone)]
 pub struct Checkpoints {
     every: u64,
     max: usize,
+    /// (bytes, bytes per event) of the memory budget.
+    budget: (u64, u64),
     /// Sorted by event count, then by lines given.
     list: Vec<Checkpoint>,
 }
@@ -177,8 +185,25 @@ impl Checkpoints {
         Checkpoints {
             every: every.max(1),
             max: max.max(2),
+            budget: (u64::MAX, 0),
             list: Vec::new(),
         }
+    }
+
+    /// The same set with a memory budget of `bytes`, a checkpoint counted as `per_event`
+    /// bytes for each event it has run.
+    pub fn with_budget(mut self, bytes: u64, per_event: u64) -> Self {
+        self.budget = (bytes, per_event);
+        self
+    }
+
+    /// The memory the checkpoints are counted as.
+    pub fn counted_bytes(&self) -> u64 {
+        self.list.iter().map(|c| self.cost(c.steps())).sum()
+    }
+
+    fn cost(&self, steps: u64) -> u64 {
+        steps.saturating_mul(self.budget.1)
     }
 
     /// The spacing in events now.
@@ -204,7 +229,9 @@ impl Checkpoints {
     /// Whether a checkpoint at `steps` events would be kept (the last one is at least a
     /// spacing before it).
     pub fn due(&self, steps: u64) -> bool {
-        self.list
+        self.cost(steps) <= self.budget.0 / 2
+            && self
+                .list
             .iter()
             .rev()
             .find(|c| c.steps() <= steps)
@@ -221,7 +248,9 @@ impl Checkpoints {
             .list
             .partition_point(|c| (c.steps(), c.cursor) < (cp.steps(), cp.cursor));
         self.list.insert(at, cp);
-        while self.list.len() > self.max {
+        while self.list.len() > self.max
+            || (self.list.len() > 1 && self.counted_bytes() > self.budget.0)
+        {
             self.every = self.every.saturating_mul(2);
             let mut i = 0;
             self.list.retain(|_| {
