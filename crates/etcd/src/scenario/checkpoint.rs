@@ -232,10 +232,10 @@ impl Checkpoints {
         self.cost(steps) <= self.budget.0 / 2
             && self
                 .list
-            .iter()
-            .rev()
-            .find(|c| c.steps() <= steps)
-            .is_none_or(|c| steps >= c.steps() + self.every)
+                .iter()
+                .rev()
+                .find(|c| c.steps() <= steps)
+                .is_none_or(|c| steps >= c.steps() + self.every)
             && self.list.iter().all(|c| c.steps() != steps)
     }
 
