@@ -17,6 +17,9 @@ import { messageTimes } from "./bench-picture.mjs";
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 const kb = (n) => (n / 1024).toFixed(1);
+// BENCH_ONLY=4,7 node bench.mjs runs only those sections.
+const only = process.env.BENCH_ONLY?.split(",").map(Number);
+const want = (n) => !only || only.includes(n);
 
 // 1. Bundle: wasm + js, gzip -9.
 const files = fs.readdirSync(dist).filter((f) => f.endsWith(".wasm") || f.endsWith(".js"));
@@ -61,7 +64,7 @@ console.log(
 );
 
 // 3. Frame time: 9 nodes at 10x with 50 client writes per virtual second, 10 s of wall time.
-{
+if (want(3)) {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
   await page.goto(`${url}?nodes=9&seed=1&load=50`);
   await page.waitForFunction(() => window.raftlab && window.raftlab.state().leader !== null, null, { timeout: 30000 });
@@ -96,7 +99,7 @@ console.log(
 
 // 4. Simulated events per wall second, browser vs native, same seeded headless run.
 const [seed, nodes, faults, ms] = [1, 5, true, 60000];
-{
+if (want(4)) {
   const page = await browser.newPage();
   await page.goto(url);
   await page.waitForFunction(() => window.raftlab && window.raftlab.state());
@@ -140,7 +143,7 @@ const [seed, nodes, faults, ms] = [1, 5, true, 60000];
 // 5. Seek cost: a 10-minute virtual session on 5 nodes (2 client writes per second, a partition
 // and a crash on the way), then jumps to points spread over it. Each jump replays the recorded
 // session from the start (Scenario::replay_until) and refreshes the page.
-{
+if (want(5)) {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
   await page.goto(url);
   await page.waitForFunction(() => window.raftlab && window.raftlab.state());
@@ -194,7 +197,7 @@ const [seed, nodes, faults, ms] = [1, 5, true, 60000];
 // checked in the page in slices while the cluster plays at 1x: the total wall time, the
 // slices, the longest slice, and the longest gap between animation frames meanwhile (what a
 // person would feel).
-{
+if (want(6)) {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
   await page.goto(url);
   await page.waitForFunction(() => window.raftlab && window.raftlab.state());
@@ -252,8 +255,12 @@ const [seed, nodes, faults, ms] = [1, 5, true, 60000];
 
 // 7. Seek in a long session: 60 minutes of virtual time on 5 nodes under the page's background
 // load at 50 writes per second (the issue-14 case: a workshop's hour). Jumps to the start, the
-// middle, near the end and back to the end; the wasm memory after each (it never shrinks).
-{
+// middle, near the end and back to the end, each awaited until the page shows it (seeks
+// replay from the session's checkpoints in slices); the wasm memory after each (it never
+// shrinks), and the per-frame work (p95 over 3 s at 1x) at the start and at the end.
+// SEEK_MINUTES=10 node bench.mjs for a shorter session.
+if (want(7)) {
+  const minutes = Number(process.env.SEEK_MINUTES || 60);
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
   // The wasm instance, as trunk announces it: its linear memory is the page's own memory.
   await page.addInitScript(() =>
@@ -261,31 +268,50 @@ const [seed, nodes, faults, ms] = [1, 5, true, 60000];
   );
   await page.goto(url);
   await page.waitForFunction(() => window.raftlab && window.raftlab.state());
-  const built = await page.evaluate(() => {
+  const frameWork = () =>
+    page.evaluate(async () => {
+      const r = window.raftlab;
+      r.play(1);
+      await new Promise((done) => setTimeout(done, 3000));
+      r.pause();
+      return r.perf().frame_work_p95_ms;
+    });
+  await page.evaluate(() => {
     const r = window.raftlab;
-    const w = performance.now();
     r.reset({ nodes: 5, seed: 3, load: 50 });
     r.pause();
-    for (let m = 0; m < 60; m++) r.runFor(60000);
-    r.load(0);
-    return { ...r.session(), events: r.state().events, wall: performance.now() - w };
+    r.runFor(5000);
   });
+  const workStart = await frameWork();
+  const built = await page.evaluate((minutes) => {
+    const r = window.raftlab;
+    const w = performance.now();
+    r.pause();
+    for (let m = 0; m < minutes; m++) r.runFor(60000);
+    return { ...r.session(), events: r.state().events, wall: performance.now() - w };
+  }, minutes);
+  const workEnd = await frameWork();
+  await page.evaluate(() => window.raftlab.load(0));
+  const end = await page.evaluate(() => window.raftlab.session().end_ms);
   const mem = () => page.evaluate(() => window.__wasm?.memory?.buffer.byteLength ?? 0);
   const before = await mem();
   const jumps = [];
-  for (const t of [60000, 1800000, 3500000, built.end_ms, 900000, built.end_ms]) {
-    const ms = await page.evaluate((t) => {
+  const min = 60000;
+  for (const t of [min, (minutes / 2) * min, (minutes - 1) * min + 40000, end, (minutes / 4) * min, (minutes / 2) * min + 7000, end]) {
+    const ms = await page.evaluate(async (t) => {
       const w = performance.now();
-      window.raftlab.seek(t);
+      await window.raftlab.seek(t);
       return performance.now() - w;
     }, t);
-    jumps.push(`${(t / 60000).toFixed(0)} min ${ms.toFixed(0)} ms`);
+    jumps.push(ms);
     console.log(`  seek to ${(t / 60000).toFixed(1)} min: ${ms.toFixed(0)} ms, wasm memory ${kb((await mem()) / 1024)} MiB`);
   }
   console.log(
-    `seek in a ${(built.end_ms / 60000).toFixed(0)}-minute session (5 nodes, load 50/s, ${built.events} events, built in ` +
-      `${(built.wall / 1000).toFixed(1)} s, wasm memory ${kb(before / 1024)} MiB): ${jumps.join(", ")} (budget 250 ms each); ` +
-      `wasm memory after ${kb((await mem()) / 1024)} MiB (budget 256 MB)`,
+    `seek in a ${(end / 60000).toFixed(0)}-minute session (5 nodes, load 50/s, ${built.events} events, built in ` +
+      `${(built.wall / 1000).toFixed(1)} s, wasm memory ${kb(before / 1024)} MiB): median ${median(jumps).toFixed(0)} ms, ` +
+      `max ${Math.max(...jumps).toFixed(0)} ms over ${jumps.length} jumps (budget 250 ms each); wasm memory after ` +
+      `${kb((await mem()) / 1024)} MiB (budget 256 MB); per-frame work p95 at 1x ${workStart.toFixed(1)} ms at the start, ` +
+      `${workEnd.toFixed(1)} ms after ${minutes} minutes`,
   );
   await page.close();
 }
@@ -293,7 +319,7 @@ const [seed, nodes, faults, ms] = [1, 5, true, 60000];
 // 8. Messages a person can follow: after `put foo bar` at the default speed and pace, how long
 // each of the leader's appends is on screen (wall ms), and its label. The cluster picture's
 // figures for two builds side by side: node bench-picture.mjs OLD_DIST NEW_DIST.
-{
+if (want(8)) {
   const seen = await messageTimes(browser, url);
   const ms = seen.map((m) => m.ms).sort((a, b) => a - b);
   console.log(

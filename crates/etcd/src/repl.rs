@@ -15,6 +15,7 @@ pub const LINE_LIMIT_MS: u64 = 120_000;
 pub const EOF_IN_TXN: &str = "Error: EOF\n";
 
 /// Runs scripts against a playground and collects what they print.
+#[derive(Clone)]
 pub struct Repl {
     playground: Playground,
     printed: usize,

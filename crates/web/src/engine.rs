@@ -4,13 +4,30 @@
 
 use etcd::planted::PlantedBugs;
 use etcd::playground::Recorded;
-use etcd::scenario::{self, Expect, Goal, Replay, Scenario};
+use std::sync::Arc;
+
+use etcd::scenario::{self, Checkpoint, Checkpoints, Expect, Goal, Replay, Scenario};
 use sim::{Cluster, ClusterConfig};
 
 pub use etcd::{CommandId, CommandOutput, CommandState};
 
 /// Trace events the browser keeps (the views only need recent ones; the hash covers all).
 pub const TRACE_KEEP: usize = 20_000;
+
+/// Events between the session's checkpoints at first (see [`Checkpoints`]).
+pub const CHECKPOINT_EVERY: u64 = 20_000;
+/// Checkpoints kept at most: past that, every other one goes and the spacing doubles.
+pub const CHECKPOINTS_MAX: usize = 48;
+/// The checkpoints' memory budget, counted as [`CHECKPOINT_BYTES_PER_EVENT`] for each event a
+/// checkpoint has run (its copied logs grow with the session; see [`Checkpoints`]).
+pub const CHECKPOINT_BUDGET: u64 = 96 << 20;
+/// Bytes a checkpoint is counted as per event behind it (about what a 10-minute session under
+/// load at 50 writes/s measured: 20 MB for 636,000 events, natively).
+pub const CHECKPOINT_BYTES_PER_EVENT: u64 = 32;
+
+fn new_checkpoints(every: u64, max: usize) -> Checkpoints {
+    Checkpoints::new(every, max).with_budget(CHECKPOINT_BUDGET, CHECKPOINT_BYTES_PER_EVENT)
+}
 
 /// The replicated state machine the playground runs.
 pub type Machine = etcd::EtcdMachine;
@@ -48,17 +65,20 @@ pub struct Engine {
     /// playground's.
     notes: Vec<(CommandId, CommandOutput)>,
     /// The session: every line given (the playground's history, plus `cancel` lines), with
-    /// its virtual time and event count.
-    lines: Vec<Recorded>,
+    /// its virtual time and event count (structurally shared with the checkpoints).
+    lines: imbl::Vector<Recorded>,
     /// While looking at the past: the whole session, to move about in. The next action that
     /// changes the run (a line, an event) drops it: the run forks from here.
     kept: Option<Kept>,
+    /// Checkpoints of the session (live ones before lines, and those replays took), from
+    /// which a move replays instead of from the start.
+    checkpoints: Checkpoints,
 }
 
 /// A session kept while the engine shows an earlier point of it.
 struct Kept {
-    scenario: Scenario,
-    lines: Vec<Recorded>,
+    scenario: Arc<Scenario>,
+    lines: imbl::Vector<Recorded>,
     end: (u64, u64),
     /// The playground as it stood at the end of the session when the engine left it for the
     /// past: going back to the end restores it instead of replaying the whole session.
@@ -71,7 +91,8 @@ pub enum Move {
     Stay,
     /// Nothing to replay: [`Engine::arrive_at`] the goal at once.
     Now(Goal),
-    /// A replay from the start, to run (in slices) and hand to [`Engine::arrive`].
+    /// A replay (from the nearest checkpoint before the goal, else from the start), to run
+    /// (in slices) and hand to [`Engine::arrive`].
     Replay(Box<Replay>),
 }
 
@@ -100,8 +121,9 @@ impl Engine {
         Ok(Engine {
             pg: etcd::Playground::with_planted_bugs(config, planted).map_err(|e| e.to_string())?,
             notes: Vec::new(),
-            lines: Vec::new(),
+            lines: imbl::Vector::new(),
             kept: None,
+            checkpoints: new_checkpoints(CHECKPOINT_EVERY, CHECKPOINTS_MAX),
         })
     }
 
@@ -136,8 +158,9 @@ impl Engine {
         Engine {
             pg,
             notes: Vec::new(),
-            lines,
+            lines: lines.into_iter().collect(),
             kept: None,
+            checkpoints: new_checkpoints(CHECKPOINT_EVERY, CHECKPOINTS_MAX),
         }
     }
 
@@ -156,8 +179,14 @@ impl Engine {
     pub fn export(&self, title: &str) -> String {
         let config = self.pg.cluster().config();
         match &self.kept {
-            Some(k) => scenario::record_session(config, k.scenario.planted, title, &k.lines, k.end),
-            None => scenario::record_lines(&self.pg, title, &self.lines),
+            Some(k) => scenario::record_session(
+                config,
+                k.scenario.planted,
+                title,
+                &to_vec(&k.lines),
+                k.end,
+            ),
+            None => scenario::record_lines(&self.pg, title, &to_vec(&self.lines)),
         }
     }
 
@@ -172,21 +201,52 @@ impl Engine {
     }
 
     /// Lines of the session so far (with `cancel` lines).
-    pub fn lines(&self) -> &[Recorded] {
+    pub fn lines(&self) -> &imbl::Vector<Recorded> {
         &self.lines
     }
 
+    /// The session's checkpoints.
+    pub fn checkpoints(&self) -> &Checkpoints {
+        &self.checkpoints
+    }
+
+    /// Drops the checkpoints and keeps new ones `every` events apart, at most `max` (a
+    /// benchmark's or a test's choice; moves then replay from the start until there are some).
+    pub fn set_checkpoints(&mut self, every: u64, max: usize) {
+        self.checkpoints = new_checkpoints(every, max);
+    }
+
     /// The session as a scenario that replays it (the kept one while looking at the past).
-    fn session_scenario(&self) -> Scenario {
+    fn session_scenario(&self) -> Arc<Scenario> {
         match &self.kept {
             Some(k) => k.scenario.clone(),
-            None => Scenario::from_recording(
+            None => Arc::new(Scenario::from_recording(
                 self.pg.cluster().config().clone(),
                 self.pg.planted_at_start(),
                 "",
-                &self.lines,
+                &to_vec(&self.lines),
                 (self.pg.now(), self.pg.steps()),
-            ),
+            )),
+        }
+    }
+
+    /// A replay of the session to `goal`: from the latest checkpoint on its way, else from the
+    /// start; it keeps checkpoints of its own on the way.
+    fn replay_to(&self, goal: Goal) -> Result<Box<Replay>, String> {
+        let s = self.session_scenario();
+        let mut r = match self.checkpoints.replay(&s, goal) {
+            Some(r) => r,
+            None => Replay::shared(s, goal).map_err(|e| e.to_string())?,
+        };
+        r.keep_checkpoints(self.checkpoints.every());
+        Ok(Box::new(r))
+    }
+
+    /// Keeps a checkpoint of the live session, if one is due, right before a line is given.
+    fn checkpoint_before_line(&mut self) {
+        if !self.pg.needs_more() && self.checkpoints.due(self.pg.steps()) {
+            let cp = Checkpoint::before_line(&self.pg, &self.lines);
+            self.checkpoints.add(cp);
         }
     }
 
@@ -218,9 +278,7 @@ impl Engine {
             true => Goal::End,
             false => Goal::Time(t),
         };
-        Ok(Move::Replay(Box::new(
-            Replay::new(&self.session_scenario(), goal).map_err(|e| e.to_string())?,
-        )))
+        Ok(Move::Replay(self.replay_to(goal)?))
     }
 
     /// What moving back one event takes: nothing at the start, else a replay to one event
@@ -231,16 +289,14 @@ impl Engine {
     pub fn plan_step_back(&self) -> Result<Move, String> {
         match self.pg.steps() {
             0 => Ok(Move::Stay),
-            n => Ok(Move::Replay(Box::new(
-                Replay::new(&self.session_scenario(), Goal::Step(n - 1))
-                    .map_err(|e| e.to_string())?,
-            ))),
+            n => Ok(Move::Replay(self.replay_to(Goal::Step(n - 1))?)),
         }
     }
 
     /// Moves to where a finished replay of the session stands (planned by
     /// [`Engine::plan_seek`] or [`Engine::plan_step_back`] on this engine as it still is).
-    pub fn arrive(&mut self, r: Replay) {
+    pub fn arrive(&mut self, mut r: Replay) {
+        self.checkpoints.extend(r.take_checkpoints());
         let goal = r.goal();
         let (pg, _) = r.finish();
         self.arrive_at(goal, Some(pg));
@@ -305,7 +361,7 @@ impl Engine {
 
     /// Shows `pg` (a replayed point of the kept session); if the engine stood at the end of
     /// the session, that playground is kept for the way back.
-    fn leave(&mut self, pg: etcd::Playground, lines: Vec<Recorded>) {
+    fn leave(&mut self, pg: etcd::Playground, lines: imbl::Vector<Recorded>) {
         let old = std::mem::replace(&mut self.pg, pg);
         self.lines = lines;
         if let Some(k) = self.kept.as_mut() {
@@ -329,7 +385,10 @@ impl Engine {
     /// Drops the later part of the session kept while looking at the past: from here on the
     /// session is what happened up to now plus whatever comes next.
     pub fn fork(&mut self) {
-        self.kept = None;
+        if self.kept.take().is_some() {
+            // The later part of the session goes, and its checkpoints with it.
+            self.checkpoints.fork_at(self.lines.len());
+        }
     }
 
     /// The leader and its term (a lesson step's starting point).
@@ -380,7 +439,8 @@ impl Engine {
     /// `cancel` (the most recent running command) or `cancel N` (command N), as the repl and
     /// scenarios read it; kept in the session.
     fn cancel_line(&mut self, line: &str) -> CommandId {
-        self.lines.push(Recorded {
+        self.checkpoint_before_line();
+        self.lines.push_back(Recorded {
             at_ms: self.pg.now(),
             step: self.pg.steps(),
             line: line.trim().to_string(),
@@ -493,10 +553,16 @@ impl Engine {
         if !pending && scenario::is_cancel(line) {
             return Some(self.cancel_line(line));
         }
+        if pending || !(t.is_empty() || t.starts_with('#')) {
+            self.checkpoint_before_line();
+        }
         let before = self.pg.history().len();
         let id = self.pg.exec(line);
-        self.lines
-            .extend_from_slice(&self.pg.history()[before.min(self.pg.history().len())..]);
+        self.lines.extend(
+            self.pg.history()[before.min(self.pg.history().len())..]
+                .iter()
+                .cloned(),
+        );
         id
     }
 
@@ -582,206 +648,19 @@ impl Engine {
 
 /// The lines of `all` up to the first one `keep` refuses (a txn's continuation lines go with
 /// their first line).
-fn prefix(all: &[Recorded], keep: impl Fn(&Recorded) -> bool) -> Vec<Recorded> {
-    all.iter()
-        .take_while(|r| r.continuation || keep(r))
-        .cloned()
-        .collect()
+fn prefix(
+    all: &imbl::Vector<Recorded>,
+    keep: impl Fn(&Recorded) -> bool,
+) -> imbl::Vector<Recorded> {
+    let n = all.iter().take_while(|r| r.continuation || keep(r)).count();
+    all.take(n)
+}
+
+/// The lines as a plain list (for a scenario's text).
+fn to_vec(lines: &imbl::Vector<Recorded>) -> Vec<Recorded> {
+    lines.iter().cloned().collect()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn engine() -> Engine {
-        Engine::new(ClusterConfig::new(5, 7), PlantedBugs::NONE).unwrap()
-    }
-
-    fn run(e: &mut Engine, line: &str, ms: u64) -> CommandOutput {
-        let id = e.exec(line).expect("a command");
-        let t = e.now() + ms;
-        e.run_until(t).unwrap();
-        e.output(id).unwrap().clone()
-    }
-
-    #[test]
-    fn put_get_and_faults() {
-        let mut e = engine();
-        e.run_until(4_000).unwrap();
-        assert!(e.cluster().leader().is_some());
-        let o = run(&mut e, "put foo bar", 1_000);
-        assert_eq!((o.state, o.text.as_str()), (CommandState::Done, "OK\n"));
-        let o = run(&mut e, "get foo", 1_000);
-        assert_eq!(o.text, "foo\nbar\n");
-        let l = e.cluster().leader().unwrap();
-        let o = run(&mut e, &format!("crash {l}"), 5_000);
-        assert_eq!(o.state, CommandState::Done);
-        assert_ne!(e.cluster().leader(), Some(l));
-        let o = run(&mut e, "crash x", 0);
-        assert_eq!(o.state, CommandState::Failed);
-    }
-
-    /// Replays exported text from scratch (as an import does) and returns its trace hash.
-    fn replay_hash(text: &str) -> String {
-        let e = Engine::replay(&Engine::parse(text).unwrap()).unwrap();
-        e.cluster().trace_hash()
-    }
-
-    #[test]
-    fn sessions_export_seek_step_back_and_fork() {
-        let mut e = engine();
-        e.run_until(3_000).unwrap();
-        run(&mut e, "put a 1", 500);
-        let w = e.exec("watch a").unwrap();
-        e.run_until(4_200).unwrap();
-        let at_5s = {
-            run(&mut e, "partition leader", 800);
-            e.run_until(5_000).unwrap();
-            e.cluster().trace_hash()
-        };
-        assert!(e.cancel(w), "the watch was running");
-        run(&mut e, "heal", 2_000);
-        for _ in 0..7 {
-            e.step().unwrap();
-        }
-        let end = (e.cluster().trace_hash(), e.now(), e.cluster().view().nodes);
-        let text = e.export("t");
-        assert!(text.contains(&format!("cancel {w}")), "{text}");
-        assert_eq!(replay_hash(&text), end.0, "{text}");
-
-        // At the end, seeking to the end or beyond changes nothing.
-        e.seek(end.1).unwrap();
-        e.seek(u64::MAX).unwrap();
-        assert!(!e.session().in_past);
-        assert_eq!(e.cluster().trace_hash(), end.0);
-        let printed = e.printed();
-
-        // Seek back: a straight run to 5 s; the future is kept and comes back exactly.
-        e.seek(5_000).unwrap();
-        assert_eq!((e.now(), e.cluster().trace_hash()), (5_000, at_5s.clone()));
-        assert!(e.session().in_past);
-        assert_eq!(e.session().end_ms, end.1);
-        assert_eq!(
-            replay_hash(&e.export("t")),
-            end.0,
-            "export keeps the future"
-        );
-        e.seek(u64::MAX).unwrap();
-        assert_eq!(e.cluster().trace_hash(), end.0);
-        assert_eq!(e.cluster().view().nodes, end.2);
-        assert!(!e.session().in_past);
-        assert_eq!(
-            e.printed(),
-            printed,
-            "the end's own playground, console and all"
-        );
-        // Again, through a point in between: the end comes back each time.
-        e.seek(4_000).unwrap();
-        e.seek(6_000).unwrap();
-        e.seek(end.1).unwrap();
-        assert_eq!((e.now(), e.cluster().trace_hash()), (end.1, end.0.clone()));
-        assert!(!e.session().in_past);
-
-        // Step back one event, then again.
-        let n = e.cluster().stats().events;
-        e.step_back().unwrap();
-        e.step_back().unwrap();
-        assert!(e.session().in_past);
-        assert!(e.cluster().stats().events < n);
-        assert!(e.now() > 7_000, "still after every line");
-
-        // Fork at 5 s: the session becomes the past up to 5 s plus new lines.
-        e.seek(5_000).unwrap();
-        run(&mut e, "put b 2", 1_000);
-        assert!(!e.session().in_past);
-        let forked = e.export("fork");
-        assert!(!forked.contains(&format!("cancel {w}")), "{forked}");
-        assert!(forked.contains("put b 2"));
-        assert_eq!(replay_hash(&forked), e.cluster().trace_hash(), "{forked}");
-    }
-
-    /// A session of a few lines, ending at 9 s.
-    fn session() -> Engine {
-        let mut e = engine();
-        e.run_until(3_000).unwrap();
-        run(&mut e, "put a 1", 500);
-        let w = e.exec("watch a").unwrap();
-        run(&mut e, "partition leader", 1_500);
-        assert!(e.cancel(w));
-        run(&mut e, "heal", 3_500);
-        e
-    }
-
-    /// Runs a planned move in slices of a few events, as the page does.
-    fn in_slices(e: &mut Engine, m: Move) {
-        match m {
-            Move::Replay(mut r) => {
-                let mut slices = 0;
-                while !r.advance(16).unwrap() {
-                    slices += 1;
-                }
-                assert!(slices > 3, "{slices} slices");
-                e.arrive(*r);
-            }
-            Move::Now(goal) => e.arrive_at(goal, None),
-            Move::Stay => {}
-        }
-    }
-
-    #[test]
-    fn moves_and_imports_in_slices_land_where_one_go_does() {
-        let (mut a, mut b) = (session(), session());
-        let end = (a.now(), a.cluster().trace_hash());
-        let planned = a.plan_seek(5_000).unwrap();
-        in_slices(&mut a, planned);
-        b.seek(5_000).unwrap();
-        assert_eq!(
-            (a.now(), a.cluster().trace_hash()),
-            (5_000, b.cluster().trace_hash())
-        );
-        assert_eq!(a.lines(), b.lines());
-        assert_eq!(a.session(), b.session());
-        let planned = a.plan_step_back().unwrap();
-        in_slices(&mut a, planned);
-        b.step_back().unwrap();
-        assert_eq!(a.cluster().trace_hash(), b.cluster().trace_hash());
-        // Back to the end: the end's own playground, at once.
-        let planned = a.plan_seek(u64::MAX).unwrap();
-        assert!(matches!(planned, Move::Now(Goal::End)));
-        in_slices(&mut a, planned);
-        assert_eq!((a.now(), a.cluster().trace_hash()), end);
-        assert!(!a.session().in_past);
-        // An import in slices is the same run as the exported session.
-        let text = a.export("t");
-        let mut r = Engine::start_import(&Engine::parse(&text).unwrap()).unwrap();
-        while !r.advance(100).unwrap() {}
-        let imported = Engine::from_replay(r);
-        assert_eq!(imported.cluster().trace_hash(), end.1);
-        assert_eq!(imported.export("t"), text);
-    }
-
-    #[test]
-    fn imports_report_the_line() {
-        let err = Engine::parse("@nodes 5\nfly away\n").err().unwrap();
-        assert!(err.starts_with("scenario line 2:"), "{err}");
-        let err = Engine::parse("@nodes 52\n").err().unwrap();
-        assert!(err.contains("line 1") && err.contains("51"), "{err}");
-    }
-
-    #[test]
-    fn help_and_watches() {
-        let mut e = engine();
-        let id = e.exec("help").unwrap();
-        assert!(e.output(id).unwrap().text.contains("partition"));
-        e.run_until(4_000).unwrap();
-        let w = e.exec("watch k").unwrap();
-        run(&mut e, "put k v", 1_000);
-        let ws = e.watches();
-        assert_eq!(ws.len(), 1);
-        assert!(ws[0].events.contains("PUT"), "{:?}", ws[0]);
-        assert!(e.cancel(w));
-        assert!(e.watches().is_empty());
-        run(&mut e, "lease grant 10", 1_000);
-        assert_eq!(e.leases().len(), 1);
-    }
-}
+#[path = "engine_tests.rs"]
+mod tests;

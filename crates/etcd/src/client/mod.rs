@@ -209,7 +209,8 @@ enum Call {
     Timer,
 }
 
-/// The typed client (it owns the service it talks to).
+/// The typed client (it owns the service it talks to). A clone goes on as the original would.
+#[derive(Clone)]
 pub struct Client {
     service: Service,
     next_call: CallId,

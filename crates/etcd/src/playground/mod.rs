@@ -62,7 +62,9 @@ pub struct CommandOutput {
     pub settled: bool,
 }
 
-/// The playground: a client over the service, plus the commands people started.
+/// The playground: a client over the service, plus the commands people started. A clone is a
+/// checkpoint: it goes on exactly as the original would.
+#[derive(Clone)]
 pub struct Playground {
     client: Client,
     parser: LineParser,

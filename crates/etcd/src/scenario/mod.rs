@@ -21,6 +21,7 @@
 
 pub mod bound;
 pub mod builtin;
+mod checkpoint;
 mod expect;
 mod parse;
 mod replay;
@@ -28,6 +29,7 @@ mod run;
 mod session;
 pub mod share;
 
+pub use checkpoint::{Checkpoint, Checkpoints};
 pub use expect::Expect;
 pub use parse::{parse, parse_file, ScenarioError};
 pub use replay::{Goal, Replay, ReplayProgress};

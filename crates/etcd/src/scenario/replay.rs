@@ -16,6 +16,9 @@
 //! assert_eq!(pg.cluster().trace_hash(), s.run().unwrap().1.trace_hash);
 //! ```
 
+use std::sync::Arc;
+
+use super::checkpoint::{Checkpoint, Keeper, Target};
 use super::run::within_bound;
 use super::session::is_cancel;
 use super::{bound, Line, Scenario};
@@ -52,7 +55,7 @@ pub struct ReplayProgress {
 
 /// What follows reaching a line's point in time.
 #[derive(Clone, Copy, Debug)]
-enum Then {
+pub(super) enum Then {
     /// The line at the cursor runs.
     Line,
     /// The step at the cursor ends (its `@until` reached).
@@ -61,7 +64,7 @@ enum Then {
 
 /// Where the replay is.
 #[derive(Clone, Copy, Debug)]
-enum Phase {
+pub(super) enum Phase {
     /// The line at the cursor comes next (or the end of its step).
     Next,
     /// Running events until `n` have run, then on to virtual time `ms`.
@@ -80,20 +83,24 @@ enum Phase {
         number: usize,
     },
     /// Past the lines: running on to the goal's time, if the clock is before it (a clock at it
-    /// already does not run the events due at that instant).
-    TailTime { ms: u64 },
+    /// already does not run the events due at that instant) or the run there has begun
+    /// (`running`: the clock may reach `ms` with events still due at `ms`).
+    TailTime { ms: u64, running: bool },
     /// Past the lines: running on to the goal's event count.
     TailSteps { n: u64 },
+    /// The point of the line at the cursor is reached: it is given now (a checkpoint taken
+    /// right before a line resumes here).
+    Give { number: usize },
     /// Done.
     Done,
 }
 
 /// A scenario being replayed (see the module's documentation).
 pub struct Replay {
-    scenario: Scenario,
+    scenario: Arc<Scenario>,
     goal: Goal,
     repl: Repl,
-    lines: Vec<Recorded>,
+    lines: imbl::Vector<Recorded>,
     /// The next line: (step, line) of `scenario.steps`.
     cursor: (usize, usize),
     phase: Phase,
@@ -101,6 +108,11 @@ pub struct Replay {
     lines_total: usize,
     /// Virtual ms and events at the end of the scenario, where its text says.
     end: (Option<u64>, Option<u64>),
+    /// Virtual ms and events when the line at the cursor (or the end of the lines) was looked
+    /// at: where the line before it left the run.
+    looked: (u64, u64),
+    /// Checkpoints taken on the way, when asked for ([`Replay::keep_checkpoints`]).
+    keeper: Option<Keeper>,
 }
 
 impl Replay {
@@ -109,7 +121,20 @@ impl Replay {
     /// # Errors
     /// An invalid configuration.
     pub fn new(scenario: &Scenario, goal: Goal) -> Result<Replay> {
+        Self::shared(Arc::new(scenario.clone()), goal)
+    }
+
+    /// [`Replay::new`] of a scenario shared with its caller (a long session is not copied).
+    ///
+    /// # Errors
+    /// An invalid configuration.
+    pub fn shared(scenario: Arc<Scenario>, goal: Goal) -> Result<Replay> {
         let repl = Repl::fresh(scenario.start()?);
+        Ok(Self::at(scenario, goal, repl))
+    }
+
+    /// A replay of `scenario` to `goal` from `repl`, at the start of its lines.
+    fn at(scenario: Arc<Scenario>, goal: Goal, repl: Repl) -> Replay {
         let lines_total = scenario.steps.iter().map(|s| s.lines.len()).sum();
         let all = || scenario.steps.iter().flat_map(|s| s.lines.iter());
         let untils = || scenario.steps.iter().filter_map(|s| s.until);
@@ -118,17 +143,51 @@ impl Replay {
             .chain(all().filter_map(|l| l.at_ms))
             .max();
         let end_events = untils().filter_map(|u| u.1).max();
-        Ok(Replay {
-            scenario: scenario.clone(),
+        Replay {
+            scenario,
             goal,
             repl,
-            lines: Vec::new(),
+            lines: imbl::Vector::new(),
             cursor: (0, 0),
             phase: Phase::Next,
             lines_done: 0,
             lines_total,
             end: (end_ms, end_events),
-        })
+            looked: (0, 0),
+            keeper: None,
+        }
+    }
+
+    /// Resumes replaying `scenario` to `goal` from checkpoint `cp` (taken on a replay of the
+    /// same scenario, or of the live session it records): the same run as [`Replay::shared`]
+    /// from the start, without the part before the checkpoint. `None` if the checkpoint is not
+    /// on the way to `goal` (it is past it).
+    pub fn resume(scenario: Arc<Scenario>, goal: Goal, cp: &Checkpoint) -> Option<Replay> {
+        if scenario.steps.len() != 1 {
+            return None;
+        }
+        let phase = cp.resume_phase(goal, tail_of(goal))?;
+        let mut r = Self::at(scenario, goal, cp.repl.clone());
+        r.phase = phase;
+        r.lines = cp.lines.clone();
+        r.cursor = (0, cp.cursor);
+        r.lines_done = cp.cursor;
+        r.looked = cp.looked;
+        Some(r)
+    }
+
+    /// Keeps a checkpoint about every `every` events from here on (see
+    /// [`Replay::take_checkpoints`]), for a session's time travel.
+    pub fn keep_checkpoints(&mut self, every: u64) {
+        if self.scenario.steps.len() == 1 {
+            let next = self.repl.playground().steps() + every.max(1);
+            self.keeper = Some(Keeper::new(every.max(1), next));
+        }
+    }
+
+    /// The checkpoints taken so far, oldest first.
+    pub fn take_checkpoints(&mut self) -> Vec<Checkpoint> {
+        self.keeper.as_mut().map(Keeper::take).unwrap_or_default()
     }
 
     /// Runs at most `budget` events and lines; returns whether the replay is done.
@@ -182,7 +241,46 @@ impl Replay {
     /// The playground reached, with every line it was given (`cancel` lines included, each
     /// with its virtual time and event count, ready for [`super::record_lines`]).
     pub fn finish(self) -> (Playground, Vec<Recorded>) {
-        (self.repl.into_playground(), self.lines)
+        (
+            self.repl.into_playground(),
+            self.lines.into_iter().collect(),
+        )
+    }
+
+    /// Where the replay would go next, as a checkpoint's target: the line at the cursor, or the
+    /// end of the lines.
+    fn target(&self) -> Target {
+        let (s, l) = self.cursor;
+        match self.scenario.steps.get(s).and_then(|st| st.lines.get(l)) {
+            Some(line) => Target::Line {
+                at_ms: line.at_ms.unwrap_or(0),
+                at_step: line.at_step,
+            },
+            None => Target::End,
+        }
+    }
+
+    /// Takes a checkpoint now if one is due, to resume with `phase`: only between lines (not
+    /// inside a txn) and where the run so far is what any goal's run passes through.
+    fn checkpoint(&mut self, phase: Phase) {
+        let due = self
+            .keeper
+            .as_ref()
+            .is_some_and(|k| self.repl.playground().steps() >= k.next_at);
+        if !due || self.cursor.0 != 0 || self.repl.playground().needs_more() {
+            return;
+        }
+        let cp = Checkpoint {
+            repl: self.repl.clone(),
+            lines: self.lines.clone(),
+            cursor: self.cursor.1,
+            looked: self.looked,
+            target: self.target(),
+            phase,
+        };
+        if let Some(k) = self.keeper.as_mut() {
+            k.push(cp);
+        }
     }
 
     fn pg(&mut self) -> &mut Playground {
@@ -214,6 +312,7 @@ impl Replay {
                     if self.pg().steps().is_multiple_of(4096) {
                         within_bound(self.repl.playground(), number)?;
                     }
+                    self.checkpoint(phase);
                 }
                 Ok(match self.pg().now() < ms {
                     true => Phase::Time { ms, number, then },
@@ -221,7 +320,7 @@ impl Replay {
                 })
             }
             Phase::Time { ms, number, then } => {
-                if !self.run_to(ms, number, left)? {
+                if !self.run_to(ms, number, left, Some(phase))? {
                     return Ok(phase);
                 }
                 self.reached(number, then)
@@ -247,9 +346,9 @@ impl Replay {
                 }
                 self.event(left)?;
             },
-            Phase::TailTime { ms } => {
-                if self.pg().now() < ms && !self.run_to(ms, 0, left)? {
-                    return Ok(phase);
+            Phase::TailTime { ms, running } => {
+                if (running || self.pg().now() < ms) && !self.run_to(ms, 0, left, None)? {
+                    return Ok(Phase::TailTime { ms, running: true });
                 }
                 within_bound(self.repl.playground(), 0)?;
                 Ok(Phase::Done)
@@ -267,13 +366,20 @@ impl Replay {
                 within_bound(self.repl.playground(), 0)?;
                 Ok(Phase::Done)
             }
+            Phase::Give { number } => self.reached(number, Then::Line),
             Phase::Done => Ok(Phase::Done),
         }
     }
 
     /// Runs every event up to virtual time `ms`, as [`Playground::run_until`] does; returns
-    /// whether it got there within the budget.
-    fn run_to(&mut self, ms: u64, number: usize, left: &mut u64) -> Result<bool> {
+    /// whether it got there within the budget. Checkpoints on the way resume with `phase`.
+    fn run_to(
+        &mut self,
+        ms: u64,
+        number: usize,
+        left: &mut u64,
+        phase: Option<Phase>,
+    ) -> Result<bool> {
         while self.pg().next_time() <= ms {
             if *left == 0 {
                 return Ok(false);
@@ -282,6 +388,9 @@ impl Replay {
             if self.pg().steps().is_multiple_of(4096) {
                 within_bound(self.repl.playground(), number)?;
             }
+            if let Some(p) = phase {
+                self.checkpoint(p);
+            }
         }
         self.pg().run_until(ms)?;
         Ok(true)
@@ -289,6 +398,9 @@ impl Replay {
 
     /// The point a line or a step's end waited for is reached.
     fn reached(&mut self, number: usize, then: Then) -> Result<Phase> {
+        if let Then::Line = then {
+            self.checkpoint(Phase::Give { number });
+        }
         within_bound(self.repl.playground(), number)?;
         match then {
             Then::Line => self.give_line(),
@@ -306,6 +418,8 @@ impl Replay {
             return Ok(self.tail());
         };
         let Some(line) = step.lines.get(l) else {
+            let pg = self.repl.playground();
+            self.looked = (pg.now(), pg.steps());
             return Ok(match (self.goal, step.until) {
                 (Goal::End, Some((ms, n))) => self.reach((ms, n), 0, Then::StepEnd),
                 _ => {
@@ -317,6 +431,9 @@ impl Replay {
         *left -= 1;
         let pending = self.repl.playground().needs_more();
         let pg = self.repl.playground();
+        if !pending {
+            self.looked = (pg.now(), pg.steps());
+        }
         let stop = match self.goal {
             Goal::End => false,
             Goal::Time(t) => line.at_ms.is_some_and(|at| at >= t) || pg.now() > t,
@@ -343,14 +460,7 @@ impl Replay {
 
     /// What follows the last line: the goal's time or event count.
     fn tail(&self) -> Phase {
-        match self.goal {
-            Goal::End => Phase::Done,
-            // Only a clock before `t` runs on (see `Phase::TailTime`).
-            Goal::Time(t) => Phase::TailTime {
-                ms: t.min(bound::MAX_VIRTUAL_MS + 1),
-            },
-            Goal::Step(n) => Phase::TailSteps { n },
-        }
+        tail_of(self.goal)
     }
 
     /// Gives the line at the cursor (its time, if it has one, is reached): a timed line or the
@@ -362,7 +472,7 @@ impl Replay {
         let pending = self.repl.playground().needs_more();
         if !pending && is_cancel(&text) {
             let pg = self.repl.playground();
-            self.lines.push(Recorded {
+            self.lines.push_back(Recorded {
                 at_ms: pg.now(),
                 step: pg.steps(),
                 line: text.trim().to_string(),
@@ -390,6 +500,19 @@ impl Replay {
         within_bound(self.repl.playground(), number)?;
         self.cursor.1 += 1;
         Ok(Phase::Next)
+    }
+}
+
+/// What follows the last line for `goal`: its time or event count.
+fn tail_of(goal: Goal) -> Phase {
+    match goal {
+        Goal::End => Phase::Done,
+        // Only a clock before `t` runs on (see `Phase::TailTime`).
+        Goal::Time(t) => Phase::TailTime {
+            ms: t.min(bound::MAX_VIRTUAL_MS + 1),
+            running: false,
+        },
+        Goal::Step(n) => Phase::TailSteps { n },
     }
 }
 
@@ -454,6 +577,13 @@ mod tests {
                 "{t}"
             );
             assert_eq!(pg.now(), whole.now());
+        }
+        // Every point in time, sliced as finely as can be: a slice that ends with the clock at
+        // `t` and events still due at `t` runs them in the next slice.
+        for t in (0..9_500).step_by(50) {
+            let whole = s.replay_until(t).unwrap();
+            let (pg, _, _) = sliced(&s, Goal::Time(t), 1);
+            assert_eq!((pg.steps(), pg.now()), (whole.steps(), whole.now()), "{t}");
         }
         for n in [0, 299, 300, 1000, 1900] {
             let whole = s.replay_until_step(n).unwrap();
