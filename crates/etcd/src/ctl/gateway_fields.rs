@@ -152,6 +152,12 @@ pub(super) fn bytes(field: &str, v: &Value) -> Result<Vec<u8>, ParseError> {
             )))
         }
     };
+    base64_bytes(s)
+}
+
+/// Base64 as Go decodes a `[]byte` (standard alphabet, or URL-safe as a fallback), with Go's
+/// error for bad input.
+pub(super) fn base64_bytes(s: &str) -> Result<Vec<u8>, ParseError> {
     let std = base64::engine::general_purpose::STANDARD.decode(s);
     let url = || base64::engine::general_purpose::URL_SAFE.decode(s);
     std.or_else(|_| url()).map_err(|e| {

@@ -4,10 +4,9 @@
 //! anything after the first JSON value is ignored, an int64 may be a JSON number or a string
 //! holding one, and a wrong type is Go's `json: cannot unmarshal ... into Go value of type ...`.
 
-use base64::Engine;
 use serde_json::{Map, Value};
 
-use super::gateway_fields::{error_json, kind, INVALID_ARGUMENT};
+use super::gateway_fields::{base64_bytes, error_json, kind, INVALID_ARGUMENT};
 use super::{ElectionLeader, GatewayRequest, ParseError};
 
 /// The paths this module decodes.
@@ -257,21 +256,6 @@ impl Fields<'_> {
             Some(other) => Err(cannot(kind(other), "map[string]json.RawMessage")),
         }
     }
-}
-
-/// Base64 as Go decodes a `[]byte` (standard alphabet, or URL-safe as a fallback).
-fn base64_bytes(s: &str) -> Result<Vec<u8>, ParseError> {
-    let std = base64::engine::general_purpose::STANDARD.decode(s);
-    let url = || base64::engine::general_purpose::URL_SAFE.decode(s);
-    std.or_else(|_| url()).map_err(|e| {
-        let at = match e {
-            base64::DecodeError::InvalidByte(i, _)
-            | base64::DecodeError::InvalidLastSymbol(i, _) => i,
-            base64::DecodeError::InvalidPadding => s.find('=').unwrap_or(s.len() / 4 * 4),
-            base64::DecodeError::InvalidLength(n) => n / 4 * 4,
-        };
-        bad(format!("illegal base64 data at input byte {at}"))
-    })
 }
 
 #[cfg(test)]
