@@ -280,3 +280,64 @@ fn moves_from_checkpoints_show_what_moves_from_the_start_show() {
         assert_eq!(shown(&a), shown(&b), "seed {seed}, after the fork");
     }
 }
+
+#[test]
+fn single_steps_right_after_lines_replay_exactly() {
+    for seed in [7, 3, 11] {
+        let mut e = Engine::new(ClusterConfig::new(5, seed), PlantedBugs::NONE).unwrap();
+        e.run_until(3_000).unwrap();
+        for i in 0..6 {
+            e.exec(&format!("put k{i} v{i}")).unwrap();
+            for _ in 0..(i + 1) {
+                e.step().unwrap();
+            }
+        }
+        e.exec("get k1").unwrap();
+        e.step().unwrap();
+        let t = e.now() + 1_000;
+        e.run_until(t).unwrap();
+        let text = e.export("t");
+        assert_eq!(
+            replay_hash(&text),
+            e.cluster().trace_hash(),
+            "seed {seed}\n{text}"
+        );
+    }
+}
+
+#[test]
+fn single_steps_between_faults_and_watches_replay_exactly() {
+    for seed in [7, 3, 11, 21] {
+        let mut e = Engine::new(ClusterConfig::new(5, seed), PlantedBugs::NONE).unwrap();
+        e.run_until(3_000).unwrap();
+        e.exec("watch --prefix k").unwrap();
+        e.step().unwrap();
+        e.exec("partition leader").unwrap();
+        for _ in 0..3 {
+            e.step().unwrap();
+        }
+        e.exec("put k1 a").unwrap();
+        e.step().unwrap();
+        e.step().unwrap();
+        let t = e.now() + 700;
+        e.run_until(t).unwrap();
+        e.exec("heal").unwrap();
+        e.step().unwrap();
+        e.exec("lease grant 5").unwrap();
+        e.exec("put k2 b").unwrap();
+        for _ in 0..4 {
+            e.step().unwrap();
+        }
+        e.step_back().unwrap();
+        e.exec("put k3 c").unwrap();
+        e.step().unwrap();
+        let t = e.now() + 2_000;
+        e.run_until(t).unwrap();
+        let text = e.export("t");
+        assert_eq!(
+            replay_hash(&text),
+            e.cluster().trace_hash(),
+            "seed {seed}\n{text}"
+        );
+    }
+}
