@@ -31,6 +31,13 @@ impl Body {
         }
         self
     }
+    /// An enum field: its number (a quoted number is not an enum value to the gateway).
+    fn enumeration(mut self, k: &str, v: i32) -> Self {
+        if v != 0 {
+            self.0.insert(k.into(), Value::from(v));
+        }
+        self
+    }
     fn flag(mut self, k: &str, v: bool) -> Self {
         if v {
             self.0.insert(k.into(), Value::Bool(true));
@@ -53,8 +60,8 @@ pub fn range(r: &pb::RangeRequest) -> Value {
         .bytes("range_end", &r.range_end)
         .int("limit", r.limit)
         .int("revision", r.revision)
-        .int("sort_order", i64::from(r.sort_order))
-        .int("sort_target", i64::from(r.sort_target))
+        .enumeration("sort_order", r.sort_order)
+        .enumeration("sort_target", r.sort_target)
         .flag("serializable", r.serializable)
         .flag("keys_only", r.keys_only)
         .flag("count_only", r.count_only)
@@ -228,5 +235,26 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(range(&r).to_string(), r#"{"key":"aw==","limit":"2"}"#);
+    }
+
+    #[test]
+    fn sorted_ranges_run_at_the_gateway() {
+        // etcdctl's `lock` reads the waiters sorted by create revision: enums go as numbers.
+        let r = pb::RangeRequest {
+            key: b"l/".to_vec(),
+            range_end: b"l0".to_vec(),
+            sort_order: 1,
+            sort_target: 1,
+            limit: 1,
+            ..Default::default()
+        };
+        let line = curl(1, "/v3/kv/range", &range(&r));
+        assert!(line.contains(r#""sort_order":1,"sort_target":1"#), "{line}");
+        let mut pg = etcd::Playground::new(sim::ClusterConfig::new(3, 1)).unwrap();
+        pg.run_until(3_000).unwrap();
+        let id = pg.exec(&line).unwrap();
+        pg.run_until_settled(id, 10_000).unwrap();
+        let out = pg.output(id).unwrap();
+        assert_eq!(out.state, etcd::CommandState::Done, "{}", out.text);
     }
 }
