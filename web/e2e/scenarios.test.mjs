@@ -75,6 +75,20 @@ test("every built-in scenario and lesson replays in the browser to the native tr
   await page.close();
 });
 
+test("a recording of raftlab serve replays in the page to the trace hash it names", async () => {
+  // Recorded from `raftlab serve --nodes 3 --seed 5` with etcdctl and curl as clients, a
+  // partition of the leader and a heal typed on its standard input.
+  const text = fs.readFileSync(path.join(root, "web", "e2e", "fixtures", "serve-partition.scenario"), "utf8");
+  const named = text.match(/^# trace hash ([0-9a-f]{16}) /m)[1];
+  const { page, errors } = await open(browser, url);
+  assert.equal(await api(page, (t) => window.raftlab.importScenario(t), text), null);
+  const s = await state(page);
+  assert.equal(s.trace_hash, named, "the page replays the served session exactly");
+  assert.equal(s.time_ms, 20219, "to the end the recording names");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("export then import round-trips: API, Export button, file picker and drag-and-drop", async () => {
   const { page, errors } = await open(browser, url);
   const { end } = await makeSession(page, 21);

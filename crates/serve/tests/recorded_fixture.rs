@@ -1,0 +1,22 @@
+//! The recording of a served session that the page's e2e test imports
+//! (`web/e2e/fixtures/serve-partition.scenario`) replays natively to the trace hash it names:
+//! natively and in the page, one served session, one run.
+
+#[test]
+fn the_served_session_fixture_replays_to_its_named_hash() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../web/e2e/fixtures/serve-partition.scenario"
+    );
+    let text = std::fs::read_to_string(path).expect("the fixture");
+    let named = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# trace hash "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the recording names its trace hash")
+        .to_string();
+    let scenario = etcd::scenario::parse_file(&text).expect("the recording parses");
+    let (pg, outcome) = scenario.run().expect("the recording replays");
+    assert_eq!(outcome.trace_hash, named);
+    assert_eq!(pg.now(), 20_219);
+}
