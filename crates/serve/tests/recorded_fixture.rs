@@ -2,6 +2,8 @@
 //! (`web/e2e/fixtures/serve-partition.scenario`) replays natively to the trace hash it names:
 //! natively and in the page, one served session, one run.
 
+mod common;
+
 #[test]
 fn the_served_session_fixture_replays_to_its_named_hash() {
     let path = concat!(
@@ -9,14 +11,7 @@ fn the_served_session_fixture_replays_to_its_named_hash() {
         "/../../web/e2e/fixtures/serve-partition.scenario"
     );
     let text = std::fs::read_to_string(path).expect("the fixture");
-    let named = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# trace hash "))
-        .and_then(|l| l.split_whitespace().next())
-        .expect("the recording names its trace hash")
-        .to_string();
-    let scenario = etcd::scenario::parse_file(&text).expect("the recording parses");
-    let (pg, outcome) = scenario.run().expect("the recording replays");
+    let (named, pg, outcome) = common::replay(&text);
     assert_eq!(outcome.trace_hash, named);
     assert_eq!(pg.now(), 20_219);
 }

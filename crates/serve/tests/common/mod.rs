@@ -63,14 +63,7 @@ impl Served {
     /// Replays the recording so far and checks it reaches the trace hash the live run had.
     pub fn check_replay(&self) {
         let text = self.server.recording().expect("recording");
-        let live = text
-            .lines()
-            .find_map(|l| l.strip_prefix("# trace hash "))
-            .and_then(|l| l.split_whitespace().next())
-            .expect("the recording names its trace hash")
-            .to_string();
-        let scenario = etcd::scenario::parse_file(&text).expect("the recording parses");
-        let (_, outcome) = scenario.run().expect("the recording replays");
+        let (live, _, outcome) = replay(&text);
         if outcome.trace_hash != live {
             let path = std::env::temp_dir().join(format!("raftlab-serve-replay-{live}.scenario"));
             let _ = std::fs::write(&path, &text);
@@ -86,4 +79,17 @@ impl Served {
             );
         }
     }
+}
+
+/// Replays a recording of `raftlab serve`: the trace hash it names, and the replay's end.
+pub fn replay(text: &str) -> (String, etcd::Playground, etcd::scenario::Outcome) {
+    let named = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# trace hash "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the recording names its trace hash")
+        .to_string();
+    let scenario = etcd::scenario::parse_file(text).expect("the recording parses");
+    let (pg, outcome) = scenario.run().expect("the recording replays");
+    (named, pg, outcome)
 }
