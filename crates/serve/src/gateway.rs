@@ -12,34 +12,6 @@ use axum::Router;
 use crate::grpc::Member;
 use crate::lines;
 
-/// The gateway's POST routes (the paths `etcd::ctl`'s gateway knows).
-pub const ROUTES: [&str; 24] = [
-    "/v3/kv/put",
-    "/v3/kv/range",
-    "/v3/kv/deleterange",
-    "/v3/kv/txn",
-    "/v3/kv/compaction",
-    "/v3/lease/grant",
-    "/v3/lease/revoke",
-    "/v3/kv/lease/revoke",
-    "/v3/lease/keepalive",
-    "/v3/lease/timetolive",
-    "/v3/kv/lease/timetolive",
-    "/v3/lease/leases",
-    "/v3/kv/lease/leases",
-    "/v3/maintenance/status",
-    "/v3/cluster/member/list",
-    "/v3/cluster/member/add",
-    "/v3/cluster/member/remove",
-    "/v3/cluster/member/promote",
-    "/v3/lock/lock",
-    "/v3/lock/unlock",
-    "/v3/election/campaign",
-    "/v3/election/proclaim",
-    "/v3/election/leader",
-    "/v3/election/resign",
-];
-
 /// The largest gateway body: etcd's request limit, base64 grows bytes by a third, plus JSON.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
@@ -148,7 +120,7 @@ pub fn router(m: Member) -> Router {
         .route("/health", get(health))
         .route("/version", get(version))
         .route("/v3/watch", post(crate::gateway_watch::watch));
-    for path in ROUTES {
+    for path in etcd::ctl::gateway_post_paths() {
         r = r.route(path, post(post_v3));
     }
     r.layer(DefaultBodyLimit::max(MAX_BODY)).with_state(m)

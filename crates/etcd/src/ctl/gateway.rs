@@ -32,25 +32,33 @@ pub(crate) fn detect(line: &str) -> Option<Result<GatewayRequest, ParseError>> {
     Some(request(method, path, body.trim()))
 }
 
+/// The gateway paths of the KV, lease, maintenance and member-list requests (the recipes' and
+/// member changes' are `gateway_recipes::PATHS`).
+const KV_PATHS: [&str; 15] = [
+    "/v3/kv/put",
+    "/v3/kv/range",
+    "/v3/kv/deleterange",
+    "/v3/kv/txn",
+    "/v3/kv/compaction",
+    "/v3/lease/grant",
+    "/v3/lease/revoke",
+    "/v3/kv/lease/revoke",
+    "/v3/lease/keepalive",
+    "/v3/lease/timetolive",
+    "/v3/kv/lease/timetolive",
+    "/v3/lease/leases",
+    "/v3/kv/lease/leases",
+    "/v3/maintenance/status",
+    "/v3/cluster/member/list",
+];
+
+/// Every POST path the gateway answers, for servers that route them (`raftlab serve`).
+pub fn post_paths() -> impl Iterator<Item = &'static str> {
+    KV_PATHS.into_iter().chain(super::gateway_recipes::PATHS)
+}
+
 pub(crate) fn request(method: &str, path: &str, body: &str) -> Result<GatewayRequest, ParseError> {
     let path = path.split('?').next().unwrap_or(path).trim_end_matches('/');
-    let known = [
-        "/v3/kv/put",
-        "/v3/kv/range",
-        "/v3/kv/deleterange",
-        "/v3/kv/txn",
-        "/v3/kv/compaction",
-        "/v3/lease/grant",
-        "/v3/lease/revoke",
-        "/v3/kv/lease/revoke",
-        "/v3/lease/keepalive",
-        "/v3/lease/timetolive",
-        "/v3/kv/lease/timetolive",
-        "/v3/lease/leases",
-        "/v3/kv/lease/leases",
-        "/v3/maintenance/status",
-        "/v3/cluster/member/list",
-    ];
     if path == "/health" {
         return if method == "GET" {
             Ok(GatewayRequest::Health)
@@ -59,7 +67,7 @@ pub(crate) fn request(method: &str, path: &str, body: &str) -> Result<GatewayReq
         };
     }
     let recipe = super::gateway_recipes::PATHS.contains(&path);
-    if !known.contains(&path) && !recipe {
+    if !KV_PATHS.contains(&path) && !recipe {
         return Err(ParseError::raw(if path.starts_with("/v3/") {
             "Not Found"
         } else {
