@@ -52,15 +52,46 @@ pub struct Outcome {
     pub members: Vec<u64>,
 }
 
+/// The next port to try. Ports come from below the kernel's ephemeral range (32768 and up on
+/// Linux): a port taken from the ephemeral range by binding to port 0 can be handed, before etcd
+/// binds it, to one of the many outgoing connections the parallel clusters open, and then etcd
+/// fails to start.
+static NEXT_PORT: AtomicUsize = AtomicUsize::new(0);
+
+/// A port nobody listens on now, from 20000..32000, starting at a place that depends on the
+/// process id so that two test processes seldom try the same ports.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    const LOW: usize = 20_000;
+    const SPAN: usize = 12_000;
+    let _ = NEXT_PORT.compare_exchange(
+        0,
+        (std::process::id() as usize * 97) % SPAN + 1,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let n = NEXT_PORT.fetch_add(1, Ordering::SeqCst);
+        let port = (LOW + n % SPAN) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// Where the members' data dirs go: /dev/shm when there is one (each member preallocates a
+/// 64 MB write-ahead log, and six clusters at once on a small CI disk is over a gigabyte), the
+/// temp dir otherwise.
+fn scratch() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    let writable = std::fs::metadata(shm).is_ok_and(|m| m.is_dir() && !m.permissions().readonly());
+    if writable {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
 
 struct Cluster {
     procs: Vec<Child>,
@@ -77,8 +108,21 @@ impl Drop for Cluster {
     }
 }
 
+/// Starts a cluster; a cluster that does not come up (a port taken between choosing and
+/// binding it) is torn down and started again on other ports, at most three times.
 fn start(bin: &Path, members: usize) -> (Cluster, Vec<Ports>) {
-    let dir = std::env::temp_dir().join(format!(
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        match try_start(bin, members) {
+            Ok(started) => return started,
+            Err(why) => failures.push(why),
+        }
+    }
+    panic!("etcd did not start:\n{}", failures.join("\n"));
+}
+
+fn try_start(bin: &Path, members: usize) -> Result<(Cluster, Vec<Ports>), String> {
+    let dir = scratch().join(format!(
         "raftlab-etcd-diff-{}-{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst)
@@ -144,10 +188,21 @@ fn start(bin: &Path, members: usize) -> (Cluster, Vec<Ports>) {
         if ok {
             break;
         }
-        assert!(Instant::now() < deadline, "etcd did not start in {dir:?}");
+        if Instant::now() >= deadline {
+            let mut why = format!("etcd did not start in {dir:?} on {ports:?}");
+            for i in 0..members {
+                let log = std::fs::read_to_string(dir.join(format!("node{}.log", i + 1)))
+                    .unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(3).collect();
+                for line in tail.into_iter().rev() {
+                    why.push_str(&format!("\n  node{}: {line}", i + 1));
+                }
+            }
+            return Err(why);
+        }
         thread::sleep(Duration::from_millis(50));
     }
-    (cluster, ports)
+    Ok((cluster, ports))
 }
 
 /// The members' ids, node1 first.
