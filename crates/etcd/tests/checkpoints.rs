@@ -13,7 +13,7 @@ use etcd::Playground;
 fn state(pg: &Playground) -> String {
     let c = pg.cluster();
     let trace: Vec<String> = c.trace().events().map(|e| format!("{e:?}")).collect();
-    let log: Vec<String> = pg.log_since(0).iter().map(|l| format!("{l:?}")).collect();
+    let log: Vec<String> = pg.log_since(0).map(|l| format!("{l:?}")).collect();
     format!(
         "{} {} {} {}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{}\n{}",
         pg.now(),
@@ -175,7 +175,7 @@ fn checkpoints_of_a_live_run_serve_its_recording() {
             } else {
                 let before = pg.history().len();
                 pg.exec(line);
-                lines.extend(pg.history()[before..].iter().cloned());
+                lines.extend(pg.history_since(before).cloned());
             }
         }
         pg.run_until(20_000).unwrap();

@@ -129,8 +129,27 @@ impl KeyIndex {
                 // generations start after `at`.
                 return None;
             }
+            if end.main <= at {
+                // The common case, a read at or after the key's newest revision: no search.
+                return Some(*end);
+            }
             if first.main <= at {
-                return g.revs.iter().rev().find(|r| r.main <= at).copied();
+                // The last revision at or before `at`: the revisions ascend, so a binary
+                // search (O(log n) on the persistent vector, where a scan from the back
+                // walks the key's whole history).
+                // `at` lies strictly between two revisions' mains or on one: search for the
+                // first revision after `at` and step back one.
+                let after = g
+                    .revs
+                    .binary_search_by(|r| {
+                        if r.main <= at {
+                            std::cmp::Ordering::Less
+                        } else {
+                            std::cmp::Ordering::Greater
+                        }
+                    })
+                    .unwrap_or_else(|i| i);
+                return g.revs.get(after - 1).copied();
             }
         }
         None

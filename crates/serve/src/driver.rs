@@ -419,7 +419,6 @@ impl Driver {
         let pieces: Vec<(CommandId, String)> = self
             .pg
             .log_since(self.log_pos)
-            .iter()
             .map(|(c, _, t)| (*c, t.clone()))
             .collect();
         self.log_pos = self.pg.log_len();

@@ -89,10 +89,12 @@ pub struct EntryId {
 pub struct InvariantChecker {
     /// term -> its leader.
     leaders: IdMap<u64>,
-    /// index -> (term, entry hash, term of the entry before) of each entry seen there.
-    entries: IdMap<Vec<(u64, u64, u64)>>,
+    /// (index, term) -> (entry hash, term of the entry before) of each entry seen there.
+    /// Persistent maps: a clone of the cluster (a checkpoint) shares them, though they grow
+    /// with the session.
+    entries: imbl::OrdMap<(u64, u64), (u64, u64)>,
     /// index -> (term, hash) of the entry applied there.
-    applied: IdMap<(u64, u64)>,
+    applied: imbl::OrdMap<u64, (u64, u64)>,
     /// node -> its commit index.
     commits: IdMap<u64>,
     /// node -> the term it leads (0 while it does not: terms start at 1).
@@ -107,7 +109,7 @@ impl InvariantChecker {
 
     /// Highest index known to be committed (applied somewhere) and its term.
     pub fn highest_committed(&self) -> Option<(u64, u64)> {
-        self.applied.last().map(|(i, (t, _))| (i, *t))
+        self.applied.get_max().map(|(i, (t, _))| (*i, *t))
     }
 
     /// `node` became leader of `term`. `term_at(i)` gives the term of entry `i` in its log (None
@@ -187,9 +189,8 @@ impl InvariantChecker {
         }
         let mut prev = prev_term;
         for e in entries {
-            let seen = self.entries.get_or_insert_with(e.index, Vec::new);
-            match seen.iter().find(|(t, _, _)| *t == e.term) {
-                Some((_, hash, pt)) if *hash != e.hash || *pt != prev => {
+            match self.entries.get(&(e.index, e.term)) {
+                Some((hash, pt)) if *hash != e.hash || *pt != prev => {
                     return Err((
                         Invariant::LogMatching,
                         format!(
@@ -200,7 +201,9 @@ impl InvariantChecker {
                     ));
                 }
                 Some(_) => {}
-                None => seen.push((e.term, e.hash, prev)),
+                None => {
+                    self.entries.insert((e.index, e.term), (e.hash, prev));
+                }
             }
             prev = e.term;
         }

@@ -3,7 +3,6 @@
 //! Memory is bounded (a ring of the latest events); the running hash covers every event ever
 //! recorded, so two runs agree on the hash only if they agreed on every event.
 
-use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
@@ -292,7 +291,8 @@ impl Hasher for StableHasher {
 pub struct Trace {
     enabled: bool,
     capacity: usize,
-    events: VecDeque<TraceEvent>,
+    /// A persistent vector: a clone of the cluster (a checkpoint) shares the events kept.
+    events: imbl::Vector<TraceEvent>,
     total: u64,
     hasher: StableHasher,
 }
@@ -303,7 +303,7 @@ impl Trace {
         Trace {
             enabled,
             capacity: capacity.max(1),
-            events: VecDeque::new(),
+            events: imbl::Vector::new(),
             total: 0,
             hasher: StableHasher::default(),
         }

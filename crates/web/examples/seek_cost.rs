@@ -31,6 +31,9 @@ fn main() {
     let mut config = ClusterConfig::new(5, 3);
     config.trace_capacity = web::engine::TRACE_KEEP;
     let mut e = Engine::new(config, PlantedBugs::NONE).expect("engine");
+    if std::env::var_os("NO_CHECKPOINTS").is_some() {
+        e.set_checkpoints(u64::MAX / 4, 2);
+    }
     let w = Instant::now();
     let end = minutes * 60_000;
     let mut at = 0;
@@ -52,6 +55,7 @@ fn main() {
         e.checkpoints().counted_bytes() >> 20,
         rss_mb()
     );
+    eprintln!("TraceEvent {} bytes, trace holds {}", std::mem::size_of::<sim::TraceEvent>(), e.playground().cluster().trace().events().count());
     let points: Vec<u64> = [0.02, 0.5, 0.97, 0.25, 0.75]
         .iter()
         .map(|f| (end as f64 * f) as u64)

@@ -23,7 +23,7 @@ pub const CHECKPOINTS_MAX: usize = 48;
 pub const CHECKPOINT_BUDGET: u64 = 96 << 20;
 /// Bytes a checkpoint is counted as per event behind it (about what a 10-minute session under
 /// load at 50 writes/s measured: 20 MB for 636,000 events, natively).
-pub const CHECKPOINT_BYTES_PER_EVENT: u64 = 32;
+pub const CHECKPOINT_BYTES_PER_EVENT: u64 = 0;
 
 fn new_checkpoints(every: u64, max: usize) -> Checkpoints {
     Checkpoints::new(every, max).with_budget(CHECKPOINT_BUDGET, CHECKPOINT_BYTES_PER_EVENT)
@@ -412,8 +412,7 @@ impl Engine {
     /// Everything printed since mark `from`.
     pub fn printed_since(&self, from: usize) -> String {
         self.pg
-            .log_since(from.min(self.pg.log_len()))
-            .iter()
+            .log_since(from)
             .map(|(_, _, t)| t.as_str())
             .collect()
     }
@@ -558,11 +557,7 @@ impl Engine {
         }
         let before = self.pg.history().len();
         let id = self.pg.exec(line);
-        self.lines.extend(
-            self.pg.history()[before.min(self.pg.history().len())..]
-                .iter()
-                .cloned(),
-        );
+        self.lines.extend(self.pg.history_since(before).cloned());
         id
     }
 

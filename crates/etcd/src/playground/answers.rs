@@ -213,7 +213,7 @@ impl Playground {
                     self.print(id, reason);
                     // etcdctl's watch loop then ends with this line.
                     self.print(id, &ctl::format::watch_end());
-                    if let Some(o) = self.outputs.get_mut(&id) {
+                    if let Some(o) = self.output_mut(id) {
                         o.state = CommandState::Failed;
                     }
                     self.forget(id);

@@ -13,6 +13,7 @@ mod session_log;
 mod teaching;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use sim::ClusterConfig;
 
@@ -68,17 +69,21 @@ pub struct CommandOutput {
 pub struct Playground {
     client: Client,
     parser: LineParser,
-    outputs: BTreeMap<CommandId, Box<CommandOutput>>,
+    /// Every command's output, kept for the session's length: a persistent map, so that a
+    /// clone (a checkpoint) shares it and costs nothing per command.
+    outputs: imbl::OrdMap<CommandId, Arc<CommandOutput>>,
     tasks: BTreeMap<CommandId, Box<commands::Task>>,
     /// Each client call, with the command that made it.
     calls: BTreeMap<CallId, Box<(CommandId, commands::Role)>>,
     next_command: CommandId,
-    /// Every piece of output in the order it was printed (command, virtual time, text).
-    log: Vec<(CommandId, u64, String)>,
+    /// Every piece of output in the order it was printed (command, virtual time, text); a
+    /// persistent vector, shared by clones.
+    log: imbl::Vector<(CommandId, u64, String)>,
     /// Events run so far (by `step`), so that a recording can replay a line at the exact point.
     steps: u64,
-    /// Every line given to `exec`, with when it was given: the session as a scenario.
-    history: Vec<Recorded>,
+    /// Every line given to `exec`, with when it was given: the session as a scenario (a
+    /// persistent vector, shared by clones).
+    history: imbl::Vector<Recorded>,
     /// What the session's commands did, for recorders outside the system.
     session_log: SessionLog,
     /// The bugs planted when the cluster was built (see `teaching.rs`).
@@ -128,13 +133,13 @@ impl Playground {
         Ok(Playground {
             client: Client::over(service),
             parser: LineParser::new(),
-            outputs: BTreeMap::new(),
+            outputs: imbl::OrdMap::new(),
             tasks: BTreeMap::new(),
             calls: BTreeMap::new(),
             next_command: 1,
-            log: Vec::new(),
+            log: imbl::Vector::new(),
             steps: 0,
-            history: Vec::new(),
+            history: imbl::Vector::new(),
             session_log: SessionLog::default(),
             planted_at_start: crate::planted::PlantedBugs::NONE,
         })
@@ -176,7 +181,7 @@ impl Playground {
     pub fn exec(&mut self, line: &str) -> Option<CommandId> {
         let t = line.trim();
         if self.parser.pending() || !(t.is_empty() || t.starts_with('#')) {
-            self.history.push(Recorded {
+            self.history.push_back(Recorded {
                 at_ms: self.now(),
                 step: self.steps,
                 line: line.to_string(),
@@ -192,7 +197,7 @@ impl Playground {
                 self.next_command += 1;
                 self.outputs.insert(
                     id,
-                    Box::new(CommandOutput {
+                    Arc::new(CommandOutput {
                         line: display,
                         text: String::new(),
                         state: CommandState::Running,
@@ -271,8 +276,13 @@ impl Playground {
     }
 
     /// Every line given so far, with when: the session, ready to export as a scenario.
-    pub fn history(&self) -> &[Recorded] {
+    pub fn history(&self) -> &imbl::Vector<Recorded> {
         &self.history
+    }
+
+    /// The lines given from position `from` of [`Playground::history`] on.
+    pub fn history_since(&self, from: usize) -> impl Iterator<Item = &Recorded> {
+        (from.min(self.history.len())..self.history.len()).map(|i| &self.history[i])
     }
 
     /// Events run so far.
@@ -283,6 +293,11 @@ impl Playground {
     /// A command's output.
     pub fn output(&self, id: CommandId) -> Option<&CommandOutput> {
         self.outputs.get(&id).map(|o| &**o)
+    }
+
+    /// A command's output to change (copied first if a checkpoint shares it).
+    fn output_mut(&mut self, id: CommandId) -> Option<&mut CommandOutput> {
+        self.outputs.get_mut(&id).map(Arc::make_mut)
     }
 
     /// Every command, by id.
@@ -394,16 +409,16 @@ impl Playground {
         if !t.ends_with('\n') {
             t.push('\n');
         }
-        if let Some(o) = self.outputs.get_mut(&id) {
+        if let Some(o) = self.output_mut(id) {
             o.text.push_str(&t);
-            self.log.push((id, self.client.now(), t));
+            self.log.push_back((id, self.client.now(), t));
         }
     }
 
     /// Output pieces from position `from` of the print log, in the order they were printed:
     /// (command, virtual time, text).
-    pub fn log_since(&self, from: usize) -> &[(CommandId, u64, String)] {
-        &self.log[from.min(self.log.len())..]
+    pub fn log_since(&self, from: usize) -> impl Iterator<Item = &(CommandId, u64, String)> {
+        (from.min(self.log.len())..self.log.len()).map(|i| &self.log[i])
     }
 
     /// Length of the print log.
@@ -412,13 +427,13 @@ impl Playground {
     }
 
     fn settle(&mut self, id: CommandId) {
-        if let Some(o) = self.outputs.get_mut(&id) {
+        if let Some(o) = self.output_mut(id) {
             o.settled = true;
         }
     }
 
     fn finish(&mut self, id: CommandId) {
-        if let Some(o) = self.outputs.get_mut(&id) {
+        if let Some(o) = self.output_mut(id) {
             if o.state == CommandState::Running {
                 o.state = CommandState::Done;
             }
@@ -434,7 +449,7 @@ impl Playground {
     /// Ends a command whose output is complete: done, or failed.
     fn end(&mut self, id: CommandId, ok: bool) {
         if !ok {
-            if let Some(o) = self.outputs.get_mut(&id) {
+            if let Some(o) = self.output_mut(id) {
                 o.state = CommandState::Failed;
             }
         }

@@ -94,7 +94,8 @@ pub enum SessionEvent {
 /// The log of a session (see the module's documentation).
 #[derive(Clone, Debug, Default)]
 pub struct SessionLog {
-    events: Vec<SessionEvent>,
+    /// A persistent vector: a clone of the playground (a checkpoint) shares it.
+    events: imbl::Vector<SessionEvent>,
     /// Logged operations whose answer has not come.
     awaited: BTreeSet<OpId>,
     /// Watches still delivering.
@@ -102,14 +103,14 @@ pub struct SessionLog {
     /// Commands holding a lock.
     holding: BTreeSet<CommandId>,
     /// The committed log up to `kept_rev`, kept when the session asked for a compaction.
-    kept: Vec<Event>,
+    kept: imbl::Vector<Event>,
     /// The last revision in `kept` (0: nothing kept).
     kept_rev: i64,
 }
 
 impl SessionLog {
     /// Every entry so far, oldest first.
-    pub fn events(&self) -> &[SessionEvent] {
+    pub fn events(&self) -> &imbl::Vector<SessionEvent> {
         &self.events
     }
 
@@ -122,12 +123,12 @@ impl SessionLog {
         if let SessionEvent::Started { op: Some(op), .. } = &event {
             self.awaited.insert(*op);
         }
-        self.events.push(event);
+        self.events.push_back(event);
     }
 
     pub(super) fn expiry_revoke(&mut self, e: ExpiryRevoke) {
         self.awaited.insert(e.op);
-        self.events.push(SessionEvent::ExpiryRevoke(e));
+        self.events.push_back(SessionEvent::ExpiryRevoke(e));
     }
 
     pub(super) fn watch_opened(
@@ -138,7 +139,7 @@ impl SessionLog {
         request: WatchCreateRequest,
     ) {
         self.watching.insert(op);
-        self.events.push(SessionEvent::WatchOpened {
+        self.events.push_back(SessionEvent::WatchOpened {
             command,
             op,
             member,
@@ -151,7 +152,7 @@ impl SessionLog {
         match e {
             OpEvent::Done(op, result) => {
                 if self.awaited.remove(op) {
-                    self.events.push(SessionEvent::Answered {
+                    self.events.push_back(SessionEvent::Answered {
                         op: *op,
                         result: result.clone(),
                         at_ms: now,
@@ -167,7 +168,7 @@ impl SessionLog {
                 if resp.canceled && !resp.created {
                     self.watching.remove(op);
                 }
-                self.events.push(SessionEvent::WatchResponse {
+                self.events.push_back(SessionEvent::WatchResponse {
                     op: *op,
                     response: resp.clone(),
                     at_ms: now,
@@ -180,13 +181,13 @@ impl SessionLog {
     /// Watch `op` ended (cancelled, failed or lost): it delivers nothing more.
     pub(super) fn watch_closed(&mut self, op: OpId) {
         if self.watching.remove(&op) {
-            self.events.push(SessionEvent::WatchClosed { op });
+            self.events.push_back(SessionEvent::WatchClosed { op });
         }
     }
 
     pub(super) fn lock_acquired(&mut self, command: CommandId, key: &[u8], now: u64) {
         self.holding.insert(command);
-        self.events.push(SessionEvent::LockAcquired {
+        self.events.push_back(SessionEvent::LockAcquired {
             command,
             key: key.to_vec(),
             at_ms: now,
@@ -196,7 +197,7 @@ impl SessionLog {
     /// Command `command` ended at `now`: if it held a lock, it let go.
     pub(super) fn command_ended(&mut self, command: CommandId, now: u64) {
         if self.holding.remove(&command) {
-            self.events.push(SessionEvent::LockReleased {
+            self.events.push_back(SessionEvent::LockReleased {
                 command,
                 at_ms: now,
             });
@@ -242,7 +243,7 @@ impl Playground {
         if let Some(last) = log.last() {
             self.session_log.kept_rev = last.kv.mod_revision;
         }
-        self.session_log.kept = log;
+        self.session_log.kept = log.into_iter().collect();
     }
 
     /// The committed log: every event of the run in revision order, as the store of the member

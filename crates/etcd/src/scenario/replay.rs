@@ -483,7 +483,7 @@ impl Replay {
         self.repl.flush();
         let (_, id) = self.repl.begin(&text);
         let pg = self.repl.playground();
-        self.lines.extend(pg.history()[before..].iter().cloned());
+        self.lines.extend(pg.history_since(before).cloned());
         self.lines_done += 1;
         match id.filter(|_| !pending && !timed) {
             Some(id) => Ok(Phase::Settle {

@@ -173,7 +173,8 @@ impl Scenario {
 /// Records a playground session as scenario text: its header and every line with the virtual
 /// time and event count at which it was given, so a replay reproduces the run exactly.
 pub fn record(pg: &Playground, title: &str) -> String {
-    record_lines(pg, title, pg.history())
+    let lines: Vec<Recorded> = pg.history().iter().cloned().collect();
+    record_lines(pg, title, &lines)
 }
 
 /// Records a session as `record` does, from lines kept by the caller instead of the
