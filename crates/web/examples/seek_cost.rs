@@ -46,16 +46,14 @@ fn main() {
     }
     e.run_until(end).expect("run");
     println!(
-        "built {minutes} min: {} events, {} lines in {:.1} s; {} checkpoints every {} events (counted {} MB); RSS {:.0} MB",
+        "built {minutes} min: {} events, {} lines in {:.1} s; {} checkpoints every {} events; RSS {:.0} MB",
         e.session().steps,
         e.lines().len(),
         w.elapsed().as_secs_f64(),
         e.checkpoints().len(),
         e.checkpoints().every(),
-        e.checkpoints().counted_bytes() >> 20,
         rss_mb()
     );
-    eprintln!("TraceEvent {} bytes, trace holds {}", std::mem::size_of::<sim::TraceEvent>(), e.playground().cluster().trace().events().count());
     let points: Vec<u64> = [0.02, 0.5, 0.97, 0.25, 0.75]
         .iter()
         .map(|f| (end as f64 * f) as u64)

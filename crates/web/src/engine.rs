@@ -16,18 +16,10 @@ pub const TRACE_KEEP: usize = 20_000;
 
 /// Events between the session's checkpoints at first (see [`Checkpoints`]).
 pub const CHECKPOINT_EVERY: u64 = 20_000;
-/// Checkpoints kept at most: past that, every other one goes and the spacing doubles.
+/// Checkpoints kept at most: past that, every other one goes and the spacing doubles. Each
+/// holds about 3 MB alone (natively: the trace events kept when it was taken, see
+/// [`Checkpoints`]), so this bounds their memory.
 pub const CHECKPOINTS_MAX: usize = 48;
-/// The checkpoints' memory budget, counted as [`CHECKPOINT_BYTES_PER_EVENT`] for each event a
-/// checkpoint has run (its copied logs grow with the session; see [`Checkpoints`]).
-pub const CHECKPOINT_BUDGET: u64 = 96 << 20;
-/// Bytes a checkpoint is counted as per event behind it (about what a 10-minute session under
-/// load at 50 writes/s measured: 20 MB for 636,000 events, natively).
-pub const CHECKPOINT_BYTES_PER_EVENT: u64 = 0;
-
-fn new_checkpoints(every: u64, max: usize) -> Checkpoints {
-    Checkpoints::new(every, max).with_budget(CHECKPOINT_BUDGET, CHECKPOINT_BYTES_PER_EVENT)
-}
 
 /// The replicated state machine the playground runs.
 pub type Machine = etcd::EtcdMachine;
@@ -123,7 +115,7 @@ impl Engine {
             notes: Vec::new(),
             lines: imbl::Vector::new(),
             kept: None,
-            checkpoints: new_checkpoints(CHECKPOINT_EVERY, CHECKPOINTS_MAX),
+            checkpoints: Checkpoints::new(CHECKPOINT_EVERY, CHECKPOINTS_MAX),
         })
     }
 
@@ -160,7 +152,7 @@ impl Engine {
             notes: Vec::new(),
             lines: lines.into_iter().collect(),
             kept: None,
-            checkpoints: new_checkpoints(CHECKPOINT_EVERY, CHECKPOINTS_MAX),
+            checkpoints: Checkpoints::new(CHECKPOINT_EVERY, CHECKPOINTS_MAX),
         }
     }
 
@@ -213,7 +205,7 @@ impl Engine {
     /// Drops the checkpoints and keeps new ones `every` events apart, at most `max` (a
     /// benchmark's or a test's choice; moves then replay from the start until there are some).
     pub fn set_checkpoints(&mut self, every: u64, max: usize) {
-        self.checkpoints = new_checkpoints(every, max);
+        self.checkpoints = Checkpoints::new(every, max);
     }
 
     /// The session as a scenario that replays it (the kept one while looking at the past).

@@ -164,17 +164,16 @@ impl Keeper {
 /// more, every other one goes and the spacing doubles, so memory stays bounded and a seek
 /// replays at most one spacing's worth of events.
 ///
-/// A checkpoint's playground shares the store (persistent maps) with the others, but its logs
-/// (console output, the session's lines and client history, the invariant checker's entries)
-/// are copies that grow with the session. So the set also has a memory budget, counted as
-/// `per_event` bytes for each event a checkpoint has run ([`Checkpoints::with_budget`]): past
-/// it, every other one goes too, and a checkpoint that alone would take more is not taken.
+/// A checkpoint's playground shares everything that grows with the session with the live one
+/// and the other checkpoints (the stores, the logs, the session's lines and client history,
+/// the invariant checker's maps are persistent): what a checkpoint holds alone is what the
+/// live session has since let go of, its sliding windows (the trace events kept, the Raft
+/// logs before their next compaction), a few megabytes whatever the session's length. So
+/// `max` bounds the memory.
 #[derive(Clone)]
 pub struct Checkpoints {
     every: u64,
     max: usize,
-    /// (bytes, bytes per event) of the memory budget.
-    budget: (u64, u64),
     /// Sorted by event count, then by lines given.
     list: Vec<Checkpoint>,
 }
@@ -185,25 +184,8 @@ impl Checkpoints {
         Checkpoints {
             every: every.max(1),
             max: max.max(2),
-            budget: (u64::MAX, 0),
             list: Vec::new(),
         }
-    }
-
-    /// The same set with a memory budget of `bytes`, a checkpoint counted as `per_event`
-    /// bytes for each event it has run.
-    pub fn with_budget(mut self, bytes: u64, per_event: u64) -> Self {
-        self.budget = (bytes, per_event);
-        self
-    }
-
-    /// The memory the checkpoints are counted as.
-    pub fn counted_bytes(&self) -> u64 {
-        self.list.iter().map(|c| self.cost(c.steps())).sum()
-    }
-
-    fn cost(&self, steps: u64) -> u64 {
-        steps.saturating_mul(self.budget.1)
     }
 
     /// The spacing in events now.
@@ -229,13 +211,11 @@ impl Checkpoints {
     /// Whether a checkpoint at `steps` events would be kept (the last one is at least a
     /// spacing before it).
     pub fn due(&self, steps: u64) -> bool {
-        self.cost(steps) <= self.budget.0 / 2
-            && self
-                .list
-                .iter()
-                .rev()
-                .find(|c| c.steps() <= steps)
-                .is_none_or(|c| steps >= c.steps() + self.every)
+        self.list
+            .iter()
+            .rev()
+            .find(|c| c.steps() <= steps)
+            .is_none_or(|c| steps >= c.steps() + self.every)
             && self.list.iter().all(|c| c.steps() != steps)
     }
 
@@ -248,9 +228,7 @@ impl Checkpoints {
             .list
             .partition_point(|c| (c.steps(), c.cursor) < (cp.steps(), cp.cursor));
         self.list.insert(at, cp);
-        while self.list.len() > self.max
-            || (self.list.len() > 1 && self.counted_bytes() > self.budget.0)
-        {
+        while self.list.len() > self.max {
             self.every = self.every.saturating_mul(2);
             let mut i = 0;
             self.list.retain(|_| {
