@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::chunked::Chunked;
 use crate::id_map::IdMap;
 use crate::trace::TraceEvent;
 
@@ -89,12 +90,12 @@ pub struct EntryId {
 pub struct InvariantChecker {
     /// term -> its leader.
     leaders: IdMap<u64>,
-    /// (index, term) -> (entry hash, term of the entry before) of each entry seen there.
-    /// Persistent maps: a clone of the cluster (a checkpoint) shares them, though they grow
-    /// with the session.
-    entries: imbl::OrdMap<(u64, u64), (u64, u64)>,
+    /// index -> (term, entry hash, term of the entry before) of each entry seen there. These
+    /// two grow with the session: chunked, so that a clone of the cluster (a checkpoint)
+    /// shares them.
+    entries: Chunked<Vec<(u64, u64, u64)>>,
     /// index -> (term, hash) of the entry applied there.
-    applied: imbl::OrdMap<u64, (u64, u64)>,
+    applied: Chunked<Option<(u64, u64)>>,
     /// node -> its commit index.
     commits: IdMap<u64>,
     /// node -> the term it leads (0 while it does not: terms start at 1).
@@ -109,7 +110,8 @@ impl InvariantChecker {
 
     /// Highest index known to be committed (applied somewhere) and its term.
     pub fn highest_committed(&self) -> Option<(u64, u64)> {
-        self.applied.get_max().map(|(i, (t, _))| (*i, *t))
+        let last = self.applied.len().checked_sub(1)?;
+        self.applied.get(last)?.map(|(t, _)| (last, t))
     }
 
     /// `node` became leader of `term`. `term_at(i)` gives the term of entry `i` in its log (None
@@ -189,8 +191,9 @@ impl InvariantChecker {
         }
         let mut prev = prev_term;
         for e in entries {
-            match self.entries.get(&(e.index, e.term)) {
-                Some((hash, pt)) if *hash != e.hash || *pt != prev => {
+            let seen = self.entries.get_mut(e.index);
+            match seen.iter().find(|(t, _, _)| *t == e.term) {
+                Some((_, hash, pt)) if *hash != e.hash || *pt != prev => {
                     return Err((
                         Invariant::LogMatching,
                         format!(
@@ -201,9 +204,7 @@ impl InvariantChecker {
                     ));
                 }
                 Some(_) => {}
-                None => {
-                    self.entries.insert((e.index, e.term), (e.hash, prev));
-                }
+                None => seen.push((e.term, e.hash, prev)),
             }
             prev = e.term;
         }
@@ -231,8 +232,8 @@ impl InvariantChecker {
     /// # Errors
     /// State machine safety.
     pub fn applied(&mut self, node: u64, entry: EntryId) -> Result<(), Failure> {
-        match self.applied.get(&entry.index) {
-            Some((t, h)) if *t != entry.term || *h != entry.hash => Err((
+        match self.applied.get(entry.index).copied().flatten() {
+            Some((t, h)) if t != entry.term || h != entry.hash => Err((
                 Invariant::StateMachineSafety,
                 format!(
                     "node {node} applied entry {} of term {} but another node applied term {t} there",
@@ -241,7 +242,7 @@ impl InvariantChecker {
             )),
             Some(_) => Ok(()),
             None => {
-                self.applied.insert(entry.index, (entry.term, entry.hash));
+                *self.applied.get_mut(entry.index) = Some((entry.term, entry.hash));
                 Ok(())
             }
         }

@@ -25,6 +25,7 @@
 #![allow(clippy::field_reassign_with_default)]
 
 pub mod action;
+pub mod chunked;
 pub mod cluster;
 pub mod config;
 pub mod error;
@@ -42,6 +43,7 @@ pub mod state_machine;
 pub mod storage;
 pub mod time;
 pub mod trace;
+pub mod window;
 
 pub use action::Action;
 pub use cluster::{Cluster, ClusterView, LeaderChange, NodeView, Stats, VotersChange};

@@ -7,6 +7,8 @@ use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
 
+use crate::window::Window;
+
 /// A node's Raft role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 pub enum Role {
@@ -290,9 +292,8 @@ impl Hasher for StableHasher {
 #[derive(Clone, Debug)]
 pub struct Trace {
     enabled: bool,
-    capacity: usize,
-    /// A persistent vector: a clone of the cluster (a checkpoint) shares the events kept.
-    events: imbl::Vector<TraceEvent>,
+    /// The latest events; a clone of the cluster (a checkpoint) shares them.
+    events: Window<TraceEvent>,
     total: u64,
     hasher: StableHasher,
 }
@@ -302,8 +303,7 @@ impl Trace {
     pub fn new(enabled: bool, capacity: usize) -> Self {
         Trace {
             enabled,
-            capacity: capacity.max(1),
-            events: imbl::Vector::new(),
+            events: Window::new(capacity),
             total: 0,
             hasher: StableHasher::default(),
         }
@@ -327,10 +327,7 @@ impl Trace {
         };
         ev.hash(&mut self.hasher);
         self.total += 1;
-        if self.events.len() == self.capacity {
-            self.events.pop_front();
-        }
-        self.events.push_back(ev);
+        self.events.push(ev);
     }
 
     /// Hash of every event recorded so far.
