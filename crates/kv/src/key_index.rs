@@ -8,10 +8,9 @@
 
 use std::collections::BTreeSet;
 
-use imbl::Vector;
-
 use crate::planted::{self, StoreBug};
 use crate::revision::Revision;
+use crate::revs::Revs;
 
 /// One life of a key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -20,10 +19,10 @@ pub(crate) struct Generation {
     pub created: i64,
     /// Number of revisions in this generation (including a tombstone), as etcd.
     pub ver: i64,
-    /// The revisions, ascending; for a closed generation the last is the tombstone. A
-    /// persistent vector: cloning the index (a store snapshot) shares it, and a later push
-    /// copies one chunk, never the key's whole history.
-    pub revs: Vector<Revision>,
+    /// The revisions, ascending; for a closed generation the last is the tombstone. Cloning
+    /// the index (a store snapshot) shares them, and a later push copies a short tail, never
+    /// the key's whole history.
+    pub revs: Revs,
 }
 
 /// Every known revision of one key.
@@ -53,7 +52,7 @@ impl KeyIndex {
             generations: vec![Generation {
                 created,
                 ver,
-                revs: Vector::unit(rev),
+                revs: Revs::unit(rev),
             }],
         }
     }
@@ -67,7 +66,7 @@ impl KeyIndex {
                 Generation {
                     created: rev.main,
                     ver: 1,
-                    revs: Vector::unit(rev),
+                    revs: Revs::unit(rev),
                 },
                 Generation::default(),
             ],
@@ -120,6 +119,12 @@ impl KeyIndex {
     /// if the key did not exist (never created, or deleted) at `at`.
     pub fn get(&self, at: i64) -> Option<Revision> {
         let last = self.generations.len() - 1;
+        if self.modified.main <= at && self.modified.main > 0 {
+            // The common case, a read at or after the key's newest change: the key holds
+            // that revision unless the change was a deletion (then its generation is closed
+            // and the last one is empty). No look at the revisions themselves.
+            return self.is_live().then_some(self.modified);
+        }
         for (i, g) in self.generations.iter().enumerate().rev() {
             let (Some(first), Some(end)) = (g.revs.front(), g.revs.back()) else {
                 continue;
@@ -137,18 +142,8 @@ impl KeyIndex {
                 // The last revision at or before `at`: the revisions ascend, so a binary
                 // search (O(log n) on the persistent vector, where a scan from the back
                 // walks the key's whole history).
-                // `at` lies strictly between two revisions' mains or on one: search for the
-                // first revision after `at` and step back one.
-                let after = g
-                    .revs
-                    .binary_search_by(|r| {
-                        if r.main <= at {
-                            std::cmp::Ordering::Less
-                        } else {
-                            std::cmp::Ordering::Greater
-                        }
-                    })
-                    .unwrap_or_else(|i| i);
+                // The last revision at or before `at`: a binary search.
+                let after = g.revs.partition_point(|r| r.main <= at);
                 return g.revs.get(after - 1).copied();
             }
         }
@@ -162,7 +157,7 @@ impl KeyIndex {
             .generations
             .iter()
             .find(|g| g.revs.back().is_some_and(|l| *l >= rev))?;
-        let pos = g.revs.binary_search(&rev).ok()?;
+        let pos = g.revs.position(&rev)?;
         pos.checked_sub(1).map(|p| g.revs[p])
     }
 
@@ -181,7 +176,10 @@ impl KeyIndex {
             }
             gi += 1;
         }
-        let ri = self.generations[gi].revs.iter().rposition(|r| r.main <= at);
+        let ri = self.generations[gi]
+            .revs
+            .partition_point(|r| r.main <= at)
+            .checked_sub(1);
         (gi, ri)
     }
 
@@ -239,7 +237,7 @@ mod tests {
     fn generations_shape() {
         let ki = sample();
         assert_eq!(ki.generations.len(), 2);
-        assert_eq!(ki.generations[0].revs, Vector::from(vec![r(2), r(3), r(4)]));
+        assert_eq!(ki.generations[0].revs, Revs::from(vec![r(2), r(3), r(4)]));
         assert_eq!(ki.generations[0].created, 2);
         assert_eq!(ki.generations[1].created, 6);
         assert_eq!(ki.generations[1].ver, 2);
@@ -276,7 +274,7 @@ mod tests {
         let mut avail = BTreeSet::new();
         ki.compact(3, &mut avail);
         assert_eq!(avail, BTreeSet::from([r(3)]));
-        assert_eq!(ki.generations[0].revs, Vector::from(vec![r(3), r(4)]));
+        assert_eq!(ki.generations[0].revs, Revs::from(vec![r(3), r(4)]));
         assert_eq!(ki.get(3), Some(r(3)));
         assert_eq!(ki.get(7), Some(r(6)));
     }
@@ -290,7 +288,7 @@ mod tests {
         ki.compact(4, &mut avail);
         assert_eq!(avail, BTreeSet::from([r(4)]));
         assert_eq!(ki.generations.len(), 2);
-        assert_eq!(ki.generations[0].revs, Vector::from(vec![r(4)]));
+        assert_eq!(ki.generations[0].revs, Revs::from(vec![r(4)]));
         assert_eq!(ki.get(4), None, "deleted at 4");
         // Past it, the generation goes.
         let mut ki = sample();
@@ -299,14 +297,14 @@ mod tests {
         ki.compact(5, &mut avail);
         assert!(avail.is_empty());
         assert_eq!(ki.generations.len(), 1);
-        assert_eq!(ki.generations[0].revs, Vector::from(vec![r(6), r(8)]));
+        assert_eq!(ki.generations[0].revs, Revs::from(vec![r(6), r(8)]));
         // The planted bug (etcd before 3.5.16) drops the tombstone at the point too.
         let mut ki = sample();
         let mut avail = BTreeSet::new();
         let bug = planted::StoreBugs::NONE.with(StoreBug::CompactionDropsTombstone);
         planted::scoped(bug, || ki.compact(4, &mut avail));
         assert!(avail.is_empty());
-        assert_eq!(ki.generations[0].revs, Vector::from(vec![r(6), r(8)]));
+        assert_eq!(ki.generations[0].revs, Revs::from(vec![r(6), r(8)]));
     }
 
     #[test]

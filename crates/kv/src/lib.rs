@@ -60,6 +60,7 @@ pub mod keys;
 pub mod lease;
 pub mod planted;
 pub mod revision;
+mod revs;
 mod store;
 mod txn;
 pub mod types;

@@ -180,8 +180,13 @@ impl Store {
 
     /// The value of `key` as of revision `at`.
     pub(crate) fn visible(&self, key: &[u8], at: i64) -> Option<KeyValue> {
+        self.visible_ref(key, at).cloned()
+    }
+
+    /// The value of `key` visible at revision `at`, in place.
+    pub(crate) fn visible_ref(&self, key: &[u8], at: i64) -> Option<&KeyValue> {
         let rev = self.index.get(key)?.get(at)?;
-        Some(self.backend[&rev].kv.clone())
+        Some(&self.backend[&rev].kv)
     }
 
     /// Every key in `range` that exists at revision `at`, in key order.
@@ -214,14 +219,8 @@ impl Store {
         }
     }
 
-    /// Write `key = value` (with `lease`) in the txn; returns the previous value.
-    pub(crate) fn write_put(
-        &mut self,
-        ctx: &mut WriteCtx,
-        key: &[u8],
-        value: Vec<u8>,
-        lease: i64,
-    ) -> Option<KeyValue> {
+    /// Write `key = value` (with `lease`) in the txn.
+    pub(crate) fn write_put(&mut self, ctx: &mut WriteCtx, key: &[u8], value: Vec<u8>, lease: i64) {
         let prev = self.visible(key, ctx.rev);
         let kv = KeyValue {
             key: key.to_vec(),
@@ -251,9 +250,8 @@ impl Store {
         ctx.events.push(Event {
             kind: EventType::Put,
             kv,
-            prev_kv: prev.clone(),
+            prev_kv: prev,
         });
-        prev
     }
 
     /// Delete `key` in the txn if it exists; returns the deleted value.

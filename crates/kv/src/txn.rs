@@ -198,8 +198,8 @@ impl Store {
 
     /// Apply a checked put.
     fn apply_put(&mut self, req: &PutRequest, ctx: &mut WriteCtx) -> PutResponse {
-        let prev = self.visible(&req.key, self.read_rev(ctx));
-        let (value, lease) = match &prev {
+        // The previous value is read in place; only what the put keeps of it is copied.
+        let (value, lease, prev_kv) = match self.visible_ref(&req.key, self.read_rev(ctx)) {
             Some(p) => (
                 if req.ignore_value {
                     p.value.clone()
@@ -207,16 +207,15 @@ impl Store {
                     req.value.clone()
                 },
                 if req.ignore_lease { p.lease } else { req.lease },
+                req.prev_kv.then(|| p.clone()),
             ),
             None => {
                 debug_assert!(!req.ignore_value && !req.ignore_lease, "checked");
-                (req.value.clone(), req.lease)
+                (req.value.clone(), req.lease, None)
             }
         };
         self.write_put(ctx, &req.key, value, lease);
-        PutResponse {
-            prev_kv: if req.prev_kv { prev } else { None },
-        }
+        PutResponse { prev_kv }
     }
 
     fn apply_delete(
