@@ -23,6 +23,7 @@ pub mod lease_check;
 pub mod lesson;
 pub mod lock_check;
 pub mod model;
+pub mod op_words;
 pub mod pace;
 pub mod partition;
 pub mod picture;

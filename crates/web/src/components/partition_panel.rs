@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::cluster_view::Drag;
+use super::drag::Drag;
 use crate::control::act;
 use crate::model::use_ui;
 use crate::partition::{group_color, group_name, Draft, Target};
