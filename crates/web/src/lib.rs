@@ -27,6 +27,7 @@ pub mod op_words;
 pub mod pace;
 pub mod partition;
 pub mod picture;
+pub mod projection;
 pub mod watch_check;
 
 use model::Settings;

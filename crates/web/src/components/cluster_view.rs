@@ -12,10 +12,10 @@ use super::legend::Legend;
 use super::msg_style::{is_response, msg_style, pill_width};
 use super::node_glyph::NodeGlyph;
 use super::partition_panel::PartitionPanel;
-use crate::control::DROP_SHOW_MS;
 use crate::model::{use_ui, Selection};
 use crate::partition::{group_color, group_name, Draft, Target};
 use crate::picture::{self, Geometry, Member, Weight, BIG};
+use crate::projection::DROP_SHOW_MS;
 
 /// Offset of each direction's lane from the line between two nodes, small and big pictures.
 const LANE: f64 = 9.0;
