@@ -113,9 +113,15 @@ pub fn install(settings: Settings) -> Result<(Control, Ui), String> {
 impl Control {
     /// Runs `f` on the controller, if it is there and not already in use.
     pub fn with<R>(self, f: impl FnOnce(&mut Controller) -> R) -> Option<R> {
-        let cell = self.0.try_get_value()?;
+        let cell = self.cell()?;
         let mut g = cell.try_borrow_mut().ok()?;
         Some(f(&mut g))
+    }
+
+    /// The controller's cell (one copy of the look-up for every caller of [`Control::with`]).
+    #[inline(never)]
+    fn cell(self) -> Option<Rc<RefCell<Controller>>> {
+        self.0.try_get_value()
     }
 
     /// Runs `f` with the engine (read only).
