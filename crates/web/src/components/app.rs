@@ -42,7 +42,6 @@ pub fn App(
         }
     };
     provide_context(ui);
-    provide_context(ctl);
     crate::js_api::install(ctl);
     // A share link rebuilds its run (in slices, with a progress bar); a bad one leaves the
     // default cluster and says why.

@@ -9,11 +9,13 @@
 //! - [`lessons`]: the open lesson, its steps and "Show me";
 //! - [`session`]: export, import, links and moves in time, replayed in slices by [`replay_run`].
 //!
-//! The [`Controller`] lives behind a [`Control`] handle, provided to the components by context
-//! ([`use_control`]) and captured by `window.raftlab` and the frame loop.
+//! The [`Controller`] is reached through a [`Control`] handle, which the components take with
+//! [`use_control`] and `window.raftlab` and the frame loop capture. The handle has no size: the
+//! controller itself is in a thread-local. (A handle provided by Leptos context, a
+//! `StoredValue` captured by every closure that acts, cost about 1.8 KB of the gzipped bundle,
+//! which must not grow; the handle keeps that choice in this file.)
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
 use etcd::planted::{PlantedBug, PlantedBugs};
 use leptos::prelude::*;
@@ -50,11 +52,13 @@ pub struct Controller {
     title: String,
 }
 
-/// A handle to the running playground (copied into closures; from context in components).
+/// A handle to the running playground (copied into closures; see [`use_control`]).
 #[derive(Clone, Copy)]
-pub struct Control(StoredValue<Rc<RefCell<Controller>>, LocalStorage>);
+pub struct Control(());
 
 thread_local! {
+    /// The running playground.
+    static CTRL: RefCell<Option<Controller>> = const { RefCell::new(None) };
     /// The seed of the running cluster, for the panic banner, which runs outside the reactive
     /// tree (and when the controller itself may be what broke).
     static SEED: Cell<u64> = const { Cell::new(0) };
@@ -65,9 +69,9 @@ pub fn current_seed() -> u64 {
     SEED.with(Cell::get)
 }
 
-/// The playground from context.
+/// The running playground, for a component.
 pub fn use_control() -> Control {
-    expect_context::<Control>()
+    Control(())
 }
 
 fn now_wall() -> f64 {
@@ -104,24 +108,17 @@ pub fn install(settings: Settings) -> Result<(Control, Ui), String> {
         ));
     }
     c.sync(0.0);
-    Ok((
-        Control(StoredValue::new_local(Rc::new(RefCell::new(c)))),
-        ui,
-    ))
+    CTRL.with(|cell| *cell.borrow_mut() = Some(c));
+    Ok((Control(()), ui))
 }
 
 impl Control {
     /// Runs `f` on the controller, if it is there and not already in use.
     pub fn with<R>(self, f: impl FnOnce(&mut Controller) -> R) -> Option<R> {
-        let cell = self.cell()?;
-        let mut g = cell.try_borrow_mut().ok()?;
-        Some(f(&mut g))
-    }
-
-    /// The controller's cell (one copy of the look-up for every caller of [`Control::with`]).
-    #[inline(never)]
-    fn cell(self) -> Option<Rc<RefCell<Controller>>> {
-        self.0.try_get_value()
+        CTRL.with(|c| {
+            let mut g = c.try_borrow_mut().ok()?;
+            g.as_mut().map(f)
+        })
     }
 
     /// Runs `f` with the engine (read only).
