@@ -3,8 +3,9 @@
 //!
 //! `main.rs` only calls [`start`]. The [`engine`] module is the one place that knows what runs
 //! underneath; [`control`] owns it, advances virtual time from animation frames and writes the
-//! signals of [`model`], which the [`components`] read. The console, the buttons and
-//! `window.raftlab` ([`js_api`]) all go through [`control`].
+//! signals of [`model`] (what is drawn comes from the pure [`projection`]), which the
+//! [`components`] read. The console, the buttons and `window.raftlab` ([`js_api`]) all go
+//! through [`control`].
 //!
 //! ```no_run
 //! web::start(); // mounts the playground on <body> (in a browser)
