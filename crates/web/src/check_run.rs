@@ -9,7 +9,6 @@ use leptos::prelude::*;
 
 use crate::browser::{later, now_ms};
 use crate::checking::{CheckView, SessionCheck, STEP_BUDGET};
-use crate::control;
 use crate::model::{CheckRunView, Ui};
 
 /// Wall-clock milliseconds of checking per slice (then the browser renders and handles input).
@@ -55,24 +54,24 @@ thread_local! {
     static RUNNING: RefCell<Option<Running>> = const { RefCell::new(None) };
 }
 
-/// Starts checking the session (or, if a check is running, waits for that one); `done` gets
-/// the answer.
-pub fn start(settings: CheckSettings, done: Option<CheckWaiter>) {
-    let Some(done) = RUNNING.with(|r| match r.borrow_mut().as_mut() {
+/// Adds `done` to the waiters of the running check, if one runs (`Ok`); otherwise gives it
+/// back (`Err`), to start a check with.
+///
+/// # Errors
+/// No check is running.
+pub fn join(done: Option<CheckWaiter>) -> Result<(), Option<CheckWaiter>> {
+    RUNNING.with(|r| match r.borrow_mut().as_mut() {
         Some(run) => {
             run.waiters.extend(done);
-            None
+            Ok(())
         }
-        None => Some(done),
-    }) else {
-        return;
-    };
-    let Some(ui) = control::with(|c| c.ui()) else {
-        return;
-    };
-    let Some(check) = control::with_engine(|e| e.start_check(settings.max_steps)) else {
-        return;
-    };
+        None => Err(done),
+    })
+}
+
+/// Starts `check` (the session's, see [`crate::engine::Engine::start_check`]) on the page of
+/// `ui`; `done` gets the answer. A check must not be running ([`join`] first).
+pub fn start(ui: Ui, check: SessionCheck, settings: CheckSettings, done: Option<CheckWaiter>) {
     let run = Running {
         ui,
         check,

@@ -3,13 +3,14 @@
 //! the watch streams through the watch validators ([`crate::watch_check`]), and what the panel
 //! draws.
 
-use check::history::{Input, Operation, Output};
+use check::history::Operation;
 use check::{Advance, CheckOptions, Pass, ResumableCheck, Verdict};
 use harness::verdict::Status;
 use serde::Serialize;
 
 use crate::lease_check::LeaseCheckView;
 use crate::lock_check::LockCheckView;
+use crate::op_words::describe;
 use crate::watch_check::WatchCheckView;
 
 /// Model steps a check may take before it answers Unknown.
@@ -73,66 +74,6 @@ pub struct CheckView {
     /// The bugs planted in the cluster when the check started (names), if it was broken on
     /// purpose.
     pub planted: Vec<&'static str>,
-}
-
-/// `input` and `output` in a few words: `put x=1 → rev 3`.
-pub fn describe(input: &Input, output: &Output) -> String {
-    let ask = match input {
-        Input::Put { key, value } => format!("put {key}={value}"),
-        Input::PutWithLease { key, value, lease } => format!("put {key}={value} lease {lease:x}"),
-        Input::Get {
-            key,
-            revision: None,
-        } => format!("get {key}"),
-        Input::Get {
-            key,
-            revision: Some(r),
-        } => format!("get {key} @{r}"),
-        Input::Range { key, range_end, .. } => {
-            format!("range {key}..{}", range_end.escape_default())
-        }
-        Input::Delete { key } => format!("del {key}"),
-        Input::DeleteRange { key, range_end } => {
-            format!("del {key}..{}", range_end.escape_default())
-        }
-        Input::Cas {
-            key,
-            expected_mod_revision,
-            value,
-        } => format!("cas {key} mod={expected_mod_revision} → {value}"),
-        Input::Txn {
-            compares,
-            success,
-            failure,
-        } => format!(
-            "txn {} cmp, {}/{} writes",
-            compares.len(),
-            success.len(),
-            failure.len()
-        ),
-        Input::LeaseGrant { id, .. } => format!("lease grant {id:x}"),
-        Input::LeaseRevoke { id } => format!("lease revoke {id:x}"),
-        Input::Compact { revision } => format!("compact {revision}"),
-    };
-    let got = match output {
-        Output::Put { revision } => format!("ok @{revision}"),
-        Output::Get {
-            kv: Some((v, m)),
-            revision,
-        } => format!("{v} (mod {m}) @{revision}"),
-        Output::Get { kv: None, revision } => format!("none @{revision}"),
-        Output::Range { kvs, revision, .. } => format!("{} keys @{revision}", kvs.len()),
-        Output::Compact { revision } => format!("compacted @{revision}"),
-        Output::Delete { deleted, revision } => format!("deleted {deleted} @{revision}"),
-        Output::Cas {
-            succeeded,
-            revision,
-        } => format!("{} @{revision}", if *succeeded { "ok" } else { "failed" }),
-        Output::Lease { revision, .. } => format!("ok @{revision}"),
-        Output::Rejected { reason } => format!("rejected ({reason:?})"),
-        Output::Unknown => "unknown".to_string(),
-    };
-    format!("{ask} → {got}")
 }
 
 /// A check of a session's client operations, advanced a bounded number of model steps at a
@@ -386,6 +327,7 @@ fn bars(history: &[Operation], prefix: &[usize], stuck: usize) -> Vec<OpBar> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use check::history::{Input, Output};
 
     fn op(client: u32, call: u64, ret: u64, input: Input, output: Output) -> Operation {
         Operation {

@@ -9,7 +9,7 @@
 
 use check::history::{Input, Operation, Output};
 
-use crate::checking::describe;
+use crate::op_words::describe;
 
 /// The operation a learner should look at, and the sentence about it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,8 +3,9 @@
 //!
 //! `main.rs` only calls [`start`]. The [`engine`] module is the one place that knows what runs
 //! underneath; [`control`] owns it, advances virtual time from animation frames and writes the
-//! signals of [`model`], which the [`components`] read. The console, the buttons and
-//! `window.raftlab` ([`js_api`]) all go through [`control`].
+//! signals of [`model`] (what is drawn comes from the pure [`projection`]), which the
+//! [`components`] read. The console, the buttons and `window.raftlab` ([`js_api`]) all go
+//! through [`control`].
 //!
 //! ```no_run
 //! web::start(); // mounts the playground on <body> (in a browser)
@@ -23,9 +24,11 @@ pub mod lease_check;
 pub mod lesson;
 pub mod lock_check;
 pub mod model;
+pub mod op_words;
 pub mod pace;
 pub mod partition;
 pub mod picture;
+pub mod projection;
 pub mod watch_check;
 
 use model::Settings;

@@ -5,39 +5,40 @@
 
 use std::collections::BTreeMap;
 
-use web::control;
+use web::control::{self, Control};
 use web::model::{Origin, Settings};
 use web::pace::Pace;
 
 const FRAME: f64 = 16.0;
 
-struct Clock(f64);
+struct Clock(f64, Control);
 
 impl Clock {
     fn frame(&mut self) -> f64 {
         self.0 += FRAME;
-        control::frame(self.0);
+        self.1.frame(self.0);
         self.0
+    }
+
+    fn now(&self) -> u64 {
+        self.1.with_engine(|e| e.now()).expect("installed")
     }
 }
 
-fn now() -> u64 {
-    control::with_engine(|e| e.now()).expect("installed")
-}
-
-fn leader() -> Option<u64> {
-    control::with_engine(|e| e.cluster().view().leader).expect("installed")
+fn leader(ctl: Control) -> Option<u64> {
+    ctl.with_engine(|e| e.cluster().view().leader)
+        .expect("installed")
 }
 
 /// Frames until virtual time `t` (at most `max` frames).
 fn frames_until(c: &mut Clock, t: u64, max: usize) {
     for _ in 0..max {
-        if now() >= t {
+        if c.now() >= t {
             return;
         }
         c.frame();
     }
-    panic!("virtual time {} never reached {t}", now());
+    panic!("virtual time {} never reached {t}", c.now());
 }
 
 #[test]
@@ -47,41 +48,45 @@ fn each_append_of_a_put_is_in_flight_for_half_a_second_of_wall_time() {
         seed: 3,
         ..Settings::default()
     };
-    let _ui = control::install(settings).expect("installs");
-    let mut c = Clock(0.0);
+    let (ctl, _ui) = control::install(settings).expect("installs");
+    let mut c = Clock(0.0, ctl);
     c.frame();
     // Elect a leader quickly (a steady pace at 25x), then settle at the default pace.
-    control::play(Some(25.0));
+    ctl.play(Some(25.0));
     frames_until(&mut c, 3_000, 10_000);
-    let l = leader().expect("a leader by 3 s");
-    control::play(Some(1.0));
+    let l = leader(ctl).expect("a leader by 3 s");
+    ctl.play(Some(1.0));
     assert!(web::pace::slows(Pace::Follow, 1.0));
     for _ in 0..200 {
         c.frame();
     }
-    let id = control::exec(
-        &format!("put --endpoints=node{l} foo bar"),
-        Origin::Script,
-        None,
-    )
-    .expect("a command");
+    let id = ctl
+        .exec(
+            &format!("put --endpoints=node{l} foo bar"),
+            Origin::Script,
+            None,
+        )
+        .expect("a command");
     // Wall ms each append is seen in flight, frame by frame.
     let mut seen: BTreeMap<u64, (u64, f64, f64)> = BTreeMap::new();
     let mut done_at = None;
     for _ in 0..2_000 {
         let ts = c.frame();
-        let msgs = control::with_engine(|e| e.cluster().in_flight()).expect("installed");
+        let msgs = ctl
+            .with_engine(|e| e.cluster().in_flight())
+            .expect("installed");
         for m in msgs {
             if m.summary.kind == sim::MsgKind::Append && m.summary.entries > 0 && m.from == l {
                 let e = seen.entry(m.id).or_insert((m.to, ts, ts));
                 e.2 = ts;
             }
         }
-        let finished = control::with_engine(|e| {
-            e.output(id)
-                .is_some_and(|o| o.state != web::engine::CommandState::Running)
-        })
-        .expect("installed");
+        let finished = ctl
+            .with_engine(|e| {
+                e.output(id)
+                    .is_some_and(|o| o.state != web::engine::CommandState::Running)
+            })
+            .expect("installed");
         if finished && done_at.is_none() {
             done_at = Some(ts);
         }
@@ -112,19 +117,20 @@ fn run_with(pace: Pace) -> String {
         seed: 5,
         ..Settings::default()
     };
-    let _ui = control::install(settings).expect("installs");
-    control::set_pace(pace);
-    let mut c = Clock(0.0);
+    let (ctl, _ui) = control::install(settings).expect("installs");
+    ctl.set_pace(pace);
+    let mut c = Clock(0.0, ctl);
     c.frame();
-    control::pause();
-    control::run_for(3_000);
-    control::exec("put a 1", Origin::Script, None);
-    control::play(Some(1.0));
+    ctl.pause();
+    ctl.run_for(3_000);
+    ctl.exec("put a 1", Origin::Script, None);
+    ctl.play(Some(1.0));
     frames_until(&mut c, 3_400, 100_000);
-    control::pause();
-    control::run_for(4_000 - now());
-    assert_eq!(now(), 4_000);
-    control::with_engine(|e| e.cluster().view().trace_hash).expect("installed")
+    ctl.pause();
+    ctl.run_for(4_000 - c.now());
+    assert_eq!(c.now(), 4_000);
+    ctl.with_engine(|e| e.cluster().view().trace_hash)
+        .expect("installed")
 }
 
 #[test]

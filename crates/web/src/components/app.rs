@@ -30,25 +30,26 @@ pub fn App(
     #[prop(optional)]
     fragment: String,
 ) -> impl IntoView {
-    let ui = match control::install(settings.clone()) {
-        Ok(ui) => ui,
+    let (ctl, ui) = match control::install(settings.clone()) {
+        Ok(installed) => installed,
         Err(e) => {
             // Bad options in the address: fall back to the defaults and say why.
-            let ui = control::install(Settings::default()).expect("default settings are valid");
+            let (ctl, ui) =
+                control::install(Settings::default()).expect("default settings are valid");
             ui.error
                 .set(Some(format!("{e}; started the default cluster instead")));
-            ui
+            (ctl, ui)
         }
     };
     provide_context(ui);
-    crate::js_api::install();
+    crate::js_api::install(ctl);
     // A share link rebuilds its run (in slices, with a progress bar); a bad one leaves the
     // default cluster and says why.
     let open_link = move |f: &str| {
         if f.trim_start_matches('#').is_empty() {
             return;
         }
-        control::open_fragment(
+        ctl.open_fragment(
             f,
             Some(Box::new(move |o| {
                 if let control::Outcome::Failed(e) = o {
@@ -64,7 +65,7 @@ pub fn App(
         open_link(&crate::browser::fragment());
     });
     on_cleanup(move || hash.remove());
-    use_animation_frame(control::frame);
+    use_animation_frame(move |ts| ctl.frame(ts));
 
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
         let typing = ev
@@ -85,15 +86,15 @@ pub fn App(
         match ev.key().as_str() {
             " " => {
                 ev.prevent_default();
-                control::toggle();
+                ctl.toggle();
             }
             "ArrowRight" => {
                 ev.prevent_default();
-                control::step(1);
+                ctl.step(1);
             }
             "ArrowLeft" => {
                 ev.prevent_default();
-                control::step_back(None);
+                ctl.step_back(None);
             }
             "Escape" => ui.selection.set(crate::model::Selection::None),
             _ => {}

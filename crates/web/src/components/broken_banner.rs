@@ -4,13 +4,14 @@
 use etcd::planted::{PlantedBug, PlantedBugs};
 use leptos::prelude::*;
 
-use crate::control;
+use crate::control::use_control;
 use crate::model::use_ui;
 
 /// A strip under the toolbar while the cluster is deliberately broken.
 #[component]
 pub fn BrokenBanner() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let names = move || {
         ui.planted
             .get()
@@ -26,7 +27,7 @@ pub fn BrokenBanner() -> impl IntoView {
                 <span>{move || names()}</span>
                 <span class="hint">"for teaching: the Check panel should catch it"</span>
                 <button class="ghost" on:click=move |_| {
-                    if let Err(e) = control::set_planted(PlantedBugs::NONE) {
+                    if let Err(e) = ctl.set_planted(PlantedBugs::NONE) {
                         ui.error.set(Some(format!("Could not repair the cluster: {e}")));
                     }
                 }>"Repair"</button>

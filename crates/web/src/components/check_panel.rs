@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::check_run::{self, CheckSettings};
 use crate::checking::{CheckView, OpBar};
-use crate::control;
+use crate::control::use_control;
 use crate::lease_check::LeaseCheckView;
 use crate::lock_check::LockCheckView;
 use crate::model::{use_ui, CheckRunView};
@@ -21,6 +21,7 @@ const LANE: f64 = 30.0;
 #[component]
 pub fn CheckPanel() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     view! {
         <section class="panel mini check-panel" aria-label="Check">
             <div class="panel-head">
@@ -31,7 +32,7 @@ pub fn CheckPanel() -> impl IntoView {
                         <button on:click=move |_| check_run::cancel()>"Cancel"</button>
                     }
                 >
-                    <button on:click=move |_| control::check(CheckSettings::default(), None)>
+                    <button on:click=move |_| ctl.check(CheckSettings::default(), None)>
                         "Check this session"
                     </button>
                 </Show>

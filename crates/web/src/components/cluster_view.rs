@@ -5,93 +5,23 @@
 
 use leptos::prelude::*;
 use sim::network::{InFlightView, LinkMode};
-use sim::MsgKind;
-use wasm_bindgen::JsCast;
 
+use super::drag::{node_of, target_at, Drag};
 use super::keyed::{keyed_list, Row};
 use super::legend::Legend;
+use super::msg_style::{is_response, msg_style, pill_width};
 use super::node_glyph::NodeGlyph;
 use super::partition_panel::PartitionPanel;
-use crate::control::DROP_SHOW_MS;
 use crate::model::{use_ui, Selection};
 use crate::partition::{group_color, group_name, Draft, Target};
 use crate::picture::{self, Geometry, Member, Weight, BIG};
+use crate::projection::DROP_SHOW_MS;
 
 /// Offset of each direction's lane from the line between two nodes, small and big pictures.
 const LANE: f64 = 9.0;
 const LANE_BIG: f64 = 4.0;
 /// Above this many pills in flight, pills drop their text (it stays in their name and on hover).
 const CROWD: usize = 14;
-
-/// A message kind's color and short name.
-pub fn msg_style(k: MsgKind) -> (&'static str, &'static str) {
-    match k {
-        MsgKind::Append | MsgKind::AppendResp => ("#2563eb", "append"),
-        MsgKind::Heartbeat | MsgKind::HeartbeatResp => ("#94a3b8", "heartbeat"),
-        MsgKind::Vote | MsgKind::VoteResp => ("#d97706", "vote"),
-        MsgKind::PreVote | MsgKind::PreVoteResp => ("#7c3aed", "pre-vote"),
-        MsgKind::Snapshot => ("#059669", "snapshot"),
-        MsgKind::Propose => ("#db2777", "propose"),
-        MsgKind::ReadIndex | MsgKind::ReadIndexResp => ("#0d9488", "read-index"),
-        MsgKind::TransferLeader | MsgKind::TimeoutNow => ("#dc2626", "timeout-now"),
-        MsgKind::Other => ("#64748b", "msg"),
-    }
-}
-
-/// Whether a kind is a response (drawn as an outlined pill in its request's color).
-pub fn is_response(k: MsgKind) -> bool {
-    matches!(
-        k,
-        MsgKind::AppendResp
-            | MsgKind::HeartbeatResp
-            | MsgKind::VoteResp
-            | MsgKind::PreVoteResp
-            | MsgKind::ReadIndexResp
-    )
-}
-
-/// Width of a pill for `label` (11 px text).
-fn pill_width(label: &str) -> f64 {
-    (label.chars().count() as f64 * 6.3 + 16.0).max(28.0)
-}
-
-/// A node being dragged in partition mode.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Drag {
-    /// The node.
-    pub id: u64,
-    /// Where the pointer went down (client pixels).
-    pub start: (f64, f64),
-    /// Where it is now (picture coordinates).
-    pub at: (f64, f64),
-    /// Whether it has moved far enough to be a drag rather than a click.
-    pub moved: bool,
-    /// The drop target under the pointer.
-    pub over: Option<Target>,
-}
-
-/// The drop target at a point of the page: the nearest element with a `data-part-target`, or
-/// empty space in the picture (a new group).
-fn target_at(x: f64, y: f64) -> Option<Target> {
-    let el = document().element_from_point(x as f32, y as f32)?;
-    if let Some(t) = el.closest("[data-part-target]").ok().flatten() {
-        return Target::parse(&t.get_attribute("data-part-target")?);
-    }
-    el.closest(".cluster-svg")
-        .ok()
-        .flatten()
-        .map(|_| Target::NewGroup)
-}
-
-/// The node under a pointer event's target, if any.
-fn node_of(ev: &web_sys::PointerEvent) -> Option<u64> {
-    let el: web_sys::Element = ev.target()?.dyn_into().ok()?;
-    let g = el.closest("[data-part-target^='node:']").ok().flatten()?;
-    match Target::parse(&g.get_attribute("data-part-target")?)? {
-        Target::Node(id) => Some(id),
-        _ => None,
-    }
-}
 
 /// Keeps `size` equal to the CSS size of the element `.cluster-box` (the picture's
 /// coordinates are its pixels, so text keeps its size and the drawing fills the box).

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::control;
+use crate::control::use_control;
 use crate::model::{use_ui, Settings};
 
 fn num<T: std::str::FromStr>(ev: &leptos::ev::Event, fallback: T) -> T {
@@ -13,6 +13,7 @@ fn num<T: std::str::FromStr>(ev: &leptos::ev::Event, fallback: T) -> T {
 #[component]
 pub fn ConfigPanel() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let form: RwSignal<Settings> = RwSignal::new(ui.settings.get_untracked());
     let error = RwSignal::new(String::new());
     Effect::new(move |_| {
@@ -23,7 +24,7 @@ pub fn ConfigPanel() -> impl IntoView {
     });
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match control::reset(form.get_untracked()) {
+        match ctl.reset(form.get_untracked()) {
             Ok(()) => ui.config_open.set(false),
             Err(e) => error.set(e),
         }

@@ -4,7 +4,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use super::keyed::{keyed_list, Row};
-use crate::control;
+use crate::control::use_control;
 use crate::engine::CommandState;
 use crate::model::{use_ui, ConsoleEntry, Origin};
 
@@ -62,6 +62,7 @@ pub fn complete(line: &str) -> Result<String, Vec<&'static str>> {
 #[component]
 pub fn Console() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let input = RwSignal::new(String::new());
     let history: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let cursor: RwSignal<Option<usize>> = RwSignal::new(None);
@@ -80,7 +81,7 @@ pub fn Console() -> impl IntoView {
     // again whenever the console changes.
     let txn_prompt = Memo::new(move |_| {
         ui.console.track();
-        control::with_engine(|e| e.txn_prompt()).flatten()
+        ctl.with_engine(|e| e.txn_prompt()).flatten()
     });
 
     let submit = move || {
@@ -100,7 +101,7 @@ pub fn Console() -> impl IntoView {
         cursor.set(None);
         hint.set(String::new());
         input.set(String::new());
-        control::exec(&line, Origin::Typed, None);
+        ctl.exec(&line, Origin::Typed, None);
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
         "Enter" => {
@@ -111,7 +112,7 @@ pub fn Console() -> impl IntoView {
         "Escape" if txn_prompt.get_untracked().is_some() => {
             ev.prevent_default();
             input.set(String::new());
-            control::exec("cancel", Origin::Typed, None);
+            ctl.exec("cancel", Origin::Typed, None);
         }
         "ArrowUp" => {
             ev.prevent_default();
@@ -197,6 +198,7 @@ pub fn Console() -> impl IntoView {
 
 #[component]
 fn Entry(e: ConsoleEntry) -> impl IntoView {
+    let ctl = use_control();
     if e.origin == Origin::System {
         return view! { <div class="entry note">{e.text}</div> }.into_any();
     }
@@ -226,7 +228,7 @@ fn Entry(e: ConsoleEntry) -> impl IntoView {
                 <div class="running-row">
                     <span class="spinner" aria-hidden="true"></span>
                     <span>"running in virtual time"</span>
-                    <button class="link" on:click=move |_| { if let Some(c) = cmd { control::cancel(c) } }>"cancel"</button>
+                    <button class="link" on:click=move |_| { if let Some(c) = cmd { ctl.cancel(c) } }>"cancel"</button>
                 </div>
             }).map(IntoAny::into_any)}
         </div>

@@ -7,7 +7,7 @@ use sim::network::LinkMode;
 use sim::{NodeStatus, Role};
 
 use crate::components::why_panel::{WhyPanel, WhySubject};
-use crate::control::act;
+use crate::control::use_control;
 use crate::model::{role_label, status_label, use_ui, Selection};
 
 /// The panel for what is selected (beside the cluster).
@@ -57,6 +57,7 @@ pub fn log_range(first: u64, last: u64) -> String {
 #[component]
 fn ClusterPanel() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let shown = RwSignal::new(false);
     let presets = move || {
         ui.view.with(|v| {
@@ -116,7 +117,7 @@ fn ClusterPanel() -> impl IntoView {
                     .into_iter()
                     .map(|(label, line)| {
                         let title = line.clone();
-                        view! { <button title=title on:click=move |_| act(line.clone())>{label}</button> }
+                        view! { <button title=title on:click=move |_| ctl.act(line.clone())>{label}</button> }
                     })
                     .map(IntoAny::into_any)
                     .collect_view()
@@ -124,7 +125,7 @@ fn ClusterPanel() -> impl IntoView {
             {move || ui.view.with(|v| v.leader.is_none() && v.nodes.len() >= 2).then(|| view! {
                 <span class="hint">"The split presets come back once a leader is elected."</span>
             }.into_any())}
-            <button on:click=move |_| act("heal")>"Heal all"</button>
+            <button on:click=move |_| ctl.act("heal")>"Heal all"</button>
         </div>
         <NetworkForm from=None/>
         <h2 class="gap">"Run"</h2>
@@ -158,6 +159,7 @@ fn ClusterPanel() -> impl IntoView {
 #[component]
 fn NetworkForm(from: Option<(u64, u64)>) -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let init = ui.settings.get_untracked();
     let drop_pct = RwSignal::new(init.drop_pct);
     let lat_min = RwSignal::new(init.latency_min_ms);
@@ -170,7 +172,7 @@ fn NetworkForm(from: Option<(u64, u64)>) -> impl IntoView {
             Some((a, b)) => format!("link {a}->{b} drop={d} latency={lo}-{hi}ms"),
             None => format!("network drop={d} latency={lo}-{hi}ms"),
         };
-        act(line);
+        ctl.act(line);
     };
     let title = if from.is_some() {
         "This link"
@@ -204,6 +206,7 @@ fn NetworkForm(from: Option<(u64, u64)>) -> impl IntoView {
 #[component]
 fn NodePanel() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let id = move || match ui.selection.get() {
         Selection::Node(id) => id,
         _ => 0,
@@ -271,23 +274,23 @@ fn NodePanel() -> impl IntoView {
             <h2>{format!("Node {id}")}</h2>
             <div class="buttons">
                 {if crashed {
-                    view! { <button class="primary" on:click=move |_| act(format!("restart {id}"))>{format!("Restart node {id}")}</button> }.into_any()
+                    view! { <button class="primary" on:click=move |_| ctl.act(format!("restart {id}"))>{format!("Restart node {id}")}</button> }.into_any()
                 } else {
-                    view! { <button class="danger" on:click=move |_| act(format!("crash {id}"))>{format!("Crash node {id}")}</button> }.into_any()
+                    view! { <button class="danger" on:click=move |_| ctl.act(format!("crash {id}"))>{format!("Crash node {id}")}</button> }.into_any()
                 }}
                 {(!crashed).then(|| if paused {
-                    view! { <button on:click=move |_| act(format!("resume {id}"))>{format!("Resume node {id}")}</button> }.into_any()
+                    view! { <button on:click=move |_| ctl.act(format!("resume {id}"))>{format!("Resume node {id}")}</button> }.into_any()
                 } else {
-                    view! { <button on:click=move |_| act(format!("pause {id}"))>{format!("Pause node {id}")}</button> }.into_any()
+                    view! { <button on:click=move |_| ctl.act(format!("pause {id}"))>{format!("Pause node {id}")}</button> }.into_any()
                 })}
                 {(!crashed && !leader).then(|| view! {
                     <button title="Ask the leader to hand over leadership (MsgTimeoutNow)"
-                        on:click=move |_| act(format!("move-leader {id:x}"))>"Make leader"</button>
+                        on:click=move |_| ctl.act(format!("move-leader {id:x}"))>"Make leader"</button>
                     <button title="Start an election at this node now"
-                        on:click=move |_| act(format!("campaign {id}"))>"Campaign"</button>
+                        on:click=move |_| ctl.act(format!("campaign {id}"))>"Campaign"</button>
                 }).map(IntoAny::into_any)}
                 <button title="Cut every link to and from this node"
-                    on:click=move |_| act(format!("partition {id} {}", others()))>"Isolate"</button>
+                    on:click=move |_| ctl.act(format!("partition {id} {}", others()))>"Isolate"</button>
             </div>
             <dl class="kv">
                 {rows.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd class="mono">{v}</dd></div> }).map(IntoAny::into_any).collect_view()}
@@ -313,6 +316,7 @@ fn NodePanel() -> impl IntoView {
 #[component]
 fn LinkPanel() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let ends = move || match ui.selection.get() {
         Selection::Link(a, b) => (a, b),
         _ => (0, 0),
@@ -352,17 +356,17 @@ fn LinkPanel() -> impl IntoView {
             <div class="buttons">
                 {match mode {
                     LinkMode::Healthy => view! {
-                        <button class="danger" on:click=move |_| act(format!("cut {a}->{b}"))>"Cut"</button>
+                        <button class="danger" on:click=move |_| ctl.act(format!("cut {a}->{b}"))>"Cut"</button>
                         <button title="Messages wait on the link until you release or drop them"
-                            on:click=move |_| act(format!("hold {a}->{b}"))>"Hold"</button>
+                            on:click=move |_| ctl.act(format!("hold {a}->{b}"))>"Hold"</button>
                     }.into_any(),
                     _ => view! {
-                        <button class="primary" on:click=move |_| act(format!("restore {a}->{b}"))>"Restore"</button>
+                        <button class="primary" on:click=move |_| ctl.act(format!("restore {a}->{b}"))>"Restore"</button>
                     }.into_any(),
                 }}
                 {(mode == LinkMode::Held).then(|| view! {
-                    <button disabled=held == 0 on:click=move |_| act(format!("release {a}->{b}"))>"Deliver oldest"</button>
-                    <button disabled=held == 0 on:click=move |_| act(format!("drop {a}->{b}"))>"Drop oldest"</button>
+                    <button disabled=held == 0 on:click=move |_| ctl.act(format!("release {a}->{b}"))>"Deliver oldest"</button>
+                    <button disabled=held == 0 on:click=move |_| ctl.act(format!("drop {a}->{b}"))>"Drop oldest"</button>
                 }).map(IntoAny::into_any)}
                 <button on:click=move |_| ui.selection.set(Selection::Link(b, a))>{format!("Show {b} → {a}")}</button>
             </div>

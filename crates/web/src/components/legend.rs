@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use sim::MsgKind;
 
-use super::cluster_view::msg_style;
+use super::msg_style::{is_response, msg_style};
 
 /// The node roles and states the picture draws, with their CSS class.
 pub const NODE_KEYS: &[&str] = &[
@@ -43,11 +43,7 @@ pub fn legend_html() -> String {
     s.push_str(r#"<span class="sep"></span>"#);
     for (k, text) in MSG_KEYS {
         let (color, _) = msg_style(*k);
-        let class = if super::cluster_view::is_response(*k) {
-            "pill resp"
-        } else {
-            "pill"
-        };
+        let class = if is_response(*k) { "pill resp" } else { "pill" };
         s.push_str(&format!(
             r#"<span class="key"><i class="{class}" style="--c:{color}">{text}</i></span>"#
         ));

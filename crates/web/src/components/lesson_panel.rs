@@ -3,13 +3,14 @@
 
 use leptos::prelude::*;
 
-use crate::control;
+use crate::control::use_control;
 use crate::model::{use_ui, LessonStep};
 
 /// The panel, shown while a lesson is open.
 #[component]
 pub fn LessonPanel() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let lesson = ui.lesson;
     let current = move || lesson.with(|l| l.as_ref().map_or(0, |l| l.current));
     let count = move || lesson.with(|l| l.as_ref().map_or(0, |l| l.steps.len()));
@@ -37,7 +38,7 @@ pub fn LessonPanel() -> impl IntoView {
                             <button
                                 class="toc-item"
                                 aria-current=(i == l.current).then_some("step")
-                                on:click=move |_| control::lesson_go(i)
+                                on:click=move |_| ctl.lesson_go(i)
                             >
                                 <span class="toc-n">{(i + 1).to_string()}</span>
                                 <span class="toc-t">{s.title.clone()}</span>
@@ -114,19 +115,19 @@ pub fn LessonPanel() -> impl IntoView {
                         class="ghost small"
                         title="Copy a link that opens this lesson at its start (for a class)"
                         on:click=move |_| {
-                            if let Some(f) = control::lesson_link() {
+                            if let Some(f) = ctl.lesson_link() {
                                 let url = crate::browser::set_fragment(&f);
                                 crate::browser::copy(&url);
-                                control::toast("Link to this lesson copied");
+                                ctl.toast("Link to this lesson copied");
                             }
                         }
                     >
                         "Copy link"
                     </button>
-                    <button class="ghost small" title="Start this lesson again on a fresh cluster" on:click=move |_| control::restart_lesson()>
+                    <button class="ghost small" title="Start this lesson again on a fresh cluster" on:click=move |_| ctl.restart_lesson()>
                         "Restart"
                     </button>
-                    <button class="ghost small" aria-label="Close the lesson" on:click=move |_| control::close_lesson()>
+                    <button class="ghost small" aria-label="Close the lesson" on:click=move |_| ctl.close_lesson()>
                         "×"
                     </button>
                 </div>
@@ -138,7 +139,7 @@ pub fn LessonPanel() -> impl IntoView {
                         <div class="buttons lesson-nav">
                             <button
                                 disabled=move || current() == 0
-                                on:click=move |_| control::lesson_go(current().saturating_sub(1))
+                                on:click=move |_| ctl.lesson_go(current().saturating_sub(1))
                             >
                                 "← Previous"
                             </button>
@@ -146,7 +147,7 @@ pub fn LessonPanel() -> impl IntoView {
                                 class="show-me"
                                 title="Run this step's lines for you, in virtual time"
                                 disabled=move || showing() || step().is_none_or(|s| s.lines.is_empty())
-                                on:click=move |_| control::show_me()
+                                on:click=move |_| ctl.show_me()
                             >
                                 {move || if showing() { "Showing…" } else { "Show me" }}
                             </button>
@@ -157,7 +158,7 @@ pub fn LessonPanel() -> impl IntoView {
                                         class="primary"
                                         title=format!("Open the next lesson: {title}")
                                         on:click=move |_| {
-                                            if let Err(e) = control::open_lesson(&name) {
+                                            if let Err(e) = ctl.open_lesson(&name) {
                                                 use_ui().error.set(Some(format!("Could not open the lesson: {e}")));
                                             }
                                         }
@@ -169,7 +170,7 @@ pub fn LessonPanel() -> impl IntoView {
                                     <button
                                         class="primary"
                                         disabled=move || { current() + 1 >= count() }
-                                        on:click=move |_| control::lesson_go(current() + 1)
+                                        on:click=move |_| ctl.lesson_go(current() + 1)
                                     >
                                         "Next →"
                                     </button>

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::control;
+use crate::control::use_control;
 use crate::model::use_ui;
 
 /// A built-in's title (its `@title` line), or its name.
@@ -19,10 +19,11 @@ pub fn title_of(name: &str, text: &str) -> String {
 #[component]
 pub fn LessonsMenu() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let open = RwSignal::new(false);
     let choose = move |name: &'static str| {
         open.set(false);
-        if let Err(e) = control::open_lesson(name) {
+        if let Err(e) = ctl.open_lesson(name) {
             ui.error
                 .set(Some(format!("Could not open the lesson: {e}")));
         }

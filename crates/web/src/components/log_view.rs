@@ -5,13 +5,15 @@
 use leptos::prelude::*;
 
 use super::keyed::{keyed_list, Row};
-use crate::control::{self, LOG_CELLS};
+use crate::control::use_control;
 use crate::model::{term_color, use_ui, LogRow, Selection};
+use crate::projection::LOG_CELLS;
 
 /// The log panel.
 #[component]
 pub fn LogView() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let window = move || ui.logs.with(|l| (l.from, l.to, l.max_index));
     let max_from = move || {
         ui.logs
@@ -46,11 +48,11 @@ pub fn LogView() -> impl IntoView {
                     prop:value=move || window().0.to_string()
                     on:input=move |ev| {
                         let v: u64 = event_target_value(&ev).parse().unwrap_or(1);
-                        control::set_log_from(if v >= max_from() { None } else { Some(v) });
+                        ctl.set_log_from(if v >= max_from() { None } else { Some(v) });
                     }
                 />
             </label>
-            <button class="ghost small" disabled=move || ui.log_from.with(Option::is_none) on:click=move |_| control::set_log_from(None)>
+            <button class="ghost small" disabled=move || ui.log_from.with(Option::is_none) on:click=move |_| ctl.set_log_from(None)>
                 "Follow"
             </button>
         </div>

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use sim::{NodeStatus, Role};
 
-use super::cluster_view::Drag;
+use super::drag::Drag;
 use crate::model::{role_label, use_ui, Selection};
 use crate::partition::{group_color, group_name, Target};
 use crate::picture::{member, Member};

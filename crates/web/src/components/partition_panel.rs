@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use super::cluster_view::Drag;
-use crate::control::act;
+use super::drag::Drag;
+use crate::control::use_control;
 use crate::model::use_ui;
 use crate::partition::{group_color, group_name, Draft, Target};
 
@@ -19,6 +19,7 @@ pub fn PartitionPanel(
     after_drag: StoredValue<bool>,
 ) -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let part = ui.partition;
     let over = move || drag.with(|d| d.and_then(|d| d.over));
     let click = move |t: Target| {
@@ -69,7 +70,7 @@ pub fn PartitionPanel(
     let apply = move |_| {
         if let Some(l) = part.with_untracked(|p| p.as_ref().map(Draft::line)) {
             part.set(None);
-            act(l);
+            ctl.act(l);
         }
     };
     view! {

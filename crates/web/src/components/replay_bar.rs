@@ -3,13 +3,14 @@
 
 use leptos::prelude::*;
 
-use crate::control;
+use crate::control::use_control;
 use crate::model::use_ui;
 
 /// The replay's progress bar with its Cancel button.
 #[component]
 pub fn ReplayBar() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let run = ui.replay_run;
     let pct = move || run.with(|r| r.as_ref().map_or(0.0, |r| r.fraction * 100.0));
     let facts = move || {
@@ -34,7 +35,7 @@ pub fn ReplayBar() -> impl IntoView {
                     <span style=move || format!("width: {:.1}%", pct())></span>
                 </div>
                 <span class="hint mono">{facts}</span>
-                <button class="ghost small" title="Stop: the page stays as it was before" on:click=move |_| control::cancel_replay()>
+                <button class="ghost small" title="Stop: the page stays as it was before" on:click=move |_| ctl.cancel_replay()>
                     "Cancel"
                 </button>
             </div>

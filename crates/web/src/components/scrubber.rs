@@ -4,13 +4,14 @@
 
 use leptos::prelude::*;
 
-use crate::control;
+use crate::control::use_control;
 use crate::model::use_ui;
 
 /// The scrubber under the timeline.
 #[component]
 pub fn Scrubber() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let session = ui.session;
     // While the thumb is dragged: the time it points at (the jump happens on release).
     let preview: RwSignal<Option<u64>> = RwSignal::new(None);
@@ -40,7 +41,7 @@ pub fn Scrubber() -> impl IntoView {
                     on:change=move |ev| {
                         preview.set(None);
                         if let Ok(t) = event_target_value(&ev).parse::<u64>() {
-                            control::seek(t, None);
+                            ctl.seek(t, None);
                         }
                     }
                 />
@@ -50,7 +51,7 @@ pub fn Scrubber() -> impl IntoView {
                     aria-label="Step back one event"
                     title="Step back one event (←): replays the session to one event fewer"
                     disabled=move || session.with(|s| s.steps == 0)
-                    on:click=move |_| control::step_back(None)
+                    on:click=move |_| ctl.step_back(None)
                 >
                     "◀ Step back"
                 </button>
@@ -63,10 +64,10 @@ pub fn Scrubber() -> impl IntoView {
                             {move || format!("Looking at the past — {} of the session is kept after this point. Playing or acting here forks the run and drops it.", later())}
                         </span>
                         <span class="grow"></span>
-                        <button title="Forget the later part and go on from here" on:click=move |_| control::fork()>
+                        <button title="Forget the later part and go on from here" on:click=move |_| ctl.fork()>
                             "Fork from here"
                         </button>
-                        <button class="primary" title="Back to where the session ended" on:click=move |_| control::seek(u64::MAX, None)>
+                        <button class="primary" title="Back to where the session ended" on:click=move |_| ctl.seek(u64::MAX, None)>
                             "Back to the end"
                         </button>
                     }.into_any()

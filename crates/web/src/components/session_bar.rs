@@ -5,13 +5,13 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use crate::control;
+use crate::control::{self, use_control, Control};
 use crate::model::use_ui;
 
 /// Loads a file's text: a lesson opens at its first step, any other scenario replays (in
 /// slices, with a progress bar and Cancel). Errors go to the banner.
-pub fn load_text(name: String, text: Result<String, String>) {
-    let ui = control::with(|c| c.ui());
+pub fn load_text(ctl: Control, name: String, text: Result<String, String>) {
+    let ui = ctl.with(|c| c.ui());
     let fail = move |name: &str, e: String| {
         if let Some(ui) = ui {
             ui.error.set(Some(format!(
@@ -21,11 +21,11 @@ pub fn load_text(name: String, text: Result<String, String>) {
     };
     match text {
         Err(e) => fail(&name, e),
-        Ok(t) => control::load(
+        Ok(t) => ctl.load(
             &t,
             &name.clone(),
             Some(Box::new(move |o| match o {
-                control::Outcome::Arrived => control::toast(format!("Loaded {name}")),
+                control::Outcome::Arrived => ctl.toast(format!("Loaded {name}")),
                 control::Outcome::Failed(e) => fail(&name, e),
                 // The console says so; nothing changed.
                 control::Outcome::Stopped(_) => {}
@@ -38,6 +38,7 @@ pub fn load_text(name: String, text: Result<String, String>) {
 #[component]
 pub fn SessionBar() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let picker = NodeRef::<html::Input>::new();
     let dragging = RwSignal::new(false);
 
@@ -69,7 +70,7 @@ pub fn SessionBar() -> impl IntoView {
                 .and_then(|f| f.get(0));
             if let Some(file) = file {
                 ev.prevent_default();
-                crate::browser::read_file(file, load_text);
+                crate::browser::read_file(file, move |n, t| load_text(ctl, n, t));
             }
         });
         on_cleanup(move || {
@@ -83,24 +84,24 @@ pub fn SessionBar() -> impl IntoView {
         #[cfg(target_arch = "wasm32")]
         if let Some(input) = picker.get() {
             if let Some(file) = input.files().and_then(|f| f.get(0)) {
-                crate::browser::read_file(file, load_text);
+                crate::browser::read_file(file, move |n, t| load_text(ctl, n, t));
             }
             // Picking the same file again loads it again.
             input.set_value("");
         }
     };
     let export = move |_| {
-        let text = control::export_text();
-        match crate::browser::download(&control::export_name(), &text) {
-            Ok(()) => control::toast("Session saved as a scenario file"),
+        let text = ctl.export_text();
+        match crate::browser::download(&ctl.export_name(), &text) {
+            Ok(()) => ctl.toast("Session saved as a scenario file"),
             Err(e) => ui.error.set(Some(format!("Could not export: {e}"))),
         }
     };
-    let share = move |_| match control::share_fragment() {
+    let share = move |_| match ctl.share_fragment() {
         Ok(f) => {
             let url = crate::browser::set_fragment(&f);
             crate::browser::copy(&url);
-            control::toast(format!(
+            ctl.toast(format!(
                 "Link copied ({} characters) — it is also in the address bar",
                 url.len()
             ));

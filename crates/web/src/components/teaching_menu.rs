@@ -6,7 +6,7 @@
 use etcd::planted::{PlantedBug, PlantedBugs};
 use leptos::prelude::*;
 
-use crate::control;
+use crate::control::use_control;
 use crate::model::use_ui;
 
 /// Which checker catches `bug`, and how to see it, in a few words.
@@ -46,12 +46,13 @@ fn sentence(text: &str) -> String {
 #[component]
 pub fn TeachingMenu() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     let open = RwSignal::new(false);
     let broken = move || !ui.planted.get().is_empty();
     let toggle = move |bug: PlantedBug, on: bool| {
         let now = ui.planted.get_untracked();
         let next = if on { now.with(bug) } else { now.without(bug) };
-        if let Err(e) = control::set_planted(next) {
+        if let Err(e) = ctl.set_planted(next) {
             ui.error.set(Some(format!("Could not plant the bug: {e}")));
         }
     };
@@ -96,7 +97,7 @@ pub fn TeachingMenu() -> impl IntoView {
                     <ul>{PlantedBug::ALL.into_iter().map(item).collect_view()}</ul>
                     <Show when=broken>
                         <button class="menu-repair" on:click=move |_| {
-                            if let Err(e) = control::set_planted(PlantedBugs::NONE) {
+                            if let Err(e) = ctl.set_planted(PlantedBugs::NONE) {
                                 ui.error.set(Some(format!("Could not repair the cluster: {e}")));
                             }
                         }>"Repair: no planted bugs"</button>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::lessons_menu::LessonsMenu;
 use super::session_bar::SessionBar;
 use super::teaching_menu::TeachingMenu;
-use crate::control::{self, Until};
+use crate::control::{use_control, Until};
 use crate::model::{use_ui, SPEEDS};
 
 /// The bar across the top.
@@ -16,6 +16,7 @@ use crate::model::{use_ui, SPEEDS};
 #[component]
 pub fn Toolbar() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     // A speed set through `window.raftlab.play(speed)` that is not one of the presets shows as
     // the hidden "custom" option, so the select never goes blank.
     let is_preset = Memo::new(move |_| ui.speed.with(|s| SPEEDS.iter().any(|(v, _)| v == s)));
@@ -51,7 +52,7 @@ pub fn Toolbar() -> impl IntoView {
     let follow = move || ui.pace.get() == crate::pace::Pace::Follow;
     let on_pace = move |ev: leptos::ev::Event| {
         let on = event_target_checked(&ev);
-        control::set_pace(if on {
+        ctl.set_pace(if on {
             crate::pace::Pace::Follow
         } else {
             crate::pace::Pace::Steady
@@ -70,14 +71,14 @@ pub fn Toolbar() -> impl IntoView {
                     class="primary play"
                     aria-label=move || if ui.playing.get() { "Pause" } else { "Play" }
                     title="Play or pause (space)"
-                    on:click=move |_| control::toggle()
+                    on:click=move |_| ctl.toggle()
                 >
                     {move || if ui.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
                 </button>
                 <button
                     aria-label="Step one event"
                     title="Step one event (→)"
-                    on:click=move |_| control::step(1)
+                    on:click=move |_| ctl.step(1)
                 >
                     "Step"
                 </button>
@@ -117,14 +118,14 @@ pub fn Toolbar() -> impl IntoView {
                 <button
                     aria-label="Run until the next leader change"
                     title="Run until a new leader is elected"
-                    on:click=move |_| control::run_until(Until::LeaderChange)
+                    on:click=move |_| ctl.run_until(Until::LeaderChange)
                 >
                     "Next leader"
                 </button>
                 <button
                     aria-label="Run until the next commit"
                     title="Run until some node's commit index rises"
-                    on:click=move |_| control::run_until(Until::Commit)
+                    on:click=move |_| ctl.run_until(Until::Commit)
                 >
                     "Next commit"
                 </button>

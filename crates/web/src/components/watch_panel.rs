@@ -2,13 +2,14 @@
 
 use leptos::prelude::*;
 
-use crate::control;
+use crate::control::use_control;
 use crate::model::use_ui;
 
 /// The watch panel.
 #[component]
 pub fn WatchPanel() -> impl IntoView {
     let ui = use_ui();
+    let ctl = use_control();
     // Re-rendered only when the condition flips, as <Show> does.
     let any = Memo::new(move |_| ui.watches.with(|w| !w.is_empty()));
     view! {
@@ -24,7 +25,7 @@ pub fn WatchPanel() -> impl IntoView {
                                     <div class="row">
                                         <code>{w.line}</code>
                                         <span class="hint">{format!("via node {}", w.node)}</span>
-                                        <button class="link" on:click=move |_| control::cancel(id)>"cancel"</button>
+                                        <button class="link" on:click=move |_| ctl.cancel(id)>"cancel"</button>
                                     </div>
                                     <pre class="events">{w.events}</pre>
                                 </li>

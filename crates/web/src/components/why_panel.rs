@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use sim::explain::Why;
 
-use crate::control;
+use crate::control::{use_control, Control};
 
 /// What to explain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,8 +18,8 @@ pub enum WhySubject {
     Entry(u64, u64),
 }
 
-fn explain(subject: WhySubject) -> Option<Why> {
-    control::with_engine(|e| {
+fn explain(ctl: Control, subject: WhySubject) -> Option<Why> {
+    ctl.with_engine(|e| {
         let pg = e.playground();
         match subject {
             WhySubject::Node(id) => etcd::explain::node(pg, id),
@@ -32,8 +32,9 @@ fn explain(subject: WhySubject) -> Option<Why> {
 /// A "Why?" button and, once pressed, the explanation (recomputed on each press).
 #[component]
 pub fn WhyPanel(subject: WhySubject) -> impl IntoView {
+    let ctl = use_control();
     let why = RwSignal::new(None::<Why>);
-    let ask = move |_| why.set(explain(subject));
+    let ask = move |_| why.set(explain(ctl, subject));
     let body = move || {
         why.get().map(|w| {
             let sources = w

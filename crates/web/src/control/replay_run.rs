@@ -12,7 +12,6 @@ use std::cell::RefCell;
 use etcd::scenario::Replay;
 use leptos::prelude::*;
 
-use super::session::{self, Arrival, Done, Outcome};
 use crate::browser::{later, now_ms};
 use crate::model::{ReplayRunView, Ui};
 
@@ -21,14 +20,48 @@ pub const SLICE_MS: f64 = 10.0;
 /// Events between looks at the clock, at first (adapted so a look comes every ~1 ms).
 const FIRST_CHUNK: u64 = 256;
 
+/// How an import or a move ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Its result is on the page.
+    Arrived,
+    /// It could not be done (the first problem, in words); nothing changed.
+    Failed(String),
+    /// Cancelled or overtaken by another action (the console's line saying so); nothing changed.
+    Stopped(String),
+}
+
+/// Who waits for an import or a move to end.
+pub type Done = Box<dyn FnOnce(Outcome)>;
+
+/// Puts a finished replay on the page (or says why it failed), given the replay, the wall
+/// time it started at and how it ended; returns the outcome its waiters hear.
+pub type Arrive = Box<dyn FnOnce(Box<Replay>, f64, Result<(), String>) -> Outcome>;
+
 /// A replay to run and what it becomes.
 pub struct Job {
     /// The replay.
     pub replay: Box<Replay>,
     /// What the page does with it once done.
-    pub arrival: Arrival,
+    pub arrive: Arrive,
     /// What it does, in words, for the progress bar and the console ("loading session.txt").
     pub what: String,
+}
+
+/// A replay stopped before its end: the console's line about it, and who waited for it.
+pub struct Stopped {
+    /// The line for the console.
+    pub note: String,
+    done: Vec<Done>,
+}
+
+impl Stopped {
+    /// Tells those who waited that it stopped.
+    pub fn tell(self) {
+        for d in self.done {
+            d(Outcome::Stopped(self.note.clone()));
+        }
+    }
 }
 
 /// Why a replay stopped before its end.
@@ -53,15 +86,9 @@ thread_local! {
     static RUNNING: RefCell<Option<Running>> = const { RefCell::new(None) };
 }
 
-/// Starts `job` (a running replay stops first: the newest input wins); `done` gets the end.
-pub fn start(job: Job, done: Option<Done>) {
-    stop(Stop::Action);
-    let Some(ui) = super::with(|c| c.ui()) else {
-        if let Some(d) = done {
-            d(Outcome::Failed("the playground is busy".into()));
-        }
-        return;
-    };
+/// Starts `job` on the page of `ui` (no replay may be running: the caller stops it first);
+/// `done` gets the end.
+pub fn start(ui: Ui, job: Job, done: Option<Done>) {
     // Time stands still on the page while the replay runs: what it shows is kept as it is.
     ui.playing.set(false);
     let run = Running {
@@ -81,12 +108,10 @@ pub fn running() -> bool {
     RUNNING.with(|r| r.borrow().is_some())
 }
 
-/// Stops the running replay, if any: the page stays as it was before it began, and the
-/// console says so in one line; its waiters get the reason.
-pub fn stop(why: Stop) {
-    let Some(run) = RUNNING.with(|r| r.borrow_mut().take()) else {
-        return;
-    };
+/// Stops the running replay, if any: the page stays as it was before it began. Returns the
+/// console's line about it and its waiters, to tell once the line is shown.
+pub fn stop(why: Stop) -> Option<Stopped> {
+    let run = RUNNING.with(|r| r.borrow_mut().take())?;
     run.ui.replay_run.set(None);
     let p = run.job.replay.progress();
     let note = format!(
@@ -104,10 +129,10 @@ pub fn stop(why: Stop) {
             Stop::Action => "another action came first; the page is as it was before.",
         }
     );
-    super::with(|c| c.note(note.clone()));
-    for d in run.done {
-        d(Outcome::Stopped(note.clone()));
-    }
+    Some(Stopped {
+        note,
+        done: run.done,
+    })
 }
 
 /// One slice; schedules the next one if the replay goes on.
@@ -136,7 +161,8 @@ fn tick() {
         }
         After::Ended(ui, run, r) => {
             ui.replay_run.set(None);
-            let o = session::arrived(run.job, run.started_ms, r);
+            let Job { replay, arrive, .. } = run.job;
+            let o = arrive(replay, run.started_ms, r);
             for d in run.done {
                 d(o.clone());
             }

@@ -3,17 +3,22 @@
 //! from the start runs in slices ([`super::replay_run`]) with a progress bar and Cancel, so no
 //! input freezes the tab; the page shows the session as it was until the replay is done.
 
-use etcd::scenario::Scenario;
+use etcd::scenario::{Replay, Scenario};
 use leptos::prelude::*;
-use sim::id_map::IdMap;
 
-use super::replay_run::{self, Job, Stop};
-use super::{now_wall, with, Controller};
+use super::replay_run::{self, Done, Job, Outcome, Stop};
+use super::{busy, now_wall, Control, Controller};
 use crate::engine::{Engine, Move};
 use crate::model::Settings;
 
+fn tell(done: Option<Done>, o: Outcome) {
+    if let Some(d) = done {
+        d(o);
+    }
+}
+
 /// What a finished replay becomes.
-pub enum Arrival {
+enum Arrival {
     /// The imported scenario's run replaces the session.
     Import(Box<Scenario>),
     /// The session moves to the point replayed; `from` is the virtual time it left.
@@ -23,242 +28,227 @@ pub enum Arrival {
     },
 }
 
-/// How an import or a move ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Its result is on the page.
-    Arrived,
-    /// It could not be done (the first problem, in words); nothing changed.
-    Failed(String),
-    /// Cancelled or overtaken by another action (the console's line saying so); nothing changed.
-    Stopped(String),
-}
-
-/// Who waits for an import or a move to end.
-pub type Done = Box<dyn FnOnce(Outcome)>;
-
-fn tell(done: Option<Done>, o: Outcome) {
-    if let Some(d) = done {
-        d(o);
+impl Control {
+    /// The session as scenario text (the whole session, also while looking at the past).
+    pub fn export_text(self) -> String {
+        self.with(|c| {
+            let title = match c.lessons.title() {
+                Some(t) => format!("{t} (session)"),
+                None if !c.title.is_empty() => c.title.clone(),
+                None => format!("raftlab session, seed {}", c.settings.seed),
+            };
+            c.engine.export(&title)
+        })
+        .unwrap_or_default()
     }
-}
 
-/// The session as scenario text (the whole session, also while looking at the past).
-pub fn export_text() -> String {
-    with(|c| {
-        let title = match &c.lesson {
-            Some(l) => format!("{} (session)", l.scenario.title),
-            None if !c.title.is_empty() => c.title.clone(),
-            None => format!("raftlab session, seed {}", c.settings.seed),
-        };
-        c.engine.export(&title)
-    })
-    .unwrap_or_default()
-}
-
-/// A file name for the exported session.
-pub fn export_name() -> String {
-    with(|c| {
-        let t = c.engine.session().end_ms / 1000;
-        format!(
-            "raftlab-{}n-seed{}-{}m{:02}s.txt",
-            c.settings.nodes,
-            c.settings.seed,
-            t / 60,
-            t % 60
-        )
-    })
-    .unwrap_or_else(|| "raftlab-session.txt".into())
-}
-
-/// The fragment of a share link for the session (`s=...`).
-///
-/// # Errors
-/// The session is too long for a link.
-pub fn share_fragment() -> Result<String, String> {
-    let f = etcd::scenario::share::encode(&export_text());
-    if f.len() > etcd::scenario::share::MAX_FRAGMENT {
-        return Err(format!(
-            "this session is too long for a link ({} KiB); use Export instead",
-            f.len() / 1024
-        ));
+    /// A file name for the exported session.
+    pub fn export_name(self) -> String {
+        self.with(|c| {
+            let t = c.engine.session().end_ms / 1000;
+            format!(
+                "raftlab-{}n-seed{}-{}m{:02}s.txt",
+                c.settings.nodes,
+                c.settings.seed,
+                t / 60,
+                t % 60
+            )
+        })
+        .unwrap_or_else(|| "raftlab-session.txt".into())
     }
-    Ok(f)
-}
 
-/// Loads a scenario and replays it to its end in slices (the same run, the same trace hash as
-/// natively); `done` hears how it ended. A file that does not parse changes nothing.
-pub fn import(text: &str, done: Option<Done>) {
-    match Engine::parse(text) {
-        Ok(s) => start_import(s, "importing a scenario".into(), done),
-        Err(e) => tell(done, Outcome::Failed(e)),
-    }
-}
-
-/// Loads a file or a script's text named `name`: a lesson opens at its first step, anything
-/// else replays to its end in slices; `done` hears how it ended.
-pub fn load(text: &str, name: &str, done: Option<Done>) {
-    load_as(text, name, format!("loading {name}"), done);
-}
-
-fn load_as(text: &str, name: &str, what: String, done: Option<Done>) {
-    let s = match Engine::parse(text) {
-        Ok(s) => s,
-        Err(e) => return tell(done, Outcome::Failed(e)),
-    };
-    if !s.lesson {
-        return start_import(s, what, done);
-    }
-    replay_run::stop(Stop::Action);
-    let opened = with(|c| {
-        c.open_lesson(name, s)?;
-        if let Some(l) = c.lesson.as_mut() {
-            l.link = etcd::scenario::share::encode(text);
+    /// The fragment of a share link for the session (`s=...`).
+    ///
+    /// # Errors
+    /// The session is too long for a link.
+    pub fn share_fragment(self) -> Result<String, String> {
+        let f = etcd::scenario::share::encode(&self.export_text());
+        if f.len() > etcd::scenario::share::MAX_FRAGMENT {
+            return Err(format!(
+                "this session is too long for a link ({} KiB); use Export instead",
+                f.len() / 1024
+            ));
         }
-        Ok(())
-    })
-    .unwrap_or_else(|| Err("the playground is busy".into()));
-    tell(
-        done,
-        match opened {
-            Ok(()) => Outcome::Arrived,
-            Err(e) => Outcome::Failed(e),
-        },
-    );
-}
-
-fn start_import(s: Scenario, what: String, done: Option<Done>) {
-    match Engine::start_import(&s) {
-        Ok(replay) => replay_run::start(
-            Job {
-                replay,
-                arrival: Arrival::Import(Box::new(s)),
-                what,
-            },
-            done,
-        ),
-        Err(e) => tell(done, Outcome::Failed(e)),
+        Ok(f)
     }
-}
 
-/// Opens a link's fragment: `#s=...` (a scenario or lesson) or `#lesson=NAME`; `done` hears
-/// how it ended. On a bad link the cluster stays as it is.
-pub fn open_fragment(fragment: &str, done: Option<Done>) {
-    let f = fragment.trim().trim_start_matches('#');
-    if let Some(name) = f.strip_prefix("lesson=") {
-        let r = super::open_lesson(name);
-        return tell(
+    /// Loads a scenario and replays it to its end in slices (the same run, the same trace hash
+    /// as natively); `done` hears how it ended. A file that does not parse changes nothing.
+    pub fn import(self, text: &str, done: Option<Done>) {
+        match Engine::parse(text) {
+            Ok(s) => self.start_import(s, "importing a scenario".into(), done),
+            Err(e) => tell(done, Outcome::Failed(e)),
+        }
+    }
+
+    /// Loads a file or a script's text named `name`: a lesson opens at its first step,
+    /// anything else replays to its end in slices; `done` hears how it ended.
+    pub fn load(self, text: &str, name: &str, done: Option<Done>) {
+        self.load_as(text, name, format!("loading {name}"), done);
+    }
+
+    fn load_as(self, text: &str, name: &str, what: String, done: Option<Done>) {
+        let s = match Engine::parse(text) {
+            Ok(s) => s,
+            Err(e) => return tell(done, Outcome::Failed(e)),
+        };
+        if !s.lesson {
+            return self.start_import(s, what, done);
+        }
+        self.stop_replay(Stop::Action);
+        let link = etcd::scenario::share::encode(text);
+        let opened = self
+            .with(|c| c.open_lesson(name, s, link))
+            .unwrap_or_else(busy);
+        tell(
             done,
-            match r {
+            match opened {
                 Ok(()) => Outcome::Arrived,
                 Err(e) => Outcome::Failed(e),
             },
         );
     }
-    match etcd::scenario::share::decode(f) {
-        Ok(text) => load_as(&text, "shared lesson", "opening the link".into(), done),
-        Err(e) => tell(done, Outcome::Failed(e)),
-    }
-}
 
-/// Jumps to virtual time `t` of the session (replayed from the start, in slices); the later
-/// part is kept until the next action. `done` hears how it ended.
-pub fn seek(t: u64, done: Option<Done>) {
-    let what = match t {
-        u64::MAX => "moving back to the end".to_string(),
-        t => format!("moving to {}", sim::time::format_ms(t)),
-    };
-    let plan = with(|c| c.engine.plan_seek(t));
-    go(plan, what, done);
-}
-
-/// Steps back one event (a replay to one event fewer, in slices).
-pub fn step_back(done: Option<Done>) {
-    let plan = with(|c| c.engine.plan_step_back());
-    go(plan, "stepping back one event".into(), done);
-}
-
-fn go(plan: Option<Result<Move, String>>, what: String, done: Option<Done>) {
-    replay_run::stop(Stop::Action);
-    let t0 = now_wall();
-    let from = with(|c| c.engine.now()).unwrap_or(0);
-    let m = match plan {
-        Some(Ok(m)) => m,
-        Some(Err(e)) => {
-            with(|c| c.ui.error.set(Some(format!("Time travel failed: {e}"))));
-            return tell(done, Outcome::Failed(e));
+    fn start_import(self, s: Scenario, what: String, done: Option<Done>) {
+        match Engine::start_import(&s) {
+            Ok(replay) => self.start_replay(replay, Arrival::Import(Box::new(s)), what, done),
+            Err(e) => tell(done, Outcome::Failed(e)),
         }
-        None => return tell(done, Outcome::Failed("the playground is busy".into())),
-    };
-    match m {
-        Move::Replay(replay) => replay_run::start(
+    }
+
+    /// Starts replaying `replay` in slices (a running replay stops first: the newest input
+    /// wins); once done it becomes `arrival`, and `done` hears how it ended.
+    fn start_replay(self, replay: Box<Replay>, arrival: Arrival, what: String, done: Option<Done>) {
+        self.stop_replay(Stop::Action);
+        let Some(ui) = self.with(|c| c.ui) else {
+            return tell(done, Outcome::Failed("the playground is busy".into()));
+        };
+        let arrive = Box::new(move |replay, started, r| self.arrived(replay, arrival, started, r));
+        replay_run::start(
+            ui,
             Job {
                 replay,
-                arrival: Arrival::Move { from },
+                arrive,
                 what,
             },
             done,
-        ),
-        Move::Now(goal) => {
-            with(|c| {
-                c.engine.arrive_at(goal, None);
-                c.jumped(t0, from);
-            });
-            tell(done, Outcome::Arrived)
+        );
+    }
+
+    /// Opens a link's fragment: `#s=...` (a scenario or lesson) or `#lesson=NAME`; `done`
+    /// hears how it ended. On a bad link the cluster stays as it is.
+    pub fn open_fragment(self, fragment: &str, done: Option<Done>) {
+        let f = fragment.trim().trim_start_matches('#');
+        if let Some(name) = f.strip_prefix("lesson=") {
+            let r = self.open_lesson(name);
+            return tell(
+                done,
+                match r {
+                    Ok(()) => Outcome::Arrived,
+                    Err(e) => Outcome::Failed(e),
+                },
+            );
         }
-        Move::Stay => {
-            with(|c| c.jumped(t0, from));
-            tell(done, Outcome::Arrived)
+        match etcd::scenario::share::decode(f) {
+            Ok(text) => self.load_as(&text, "shared lesson", "opening the link".into(), done),
+            Err(e) => tell(done, Outcome::Failed(e)),
         }
     }
-}
 
-/// Puts a finished replay on the page (or, if it failed, says why); how it ended.
-pub(super) fn arrived(job: Job, started: f64, r: Result<(), String>) -> Outcome {
-    let Job {
-        replay, arrival, ..
-    } = job;
-    match (arrival, r) {
-        (Arrival::Import(s), Ok(())) => {
-            let engine = Engine::from_replay(replay);
-            with(|c| c.imported(&s, engine, now_wall() - started));
-            Outcome::Arrived
-        }
-        (Arrival::Move { from }, Ok(())) => {
-            with(|c| {
-                c.engine.arrive(*replay);
-                c.jumped(started, from);
-            });
-            Outcome::Arrived
-        }
-        (Arrival::Import(_), Err(e)) => Outcome::Failed(e),
-        (Arrival::Move { .. }, Err(e)) => {
-            with(|c| c.ui.error.set(Some(format!("Time travel failed: {e}"))));
-            Outcome::Failed(e)
+    /// Jumps to virtual time `t` of the session (replayed from the start, in slices); the later
+    /// part is kept until the next action. `done` hears how it ended.
+    pub fn seek(self, t: u64, done: Option<Done>) {
+        let what = match t {
+            u64::MAX => "moving back to the end".to_string(),
+            t => format!("moving to {}", sim::time::format_ms(t)),
+        };
+        let plan = self.with(|c| c.engine.plan_seek(t));
+        self.go(plan, what, done);
+    }
+
+    /// Steps back one event (a replay to one event fewer, in slices).
+    pub fn step_back(self, done: Option<Done>) {
+        let plan = self.with(|c| c.engine.plan_step_back());
+        self.go(plan, "stepping back one event".into(), done);
+    }
+
+    fn go(self, plan: Option<Result<Move, String>>, what: String, done: Option<Done>) {
+        self.stop_replay(Stop::Action);
+        let t0 = now_wall();
+        let from = self.with(|c| c.engine.now()).unwrap_or(0);
+        let m = match plan {
+            Some(Ok(m)) => m,
+            Some(Err(e)) => {
+                self.with(|c| c.ui.error.set(Some(format!("Time travel failed: {e}"))));
+                return tell(done, Outcome::Failed(e));
+            }
+            None => return tell(done, Outcome::Failed("the playground is busy".into())),
+        };
+        match m {
+            Move::Replay(replay) => self.start_replay(replay, Arrival::Move { from }, what, done),
+            Move::Now(goal) => {
+                self.with(|c| {
+                    c.engine.arrive_at(goal, None);
+                    c.jumped(t0, from);
+                });
+                tell(done, Outcome::Arrived)
+            }
+            Move::Stay => {
+                self.with(|c| c.jumped(t0, from));
+                tell(done, Outcome::Arrived)
+            }
         }
     }
-}
 
-/// Drops the later part of the session: what happens next is recorded from here.
-pub fn fork() {
-    replay_run::stop(Stop::Action);
-    with(|c| {
-        if c.engine.session().in_past {
-            c.engine.fork();
-            c.note(format!(
-                "Forked at {}: the later part of the session is gone; what you do now is recorded from here.",
-                sim::time::format_ms(c.engine.now())
-            ));
-            c.sync(now_wall());
+    /// Puts a finished replay on the page (or, if it failed, says why); how it ended.
+    fn arrived(
+        self,
+        replay: Box<Replay>,
+        arrival: Arrival,
+        started: f64,
+        r: Result<(), String>,
+    ) -> Outcome {
+        match (arrival, r) {
+            (Arrival::Import(s), Ok(())) => {
+                let engine = Engine::from_replay(replay);
+                self.with(|c| c.imported(&s, engine, now_wall() - started));
+                Outcome::Arrived
+            }
+            (Arrival::Move { from }, Ok(())) => {
+                self.with(|c| {
+                    c.engine.arrive(*replay);
+                    c.jumped(started, from);
+                });
+                Outcome::Arrived
+            }
+            (Arrival::Import(_), Err(e)) => Outcome::Failed(e),
+            (Arrival::Move { .. }, Err(e)) => {
+                self.with(|c| c.ui.error.set(Some(format!("Time travel failed: {e}"))));
+                Outcome::Failed(e)
+            }
         }
-    });
+    }
+
+    /// Drops the later part of the session: what happens next is recorded from here.
+    pub fn fork(self) {
+        self.stop_replay(Stop::Action);
+        self.with(|c| {
+            if c.engine.session().in_past {
+                c.engine.fork();
+                c.note(format!(
+                    "Forked at {}: the later part of the session is gone; what you do now is recorded from here.",
+                    sim::time::format_ms(c.engine.now())
+                ));
+                c.sync(now_wall());
+            }
+        });
+    }
 }
 
 impl Controller {
     /// Puts an imported scenario's run in place, paused at its end.
     fn imported(&mut self, s: &Scenario, engine: Engine, ms: f64) {
-        self.lesson = None;
-        self.ui.lesson.set(None);
+        self.close_lesson();
         let mut settings = Settings::from_config(&s.config);
         settings.load = 0.0;
         self.adopt(engine, settings);
@@ -281,37 +271,17 @@ impl Controller {
     fn jumped(&mut self, t0: f64, from: u64) {
         let ms = now_wall() - t0;
         self.ui.playing.set(false);
-        for (_, w) in self.waiters.drain(..) {
-            w("cancelled: time travel".into());
-        }
-        self.running.clear();
-        self.script.clear();
-        self.script_wait = None;
+        self.console.cancel_waiters("cancelled: time travel");
+        self.console.forget_running();
+        self.lessons.stop_script();
         let now = self.engine.now();
         // The page's picture of the past up to `now` is what a straight run shows: keep it.
-        let t = &mut self.timeline;
-        t.spans.retain(|s| s.start <= now);
-        for s in &mut t.spans {
-            if s.end.is_some_and(|e| e > now) {
-                s.end = None;
-            }
-        }
-        t.marks.retain(|m| m.time_ms <= now);
-        self.open_span = t.spans.last().filter(|s| s.end.is_none()).cloned();
-        self.timeline_dirty = true;
-        self.trace_seq = self.engine.cluster().trace().total();
-        self.last_appended = IdMap::new();
-        for n in self.engine.cluster().view().nodes {
-            self.last_appended.insert(n.id, n.last_index);
-        }
-        self.overwrites.clear();
+        let total = self.engine.cluster().trace().total();
+        self.scan.rewind(now, total, &self.engine.cluster().view());
         self.ui.drops.set(Vec::new());
         self.halted = false;
-        self.shown_events = u64::MAX;
-        self.logs_stale = true;
-        self.last_slow = f64::NEG_INFINITY;
-        self.next_load_at = now;
-        self.carry = 0.0;
+        self.shown.invalidate();
+        self.clock.moved(now);
         if from != now {
             self.note(format!(
                 "Moved to {} (replayed in {:.0} ms). Acting from here forks the run.",

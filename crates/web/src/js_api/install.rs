@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use super::{
     headless, state, Builtin, CheckProgress, ErrorReply, ExecReply, Perf, ReplayProgress, Session,
 };
-use crate::control;
+use crate::control::{self, Control};
 use crate::model::Origin;
 
 /// The methods of `window.raftlab`.
@@ -53,11 +53,13 @@ const METHODS: &[&str] = &[
 ];
 
 /// Installs `window.raftlab`.
-pub fn install() {
+pub fn install(ctl: Control) {
     let call: Function =
-        Closure::<dyn Fn(String, JsValue, JsValue, JsValue, JsValue) -> JsValue>::new(call)
-            .into_js_value()
-            .unchecked_into();
+        Closure::<dyn Fn(String, JsValue, JsValue, JsValue, JsValue) -> JsValue>::new(
+            move |name, a, b, c, d| call(ctl, name, a, b, c, d),
+        )
+        .into_js_value()
+        .unchecked_into();
     let api = Object::new();
     for name in METHODS {
         let name = JsValue::from_str(name);
@@ -120,9 +122,9 @@ fn outcome(
 }
 
 /// What `exec` and `execUntilDone` answer for command `cmd`.
-fn exec_reply(cmd: etcd::CommandId, printed: String) -> ExecReply {
+fn exec_reply(ctl: Control, cmd: etcd::CommandId, printed: String) -> ExecReply {
     use crate::engine::CommandState;
-    control::with_engine(|e| {
+    ctl.with_engine(|e| {
         let o = e.output(cmd);
         let (status, text) = match o {
             Some(o) => (
@@ -159,7 +161,7 @@ fn exec_reply(cmd: etcd::CommandId, printed: String) -> ExecReply {
 }
 
 /// Runs method `name` with its arguments (missing ones are `undefined`).
-fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue {
+fn call(ctl: Control, name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue {
     match name.as_str() {
         "exec" => {
             let line = text(&a);
@@ -168,13 +170,13 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
                 let waiter: control::Waiter = Box::new(move |text: String| {
                     let _ = r.call1(&JsValue::NULL, &JsValue::from_str(&text));
                 });
-                let paused = control::with(|c| !c.playing()).unwrap_or(false);
-                let cmd = control::exec(&line, Origin::Script, Some(waiter));
+                let paused = ctl.with(|c| !c.playing()).unwrap_or(false);
+                let cmd = ctl.exec(&line, Origin::Script, Some(waiter));
                 // While paused, a line that needs time would wait for Play: answer at once
                 // that it waits (it stays in flight); the clock is not moved.
                 if let Some(cmd) = cmd.filter(|_| paused) {
-                    if control::forget_waiter(cmd).is_some() {
-                        let reply = exec_reply(cmd, String::new());
+                    if ctl.forget_waiter(cmd).is_some() {
+                        let reply = exec_reply(ctl, cmd, String::new());
                         let _ = resolve.call1(&JsValue::NULL, &to_js(&reply));
                     }
                 }
@@ -186,36 +188,37 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
             let limit = field(&b, "limitMs").map_or(etcd::repl::LINE_LIMIT_MS, |l| {
                 l.clamp(0.0, etcd::repl::LINE_LIMIT_MS as f64) as u64
             });
-            let mark = control::with_engine(|e| e.printed()).unwrap_or(0);
-            let cmd = control::exec(&line, Origin::Script, None);
+            let mark = ctl.with_engine(|e| e.printed()).unwrap_or(0);
+            let cmd = ctl.exec(&line, Origin::Script, None);
             if let Some(cmd) = cmd {
-                control::settle(cmd, limit);
+                ctl.settle(cmd, limit);
             }
             // As `raftlab repl` prints after a line: what the engine answered itself (`cancel`
             // finding nothing to stop), then everything printed meanwhile.
-            let printed = control::with_engine(|e| {
-                let own = cmd
-                    .filter(|c| e.is_note(*c))
-                    .and_then(|c| e.output(c))
-                    .map_or("", |o| o.text.as_str());
-                format!("{own}{}", e.printed_since(mark))
-            })
-            .unwrap_or_default();
+            let printed = ctl
+                .with_engine(|e| {
+                    let own = cmd
+                        .filter(|c| e.is_note(*c))
+                        .and_then(|c| e.output(c))
+                        .map_or("", |o| o.text.as_str());
+                    format!("{own}{}", e.printed_since(mark))
+                })
+                .unwrap_or_default();
             let reply = match cmd {
-                Some(cmd) => exec_reply(cmd, printed),
+                Some(cmd) => exec_reply(ctl, cmd, printed),
                 None => ExecReply {
                     status: "done",
                     id: None,
                     text: String::new(),
                     printed,
-                    time_ms: control::with_engine(|e| e.now()).unwrap_or(0),
+                    time_ms: ctl.with_engine(|e| e.now()).unwrap_or(0),
                     note: "",
                 },
             };
             Promise::resolve(&to_js(&reply)).into()
         }
         "replay" => {
-            let run = control::with(|c| c.ui().replay_run.get_untracked()).flatten();
+            let run = ctl.with(|c| c.ui().replay_run.get_untracked()).flatten();
             to_js(&run.map(|r| ReplayProgress {
                 elapsed_ms: r.elapsed_ms,
                 events: r.events,
@@ -225,13 +228,13 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
             }))
         }
         "cancelReplay" => {
-            control::cancel_replay();
+            ctl.cancel_replay();
             JsValue::UNDEFINED
         }
-        "state" => to_js(&state()),
-        "view" => to_js(&control::with_engine(|e| e.cluster().view())),
+        "state" => to_js(&state(ctl)),
+        "view" => to_js(&ctl.with_engine(|e| e.cluster().view())),
         "pause" => {
-            control::pause();
+            ctl.pause();
             JsValue::UNDEFINED
         }
         "play" => {
@@ -240,23 +243,23 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
             } else {
                 num(&a)
             };
-            control::play(speed);
+            ctl.play(speed);
             JsValue::UNDEFINED
         }
         "step" => {
-            control::step(num(&a).unwrap_or(1.0).max(0.0) as u64);
+            ctl.step(num(&a).unwrap_or(1.0).max(0.0) as u64);
             JsValue::UNDEFINED
         }
         "runFor" => {
-            control::run_for(num(&a).unwrap_or(0.0).max(0.0) as u64);
-            to_js(&state())
+            ctl.run_for(num(&a).unwrap_or(0.0).max(0.0) as u64);
+            to_js(&state(ctl))
         }
         "load" => {
-            control::set_load(num(&a).unwrap_or(0.0));
+            ctl.set_load(num(&a).unwrap_or(0.0));
             JsValue::UNDEFINED
         }
         "reset" => {
-            let mut s = control::with(|c| c.settings()).unwrap_or_default();
+            let mut s = ctl.with(|c| c.settings()).unwrap_or_default();
             if let Some(n) = field(&a, "nodes") {
                 s.nodes = n as usize;
             }
@@ -266,14 +269,14 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
             if let Some(l) = field(&a, "load") {
                 s.load = l;
             }
-            result(control::reset(s))
+            result(ctl.reset(s))
         }
         "perf" => {
-            let p = control::with(|c| c.perf()).unwrap_or_default();
+            let p = ctl.with(|c| c.perf()).unwrap_or_default();
             to_js(&Perf {
                 achieved_speed: p.achieved,
                 events_per_s: p.events_per_s,
-                frame_work_p95_ms: control::frame_work_p95(),
+                frame_work_p95_ms: ctl.frame_work_p95(),
             })
         }
         "headless" => to_js(&headless(
@@ -292,12 +295,12 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
                 let done: crate::check_run::CheckWaiter = Box::new(move |v| {
                     let _ = resolve.call1(&JsValue::NULL, &to_js(&v));
                 });
-                control::check(settings, Some(done));
+                ctl.check(settings, Some(done));
             })
             .into()
         }
         "checkProgress" => {
-            let run = control::with(|c| c.ui().check_run.get_untracked()).flatten();
+            let run = ctl.with(|c| c.ui().check_run.get_untracked()).flatten();
             to_js(&run.map(|r| CheckProgress {
                 elapsed_ms: r.elapsed_ms,
                 max_steps: r.progress.max_steps,
@@ -319,17 +322,17 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
                 true => Ok(etcd::planted::PlantedBugs::NONE),
                 false => etcd::planted::PlantedBugs::parse_list(&names.join(",")),
             };
-            result(bugs.and_then(control::set_planted))
+            result(bugs.and_then(|b| ctl.set_planted(b)))
         }
         "planted" => {
-            let bugs = control::with_engine(|e| e.planted()).unwrap_or_default();
+            let bugs = ctl.with_engine(|e| e.planted()).unwrap_or_default();
             to_js(&bugs.iter().map(|b| b.name()).collect::<Vec<_>>())
         }
-        "exportScenario" => JsValue::from_str(&control::export_text()),
+        "exportScenario" => JsValue::from_str(&ctl.export_text()),
         "importScenario" => {
             let t = text(&a);
             outcome(
-                |done| control::import(&t, Some(done)),
+                |done| ctl.import(&t, Some(done)),
                 |o| match o {
                     control::Outcome::Arrived => JsValue::NULL,
                     control::Outcome::Failed(e) | control::Outcome::Stopped(e) => {
@@ -341,7 +344,7 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
         "loadScenario" => {
             let t = text(&a);
             outcome(
-                |done| control::load(&t, "script", Some(done)),
+                |done| ctl.load(&t, "script", Some(done)),
                 |o| match o {
                     control::Outcome::Arrived => JsValue::NULL,
                     control::Outcome::Failed(e) | control::Outcome::Stopped(e) => {
@@ -358,38 +361,41 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
                     u64::MAX
                 }
             });
-            outcome(|done| control::seek(t, Some(done)), |_| to_js(&state()))
+            outcome(|done| ctl.seek(t, Some(done)), move |_| to_js(&state(ctl)))
         }
-        "stepBack" => outcome(|done| control::step_back(Some(done)), |_| to_js(&state())),
+        "stepBack" => outcome(
+            |done| ctl.step_back(Some(done)),
+            move |_| to_js(&state(ctl)),
+        ),
         "fork" => {
-            control::fork();
+            ctl.fork();
             JsValue::UNDEFINED
         }
         "session" => {
-            let s = control::with_engine(|e| e.session()).unwrap_or_default();
+            let s = ctl.with_engine(|e| e.session()).unwrap_or_default();
             to_js(&Session {
                 end_ms: s.end_ms,
                 in_past: s.in_past,
-                lines: control::with_engine(|e| e.lines().len()).unwrap_or(0),
+                lines: ctl.with_engine(|e| e.lines().len()).unwrap_or(0),
                 now_ms: s.now_ms,
                 steps: s.steps,
             })
         }
-        "shareLink" => match control::share_fragment() {
+        "shareLink" => match ctl.share_fragment() {
             Ok(f) => JsValue::from_str(&crate::browser::set_fragment(&f)),
             Err(error) => to_js(&ErrorReply { error }),
         },
-        "openLesson" => result(control::open_lesson(&text(&a))),
-        "lesson" => to_js(&control::with(|c| c.ui().lesson.get_untracked()).flatten()),
-        "lessonLink" => control::lesson_link().map_or(JsValue::NULL, |f| {
+        "openLesson" => result(ctl.open_lesson(&text(&a))),
+        "lesson" => to_js(&ctl.with(|c| c.ui().lesson.get_untracked()).flatten()),
+        "lessonLink" => ctl.lesson_link().map_or(JsValue::NULL, |f| {
             JsValue::from_str(&crate::browser::set_fragment(&f))
         }),
         "lessonGo" => {
-            control::lesson_go(number(&a).max(0.0) as usize);
+            ctl.lesson_go(number(&a).max(0.0) as usize);
             JsValue::UNDEFINED
         }
         "showMe" => {
-            control::show_me();
+            ctl.show_me();
             JsValue::UNDEFINED
         }
         "builtins" => {
@@ -411,9 +417,11 @@ fn call(name: String, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue
         }
         "pace" => {
             if let Some(p) = a.as_string().and_then(|s| crate::pace::Pace::parse(&s)) {
-                control::set_pace(p);
+                ctl.set_pace(p);
             }
-            let p = control::with(|c| c.ui().pace.get_untracked()).unwrap_or_default();
+            let p = ctl
+                .with(|c| c.ui().pace.get_untracked())
+                .unwrap_or_default();
             JsValue::from_str(p.as_str())
         }
         _ => JsValue::UNDEFINED,

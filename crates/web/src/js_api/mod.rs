@@ -32,7 +32,7 @@
 //! raftlab.pace("steady")             // or "follow" (the default: slow motion around messages at 1x and below); returns the pace
 //! ```
 
-use crate::control;
+use crate::control::Control;
 
 mod replies;
 
@@ -42,9 +42,9 @@ pub use replies::{
 };
 
 /// The current state, as `window.raftlab.state()` returns it.
-pub fn state() -> Option<State> {
-    let playing = control::with(|c| c.playing())?;
-    control::with_engine(|e| {
+pub fn state(ctl: Control) -> Option<State> {
+    let playing = ctl.with(|c| c.playing())?;
+    ctl.with_engine(|e| {
         let c = e.cluster();
         let v = c.view();
         State {
@@ -108,4 +108,6 @@ pub use install::install;
 
 /// Installs `window.raftlab` (nothing to do off the web).
 #[cfg(not(target_arch = "wasm32"))]
-pub fn install() {}
+pub fn install(ctl: Control) {
+    let _ = ctl;
+}

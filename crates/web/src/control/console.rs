@@ -1,0 +1,200 @@
+//! The console: each line run (typed, a button's, a script's, a lesson's) and each note of the
+//! playground as an entry with its output; the output of running commands follows them until
+//! they end, and whoever waits on a command (`window.raftlab.exec`) hears its output then.
+
+use leptos::prelude::*;
+
+use super::{now_wall, Control, Controller, Stop};
+use crate::engine::{CommandId, CommandState};
+use crate::model::{ConsoleEntry, Origin};
+
+/// Console lines kept.
+const CONSOLE_KEEP: usize = 300;
+
+/// A promise waiting on a console command (for `window.raftlab.exec`).
+pub type Waiter = Box<dyn FnOnce(String)>;
+
+/// The console's own state (its entries are in the `console` signal).
+#[derive(Default)]
+pub(super) struct Console {
+    /// The key of the next entry (unique within the page).
+    next_key: u64,
+    /// Entries whose command runs: (entry key, command).
+    running: Vec<(u64, CommandId)>,
+    /// Who waits on which command.
+    waiters: Vec<(CommandId, Waiter)>,
+}
+
+impl Console {
+    /// Tells everyone waiting that their command is gone (`why`), and forgets them.
+    pub(super) fn cancel_waiters(&mut self, why: &str) {
+        for (_, w) in self.waiters.drain(..) {
+            w(why.into());
+        }
+    }
+
+    /// The running commands' entries stop following them.
+    pub(super) fn forget_running(&mut self) {
+        self.running.clear();
+    }
+
+    fn key(&mut self) -> u64 {
+        let key = self.next_key;
+        self.next_key += 1;
+        key
+    }
+}
+
+impl Control {
+    /// Runs a console line; `done` gets its output once it completes. A replay running (an
+    /// import, a link, a seek) stops first: the newest input wins.
+    pub fn exec(self, line: &str, origin: Origin, done: Option<Waiter>) -> Option<CommandId> {
+        self.stop_replay(Stop::Action);
+        self.with(|c| c.exec(line, origin, done)).flatten()
+    }
+
+    /// Runs the line a button stands for, echoed in the console.
+    pub fn act(self, line: impl Into<String>) {
+        self.exec(&line.into(), Origin::Ui, None);
+    }
+
+    /// Cancels a running console command: the line `cancel ID`, echoed and kept in the session.
+    pub fn cancel(self, cmd: CommandId) {
+        self.act(format!("cancel {cmd}"));
+    }
+
+    /// Takes back the waiter `exec` was given for command `cmd` (the line goes on), if one
+    /// waits.
+    pub fn forget_waiter(self, cmd: CommandId) -> Option<Waiter> {
+        self.with(|c| {
+            let w = &mut c.console.waiters;
+            let i = w.iter().position(|(id, _)| *id == cmd)?;
+            Some(w.remove(i).1)
+        })
+        .flatten()
+    }
+}
+
+impl Controller {
+    /// Adds a note of the playground's own to the console.
+    pub(super) fn note(&mut self, text: String) {
+        let key = self.console.key();
+        let time_ms = self.engine.now();
+        self.push_entry(ConsoleEntry {
+            key,
+            cmd: None,
+            line: String::new(),
+            text,
+            state: CommandState::Done,
+            origin: Origin::System,
+            time_ms,
+        });
+    }
+
+    fn push_entry(&mut self, e: ConsoleEntry) {
+        self.ui.console.update(|v| {
+            v.push(e);
+            if v.len() > CONSOLE_KEEP {
+                let cut = v.len() - CONSOLE_KEEP;
+                v.drain(..cut);
+            }
+        });
+    }
+
+    pub(super) fn exec(
+        &mut self,
+        line: &str,
+        origin: Origin,
+        done: Option<Waiter>,
+    ) -> Option<CommandId> {
+        let line = line.trim();
+        // A blank line ends a section of an unfinished txn; elsewhere it does nothing.
+        if line.is_empty() && !self.engine.needs_more() {
+            if let Some(d) = done {
+                d(String::new());
+            }
+            return None;
+        }
+        let time_ms = self.engine.now();
+        let key = self.console.key();
+        let Some(cmd) = self.engine.exec(line) else {
+            // A comment, or a line inside a multi-line txn: echoed, nothing to wait for.
+            let more = self.engine.needs_more();
+            self.push_entry(ConsoleEntry {
+                key,
+                cmd: None,
+                line: line.to_string(),
+                text: if more { "…".into() } else { String::new() },
+                state: CommandState::Done,
+                origin,
+                time_ms,
+            });
+            if let Some(d) = done {
+                d(String::new());
+            }
+            self.sync(now_wall());
+            return None;
+        };
+        let out = self.engine.output(cmd).cloned();
+        let (text, state) =
+            out.map_or((String::new(), CommandState::Failed), |o| (o.text, o.state));
+        self.push_entry(ConsoleEntry {
+            key,
+            cmd: Some(cmd),
+            line: line.to_string(),
+            text,
+            state,
+            origin,
+            time_ms,
+        });
+        self.console.running.push((key, cmd));
+        if let Some(d) = done {
+            self.console.waiters.push((cmd, d));
+        }
+        self.sync(now_wall());
+        Some(cmd)
+    }
+
+    /// Brings the running commands' entries up to date and answers the waiters whose command
+    /// ended (or settled).
+    pub(super) fn sync_console(&mut self) {
+        let con = &mut self.console;
+        if con.running.is_empty() && con.waiters.is_empty() {
+            return;
+        }
+        let engine = &self.engine;
+        let mut updates = Vec::new();
+        con.running.retain(|(key, cmd)| match engine.output(*cmd) {
+            Some(o) => {
+                updates.push((*key, o.text.clone(), o.state));
+                o.state == CommandState::Running
+            }
+            None => false,
+        });
+        if !updates.is_empty() {
+            self.ui.console.update(|v| {
+                for (key, text, state) in updates {
+                    if let Some(e) = v.iter_mut().rev().find(|e| e.key == key) {
+                        if e.text != text || e.state != state {
+                            e.text = text;
+                            e.state = state;
+                        }
+                    }
+                }
+            });
+        }
+        let mut i = 0;
+        while i < con.waiters.len() {
+            let cmd = con.waiters[i].0;
+            match engine.output(cmd) {
+                // A watch or keep-alive resolves with its output so far once it has settled.
+                Some(o) if o.state == CommandState::Running && !o.settled => i += 1,
+                o => {
+                    let text = o.map(|o| o.text.clone()).unwrap_or_default();
+                    let (_, w) = con.waiters.remove(i);
+                    w(text);
+                }
+            }
+        }
+    }
+}
