@@ -26,7 +26,7 @@
 
 use std::sync::Arc;
 
-use super::replay::Phase;
+use super::phase::Phase;
 use super::{Goal, Replay, Scenario};
 use crate::playground::{Playground, Recorded};
 use crate::repl::Repl;

@@ -24,6 +24,7 @@ pub mod builtin;
 mod checkpoint;
 mod expect;
 mod parse;
+mod phase;
 mod replay;
 mod run;
 mod session;
