@@ -100,6 +100,14 @@ fn watch_request(body: &str) -> Result<Option<kv::WatchCreateRequest>, ParseErro
     }))
 }
 
+/// The body of the gateway's `POST /v3/election/observe` (a stream of the election's leaders):
+/// the election's name, or the gateway's error body (`{"error":...,"code":3,...}`, answered
+/// with HTTP 400 before the stream starts, as etcd 3.5.1 does).
+pub fn gateway_observe_request(body: &str) -> Result<Vec<u8>, String> {
+    let o = Msg::body(body).map_err(|e| e.0)?;
+    o.bytes("name").map_err(|e| e.0)
+}
+
 /// The message of an error body.
 fn message_of(e: &ParseError) -> String {
     serde_json::from_str::<serde_json::Value>(&e.0)
@@ -204,6 +212,22 @@ mod tests {
         assert_eq!(
             gateway_watch_request("x"),
             Err("invalid character 'x' looking for beginning of value".into())
+        );
+    }
+
+    #[test]
+    fn observe_bodies() {
+        assert_eq!(
+            gateway_observe_request(r#"{"name":"ZWw=","zz":1}"#),
+            Ok(b"el".to_vec())
+        );
+        assert_eq!(gateway_observe_request(""), Ok(Vec::new()));
+        assert_eq!(
+            gateway_observe_request(r#"{"name": 5}"#),
+            Err(error_json(
+                "json: cannot unmarshal number into Go value of type []uint8",
+                3
+            ))
         );
     }
 

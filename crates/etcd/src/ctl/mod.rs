@@ -47,7 +47,7 @@ mod txn;
 mod usage;
 
 pub use gateway::post_paths as gateway_post_paths;
-pub use gateway_recipes::gateway_watch_request;
+pub use gateway_recipes::{gateway_observe_request, gateway_watch_request};
 pub use line::{Feed, LineParser, TXN_ABANDONED};
 pub use parse::parse_line;
 pub use txn::Section;
