@@ -1,5 +1,5 @@
 //! The JSON gateway's lock, election and membership endpoints (`/v3/lock/*`,
-//! `/v3/election/*`, `/v3/cluster/member/add|remove|promote`), decoded as etcd 3.5.1's
+//! `/v3/election/*`, `/v3/cluster/member/add|remove|promote|update`), decoded as etcd 3.5.1's
 //! grpc-gateway decodes them (checked against the real binary): unknown fields are ignored,
 //! anything after the first JSON value is ignored, an int64 may be a JSON number or a string
 //! holding one, and a wrong type is Go's `json: cannot unmarshal ... into Go value of type ...`.
@@ -8,7 +8,7 @@ use super::jsonpb::{self, Msg};
 use super::{ElectionLeader, GatewayRequest, ParseError};
 
 /// The paths this module decodes.
-pub(crate) const PATHS: [&str; 9] = [
+pub(crate) const PATHS: [&str; 10] = [
     "/v3/lock/lock",
     "/v3/lock/unlock",
     "/v3/election/campaign",
@@ -18,6 +18,7 @@ pub(crate) const PATHS: [&str; 9] = [
     "/v3/cluster/member/add",
     "/v3/cluster/member/remove",
     "/v3/cluster/member/promote",
+    "/v3/cluster/member/update",
 ];
 
 /// Decodes the body of a request to `path` (one of [`PATHS`]).
@@ -51,6 +52,10 @@ pub(crate) fn request(path: &str, body: &str) -> Result<GatewayRequest, ParseErr
             is_learner: o.boolean("isLearner", "isLearner")?,
         },
         "/v3/cluster/member/remove" => GatewayRequest::MemberRemove { id: o.uint("ID")? },
+        "/v3/cluster/member/update" => GatewayRequest::MemberUpdate {
+            id: o.uint("ID")?,
+            peer_urls: strings(&o, "peerURLs")?,
+        },
         _ => GatewayRequest::MemberPromote { id: o.uint("ID")? },
     })
 }
@@ -253,6 +258,20 @@ mod tests {
         assert_eq!(
             req("/v3/cluster/member/promote", "{}"),
             Ok(GatewayRequest::MemberPromote { id: 0 })
+        );
+        assert_eq!(
+            req(
+                "/v3/cluster/member/update",
+                r#"{"ID":"12","peerURLs":["notaurl"],"zz":1}"#
+            ),
+            Ok(GatewayRequest::MemberUpdate {
+                id: 12,
+                peer_urls: vec!["notaurl".into()]
+            })
+        );
+        assert_eq!(
+            req("/v3/cluster/member/update", r#"{"ID":-1}"#),
+            err("json: cannot unmarshal number -1 into Go value of type uint64")
         );
     }
 
