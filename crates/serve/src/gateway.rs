@@ -20,7 +20,7 @@ fn json(status: StatusCode, body: String) -> Response {
 }
 
 /// grpc-gateway's HTTP status for a gRPC code.
-fn http_status(code: i64) -> StatusCode {
+pub(crate) fn http_status(code: i64) -> StatusCode {
     match code {
         0 => StatusCode::OK,
         1 => StatusCode::REQUEST_TIMEOUT,
@@ -119,7 +119,8 @@ pub fn router(m: Member) -> Router {
     let mut r = Router::new()
         .route("/health", get(health))
         .route("/version", get(version))
-        .route("/v3/watch", post(crate::gateway_watch::watch));
+        .route("/v3/watch", post(crate::gateway_watch::watch))
+        .route("/v3/election/observe", post(crate::gateway_watch::observe));
     for path in etcd::ctl::gateway_post_paths() {
         r = r.route(path, post(post_v3));
     }

@@ -2,7 +2,8 @@
 //! objects, as etcd 3.5's grpc-gateway writes them (field names as in the `.proto`, int64 as
 //! strings, zero values left out, an event's type only when it is `DELETE`). The watch itself
 //! is the same `watch -w json` line the gRPC Watch runs, so it is recorded and replays; the
-//! watch ends (`cancel`) when the HTTP client goes away.
+//! watch ends (`cancel`) when the HTTP client goes away. `POST /v3/election/observe` streams
+//! v3election's `Observe` the same way.
 
 use std::convert::Infallible;
 
@@ -118,9 +119,17 @@ pub fn result_line(r: &pb::WatchResponse) -> String {
 
 /// grpc-gateway's error chunk for a stream that broke after it started.
 fn error_chunk(msg: &str) -> String {
+    status_chunk(14, msg)
+}
+
+/// grpc-gateway's error chunk for a stream that ended with gRPC code `code`.
+fn status_chunk(code: i32, msg: &str) -> String {
+    let status = crate::gateway::http_status(code.into());
     format!(
-        "{{\"error\":{{\"grpc_code\":14,\"http_code\":503,\"message\":{},\"http_status\":\"Service Unavailable\"}}}}\n",
-        quote(msg)
+        "{{\"error\":{{\"grpc_code\":{code},\"http_code\":{},\"message\":{},\"http_status\":{}}}}}\n",
+        status.as_u16(),
+        quote(msg),
+        quote(status.canonical_reason().unwrap_or(""))
     )
 }
 
@@ -230,6 +239,87 @@ pub async fn watch(State(m): State<Member>, body: Bytes) -> Response {
                     (result_line(&r), true)
                 }
                 Some(WatchItem::Failed(msg)) => (error_chunk(&msg), true),
+                None => break,
+            };
+            if tx.send(Ok(Bytes::from(line))).await.is_err() || end {
+                break;
+            }
+        }
+        let _ = handle.send(Call::Cancel(cmd));
+    });
+    stream_response(rx)
+}
+
+/// One message of `POST /v3/election/observe`: a `LeaderResponse` as `{"result":{...}}`.
+pub fn leader_line(r: &crate::pb::v3electionpb::LeaderResponse) -> String {
+    let inner = Fields::new()
+        .raw("header", r.header.as_ref().map(header_json))
+        .raw("kv", r.kv.as_ref().map(kv_json))
+        .done();
+    format!("{{\"result\":{inner}}}\n")
+}
+
+/// `POST /v3/election/observe`: the election's leader, then each new leader or value, as
+/// etcd's gateway streams v3election's `Observe`. It is the `elect -l -w json` line the gRPC
+/// `Observe` runs (recorded, replayed), cancelled when the HTTP client goes away.
+pub async fn observe(State(m): State<Member>, body: Bytes) -> Response {
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"error":"invalid character in request body (not UTF-8)","code":3,"message":"invalid character in request body (not UTF-8)"}"#,
+        )
+            .into_response();
+    };
+    let name = match etcd::ctl::gateway_observe_request(text) {
+        Ok(name) => name,
+        Err(body) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response()
+        }
+    };
+    let (sink, mut items) = mpsc::unbounded_channel();
+    let (started, started_rx) = oneshot::channel();
+    let call = Call::Watch {
+        node: m.node,
+        line: lines::observe(m.node, &name),
+        label: m.label(&format!("POST /v3/election/observe {}", grpc::show(&name))),
+        sink,
+        started,
+    };
+    if let Err(st) = m.handle.send(call) {
+        return json_error(st.message());
+    }
+    let Ok(Some(cmd)) = started_rx.await else {
+        return json_error("etcdserver: server stopped");
+    };
+    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(64);
+    let handle = m.handle.clone();
+    tokio::spawn(async move {
+        loop {
+            let item = tokio::select! {
+                item = items.recv() => item,
+                _ = tx.closed() => break,
+            };
+            let (line, end) = match item {
+                // Each leader as `elect -l -w json` prints it: a range answer.
+                Some(WatchItem::Response(v)) => {
+                    let r = convert::range(&v);
+                    let l = crate::pb::v3electionpb::LeaderResponse {
+                        header: r.header,
+                        kv: r.kvs.into_iter().next(),
+                    };
+                    (leader_line(&l), false)
+                }
+                Some(WatchItem::Created(_)) => continue,
+                Some(WatchItem::Canceled(reason, ..)) | Some(WatchItem::Failed(reason)) => {
+                    let st = convert::status_error(&reason);
+                    (status_chunk(st.code() as i32, st.message()), true)
+                }
                 None => break,
             };
             if tx.send(Ok(Bytes::from(line))).await.is_err() || end {

@@ -49,11 +49,18 @@ impl pb::cluster_server::Cluster for Member {
 
     async fn member_update(
         &self,
-        _r: Request<pb::MemberUpdateRequest>,
+        r: Request<pb::MemberUpdateRequest>,
     ) -> Result<Response<pb::MemberUpdateResponse>, Status> {
-        Err(Status::unimplemented(
-            "raftlab serve: MemberUpdate is not served",
-        ))
+        let r = r.into_inner();
+        let body = serde_json::json!({ "ID": r.id.to_string(), "peerURLs": r.peer_ur_ls });
+        let label = format!("MemberUpdate {:x} {}", r.id, r.peer_ur_ls.join(","));
+        let v = self
+            .gateway("/v3/cluster/member/update", body, label)
+            .await?;
+        Ok(Response::new(pb::MemberUpdateResponse {
+            header: Some(convert::header(&v)),
+            members: self.reachable(convert::members(&v)),
+        }))
     }
 
     async fn member_list(

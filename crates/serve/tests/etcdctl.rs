@@ -146,6 +146,38 @@ fn etcdctl_runs_the_articles_commands() {
             "client URLs are the served ones: {members}"
         );
     }
+    // etcdctl member update, as against etcd 3.5.1: `Member <%16x> updated in cluster <%16x>`.
+    let id = members
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let out = ctl.ok(&[
+        "member",
+        "update",
+        &id,
+        "--peer-urls=http://127.0.0.1:42390",
+    ]);
+    assert!(
+        out.starts_with(&format!("Member {id:>16} updated in cluster ")),
+        "{out}"
+    );
+    let members = ctl.ok(&["member", "list"]);
+    assert!(
+        members
+            .lines()
+            .any(|l| l.starts_with(&id) && l.contains(", http://127.0.0.1:42390, ")),
+        "{members}"
+    );
+    let (ok, _, err) = ctl.run(&["member", "update", &id, "--peer-urls=notaurl"]);
+    assert!(!ok);
+    assert!(
+        err.contains("Error: URL scheme must be http, https, unix, or unixs: notaurl"),
+        "{err}"
+    );
     s.check_replay();
 }
 

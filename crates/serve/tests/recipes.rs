@@ -194,8 +194,10 @@ async fn members_are_added_promoted_and_removed() {
         .await
         .expect_err("the peer URL is taken");
     assert_eq!(message(&e), "etcdserver: Peer URLs already exists");
-    if let Error::GRpcStatus(st) = &e {
-        assert_eq!(st.code(), tonic::Code::AlreadyExists);
+    // FailedPrecondition, as etcd 3.5.1 answers (etcdctl printed `code = FailedPrecondition`).
+    match &e {
+        Error::GRpcStatus(st) => assert_eq!(st.code(), tonic::Code::FailedPrecondition),
+        other => panic!("a gRPC status: {other:?}"),
     }
     // The learner catches up, then is promoted (retried while it is not in sync yet).
     let mut promoted = false;
@@ -236,6 +238,58 @@ async fn members_are_added_promoted_and_removed() {
     );
     let e = c.member_promote(new.id()).await.expect_err("a voter");
     assert_eq!(message(&e), "etcdserver: can only promote a learner member");
+    // MemberUpdate: the (promoted) member's peer URLs change, and the list says so.
+    let updated = c
+        .member_update(
+            new.id(),
+            vec![
+                "http://127.0.0.1:42381".to_string(),
+                "http://127.0.0.1:42382".to_string(),
+            ],
+        )
+        .await
+        .expect("member update");
+    let m = updated
+        .members()
+        .iter()
+        .find(|m| m.id() == new.id())
+        .expect("listed");
+    assert_eq!(
+        m.peer_urls(),
+        [
+            "http://127.0.0.1:42381".to_string(),
+            "http://127.0.0.1:42382".to_string()
+        ]
+    );
+    let list = c.member_list().await.expect("member list");
+    let m = list
+        .members()
+        .iter()
+        .find(|m| m.id() == new.id())
+        .expect("listed");
+    assert_eq!(m.peer_urls()[0], "http://127.0.0.1:42381");
+    // Another member's URL is taken; a member that does not exist is not found.
+    let other = list
+        .members()
+        .iter()
+        .find(|m| m.id() != new.id())
+        .expect("another member")
+        .peer_urls()[0]
+        .clone();
+    let e = c
+        .member_update(new.id(), vec![other.clone()])
+        .await
+        .expect_err("the URL is taken");
+    assert_eq!(message(&e), "etcdserver: Peer URLs already exists");
+    let e = c
+        .member_update(12345, vec!["http://127.0.0.1:42383".to_string()])
+        .await
+        .expect_err("no such member");
+    assert_eq!(message(&e), "etcdserver: member not found");
+    match &e {
+        Error::GRpcStatus(st) => assert_eq!(st.code(), tonic::Code::NotFound),
+        other => panic!("a gRPC status: {other:?}"),
+    }
     let e = c.member_remove(12345).await.expect_err("no such member");
     assert_eq!(message(&e), "etcdserver: member not found");
     if let Error::GRpcStatus(st) = &e {

@@ -8,8 +8,8 @@ use sim::{Action, NodeStatus, Role};
 
 use super::{
     Call, CallId, Client, HashKvResponse, Member, MemberAddRequest, MemberAddResponse,
-    MemberListResponse, MemberPromoteResponse, MemberRemoveResponse, MoveLeaderResponse, Reply,
-    StatusResponse, Timer,
+    MemberListResponse, MemberPromoteResponse, MemberRemoveResponse, MemberUpdateResponse,
+    MoveLeaderResponse, Reply, StatusResponse, Timer,
 };
 use crate::ids;
 use crate::machine::EtcdQuery;
@@ -38,6 +38,8 @@ pub(super) struct Members {
     added: BTreeMap<u64, Box<AddedMember>>,
     /// Removed members (no longer listed, as etcd answers once applied).
     removed: BTreeSet<u64>,
+    /// Peer URLs set by `member_update`, by node (such a member is listed as a voter).
+    peer_urls: BTreeMap<u64, Vec<String>>,
 }
 
 /// Membership changes.
@@ -81,10 +83,13 @@ impl Client {
                 continue;
             }
             let started = added.is_none_or(|a| v.applied >= a.index);
-            let peer_urls = added.map_or_else(
-                || vec![format!("http://node{n}:2380")],
-                |a| a.peer_urls.clone(),
-            );
+            let peer_urls = match self.members.peer_urls.get(&n) {
+                Some(urls) => urls.clone(),
+                None => added.map_or_else(
+                    || vec![format!("http://node{n}:2380")],
+                    |a| a.peer_urls.clone(),
+                ),
+            };
             let name = added.map_or_else(|| format!("node{n}"), |a| a.name.clone());
             rows.push(Member {
                 id: self.member_id(n),
@@ -95,7 +100,11 @@ impl Client {
                 } else {
                     Vec::new()
                 },
-                is_learner: v.learner || (!v.voter && added.is_some_and(|a| a.learner)),
+                // etcd 3.5.1's MemberUpdate replaces the member's Raft attributes with the
+                // peer URLs alone: a learner updated is listed as a voter from then on (it
+                // stays a learner to Raft).
+                is_learner: !self.members.peer_urls.contains_key(&n)
+                    && (v.learner || (!v.voter && added.is_some_and(|a| a.learner))),
             });
         }
         order::sort_by_key(&mut rows, |m| m.id);
@@ -210,6 +219,39 @@ impl Client {
     /// `MemberPromote` of learner `id`.
     pub fn member_promote(&mut self, id: u64) -> CallId {
         self.start_member_change(id, MemberOp::Promote)
+    }
+
+    /// `MemberUpdate`: member `id` (a member id, or a node number) gets `peer_urls` (as
+    /// given: etcd checks only that no other member has one of them). The simulated network
+    /// does not use URLs, so nothing else changes.
+    pub fn member_update(&mut self, id: u64, peer_urls: Vec<String>) -> CallId {
+        let call = self.new_call();
+        let node = self
+            .node_of_member(id)
+            .filter(|n| !self.members.removed.contains(n));
+        let Some(node) = node else {
+            self.fail(call, "etcdserver: member not found");
+            return call;
+        };
+        let member = self.member_id(node);
+        let taken = self
+            .members()
+            .iter()
+            .filter(|m| m.id != member)
+            .any(|m| m.peer_urls.iter().any(|u| peer_urls.contains(u)));
+        if taken {
+            self.fail(call, "etcdserver: Peer URLs already exists");
+            return call;
+        }
+        self.members.peer_urls.insert(node, peer_urls);
+        let leader = self.service.cluster().leader().unwrap_or(node);
+        let header = self.service.header(leader, 0);
+        let members = self.members();
+        self.reply(
+            call,
+            Reply::MemberUpdate(MemberUpdateResponse { header, members }),
+        );
+        call
     }
 
     /// `MoveLeader` to member `target`.

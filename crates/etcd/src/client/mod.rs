@@ -91,6 +91,8 @@ pub enum Reply {
     MemberRemove(MemberRemoveResponse),
     /// `MemberPromote`.
     MemberPromote(MemberPromoteResponse),
+    /// `MemberUpdate`.
+    MemberUpdate(MemberUpdateResponse),
     /// `MoveLeader`.
     MoveLeader(MoveLeaderResponse),
     /// `Status`.

@@ -412,6 +412,15 @@ pub struct MemberPromoteResponse {
     pub members: Vec<Member>,
 }
 
+/// etcd's `MemberUpdateResponse`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct MemberUpdateResponse {
+    /// Response header.
+    pub header: ResponseHeader,
+    /// Every member after the update.
+    pub members: Vec<Member>,
+}
+
 /// etcd's `MoveLeaderResponse`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct MoveLeaderResponse {

@@ -1,22 +1,18 @@
 //! etcd's v3 JSON gateway requests: `POST /v3/kv/put {"key":"Zm9v","value":"YmFy"}`.
 //!
-//! Bodies follow grpc-gateway's protobuf JSON: field names as in `rpc.proto` (or their
-//! camelCase JSON names), bytes base64, int64 as numbers or strings, enums by name or number.
-//! Errors are the gateway's error JSON `{"error":"...","code":3,"message":"..."}`.
+//! Bodies are decoded as etcd 3.5.1's grpc-gateway decodes them (see `jsonpb`): unknown fields
+//! ignored, Go's `encoding/json` errors. Errors are the gateway's error JSON
+//! `{"error":"...","code":3,"message":"..."}`.
 
+use super::jsonpb::INVALID_ARGUMENT;
+use super::jsonpb::{self, bad, Msg};
+use super::{GatewayRequest, ParseError, MAX_REQUEST_BYTES};
 use kv::{
     Compare, CompareResult, CompareTarget, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp,
     SortOrder, SortTarget, TargetUnion, TxnRequest,
 };
-use serde_json::{Map, Value};
 
-use super::gateway_fields::{
-    bad, boolean, bytes, empty, enum_value, field_is, int, kind, object, only_id, unknown,
-    INVALID_ARGUMENT,
-};
-use super::{goquote, GatewayRequest, ParseError, MAX_REQUEST_BYTES};
-
-pub(crate) use super::gateway_fields::error_json;
+pub(crate) use super::jsonpb::error_json;
 
 /// If the line is an HTTP request (`POST /v3/...`, `GET /health`), parses it.
 pub(crate) fn detect(line: &str) -> Option<Result<GatewayRequest, ParseError>> {
@@ -91,73 +87,36 @@ pub(crate) fn request(method: &str, path: &str, body: &str) -> Result<GatewayReq
     if recipe {
         return super::gateway_recipes::request(path, body);
     }
-    let obj = object(body)?;
+    let m = Msg::body(body)?;
     let req = match path {
-        "/v3/kv/put" => GatewayRequest::Put(put(&obj, "PutRequest")?),
-        "/v3/kv/range" => GatewayRequest::Range(range(&obj, "RangeRequest")?),
-        "/v3/kv/deleterange" => {
-            GatewayRequest::DeleteRange(delete_range(&obj, "DeleteRangeRequest")?)
-        }
-        "/v3/kv/txn" => GatewayRequest::Txn(txn(&obj)?),
-        "/v3/kv/compaction" => {
-            let mut rev = 0;
-            let mut physical = false;
-            for (k, v) in &obj {
-                match k.as_str() {
-                    "revision" => rev = int(k, v)?,
-                    "physical" => physical = boolean(k, v)?,
-                    _ => return Err(unknown(k, "CompactionRequest")),
-                }
-            }
-            GatewayRequest::Compaction { rev, physical }
-        }
-        "/v3/lease/grant" => {
-            let (mut ttl, mut id) = (0, 0);
-            for (k, v) in &obj {
-                match k.as_str() {
-                    "TTL" => ttl = int(k, v)?,
-                    "ID" => id = int(k, v)?,
-                    _ => return Err(unknown(k, "LeaseGrantRequest")),
-                }
-            }
-            GatewayRequest::LeaseGrant { ttl, id }
-        }
+        "/v3/kv/put" => GatewayRequest::Put(put(&m)?),
+        "/v3/kv/range" => GatewayRequest::Range(range(&m)?),
+        "/v3/kv/deleterange" => GatewayRequest::DeleteRange(delete_range(&m)?),
+        "/v3/kv/txn" => GatewayRequest::Txn(txn(&m)?),
+        "/v3/kv/compaction" => GatewayRequest::Compaction {
+            rev: m.int("revision", "revision")?,
+            physical: m.boolean("physical", "physical")?,
+        },
+        "/v3/lease/grant" => GatewayRequest::LeaseGrant {
+            ttl: m.int("TTL", "TTL")?,
+            id: m.int("ID", "ID")?,
+        },
         "/v3/lease/revoke" | "/v3/kv/lease/revoke" => GatewayRequest::LeaseRevoke {
-            id: only_id(&obj, "LeaseRevokeRequest")?,
+            id: m.int("ID", "ID")?,
         },
         "/v3/lease/keepalive" => GatewayRequest::LeaseKeepAlive {
-            id: only_id(&obj, "LeaseKeepAliveRequest")?,
+            id: m.int("ID", "ID")?,
         },
-        "/v3/lease/timetolive" | "/v3/kv/lease/timetolive" => {
-            let (mut id, mut keys) = (0, false);
-            for (k, v) in &obj {
-                match k.as_str() {
-                    "ID" => id = int(k, v)?,
-                    "keys" => keys = boolean(k, v)?,
-                    _ => return Err(unknown(k, "LeaseTimeToLiveRequest")),
-                }
-            }
-            GatewayRequest::LeaseTimeToLive { id, keys }
-        }
-        "/v3/lease/leases" | "/v3/kv/lease/leases" => {
-            empty(&obj, "LeaseLeasesRequest")?;
-            GatewayRequest::LeaseLeases
-        }
+        "/v3/lease/timetolive" | "/v3/kv/lease/timetolive" => GatewayRequest::LeaseTimeToLive {
+            id: m.int("ID", "ID")?,
+            keys: m.boolean("keys", "keys")?,
+        },
+        "/v3/lease/leases" | "/v3/kv/lease/leases" => GatewayRequest::LeaseLeases,
         "/v3/cluster/member/list" => {
-            for (k, v) in &obj {
-                match k.as_str() {
-                    "linearizable" => {
-                        boolean(k, v)?;
-                    }
-                    _ => return Err(unknown(k, "MemberListRequest")),
-                }
-            }
+            m.boolean("linearizable", "linearizable")?;
             GatewayRequest::MemberList
         }
-        _ => {
-            empty(&obj, "StatusRequest")?;
-            GatewayRequest::Status
-        }
+        _ => GatewayRequest::Status,
     };
     let size = match &req {
         GatewayRequest::Put(p) => crate::EtcdRequest::Put(p.clone()).encoded_len(),
@@ -175,216 +134,282 @@ pub(crate) fn request(method: &str, path: &str, body: &str) -> Result<GatewayReq
     Ok(req)
 }
 
-fn put(obj: &Map<String, Value>, msg: &str) -> Result<PutRequest, ParseError> {
-    let mut r = PutRequest::default();
-    for (k, v) in obj {
-        match k.as_str() {
-            "key" => r.key = bytes(k, v)?,
-            "value" => r.value = bytes(k, v)?,
-            "lease" => r.lease = int(k, v)?,
-            k2 if field_is(k2, "prev_kv", "prevKv") => r.prev_kv = boolean(k, v)?,
-            k2 if field_is(k2, "ignore_value", "ignoreValue") => r.ignore_value = boolean(k, v)?,
-            k2 if field_is(k2, "ignore_lease", "ignoreLease") => r.ignore_lease = boolean(k, v)?,
-            _ => return Err(unknown(k, msg)),
-        }
-    }
-    Ok(r)
+// Each message's fields in the order `rpc.proto` declares them: jsonpb decodes them in that
+// order and the first error is the answer.
+
+fn put(m: &Msg) -> Result<PutRequest, ParseError> {
+    Ok(PutRequest {
+        key: m.bytes("key")?,
+        value: m.bytes("value")?,
+        lease: m.int("lease", "lease")?,
+        prev_kv: m.boolean("prev_kv", "prevKv")?,
+        ignore_value: m.boolean("ignore_value", "ignoreValue")?,
+        ignore_lease: m.boolean("ignore_lease", "ignoreLease")?,
+    })
 }
 
-fn range(obj: &Map<String, Value>, msg: &str) -> Result<RangeRequest, ParseError> {
-    let mut r = RangeRequest::default();
-    for (k, v) in obj {
-        match k.as_str() {
-            "key" => r.key = bytes(k, v)?,
-            "limit" => r.limit = int(k, v)?,
-            "revision" => r.revision = int(k, v)?,
-            "serializable" => r.serializable = boolean(k, v)?,
-            k2 if field_is(k2, "range_end", "rangeEnd") => r.range_end = bytes(k, v)?,
-            k2 if field_is(k2, "sort_order", "sortOrder") => {
-                r.sort_order = [SortOrder::None, SortOrder::Ascend, SortOrder::Descend]
-                    [enum_value(k, v, &["NONE", "ASCEND", "DESCEND"])?]
-            }
-            k2 if field_is(k2, "sort_target", "sortTarget") => {
-                r.sort_target = [
-                    SortTarget::Key,
-                    SortTarget::Version,
-                    SortTarget::Create,
-                    SortTarget::Mod,
-                    SortTarget::Value,
-                ][enum_value(k, v, &["KEY", "VERSION", "CREATE", "MOD", "VALUE"])?]
-            }
-            k2 if field_is(k2, "keys_only", "keysOnly") => r.keys_only = boolean(k, v)?,
-            k2 if field_is(k2, "count_only", "countOnly") => r.count_only = boolean(k, v)?,
-            k2 if field_is(k2, "min_mod_revision", "minModRevision") => {
-                r.min_mod_revision = int(k, v)?
-            }
-            k2 if field_is(k2, "max_mod_revision", "maxModRevision") => {
-                r.max_mod_revision = int(k, v)?
-            }
-            k2 if field_is(k2, "min_create_revision", "minCreateRevision") => {
-                r.min_create_revision = int(k, v)?
-            }
-            k2 if field_is(k2, "max_create_revision", "maxCreateRevision") => {
-                r.max_create_revision = int(k, v)?
-            }
-            _ => return Err(unknown(k, msg)),
-        }
-    }
-    Ok(r)
+fn range(m: &Msg) -> Result<RangeRequest, ParseError> {
+    let key = m.bytes("key")?;
+    let range_end = m
+        .field("range_end", "rangeEnd")
+        .map_or(Ok(Vec::new()), jsonpb::bytes)?;
+    let limit = m.int("limit", "limit")?;
+    let revision = m.int("revision", "revision")?;
+    let order = match m.field("sort_order", "sortOrder") {
+        None => 0,
+        Some(raw) => jsonpb::enumeration(
+            raw,
+            &["NONE", "ASCEND", "DESCEND"],
+            "etcdserverpb.RangeRequest.SortOrder",
+        )?,
+    };
+    let target = match m.field("sort_target", "sortTarget") {
+        None => 0,
+        Some(raw) => jsonpb::enumeration(
+            raw,
+            &["KEY", "VERSION", "CREATE", "MOD", "VALUE"],
+            "etcdserverpb.RangeRequest.SortTarget",
+        )?,
+    };
+    let (sort_order, sort_target) = sort(order, target)?;
+    Ok(RangeRequest {
+        key,
+        range_end,
+        limit,
+        revision,
+        sort_order,
+        sort_target,
+        serializable: m.boolean("serializable", "serializable")?,
+        keys_only: m.boolean("keys_only", "keysOnly")?,
+        count_only: m.boolean("count_only", "countOnly")?,
+        min_mod_revision: m.int("min_mod_revision", "minModRevision")?,
+        max_mod_revision: m.int("max_mod_revision", "maxModRevision")?,
+        min_create_revision: m.int("min_create_revision", "minCreateRevision")?,
+        max_create_revision: m.int("max_create_revision", "maxCreateRevision")?,
+    })
 }
 
-fn delete_range(obj: &Map<String, Value>, msg: &str) -> Result<DeleteRangeRequest, ParseError> {
-    let mut r = DeleteRangeRequest::default();
-    for (k, v) in obj {
-        match k.as_str() {
-            "key" => r.key = bytes(k, v)?,
-            k2 if field_is(k2, "range_end", "rangeEnd") => r.range_end = bytes(k, v)?,
-            k2 if field_is(k2, "prev_kv", "prevKv") => r.prev_kv = boolean(k, v)?,
-            _ => return Err(unknown(k, msg)),
-        }
-    }
-    Ok(r)
+/// A range's sort as etcd 3.5.1 applies it. The gateway takes any int32 for the enums: an
+/// order etcd does not know sorts nothing (the store's key order, as sorting by key
+/// ascending gives); a target it does not know, with a known order, panics etcd's server
+/// (the connection drops), so raftlab answers it with etcd 3.6's check instead.
+fn sort(order: i32, target: i32) -> Result<(SortOrder, SortTarget), ParseError> {
+    let order = match order {
+        0 => SortOrder::None,
+        1 => SortOrder::Ascend,
+        2 => SortOrder::Descend,
+        _ => return Ok((SortOrder::None, SortTarget::Key)),
+    };
+    let target = match target {
+        0 => SortTarget::Key,
+        1 => SortTarget::Version,
+        2 => SortTarget::Create,
+        3 => SortTarget::Mod,
+        4 => SortTarget::Value,
+        _ => return Err(bad("etcdserver: invalid sort option")),
+    };
+    Ok((order, target))
 }
 
-fn sub_object<'a>(field: &str, v: &'a Value) -> Result<Option<&'a Map<String, Value>>, ParseError> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Object(m) => Ok(Some(m)),
-        other => Err(bad(format!(
-            "bad value for field {}: json: cannot unmarshal {} into Go value of type map[string]json.RawMessage",
-            goquote::quote(field.as_bytes()),
-            kind(other)
-        ))),
-    }
-}
-
-fn list<'a>(field: &str, v: &'a Value) -> Result<Vec<&'a Map<String, Value>>, ParseError> {
-    match v {
-        Value::Null => Ok(Vec::new()),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| sub_object(field, i).map(|o| o.unwrap_or_else(|| empty_map())))
-            .collect(),
-        other => Err(bad(format!(
-            "bad value for field {}: json: cannot unmarshal {} into Go value of type []json.RawMessage",
-            goquote::quote(field.as_bytes()),
-            kind(other)
-        ))),
-    }
-}
-
-/// A shared empty object (for `null` sub-messages).
-fn empty_map() -> &'static Map<String, Value> {
-    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(Map::new)
+fn delete_range(m: &Msg) -> Result<DeleteRangeRequest, ParseError> {
+    Ok(DeleteRangeRequest {
+        key: m.bytes("key")?,
+        range_end: m
+            .field("range_end", "rangeEnd")
+            .map_or(Ok(Vec::new()), jsonpb::bytes)?,
+        prev_kv: m.boolean("prev_kv", "prevKv")?,
+    })
 }
 
 /// Nesting limit for txns inside txns.
 const MAX_DEPTH: usize = 16;
 
-fn txn(obj: &Map<String, Value>) -> Result<TxnRequest, ParseError> {
-    txn_at(obj, 0)
+/// A txn as decoded, where a `RequestOp` may be empty (`{}`, `null`, or only unknown fields):
+/// etcd refuses an empty op when it checks the txn (`etcdserver: key not found`), in its
+/// place among the other checks, so the decoder keeps it until then.
+struct TxnTree {
+    compare: Vec<Compare>,
+    success: Vec<Option<OpTree>>,
+    failure: Vec<Option<OpTree>>,
 }
 
-fn txn_at(obj: &Map<String, Value>, depth: usize) -> Result<TxnRequest, ParseError> {
+enum OpTree {
+    Op(RequestOp),
+    Txn(TxnTree),
+}
+
+fn txn(m: &Msg) -> Result<TxnRequest, ParseError> {
+    let tree = txn_tree(m, 0)?;
+    match tree.build() {
+        Some(t) => Ok(t),
+        None => {
+            let e = tree
+                .check(kv::validate::MAX_TXN_OPS)
+                .expect_err("an empty op fails the check");
+            Err(bad(e.to_string()))
+        }
+    }
+}
+
+fn txn_tree(m: &Msg, depth: usize) -> Result<TxnTree, ParseError> {
     if depth > MAX_DEPTH {
         return Err(bad("txn nested too deeply"));
     }
-    let mut t = TxnRequest::default();
-    for (k, v) in obj {
-        match k.as_str() {
-            "compare" => {
-                t.compare = list(k, v)?
-                    .into_iter()
-                    .map(compare)
-                    .collect::<Result<_, _>>()?
-            }
-            "success" => {
-                t.success = list(k, v)?
-                    .into_iter()
-                    .map(|o| request_op(o, depth))
-                    .collect::<Result<_, _>>()?
-            }
-            "failure" => {
-                t.failure = list(k, v)?
-                    .into_iter()
-                    .map(|o| request_op(o, depth))
-                    .collect::<Result<_, _>>()?
-            }
-            _ => return Err(unknown(k, "TxnRequest")),
-        }
-    }
-    Ok(t)
+    let list = |name: &str| m.get(name).map_or(Ok(Vec::new()), jsonpb::list);
+    let compare = list("compare")?
+        .into_iter()
+        .map(|raw| compare(&Msg::parse(raw)?))
+        .collect::<Result<_, _>>()?;
+    let ops = |name: &str| -> Result<Vec<Option<OpTree>>, ParseError> {
+        list(name)?
+            .into_iter()
+            .map(|raw| request_op(&Msg::parse(raw)?, depth))
+            .collect()
+    };
+    Ok(TxnTree {
+        compare,
+        success: ops("success")?,
+        failure: ops("failure")?,
+    })
 }
 
-fn compare(obj: &Map<String, Value>) -> Result<Compare, ParseError> {
-    let mut c = Compare::default();
-    let mut union = None;
-    for (k, v) in obj {
-        match k.as_str() {
-            "result" => {
-                c.result = [
-                    CompareResult::Equal,
-                    CompareResult::Greater,
-                    CompareResult::Less,
-                    CompareResult::NotEqual,
-                ][enum_value(k, v, &["EQUAL", "GREATER", "LESS", "NOT_EQUAL"])?]
-            }
-            "target" => {
-                c.target = [
-                    CompareTarget::Version,
-                    CompareTarget::Create,
-                    CompareTarget::Mod,
-                    CompareTarget::Value,
-                    CompareTarget::Lease,
-                ][enum_value(k, v, &["VERSION", "CREATE", "MOD", "VALUE", "LEASE"])?]
-            }
-            "key" => c.key = bytes(k, v)?,
-            k2 if field_is(k2, "range_end", "rangeEnd") => c.range_end = bytes(k, v)?,
-            "version" => union = Some(TargetUnion::Version(int(k, v)?)),
-            k2 if field_is(k2, "create_revision", "createRevision") => {
-                union = Some(TargetUnion::CreateRevision(int(k, v)?))
-            }
-            k2 if field_is(k2, "mod_revision", "modRevision") => {
-                union = Some(TargetUnion::ModRevision(int(k, v)?))
-            }
-            "value" => union = Some(TargetUnion::Value(bytes(k, v)?)),
-            "lease" => union = Some(TargetUnion::Lease(int(k, v)?)),
-            _ => return Err(unknown(k, "Compare")),
-        }
+impl TxnTree {
+    /// The txn, if no op is empty.
+    fn build(&self) -> Option<TxnRequest> {
+        let ops = |list: &[Option<OpTree>]| -> Option<Vec<RequestOp>> {
+            list.iter()
+                .map(|o| match o.as_ref()? {
+                    OpTree::Op(op) => Some(op.clone()),
+                    OpTree::Txn(t) => Some(RequestOp::Txn(t.build()?)),
+                })
+                .collect()
+        };
+        Some(TxnRequest {
+            compare: self.compare.clone(),
+            success: ops(&self.success)?,
+            failure: ops(&self.failure)?,
+        })
     }
-    c.value = union.unwrap_or(match c.target {
+
+    /// etcd's `checkTxnRequest`, with empty ops.
+    fn check(&self, max_ops: usize) -> Result<(), kv::Error> {
+        let opc = self
+            .compare
+            .len()
+            .max(self.success.len())
+            .max(self.failure.len());
+        if opc > max_ops {
+            return Err(kv::Error::TooManyOps);
+        }
+        if self.compare.iter().any(|c| c.key.is_empty()) {
+            return Err(kv::Error::EmptyKey);
+        }
+        for op in self.success.iter().chain(&self.failure) {
+            match op {
+                None => return Err(kv::Error::KeyNotFound),
+                Some(OpTree::Op(RequestOp::Range(r))) => kv::validate::range(r)?,
+                Some(OpTree::Op(RequestOp::Put(p))) => kv::validate::put(p)?,
+                Some(OpTree::Op(RequestOp::DeleteRange(d))) => kv::validate::delete_range(d)?,
+                Some(OpTree::Op(RequestOp::Txn(_))) => {}
+                Some(OpTree::Txn(t)) => t.check(max_ops - opc)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn compare(m: &Msg) -> Result<Compare, ParseError> {
+    let known = |n: i32, names: usize| {
+        usize::try_from(n)
+            .ok()
+            .filter(|&n| n < names)
+            .ok_or_else(|| bad(format!("invalid value for enum type: {n}")))
+    };
+    let result = match m.get("result") {
+        None => 0,
+        Some(raw) => jsonpb::enumeration(
+            raw,
+            &["EQUAL", "GREATER", "LESS", "NOT_EQUAL"],
+            "etcdserverpb.Compare.CompareResult",
+        )?,
+    };
+    let target = match m.get("target") {
+        None => 0,
+        Some(raw) => jsonpb::enumeration(
+            raw,
+            &["VERSION", "CREATE", "MOD", "VALUE", "LEASE"],
+            "etcdserverpb.Compare.CompareTarget",
+        )?,
+    };
+    let key = m.bytes("key")?;
+    // The oneof `target_union`: each member decoded in turn, the last one set wins.
+    let mut union = None;
+    if let Some(raw) = m.get("version") {
+        union = Some(TargetUnion::Version(jsonpb::int64(raw)?));
+    }
+    if let Some(raw) = m.field("create_revision", "createRevision") {
+        union = Some(TargetUnion::CreateRevision(jsonpb::int64(raw)?));
+    }
+    if let Some(raw) = m.field("mod_revision", "modRevision") {
+        union = Some(TargetUnion::ModRevision(jsonpb::int64(raw)?));
+    }
+    if let Some(raw) = m.get("value") {
+        union = Some(TargetUnion::Value(jsonpb::bytes(raw)?));
+    }
+    if let Some(raw) = m.get("lease") {
+        union = Some(TargetUnion::Lease(jsonpb::int64(raw)?));
+    }
+    let range_end = m
+        .field("range_end", "rangeEnd")
+        .map_or(Ok(Vec::new()), jsonpb::bytes)?;
+    let result = [
+        CompareResult::Equal,
+        CompareResult::Greater,
+        CompareResult::Less,
+        CompareResult::NotEqual,
+    ][known(result, 4)?];
+    let target = [
+        CompareTarget::Version,
+        CompareTarget::Create,
+        CompareTarget::Mod,
+        CompareTarget::Value,
+        CompareTarget::Lease,
+    ][known(target, 5)?];
+    let value = union.unwrap_or(match target {
         CompareTarget::Version => TargetUnion::Version(0),
         CompareTarget::Create => TargetUnion::CreateRevision(0),
         CompareTarget::Mod => TargetUnion::ModRevision(0),
         CompareTarget::Value => TargetUnion::Value(Vec::new()),
         CompareTarget::Lease => TargetUnion::Lease(0),
     });
-    Ok(c)
+    Ok(Compare {
+        result,
+        target,
+        key,
+        range_end,
+        value,
+    })
 }
 
-fn request_op(obj: &Map<String, Value>, depth: usize) -> Result<RequestOp, ParseError> {
+/// A `RequestOp`: the oneof `request`, each member decoded in turn, the last one set wins;
+/// `None` when none is set.
+fn request_op(m: &Msg, depth: usize) -> Result<Option<OpTree>, ParseError> {
     let mut op = None;
-    for (k, v) in obj {
-        let m = sub_object(k, v)?.unwrap_or_else(|| empty_map());
-        op = Some(match k.as_str() {
-            k2 if field_is(k2, "request_range", "requestRange") => {
-                RequestOp::Range(range(m, "RangeRequest")?)
-            }
-            k2 if field_is(k2, "request_put", "requestPut") => {
-                RequestOp::Put(put(m, "PutRequest")?)
-            }
-            k2 if field_is(k2, "request_delete_range", "requestDeleteRange") => {
-                RequestOp::DeleteRange(delete_range(m, "DeleteRangeRequest")?)
-            }
-            k2 if field_is(k2, "request_txn", "requestTxn") => {
-                RequestOp::Txn(txn_at(m, depth + 1)?)
-            }
-            _ => return Err(unknown(k, "RequestOp")),
-        });
+    if let Some(raw) = m.field("request_range", "requestRange") {
+        op = Some(OpTree::Op(RequestOp::Range(range(&Msg::parse(raw)?)?)));
     }
-    // An empty RequestOp is an empty range on the server; reject it here instead.
-    op.ok_or_else(|| bad("etcdserver: key is not provided"))
+    if let Some(raw) = m.field("request_put", "requestPut") {
+        op = Some(OpTree::Op(RequestOp::Put(put(&Msg::parse(raw)?)?)));
+    }
+    if let Some(raw) = m.field("request_delete_range", "requestDeleteRange") {
+        op = Some(OpTree::Op(RequestOp::DeleteRange(delete_range(
+            &Msg::parse(raw)?,
+        )?)));
+    }
+    if let Some(raw) = m.field("request_txn", "requestTxn") {
+        op = Some(OpTree::Txn(txn_tree(&Msg::parse(raw)?, depth + 1)?));
+    }
+    Ok(op)
 }
 
 #[cfg(test)]
@@ -487,9 +512,34 @@ mod tests {
             req(r#"POST /v3/kv/put {"key":"Zm9v""#),
             Err(e("unexpected EOF"))
         );
+        // Unknown fields are ignored, and a wrong type is Go's error (etcd 3.5.1).
         assert_eq!(
-            req(r#"POST /v3/kv/put {"foo":1}"#),
-            Err(e(r#"unknown field "foo" in etcdserverpb.PutRequest"#))
+            req(r#"POST /v3/kv/put {"key":"Zm9v","foo":1}"#),
+            Ok(GatewayRequest::Put(PutRequest {
+                key: b"foo".to_vec(),
+                ..Default::default()
+            }))
+        );
+        assert_eq!(
+            req(r#"POST /v3/kv/put {"key":5}"#),
+            Err(e(
+                "json: cannot unmarshal number into Go value of type []uint8"
+            ))
+        );
+        assert_eq!(
+            req(r#"POST /v3/kv/range {"key":"YQ==","sort_order":"BAD"}"#),
+            Err(e(
+                r#"unknown value "\"BAD\"" for enum etcdserverpb.RangeRequest.SortOrder"#
+            ))
+        );
+        // An empty op in its place among etcd's txn checks.
+        assert_eq!(
+            req(r#"POST /v3/kv/txn {"success":[{"request_put":{"key":""}},{}]}"#),
+            Err(e("etcdserver: key is not provided"))
+        );
+        assert_eq!(
+            req(r#"POST /v3/kv/txn {"success":[{"request_put":{"key":"eA=="}},{"x":{}}]}"#),
+            Err(e("etcdserver: key not found"))
         );
         assert_eq!(
             req("POST /v3/kv/put [1]"),

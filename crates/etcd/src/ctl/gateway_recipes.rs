@@ -1,16 +1,14 @@
 //! The JSON gateway's lock, election and membership endpoints (`/v3/lock/*`,
-//! `/v3/election/*`, `/v3/cluster/member/add|remove|promote`), decoded as etcd 3.5.1's
+//! `/v3/election/*`, `/v3/cluster/member/add|remove|promote|update`), decoded as etcd 3.5.1's
 //! grpc-gateway decodes them (checked against the real binary): unknown fields are ignored,
 //! anything after the first JSON value is ignored, an int64 may be a JSON number or a string
 //! holding one, and a wrong type is Go's `json: cannot unmarshal ... into Go value of type ...`.
 
-use serde_json::{Map, Value};
-
-use super::gateway_fields::{base64_bytes, error_json, kind, INVALID_ARGUMENT};
+use super::jsonpb::{self, Msg};
 use super::{ElectionLeader, GatewayRequest, ParseError};
 
 /// The paths this module decodes.
-pub(crate) const PATHS: [&str; 9] = [
+pub(crate) const PATHS: [&str; 10] = [
     "/v3/lock/lock",
     "/v3/lock/unlock",
     "/v3/election/campaign",
@@ -20,50 +18,44 @@ pub(crate) const PATHS: [&str; 9] = [
     "/v3/cluster/member/add",
     "/v3/cluster/member/remove",
     "/v3/cluster/member/promote",
+    "/v3/cluster/member/update",
 ];
-
-fn bad(msg: impl AsRef<str>) -> ParseError {
-    ParseError::raw(error_json(msg.as_ref(), INVALID_ARGUMENT))
-}
-
-fn cannot(what: &str, go_type: &str) -> ParseError {
-    bad(format!(
-        "json: cannot unmarshal {what} into Go value of type {go_type}"
-    ))
-}
 
 /// Decodes the body of a request to `path` (one of [`PATHS`]).
 pub(crate) fn request(path: &str, body: &str) -> Result<GatewayRequest, ParseError> {
-    let obj = first_object(body)?;
-    let o = Fields(&obj);
+    let o = Msg::body(body)?;
     Ok(match path {
         "/v3/lock/lock" => GatewayRequest::Lock {
             name: o.bytes("name")?,
-            lease: o.int("lease")?,
+            lease: o.int("lease", "lease")?,
         },
         "/v3/lock/unlock" => GatewayRequest::Unlock {
             key: o.bytes("key")?,
         },
         "/v3/election/campaign" => GatewayRequest::Campaign {
             name: o.bytes("name")?,
-            lease: o.int("lease")?,
+            lease: o.int("lease", "lease")?,
             value: o.bytes("value")?,
         },
         "/v3/election/proclaim" => GatewayRequest::Proclaim {
-            leader: o.leader()?,
+            leader: leader(&o)?,
             value: o.bytes("value")?,
         },
         "/v3/election/leader" => GatewayRequest::Leader {
             name: o.bytes("name")?,
         },
         "/v3/election/resign" => GatewayRequest::Resign {
-            leader: o.leader()?,
+            leader: leader(&o)?,
         },
         "/v3/cluster/member/add" => GatewayRequest::MemberAdd {
-            peer_urls: o.strings("peerURLs")?,
-            is_learner: o.boolean("isLearner")?,
+            peer_urls: strings(&o, "peerURLs")?,
+            is_learner: o.boolean("isLearner", "isLearner")?,
         },
         "/v3/cluster/member/remove" => GatewayRequest::MemberRemove { id: o.uint("ID")? },
+        "/v3/cluster/member/update" => GatewayRequest::MemberUpdate {
+            id: o.uint("ID")?,
+            peer_urls: strings(&o, "peerURLs")?,
+        },
         _ => GatewayRequest::MemberPromote { id: o.uint("ID")? },
     })
 }
@@ -73,194 +65,89 @@ pub(crate) fn request(path: &str, body: &str) -> Result<GatewayRequest, ParseErr
 /// error is the message etcd's gateway answers with (as gRPC's `Unknown`: the watch stream
 /// reports it, not the request decoder).
 pub fn gateway_watch_request(body: &str) -> Result<Option<kv::WatchCreateRequest>, String> {
-    let obj = first_object(body).map_err(|e| message_of(&e))?;
-    let o = Fields(&obj);
-    let create = o.get("create_request").or_else(|| o.get("createRequest"));
-    let m = match create {
-        None => return Ok(None),
-        Some(Value::Object(m)) => m,
-        Some(other) => {
-            return Err(message_of(&cannot(
-                kind(other),
-                "map[string]json.RawMessage",
-            )))
-        }
+    watch_request(body).map_err(|e| message_of(&e))
+}
+
+fn watch_request(body: &str) -> Result<Option<kv::WatchCreateRequest>, ParseError> {
+    let o = Msg::body(body)?;
+    let Some(raw) = o.field("create_request", "createRequest") else {
+        return Ok(None);
     };
-    let c = Fields(m);
-    let either = |a: &str, b: &str| {
-        if m.contains_key(a) {
-            a.to_string()
-        } else {
-            b.to_string()
-        }
-    };
-    let filters = match c.get("filters") {
-        None => Vec::new(),
-        Some(Value::Array(items)) => {
-            let mut out = Vec::new();
-            for i in items {
-                out.push(match i {
-                    Value::String(s) if s == "NOPUT" => kv::WatchFilter::NoPut,
-                    Value::String(s) if s == "NODELETE" => kv::WatchFilter::NoDelete,
-                    Value::Number(n) if n.as_u64() == Some(0) => kv::WatchFilter::NoPut,
-                    Value::Number(n) if n.as_u64() == Some(1) => kv::WatchFilter::NoDelete,
-                    Value::String(s) => {
-                        return Err(format!(
-                            "invalid value for enum type: {}",
-                            super::goquote::quote(s.as_bytes())
-                        ))
-                    }
-                    other => return Err(format!("invalid value for enum type: {other}")),
-                });
-            }
-            out
-        }
-        Some(other) => {
-            return Err(message_of(&cannot(kind(other), "[]json.RawMessage")));
-        }
-    };
-    let r = (|| {
-        Ok(kv::WatchCreateRequest {
-            key: c.bytes("key")?,
-            range_end: c.bytes(&either("range_end", "rangeEnd"))?,
-            start_revision: c.int(&either("start_revision", "startRevision"))?,
-            prev_kv: c.boolean(&either("prev_kv", "prevKv"))?,
-            filters,
-            progress_notify: c.boolean(&either("progress_notify", "progressNotify"))?,
-            watch_id: c.int(&either("watch_id", "watchId"))?,
-        })
-    })()
-    .map_err(|e: ParseError| message_of(&e))?;
-    Ok(Some(r))
+    let c = Msg::parse(raw)?;
+    let key = c.bytes("key")?;
+    let range_end = c
+        .field("range_end", "rangeEnd")
+        .map_or(Ok(Vec::new()), jsonpb::bytes)?;
+    let start_revision = c.int("start_revision", "startRevision")?;
+    let progress_notify = c.boolean("progress_notify", "progressNotify")?;
+    let mut filters = Vec::new();
+    for raw in c.get("filters").map_or(Ok(Vec::new()), jsonpb::list)? {
+        let n = jsonpb::enumeration(
+            raw,
+            &["NOPUT", "NODELETE"],
+            "etcdserverpb.WatchCreateRequest.FilterType",
+        )?;
+        filters.push(match n {
+            0 => kv::WatchFilter::NoPut,
+            1 => kv::WatchFilter::NoDelete,
+            // etcd filters nothing for a filter type it does not know.
+            _ => continue,
+        });
+    }
+    Ok(Some(kv::WatchCreateRequest {
+        key,
+        range_end,
+        start_revision,
+        progress_notify,
+        filters,
+        prev_kv: c.boolean("prev_kv", "prevKv")?,
+        watch_id: c.int("watch_id", "watchId")?,
+    }))
+}
+
+/// The body of the gateway's `POST /v3/election/observe` (a stream of the election's leaders):
+/// the election's name, or the gateway's error body (`{"error":...,"code":3,...}`, answered
+/// with HTTP 400 before the stream starts, as etcd 3.5.1 does).
+pub fn gateway_observe_request(body: &str) -> Result<Vec<u8>, String> {
+    let o = Msg::body(body).map_err(|e| e.0)?;
+    o.bytes("name").map_err(|e| e.0)
 }
 
 /// The message of an error body.
 fn message_of(e: &ParseError) -> String {
-    serde_json::from_str::<Value>(&e.0)
+    serde_json::from_str::<serde_json::Value>(&e.0)
         .ok()
-        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_string))
+        .and_then(|v| v.get("error").and_then(|m| m.as_str()).map(str::to_string))
         .unwrap_or_else(|| e.0.clone())
 }
 
-/// The first JSON value of the body, which must be an object (an empty body is `{}`).
-fn first_object(body: &str) -> Result<Map<String, Value>, ParseError> {
-    if body.trim().is_empty() {
-        return Ok(Map::new());
-    }
-    let mut values = serde_json::Deserializer::from_str(body).into_iter::<Value>();
-    match values.next() {
-        None => Ok(Map::new()),
-        Some(Err(e)) => Err(bad(super::gateway_fields::json_error(body, &e))),
-        Some(Ok(Value::Object(m))) => Ok(m),
-        Some(Ok(Value::Null)) => Ok(Map::new()),
-        Some(Ok(other)) => Err(cannot(kind(&other), "map[string]json.RawMessage")),
-    }
+/// A repeated string field.
+fn strings(o: &Msg, name: &str) -> Result<Vec<String>, ParseError> {
+    o.get(name)
+        .map_or(Ok(Vec::new()), jsonpb::list)?
+        .into_iter()
+        .map(jsonpb::string)
+        .collect()
 }
 
-/// A message's fields by their JSON name (or their protobuf name where it differs).
-struct Fields<'a>(&'a Map<String, Value>);
-
-impl Fields<'_> {
-    fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).filter(|v| !v.is_null())
-    }
-
-    fn bytes(&self, name: &str) -> Result<Vec<u8>, ParseError> {
-        match self.get(name) {
-            None => Ok(Vec::new()),
-            Some(Value::String(s)) => base64_bytes(s),
-            // Go's encoding/json reads a []byte from an array of numbers too.
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|i| match i {
-                    Value::Number(n) => n
-                        .as_u64()
-                        .and_then(|n| u8::try_from(n).ok())
-                        .ok_or_else(|| cannot(&format!("number {n}"), "uint8")),
-                    other => Err(cannot(kind(other), "uint8")),
-                })
-                .collect(),
-            Some(other) => Err(cannot(kind(other), "[]uint8")),
-        }
-    }
-
-    fn int(&self, name: &str) -> Result<i64, ParseError> {
-        let Some(text) = self.number_text(name, "int64")? else {
-            return Ok(0);
-        };
-        text.parse::<i64>()
-            .map_err(|_| cannot(&format!("number {text}"), "int64"))
-    }
-
-    fn uint(&self, name: &str) -> Result<u64, ParseError> {
-        let Some(text) = self.number_text(name, "uint64")? else {
-            return Ok(0);
-        };
-        text.parse::<u64>()
-            .map_err(|_| cannot(&format!("number {text}"), "uint64"))
-    }
-
-    /// The text of a number field: a JSON number, or a string holding one (grpc-gateway's
-    /// int64 encoding), read as JSON.
-    fn number_text(&self, name: &str, go_type: &str) -> Result<Option<String>, ParseError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
-                Ok(Value::Number(n)) => Ok(Some(n.to_string())),
-                Ok(Value::Null) => Ok(None),
-                Ok(other) => Err(cannot(kind(&other), go_type)),
-                Err(e) if e.is_eof() => Err(bad("unexpected end of JSON input")),
-                Err(e) => Err(bad(super::gateway_fields::json_error(s, &e))),
-            },
-            Some(other) => Err(cannot(kind(other), go_type)),
-        }
-    }
-
-    fn boolean(&self, name: &str) -> Result<bool, ParseError> {
-        match self.get(name) {
-            None => Ok(false),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(other) => Err(cannot(kind(other), "bool")),
-        }
-    }
-
-    fn strings(&self, name: &str) -> Result<Vec<String>, ParseError> {
-        match self.get(name) {
-            None => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|i| match i {
-                    Value::String(s) => Ok(s.clone()),
-                    Value::Null => Ok(String::new()),
-                    other => Err(cannot(kind(other), "string")),
-                })
-                .collect(),
-            Some(other) => Err(cannot(kind(other), "[]json.RawMessage")),
-        }
-    }
-
-    /// v3election's `LeaderKey` field `leader` (None when missing or null).
-    fn leader(&self) -> Result<Option<ElectionLeader>, ParseError> {
-        match self.get("leader") {
-            None => Ok(None),
-            Some(Value::Object(m)) => {
-                let f = Fields(m);
-                Ok(Some(ElectionLeader {
-                    name: f.bytes("name")?,
-                    key: f.bytes("key")?,
-                    rev: f.int("rev")?,
-                    lease: f.int("lease")?,
-                }))
-            }
-            Some(other) => Err(cannot(kind(other), "map[string]json.RawMessage")),
-        }
-    }
+/// v3election's `LeaderKey` field `leader` (None when missing or null).
+fn leader(o: &Msg) -> Result<Option<ElectionLeader>, ParseError> {
+    let Some(raw) = o.get("leader") else {
+        return Ok(None);
+    };
+    let f = Msg::parse(raw)?;
+    Ok(Some(ElectionLeader {
+        name: f.bytes("name")?,
+        key: f.bytes("key")?,
+        rev: f.int("rev", "rev")?,
+        lease: f.int("lease", "lease")?,
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ctl::jsonpb::error_json;
 
     fn req(path: &str, body: &str) -> Result<GatewayRequest, String> {
         request(path, body).map_err(|e| e.0)
@@ -334,6 +221,22 @@ mod tests {
     }
 
     #[test]
+    fn observe_bodies() {
+        assert_eq!(
+            gateway_observe_request(r#"{"name":"ZWw=","zz":1}"#),
+            Ok(b"el".to_vec())
+        );
+        assert_eq!(gateway_observe_request(""), Ok(Vec::new()));
+        assert_eq!(
+            gateway_observe_request(r#"{"name": 5}"#),
+            Err(error_json(
+                "json: cannot unmarshal number into Go value of type []uint8",
+                3
+            ))
+        );
+    }
+
+    #[test]
     fn member_bodies() {
         assert_eq!(
             req(
@@ -355,6 +258,20 @@ mod tests {
         assert_eq!(
             req("/v3/cluster/member/promote", "{}"),
             Ok(GatewayRequest::MemberPromote { id: 0 })
+        );
+        assert_eq!(
+            req(
+                "/v3/cluster/member/update",
+                r#"{"ID":"12","peerURLs":["notaurl"],"zz":1}"#
+            ),
+            Ok(GatewayRequest::MemberUpdate {
+                id: 12,
+                peer_urls: vec!["notaurl".into()]
+            })
+        );
+        assert_eq!(
+            req("/v3/cluster/member/update", r#"{"ID":-1}"#),
+            err("json: cannot unmarshal number -1 into Go value of type uint64")
         );
     }
 

@@ -36,9 +36,9 @@ mod fault;
 mod flags;
 pub mod format;
 mod gateway;
-mod gateway_fields;
 mod gateway_recipes;
 mod goquote;
+mod jsonpb;
 mod kv_args;
 mod lexer;
 mod line;
@@ -47,7 +47,7 @@ mod txn;
 mod usage;
 
 pub use gateway::post_paths as gateway_post_paths;
-pub use gateway_recipes::gateway_watch_request;
+pub use gateway_recipes::{gateway_observe_request, gateway_watch_request};
 pub use line::{Feed, LineParser, TXN_ABANDONED};
 pub use parse::parse_line;
 pub use txn::Section;
@@ -215,6 +215,13 @@ pub enum Command {
         /// Member id.
         id: u64,
     },
+    /// `member update <id hex> --peer-urls=URL[,URL]`
+    MemberUpdate {
+        /// Member id.
+        id: u64,
+        /// The member's new peer URLs.
+        peer_urls: Vec<String>,
+    },
     /// `move-leader <id hex>`
     MoveLeader {
         /// Transferee member id.
@@ -359,6 +366,13 @@ pub enum GatewayRequest {
     MemberPromote {
         /// Member id.
         id: u64,
+    },
+    /// `POST /v3/cluster/member/update`.
+    MemberUpdate {
+        /// Member id.
+        id: u64,
+        /// The member's new peer URLs.
+        peer_urls: Vec<String>,
     },
 }
 
@@ -506,7 +520,7 @@ etcdctl commands (etcd v3.5 syntax; global flags: --endpoints=nodeN | --node N, 
   lease grant <ttl> | revoke <id> | timetolive <id> [--keys] | keep-alive [--once] <id> | list
   lock [--ttl=N] <name>            elect <name> <proposal> | elect -l <name>
   endpoint status|health [--cluster] | endpoint hashkv [--rev=N]
-  member list | add <name> [--learner] | remove <id> | promote <id>
+  member list | add <name> [--learner] | remove <id> | promote <id> | update <id> --peer-urls=URL
   move-leader <id>   compaction [--physical] <rev>   defrag
 faults and time (raftlab):
   partition 1,2 3,4,5 | heal | crash N | restart N | pause N | resume N | campaign N

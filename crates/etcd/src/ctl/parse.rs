@@ -54,6 +54,7 @@ const ELECT: &[Spec] = &[short("listen", 'l', Kind::Bool)];
 const ENDPOINT: &[Spec] = &[flag("cluster", Kind::Bool)];
 const HASHKV: &[Spec] = &[flag("cluster", Kind::Bool), flag("rev", Kind::Int)];
 const MEMBER_ADD: &[Spec] = &[flag("peer-urls", Kind::Str), flag("learner", Kind::Bool)];
+const MEMBER_UPDATE: &[Spec] = &[flag("peer-urls", Kind::Str)];
 const COMPACTION: &[Spec] = &[flag("physical", Kind::Bool)];
 const DEFRAG: &[Spec] = &[flag("cluster", Kind::Bool), flag("data-dir", Kind::Str)];
 
@@ -216,6 +217,7 @@ fn parse_etcdctl(line: &str, words: &[Word]) -> Result<Outcome, ParseError> {
         ("endpoint", Some("hashkv")) => HASHKV,
         ("endpoint", _) => ENDPOINT,
         ("member", Some("add")) => MEMBER_ADD,
+        ("member", Some("update")) => MEMBER_UPDATE,
         ("compaction", _) => COMPACTION,
         ("defrag", _) => DEFRAG,
         _ => NONE,
@@ -395,6 +397,57 @@ fn member_id(s: &str) -> Result<u64, ParseError> {
         .map_err(|e| err(format!("bad member ID arg ({e}), expecting ID in Hex")))
 }
 
+/// clientv3's check of a member's peer URL (etcd's `types.NewURLs`, for the common cases of
+/// Go's `url.Parse`).
+fn check_peer_url(raw: &str) -> Result<(), ParseError> {
+    let u = raw.trim();
+    let (scheme, rest) = match u.split_once(':') {
+        Some((s, r))
+            if s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) =>
+        {
+            (s.to_ascii_lowercase(), r)
+        }
+        _ => (String::new(), u),
+    };
+    let (host, path) = match rest.strip_prefix("//") {
+        Some(r) => {
+            let r = r.split(['?', '#']).next().unwrap_or("");
+            r.split_at(r.find('/').unwrap_or(r.len()))
+        }
+        None => ("", rest.split(['?', '#']).next().unwrap_or("")),
+    };
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    // Go's url.Parse refuses a port that is not a number.
+    if let Some((_, port)) = host.rsplit_once(':').filter(|_| !host.ends_with(']')) {
+        if !port.chars().all(|c| c.is_ascii_digit()) {
+            return Err(err(format!(
+                "parse {}: invalid port {} after host",
+                goquote::quote(u.as_bytes()),
+                goquote::quote(format!(":{port}").as_bytes())
+            )));
+        }
+    }
+    if !matches!(scheme.as_str(), "http" | "https" | "unix" | "unixs") {
+        return Err(err(format!(
+            "URL scheme must be http, https, unix, or unixs: {u}"
+        )));
+    }
+    let has_port = host
+        .rsplit_once(':')
+        .is_some_and(|(h, _)| !h.contains(':') || h.ends_with(']'));
+    if !has_port {
+        return Err(err(format!(
+            "URL address does not have the form \"host:port\": {u}"
+        )));
+    }
+    if !path.is_empty() {
+        return Err(err(format!("URL must not contain a path: {u}")));
+    }
+    Ok(())
+}
+
 fn group(name: &str, sub: Option<&str>, p: &Parsed) -> Result<Command, ParseError> {
     let subs = is_group(name).unwrap_or(&[]);
     let Some(sub) = sub else {
@@ -476,7 +529,20 @@ fn group(name: &str, sub: Option<&str>, p: &Parsed) -> Result<Command, ParseErro
                 id: member_id(&id)?,
             }
         }
-        ("member", "update") => return Err(err("member update is not supported by raftlab")),
+        ("member", "update") => {
+            let [id] = args::<1>(p, "member ID is not provided")?;
+            let id = member_id(&id)?;
+            let urls = p.str("peer-urls").unwrap_or("");
+            if urls.is_empty() {
+                return Err(err("member peer urls not provided"));
+            }
+            // etcdctl sends the list as split, after clientv3 checked it (`types.NewURLs`).
+            let peer_urls: Vec<String> = urls.split(',').map(str::to_string).collect();
+            for u in &peer_urls {
+                check_peer_url(u)?;
+            }
+            Command::MemberUpdate { id, peer_urls }
+        }
         (_, s) => {
             return Err(err(format!(
                 "unknown command {} for \"etcdctl {name}\"",

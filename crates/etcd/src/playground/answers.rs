@@ -183,6 +183,10 @@ impl Playground {
                 let rows: Vec<MemberRow> = m.members.iter().map(member_row).collect();
                 f::member_promote(&h(&m.header), *hex, &rows, OutputFormat::Simple)
             }
+            (Render::MemberChange(hex), Reply::MemberUpdate(m)) => {
+                let rows: Vec<MemberRow> = m.members.iter().map(member_row).collect();
+                f::member_update(&h(&m.header), *hex, &rows, OutputFormat::Simple)
+            }
             (Render::MemberChange(hex), Reply::MoveLeader(m)) => {
                 let from = m.header.member_id;
                 f::move_leader(&h(&m.header), from, *hex, OutputFormat::Simple)

@@ -85,6 +85,8 @@ pub(crate) enum GatewayKind {
     MemberRemove(u64),
     /// The member promoted.
     MemberPromote(u64),
+    /// The member updated.
+    MemberUpdate,
 }
 
 impl GatewayKind {
@@ -354,6 +356,14 @@ impl Playground {
             Command::MemberPromote { id: member } => {
                 let hex = self.member_hex_of(member);
                 let call = self.client.member_promote(member);
+                self.single(id, call, Render::MemberChange(hex));
+            }
+            Command::MemberUpdate {
+                id: member,
+                peer_urls,
+            } => {
+                let hex = self.member_hex_of(member);
+                let call = self.client.member_update(member, peer_urls);
                 self.single(id, call, Render::MemberChange(hex));
             }
             Command::MoveLeader { id: member } => {

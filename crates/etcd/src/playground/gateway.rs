@@ -132,6 +132,7 @@ impl Playground {
             }
             GatewayRequest::MemberRemove { id: member }
             | GatewayRequest::MemberPromote { id: member }
+            | GatewayRequest::MemberUpdate { id: member, .. }
                 if !c.members().iter().any(|m| m.id == member) =>
             {
                 // Only a member id names a member here (the console also takes node numbers).
@@ -143,6 +144,13 @@ impl Playground {
             GatewayRequest::MemberPromote { id: member } => {
                 (c.member_promote(member), GatewayKind::MemberPromote(member))
             }
+            GatewayRequest::MemberUpdate {
+                id: member,
+                peer_urls,
+            } => (
+                c.member_update(member, peer_urls),
+                GatewayKind::MemberUpdate,
+            ),
         };
         self.single(id, call, Render::Gateway(kind));
     }
@@ -234,6 +242,10 @@ impl Playground {
                     .filter(|m| m.id != id)
                     .map(member_row)
                     .collect();
+                f::gateway_members(&m.header, None, &rows)
+            }
+            (_, Reply::MemberUpdate(m)) => {
+                let rows: Vec<_> = m.members.iter().map(member_row).collect();
                 f::gateway_members(&m.header, None, &rows)
             }
             (GatewayKind::MemberPromote(id), Reply::MemberPromote(m)) => {

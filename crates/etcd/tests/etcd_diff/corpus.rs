@@ -157,7 +157,8 @@ pub fn parse(family: &str, text: &str) -> Vec<Session> {
 
 /// Placeholders for ids a session cannot know in advance: `$LEASE1`, `$LEASE2`, ... the leases
 /// granted so far (`$LEASE` the latest), `$MEMBER1`... the members by name, `$NEWMEMBER` the
-/// member added last, all in hex as etcdctl takes them.
+/// member added last, all in hex as etcdctl takes them; `$MEMBER1_DEC`... a member's id in
+/// decimal, as the JSON gateway takes it.
 pub fn substitute(line: &str, prior: &[String], members: &[u64]) -> String {
     if !line.contains('$') {
         return line.to_string();
@@ -182,6 +183,7 @@ pub fn substitute(line: &str, prior: &[String], members: &[u64]) -> String {
         s = s.replace("$LEASE", last);
     }
     for (i, id) in members.iter().enumerate().rev() {
+        s = s.replace(&format!("$MEMBER{}_DEC", i + 1), &id.to_string());
         s = s.replace(&format!("$MEMBER{}", i + 1), &format!("{id:x}"));
     }
     if let Some(a) = added {

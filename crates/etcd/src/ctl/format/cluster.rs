@@ -335,6 +335,20 @@ pub fn member_promote(h: &Header, id: u64, members: &[MemberRow], f: OutputForma
     }
 }
 
+/// `member update`: `Member 3 updated in cluster ...` (ids as `%16x`).
+pub fn member_update(h: &Header, id: u64, members: &[MemberRow], f: OutputFormat) -> String {
+    match f {
+        OutputFormat::Simple | OutputFormat::Hex => format!(
+            "Member {} updated in cluster {}\n",
+            simple::hex16_spaces(id),
+            simple::hex16_spaces(h.cluster_id)
+        ),
+        OutputFormat::Json => members_json(h, members, None),
+        OutputFormat::Fields => fields::UNSUPPORTED.into(),
+        OutputFormat::Table => NO_TABLE.into(),
+    }
+}
+
 /// `move-leader`: `Leadership transferred from 1 to 3` (ids in hex).
 pub fn move_leader(h: &Header, leader: u64, target: u64, f: OutputFormat) -> String {
     match f {

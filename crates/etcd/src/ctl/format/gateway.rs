@@ -132,7 +132,7 @@ pub fn gateway_leader(h: &Header, kv: Option<&kv::KeyValue>) -> String {
     o.done() + "\n"
 }
 
-/// `POST /v3/cluster/member/add|remove|promote`: the header (no revision), the member added
+/// `POST /v3/cluster/member/add|remove|promote|update`: the header (no revision), the member added
 /// (for add), and the members after the change.
 pub fn gateway_members(
     h: &Header,
@@ -160,8 +160,11 @@ pub fn grpc_code(msg: &str) -> i32 {
         | "cannot promote member without a leader"
         | "given member URLs are invalid" => 3,
         "requested lease not found" | "member not found" => 5,
-        "member ID already exist" | "Peer URLs already exists" => 6,
-        "lease already exists" | "can only promote a learner member" => 9,
+        "member ID already exist" => 6,
+        // FailedPrecondition, as etcd 3.5.1's gateway answers a member update to a taken URL.
+        "lease already exists"
+        | "can only promote a learner member"
+        | "Peer URLs already exists" => 9,
         "too large lease TTL" => 11,
         "mvcc: required revision has been compacted"
         | "mvcc: required revision is a future revision" => 11,
