@@ -19,24 +19,6 @@ fn json(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// grpc-gateway's HTTP status for a gRPC code.
-pub(crate) fn http_status(code: i64) -> StatusCode {
-    match code {
-        0 => StatusCode::OK,
-        1 => StatusCode::REQUEST_TIMEOUT,
-        3 | 9 | 11 => StatusCode::BAD_REQUEST,
-        4 => StatusCode::GATEWAY_TIMEOUT,
-        5 => StatusCode::NOT_FOUND,
-        6 | 10 => StatusCode::CONFLICT,
-        7 => StatusCode::FORBIDDEN,
-        8 => StatusCode::TOO_MANY_REQUESTS,
-        12 => StatusCode::NOT_IMPLEMENTED,
-        14 => StatusCode::SERVICE_UNAVAILABLE,
-        16 => StatusCode::UNAUTHORIZED,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
 /// The HTTP answer for what a gateway line printed.
 fn answer(text: String) -> Response {
     let v: Option<serde_json::Value> = serde_json::from_str(text.trim()).ok();
@@ -52,7 +34,7 @@ fn answer(text: String) -> Response {
                 .unwrap_or(0);
             // etcd's gateway writes a unary answer with no line break after it.
             let body = text.trim_end_matches('\n').to_string();
-            json(http_status(code), body)
+            json(crate::http_status::of(code), body)
         }
         None => {
             // `Not Found`, `Method Not Allowed`: plain text, as grpc-gateway's mux.

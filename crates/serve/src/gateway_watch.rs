@@ -124,7 +124,7 @@ fn error_chunk(msg: &str) -> String {
 
 /// grpc-gateway's error chunk for a stream that ended with gRPC code `code`.
 fn status_chunk(code: i32, msg: &str) -> String {
-    let status = crate::gateway::http_status(code.into());
+    let status = crate::http_status::of(code.into());
     format!(
         "{{\"error\":{{\"grpc_code\":{code},\"http_code\":{},\"message\":{},\"http_status\":{}}}}}\n",
         status.as_u16(),

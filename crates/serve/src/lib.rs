@@ -9,6 +9,7 @@ pub mod driver;
 pub mod gateway;
 pub mod gateway_watch;
 pub mod grpc;
+mod http_status;
 pub mod lines;
 pub mod recipes;
 pub mod services;
