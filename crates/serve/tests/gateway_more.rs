@@ -107,29 +107,11 @@ fn watch_streams_results_until_the_client_goes() {
         b,
         r#"{"error":"json: cannot unmarshal number into Go value of type []uint8","code":2,"message":"json: cannot unmarshal number into Go value of type []uint8"}"#
     );
-    let mut child = Command::new("curl")
-        .args([
-            "-s",
-            "-N",
-            "-m",
-            "30",
-            &format!("{url}/v3/watch"),
-            "-d",
-            r#"{"create_request": {"key": "Zm9v", "prev_kv": true}}"#,
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("curl runs");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, rx) = stream(
+        &url,
+        "/v3/watch",
+        r#"{"create_request": {"key": "Zm9v", "prev_kv": true}}"#,
+    );
     let next = || {
         rx.recv_timeout(Duration::from_secs(15))
             .expect("a watch line")
