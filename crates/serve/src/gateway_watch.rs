@@ -175,7 +175,7 @@ pub async fn watch(State(m): State<Member>, body: Bytes) -> Response {
             kv::WatchFilter::NoDelete => 1,
         })
         .collect();
-    let (sink, mut items) = mpsc::unbounded_channel();
+    let (sink, items) = mpsc::unbounded_channel();
     let (started, started_rx) = oneshot::channel();
     let call = Call::Watch {
         node: m.node,
@@ -195,59 +195,47 @@ pub async fn watch(State(m): State<Member>, body: Bytes) -> Response {
         return json_error("etcdserver: server stopped");
     };
     let wid = c.watch_id;
-    let handle = m.handle.clone();
-    tokio::spawn(async move {
-        loop {
-            let item = tokio::select! {
-                item = items.recv() => item,
-                _ = tx.closed() => break,
-            };
-            let (line, end) = match item {
-                Some(WatchItem::Created(h)) => {
-                    let r = pb::WatchResponse {
-                        header: Some(grpc::header(h)),
-                        watch_id: wid,
-                        created: true,
-                        ..Default::default()
-                    };
-                    (result_line(&r), false)
-                }
-                Some(WatchItem::Response(v)) => {
-                    let mut r = convert::watch_response(&v, wid);
-                    let had = r.events.len();
-                    r.events.retain(|e| keep(e, &filters));
-                    if had > 0 && r.events.is_empty() {
-                        continue;
-                    }
-                    (result_line(&r), false)
-                }
-                Some(WatchItem::Canceled(reason, compact, h)) => {
-                    let compacted = reason.contains("compacted");
-                    let mut h = grpc::header(h);
-                    if compacted {
-                        // etcd's compaction cancel carries no revision in its header.
-                        h.revision = 0;
-                    }
-                    let r = pb::WatchResponse {
-                        header: Some(h),
-                        watch_id: wid,
-                        canceled: true,
-                        compact_revision: if compacted { compact } else { 0 },
-                        cancel_reason: if compacted { String::new() } else { reason },
-                        ..Default::default()
-                    };
-                    (result_line(&r), true)
-                }
-                Some(WatchItem::Failed(msg)) => (error_chunk(&msg), true),
-                None => break,
-            };
-            if tx.send(Ok(Bytes::from(line))).await.is_err() || end {
-                break;
+    pump(m, cmd, items, move |item| {
+        Some(match item {
+            Some(WatchItem::Created(h)) => {
+                let r = pb::WatchResponse {
+                    header: Some(grpc::header(h)),
+                    watch_id: wid,
+                    created: true,
+                    ..Default::default()
+                };
+                (result_line(&r), false)
             }
-        }
-        let _ = handle.send(Call::Cancel(cmd));
-    });
-    stream_response(rx)
+            Some(WatchItem::Response(v)) => {
+                let mut r = convert::watch_response(&v, wid);
+                let had = r.events.len();
+                r.events.retain(|e| keep(e, &filters));
+                if had > 0 && r.events.is_empty() {
+                    return None;
+                }
+                (result_line(&r), false)
+            }
+            Some(WatchItem::Canceled(reason, compact, h)) => {
+                let compacted = reason.contains("compacted");
+                let mut h = grpc::header(h);
+                if compacted {
+                    // etcd's compaction cancel carries no revision in its header.
+                    h.revision = 0;
+                }
+                let r = pb::WatchResponse {
+                    header: Some(h),
+                    watch_id: wid,
+                    canceled: true,
+                    compact_revision: if compacted { compact } else { 0 },
+                    cancel_reason: if compacted { String::new() } else { reason },
+                    ..Default::default()
+                };
+                (result_line(&r), true)
+            }
+            Some(WatchItem::Failed(msg)) => (error_chunk(&msg), true),
+            None => return None,
+        })
+    })
 }
 
 /// One message of `POST /v3/election/observe`: a `LeaderResponse` as `{"result":{...}}`.
@@ -282,7 +270,7 @@ pub async fn observe(State(m): State<Member>, body: Bytes) -> Response {
                 .into_response()
         }
     };
-    let (sink, mut items) = mpsc::unbounded_channel();
+    let (sink, items) = mpsc::unbounded_channel();
     let (started, started_rx) = oneshot::channel();
     let call = Call::Watch {
         node: m.node,
@@ -297,6 +285,36 @@ pub async fn observe(State(m): State<Member>, body: Bytes) -> Response {
     let Ok(Some(cmd)) = started_rx.await else {
         return json_error("etcdserver: server stopped");
     };
+    pump(m, cmd, items, |item| {
+        Some(match item {
+            // Each leader as `elect -l -w json` prints it: a range answer.
+            Some(WatchItem::Response(v)) => {
+                let r = convert::range(&v);
+                let l = crate::pb::v3electionpb::LeaderResponse {
+                    header: r.header,
+                    kv: r.kvs.into_iter().next(),
+                };
+                (leader_line(&l), false)
+            }
+            Some(WatchItem::Created(_)) => return None,
+            Some(WatchItem::Canceled(reason, ..)) | Some(WatchItem::Failed(reason)) => {
+                let st = convert::status_error(&reason);
+                (status_chunk(st.code() as i32, st.message()), true)
+            }
+            None => return None,
+        })
+    })
+}
+
+/// Streams command `cmd`'s items to the client as the lines `line` makes of them (`None`: the
+/// item sends nothing; `true` with a line: the stream ends after it). The stream ends when the
+/// items do or the client goes, and the command is cancelled then.
+fn pump(
+    m: Member,
+    cmd: etcd::CommandId,
+    mut items: mpsc::UnboundedReceiver<WatchItem>,
+    mut line: impl FnMut(Option<WatchItem>) -> Option<(String, bool)> + Send + 'static,
+) -> Response {
     let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(64);
     let handle = m.handle.clone();
     tokio::spawn(async move {
@@ -305,24 +323,14 @@ pub async fn observe(State(m): State<Member>, body: Bytes) -> Response {
                 item = items.recv() => item,
                 _ = tx.closed() => break,
             };
-            let (line, end) = match item {
-                // Each leader as `elect -l -w json` prints it: a range answer.
-                Some(WatchItem::Response(v)) => {
-                    let r = convert::range(&v);
-                    let l = crate::pb::v3electionpb::LeaderResponse {
-                        header: r.header,
-                        kv: r.kvs.into_iter().next(),
-                    };
-                    (leader_line(&l), false)
+            let done = item.is_none();
+            let Some((text, end)) = line(item) else {
+                if done {
+                    break;
                 }
-                Some(WatchItem::Created(_)) => continue,
-                Some(WatchItem::Canceled(reason, ..)) | Some(WatchItem::Failed(reason)) => {
-                    let st = convert::status_error(&reason);
-                    (status_chunk(st.code() as i32, st.message()), true)
-                }
-                None => break,
+                continue;
             };
-            if tx.send(Ok(Bytes::from(line))).await.is_err() || end {
+            if tx.send(Ok(Bytes::from(text))).await.is_err() || end {
                 break;
             }
         }
