@@ -1,10 +1,14 @@
 //! `raftlab repl`: etcdctl command lines (and fault/time lines) on standard input, etcdctl's
-//! output on standard output, on a simulated cluster in virtual time.
+//! output on standard output, on a simulated cluster in virtual time. The session is the
+//! page's ([`etcd::session::Session`]): the same lines answered the same way, and with
+//! `--record FILE` the same scenario text as the page's export.
 
 use std::io::{BufRead, Read, Write};
 
 use clap::Args;
-use etcd::{Playground, Repl};
+use etcd::planted::PlantedBugs;
+use etcd::repl::{EOF_IN_TXN, LINE_LIMIT_MS};
+use etcd::session::Session;
 use sim::ClusterConfig;
 
 /// Options of `raftlab repl`.
@@ -19,25 +23,27 @@ pub struct ReplArgs {
     /// Echo each input line as `> line` before its output (a transcript).
     #[arg(long)]
     pub echo: bool,
+    /// Write the session as a scenario file at the end of the input (`raftlab run --scenario`
+    /// and the page's Import replay it to the same trace hash).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// Runs `raftlab repl`; returns the exit status.
 pub fn main(args: ReplArgs) -> i32 {
     let cfg = ClusterConfig::new(args.nodes as usize, args.seed);
-    let pg = match Playground::new(cfg) {
-        Ok(p) => p,
+    let mut session = match Session::new(cfg, PlantedBugs::NONE) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("raftlab: {e}");
             return 2;
         }
     };
-    let mut repl = match Repl::new(pg) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("raftlab: {e}");
-            return 1;
-        }
-    };
+    // As a client waits for a freshly started cluster.
+    if let Err(e) = session.wait_for_leader(10_000) {
+        eprintln!("raftlab: {e}");
+        return 1;
+    }
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout().lock();
@@ -89,13 +95,13 @@ pub fn main(args: ReplArgs) -> i32 {
             }
         };
         let t = line.trim();
-        if !repl.playground().needs_more() && (t.is_empty() || t.starts_with('#')) {
+        if !session.needs_more() && (t.is_empty() || t.starts_with('#')) {
             continue;
         }
         if args.echo {
             let _ = writeln!(out, "> {line}");
         }
-        match repl.line(line) {
+        match line_of(&mut session, line) {
             Ok(text) => {
                 let _ = out.write_all(text.as_bytes());
                 let _ = out.flush();
@@ -111,9 +117,49 @@ pub fn main(args: ReplArgs) -> i32 {
         }
     }
     // A txn still open at the end of the input: etcdctl's interactive reader says `Error: EOF`.
-    let _ = out.write_all(repl.end_of_input().as_bytes());
+    if session.needs_more() {
+        let _ = out.write_all(EOF_IN_TXN.as_bytes());
+    }
     let _ = out.flush();
-    0
+    match args.record {
+        Some(path) => match std::fs::write(&path, recording(&session)) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("raftlab: cannot write {}: {e}", path.display());
+                2
+            }
+        },
+        None => 0,
+    }
+}
+
+/// The session as a scenario, with the trace hash its replay reaches as the last line (as
+/// `raftlab serve` records).
+fn recording(session: &Session) -> String {
+    let mut text = session.export("raftlab repl");
+    text.push_str(&format!(
+        "# trace hash {} (raftlab run --scenario FILE prints the same)\n",
+        session.cluster().trace_hash()
+    ));
+    text
+}
+
+/// Runs one line as the page's console does with `execUntilDone`: starts it, runs until it
+/// settles (for at most [`LINE_LIMIT_MS`] of virtual time), and returns what the session
+/// answered itself (a `cancel` finding nothing to stop) and everything printed meanwhile.
+fn line_of(session: &mut Session, line: &str) -> Result<String, String> {
+    let mark = session.printed();
+    let id = session.exec(line);
+    let mut out = String::new();
+    if let Some(id) = id {
+        if session.is_note(id) {
+            out.push_str(session.output(id).map_or("", |o| o.text.as_str()));
+        } else {
+            session.run_until_settled(id, LINE_LIMIT_MS)?;
+        }
+    }
+    out.push_str(&session.printed_since(mark));
+    Ok(out)
 }
 
 /// The longest input line read as a command (bytes): far above etcd's 1.5 MiB request limit,

@@ -30,5 +30,6 @@ pub mod repl;
 pub use playground::{CommandId, CommandOutput, CommandState, Playground};
 pub use repl::Repl;
 pub mod scenario;
+pub mod session;
 
 pub use scenario::{Scenario, ScenarioError};

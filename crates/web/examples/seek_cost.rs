@@ -1,5 +1,5 @@
 //! Native figures for time travel in a long session: builds a session as the page does under
-//! its background load (5 nodes, seed 3, a put every 20 ms, given through the engine), then
+//! its background load (5 nodes, seed 3, a put every 20 ms, given through the session), then
 //! seeks to points spread over it, first from the checkpoints the session kept, then from the
 //! start (checkpoints dropped), and prints each seek's wall time and the checkpoints kept.
 //!
@@ -8,8 +8,8 @@
 use std::time::Instant;
 
 use etcd::planted::PlantedBugs;
+use etcd::session::Session;
 use sim::ClusterConfig;
-use web::engine::Engine;
 
 fn rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -29,8 +29,8 @@ fn main() {
     let minutes: u64 = a.first().map_or(10, |m| m.parse().expect("minutes"));
     let from_start = a.get(1).is_some_and(|f| f == "true");
     let mut config = ClusterConfig::new(5, 3);
-    config.trace_capacity = web::engine::TRACE_KEEP;
-    let mut e = Engine::new(config, PlantedBugs::NONE).expect("engine");
+    config.trace_capacity = etcd::session::TRACE_KEEP;
+    let mut e = Session::new(config, PlantedBugs::NONE).expect("session");
     if std::env::var_os("NO_CHECKPOINTS").is_some() {
         e.set_checkpoints(u64::MAX / 4, 2);
     }
@@ -47,7 +47,7 @@ fn main() {
     e.run_until(end).expect("run");
     println!(
         "built {minutes} min: {} events, {} lines in {:.1} s; {} checkpoints every {} events; RSS {:.0} MB",
-        e.session().steps,
+        e.point().steps,
         e.lines().len(),
         w.elapsed().as_secs_f64(),
         e.checkpoints().len(),

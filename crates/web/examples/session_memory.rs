@@ -21,15 +21,15 @@ unsafe impl GlobalAlloc for Count {
 #[global_allocator]
 static A: Count = Count;
 use etcd::planted::PlantedBugs;
+use etcd::session::Session;
 use sim::ClusterConfig;
-use web::engine::Engine;
 fn mb() -> f64 {
     LIVE.load(Ordering::Relaxed) as f64 / 1e6
 }
 fn main() {
     let mut config = ClusterConfig::new(5, 3);
-    config.trace_capacity = web::engine::TRACE_KEEP;
-    let mut e = Engine::new(config, PlantedBugs::NONE).expect("engine");
+    config.trace_capacity = etcd::session::TRACE_KEEP;
+    let mut e = Session::new(config, PlantedBugs::NONE).expect("session");
     e.set_checkpoints(u64::MAX / 4, 2);
     let m0 = mb();
     let minutes: u64 = std::env::args()

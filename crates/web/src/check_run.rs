@@ -69,7 +69,7 @@ pub fn join(done: Option<CheckWaiter>) -> Result<(), Option<CheckWaiter>> {
     })
 }
 
-/// Starts `check` (the session's, see [`crate::engine::Engine::start_check`]) on the page of
+/// Starts `check` (the session's, see [`crate::checking::SessionCheck::of`]) on the page of
 /// `ui`; `done` gets the answer. A check must not be running ([`join`] first).
 pub fn start(ui: Ui, check: SessionCheck, settings: CheckSettings, done: Option<CheckWaiter>) {
     let run = Running {

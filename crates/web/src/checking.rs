@@ -101,6 +101,37 @@ pub struct CheckProgress {
 }
 
 impl SessionCheck {
+    /// Starts checking `session`: its client operations (put, get, del, compare-and-set txn;
+    /// one client per member) for linearizability, with at most `max_steps` model steps, on a
+    /// copy of the session so far to advance in slices; its watch streams against the
+    /// committed log, its lock holds against it, and the leases alive now against their TTLs,
+    /// at once.
+    pub fn of(session: &etcd::session::Session, max_steps: u64) -> SessionCheck {
+        let pg = session.playground();
+        let h = harness::session::SessionHistory::of(pg);
+        let log = match h.watches.is_empty() && h.locks.is_empty() {
+            true => Ok(Vec::new()),
+            false => pg.committed_log(),
+        };
+        let log = log.as_deref().map_err(String::as_str);
+        let watch = crate::watch_check::check_watches(&h.watches, &h.watch_lines, log);
+        let locks = crate::lock_check::check_lock_holds(&h.locks, log, pg.now());
+        SessionCheck::start(h.operations, &h.unmodelled, pg.now(), max_steps)
+            .with_watches(watch)
+            .with_locks(locks)
+            .with_leases(crate::lease_check::check_leases(
+                h.leases_alive.as_deref(),
+                pg.now(),
+            ))
+            .with_planted(session.planted().iter().map(|b| b.name()).collect())
+            .with_serializable(
+                pg.history()
+                    .iter()
+                    .filter(|r| crate::culprit::is_serializable_read(&r.line))
+                    .count(),
+            )
+    }
+
     /// Starts checking `history` (the session's client operations at virtual time `now`) with
     /// `max_steps` model steps at most. `unmodelled` lists lines that changed the key space in
     /// ways the model does not know: then nothing is searched and the answer is Unknown.

@@ -1,7 +1,7 @@
 //! The raftlab playground in the browser: a Leptos (client-side rendered) app over the simulated
 //! cluster, and the `window.raftlab` JavaScript API.
 //!
-//! `main.rs` only calls [`start`]. The [`engine`] module is the one place that knows what runs
+//! `main.rs` only calls [`start`]. The [`session`] module is the one place that knows what runs
 //! underneath; [`control`] owns it, advances virtual time from animation frames and writes the
 //! signals of [`model`] (what is drawn comes from the pure [`projection`]), which the
 //! [`components`] read. The console, the buttons and `window.raftlab` ([`js_api`]) all go
@@ -18,7 +18,6 @@ pub mod components;
 pub mod control;
 pub mod culprit;
 pub mod driver;
-pub mod engine;
 pub mod js_api;
 pub mod lease_check;
 pub mod lesson;

@@ -5,7 +5,8 @@ use sim::cluster::EntryView;
 use sim::network::InFlightView;
 use sim::{ClusterConfig, ClusterView, LinkConfig, RaftOptions, ReadMode};
 
-use crate::engine::{CommandId, CommandState, LeaseView, SessionPoint, WatchView};
+use etcd::playground::{LeaseView, WatchView};
+use etcd::session::{CommandId, CommandState, SessionPoint};
 
 /// Where a console line came from (they all run the same way).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +28,7 @@ pub enum Origin {
 pub struct ConsoleEntry {
     /// Unique within the page.
     pub key: u64,
-    /// The engine's command id (none for system notes).
+    /// The session's command id (none for system notes).
     pub cmd: Option<CommandId>,
     /// What was run.
     pub line: String,

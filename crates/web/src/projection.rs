@@ -13,11 +13,11 @@ use sim::id_map::IdMap;
 use sim::trace::Trace;
 use sim::{ClusterView, NodeStatus, Role, TraceKind};
 
-use crate::engine::Machine;
 use crate::model::{
     role_label, status_label, Counters, DropMark, LogRow, LogWindow, Mark, MarkKind, TermSpan,
     Timeline,
 };
+use etcd::session::Machine;
 
 /// Log cells shown at once.
 pub const LOG_CELLS: u64 = 32;

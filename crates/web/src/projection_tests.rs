@@ -2,15 +2,15 @@ use super::*;
 use etcd::planted::PlantedBugs;
 use sim::ClusterConfig;
 
-use crate::engine::Engine;
+use etcd::session::Session;
 
-fn engine(nodes: usize, seed: u64) -> Engine {
-    Engine::new(ClusterConfig::new(nodes, seed), PlantedBugs::NONE).expect("a cluster")
+fn session(nodes: usize, seed: u64) -> Session {
+    Session::new(ClusterConfig::new(nodes, seed), PlantedBugs::NONE).expect("a cluster")
 }
 
 #[test]
 fn the_first_leader_opens_a_term_span_and_a_crash_closes_it() {
-    let mut e = engine(3, 1);
+    let mut e = session(3, 1);
     e.run_until(3_000).expect("runs");
     let mut scan = TraceScan::default();
     assert!(scan.scan(e.cluster().trace(), 0.0).is_empty());
@@ -41,7 +41,7 @@ fn the_first_leader_opens_a_term_span_and_a_crash_closes_it() {
 
 #[test]
 fn reading_twice_reads_each_event_once() {
-    let mut e = engine(3, 2);
+    let mut e = session(3, 2);
     e.run_until(2_000).expect("runs");
     let mut scan = TraceScan::default();
     scan.scan(e.cluster().trace(), 0.0);
@@ -53,7 +53,7 @@ fn reading_twice_reads_each_event_once() {
 
 #[test]
 fn rewinding_keeps_the_past_up_to_the_moment() {
-    let mut e = engine(3, 1);
+    let mut e = session(3, 1);
     e.run_until(3_000).expect("runs");
     let leader = e.cluster().leader().expect("a leader");
     e.exec(&format!("crash {leader}"));
@@ -77,7 +77,7 @@ fn rewinding_keeps_the_past_up_to_the_moment() {
 
 #[test]
 fn the_log_window_follows_the_tail_or_starts_where_asked() {
-    let mut e = engine(3, 1);
+    let mut e = session(3, 1);
     e.run_until(3_000).expect("runs");
     for i in 0..40 {
         e.exec(&format!("put k{i} v"));
@@ -144,7 +144,7 @@ fn overwrites_fade_and_drops_are_bounded() {
 
 #[test]
 fn counters_add_reads_and_writes() {
-    let mut e = engine(3, 1);
+    let mut e = session(3, 1);
     e.run_until(3_000).expect("runs");
     e.exec("put a 1");
     e.exec("get a");

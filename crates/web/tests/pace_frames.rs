@@ -21,12 +21,12 @@ impl Clock {
     }
 
     fn now(&self) -> u64 {
-        self.1.with_engine(|e| e.now()).expect("installed")
+        self.1.with_session(|e| e.now()).expect("installed")
     }
 }
 
 fn leader(ctl: Control) -> Option<u64> {
-    ctl.with_engine(|e| e.cluster().view().leader)
+    ctl.with_session(|e| e.cluster().view().leader)
         .expect("installed")
 }
 
@@ -73,7 +73,7 @@ fn each_append_of_a_put_is_in_flight_for_half_a_second_of_wall_time() {
     for _ in 0..2_000 {
         let ts = c.frame();
         let msgs = ctl
-            .with_engine(|e| e.cluster().in_flight())
+            .with_session(|e| e.cluster().in_flight())
             .expect("installed");
         for m in msgs {
             if m.summary.kind == sim::MsgKind::Append && m.summary.entries > 0 && m.from == l {
@@ -82,9 +82,9 @@ fn each_append_of_a_put_is_in_flight_for_half_a_second_of_wall_time() {
             }
         }
         let finished = ctl
-            .with_engine(|e| {
+            .with_session(|e| {
                 e.output(id)
-                    .is_some_and(|o| o.state != web::engine::CommandState::Running)
+                    .is_some_and(|o| o.state != etcd::session::CommandState::Running)
             })
             .expect("installed");
         if finished && done_at.is_none() {
@@ -129,7 +129,7 @@ fn run_with(pace: Pace) -> String {
     ctl.pause();
     ctl.run_for(4_000 - c.now());
     assert_eq!(c.now(), 4_000);
-    ctl.with_engine(|e| e.cluster().view().trace_hash)
+    ctl.with_session(|e| e.cluster().view().trace_hash)
         .expect("installed")
 }
 

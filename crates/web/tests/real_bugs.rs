@@ -5,14 +5,14 @@
 //! included, now that the session keeps the log a compaction forgets).
 
 use etcd::scenario::builtin;
+use etcd::session::Session;
 use web::checking::{CheckView, STEP_BUDGET};
-use web::engine::Engine;
 
 /// Runs built-in `text` to its end and checks the session as the Check panel does.
 fn check(name: &str, text: &str) -> CheckView {
-    let s = Engine::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let e = Engine::replay(&s).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let mut c = e.start_check(STEP_BUDGET);
+    let s = Session::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let e = Session::replay(&s).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut c = web::checking::SessionCheck::of(&e, STEP_BUDGET);
     loop {
         if let Some(v) = c.advance(100_000) {
             return v;

@@ -206,9 +206,9 @@ fn duration(name: &str, args: &[String]) -> Result<u64, String> {
     }
 }
 
-/// The most virtual time one `run` or `tick` line may cover. Such a line runs the simulation to
-/// its end before anything else happens (in the page, before the next frame), so an unbounded
-/// one would freeze the tab; ten minutes of a 51-node cluster take about a second.
+/// The most virtual time one `run` or `tick` line may cover: the work one line asks for stays
+/// bounded (the repl runs it before the next line; the page fast-forwards over frames, and a
+/// `cancel` stops it); ten minutes of a 51-node cluster take about a second natively.
 pub const MAX_RUN_MS: u64 = 10 * 60 * 1000;
 
 /// The most ticks one `tick` line may ask for: ten minutes at the default 100 ms tick.

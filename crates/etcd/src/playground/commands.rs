@@ -127,6 +127,10 @@ pub(crate) enum Task {
     KeepAlive { lease: i64, format: OutputFormat },
     /// `sleep`.
     Sleep,
+    /// `run` or `tick`: done once every event up to virtual time `until` has run. The command
+    /// only schedules it: whoever drives time (the repl, a replay, the page's clock) runs there
+    /// ([`crate::Playground::run_target`]).
+    Run { until: u64 },
     /// `lock` or `elect NAME PROPOSAL`.
     Recipe {
         value: Vec<u8>,
@@ -172,6 +176,8 @@ pub struct WatchView {
     pub line: String,
     /// Member it is on.
     pub node: u64,
+    /// Its events so far, as etcdctl prints them.
+    pub events: String,
 }
 
 /// A lease, for the lease panel.
@@ -312,13 +318,13 @@ impl Playground {
                 self.stream(id, call, Task::Sleep);
             }
             Command::Run { ms } => {
-                let t = self.now() + ms;
-                self.finish_after_run(id, t);
+                let until = self.now().saturating_add(ms);
+                self.schedule_run(id, until);
             }
             Command::Tick { n } => {
                 let tick = c.service().cluster().config().tick_ms;
-                let t = self.now() + n.saturating_mul(tick);
-                self.finish_after_run(id, t);
+                let until = self.now().saturating_add(n.saturating_mul(tick));
+                self.schedule_run(id, until);
             }
             Command::Fault(action) => self.fault(id, action),
             Command::Plant(bugs) => self.plant(id, bugs),
@@ -403,10 +409,33 @@ impl Playground {
         self.calls.insert(call, Box::new((id, Role::Stream)));
     }
 
-    fn finish_after_run(&mut self, id: CommandId, t: u64) {
-        if let Err(e) = self.run_until(t) {
-            self.fail(id, &e.to_string());
-        } else {
+    /// `run` and `tick`: time is not run here (a command's start never runs the simulation);
+    /// the command ends when the simulation has run to `until` (see
+    /// [`crate::Playground::run_target`]).
+    fn schedule_run(&mut self, id: CommandId, until: u64) {
+        self.tasks.insert(id, Box::new(Task::Run { until }));
+        self.finish_runs();
+    }
+
+    /// Ends the `run` and `tick` commands whose time has been run: virtual time is at or past
+    /// their end and nothing due at or before it is left.
+    pub(super) fn finish_runs(&mut self) {
+        let Some(first) = self.run_target() else {
+            return;
+        };
+        let (now, next) = (self.now(), self.next_time());
+        if now < first || next <= first {
+            return;
+        }
+        let done: Vec<CommandId> = self
+            .tasks
+            .iter()
+            .filter_map(|(id, t)| match **t {
+                Task::Run { until } if now >= until && next > until => Some(*id),
+                _ => None,
+            })
+            .collect();
+        for id in done {
             self.finish(id);
         }
     }

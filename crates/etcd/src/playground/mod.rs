@@ -28,13 +28,6 @@ pub use session_log::{SessionEvent, SessionLog};
 /// What the console prints for a `cancel` line with nothing to cancel.
 pub const NO_SUCH_COMMAND: &str = "Error: no such running command\n";
 
-/// Whether `line` asks for the console's help (`help`, `?`). The playground answers `help` as
-/// a command; a front end that keeps help out of the session answers it with
-/// [`ctl::help`] itself.
-pub fn is_help(line: &str) -> bool {
-    matches!(line.trim(), "help" | "?")
-}
-
 /// Identifies a command started by `exec`.
 pub type CommandId = u64;
 
@@ -352,6 +345,7 @@ impl Playground {
         self.steps += 1;
         self.client.step()?;
         self.process();
+        self.finish_runs();
         Ok(())
     }
 
@@ -365,7 +359,20 @@ impl Playground {
         }
         self.client.run_until(t)?;
         self.process();
+        self.finish_runs();
         Ok(())
+    }
+
+    /// Where the earliest running `run` or `tick` command asks time to go (virtual ms): a
+    /// driver runs the simulation there (the page's clock fast-forwards to it over frames).
+    pub fn run_target(&self) -> Option<u64> {
+        self.tasks
+            .values()
+            .filter_map(|t| match **t {
+                commands::Task::Run { until } => Some(until),
+                _ => None,
+            })
+            .min()
     }
 
     /// Runs until command `id` has ended or settled, or `limit_ms` of virtual time pass.
@@ -374,6 +381,12 @@ impl Playground {
     /// # Errors
     /// An invariant violation.
     pub fn run_until_settled(&mut self, id: CommandId, limit_ms: u64) -> Result<bool> {
+        if let Some(commands::Task::Run { until }) = self.tasks.get(&id).map(|t| &**t) {
+            // A `run` or `tick` line: its own length, which the parser bounds.
+            let until = (*until).max(self.now());
+            self.run_until(until)?;
+            return Ok(self.is_settled(id));
+        }
         let deadline = self.now().saturating_add(limit_ms);
         loop {
             if self.is_settled(id) {
@@ -504,15 +517,15 @@ impl Playground {
         self.tasks
             .iter()
             .filter_map(|(id, t)| match &**t {
-                commands::Task::Watch { node, .. } => Some(WatchView {
-                    command: *id,
-                    line: self
-                        .outputs
-                        .get(id)
-                        .map(|o| o.line.clone())
-                        .unwrap_or_default(),
-                    node: *node,
-                }),
+                commands::Task::Watch { node, .. } => {
+                    let out = self.outputs.get(id);
+                    Some(WatchView {
+                        command: *id,
+                        line: out.map(|o| o.line.clone()).unwrap_or_default(),
+                        node: *node,
+                        events: out.map(|o| o.text.clone()).unwrap_or_default(),
+                    })
+                }
                 _ => None,
             })
             .collect()

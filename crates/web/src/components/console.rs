@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use super::keyed::{keyed_list, Row};
 use crate::control::use_control;
-use crate::engine::CommandState;
 use crate::model::{use_ui, ConsoleEntry, Origin};
+use etcd::session::CommandState;
 
 /// First words the console knows, for Tab completion.
 const WORDS: &[&str] = &[
@@ -81,7 +81,7 @@ pub fn Console() -> impl IntoView {
     // again whenever the console changes.
     let txn_prompt = Memo::new(move |_| {
         ui.console.track();
-        ctl.with_engine(|e| e.txn_prompt()).flatten()
+        ctl.with_session(|e| e.txn_prompt()).flatten()
     });
 
     let submit = move || {

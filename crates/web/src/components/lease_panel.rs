@@ -18,10 +18,10 @@ pub fn LeasePanel() -> impl IntoView {
                     <ul class="leases">
                         {move || ui.leases.get().into_iter().map(|l| {
                             let rem = l.remaining_ms.unwrap_or(0);
-                            let pct = if l.ttl_s <= 0 { 0.0 } else { (rem as f64 / (l.ttl_s as f64 * 1000.0) * 100.0).clamp(0.0, 100.0) };
+                            let pct = if l.ttl <= 0 { 0.0 } else { (rem as f64 / (l.ttl as f64 * 1000.0) * 100.0).clamp(0.0, 100.0) };
                             let left = match l.remaining_ms {
-                                Some(ms) => format!("{:.1}s of {}s", ms as f64 / 1000.0, l.ttl_s),
-                                None => format!("no leader · TTL {}s", l.ttl_s),
+                                Some(ms) => format!("{:.1}s of {}s", ms as f64 / 1000.0, l.ttl),
+                                None => format!("no leader · TTL {}s", l.ttl),
                             };
                             view! {
                                 <li>

@@ -19,7 +19,7 @@ pub fn WatchPanel() -> impl IntoView {
                 view! {
                     <ul class="watches">
                         {move || ui.watches.get().into_iter().map(|w| {
-                            let id = w.id;
+                            let id = w.command;
                             view! {
                                 <li>
                                     <div class="row">

@@ -19,7 +19,7 @@ pub enum WhySubject {
 }
 
 fn explain(ctl: Control, subject: WhySubject) -> Option<Why> {
-    ctl.with_engine(|e| {
+    ctl.with_session(|e| {
         let pg = e.playground();
         match subject {
             WhySubject::Node(id) => etcd::explain::node(pg, id),

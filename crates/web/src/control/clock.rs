@@ -8,9 +8,9 @@ use std::collections::VecDeque;
 use leptos::prelude::*;
 
 use super::{now_wall, Control, Controller, Stop};
-use crate::engine::CommandId;
 use crate::model::Perf;
 use crate::pace::{self, Flight, Plan};
+use etcd::session::CommandId;
 
 /// Wall ms of simulation per frame at most (the rest of the frame is for rendering).
 const FRAME_BUDGET_MS: f64 = 10.0;
@@ -170,7 +170,7 @@ impl Control {
         self.stop_replay(Stop::Action);
         self.with(|c| {
             c.clock.carry = 0.0;
-            let t = c.engine.now().saturating_add(ms);
+            let t = c.session.now().saturating_add(ms);
             c.advance_to(t, f64::INFINITY);
             c.sync(now_wall());
         });
@@ -189,7 +189,7 @@ impl Control {
     pub fn settle(self, cmd: CommandId, limit_ms: u64) -> bool {
         self.with(|c| {
             c.clock.carry = 0.0;
-            let r = c.engine.run_until_settled(cmd, limit_ms);
+            let r = c.session.run_until_settled(cmd, limit_ms);
             let settled = r.as_ref().is_ok_and(|s| *s);
             if !c.halt_on(r.map(|_| ())) {
                 c.sync(now_wall());
@@ -218,13 +218,13 @@ impl Controller {
     fn run_until(&mut self, what: Until) {
         self.ui.playing.set(false);
         self.clock.carry = 0.0;
-        let leaders = self.engine.cluster().stats().leaders.len();
-        let commit = self.engine.cluster().stats().max_commit;
-        let start = self.engine.now();
+        let leaders = self.session.cluster().stats().leaders.len();
+        let commit = self.session.cluster().stats().max_commit;
+        let start = self.session.now();
         let deadline = start + RUN_UNTIL_LIMIT_MS;
         let mut hit = false;
-        while self.engine.now() < deadline {
-            let s = self.engine.cluster().stats();
+        while self.session.now() < deadline {
+            let s = self.session.cluster().stats();
             hit = match what {
                 Until::LeaderChange => s.leaders.len() != leaders,
                 Until::Commit => s.max_commit != commit,
@@ -232,14 +232,14 @@ impl Controller {
             if hit || self.guard(|e| e.step()) {
                 break;
             }
-            if self.engine.next_time().is_none() {
+            if self.session.next_time().is_none() {
                 break;
             }
         }
         if !hit && !self.halted {
             // Say so, and why, rather than leave a minute of virtual time unexplained.
-            let ran = sim::time::format_ms(self.engine.now() - start);
-            let leader = self.engine.cluster().leader();
+            let ran = sim::time::format_ms(self.session.now() - start);
+            let leader = self.session.cluster().leader();
             let why = nothing_happened(what, leader, self.ui.load.get_untracked() > 0.0);
             let what = match what {
                 Until::LeaderChange => "leader change",
@@ -260,7 +260,7 @@ impl Controller {
             if self.halted {
                 return false;
             }
-            let next = self.engine.next_time().unwrap_or(u64::MAX);
+            let next = self.session.next_time().unwrap_or(u64::MAX);
             if self.lessons.scripting() {
                 if let Some(at) = self.feed_script().filter(|at| *at <= t && *at <= next) {
                     if self.guard(|e| e.run_until(at)) {
@@ -269,14 +269,14 @@ impl Controller {
                     continue;
                 }
             }
-            let next = self.engine.next_time().unwrap_or(u64::MAX);
+            let next = self.session.next_time().unwrap_or(u64::MAX);
             let due = self.clock.next_load_at;
             if load > 0.0 && due <= t && due <= next {
-                let at = due.max(self.engine.now());
+                let at = due.max(self.session.now());
                 if self.guard(|e| e.run_until(at)) {
                     return false;
                 }
-                self.engine.client_op(self.clock.load_n);
+                self.session.client_op(self.clock.load_n);
                 self.clock.load_n += 1;
                 self.clock.next_load_at = at + ((1000.0 / load).round() as u64).max(1);
                 continue;
@@ -302,7 +302,16 @@ impl Controller {
             .last_ts
             .map_or(0.0, |l| (ts - l).clamp(0.0, 100.0));
         self.clock.last_ts = Some(ts);
-        if self.ui.playing.get_untracked() && !self.halted {
+        if let Some(t) = self
+            .session
+            .playground()
+            .run_target()
+            .filter(|_| !self.halted)
+        {
+            // A `run` or `tick` line: fast-forward to its end over frames, paused or not.
+            self.clock.carry = 0.0;
+            self.advance_to(t, FRAME_BUDGET_MS);
+        } else if self.ui.playing.get_untracked() && !self.halted {
             let speed = self.ui.speed.get_untracked();
             if speed.is_infinite() {
                 self.advance_to(u64::MAX - 1, FRAME_BUDGET_MS);
@@ -312,7 +321,7 @@ impl Controller {
                 self.clock.carry += dt * speed;
                 let whole = self.clock.carry.floor();
                 self.clock.carry -= whole;
-                let target = self.engine.now() + whole as u64;
+                let target = self.session.now() + whole as u64;
                 if !self.advance_to(target, FRAME_BUDGET_MS) {
                     // Could not keep up: drop the backlog rather than spiral.
                     self.clock.carry = 0.0;
@@ -326,7 +335,7 @@ impl Controller {
         if k.frame_us.len() > FRAMES_KEPT {
             k.frame_us.pop_front();
         }
-        let c = self.engine.cluster();
+        let c = self.session.cluster();
         k.perf_window.push_back((ts, c.now(), c.stats().events));
         while k
             .perf_window
@@ -357,7 +366,7 @@ impl Controller {
             if self.halted {
                 break;
             }
-            let now = self.engine.now();
+            let now = self.session.now();
             // A line just given (a put, a fault) does its work when time is run, without an
             // event of its own to stop at: run it at this instant first, so that what it sends
             // is seen before time moves, and then move at most a virtual millisecond at a time.
@@ -395,7 +404,7 @@ impl Controller {
     /// The virtual time of the next thing due: an event, a "Show me" line, the background load
     /// (lines of the lesson that are due now are started here).
     fn next_due(&mut self) -> Option<u64> {
-        let mut next = self.engine.next_time();
+        let mut next = self.session.next_time();
         let min = |a: Option<u64>, b: u64| Some(a.map_or(b, |a| a.min(b)));
         if self.lessons.scripting() {
             if let Some(at) = self.feed_script() {
@@ -403,7 +412,7 @@ impl Controller {
             }
         }
         if self.ui.load.get_untracked() > 0.0 {
-            next = min(next, self.clock.next_load_at.max(self.engine.now()));
+            next = min(next, self.clock.next_load_at.max(self.session.now()));
         }
         next
     }
@@ -412,7 +421,7 @@ impl Controller {
     /// and 1x or slower, where a frame runs few events): those on their way to be delivered
     /// (not those on a cut link, which will be lost), each on screen since it was first seen.
     fn track_flights(&mut self) {
-        let t = self.clock.drawn(self.engine.now());
+        let t = self.clock.drawn(self.session.now());
         let cut: Vec<(u64, u64)> = self.ui.view.with_untracked(|v| {
             v.links
                 .iter()
@@ -422,7 +431,7 @@ impl Controller {
         });
         let before = std::mem::take(&mut self.clock.flights);
         self.clock.flights = self
-            .engine
+            .session
             .cluster()
             .in_flight()
             .into_iter()

@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 
 use super::{now_wall, Control, Controller, Stop};
-use crate::engine::{CommandId, CommandState};
 use crate::model::{ConsoleEntry, Origin};
+use etcd::session::{CommandId, CommandState};
 
 /// Console lines kept.
 const CONSOLE_KEEP: usize = 300;
@@ -79,7 +79,7 @@ impl Controller {
     /// Adds a note of the playground's own to the console.
     pub(super) fn note(&mut self, text: String) {
         let key = self.console.key();
-        let time_ms = self.engine.now();
+        let time_ms = self.session.now();
         self.push_entry(ConsoleEntry {
             key,
             cmd: None,
@@ -109,17 +109,17 @@ impl Controller {
     ) -> Option<CommandId> {
         let line = line.trim();
         // A blank line ends a section of an unfinished txn; elsewhere it does nothing.
-        if line.is_empty() && !self.engine.needs_more() {
+        if line.is_empty() && !self.session.needs_more() {
             if let Some(d) = done {
                 d(String::new());
             }
             return None;
         }
-        let time_ms = self.engine.now();
+        let time_ms = self.session.now();
         let key = self.console.key();
-        let Some(cmd) = self.engine.exec(line) else {
+        let Some(cmd) = self.session.exec(line) else {
             // A comment, or a line inside a multi-line txn: echoed, nothing to wait for.
-            let more = self.engine.needs_more();
+            let more = self.session.needs_more();
             self.push_entry(ConsoleEntry {
                 key,
                 cmd: None,
@@ -135,7 +135,7 @@ impl Controller {
             self.sync(now_wall());
             return None;
         };
-        let out = self.engine.output(cmd).cloned();
+        let out = self.session.output(cmd).cloned();
         let (text, state) =
             out.map_or((String::new(), CommandState::Failed), |o| (o.text, o.state));
         self.push_entry(ConsoleEntry {
@@ -162,9 +162,9 @@ impl Controller {
         if con.running.is_empty() && con.waiters.is_empty() {
             return;
         }
-        let engine = &self.engine;
+        let session = &self.session;
         let mut updates = Vec::new();
-        con.running.retain(|(key, cmd)| match engine.output(*cmd) {
+        con.running.retain(|(key, cmd)| match session.output(*cmd) {
             Some(o) => {
                 updates.push((*key, o.text.clone(), o.state));
                 o.state == CommandState::Running
@@ -186,7 +186,7 @@ impl Controller {
         let mut i = 0;
         while i < con.waiters.len() {
             let cmd = con.waiters[i].0;
-            match engine.output(cmd) {
+            match session.output(cmd) {
                 // A watch or keep-alive resolves with its output so far once it has settled.
                 Some(o) if o.state == CommandState::Running && !o.settled => i += 1,
                 o => {

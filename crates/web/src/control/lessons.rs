@@ -9,9 +9,9 @@ use leptos::prelude::*;
 
 use super::{busy, now_wall, Control, Controller, Stop};
 use crate::browser;
-use crate::engine::{CommandId, CommandState, Engine};
 use crate::lesson::{Progress, StepPace};
 use crate::model::{LessonStep, LessonView, Origin, Settings};
+use etcd::session::{CommandId, CommandState, Session};
 
 /// Where the browser keeps which lesson steps the learner has done.
 pub const PROGRESS_KEY: &str = "raftlab.lessons";
@@ -81,7 +81,7 @@ impl Control {
     pub fn open_lesson(self, name: &str) -> Result<(), String> {
         self.stop_replay(Stop::Action);
         let text = builtin::get(name).ok_or_else(|| format!("there is no lesson {name:?}"))?;
-        let s = Engine::parse(text)?;
+        let s = Session::parse(text)?;
         self.with(|c| c.open_lesson(name, s, format!("lesson={name}")))
             .unwrap_or_else(busy)
     }
@@ -137,10 +137,10 @@ impl Controller {
         s: Scenario,
         link: String,
     ) -> Result<(), String> {
-        let engine = Engine::new(s.config.clone(), s.planted)?;
+        let session = Session::new(s.config.clone(), s.planted)?;
         let mut settings = Settings::from_config(&s.config);
         settings.load = 0.0;
-        self.adopt(engine, settings);
+        self.adopt(session, settings);
         self.ui.playing.set(false);
         self.note(format!(
             "Lesson: {} ({} nodes, seed {}). The clock is paused: read the step, then act (console, clicks, Play) or press \"Show me\". The clock stops by itself when the step is done.",
@@ -159,8 +159,8 @@ impl Controller {
             link,
             scenario: s,
             current: 0,
-            start: self.engine.leader_term(),
-            printed_from: self.engine.printed(),
+            start: self.session.leader_term(),
+            printed_from: self.session.printed(),
             done,
             pace: StepPace::default(),
             moment: None,
@@ -190,8 +190,8 @@ impl Controller {
         }
         // A step opens paused: nothing it asks for happens before the learner acts.
         self.ui.playing.set(false);
-        let now = self.engine.leader_term();
-        let printed = self.engine.printed();
+        let now = self.session.leader_term();
+        let printed = self.session.printed();
         let Some(l) = self.lessons.lesson.as_mut() else {
             return;
         };
@@ -212,18 +212,18 @@ impl Controller {
 
     /// Which of the current step's expectations hold now.
     fn holds(&self, l: &Lesson) -> Vec<bool> {
-        let output = self.engine.printed_since(l.printed_from);
+        let output = self.session.printed_since(l.printed_from);
         l.scenario.steps[l.current]
             .expects
             .iter()
-            .map(|(_, e)| self.engine.holds(e, l.start, &output))
+            .map(|(_, e)| self.session.holds(e, l.start, &output))
             .collect()
     }
 
     /// Takes what the current step's expectations are as it opens, and shows it.
     fn open_step(&mut self) {
-        let now = self.engine.now();
-        let lines = self.engine.lines().len();
+        let now = self.session.now();
+        let lines = self.session.lines().len();
         let Some(l) = self.lessons.lesson.as_ref() else {
             return;
         };
@@ -241,7 +241,7 @@ impl Controller {
         loop {
             if let Some(id) = self.lessons.script_wait.take() {
                 let r = self
-                    .engine
+                    .session
                     .run_until_settled(id, FINISH_LINE_LIMIT_MS)
                     .map(|_| ());
                 if self.halt_on(r) {
@@ -252,8 +252,8 @@ impl Controller {
             let Some(line) = self.lessons.script.pop_front() else {
                 break;
             };
-            if let Some(at) = line.at_ms.filter(|at| *at > self.engine.now()) {
-                let r = self.engine.run_until(at);
+            if let Some(at) = line.at_ms.filter(|at| *at > self.session.now()) {
+                let r = self.session.run_until(at);
                 if self.halt_on(r) {
                     self.lessons.script.clear();
                     break;
@@ -296,7 +296,7 @@ impl Controller {
         loop {
             if let Some(id) = self.lessons.script_wait {
                 let busy = self
-                    .engine
+                    .session
                     .output(id)
                     .is_some_and(|o| o.state == CommandState::Running && !o.settled);
                 if busy {
@@ -305,7 +305,7 @@ impl Controller {
                 self.lessons.script_wait = None;
             }
             let front = self.lessons.script.front()?;
-            if let Some(at) = front.at_ms.filter(|at| *at > self.engine.now()) {
+            if let Some(at) = front.at_ms.filter(|at| *at > self.session.now()) {
                 return Some(at);
             }
             let line = self.lessons.script.pop_front().expect("a line");
@@ -324,7 +324,7 @@ impl Controller {
         };
         let showing = self.lessons.scripting();
         let holds = self.holds(l);
-        let acted = l.pace.acted(self.engine.now(), self.engine.lines().len());
+        let acted = l.pace.acted(self.session.now(), self.session.lines().len());
         let ticks = l.pace.ticks(&holds, acted);
         let waiting = !acted && holds.iter().any(|h| *h);
         // The first time the step is done while the clock runs, the clock stops there.
@@ -334,7 +334,7 @@ impl Controller {
         };
         if l.pace.complete_now(&ticks) {
             l.done[l.current] = true;
-            l.moment = Some(self.engine.leader_term());
+            l.moment = Some(self.session.leader_term());
             let mut progress = Progress::parse(&browser::stored(PROGRESS_KEY).unwrap_or_default());
             progress.mark(&l.name, l.current, l.done.len());
             browser::store(PROGRESS_KEY, &progress.to_text());

@@ -1,4 +1,4 @@
-//! The controller: owns the engine and writes the signals the components read. The console,
+//! The controller: owns the session and writes the signals the components read. The console,
 //! the buttons and `window.raftlab` all call [`Control`]'s methods, so they share one code
 //! path. Its parts, one job each:
 //!
@@ -20,9 +20,9 @@ use std::cell::{Cell, RefCell};
 use etcd::planted::{PlantedBug, PlantedBugs};
 use leptos::prelude::*;
 
-use crate::engine::{CommandState, Engine};
 use crate::model::{Origin, Selection, Settings, Ui};
 use crate::projection::TraceScan;
+use etcd::session::{CommandState, Session};
 
 pub mod clock;
 pub mod console;
@@ -38,7 +38,7 @@ pub use replay_run::{Done, Outcome, Stop};
 
 /// The running playground.
 pub struct Controller {
-    engine: Engine,
+    session: Session,
     ui: Ui,
     settings: Settings,
     /// Whether an invariant violation stopped the run (nothing runs until a new cluster).
@@ -84,11 +84,11 @@ fn now_wall() -> f64 {
 /// # Errors
 /// A message for settings that do not make a cluster.
 pub fn install(settings: Settings) -> Result<(Control, Ui), String> {
-    let engine = Engine::new(settings.config(), PlantedBugs::NONE)?;
+    let session = Session::new(settings.config(), PlantedBugs::NONE)?;
     SEED.with(|s| s.set(settings.seed));
-    let ui = Ui::new(engine.cluster().view(), settings.clone());
+    let ui = Ui::new(session.cluster().view(), settings.clone());
     let mut c = Controller {
-        engine,
+        session,
         ui,
         settings,
         halted: false,
@@ -121,9 +121,9 @@ impl Control {
         })
     }
 
-    /// Runs `f` with the engine (read only).
-    pub fn with_engine<R>(self, f: impl FnOnce(&Engine) -> R) -> Option<R> {
-        self.with(|c| f(&c.engine))
+    /// Runs `f` with the session (read only).
+    pub fn with_session<R>(self, f: impl FnOnce(&Session) -> R) -> Option<R> {
+        self.with(|c| f(&c.session))
     }
 
     /// Stops the running replay (an import, a link, a seek), if any: the page stays as it was
@@ -153,7 +153,7 @@ impl Control {
     pub fn set_load(self, per_s: f64) {
         self.with(|c| {
             c.ui.load.set(per_s.max(0.0));
-            c.clock.load_from(c.engine.now());
+            c.clock.load_from(c.session.now());
         });
     }
 
@@ -177,8 +177,12 @@ impl Control {
         let Err(done) = crate::check_run::join(done) else {
             return;
         };
-        let Some((ui, check)) = self.with(|c| (c.ui, c.engine.start_check(settings.max_steps)))
-        else {
+        let Some((ui, check)) = self.with(|c| {
+            (
+                c.ui,
+                crate::checking::SessionCheck::of(&c.session, settings.max_steps),
+            )
+        }) else {
             return;
         };
         crate::check_run::start(ui, check, settings, done);
@@ -229,9 +233,9 @@ impl Controller {
     }
 
     fn reset(&mut self, settings: Settings) -> Result<(), String> {
-        let engine = Engine::new(settings.config(), PlantedBugs::NONE)?;
+        let session = Session::new(settings.config(), PlantedBugs::NONE)?;
         self.close_lesson();
-        self.adopt(engine, settings.clone());
+        self.adopt(session, settings.clone());
         self.note(format!(
             "New cluster: {} nodes, seed {}.",
             settings.nodes, settings.seed
@@ -241,7 +245,7 @@ impl Controller {
     }
 
     fn set_planted(&mut self, bugs: PlantedBugs) -> Result<(), String> {
-        let now = self.engine.planted();
+        let now = self.session.planted();
         if bugs == now {
             return Ok(());
         }
@@ -250,7 +254,7 @@ impl Controller {
             let line = format!("plant {}", bugs.switchable().names());
             let id = self.exec(&line, Origin::Ui, None);
             let failed = id
-                .and_then(|id| self.engine.output(id))
+                .and_then(|id| self.session.output(id))
                 .is_none_or(|o| o.state == CommandState::Failed);
             return match failed {
                 true => Err(format!("`{line}` failed")),
@@ -258,9 +262,9 @@ impl Controller {
             };
         }
         let settings = self.settings.clone();
-        let engine = Engine::new(settings.config(), bugs)?;
+        let session = Session::new(settings.config(), bugs)?;
         self.close_lesson();
-        self.adopt(engine, settings.clone());
+        self.adopt(session, settings.clone());
         self.note(format!(
             "New cluster: {} nodes, seed {}, {}.",
             settings.nodes,
@@ -274,14 +278,14 @@ impl Controller {
         Ok(())
     }
 
-    /// Puts `engine` in place with fresh page state (the lesson stays: its caller decides).
-    fn adopt(&mut self, engine: Engine, settings: Settings) {
+    /// Puts `session` in place with fresh page state (the lesson stays: its caller decides).
+    fn adopt(&mut self, session: Session, settings: Settings) {
         self.console
             .cancel_waiters("cancelled: the cluster was reset");
         // A check of the old session would answer for a run that is gone.
         crate::check_run::cancel();
         self.ui.check.set(None);
-        self.engine = engine;
+        self.session = session;
         self.title.clear();
         self.lessons.stop_script();
         SEED.with(|s| s.set(settings.seed));
@@ -301,11 +305,11 @@ impl Controller {
     }
 
     /// Runs `f`; on an error, stops the run and shows it. Returns whether it failed.
-    fn guard(&mut self, f: impl FnOnce(&mut Engine) -> Result<(), String>) -> bool {
+    fn guard(&mut self, f: impl FnOnce(&mut Session) -> Result<(), String>) -> bool {
         if self.halted {
             return true;
         }
-        let r = f(&mut self.engine);
+        let r = f(&mut self.session);
         self.halt_on(r)
     }
 
@@ -319,7 +323,7 @@ impl Controller {
                 self.ui.playing.set(false);
                 self.ui.error.set(Some(format!(
                     "The run stopped at {} (seed {}): {e}",
-                    sim::time::format_ms(self.engine.now()),
+                    sim::time::format_ms(self.session.now()),
                     self.settings.seed
                 )));
                 true

@@ -50,7 +50,7 @@ impl Controller {
     /// frame's wall time).
     pub(super) fn sync(&mut self, wall: f64) {
         self.ui.wall.set(wall);
-        let clock = self.clock.drawn(self.engine.now());
+        let clock = self.clock.drawn(self.session.now());
         if self.ui.clock.get_untracked() != clock {
             self.ui.clock.set(clock);
         }
@@ -58,14 +58,14 @@ impl Controller {
         if self.ui.slowed.get_untracked() != slowed {
             self.ui.slowed.set(slowed);
         }
-        let drops = self.scan.scan(self.engine.cluster().trace(), wall);
+        let drops = self.scan.scan(self.session.cluster().trace(), wall);
         if !drops.is_empty() {
             self.ui.drops.update(|d| {
                 d.extend(drops);
                 projection::keep_drops(d);
             });
         }
-        let c = self.engine.cluster();
+        let c = self.session.cluster();
         let events = c.stats().events + c.trace().total();
         if events != self.shown.events || c.now() != self.shown.time {
             self.shown.events = events;
@@ -92,14 +92,14 @@ impl Controller {
             if let Some(t) = self.scan.take_timeline() {
                 self.ui.timeline.set(t);
             }
-            let now = self.engine.now();
+            let now = self.session.now();
             if self.ui.slow_now.get_untracked() != now {
                 self.ui.slow_now.set(now);
             }
         }
         // Every frame while a lesson is open: the clock stops in the frame its step is done.
         self.refresh_lesson(false);
-        let session = self.engine.session();
+        let session = self.session.point();
         if self.ui.session.get_untracked() != session {
             self.ui.session.set(session);
         }
@@ -111,15 +111,15 @@ impl Controller {
             self.ui.toast.set(None);
         }
         self.sync_console();
-        let w = self.engine.watches();
+        let w = self.session.watches();
         if self.ui.watches.with_untracked(|x| *x != w) {
             self.ui.watches.set(w);
         }
-        let l = self.engine.leases();
+        let l = self.session.leases();
         if self.ui.leases.with_untracked(|x| *x != l) {
             self.ui.leases.set(l);
         }
-        let planted = self.engine.planted();
+        let planted = self.session.planted();
         if self.ui.planted.get_untracked() != planted {
             self.ui.planted.set(planted);
         }
@@ -132,7 +132,7 @@ impl Controller {
     fn publish_logs(&mut self) {
         let w = self.ui.view.with_untracked(|view| {
             projection::log_window(
-                self.engine.cluster(),
+                self.session.cluster(),
                 view,
                 self.ui.log_from.get_untracked(),
                 self.scan.overwrites(),

@@ -8,8 +8,8 @@ use leptos::prelude::*;
 
 use super::replay_run::{self, Done, Job, Outcome, Stop};
 use super::{busy, now_wall, Control, Controller};
-use crate::engine::{Engine, Move};
 use crate::model::Settings;
+use etcd::session::{Move, Session};
 
 fn tell(done: Option<Done>, o: Outcome) {
     if let Some(d) = done {
@@ -37,7 +37,7 @@ impl Control {
                 None if !c.title.is_empty() => c.title.clone(),
                 None => format!("raftlab session, seed {}", c.settings.seed),
             };
-            c.engine.export(&title)
+            c.session.export(&title)
         })
         .unwrap_or_default()
     }
@@ -45,7 +45,7 @@ impl Control {
     /// A file name for the exported session.
     pub fn export_name(self) -> String {
         self.with(|c| {
-            let t = c.engine.session().end_ms / 1000;
+            let t = c.session.point().end_ms / 1000;
             format!(
                 "raftlab-{}n-seed{}-{}m{:02}s.txt",
                 c.settings.nodes,
@@ -75,7 +75,7 @@ impl Control {
     /// Loads a scenario and replays it to its end in slices (the same run, the same trace hash
     /// as natively); `done` hears how it ended. A file that does not parse changes nothing.
     pub fn import(self, text: &str, done: Option<Done>) {
-        match Engine::parse(text) {
+        match Session::parse(text) {
             Ok(s) => self.start_import(s, "importing a scenario".into(), done),
             Err(e) => tell(done, Outcome::Failed(e)),
         }
@@ -88,7 +88,7 @@ impl Control {
     }
 
     fn load_as(self, text: &str, name: &str, what: String, done: Option<Done>) {
-        let s = match Engine::parse(text) {
+        let s = match Session::parse(text) {
             Ok(s) => s,
             Err(e) => return tell(done, Outcome::Failed(e)),
         };
@@ -110,7 +110,7 @@ impl Control {
     }
 
     fn start_import(self, s: Scenario, what: String, done: Option<Done>) {
-        match Engine::start_import(&s) {
+        match Session::start_import(&s) {
             Ok(replay) => self.start_replay(replay, Arrival::Import(Box::new(s)), what, done),
             Err(e) => tell(done, Outcome::Failed(e)),
         }
@@ -162,20 +162,20 @@ impl Control {
             u64::MAX => "moving back to the end".to_string(),
             t => format!("moving to {}", sim::time::format_ms(t)),
         };
-        let plan = self.with(|c| c.engine.plan_seek(t));
+        let plan = self.with(|c| c.session.plan_seek(t));
         self.go(plan, what, done);
     }
 
     /// Steps back one event (a replay to one event fewer, in slices).
     pub fn step_back(self, done: Option<Done>) {
-        let plan = self.with(|c| c.engine.plan_step_back());
+        let plan = self.with(|c| c.session.plan_step_back());
         self.go(plan, "stepping back one event".into(), done);
     }
 
     fn go(self, plan: Option<Result<Move, String>>, what: String, done: Option<Done>) {
         self.stop_replay(Stop::Action);
         let t0 = now_wall();
-        let from = self.with(|c| c.engine.now()).unwrap_or(0);
+        let from = self.with(|c| c.session.now()).unwrap_or(0);
         let m = match plan {
             Some(Ok(m)) => m,
             Some(Err(e)) => {
@@ -188,7 +188,7 @@ impl Control {
             Move::Replay(replay) => self.start_replay(replay, Arrival::Move { from }, what, done),
             Move::Now(goal) => {
                 self.with(|c| {
-                    c.engine.arrive_at(goal, None);
+                    c.session.arrive_at(goal, None);
                     c.jumped(t0, from);
                 });
                 tell(done, Outcome::Arrived)
@@ -210,13 +210,13 @@ impl Control {
     ) -> Outcome {
         match (arrival, r) {
             (Arrival::Import(s), Ok(())) => {
-                let engine = Engine::from_replay(replay);
-                self.with(|c| c.imported(&s, engine, now_wall() - started));
+                let session = Session::from_replay(replay);
+                self.with(|c| c.imported(&s, session, now_wall() - started));
                 Outcome::Arrived
             }
             (Arrival::Move { from }, Ok(())) => {
                 self.with(|c| {
-                    c.engine.arrive(*replay);
+                    c.session.arrive(*replay);
                     c.jumped(started, from);
                 });
                 Outcome::Arrived
@@ -233,11 +233,11 @@ impl Control {
     pub fn fork(self) {
         self.stop_replay(Stop::Action);
         self.with(|c| {
-            if c.engine.session().in_past {
-                c.engine.fork();
+            if c.session.point().in_past {
+                c.session.fork();
                 c.note(format!(
                     "Forked at {}: the later part of the session is gone; what you do now is recorded from here.",
-                    sim::time::format_ms(c.engine.now())
+                    sim::time::format_ms(c.session.now())
                 ));
                 c.sync(now_wall());
             }
@@ -247,11 +247,11 @@ impl Control {
 
 impl Controller {
     /// Puts an imported scenario's run in place, paused at its end.
-    fn imported(&mut self, s: &Scenario, engine: Engine, ms: f64) {
+    fn imported(&mut self, s: &Scenario, session: Session, ms: f64) {
         self.close_lesson();
         let mut settings = Settings::from_config(&s.config);
         settings.load = 0.0;
-        self.adopt(engine, settings);
+        self.adopt(session, settings);
         self.title = s.title.clone();
         self.ui.playing.set(false);
         self.note(format!(
@@ -259,14 +259,14 @@ impl Controller {
             if s.title.is_empty() { "a scenario" } else { s.title.as_str() },
             s.config.nodes,
             s.config.seed,
-            sim::time::format_ms(self.engine.now()),
-            self.engine.lines().len(),
+            sim::time::format_ms(self.session.now()),
+            self.session.lines().len(),
             ms
         ));
         self.sync(now_wall());
     }
 
-    /// After the engine moved in its session (seek, step back; `from` the virtual time it
+    /// After the session moved in its session (seek, step back; `from` the virtual time it
     /// left, `t0` the wall time the move began): the page's picture of the past is kept.
     fn jumped(&mut self, t0: f64, from: u64) {
         let ms = now_wall() - t0;
@@ -274,10 +274,10 @@ impl Controller {
         self.console.cancel_waiters("cancelled: time travel");
         self.console.forget_running();
         self.lessons.stop_script();
-        let now = self.engine.now();
+        let now = self.session.now();
         // The page's picture of the past up to `now` is what a straight run shows: keep it.
-        let total = self.engine.cluster().trace().total();
-        self.scan.rewind(now, total, &self.engine.cluster().view());
+        let total = self.session.cluster().trace().total();
+        self.scan.rewind(now, total, &self.session.cluster().view());
         self.ui.drops.set(Vec::new());
         self.halted = false;
         self.shown.invalidate();

@@ -123,8 +123,8 @@ fn outcome(
 
 /// What `exec` and `execUntilDone` answer for command `cmd`.
 fn exec_reply(ctl: Control, cmd: etcd::CommandId, printed: String) -> ExecReply {
-    use crate::engine::CommandState;
-    ctl.with_engine(|e| {
+    use etcd::session::CommandState;
+    ctl.with_session(|e| {
         let o = e.output(cmd);
         let (status, text) = match o {
             Some(o) => (
@@ -188,15 +188,15 @@ fn call(ctl: Control, name: String, a: JsValue, b: JsValue, c: JsValue, d: JsVal
             let limit = field(&b, "limitMs").map_or(etcd::repl::LINE_LIMIT_MS, |l| {
                 l.clamp(0.0, etcd::repl::LINE_LIMIT_MS as f64) as u64
             });
-            let mark = ctl.with_engine(|e| e.printed()).unwrap_or(0);
+            let mark = ctl.with_session(|e| e.printed()).unwrap_or(0);
             let cmd = ctl.exec(&line, Origin::Script, None);
             if let Some(cmd) = cmd {
                 ctl.settle(cmd, limit);
             }
-            // As `raftlab repl` prints after a line: what the engine answered itself (`cancel`
+            // As `raftlab repl` prints after a line: what the session answered itself (`cancel`
             // finding nothing to stop), then everything printed meanwhile.
             let printed = ctl
-                .with_engine(|e| {
+                .with_session(|e| {
                     let own = cmd
                         .filter(|c| e.is_note(*c))
                         .and_then(|c| e.output(c))
@@ -211,7 +211,7 @@ fn call(ctl: Control, name: String, a: JsValue, b: JsValue, c: JsValue, d: JsVal
                     id: None,
                     text: String::new(),
                     printed,
-                    time_ms: ctl.with_engine(|e| e.now()).unwrap_or(0),
+                    time_ms: ctl.with_session(|e| e.now()).unwrap_or(0),
                     note: "",
                 },
             };
@@ -232,7 +232,7 @@ fn call(ctl: Control, name: String, a: JsValue, b: JsValue, c: JsValue, d: JsVal
             JsValue::UNDEFINED
         }
         "state" => to_js(&state(ctl)),
-        "view" => to_js(&ctl.with_engine(|e| e.cluster().view())),
+        "view" => to_js(&ctl.with_session(|e| e.cluster().view())),
         "pause" => {
             ctl.pause();
             JsValue::UNDEFINED
@@ -325,7 +325,7 @@ fn call(ctl: Control, name: String, a: JsValue, b: JsValue, c: JsValue, d: JsVal
             result(bugs.and_then(|b| ctl.set_planted(b)))
         }
         "planted" => {
-            let bugs = ctl.with_engine(|e| e.planted()).unwrap_or_default();
+            let bugs = ctl.with_session(|e| e.planted()).unwrap_or_default();
             to_js(&bugs.iter().map(|b| b.name()).collect::<Vec<_>>())
         }
         "exportScenario" => JsValue::from_str(&ctl.export_text()),
@@ -372,11 +372,11 @@ fn call(ctl: Control, name: String, a: JsValue, b: JsValue, c: JsValue, d: JsVal
             JsValue::UNDEFINED
         }
         "session" => {
-            let s = ctl.with_engine(|e| e.session()).unwrap_or_default();
+            let s = ctl.with_session(|e| e.point()).unwrap_or_default();
             to_js(&Session {
                 end_ms: s.end_ms,
                 in_past: s.in_past,
-                lines: ctl.with_engine(|e| e.lines().len()).unwrap_or(0),
+                lines: ctl.with_session(|e| e.lines().len()).unwrap_or(0),
                 now_ms: s.now_ms,
                 steps: s.steps,
             })

@@ -44,7 +44,7 @@ pub use replies::{
 /// The current state, as `window.raftlab.state()` returns it.
 pub fn state(ctl: Control) -> Option<State> {
     let playing = ctl.with(|c| c.playing())?;
-    ctl.with_engine(|e| {
+    ctl.with_session(|e| {
         let c = e.cluster();
         let v = c.view();
         State {
@@ -75,7 +75,7 @@ pub fn state(ctl: Control) -> Option<State> {
 
 /// Runs a headless seeded nemesis run of the simulator and reports its trace hash and how fast
 /// it ran: the determinism and speed checks of the browser. It runs on the playground's own
-/// state machine ([`crate::engine::Machine`]; the nemesis's proposals are not etcd requests, so
+/// state machine ([`etcd::session::Machine`]; the nemesis's proposals are not etcd requests, so
 /// the machine answers each with an error), not on `sim`'s `DigestMachine`, which would put a
 /// second copy of the whole simulator into the bundle. Its trace hashes are pinned in
 /// `tests/golden/web_trace_hashes.txt`, checked natively (`cargo test -p web`) and in the page.
@@ -85,7 +85,7 @@ pub fn headless(seed: u64, nodes: usize, faults: bool, ms: u64) -> Headless {
         ..Default::default()
     };
     let cfg = sim::ClusterConfig::new(nodes, seed);
-    match sim::nemesis::headless_run_on::<crate::engine::Machine>(cfg, nem, ms) {
+    match sim::nemesis::headless_run_on::<etcd::session::Machine>(cfg, nem, ms) {
         Ok(c) => Headless {
             trace_hash: Some(c.trace_hash()),
             events: c.stats().events,

@@ -1,12 +1,13 @@
 //! The engine's tests: sessions, moves in them, imports.
 
 use super::*;
+use crate::planted::PlantedBugs;
 
-fn engine() -> Engine {
-    Engine::new(ClusterConfig::new(5, 7), PlantedBugs::NONE).unwrap()
+fn session_of_5() -> Session {
+    Session::new(ClusterConfig::new(5, 7), PlantedBugs::NONE).unwrap()
 }
 
-fn run(e: &mut Engine, line: &str, ms: u64) -> CommandOutput {
+fn run(e: &mut Session, line: &str, ms: u64) -> CommandOutput {
     let id = e.exec(line).expect("a command");
     let t = e.now() + ms;
     e.run_until(t).unwrap();
@@ -15,7 +16,7 @@ fn run(e: &mut Engine, line: &str, ms: u64) -> CommandOutput {
 
 #[test]
 fn put_get_and_faults() {
-    let mut e = engine();
+    let mut e = session_of_5();
     e.run_until(4_000).unwrap();
     assert!(e.cluster().leader().is_some());
     let o = run(&mut e, "put foo bar", 1_000);
@@ -32,13 +33,13 @@ fn put_get_and_faults() {
 
 /// Replays exported text from scratch (as an import does) and returns its trace hash.
 fn replay_hash(text: &str) -> String {
-    let e = Engine::replay(&Engine::parse(text).unwrap()).unwrap();
+    let e = Session::replay(&Session::parse(text).unwrap()).unwrap();
     e.cluster().trace_hash()
 }
 
 #[test]
 fn sessions_export_seek_step_back_and_fork() {
-    let mut e = engine();
+    let mut e = session_of_5();
     e.run_until(3_000).unwrap();
     run(&mut e, "put a 1", 500);
     let w = e.exec("watch a").unwrap();
@@ -61,15 +62,15 @@ fn sessions_export_seek_step_back_and_fork() {
     // At the end, seeking to the end or beyond changes nothing.
     e.seek(end.1).unwrap();
     e.seek(u64::MAX).unwrap();
-    assert!(!e.session().in_past);
+    assert!(!e.point().in_past);
     assert_eq!(e.cluster().trace_hash(), end.0);
     let printed = e.printed();
 
     // Seek back: a straight run to 5 s; the future is kept and comes back exactly.
     e.seek(5_000).unwrap();
     assert_eq!((e.now(), e.cluster().trace_hash()), (5_000, at_5s.clone()));
-    assert!(e.session().in_past);
-    assert_eq!(e.session().end_ms, end.1);
+    assert!(e.point().in_past);
+    assert_eq!(e.point().end_ms, end.1);
     assert_eq!(
         replay_hash(&e.export("t")),
         end.0,
@@ -78,7 +79,7 @@ fn sessions_export_seek_step_back_and_fork() {
     e.seek(u64::MAX).unwrap();
     assert_eq!(e.cluster().trace_hash(), end.0);
     assert_eq!(e.cluster().view().nodes, end.2);
-    assert!(!e.session().in_past);
+    assert!(!e.point().in_past);
     assert_eq!(
         e.printed(),
         printed,
@@ -89,20 +90,20 @@ fn sessions_export_seek_step_back_and_fork() {
     e.seek(6_000).unwrap();
     e.seek(end.1).unwrap();
     assert_eq!((e.now(), e.cluster().trace_hash()), (end.1, end.0.clone()));
-    assert!(!e.session().in_past);
+    assert!(!e.point().in_past);
 
     // Step back one event, then again.
     let n = e.cluster().stats().events;
     e.step_back().unwrap();
     e.step_back().unwrap();
-    assert!(e.session().in_past);
+    assert!(e.point().in_past);
     assert!(e.cluster().stats().events < n);
     assert!(e.now() > 7_000, "still after every line");
 
     // Fork at 5 s: the session becomes the past up to 5 s plus new lines.
     e.seek(5_000).unwrap();
     run(&mut e, "put b 2", 1_000);
-    assert!(!e.session().in_past);
+    assert!(!e.point().in_past);
     let forked = e.export("fork");
     assert!(!forked.contains(&format!("cancel {w}")), "{forked}");
     assert!(forked.contains("put b 2"));
@@ -110,8 +111,8 @@ fn sessions_export_seek_step_back_and_fork() {
 }
 
 /// A session of a few lines, ending at 9 s.
-fn session() -> Engine {
-    let mut e = engine();
+fn session() -> Session {
+    let mut e = session_of_5();
     e.run_until(3_000).unwrap();
     run(&mut e, "put a 1", 500);
     let w = e.exec("watch a").unwrap();
@@ -122,7 +123,7 @@ fn session() -> Engine {
 }
 
 /// Runs a planned move in slices of a few events, as the page does.
-fn in_slices(e: &mut Engine, m: Move) {
+fn in_slices(e: &mut Session, m: Move) {
     match m {
         Move::Replay(mut r) => {
             let mut slices = 0;
@@ -149,7 +150,7 @@ fn moves_and_imports_in_slices_land_where_one_go_does() {
         (5_000, b.cluster().trace_hash())
     );
     assert_eq!(a.lines(), b.lines());
-    assert_eq!(a.session(), b.session());
+    assert_eq!(a.point(), b.point());
     let planned = a.plan_step_back().unwrap();
     in_slices(&mut a, planned);
     b.step_back().unwrap();
@@ -159,27 +160,27 @@ fn moves_and_imports_in_slices_land_where_one_go_does() {
     assert!(matches!(planned, Move::Now(Goal::End)));
     in_slices(&mut a, planned);
     assert_eq!((a.now(), a.cluster().trace_hash()), end);
-    assert!(!a.session().in_past);
+    assert!(!a.point().in_past);
     // An import in slices is the same run as the exported session.
     let text = a.export("t");
-    let mut r = Engine::start_import(&Engine::parse(&text).unwrap()).unwrap();
+    let mut r = Session::start_import(&Session::parse(&text).unwrap()).unwrap();
     while !r.advance(100).unwrap() {}
-    let imported = Engine::from_replay(r);
+    let imported = Session::from_replay(r);
     assert_eq!(imported.cluster().trace_hash(), end.1);
     assert_eq!(imported.export("t"), text);
 }
 
 #[test]
 fn imports_report_the_line() {
-    let err = Engine::parse("@nodes 5\nfly away\n").err().unwrap();
+    let err = Session::parse("@nodes 5\nfly away\n").err().unwrap();
     assert!(err.starts_with("scenario line 2:"), "{err}");
-    let err = Engine::parse("@nodes 52\n").err().unwrap();
+    let err = Session::parse("@nodes 52\n").err().unwrap();
     assert!(err.contains("line 1") && err.contains("51"), "{err}");
 }
 
 #[test]
 fn help_and_watches() {
-    let mut e = engine();
+    let mut e = session_of_5();
     let id = e.exec("help").unwrap();
     assert!(e.output(id).unwrap().text.contains("partition"));
     e.run_until(4_000).unwrap();
@@ -195,7 +196,7 @@ fn help_and_watches() {
 }
 
 /// What the page shows of an engine: trace (hash and kept events), views, console output.
-fn shown(e: &Engine) -> String {
+fn shown(e: &Session) -> String {
     let c = e.cluster();
     let trace: Vec<String> = c.trace().events().map(|e| format!("{e:?}")).collect();
     format!(
@@ -203,7 +204,7 @@ fn shown(e: &Engine) -> String {
         e.now(),
         c.trace_hash(),
         c.trace().total(),
-        e.session(),
+        e.point(),
         c.view(),
         e.watches(),
         e.leases(),
@@ -215,8 +216,8 @@ fn shown(e: &Engine) -> String {
 
 /// A session under the page's background load (a put every 20 ms, given as the page gives
 /// them) with faults, a watch, a lease and a cancel.
-fn loaded(seed: u64) -> Engine {
-    let mut e = Engine::new(ClusterConfig::new(5, seed), PlantedBugs::NONE).unwrap();
+fn loaded(seed: u64) -> Session {
+    let mut e = Session::new(ClusterConfig::new(5, seed), PlantedBugs::NONE).unwrap();
     e.set_checkpoints(400, 64);
     let mut at = 0;
     for n in 0..700u64 {
@@ -284,7 +285,7 @@ fn moves_from_checkpoints_show_what_moves_from_the_start_show() {
 #[test]
 fn single_steps_right_after_lines_replay_exactly() {
     for seed in [7, 3, 11] {
-        let mut e = Engine::new(ClusterConfig::new(5, seed), PlantedBugs::NONE).unwrap();
+        let mut e = Session::new(ClusterConfig::new(5, seed), PlantedBugs::NONE).unwrap();
         e.run_until(3_000).unwrap();
         for i in 0..6 {
             e.exec(&format!("put k{i} v{i}")).unwrap();
@@ -308,7 +309,7 @@ fn single_steps_right_after_lines_replay_exactly() {
 #[test]
 fn single_steps_between_faults_and_watches_replay_exactly() {
     for seed in [7, 3, 11, 21] {
-        let mut e = Engine::new(ClusterConfig::new(5, seed), PlantedBugs::NONE).unwrap();
+        let mut e = Session::new(ClusterConfig::new(5, seed), PlantedBugs::NONE).unwrap();
         e.run_until(3_000).unwrap();
         e.exec("watch --prefix k").unwrap();
         e.step().unwrap();
@@ -340,4 +341,39 @@ fn single_steps_between_faults_and_watches_replay_exactly() {
             "seed {seed}\n{text}"
         );
     }
+}
+
+#[test]
+fn run_and_tick_only_schedule_and_whoever_drives_time_runs_there() {
+    let mut e = session_of_5();
+    e.run_until(3_000).unwrap();
+    let t0 = e.now();
+    let id = e.exec("run 5s").unwrap();
+    // Starting the line runs nothing.
+    assert_eq!(e.now(), t0);
+    assert_eq!(e.playground().run_target(), Some(t0 + 5_000));
+    assert_eq!(e.output(id).unwrap().state, CommandState::Running);
+    e.run_until(t0 + 4_999).unwrap();
+    assert_eq!(e.output(id).unwrap().state, CommandState::Running);
+    e.run_until(t0 + 5_000).unwrap();
+    assert_eq!(e.output(id).unwrap().state, CommandState::Done);
+    assert_eq!(e.playground().run_target(), None);
+
+    // As the repl waits for a line: its own length, not the line limit.
+    let id = e.exec("tick 3").unwrap();
+    assert!(e.run_until_settled(id, 0).unwrap());
+    assert_eq!(e.now(), t0 + 5_300);
+    let id = e.exec("run 10m").unwrap();
+    assert!(e.run_until_settled(id, 1_000).unwrap());
+    assert_eq!(e.now(), t0 + 5_300 + 600_000);
+
+    // Stepping past the end also ends it, and a `cancel` stops a long one.
+    let id = e.exec("run 1ms").unwrap();
+    while e.output(id).unwrap().state == CommandState::Running {
+        e.step().unwrap();
+    }
+    let id = e.exec("run 10m").unwrap();
+    let t1 = e.now();
+    assert!(e.cancel(id));
+    assert_eq!((e.now(), e.playground().run_target()), (t1, None));
 }

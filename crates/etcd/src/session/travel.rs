@@ -3,24 +3,24 @@
 //! ([`Move::Replay`]), while the whole session is kept to move about in until the next action
 //! forks it.
 
-use etcd::playground::Recorded;
-use etcd::scenario::{Checkpoint, Goal, Replay, Scenario};
+use crate::playground::Recorded;
+use crate::scenario::{Checkpoint, Goal, Replay, Scenario};
 use std::sync::Arc;
 
-use super::{to_vec, Engine, Kept};
+use super::{to_vec, Kept, Session};
 
 /// What a move in the session takes.
 pub enum Move {
-    /// Nothing: the engine is there already.
+    /// Nothing: the session is there already.
     Stay,
-    /// Nothing to replay: [`Engine::arrive_at`] the goal at once.
+    /// Nothing to replay: [`Session::arrive_at`] the goal at once.
     Now(Goal),
     /// A replay (from the nearest checkpoint before the goal, else from the start), to run
-    /// (in slices) and hand to [`Engine::arrive`].
+    /// (in slices) and hand to [`Session::arrive`].
     Replay(Box<Replay>),
 }
 
-impl Engine {
+impl Session {
     /// The session as a scenario that replays it (the kept one while looking at the past).
     fn session_scenario(&self) -> Arc<Scenario> {
         match &self.kept {
@@ -68,8 +68,8 @@ impl Engine {
         self.kept.as_mut().expect("kept")
     }
 
-    /// What moving to virtual time `t` of the session takes (see [`Engine::seek`]): nothing,
-    /// or a replay from the start to run in slices and hand to [`Engine::arrive`].
+    /// What moving to virtual time `t` of the session takes (see [`Session::seek`]): nothing,
+    /// or a replay from the start to run in slices and hand to [`Session::arrive`].
     ///
     /// # Errors
     /// A configuration that does not make a cluster.
@@ -99,7 +99,7 @@ impl Engine {
     }
 
     /// Moves to where a finished replay of the session stands (planned by
-    /// [`Engine::plan_seek`] or [`Engine::plan_step_back`] on this engine as it still is).
+    /// [`Session::plan_seek`] or [`Session::plan_step_back`] on this session as it still is).
     pub fn arrive(&mut self, mut r: Replay) {
         self.checkpoints.extend(r.take_checkpoints());
         let goal = r.goal();
@@ -108,8 +108,8 @@ impl Engine {
     }
 
     /// Moves to `goal` of the session: the playground a replay reached, or (for the end) the
-    /// one kept when the engine left the end.
-    pub fn arrive_at(&mut self, goal: Goal, pg: Option<etcd::Playground>) {
+    /// one kept when the session left the end.
+    pub fn arrive_at(&mut self, goal: Goal, pg: Option<crate::Playground>) {
         if goal == Goal::End && self.kept.is_none() {
             return; // Already at the end.
         }
@@ -140,12 +140,12 @@ impl Engine {
 
     /// Moves to virtual time `t` of the session by replaying it from the start: the state of a
     /// straight run to `t`, before any line given at `t` itself. At or after the end, back to
-    /// the end exactly: the end's own playground, kept when the engine left it, so that costs
+    /// the end exactly: the end's own playground, kept when the session left it, so that costs
     /// nothing. The later part is kept until the next action. In one go (tests); the page runs
-    /// [`Engine::plan_seek`]'s replay in slices.
+    /// [`Session::plan_seek`]'s replay in slices.
     ///
     /// # Errors
-    /// The invariant violation that stopped the replay (the engine is unchanged).
+    /// The invariant violation that stopped the replay (the session is unchanged).
     pub fn seek(&mut self, t: u64) -> Result<(), String> {
         let m = self.plan_seek(t)?;
         self.go(m)
@@ -164,9 +164,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Shows `pg` (a replayed point of the kept session); if the engine stood at the end of
+    /// Shows `pg` (a replayed point of the kept session); if the session stood at the end of
     /// the session, that playground is kept for the way back.
-    fn leave(&mut self, pg: etcd::Playground, lines: imbl::Vector<Recorded>) {
+    fn leave(&mut self, pg: crate::Playground, lines: imbl::Vector<Recorded>) {
         let old = std::mem::replace(&mut self.pg, pg);
         self.lines = lines;
         if let Some(k) = self.kept.as_mut() {

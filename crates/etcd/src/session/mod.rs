@@ -1,20 +1,24 @@
-//! The one place that knows what runs under the playground: the etcd service's
-//! [`etcd::Playground`] (etcdctl lines, fault and time lines, JSON gateway lines) over a
-//! `sim::Cluster<etcd::EtcdMachine>`. Everything else in the web crate talks to [`Engine`].
+//! A session as the page and `raftlab repl` keep it: a [`crate::Playground`] (etcdctl lines,
+//! fault and time lines, JSON gateway lines over the simulated cluster), every line given to it
+//! with its virtual time and event count, and moves in its time: export as a scenario, import
+//! (in one go or in slices), seek, step back, back to the end, fork (see [`travel`]).
+//! Checkpoints taken on the way make a move cost what replaying from the nearest one costs.
+//! A `cancel` line is answered here, for every front end (`help` is a command of the
+//! playground's language, answered as any other).
 
-use etcd::planted::PlantedBugs;
-use etcd::playground::Recorded;
+use crate::planted::PlantedBugs;
+use crate::playground::{LeaseView, Recorded, WatchView};
 use std::sync::Arc;
 
-use etcd::scenario::{self, Checkpoints, Expect, Goal, Replay, Scenario};
+use crate::scenario::{self, Checkpoints, Expect, Goal, Replay, Scenario};
 use sim::{Cluster, ClusterConfig};
 
-pub use etcd::{CommandId, CommandOutput, CommandState};
+pub use crate::{CommandId, CommandOutput, CommandState};
 pub use travel::Move;
 
 mod travel;
 
-/// Trace events the browser keeps (the views only need recent ones; the hash covers all).
+/// Trace events a page keeps (the views only need recent ones; the hash covers all).
 pub const TRACE_KEEP: usize = 20_000;
 
 /// Events between the session's checkpoints at first (see [`Checkpoints`]).
@@ -24,40 +28,14 @@ pub const CHECKPOINT_EVERY: u64 = 20_000;
 /// [`Checkpoints`]), so this bounds their memory.
 pub const CHECKPOINTS_MAX: usize = 48;
 
-/// The replicated state machine the playground runs.
-pub type Machine = etcd::EtcdMachine;
+/// The replicated state machine the session runs.
+pub type Machine = crate::EtcdMachine;
 
-/// An open watch, for the watch panel.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WatchView {
-    /// The command that opened it.
-    pub id: CommandId,
-    /// Its line.
-    pub line: String,
-    /// The member it watches through.
-    pub node: u64,
-    /// Events so far, as etcdctl prints them.
-    pub events: String,
-}
-
-/// A lease, for the lease panel.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LeaseView {
-    /// Lease id in hex.
-    pub id: String,
-    /// Granted TTL in seconds.
-    pub ttl_s: i64,
-    /// Remaining virtual ms on the leader's clock (None when no leader tracks it).
-    pub remaining_ms: Option<u64>,
-    /// Attached keys.
-    pub keys: Vec<String>,
-}
-
-/// The playground engine.
-pub struct Engine {
-    pg: etcd::Playground,
-    /// `help` and `cancel` are answered here; they need ids that cannot clash with the
-    /// playground's.
+/// A session: a playground, every line given to it, and moves in its time.
+pub struct Session {
+    pg: crate::Playground,
+    /// Answers to `cancel` lines, which are not playground commands: their ids cannot clash
+    /// with the playground's.
     notes: Vec<(CommandId, CommandOutput)>,
     /// The session: every line given (the playground's history, plus `cancel` lines), with
     /// its virtual time and event count (structurally shared with the checkpoints).
@@ -70,17 +48,17 @@ pub struct Engine {
     checkpoints: Checkpoints,
 }
 
-/// A session kept while the engine shows an earlier point of it.
+/// The whole session, kept while the session shows an earlier point of it.
 struct Kept {
     scenario: Arc<Scenario>,
     lines: imbl::Vector<Recorded>,
     end: (u64, u64),
-    /// The playground as it stood at the end of the session when the engine left it for the
-    /// past: going back to the end restores it instead of replaying the whole session.
-    at_end: Option<Box<etcd::Playground>>,
+    /// The playground as it stood at the end of the session when the session left it for the
+    /// past: going back to the end restores it instead of replaying it.
+    at_end: Option<Box<crate::Playground>>,
 }
 
-/// Where the engine stands in its session.
+/// Where a session stands in its time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct SessionPoint {
     /// Virtual ms now.
@@ -93,17 +71,17 @@ pub struct SessionPoint {
     pub in_past: bool,
 }
 
-/// Ids of commands answered by the engine itself (the playground counts up from 1).
+/// Ids of commands answered by the session itself (the playground counts up from 1).
 const NOTE_BASE: CommandId = 1 << 62;
 
-impl Engine {
+impl Session {
     /// A fresh cluster, with `planted` bugs from the start (none for a healthy cluster).
     ///
     /// # Errors
     /// A one-line message for a bad option.
     pub fn new(config: ClusterConfig, planted: PlantedBugs) -> Result<Self, String> {
-        Ok(Engine {
-            pg: etcd::Playground::with_planted_bugs(config, planted).map_err(|e| e.to_string())?,
+        Ok(Session {
+            pg: crate::Playground::with_planted_bugs(config, planted).map_err(|e| e.to_string())?,
             notes: Vec::new(),
             lines: imbl::Vector::new(),
             kept: None,
@@ -113,7 +91,7 @@ impl Engine {
 
     /// A scenario's cluster, run to its end (an imported file, a share link): the same run as
     /// `raftlab run --scenario`, with the same trace hash. In one go (tests); the page replays
-    /// in slices with [`Engine::start_import`] and [`Engine::from_replay`].
+    /// in slices with [`Session::start_import`] and [`Session::from_replay`].
     ///
     /// # Errors
     /// The scenario's first problem in words, with its line number; or the invariant violation
@@ -136,10 +114,10 @@ impl Engine {
         ))
     }
 
-    /// The engine a finished import replay built.
+    /// The session a finished import replay built.
     pub fn from_replay(r: Box<Replay>) -> Self {
         let (pg, lines) = r.finish();
-        Engine {
+        Session {
             pg,
             notes: Vec::new(),
             lines: lines.into_iter().collect(),
@@ -174,8 +152,8 @@ impl Engine {
         }
     }
 
-    /// Where the engine stands in its session.
-    pub fn session(&self) -> SessionPoint {
+    /// Where the session stands in its time.
+    pub fn point(&self) -> SessionPoint {
         SessionPoint {
             now_ms: self.pg.now(),
             steps: self.pg.steps(),
@@ -213,7 +191,7 @@ impl Engine {
         e.holds(&self.pg, start, output)
     }
 
-    /// How much output has been printed so far (a mark for [`Engine::printed_since`]).
+    /// How much output has been printed so far (a mark for [`Session::printed_since`]).
     pub fn printed(&self) -> usize {
         self.pg.log_len()
     }
@@ -224,6 +202,19 @@ impl Engine {
             .log_since(from)
             .map(|(_, _, t)| t.as_str())
             .collect()
+    }
+
+    /// Runs until a leader is elected, for at most `limit_ms` of virtual time (as a client
+    /// waits for a freshly started cluster).
+    ///
+    /// # Errors
+    /// An invariant violation.
+    pub fn wait_for_leader(&mut self, limit_ms: u64) -> Result<(), String> {
+        let deadline = self.pg.now().saturating_add(limit_ms);
+        while self.pg.cluster().leader().is_none() && self.pg.next_time() <= deadline {
+            self.step()?;
+        }
+        Ok(())
     }
 
     fn note_output(&mut self, line: &str, text: String, ok: bool) -> CommandId {
@@ -257,12 +248,12 @@ impl Engine {
         if self.pg.cancel_line(line) == Some(true) {
             self.note_output(line, String::new(), true)
         } else {
-            self.note_output(line, etcd::playground::NO_SUCH_COMMAND.into(), false)
+            self.note_output(line, crate::playground::NO_SUCH_COMMAND.into(), false)
         }
     }
 
     /// The playground (for read-only questions such as "Why?").
-    pub fn playground(&self) -> &etcd::Playground {
+    pub fn playground(&self) -> &crate::Playground {
         &self.pg
     }
 
@@ -301,37 +292,6 @@ impl Engine {
         self.pg.run_until(t).map_err(|e| e.to_string())
     }
 
-    /// Starts checking the session: its client operations (put, get, del, compare-and-set txn;
-    /// one client per member) for linearizability, with at most `max_steps` model steps, on a
-    /// copy of the session so far to advance in slices; its watch streams against the
-    /// committed log, its lock holds against it, and the leases alive now against their TTLs,
-    /// at once.
-    pub fn start_check(&self, max_steps: u64) -> crate::checking::SessionCheck {
-        let h = harness::session::SessionHistory::of(&self.pg);
-        let log = match h.watches.is_empty() && h.locks.is_empty() {
-            true => Ok(Vec::new()),
-            false => self.pg.committed_log(),
-        };
-        let log = log.as_deref().map_err(String::as_str);
-        let watch = crate::watch_check::check_watches(&h.watches, &h.watch_lines, log);
-        let locks = crate::lock_check::check_lock_holds(&h.locks, log, self.pg.now());
-        crate::checking::SessionCheck::start(h.operations, &h.unmodelled, self.pg.now(), max_steps)
-            .with_watches(watch)
-            .with_locks(locks)
-            .with_leases(crate::lease_check::check_leases(
-                h.leases_alive.as_deref(),
-                self.pg.now(),
-            ))
-            .with_planted(self.planted().iter().map(|b| b.name()).collect())
-            .with_serializable(
-                self.pg
-                    .history()
-                    .iter()
-                    .filter(|r| crate::culprit::is_serializable_read(&r.line))
-                    .count(),
-            )
-    }
-
     /// The bugs planted now (the teaching menu shows them).
     pub fn planted(&self) -> PlantedBugs {
         self.pg.planted_bugs()
@@ -351,9 +311,6 @@ impl Engine {
     /// `txn`.
     pub fn exec(&mut self, line: &str) -> Option<CommandId> {
         let pending = self.pg.needs_more();
-        if !pending && etcd::playground::is_help(line) {
-            return Some(self.note_output(line, etcd::ctl::help(), true));
-        }
         let t = line.trim();
         if pending || !(t.is_empty() || t.starts_with('#')) {
             self.fork();
@@ -392,11 +349,11 @@ impl Engine {
 
     /// The section of the unfinished txn the next line belongs to (etcdctl's prompt for it).
     pub fn txn_prompt(&self) -> Option<&'static str> {
-        self.pg.txn_section().map(etcd::ctl::Section::prompt)
+        self.pg.txn_section().map(crate::ctl::Section::prompt)
     }
 
-    /// Whether command `id` was answered by the engine itself (`help`, `cancel`): its output is
-    /// not in the playground's print log ([`Engine::printed_since`]).
+    /// Whether command `id` was answered by the session itself (a `cancel` line): its output is
+    /// not in the playground's print log ([`Session::printed_since`]).
     pub fn is_note(&self, id: CommandId) -> bool {
         id >= NOTE_BASE
     }
@@ -417,36 +374,14 @@ impl Engine {
             .is_some_and(|o| o.state == CommandState::Done)
     }
 
-    /// Open watches with their events.
+    /// Open watches with their events, for a watch panel.
     pub fn watches(&self) -> Vec<WatchView> {
-        self.pg
-            .watches()
-            .into_iter()
-            .map(|w| WatchView {
-                id: w.command,
-                events: self
-                    .pg
-                    .output(w.command)
-                    .map(|o| o.text.clone())
-                    .unwrap_or_default(),
-                line: w.line,
-                node: w.node,
-            })
-            .collect()
+        self.pg.watches()
     }
 
-    /// Leases.
+    /// Leases as the leader's lessor sees them, for a lease panel.
     pub fn leases(&self) -> Vec<LeaseView> {
-        self.pg
-            .leases()
-            .into_iter()
-            .map(|l| LeaseView {
-                id: l.id,
-                ttl_s: l.ttl,
-                remaining_ms: l.remaining_ms,
-                keys: l.keys,
-            })
-            .collect()
+        self.pg.leases()
     }
 }
 
