@@ -72,6 +72,10 @@ pub struct Playground {
     /// Every piece of output in the order it was printed (command, virtual time, text); a
     /// persistent vector, shared by clones.
     log: imbl::Vector<(CommandId, u64, String)>,
+    /// The commands whose output changed (text, state, settled), in order, once per change:
+    /// what a console follows instead of polling every running command
+    /// (see [`Playground::changed_since`]). Persistent, shared by clones.
+    changed: imbl::Vector<CommandId>,
     /// Events run so far (by `step`), so that a recording can replay a line at the exact point.
     steps: u64,
     /// Every line given to `exec`, with when it was given: the session as a scenario (a
@@ -131,6 +135,7 @@ impl Playground {
             calls: BTreeMap::new(),
             next_command: 1,
             log: imbl::Vector::new(),
+            changed: imbl::Vector::new(),
             steps: 0,
             history: imbl::Vector::new(),
             session_log: SessionLog::default(),
@@ -188,6 +193,7 @@ impl Playground {
             Feed::Done(res) => {
                 let id = self.next_command;
                 self.next_command += 1;
+                self.touch(id);
                 self.outputs.insert(
                     id,
                     Arc::new(CommandOutput {
@@ -290,7 +296,26 @@ impl Playground {
 
     /// A command's output to change (copied first if a checkpoint shares it).
     fn output_mut(&mut self, id: CommandId) -> Option<&mut CommandOutput> {
+        self.touch(id);
         self.outputs.get_mut(&id).map(Arc::make_mut)
+    }
+
+    /// Notes that command `id`'s output changes. Every change is noted (about 8 bytes each):
+    /// a reader's mark may fall anywhere between two of them.
+    fn touch(&mut self, id: CommandId) {
+        self.changed.push_back(id);
+    }
+
+    /// The commands whose output (text, state, settled) changed since mark `from` (a
+    /// [`Playground::changed_len`] taken earlier), in order, possibly more than once: a
+    /// console updates just those entries.
+    pub fn changed_since(&self, from: usize) -> impl Iterator<Item = CommandId> + '_ {
+        (from.min(self.changed.len())..self.changed.len()).map(|i| self.changed[i])
+    }
+
+    /// A mark for [`Playground::changed_since`].
+    pub fn changed_len(&self) -> usize {
+        self.changed.len()
     }
 
     /// Every command, by id.

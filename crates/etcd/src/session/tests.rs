@@ -377,3 +377,28 @@ fn run_and_tick_only_schedule_and_whoever_drives_time_runs_there() {
     assert!(e.cancel(id));
     assert_eq!((e.now(), e.playground().run_target()), (t1, None));
 }
+
+#[test]
+fn the_playground_names_the_commands_whose_output_changed() {
+    let mut e = session_of_5();
+    e.run_until(3_000).unwrap();
+    let pg = |e: &Session| e.playground().changed_len();
+    let w = e.exec("watch k").unwrap();
+    e.run_until(3_500).unwrap();
+    let mark = pg(&e);
+    let p = e.exec("put k v").unwrap();
+    e.run_until(4_500).unwrap();
+    let changed: Vec<CommandId> = e.playground().changed_since(mark).collect();
+    // The put (started, printed OK, ended) and the watch (printed the event); nothing else.
+    assert!(changed.contains(&p) && changed.contains(&w), "{changed:?}");
+    assert!(changed.iter().all(|c| [p, w].contains(c)), "{changed:?}");
+    // Time alone changes no output.
+    let mark = pg(&e);
+    e.run_until(6_000).unwrap();
+    assert_eq!(e.playground().changed_since(mark).count(), 0);
+    // A cancel ends the watch: a change to it.
+    assert!(e.cancel(w));
+    e.run_until(7_000).unwrap();
+    assert_eq!(e.output(w).unwrap().state, CommandState::Done);
+    assert!(e.playground().changed_since(mark).any(|c| c == w));
+}

@@ -1,6 +1,10 @@
 //! The console: each line run (typed, a button's, a script's, a lesson's) and each note of the
 //! playground as an entry with its output; the output of running commands follows them until
 //! they end, and whoever waits on a command (`window.raftlab.exec`) hears its output then.
+//! The playground says which commands changed ([`etcd::Playground::changed_since`]); only
+//! those entries are updated, so a frame costs what changed, not what runs.
+
+use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
@@ -19,8 +23,11 @@ pub type Waiter = Box<dyn FnOnce(String)>;
 pub(super) struct Console {
     /// The key of the next entry (unique within the page).
     next_key: u64,
-    /// Entries whose command runs: (entry key, command).
-    running: Vec<(u64, CommandId)>,
+    /// Entries whose command runs: command to entry key.
+    running: BTreeMap<CommandId, u64>,
+    /// How far the playground's changes have been read (`None`: from wherever it is now, after
+    /// the session was replaced).
+    read_to: Option<usize>,
     /// Who waits on which command.
     waiters: Vec<(CommandId, Waiter)>,
 }
@@ -36,6 +43,7 @@ impl Console {
     /// The running commands' entries stop following them.
     pub(super) fn forget_running(&mut self) {
         self.running.clear();
+        self.read_to = None;
     }
 
     fn key(&mut self) -> u64 {
@@ -117,6 +125,9 @@ impl Controller {
         }
         let time_ms = self.session.now();
         let key = self.console.key();
+        // Changes from here on are this line's and later ones'.
+        let mark = self.session.playground().changed_len();
+        self.console.read_to.get_or_insert(mark);
         let Some(cmd) = self.session.exec(line) else {
             // A comment, or a line inside a multi-line txn: echoed, nothing to wait for.
             let more = self.session.needs_more();
@@ -136,8 +147,20 @@ impl Controller {
             return None;
         };
         let out = self.session.output(cmd).cloned();
+        let settled = out.as_ref().is_none_or(|o| o.settled);
         let (text, state) =
             out.map_or((String::new(), CommandState::Failed), |o| (o.text, o.state));
+        if state == CommandState::Running {
+            self.console.running.insert(cmd, key);
+        }
+        match done {
+            Some(d) if state == CommandState::Running && !settled => {
+                self.console.waiters.push((cmd, d))
+            }
+            // Ended (or settled) already: a parse error, a `cancel`, a fault line.
+            Some(d) => d(text.clone()),
+            None => {}
+        }
         self.push_entry(ConsoleEntry {
             key,
             cmd: Some(cmd),
@@ -147,30 +170,41 @@ impl Controller {
             origin,
             time_ms,
         });
-        self.console.running.push((key, cmd));
-        if let Some(d) = done {
-            self.console.waiters.push((cmd, d));
-        }
         self.sync(now_wall());
         Some(cmd)
     }
 
-    /// Brings the running commands' entries up to date and answers the waiters whose command
-    /// ended (or settled).
+    /// Brings the entries of the commands that changed up to date and answers the waiters
+    /// whose command ended (or settled).
     pub(super) fn sync_console(&mut self) {
+        let pg = self.session.playground();
         let con = &mut self.console;
-        if con.running.is_empty() && con.waiters.is_empty() {
+        let end = pg.changed_len();
+        let from = *con.read_to.get_or_insert(end);
+        if from == end {
             return;
         }
-        let session = &self.session;
+        con.read_to = Some(end);
+        let mut changed: Vec<CommandId> = pg.changed_since(from).collect();
+        order::sort(&mut changed);
+        changed.dedup();
         let mut updates = Vec::new();
-        con.running.retain(|(key, cmd)| match session.output(*cmd) {
-            Some(o) => {
-                updates.push((*key, o.text.clone(), o.state));
-                o.state == CommandState::Running
+        for cmd in &changed {
+            let Some(key) = con.running.get(cmd).copied() else {
+                continue;
+            };
+            match pg.output(*cmd) {
+                Some(o) => {
+                    updates.push((key, o.text.clone(), o.state));
+                    if o.state != CommandState::Running {
+                        con.running.remove(cmd);
+                    }
+                }
+                None => {
+                    con.running.remove(cmd);
+                }
             }
-            None => false,
-        });
+        }
         if !updates.is_empty() {
             self.ui.console.update(|v| {
                 for (key, text, state) in updates {
@@ -186,7 +220,11 @@ impl Controller {
         let mut i = 0;
         while i < con.waiters.len() {
             let cmd = con.waiters[i].0;
-            match session.output(cmd) {
+            if changed.binary_search(&cmd).is_err() {
+                i += 1;
+                continue;
+            }
+            match pg.output(cmd) {
                 // A watch or keep-alive resolves with its output so far once it has settled.
                 Some(o) if o.state == CommandState::Running && !o.settled => i += 1,
                 o => {
