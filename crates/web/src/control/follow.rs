@@ -27,7 +27,7 @@ use crate::model::{Origin, Settings};
 const FRAME_BUDGET_MS: f64 = 12.0;
 
 /// One thing the stream said.
-#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(test, derive(Clone, Debug, PartialEq))]
 pub enum Item {
     /// The cluster's set-up: a scenario's header.
     Setup(String),
@@ -71,7 +71,7 @@ pub fn parse(event: &str, data: &str) -> Option<Item> {
 }
 
 /// What applying an item did.
-#[derive(Debug, PartialEq)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub enum Applied {
     /// The line ran (its command, if it started one).
     Line(Option<CommandId>),
@@ -136,7 +136,7 @@ pub fn apply(
 
 /// How the page stands with the server (the connection's states are set by the browser's
 /// stream only).
-#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(test, derive(Clone, Debug, PartialEq))]
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 enum Status {
     Connecting,
@@ -186,7 +186,7 @@ fn heard(item: Item) {
             // A (re)connection: the cluster starts over from the stream.
             l.queue.clear();
         }
-        if l.status != Status::Closed && !matches!(l.status, Status::OutOfStep(_)) {
+        if !matches!(l.status, Status::Closed | Status::OutOfStep(_)) {
             l.status = Status::Live;
         }
         l.queue.push_back(item);
@@ -280,6 +280,8 @@ impl Controller {
         settings.load = 0.0;
         self.adopt(engine, settings);
         self.ui.playing.set(false);
+        // The console starts with the server's session too.
+        self.ui.console.set(Vec::new());
         let host = with_link(|l| l.host.clone()).unwrap_or_default();
         self.note(format!(
             "Following raftlab serve at {host}: {} nodes, seed {}. Its lines run here at the same virtual time and event count; what you type or click is sent to it.",
@@ -388,7 +390,7 @@ fn begin(host: String, line_url: String) {
 fn open(url: &str) -> Result<(), String> {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
-    let es = web_sys::EventSource::new(url).map_err(|e| format!("{e:?}"))?;
+    let es = web_sys::EventSource::new(url).map_err(|_| "not a stream's address".to_string())?;
     for name in ["setup", "line", "tick"] {
         let cb =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
