@@ -175,6 +175,7 @@ fn with_link<R>(f: impl FnOnce(&mut Link) -> R) -> Option<R> {
 }
 
 /// Takes one message of the stream.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 fn heard(item: Item) {
     with_link(|l| {
         if let (Some(Item::Reach(..)), Item::Reach(..)) = (l.queue.back(), &item) {
@@ -216,14 +217,14 @@ impl Controller {
             return;
         }
         let t0 = now_wall();
-        loop {
-            let Some(item) = with_link(|l| match l.status {
+        let next = || {
+            with_link(|l| match l.status {
                 Status::OutOfStep(_) => None,
                 _ => l.queue.pop_front(),
             })
-            .flatten() else {
-                break;
-            };
+            .flatten()
+        };
+        while let Some(item) = next() {
             if let Item::Setup(text) = &item {
                 self.follow_setup(text);
                 continue;
@@ -372,6 +373,7 @@ pub fn start() {
 }
 
 /// The page follows the server at `host`, sending lines to `line_url`.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 fn begin(host: String, line_url: String) {
     LINK.with(|l| {
         *l.borrow_mut() = Some(Link {
