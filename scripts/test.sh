@@ -50,6 +50,9 @@ ensure_npm_packages
     web_build_env
     trunk build --release --offline
 )
+# The live view's test (web/e2e/serve_follow.test.mjs) runs the release binary as
+# `raftlab serve --ui dist`.
+cargo build --release -p cli
 (cd web && node --test e2e/)
 
 say "all tests passed"

@@ -36,7 +36,10 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("fetch", (event) => {
   const req = event.request;
-  if (req.method !== "GET" || new URL(req.url).origin !== self.location.origin) return;
+  const url = new URL(req.url);
+  if (req.method !== "GET" || url.origin !== self.location.origin) return;
+  // raftlab serve --ui's live stream and status: never cached (the stream never ends).
+  if (url.pathname.startsWith("/raftlab/")) return;
   event.respondWith(
     fetch(req)
       .then((res) => {

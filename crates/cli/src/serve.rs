@@ -32,6 +32,13 @@ pub struct ServeArgs {
     /// Do not print each client request as it completes.
     #[arg(long)]
     pub quiet: bool,
+    /// Also serve the built page (trunk's dist/, default ./dist), which follows the served
+    /// cluster live and sends the faults clicked in it back as lines.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "dist")]
+    pub ui: Option<std::path::PathBuf>,
+    /// The page's port with --ui (0 lets the system choose).
+    #[arg(long, default_value_t = 8080)]
+    pub ui_port: u16,
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {
@@ -64,6 +71,8 @@ pub fn main(args: ServeArgs) -> i32 {
         speed: args.speed,
         listen: args.listen,
         port: args.port,
+        ui: args.ui.clone(),
+        ui_port: args.ui_port,
         ..Default::default()
     };
     let server = match serve::Server::start(config, sink) {
@@ -93,6 +102,12 @@ pub fn main(args: ServeArgs) -> i32 {
         "try: etcdctl --endpoints={} endpoint status -w table",
         list.join(",")
     );
+    if let Some(a) = server.ui_addr() {
+        println!(
+            "live view: http://{a}/?follow={} (the page follows this cluster; faults clicked there come back here)",
+            serve::ui::FOLLOW_PATH
+        );
+    }
     println!("fault and time lines on standard input (partition 1 2,3; heal; crash 2; ...); `record` writes the recording; Ctrl-C stops");
     let server = Arc::new(server);
     let s2 = server.clone();

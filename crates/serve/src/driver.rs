@@ -77,6 +77,11 @@ pub enum Call {
     Record(std::sync::mpsc::Sender<String>),
     /// Stops the thread; answers with the recording.
     Stop(std::sync::mpsc::Sender<String>),
+    /// A page follows the session (`serve --ui`): its stream, or why not.
+    Follow(oneshot::Sender<Result<crate::follow::Stream, String>>),
+    /// A line a following page sent (`POST /raftlab/line`), run as a line of standard input;
+    /// answers whether it was taken, or its one-line error.
+    Remote(String, oneshot::Sender<Result<(), String>>),
 }
 
 enum Waiting {
@@ -106,6 +111,8 @@ pub struct Driver {
     title: String,
     /// Virtual time of the calls being handled.
     now: u64,
+    /// The pages following the session (`serve --ui`).
+    follow: crate::follow::Hub,
 }
 
 /// The virtual-time format of the printed lines: `12.345s`.
@@ -130,6 +137,7 @@ impl Driver {
             leader: None,
             title,
             now: 0,
+            follow: crate::follow::Hub::default(),
         }
     }
 
@@ -174,6 +182,7 @@ impl Driver {
             line: line.to_string(),
             continuation: self.pg.needs_more(),
         });
+        self.follow.line(&self.lines[self.lines.len() - 1]);
         self.pg.exec(line)
     }
 
@@ -190,6 +199,7 @@ impl Driver {
             line: format!("cancel {id}"),
             continuation: false,
         });
+        self.follow.line(&self.lines[self.lines.len() - 1]);
         self.pg.cancel(id);
     }
 
@@ -211,6 +221,7 @@ impl Driver {
             }
             self.drain();
             self.watch_leader();
+            self.follow.tick(&self.pg);
             // Sleep until the next event is due in wall time, or a call arrives.
             let next = self.pg.next_time();
             let target = clock(start);
@@ -351,7 +362,15 @@ impl Driver {
                 }
             }
             Call::Peek(f) => f(&self.pg),
-            Call::Input(line) => self.input(&line),
+            Call::Input(line) => {
+                let _ = self.input(&line);
+            }
+            Call::Follow(reply) => {
+                let _ = reply.send(self.follow.join(&self.pg, &self.title, &self.lines));
+            }
+            Call::Remote(line, reply) => {
+                let _ = reply.send(self.input(&line));
+            }
             Call::Record(reply) => {
                 let _ = reply.send(self.recording());
             }
@@ -360,11 +379,12 @@ impl Driver {
         None
     }
 
-    /// A line from standard input: run it and print what it prints.
-    fn input(&mut self, line: &str) {
+    /// A line from standard input (or a following page): run it and print what it prints.
+    /// Its one-line error if it failed at once (does not parse, no such command).
+    fn input(&mut self, line: &str) -> Result<(), String> {
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
-            return;
+            return Ok(());
         }
         self.say(&format!("> {t}"));
         if etcd::scenario::is_cancel(t) {
@@ -372,23 +392,34 @@ impl Driver {
                 Ok(id) if self.pg.output(id).map(|o| o.state) == Some(CommandState::Running) => {
                     self.waiting.remove(&id);
                     self.cancel(id);
+                    return Ok(());
                 }
-                _ => self.say("Error: no such running command"),
+                _ => {
+                    self.say("Error: no such running command");
+                    return Err("Error: no such running command".into());
+                }
             }
-            return;
         }
-        if let Some(id) = self.exec(line) {
+        let id = self.exec(line);
+        if let Some(id) = id {
             self.waiting.insert(id, Waiting::Input);
         }
+        let failed = id
+            .and_then(|id| self.pg.output(id))
+            .filter(|o| o.state == CommandState::Failed)
+            .map(|o| o.text.lines().next().unwrap_or("failed").to_string());
         if self.pg.needs_more() {
             // A txn spans lines; clients' requests would land inside it. Abandon it (inside a
             // txn the playground reads `cancel` as that).
             self.exec("cancel");
-            self.say(
-                "serve: an interactive txn is not read on standard input (send it from a client)",
-            );
+            let why =
+                "serve: an interactive txn is not read on standard input (send it from a client)";
+            self.say(why);
+            self.drain();
+            return Err(why.into());
         }
         self.drain();
+        failed.map_or(Ok(()), Err)
     }
 
     /// The compaction revision and header of the member a watch command runs at.

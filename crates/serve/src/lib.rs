@@ -6,6 +6,7 @@
 
 pub mod convert;
 pub mod driver;
+pub mod follow;
 pub mod gateway;
 pub mod gateway_watch;
 pub mod grpc;
@@ -13,6 +14,7 @@ mod http_status;
 pub mod lines;
 pub mod recipes;
 pub mod services;
+pub mod ui;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -64,6 +66,9 @@ pub enum Error {
     /// The runtime could not start.
     #[error("cannot start the server: {0}")]
     Runtime(String),
+    /// `--ui` names a folder without a built page.
+    #[error("{0}")]
+    Ui(String),
 }
 
 /// How to serve.
@@ -88,6 +93,10 @@ pub struct Config {
     pub max_queued: usize,
     /// The recording's title.
     pub title: String,
+    /// The built page to serve (`--ui DIR`: trunk's `dist/`), with the live view's stream.
+    pub ui: Option<std::path::PathBuf>,
+    /// The page's port (0: the system picks).
+    pub ui_port: u16,
 }
 
 impl Default for Config {
@@ -102,6 +111,8 @@ impl Default for Config {
             max_streams: 256,
             max_queued: 4096,
             title: "raftlab serve".into(),
+            ui: None,
+            ui_port: 8080,
         }
     }
 }
@@ -131,6 +142,7 @@ pub const MAX_GRPC_MESSAGE: usize = 3 * 512 * 1024 + 512 * 1024;
 /// A running server.
 pub struct Server {
     endpoints: Vec<(u64, SocketAddr)>,
+    ui: Option<SocketAddr>,
     handle: grpc::Handle,
     shutdown: Option<oneshot::Sender<()>>,
     net: Option<JoinHandle<()>>,
@@ -143,6 +155,10 @@ impl Server {
     /// # Errors
     /// A port that cannot be bound, or an invalid configuration.
     pub fn start(config: Config, sink: Sink) -> Result<Server, Error> {
+        let site = match &config.ui {
+            Some(dir) => Some(ui::site(dir).map_err(Error::Ui)?),
+            None => None,
+        };
         let cluster = sim::ClusterConfig::new(config.nodes as usize, config.seed);
         let pg = etcd::Playground::new(cluster).map_err(|e| Error::Cluster(e.to_string()))?;
         let (calls_tx, calls_rx) = std::sync::mpsc::sync_channel(config.max_queued.max(1));
@@ -183,6 +199,20 @@ impl Server {
                             }
                         }
                     }
+                    let page = match site {
+                        Some(root) => {
+                            let addr = SocketAddr::new(cfg.listen, cfg.ui_port);
+                            match TcpListener::bind(addr).await {
+                                Ok(l) => Some((l, root)),
+                                Err(e) => {
+                                    let _ = ready_tx.send(Err(Error::Bind(addr, e)));
+                                    return;
+                                }
+                            }
+                        }
+                        None => None,
+                    };
+                    let page_addr = page.as_ref().and_then(|(l, _)| l.local_addr().ok());
                     let endpoints: Vec<(u64, SocketAddr)> = listeners
                         .iter()
                         .filter_map(|(n, l)| l.local_addr().ok().map(|a| (*n, a)))
@@ -193,7 +223,10 @@ impl Server {
                             .map(|(n, a)| (*n, format!("http://{a}")))
                             .collect(),
                     );
-                    let _ = ready_tx.send(Ok(endpoints));
+                    let _ = ready_tx.send(Ok((endpoints, page_addr)));
+                    if let Some((listener, root)) = page {
+                        tokio::spawn(ui::accept(listener, root, h2.clone()));
+                    }
                     for (node, listener) in listeners {
                         let member = grpc::Member {
                             node,
@@ -207,7 +240,7 @@ impl Server {
                 rt.shutdown_background();
             })
             .map_err(|e| Error::Runtime(e.to_string()))?;
-        let endpoints = match ready_rx.recv() {
+        let (endpoints, ui) = match ready_rx.recv() {
             Ok(Ok(e)) => e,
             Ok(Err(e)) => {
                 let _ = handle.send(Call::Stop(std::sync::mpsc::channel().0));
@@ -219,6 +252,7 @@ impl Server {
         };
         Ok(Server {
             endpoints,
+            ui,
             handle,
             shutdown: Some(shutdown_tx),
             net: Some(net),
@@ -229,6 +263,11 @@ impl Server {
     /// Every member's address, by node id.
     pub fn endpoints(&self) -> &[(u64, SocketAddr)] {
         &self.endpoints
+    }
+
+    /// The page's address (`--ui`), if it is served.
+    pub fn ui_addr(&self) -> Option<SocketAddr> {
+        self.ui
     }
 
     /// Member `node`'s client URL (`http://127.0.0.1:2379`).

@@ -21,6 +21,8 @@ pub enum Origin {
     Lesson,
     /// A note from the playground itself.
     System,
+    /// A line a followed `raftlab serve` applied.
+    Server,
 }
 
 /// One line of the console with its output.

@@ -43,6 +43,7 @@ pub fn App(
     };
     provide_context(ui);
     crate::js_api::install(ctl);
+    control::follow::start();
     // A share link rebuilds its run (in slices, with a progress bar); a bad one leaves the
     // default cluster and says why.
     let open_link = move |f: &str| {

@@ -211,6 +211,7 @@ fn Entry(e: ConsoleEntry) -> impl IntoView {
         Origin::Ui => Some("click"),
         Origin::Script => Some("script"),
         Origin::Lesson => Some("show me"),
+        Origin::Server => Some("serve"),
         _ => None,
     };
     let cmd = e.cmd;

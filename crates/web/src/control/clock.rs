@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 
 use leptos::prelude::*;
 
-use super::{now_wall, Control, Controller, Stop};
+use super::{follow, now_wall, Control, Controller, Stop};
 use crate::model::Perf;
 use crate::pace::{self, Flight, Plan};
 use etcd::session::CommandId;
@@ -122,6 +122,9 @@ impl Control {
 
     /// Starts playing at `speed` (virtual ms per wall ms; infinity = as fast as possible).
     pub fn play(self, speed: Option<f64>) {
+        if self.following_refuses() {
+            return;
+        }
         self.stop_replay(Stop::Action);
         self.with(|c| {
             if let Some(s) = speed.filter(|s| *s > 0.0) {
@@ -152,6 +155,9 @@ impl Control {
 
     /// Pauses and runs `n` events.
     pub fn step(self, n: u64) {
+        if self.following_refuses() {
+            return;
+        }
         self.stop_replay(Stop::Action);
         self.with(|c| {
             c.ui.playing.set(false);
@@ -167,6 +173,9 @@ impl Control {
 
     /// Runs `ms` of virtual time at once.
     pub fn run_for(self, ms: u64) {
+        if self.following_refuses() {
+            return;
+        }
         self.stop_replay(Stop::Action);
         self.with(|c| {
             c.clock.carry = 0.0;
@@ -179,6 +188,9 @@ impl Control {
     /// Pauses and runs until the next leader change or commit (at most a minute of virtual
     /// time); says why when neither came.
     pub fn run_until(self, what: Until) {
+        if self.following_refuses() {
+            return;
+        }
         self.stop_replay(Stop::Action);
         self.with(|c| c.run_until(what));
     }
@@ -187,6 +199,9 @@ impl Control {
     /// virtual time, as `raftlab repl` does with each line (`window.raftlab.execUntilDone`); a
     /// paused page stays paused. Returns whether it completed or settled.
     pub fn settle(self, cmd: CommandId, limit_ms: u64) -> bool {
+        if follow::active() {
+            return false;
+        }
         self.with(|c| {
             c.clock.carry = 0.0;
             let r = c.session.run_until_settled(cmd, limit_ms);
@@ -302,7 +317,9 @@ impl Controller {
             .last_ts
             .map_or(0.0, |l| (ts - l).clamp(0.0, 100.0));
         self.clock.last_ts = Some(ts);
-        if let Some(t) = self
+        if follow::active() {
+            self.follow_frame();
+        } else if let Some(t) = self
             .session
             .playground()
             .run_target()

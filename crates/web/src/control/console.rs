@@ -123,6 +123,11 @@ impl Controller {
             }
             return None;
         }
+        if super::follow::active() {
+            // The server runs it; it comes back through the stream.
+            self.send_line(line, done);
+            return None;
+        }
         let time_ms = self.session.now();
         let key = self.console.key();
         // Changes from here on are this line's and later ones'.
@@ -172,6 +177,25 @@ impl Controller {
         });
         self.sync(now_wall());
         Some(cmd)
+    }
+
+    /// Shows a line that ran without being given here (a followed server's), with its output.
+    pub(super) fn echo_line(&mut self, line: &str, cmd: Option<CommandId>, origin: Origin) {
+        let key = self.console.key();
+        let out = cmd.and_then(|c| self.session.output(c)).cloned();
+        let (text, state) = out.map_or((String::new(), CommandState::Done), |o| (o.text, o.state));
+        self.push_entry(ConsoleEntry {
+            key,
+            cmd,
+            line: line.trim().to_string(),
+            text,
+            state,
+            origin,
+            time_ms: self.session.now(),
+        });
+        if let Some(cmd) = cmd.filter(|_| state == CommandState::Running) {
+            self.console.running.insert(cmd, key);
+        }
     }
 
     /// Brings the entries of the commands that changed up to date and answers the waiters

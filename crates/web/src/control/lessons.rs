@@ -79,6 +79,9 @@ impl Control {
     /// # Errors
     /// An unknown name.
     pub fn open_lesson(self, name: &str) -> Result<(), String> {
+        if self.following_refuses() {
+            return Err("following raftlab serve".into());
+        }
         self.stop_replay(Stop::Action);
         let text = builtin::get(name).ok_or_else(|| format!("there is no lesson {name:?}"))?;
         let s = Session::parse(text)?;

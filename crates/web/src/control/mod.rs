@@ -26,6 +26,7 @@ use etcd::session::{CommandState, Session};
 
 pub mod clock;
 pub mod console;
+pub mod follow;
 pub mod lessons;
 mod publish;
 pub mod replay_run;
@@ -145,6 +146,9 @@ impl Control {
     /// # Errors
     /// A one-line message for bad settings (the old cluster keeps running).
     pub fn reset(self, settings: Settings) -> Result<(), String> {
+        if self.following_refuses() {
+            return Err("following raftlab serve".into());
+        }
         self.stop_replay(Stop::Action);
         self.with(|c| c.reset(settings)).unwrap_or_else(busy)
     }
@@ -196,6 +200,9 @@ impl Control {
     /// # Errors
     /// The line or the new cluster failed, in words.
     pub fn set_planted(self, bugs: PlantedBugs) -> Result<(), String> {
+        if self.following_refuses() {
+            return Err("following raftlab serve".into());
+        }
         self.stop_replay(Stop::Action);
         self.with(|c| c.set_planted(bugs)).unwrap_or_else(busy)
     }

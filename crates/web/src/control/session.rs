@@ -110,6 +110,9 @@ impl Control {
     }
 
     fn start_import(self, s: Scenario, what: String, done: Option<Done>) {
+        if self.following_refuses() {
+            return tell(done, Outcome::Failed("following raftlab serve".into()));
+        }
         match Session::start_import(&s) {
             Ok(replay) => self.start_replay(replay, Arrival::Import(Box::new(s)), what, done),
             Err(e) => tell(done, Outcome::Failed(e)),
@@ -231,6 +234,9 @@ impl Control {
 
     /// Drops the later part of the session: what happens next is recorded from here.
     pub fn fork(self) {
+        if self.following_refuses() {
+            return;
+        }
         self.stop_replay(Stop::Action);
         self.with(|c| {
             if c.session.point().in_past {
