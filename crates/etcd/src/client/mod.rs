@@ -141,6 +141,19 @@ pub enum Observed {
     Op(u64, OpEvent),
 }
 
+/// What [`Client::take_observed`] passes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Observing {
+    /// Every service event (a copy: the calls get theirs too) and the leader's expiry
+    /// revokes, for a log of the whole session.
+    #[default]
+    Everything,
+    /// Only what no call of this client made: the leader's expiry revokes and their
+    /// operations' events, for recorders that read the client's own calls from its events.
+    /// Nothing is copied.
+    Untracked,
+}
+
 /// How a unary call's operation result becomes a reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Unary {
@@ -224,6 +237,7 @@ pub struct Client {
     timer_seq: u64,
     events: VecDeque<Event>,
     observed: Vec<Observed>,
+    observing: Observing,
     members: cluster::Members,
 }
 
@@ -248,6 +262,7 @@ impl Client {
             timer_seq: 0,
             events: VecDeque::new(),
             observed: Vec::new(),
+            observing: Observing::Everything,
             members: cluster::Members::default(),
         }
     }
@@ -309,10 +324,18 @@ impl Client {
     /// Events since the last call, in order.
     pub fn take_events(&mut self) -> Vec<Event> {
         self.pump();
-        self.events.drain(..).collect()
+        match self.events.is_empty() {
+            true => Vec::new(),
+            false => self.events.drain(..).collect(),
+        }
     }
 
-    /// What the service reported since the last call (see [`Observed`]).
+    /// Chooses what [`Client::take_observed`] passes on from now on.
+    pub fn set_observing(&mut self, observing: Observing) {
+        self.observing = observing;
+    }
+
+    /// What the service reported since the last call (see [`Observed`] and [`Observing`]).
     pub fn take_observed(&mut self) -> Vec<Observed> {
         self.pump();
         std::mem::take(&mut self.observed)
@@ -523,19 +546,23 @@ impl Client {
             for e in self.service.take_expiry_revokes() {
                 self.observed.push(Observed::ExpiryRevoke(e));
             }
-            let events = self.service.take_events();
-            if events.is_empty() {
+            if !self.service.has_events() {
                 return;
             }
-            for e in events {
+            for e in self.service.take_events() {
                 let now = self.now();
-                self.observed.push(Observed::Op(now, e.clone()));
                 let op = match &e {
                     OpEvent::Done(op, _) | OpEvent::Watch(op, _, _) | OpEvent::WatchLost(op, _) => {
                         *op
                     }
                 };
+                if self.observing == Observing::Everything {
+                    self.observed.push(Observed::Op(now, e.clone()));
+                }
                 let Some((call, purpose)) = self.ops.get(&op).map(|o| **o) else {
+                    if self.observing == Observing::Untracked {
+                        self.observed.push(Observed::Op(now, e));
+                    }
                     continue;
                 };
                 if matches!(e, OpEvent::Done(..)) && !purpose.streams() {

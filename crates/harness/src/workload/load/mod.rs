@@ -1,12 +1,12 @@
 //! The driver of the kv, watch and lease loads: clients and watchers of the typed client
 //! ([`etcd::client`]), recorded as check's operations and watch streams.
 //!
-//! Every operation is a client call; the driver learns its answer from the call's event, and
-//! the history records it from the service's events the client passes on
-//! ([`EtcdClient::take_observed`]), keyed by the call's operation. The leases the load uses
-//! follow the log there too: a revoke that was applied, whoever asked (a client, or the
-//! leader on expiry), retires its lease. The parts: the operation mix and what an answer
-//! teaches its client (`ops`), the watchers (`watchers`).
+//! Every operation is a client call, recorded under its call and answered from the call's
+//! event ([`Recorder::answer_event`]); a watch is the client's stream. The leader's expiry
+//! revokes, which no call made, come from what the client passes on
+//! ([`Observing::Untracked`]). The leases the load uses follow the log: a revoke that was
+//! applied, a client's or the leader's, retires its lease. The parts: the operation mix and
+//! what an answer teaches its client (`ops`), the watchers (`watchers`).
 
 mod ops;
 mod watchers;
@@ -20,7 +20,7 @@ use sim::rng::SimRng;
 use sim::ClusterConfig;
 
 use etcd::client::{
-    CallId, Client as EtcdClient, CompactionRequest, Event as ClientEvent, Observed,
+    CallId, Client as EtcdClient, CompactionRequest, Event as ClientEvent, Observed, Observing,
 };
 use etcd::service::{OpEvent, OpId, OpResult, Service};
 
@@ -30,6 +30,13 @@ use super::config::{Recording, WorkloadConfig, COMPACTOR_CLIENT, COMPACT_LAG};
 use super::frame::{finish, most_advanced, nodes_not_crashed, LoopGuard, WATCH_PROGRESS_MS};
 use ops::{Learn, LoadClient};
 use watchers::Watcher;
+
+/// Who made a recorded operation: a call of the driver, or the leader (an expiry revoke).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Origin {
+    Call(CallId),
+    Expiry(OpId),
+}
 
 /// What a call of the driver is for.
 #[derive(Clone, Debug)]
@@ -47,7 +54,7 @@ pub(super) struct Driver {
     client: EtcdClient,
     w: WorkloadConfig,
     rng: SimRng,
-    rec: Recorder,
+    rec: Recorder<Origin>,
     out: Recording,
     clients: Vec<LoadClient>,
     watchers: Vec<Watcher>,
@@ -59,6 +66,10 @@ pub(super) struct Driver {
     /// read as the run goes), and the revision it reaches.
     log: Vec<Event>,
     log_rev: i64,
+    /// The trace's event count when the log was last collected. Nothing changes a member's
+    /// store without a trace event (an apply, a snapshot, a crash or a restart), so while the
+    /// count stands still there is nothing new to collect.
+    log_seen: Option<u64>,
     /// The next compaction, the revision of the last one asked for, and the call still
     /// waiting for its answer.
     next_compaction: u64,
@@ -84,8 +95,10 @@ impl Driver {
         let watchers = (0..w.watchers())
             .map(|i| Watcher::new(100 + i, 800 + u64::from(i) * 150))
             .collect();
+        let mut client = EtcdClient::over(s);
+        client.set_observing(Observing::Untracked);
         Ok(Driver {
-            client: EtcdClient::over(s),
+            client,
             w: w.clone(),
             rng,
             rec: Recorder::new(),
@@ -101,6 +114,7 @@ impl Driver {
             lease_seq: 0,
             log: Vec::new(),
             log_rev: 1,
+            log_seen: None,
             next_compaction: w.compact_every_ms.unwrap_or(u64::MAX),
             compacted: 0,
             compacting: None,
@@ -171,17 +185,20 @@ impl Driver {
         Ok(out)
     }
 
-    /// Notes call `call` of `client` in the history (by its service operation).
+    /// Notes call `call` of `client` in the history.
     fn record(&mut self, call: CallId, client: u32, input: Input, now: u64) {
-        if let Some(op) = self.client.op_of(call) {
-            self.rec.call(op, client, input, now);
-        }
+        self.rec.call(Origin::Call(call), client, input, now);
     }
 
     /// Appends what the most advanced member has applied since the log collected so far.
     /// Compactions stay behind it, so nothing is lost.
     fn collect_log(&mut self) {
         let c = self.client.service().cluster();
+        let seen = c.trace().enabled().then(|| c.trace().total());
+        if seen.is_some() && seen == self.log_seen {
+            return;
+        }
+        self.log_seen = seen;
         let Some(best) = most_advanced(c) else { return };
         let Ok(sm) = c.state_machine(best) else {
             return;
@@ -223,17 +240,18 @@ impl Driver {
         }
     }
 
-    /// Records what the service reported (answers, and the leader's expiry revokes), then
-    /// hands each call's event to whoever made the call.
+    /// Records the leader's expiry revokes and their answers, then hands each call's event to
+    /// whoever made the call.
     fn drain(&mut self) {
         self.collect_log();
         for o in self.client.take_observed() {
             match o {
                 Observed::ExpiryRevoke(e) => {
                     let input = Input::LeaseRevoke { id: e.lease };
-                    self.rec.call(e.op, SERVER_CLIENT, input, e.time_ms);
+                    self.rec
+                        .call(Origin::Expiry(e.op), SERVER_CLIENT, input, e.time_ms);
                 }
-                Observed::Op(now, OpEvent::Done(op, result)) => self.recorded(op, &result, now),
+                Observed::Op(now, OpEvent::Done(op, result)) => self.expired(op, &result, now),
                 Observed::Op(..) => {}
             }
         }
@@ -242,31 +260,33 @@ impl Driver {
         }
     }
 
-    /// The answer to recorded operation `op`. A lease revoke that reached the log (a
-    /// client's, or the leader's on expiry) takes its lease out of the ones the load uses.
-    fn recorded(&mut self, op: OpId, result: &OpResult, now: u64) {
-        let revoked = match (self.rec.input(op), result) {
+    /// The answer to the leader's expiry revoke `op`: once applied, its lease is retired.
+    fn expired(&mut self, op: OpId, result: &OpResult, now: u64) {
+        let origin = Origin::Expiry(op);
+        let revoked = match (self.rec.input(origin), result) {
             (Some(Input::LeaseRevoke { id }), OpResult::Write(..)) => Some(*id),
             _ => None,
         };
-        self.rec.answer(op, result, now);
+        self.rec.answer(origin, result, now);
         if let Some(id) = revoked {
             self.leases.retain(|l| *l != id);
         }
     }
 
     fn on_event(&mut self, e: ClientEvent) {
-        match self.roles.get(&e.call).cloned() {
-            Some(Role::Op { client, learn }) => {
-                self.roles.remove(&e.call);
-                self.answered(client, learn, &e);
-            }
-            Some(Role::Compaction) => {
-                self.roles.remove(&e.call);
-                self.compacting = None;
-            }
-            Some(Role::Watch { watcher, record }) => self.on_watch(watcher, record, e),
-            None => {}
+        let role = match self.roles.get(&e.call) {
+            Some(&Role::Watch { watcher, record }) => return self.on_watch(watcher, record, e),
+            Some(_) => self.roles.remove(&e.call),
+            None => None,
+        };
+        if role.is_some() {
+            self.rec
+                .answer_event(Origin::Call(e.call), &e.kind, e.at_ms);
+        }
+        match role {
+            Some(Role::Op { client, learn }) => self.answered(client, learn, &e),
+            Some(Role::Compaction) => self.compacting = None,
+            _ => {}
         }
     }
 }

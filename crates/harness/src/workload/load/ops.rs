@@ -59,9 +59,10 @@ pub(super) enum Learn {
     Nothing,
     /// The key's mod revision (for its next compare-and-set).
     ModRevision(String),
-    /// The lease exists (once granted), for puts, keep-alives and revokes (its revoke, once
-    /// applied, retires it: see `Driver::recorded`).
+    /// The lease exists (once granted), for puts, keep-alives and revokes.
     Granted(i64),
+    /// The lease is gone (once its revoke was applied).
+    Revoked(i64),
 }
 
 impl Driver {
@@ -74,6 +75,13 @@ impl Driver {
                 }
             }
             (Learn::Granted(id), EventKind::Reply(Reply::LeaseGrant(_))) => self.leases.push(id),
+            // Revoked, or already gone: applied either way.
+            (Learn::Revoked(id), EventKind::Reply(Reply::LeaseRevoke(_))) => {
+                self.leases.retain(|l| *l != id)
+            }
+            (Learn::Revoked(id), EventKind::Failed(err)) if err.contains("lease not found") => {
+                self.leases.retain(|l| *l != id)
+            }
             _ => {}
         }
         self.clients[ci].busy = None;
@@ -317,7 +325,7 @@ impl Driver {
             (4..=5, Some(id)) => {
                 let call = self.client.lease_revoke(node, id);
                 let input = Input::LeaseRevoke { id };
-                self.asked(ci, call, Some(input), Learn::Nothing);
+                self.asked(ci, call, Some(input), Learn::Revoked(id));
             }
             _ => {
                 self.lease_seq += 1;
