@@ -348,6 +348,82 @@ mod tests {
     }
 
     #[test]
+    fn client_events_read_as_the_service_results_behind_them() {
+        use etcd::client::{Client, CompactionRequest, Observed, PutRequest, RangeRequest};
+        let mut c = Client::new(sim::ClusterConfig::new(3, 7)).unwrap();
+        c.run_until(3_000).unwrap();
+        let n = c.service().cluster().leader().unwrap();
+        let get = |revision| Input::Get {
+            key: "k".into(),
+            revision,
+        };
+        let ask = |c: &mut Client, input: Input| {
+            let call = match &input {
+                Input::Put { key, value } => c.put(
+                    n,
+                    PutRequest {
+                        key: key.clone().into_bytes(),
+                        value: value.clone().into_bytes(),
+                        ..Default::default()
+                    },
+                ),
+                Input::Get { key, revision } => c.range(
+                    n,
+                    RangeRequest {
+                        key: key.clone().into_bytes(),
+                        revision: revision.unwrap_or(0),
+                        ..Default::default()
+                    },
+                ),
+                Input::Compact { revision } => c.compact(
+                    n,
+                    CompactionRequest {
+                        revision: *revision,
+                        ..Default::default()
+                    },
+                ),
+                Input::LeaseRevoke { id } => c.lease_revoke(n, *id),
+                _ => unreachable!(),
+            };
+            let op = c.op_of(call).unwrap();
+            let event = c.wait(call, 5_000).unwrap().unwrap();
+            let result = c
+                .take_observed()
+                .into_iter()
+                .find_map(|o| match o {
+                    Observed::Op(_, etcd::service::OpEvent::Done(o, r)) if o == op => Some(r),
+                    _ => None,
+                })
+                .unwrap();
+            let output = event_output(&input, &event.kind);
+            assert_eq!(output, to_output(&input, &result), "{input:?}");
+            output
+        };
+        let put = Input::Put {
+            key: "k".into(),
+            value: "v".into(),
+        };
+        assert!(matches!(ask(&mut c, put.clone()), Output::Put { .. }));
+        assert!(matches!(ask(&mut c, put), Output::Put { .. }));
+        assert!(matches!(
+            ask(&mut c, get(None)),
+            Output::Get { kv: Some(_), .. }
+        ));
+        assert!(matches!(
+            ask(&mut c, Input::Compact { revision: 3 }),
+            Output::Compact { .. }
+        ));
+        let compacted = Output::Rejected {
+            reason: Rejection::Compacted,
+        };
+        assert_eq!(ask(&mut c, get(Some(2))), compacted);
+        let not_found = Output::Rejected {
+            reason: Rejection::LeaseNotFound,
+        };
+        assert_eq!(ask(&mut c, Input::LeaseRevoke { id: 99 }), not_found);
+    }
+
+    #[test]
     fn recorder_fills_in_answers() {
         let mut r = Recorder::new();
         r.call(3, 1, Input::Delete { key: "k".into() }, 10);
