@@ -22,6 +22,7 @@
 //! ```
 
 mod cluster;
+mod pump;
 mod recipe;
 mod reply;
 mod streams;
@@ -33,9 +34,9 @@ use sim::ClusterConfig;
 
 use crate::error::Result;
 use crate::machine::EtcdRequest;
-use crate::service::ExpiryRevoke;
-use crate::service::{OpEvent, OpId, Service};
+use crate::service::{OpId, Service};
 
+pub use pump::{Observed, Observing};
 pub use recipe::{RecipeKind, SESSION_TTL};
 pub use types::*;
 
@@ -130,17 +131,6 @@ pub struct Event {
     pub kind: EventKind,
 }
 
-/// What the service reported while the client ran, in order: for recorders that keep the
-/// session's history in the service's terms (operation ids).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Observed {
-    /// The leader proposed a revoke for an expired lease (when
-    /// [`Service::record_expiry_revokes`] is on).
-    ExpiryRevoke(ExpiryRevoke),
-    /// A service event, with the virtual time it was routed.
-    Op(u64, OpEvent),
-}
-
 /// How a unary call's operation result becomes a reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Unary {
@@ -224,6 +214,7 @@ pub struct Client {
     timer_seq: u64,
     events: VecDeque<Event>,
     observed: Vec<Observed>,
+    observing: Observing,
     members: cluster::Members,
 }
 
@@ -248,6 +239,7 @@ impl Client {
             timer_seq: 0,
             events: VecDeque::new(),
             observed: Vec::new(),
+            observing: Observing::Everything,
             members: cluster::Members::default(),
         }
     }
@@ -309,13 +301,10 @@ impl Client {
     /// Events since the last call, in order.
     pub fn take_events(&mut self) -> Vec<Event> {
         self.pump();
-        self.events.drain(..).collect()
-    }
-
-    /// What the service reported since the last call (see [`Observed`]).
-    pub fn take_observed(&mut self) -> Vec<Observed> {
-        self.pump();
-        std::mem::take(&mut self.observed)
+        match self.events.is_empty() {
+            true => Vec::new(),
+            false => self.events.drain(..).collect(),
+        }
     }
 
     /// The service operation behind a unary call or a watch (for recorders keyed by
@@ -515,54 +504,6 @@ impl Client {
             }
         }
         self.timers.retain(|_, t| t.0 != call);
-    }
-
-    /// Routes the service's events to the calls, until none is left.
-    fn pump(&mut self) {
-        loop {
-            for e in self.service.take_expiry_revokes() {
-                self.observed.push(Observed::ExpiryRevoke(e));
-            }
-            let events = self.service.take_events();
-            if events.is_empty() {
-                return;
-            }
-            for e in events {
-                let now = self.now();
-                self.observed.push(Observed::Op(now, e.clone()));
-                let op = match &e {
-                    OpEvent::Done(op, _) | OpEvent::Watch(op, _, _) | OpEvent::WatchLost(op, _) => {
-                        *op
-                    }
-                };
-                let Some((call, purpose)) = self.ops.get(&op).map(|o| **o) else {
-                    continue;
-                };
-                if matches!(e, OpEvent::Done(..)) && !purpose.streams() {
-                    self.ops.remove(&op);
-                }
-                self.on_event(call, purpose, e);
-            }
-        }
-    }
-
-    fn on_event(&mut self, call: CallId, purpose: Purpose, e: OpEvent) {
-        match (purpose, e) {
-            (Purpose::Ignore, _) => {}
-            (Purpose::Unary(kind), OpEvent::Done(_, r)) => {
-                self.unary.remove(&call);
-                let kind = match reply::unary(kind, r) {
-                    Ok(reply) => EventKind::Reply(reply),
-                    Err(e) => EventKind::Failed(e),
-                };
-                self.emit(call, kind);
-            }
-            (Purpose::Watch, e) => self.on_watch(call, e),
-            (Purpose::KeepAlive, OpEvent::Done(_, r)) => self.on_keepalive(call, r),
-            (Purpose::ObserveGet, OpEvent::Done(_, r)) => self.on_observe_get(call, r),
-            (Purpose::ObserveWatch, e) => self.on_observe_watch(call, e),
-            (p, e) => self.on_recipe_event(call, p, e),
-        }
     }
 
     fn on_timer(&mut self, call: CallId, timer: Timer) {

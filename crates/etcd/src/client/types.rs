@@ -127,14 +127,19 @@ impl WatchResponse {
 
     /// kv's response (the header's revision as its revision).
     pub fn body(&self) -> kv::WatchResponse {
+        self.clone().into_body()
+    }
+
+    /// kv's response, taking this one apart: the inverse of [`WatchResponse::new`].
+    pub fn into_body(self) -> kv::WatchResponse {
         kv::WatchResponse {
             watch_id: self.watch_id,
             revision: self.header.revision,
-            events: self.events.clone(),
+            events: self.events,
             compact_revision: self.compact_revision,
             created: self.created,
             canceled: self.canceled,
-            cancel_reason: self.cancel_reason.clone(),
+            cancel_reason: self.cancel_reason,
         }
     }
 }

@@ -224,6 +224,11 @@ impl Service {
         Ok(())
     }
 
+    /// Whether events wait to be taken ([`Service::take_events`]).
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// Events since the last call.
     pub fn take_events(&mut self) -> Vec<OpEvent> {
         self.events.drain(..).collect()

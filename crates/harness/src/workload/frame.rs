@@ -6,7 +6,6 @@ use sim::NodeStatus;
 
 use etcd::client::Client as EtcdClient;
 use etcd::machine::EtcdMachine;
-use etcd::service::Service;
 
 use super::config::Recording;
 
@@ -103,51 +102,6 @@ impl Watchdog {
     }
 }
 
-/// What a workload loop drives: the service directly, or the client over it.
-pub(super) trait Driven {
-    fn now(&self) -> u64;
-    fn next_time(&self) -> u64;
-    fn step(&mut self) -> etcd::Result<()>;
-    fn run_until(&mut self, t: u64) -> etcd::Result<()>;
-    fn violated(&self) -> bool;
-}
-
-impl Driven for Service {
-    fn now(&self) -> u64 {
-        Service::now(self)
-    }
-    fn next_time(&self) -> u64 {
-        Service::next_time(self)
-    }
-    fn step(&mut self) -> etcd::Result<()> {
-        Service::step(self)
-    }
-    fn run_until(&mut self, t: u64) -> etcd::Result<()> {
-        Service::run_until(self, t)
-    }
-    fn violated(&self) -> bool {
-        self.cluster().violation().is_some()
-    }
-}
-
-impl Driven for EtcdClient {
-    fn now(&self) -> u64 {
-        EtcdClient::now(self)
-    }
-    fn next_time(&self) -> u64 {
-        EtcdClient::next_time(self)
-    }
-    fn step(&mut self) -> etcd::Result<()> {
-        EtcdClient::step(self)
-    }
-    fn run_until(&mut self, t: u64) -> etcd::Result<()> {
-        EtcdClient::run_until(self, t)
-    }
-    fn violated(&self) -> bool {
-        self.service().cluster().violation().is_some()
-    }
-}
-
 /// The frame shared by the workload loops: when to stop, and how to move on.
 pub(super) struct LoopGuard {
     end: u64,
@@ -162,11 +116,11 @@ impl LoopGuard {
         }
     }
 
-    /// Whether the loop stops at the driven's current time: the end, a violation, or time that
+    /// Whether the loop stops at the client's current time: the end, a violation, or time that
     /// stood still (recorded in `out`).
-    pub(super) fn stop(&mut self, d: &impl Driven, out: &mut Recording) -> bool {
+    pub(super) fn stop(&mut self, d: &EtcdClient, out: &mut Recording) -> bool {
         let now = d.now();
-        if now >= self.end || d.violated() {
+        if now >= self.end || d.service().cluster().violation().is_some() {
             return true;
         }
         if let Some(stall) = self.watchdog.step(now) {
@@ -178,7 +132,7 @@ impl LoopGuard {
 
     /// Runs the next event if one is due by `due` (at least 1 ms ahead), else moves the clock
     /// to `due`. False when the run stopped (an invariant violation).
-    pub(super) fn advance(d: &mut impl Driven, due: u64) -> bool {
+    pub(super) fn advance(d: &mut EtcdClient, due: u64) -> bool {
         let due = due.max(d.now() + 1);
         let res = if d.next_time() <= due {
             d.step()
