@@ -321,8 +321,9 @@ fn done(target: Target, output: OutputFormat, command: Command) -> Outcome {
     })
 }
 
-/// Table output is etcdctl's only for the cluster commands; `--print-value-only` only for
-/// simple output.
+/// Table output is etcdctl's only for the cluster commands (a membership change or
+/// `move-leader` is made first and refuses to print after, as etcdctl's printer does);
+/// `--print-value-only` only for simple output.
 fn check_output(cmd: &Command, output: OutputFormat, p: &Parsed) -> Result<(), ParseError> {
     let table_ok = matches!(
         cmd,
@@ -330,6 +331,11 @@ fn check_output(cmd: &Command, output: OutputFormat, p: &Parsed) -> Result<(), P
             | Command::EndpointHealth { .. }
             | Command::EndpointHashKv { .. }
             | Command::MemberList
+            | Command::MemberAdd { .. }
+            | Command::MemberRemove { .. }
+            | Command::MemberPromote { .. }
+            | Command::MemberUpdate { .. }
+            | Command::MoveLeader { .. }
             | Command::Help
     );
     if output == OutputFormat::Table && !table_ok {
