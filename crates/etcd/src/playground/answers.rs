@@ -1,6 +1,6 @@
 //! The way up: a client event becomes etcdctl's output for the command that made the call.
 
-use super::commands::{GatherKind, Render, Role, Task};
+use super::commands::{GatewayKind, GatherKind, Render, Role, Task};
 use super::{CommandId, CommandState, Playground};
 use crate::client::{CallId, Event, EventKind, Member, Reply, StatusResponse};
 use crate::ctl::{
@@ -97,6 +97,10 @@ impl Playground {
             if result.is_ok() {
                 self.settle(id);
             }
+        }
+        if let (Render::Gateway(GatewayKind::Lock), Ok(Reply::Lock(l))) = (render, &result) {
+            let now = self.now();
+            self.session_log.gateway_lock_acquired(id, &l.key, now);
         }
         match self.render(render, result) {
             Ok(text) => {
