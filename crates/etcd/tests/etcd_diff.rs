@@ -8,7 +8,7 @@
 //! `$RAFTLAB_ETCD_DIR` or `~/.cache/raftlab/etcd-3.5.1`), the test also re-runs every session on
 //! real etcd (fresh clusters on 127.0.0.1, a fresh data dir each, several at once) and checks
 //! the recordings are current; `RAFTLAB_BLESS=1` rewrites them. `RAFTLAB_ETCD_DIFF=recorded`
-//! skips real etcd.
+//! skips real etcd; `RAFTLAB_ETCD_DIFF_FAMILY=member` runs (and blesses) one family only.
 
 #[path = "etcd_diff/corpus.rs"]
 mod corpus;
@@ -92,12 +92,15 @@ fn run_real(bin: &std::path::Path, sessions: &[Session]) -> BTreeMap<(String, St
 
 #[test]
 fn raftlab_matches_real_etcd() {
-    let sessions = corpus::load();
+    let mut sessions = corpus::load();
     assert!(
         sessions.len() >= 100,
         "the corpus has {} sessions",
         sessions.len()
     );
+    if let Ok(only) = std::env::var("RAFTLAB_ETCD_DIFF_FAMILY") {
+        sessions.retain(|s| s.family == only);
+    }
     let mut families: BTreeMap<String, Vec<&Session>> = BTreeMap::new();
     for s in &sessions {
         families.entry(s.family.clone()).or_default().push(s);

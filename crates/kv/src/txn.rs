@@ -278,11 +278,72 @@ fn compare_kv(c: &Compare, kv: &KeyValue) -> bool {
             TargetUnion::Lease(v) => Some(v),
             _ => None,
         })),
+        CompareTarget::Unknown(_) => Ordering::Equal,
     };
     match c.result {
         CompareResult::Equal => ord == Ordering::Equal,
         CompareResult::NotEqual => ord != Ordering::Equal,
         CompareResult::Greater => ord == Ordering::Greater,
         CompareResult::Less => ord == Ordering::Less,
+        CompareResult::Unknown(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Compare, CompareResult, CompareTarget, PutRequest, Store, TxnRequest};
+
+    fn holds(s: &Store, c: Compare) -> bool {
+        let mut s = s.clone();
+        let t = TxnRequest {
+            compare: vec![c],
+            ..Default::default()
+        };
+        s.txn(&t).unwrap().response.succeeded
+    }
+
+    /// Numbers etcd's enums do not name, as etcd 3.5.1's applier reads them: an unknown
+    /// result holds; an unknown target compares nothing (equal), except that a value
+    /// compare on a missing key still fails.
+    #[test]
+    fn unknown_enum_numbers() {
+        let mut s = Store::new();
+        s.put(&PutRequest {
+            key: b"k".to_vec(),
+            value: b"v".to_vec(),
+            ..Default::default()
+        })
+        .unwrap();
+        let unknown_result = |c: Compare| Compare {
+            result: CompareResult::Unknown(7),
+            ..c
+        };
+        let unknown_target = |r| Compare {
+            target: CompareTarget::Unknown(9),
+            ..Compare::version("k", r, 5)
+        };
+        assert!(holds(
+            &s,
+            unknown_result(Compare::value("k", CompareResult::Equal, "x"))
+        ));
+        assert!(holds(
+            &s,
+            unknown_result(Compare::version("missing", CompareResult::Equal, 3))
+        ));
+        assert!(!holds(
+            &s,
+            unknown_result(Compare::value("missing", CompareResult::Equal, ""))
+        ));
+        assert!(holds(&s, unknown_target(CompareResult::Equal)));
+        assert!(!holds(&s, unknown_target(CompareResult::NotEqual)));
+        assert!(!holds(&s, unknown_target(CompareResult::Greater)));
+        assert!(!holds(&s, unknown_target(CompareResult::Less)));
+        assert!(holds(
+            &s,
+            Compare {
+                key: b"missing".to_vec(),
+                ..unknown_target(CompareResult::Equal)
+            }
+        ));
     }
 }

@@ -182,6 +182,9 @@ pub enum CompareResult {
     Less,
     /// `!=`
     NotEqual,
+    /// A number etcd's `CompareResult` does not name (gRPC and the JSON gateway take any
+    /// int32): etcd's applier has no case for it, so the compare holds.
+    Unknown(i32),
 }
 
 /// Field a txn compare looks at.
@@ -198,6 +201,9 @@ pub enum CompareTarget {
     Value,
     /// The lease.
     Lease,
+    /// A number etcd's `CompareTarget` does not name: etcd's applier compares nothing, so
+    /// the key's field counts as equal to the operand (and a missing key still compares).
+    Unknown(i32),
 }
 
 /// The operand of a compare (the protobuf `target_union` oneof).

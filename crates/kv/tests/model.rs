@@ -280,6 +280,7 @@ fn cmp_ok(c: &Compare, kv: &KeyValue) -> bool {
         CompareResult::NotEqual => ord.is_ne(),
         CompareResult::Greater => ord.is_gt(),
         CompareResult::Less => ord.is_lt(),
+        CompareResult::Unknown(_) => unreachable!("not generated"),
     }
 }
 

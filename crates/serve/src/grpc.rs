@@ -470,7 +470,8 @@ async fn forward(
         };
         let end = resp.canceled;
         let pieces = if fragment {
-            fragments(resp, etcd::ctl::MAX_REQUEST_BYTES)
+            // etcd's watch server splits at its request limit plus gRPC's overhead (2 MiB).
+            fragments(resp, crate::MAX_GRPC_MESSAGE)
         } else {
             vec![resp]
         };

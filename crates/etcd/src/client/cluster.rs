@@ -319,16 +319,23 @@ impl Client {
             }
             return self.fail(call, &e);
         }
-        let members = self.members();
+        if op == MemberOp::Remove {
+            self.members.added.remove(&node);
+            self.members.removed.insert(node);
+        }
+        // The members after the change, as etcd answers (it answers once it is applied).
+        let mut members = self.members();
+        if op == MemberOp::Promote {
+            let promoted = self.member_id(node);
+            for m in members.iter_mut().filter(|m| m.id == promoted) {
+                m.is_learner = false;
+            }
+        }
         let reply = match op {
             MemberOp::Remove => Reply::MemberRemove(MemberRemoveResponse { header, members }),
             MemberOp::Promote => Reply::MemberPromote(MemberPromoteResponse { header, members }),
             MemberOp::MoveLeader => Reply::MoveLeader(MoveLeaderResponse { header }),
         };
-        if op == MemberOp::Remove {
-            self.members.added.remove(&node);
-            self.members.removed.insert(node);
-        }
         self.calls.remove(&call);
         self.reply(call, reply);
     }

@@ -319,12 +319,8 @@ impl TxnTree {
 }
 
 fn compare(m: &Msg) -> Result<Compare, ParseError> {
-    let known = |n: i32, names: usize| {
-        usize::try_from(n)
-            .ok()
-            .filter(|&n| n < names)
-            .ok_or_else(|| bad(format!("invalid value for enum type: {n}")))
-    };
+    // etcd takes any int32 for an enum; its applier gives the numbers it does not name a
+    // meaning of their own (`CompareResult::Unknown`, `CompareTarget::Unknown`).
     let result = match m.get("result") {
         None => 0,
         Some(raw) => jsonpb::enumeration(
@@ -362,25 +358,29 @@ fn compare(m: &Msg) -> Result<Compare, ParseError> {
     let range_end = m
         .field("range_end", "rangeEnd")
         .map_or(Ok(Vec::new()), jsonpb::bytes)?;
-    let result = [
-        CompareResult::Equal,
-        CompareResult::Greater,
-        CompareResult::Less,
-        CompareResult::NotEqual,
-    ][known(result, 4)?];
-    let target = [
-        CompareTarget::Version,
-        CompareTarget::Create,
-        CompareTarget::Mod,
-        CompareTarget::Value,
-        CompareTarget::Lease,
-    ][known(target, 5)?];
+    let result = match result {
+        0 => CompareResult::Equal,
+        1 => CompareResult::Greater,
+        2 => CompareResult::Less,
+        3 => CompareResult::NotEqual,
+        n => CompareResult::Unknown(n),
+    };
+    let target = match target {
+        0 => CompareTarget::Version,
+        1 => CompareTarget::Create,
+        2 => CompareTarget::Mod,
+        3 => CompareTarget::Value,
+        4 => CompareTarget::Lease,
+        n => CompareTarget::Unknown(n),
+    };
     let value = union.unwrap_or(match target {
         CompareTarget::Version => TargetUnion::Version(0),
         CompareTarget::Create => TargetUnion::CreateRevision(0),
         CompareTarget::Mod => TargetUnion::ModRevision(0),
         CompareTarget::Value => TargetUnion::Value(Vec::new()),
         CompareTarget::Lease => TargetUnion::Lease(0),
+        // Not looked at.
+        CompareTarget::Unknown(_) => TargetUnion::Version(0),
     });
     Ok(Compare {
         result,

@@ -31,6 +31,7 @@
 //!            "lease 694d77aa9e38260f granted with TTL(60s)\n");
 //! ```
 
+mod cmd_args;
 mod curl;
 mod fault;
 mod flags;

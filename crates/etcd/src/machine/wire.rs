@@ -365,6 +365,7 @@ fn compare_pb(c: &Compare) -> PbCompare {
             CompareResult::Greater => 1,
             CompareResult::Less => 2,
             CompareResult::NotEqual => 3,
+            CompareResult::Unknown(n) => n,
         },
         target: target_code(c.target),
         key: c.key.clone(),
@@ -386,6 +387,7 @@ fn target_code(t: CompareTarget) -> i32 {
         CompareTarget::Mod => 2,
         CompareTarget::Value => 3,
         CompareTarget::Lease => 4,
+        CompareTarget::Unknown(n) => n,
     }
 }
 
@@ -396,7 +398,7 @@ fn from_compare(c: PbCompare) -> Result<Compare, String> {
         2 => CompareTarget::Mod,
         3 => CompareTarget::Value,
         4 => CompareTarget::Lease,
-        n => return Err(format!("unknown compare target {n}")),
+        n => CompareTarget::Unknown(n),
     };
     // A missing union compares against the zero value of the target, as etcd reads it.
     let value = match c.target_union {
@@ -411,6 +413,8 @@ fn from_compare(c: PbCompare) -> Result<Compare, String> {
             CompareTarget::Mod => TargetUnion::ModRevision(0),
             CompareTarget::Value => TargetUnion::Value(Vec::new()),
             CompareTarget::Lease => TargetUnion::Lease(0),
+            // Not looked at.
+            CompareTarget::Unknown(_) => TargetUnion::Version(0),
         },
     };
     Ok(Compare {
@@ -419,7 +423,7 @@ fn from_compare(c: PbCompare) -> Result<Compare, String> {
             1 => CompareResult::Greater,
             2 => CompareResult::Less,
             3 => CompareResult::NotEqual,
-            n => return Err(format!("unknown compare result {n}")),
+            n => CompareResult::Unknown(n),
         },
         target,
         key: c.key,
@@ -532,6 +536,11 @@ mod tests {
                 Compare::mod_revision("a", CompareResult::Less, -1).with_range_end("b"),
                 Compare::value("a", CompareResult::NotEqual, vec![1, 2]),
                 Compare::lease("a", CompareResult::Equal, 7),
+                Compare {
+                    result: CompareResult::Unknown(7),
+                    target: CompareTarget::Unknown(-9),
+                    ..Compare::version("a", CompareResult::Equal, 0)
+                },
             ],
             success: vec![
                 RequestOp::Range(range),
@@ -563,8 +572,8 @@ mod tests {
         let mut two = encode(&EtcdRequest::LeaseRevoke { id: 1 });
         two.extend(encode(&EtcdRequest::Compaction { rev: 2 }));
         assert_eq!(decode(&two).unwrap_err(), "2 requests in one entry");
-        // A compare with an unknown result code.
-        let bad = InternalRaftRequest {
+        // A compare with a result code etcd does not name is a request etcd applies.
+        let unknown = InternalRaftRequest {
             txn: Some(PbTxn {
                 compare: vec![PbCompare {
                     result: 9,
@@ -574,7 +583,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert!(decode(&bad.encode_to_vec()).is_err());
+        assert!(decode(&unknown.encode_to_vec()).is_ok());
         // A truncated put.
         let put = encode(&EtcdRequest::Put(PutRequest {
             key: b"key".to_vec(),

@@ -1,6 +1,6 @@
 //! The way up: a client event becomes etcdctl's output for the command that made the call.
 
-use super::commands::{GatherKind, Render, Role, Task};
+use super::commands::{GatewayKind, GatherKind, Render, Role, Task};
 use super::{CommandId, CommandState, Playground};
 use crate::client::{CallId, Event, EventKind, Member, Reply, StatusResponse};
 use crate::ctl::{
@@ -98,6 +98,10 @@ impl Playground {
                 self.settle(id);
             }
         }
+        if let (Render::Gateway(GatewayKind::Lock), Ok(Reply::Lock(l))) = (render, &result) {
+            let now = self.now();
+            self.session_log.gateway_lock_acquired(id, &l.key, now);
+        }
         match self.render(render, result) {
             Ok(text) => {
                 self.print(id, &text);
@@ -169,27 +173,31 @@ impl Playground {
                 let rows: Vec<MemberRow> = m.members.iter().map(member_row).collect();
                 f::member_list(&h(&m.header), &rows, *fm)
             }
-            (Render::MemberAdd, Reply::MemberAdd(a)) => {
+            (Render::MemberAdd(fm), Reply::MemberAdd(a)) => {
                 let mut member = member_row(&a.member);
                 member.status = "unstarted".into();
+                if *fm == OutputFormat::Json {
+                    // etcd's answer does not know the name (etcdctl prints it in ETCD_NAME).
+                    member.name.clear();
+                }
                 let rows: Vec<MemberRow> = a.members.iter().map(member_row).collect();
-                f::member_add(&h(&a.header), &member, &rows, OutputFormat::Simple)
+                f::member_add(&h(&a.header), &member, &rows, *fm)
             }
-            (Render::MemberChange(hex), Reply::MemberRemove(m)) => {
+            (Render::MemberChange(hex, fm), Reply::MemberRemove(m)) => {
                 let rows: Vec<MemberRow> = m.members.iter().map(member_row).collect();
-                f::member_remove(&h(&m.header), *hex, &rows, OutputFormat::Simple)
+                f::member_remove(&h(&m.header), *hex, &rows, *fm)
             }
-            (Render::MemberChange(hex), Reply::MemberPromote(m)) => {
+            (Render::MemberChange(hex, fm), Reply::MemberPromote(m)) => {
                 let rows: Vec<MemberRow> = m.members.iter().map(member_row).collect();
-                f::member_promote(&h(&m.header), *hex, &rows, OutputFormat::Simple)
+                f::member_promote(&h(&m.header), *hex, &rows, *fm)
             }
-            (Render::MemberChange(hex), Reply::MemberUpdate(m)) => {
+            (Render::MemberChange(hex, fm), Reply::MemberUpdate(m)) => {
                 let rows: Vec<MemberRow> = m.members.iter().map(member_row).collect();
-                f::member_update(&h(&m.header), *hex, &rows, OutputFormat::Simple)
+                f::member_update(&h(&m.header), *hex, &rows, *fm)
             }
-            (Render::MemberChange(hex), Reply::MoveLeader(m)) => {
+            (Render::MemberChange(hex, fm), Reply::MoveLeader(m)) => {
                 let from = m.header.member_id;
-                f::move_leader(&h(&m.header), from, *hex, OutputFormat::Simple)
+                f::move_leader(from, *hex, *fm)
             }
             (_, other) => return Err(format!("unexpected result {other:?}")),
         })

@@ -27,9 +27,9 @@ pub(crate) enum Render {
     Compaction(i64),
     KeepAliveOnce(OutputFormat),
     MemberList(OutputFormat),
-    MemberAdd,
-    /// `member remove|promote`, `move-leader`: the member's id.
-    MemberChange(u64),
+    MemberAdd(OutputFormat),
+    /// `member remove|promote|update`, `move-leader`: the member's id, and how to print.
+    MemberChange(u64, OutputFormat),
     Gateway(GatewayKind),
 }
 
@@ -352,17 +352,17 @@ impl Playground {
                     name,
                 };
                 let call = c.member_add(req);
-                self.single(id, call, Render::MemberAdd);
+                self.single(id, call, Render::MemberAdd(f));
             }
             Command::MemberRemove { id: member } => {
                 let hex = self.member_hex_of(member);
                 let call = self.client.member_remove(member);
-                self.single(id, call, Render::MemberChange(hex));
+                self.single(id, call, Render::MemberChange(hex, f));
             }
             Command::MemberPromote { id: member } => {
                 let hex = self.member_hex_of(member);
                 let call = self.client.member_promote(member);
-                self.single(id, call, Render::MemberChange(hex));
+                self.single(id, call, Render::MemberChange(hex, f));
             }
             Command::MemberUpdate {
                 id: member,
@@ -370,12 +370,12 @@ impl Playground {
             } => {
                 let hex = self.member_hex_of(member);
                 let call = self.client.member_update(member, peer_urls);
-                self.single(id, call, Render::MemberChange(hex));
+                self.single(id, call, Render::MemberChange(hex, f));
             }
             Command::MoveLeader { id: member } => {
                 let hex = self.member_hex_of(member);
                 let call = self.client.move_leader(member);
-                self.single(id, call, Render::MemberChange(hex));
+                self.single(id, call, Render::MemberChange(hex, f));
             }
             Command::Defrag => {
                 // The simulated store has nothing to defragment: a no-op that answers as etcd.

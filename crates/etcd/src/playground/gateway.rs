@@ -50,6 +50,7 @@ impl Playground {
         if matches!(req, GatewayRequest::Compaction { .. }) {
             self.keep_log_before_compaction();
         }
+        let now = self.now();
         let c = &mut self.client;
         let (call, kind) = match req {
             GatewayRequest::Put(p) => (c.put(node, p), GatewayKind::Put),
@@ -89,6 +90,7 @@ impl Playground {
                 (c.lock(node, LockRequest { name, lease }), GatewayKind::Lock)
             }
             GatewayRequest::Unlock { key } => {
+                self.session_log.gateway_unlock(&key, now);
                 (c.unlock(node, UnlockRequest { key }), GatewayKind::Unlock)
             }
             GatewayRequest::Campaign { name, lease, value } => (

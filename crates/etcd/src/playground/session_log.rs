@@ -9,7 +9,7 @@
 //! leader proposed for expired leases. It also keeps the committed log as it was before each
 //! compaction the session asked for, since a compaction makes the store forget it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kv::{Event, WatchCreateRequest, WatchResponse};
 
@@ -73,7 +73,7 @@ pub enum SessionEvent {
         /// The watch's operation.
         op: OpId,
     },
-    /// A `lock` command took the lock.
+    /// A `lock` command or a gateway `/v3/lock/lock` line took the lock.
     LockAcquired {
         /// The command.
         command: CommandId,
@@ -82,7 +82,8 @@ pub enum SessionEvent {
         /// Virtual time (ms).
         at_ms: u64,
     },
-    /// A command that held a lock ended (unlocked, cancelled, or its session lost).
+    /// A command that held a lock ended (unlocked, cancelled, or its session lost), or a
+    /// gateway `/v3/lock/unlock` of a gateway lock's key was sent.
     LockReleased {
         /// The command.
         command: CommandId,
@@ -102,6 +103,9 @@ pub struct SessionLog {
     watching: BTreeSet<OpId>,
     /// Commands holding a lock.
     holding: BTreeSet<CommandId>,
+    /// Gateway locks held (`/v3/lock/lock` answered): the lock key and the command that took
+    /// it, which holds it until a `/v3/lock/unlock` of the key.
+    gateway_holds: BTreeMap<Vec<u8>, CommandId>,
     /// The committed log up to `kept_rev`, kept when the session asked for a compaction.
     kept: imbl::Vector<Event>,
     /// The last revision in `kept` (0: nothing kept).
@@ -192,6 +196,32 @@ impl SessionLog {
             key: key.to_vec(),
             at_ms: now,
         });
+    }
+
+    /// Gateway lock line `command` was answered with lock key `key` at `now`: it holds the
+    /// lock (the line itself ends) until an unlock of the key.
+    pub(super) fn gateway_lock_acquired(&mut self, command: CommandId, key: &[u8], now: u64) {
+        // A lease that holds the lock locking again gets the same key: the same hold.
+        if self.gateway_holds.contains_key(key) {
+            return;
+        }
+        self.gateway_holds.insert(key.to_vec(), command);
+        self.events.push_back(SessionEvent::LockAcquired {
+            command,
+            key: key.to_vec(),
+            at_ms: now,
+        });
+    }
+
+    /// A gateway unlock of `key` was sent at `now`: the gateway lock that holds the key lets
+    /// go (the client stops relying on it when it asks to unlock).
+    pub(super) fn gateway_unlock(&mut self, key: &[u8], now: u64) {
+        if let Some(command) = self.gateway_holds.remove(key) {
+            self.events.push_back(SessionEvent::LockReleased {
+                command,
+                at_ms: now,
+            });
+        }
     }
 
     /// Command `command` ended at `now`: if it held a lock, it let go.

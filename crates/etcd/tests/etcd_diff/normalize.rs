@@ -3,7 +3,7 @@
 //! real member's `127.0.0.1:PORT` becomes raftlab's `nodeN`), timings (`took`), sizes (DB SIZE,
 //! dbSize, dbSizeInUse) and Raft indexes (etcd applies internal entries raftlab does not
 //! have) — plus table padding, which follows from the normalized cell widths, the order of
-//! rows that etcd sorts by member id (random in a real cluster), the order of a lease's
+//! rows that etcd sorts by member id (random in a real cluster) or lists from a Go map, the order of a lease's
 //! attached keys (a Go map in etcd) and etcdctl's client log lines on standard error.
 
 use std::collections::BTreeMap;
@@ -311,11 +311,22 @@ impl Ids {
 }
 
 /// Rows etcd orders by member id (random in a real cluster): `member list`'s lines and
-/// members, and every endpoint row of `--cluster` commands, sorted.
+/// members, and every endpoint row of `--cluster` commands, sorted; and the members of a
+/// membership change's JSON (a Go map in etcd), sorted.
 fn sort_member_rows(block: &str, mut lines: Vec<String>) -> Vec<String> {
     let cmd = block.lines().next().unwrap_or("");
     let by_member = cmd.contains("member list") || cmd.contains("--cluster");
+    // A membership change's JSON lists the members from a Go map: in no fixed order.
+    let member_json = block
+        .lines()
+        .take_while(|l| l.starts_with('>'))
+        .any(|l| l.contains("member "));
     if !by_member {
+        if member_json {
+            for l in lines.iter_mut().filter(|l| l.starts_with('{')) {
+                *l = sort_json(l);
+            }
+        }
         return lines;
     }
     let first_out = lines

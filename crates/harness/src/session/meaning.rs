@@ -74,7 +74,12 @@ pub fn txn(t: &TxnRequest) -> Option<Input> {
                 CompareResult::Greater => CmpOp::Greater,
                 CompareResult::Less => CmpOp::Less,
                 CompareResult::NotEqual => CmpOp::NotEqual,
+                // A number etcd does not name: not in the model.
+                CompareResult::Unknown(_) => return None,
             };
+            if matches!(c.target, kv::CompareTarget::Unknown(_)) {
+                return None;
+            }
             Some(Comparison {
                 key: text(&c.key),
                 op,

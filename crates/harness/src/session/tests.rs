@@ -353,6 +353,45 @@ fn a_lock_taken_without_the_recheck_is_a_violation() {
     assert!(r.violations[0].contains("deleted at revision"), "{r:?}");
 }
 
+/// Gateway lock lines are lock holds: from the lock's answer to the unlock of its key (a
+/// lease locking again is the same hold); the lock checker judges them.
+#[test]
+fn gateway_locks_are_holds() {
+    let mut p = Playground::new(sim::ClusterConfig::new(3, 21)).unwrap();
+    p.run_until(3_000).unwrap();
+    run(&mut p, r#"POST /v3/lease/grant {"TTL": 30, "ID": 1234}"#);
+    run(&mut p, r#"POST /v3/lease/grant {"TTL": 30, "ID": 1235}"#);
+    let a = run(
+        &mut p,
+        r#"POST /v3/lock/lock {"name": "bA==", "lease": 1234}"#,
+    );
+    run(
+        &mut p,
+        r#"POST /v3/lock/lock {"name": "bA==", "lease": 1234}"#,
+    );
+    let b = run(
+        &mut p,
+        r#"POST /v3/lock/lock {"name": "bA==", "lease": 1235}"#,
+    );
+    run(&mut p, r#"POST /v3/lock/unlock {"key": "bC80ZDI="}"#);
+    run(&mut p, "sleep 1s");
+    let holds = history(&p).locks;
+    assert_eq!(holds.len(), 2, "{holds:?}");
+    assert_eq!(
+        (holds[0].client as u64, holds[0].key.as_str()),
+        (a, "l/4d2")
+    );
+    assert!(holds[0].released_ms.is_some(), "unlocked: let go");
+    assert_eq!(
+        (holds[1].client as u64, holds[1].key.as_str()),
+        (b, "l/4d3")
+    );
+    assert!(holds[1].released_ms.is_none(), "still held");
+    assert!(holds[1].acquired_ms >= holds[0].released_ms.unwrap());
+    let r = check_locks(&holds, &lock_log(&p), p.now());
+    assert!(r.violations.is_empty() && r.overlaps.is_empty(), "{r:?}");
+}
+
 /// Two leases, one kept alive; 8 s later, what lingers.
 fn lingering(bugs: PlantedBugs) -> Vec<String> {
     let mut p = Playground::with_planted_bugs(sim::ClusterConfig::new(3, 8), bugs).unwrap();

@@ -349,17 +349,14 @@ pub fn member_update(h: &Header, id: u64, members: &[MemberRow], f: OutputFormat
     }
 }
 
-/// `move-leader`: `Leadership transferred from 1 to 3` (ids in hex).
-pub fn move_leader(h: &Header, leader: u64, target: u64, f: OutputFormat) -> String {
+/// `move-leader`: `Leadership transferred from 1 to 3` (ids in hex); `-w json` prints `{}`,
+/// as etcd 3.5.1's MoveLeader answers without a header.
+pub fn move_leader(leader: u64, target: u64, f: OutputFormat) -> String {
     match f {
         OutputFormat::Simple | OutputFormat::Hex => {
             format!("Leadership transferred from {leader:x} to {target:x}\n")
         }
-        OutputFormat::Json => line(
-            Obj::new(Style::Go)
-                .raw("header", &json::header(h, Style::Go))
-                .done(),
-        ),
+        OutputFormat::Json => line("{}".into()),
         OutputFormat::Fields => fields::UNSUPPORTED.into(),
         OutputFormat::Table => "Error: table not supported as output format\n".into(),
     }

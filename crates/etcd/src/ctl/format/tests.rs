@@ -363,8 +363,18 @@ fn members() {
         "Member                3 removed from cluster cdf818194e3a8c32\n"
     );
     assert_eq!(
-        move_leader(&h(), 1, 3, OutputFormat::Simple),
+        move_leader(1, 3, OutputFormat::Simple),
         "Leadership transferred from 1 to 3\n"
+    );
+    assert_eq!(move_leader(1, 3, OutputFormat::Json), "{}\n");
+    // A membership change's JSON is its header (no revision) and the members after it.
+    assert_eq!(
+        member_remove(&h(), 3, &ms[..1], OutputFormat::Json),
+        member_list(&h(), &ms[..1], OutputFormat::Json)
+    );
+    assert_eq!(
+        member_update(&h(), 3, &ms, OutputFormat::Table),
+        "Error: table not supported as output format\n"
     );
 }
 
