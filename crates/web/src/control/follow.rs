@@ -20,8 +20,8 @@ use etcd::playground::Recorded;
 use leptos::prelude::*;
 
 use super::{now_wall, Control, Controller};
-use etcd::session::{CommandId, Session};
 use crate::model::{Origin, Settings};
+use etcd::session::{CommandId, Session};
 
 /// Wall ms a frame may spend catching up.
 const FRAME_BUDGET_MS: f64 = 12.0;
