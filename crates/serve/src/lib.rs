@@ -7,9 +7,9 @@
 pub mod convert;
 pub mod driver;
 pub mod follow;
-pub mod gateway;
 pub mod gateway_watch;
 pub mod grpc;
+pub mod http_gateway;
 mod http_status;
 pub mod lines;
 pub mod recipes;
@@ -396,7 +396,7 @@ fn routes(member: Member) -> axum::Router {
         pb::v3electionpb::election_server::ElectionServer::new(member.clone())
             .max_decoding_message_size(m),
     );
-    grpc.into_axum_router().merge(gateway::router(member))
+    grpc.into_axum_router().merge(http_gateway::router(member))
 }
 
 /// Blocks until the process gets Ctrl-C (SIGINT).

@@ -7,7 +7,7 @@
 //!   key, is accepted by [`KeyModel`]; so a per-key failure proves a global failure.
 
 mod key;
-mod kv;
+mod store;
 mod txn;
 mod versions;
 
@@ -17,7 +17,7 @@ use std::hash::Hash;
 use crate::history::{Input, Output};
 
 pub use key::{KeyModel, KeyState};
-pub use kv::{describe_input, describe_output, KeyValue, KvModel, KvState};
+pub use store::{describe_input, describe_output, KeyValue, KvModel, KvState};
 
 /// What applying one operation (with its observed output) to one state can lead to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,8 @@ use super::kv_args::{del, get, globals, put, DEL, GET, PUT};
 use super::lexer::{self, Word};
 use super::usage;
 use super::{
-    curl, fault, gateway, goquote, txn, Command, Invocation, OutputFormat, ParseError, Target,
+    curl, fault, gateway_request, goquote, txn, Command, Invocation, OutputFormat, ParseError,
+    Target,
 };
 
 /// What one line turned out to be.
@@ -95,7 +96,7 @@ pub(crate) fn parse(line: &str) -> Result<Outcome, ParseError> {
     if let Some(req) = curl::detect(trimmed) {
         let req = req?;
         let target = req.node.map_or(Target::Default, Target::Node);
-        return gateway::request(&req.method, &req.path, &req.body).map(|g| {
+        return gateway_request::request(&req.method, &req.path, &req.body).map(|g| {
             Outcome::Done(Invocation {
                 target,
                 output: OutputFormat::Simple,
@@ -103,7 +104,7 @@ pub(crate) fn parse(line: &str) -> Result<Outcome, ParseError> {
             })
         });
     }
-    if let Some(req) = gateway::detect(trimmed) {
+    if let Some(req) = gateway_request::detect(trimmed) {
         return req.map(|g| {
             Outcome::Done(Invocation {
                 target: Target::Default,

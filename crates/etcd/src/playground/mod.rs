@@ -8,7 +8,7 @@
 mod answers;
 mod cluster_cmds;
 mod commands;
-mod gateway;
+mod gateway_calls;
 mod session_log;
 mod teaching;
 

@@ -14,7 +14,7 @@
 
 mod cluster;
 mod fields;
-mod gateway;
+mod gateway_json;
 mod hex;
 mod json;
 mod obj;
@@ -22,7 +22,7 @@ mod simple;
 mod table;
 
 pub use cluster::*;
-pub use gateway::*;
+pub use gateway_json::*;
 
 use kv::lease::LeaseInfo;
 use kv::{DeleteRangeResponse, PutResponse, RangeResponse, TxnResponse, WatchResponse};

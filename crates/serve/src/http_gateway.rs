@@ -1,5 +1,5 @@
 //! etcd's v3 JSON gateway on the member's port: each request is the console's curl line
-//! (`crates/etcd/src/ctl/gateway.rs` parses it, as for the page's curl lines), run at the member
+//! (`crates/etcd/src/ctl/gateway_request.rs` parses it, as for the page's curl lines), run at the member
 //! the client sent it to; the body printed is the body answered.
 
 use axum::body::Bytes;

@@ -145,7 +145,7 @@ pub fn gateway_members(
 /// An error of the lock and election services, which etcd runs on a client of its own: the
 /// error reaches the gateway as gRPC's `Unknown` (code 2) whatever it is.
 pub fn gateway_recipe_error(msg: &str) -> String {
-    crate::ctl::gateway::error_json(msg, 2) + "\n"
+    crate::ctl::gateway_request::error_json(msg, 2) + "\n"
 }
 
 /// grpc status code etcd's gateway reports for an error message (rpctypes' table).
@@ -179,5 +179,5 @@ pub fn grpc_code(msg: &str) -> i32 {
 /// The gateway's error body for a failed request, e.g.
 /// `{"error":"etcdserver: requested lease not found","code":5,"message":"..."}`.
 pub fn gateway_error(msg: &str) -> String {
-    crate::ctl::gateway::error_json(msg, grpc_code(msg)) + "\n"
+    crate::ctl::gateway_request::error_json(msg, grpc_code(msg)) + "\n"
 }
