@@ -107,7 +107,7 @@ pub fn lease_revoke(pg: &Playground, events: &[TraceEvent], index: u64) -> Optio
     }
     let since = grant.as_ref().map_or(0, |g| g.0);
     let line_about = |l: &str| l.contains(&hex) || l.contains(hex.trim_start_matches('0'));
-    for r in pg.history() {
+    for r in pg.given() {
         if r.at_ms >= since && r.at_ms <= at && r.line.contains("keep-alive") && line_about(&r.line)
         {
             why = why.detail(format!(

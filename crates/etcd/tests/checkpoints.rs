@@ -24,7 +24,7 @@ fn state(pg: &Playground) -> String {
         pg.outputs().collect::<Vec<_>>(),
         pg.watches(),
         pg.leases(),
-        pg.history(),
+        pg.given(),
         log.join("\n"),
         trace.join("\n")
     )
@@ -173,9 +173,9 @@ fn checkpoints_of_a_live_run_serve_its_recording() {
                 });
                 pg.cancel_line(line);
             } else {
-                let before = pg.history().len();
+                let before = pg.given().len();
                 pg.exec(line);
-                lines.extend(pg.history_since(before).cloned());
+                lines.extend(pg.given_since(before).cloned());
             }
         }
         pg.run_until(20_000).unwrap();

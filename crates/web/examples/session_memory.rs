@@ -54,7 +54,7 @@ fn main() {
     println!(
         "session log events {sl}, outputs {}, history {}, log {}",
         pg.outputs().count(),
-        pg.history().len(),
+        pg.given().len(),
         pg.log_len()
     );
     println!(
@@ -72,7 +72,7 @@ fn main() {
     println!("outputs deep copy {:.1} MB", mb() - b);
     let b = mb();
     let copy3: Vec<_> = pg.log_since(0).cloned().collect();
-    let copy4: Vec<_> = pg.history().iter().cloned().collect();
+    let copy4: Vec<_> = pg.given().iter().cloned().collect();
     println!("print log + lines deep copy {:.1} MB", mb() - b);
     std::hint::black_box((copy, copy2, copy3, copy4));
 }

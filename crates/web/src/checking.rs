@@ -125,7 +125,7 @@ impl SessionCheck {
             ))
             .with_planted(session.planted().iter().map(|b| b.name()).collect())
             .with_serializable(
-                pg.history()
+                pg.given()
                     .iter()
                     .filter(|r| crate::culprit::is_serializable_read(&r.line))
                     .count(),

@@ -170,8 +170,8 @@ impl Model for KeyModel {
         };
         format!(
             "{} observed {}, but the key is {current} and the highest revision seen is {}",
-            super::kv::describe_input(input),
-            super::kv::describe_output(output),
+            super::store::describe_input(input),
+            super::store::describe_output(output),
             state.floor
         )
     }

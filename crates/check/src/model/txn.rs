@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use super::kv::{in_range, KvModel, KvState};
+use super::store::{in_range, KvModel, KvState};
 use crate::history::{CmpOp, CmpTarget, Comparison, Output, Rejection, TxnWrite};
 
 /// Whether `c` holds in `state`. A missing key has version, create and mod revision and lease

@@ -80,7 +80,7 @@ pub struct Playground {
     steps: u64,
     /// Every line given to `exec`, with when it was given: the session as a scenario (a
     /// persistent vector, shared by clones).
-    history: imbl::Vector<Recorded>,
+    given: imbl::Vector<Recorded>,
     /// What the session's commands did, for recorders outside the system.
     session_log: SessionLog,
     /// The bugs planted when the cluster was built (see `teaching.rs`).
@@ -137,7 +137,7 @@ impl Playground {
             log: imbl::Vector::new(),
             changed: imbl::Vector::new(),
             steps: 0,
-            history: imbl::Vector::new(),
+            given: imbl::Vector::new(),
             session_log: SessionLog::default(),
             planted_at_start: crate::planted::PlantedBugs::NONE,
         })
@@ -179,7 +179,7 @@ impl Playground {
     pub fn exec(&mut self, line: &str) -> Option<CommandId> {
         let t = line.trim();
         if self.parser.pending() || !(t.is_empty() || t.starts_with('#')) {
-            self.history.push_back(Recorded {
+            self.given.push_back(Recorded {
                 at_ms: self.now(),
                 step: self.steps,
                 line: line.to_string(),
@@ -275,13 +275,13 @@ impl Playground {
     }
 
     /// Every line given so far, with when: the session, ready to export as a scenario.
-    pub fn history(&self) -> &imbl::Vector<Recorded> {
-        &self.history
+    pub fn given(&self) -> &imbl::Vector<Recorded> {
+        &self.given
     }
 
-    /// The lines given from position `from` of [`Playground::history`] on.
-    pub fn history_since(&self, from: usize) -> impl Iterator<Item = &Recorded> {
-        (from.min(self.history.len())..self.history.len()).map(|i| &self.history[i])
+    /// The lines given from position `from` of [`Playground::given`] on.
+    pub fn given_since(&self, from: usize) -> impl Iterator<Item = &Recorded> {
+        (from.min(self.given.len())..self.given.len()).map(|i| &self.given[i])
     }
 
     /// Events run so far.

@@ -438,11 +438,11 @@ impl Replay {
                 continuation: false,
             });
         }
-        let before = self.repl.playground().history().len();
+        let before = self.repl.playground().given().len();
         self.repl.flush();
         let (_, id) = self.repl.begin(&text);
         let pg = self.repl.playground();
-        self.lines.extend(pg.history_since(before).cloned());
+        self.lines.extend(pg.given_since(before).cloned());
         self.lines_done += 1;
         match id.filter(|_| !pending && !timed) {
             Some(id) => Ok(Phase::Settle {

@@ -173,7 +173,7 @@ impl Scenario {
 /// Records a playground session as scenario text: its header and every line with the virtual
 /// time and event count at which it was given, so a replay reproduces the run exactly.
 pub fn record(pg: &Playground, title: &str) -> String {
-    let lines: Vec<Recorded> = pg.history().iter().cloned().collect();
+    let lines: Vec<Recorded> = pg.given().iter().cloned().collect();
     record_lines(pg, title, &lines)
 }
 

@@ -1,5 +1,5 @@
 //! Sessions kept whole: every line a person gave, including the repl's `cancel` lines (which the
-//! repl handles without the playground, so they are not in [`Playground::history`]), and the
+//! repl handles without the playground, so they are not in [`Playground::given`]), and the
 //! scenario that replays them. The browser keeps its session this way, so that a live, imported
 //! or rewound session exports, shares and seeks exactly.
 //!

@@ -321,9 +321,9 @@ impl Session {
         if pending || !(t.is_empty() || t.starts_with('#')) {
             self.checkpoint_before_line();
         }
-        let before = self.pg.history().len();
+        let before = self.pg.given().len();
         let id = self.pg.exec(line);
-        self.lines.extend(self.pg.history_since(before).cloned());
+        self.lines.extend(self.pg.given_since(before).cloned());
         id
     }
 
