@@ -190,9 +190,21 @@ fn heard(item: Item) {
         if !matches!(l.status, Status::Closed | Status::OutOfStep(_)) {
             l.status = Status::Live;
         }
+        if l.queue.len() >= QUEUE_MAX {
+            // The server runs far ahead of what this page can simulate: stop rather than
+            // hold an unbounded backlog.
+            l.queue.clear();
+            l.status = Status::OutOfStep(format!(
+                "the server is more than {QUEUE_MAX} lines ahead of this page"
+            ));
+            return;
+        }
         l.queue.push_back(item);
     });
 }
+
+/// Stream messages waiting to be applied, at most.
+const QUEUE_MAX: usize = 100_000;
 
 impl Control {
     /// Refuses an action that would make the page's run differ from the server's while it
@@ -338,14 +350,20 @@ impl Controller {
     }
 }
 
-/// The `follow` parameter of the page's query (`?follow=/raftlab/follow`), if any.
+/// The `follow` parameter of the page's query (`?follow=/raftlab/follow`), if any: a path on
+/// the page's own server only (a link cannot point the page at another site's stream).
 pub fn follow_param(query: &str) -> Option<String> {
     query
         .trim_start_matches('?')
         .split('&')
         .find_map(|kv| kv.strip_prefix("follow="))
         .map(|v| v.replace("%2F", "/").replace("%2f", "/"))
-        .filter(|v| !v.is_empty())
+        .filter(|v| {
+            v.starts_with('/')
+                && !v.starts_with("//")
+                && !v.contains(['\\', '%'])
+                && !v.chars().any(char::is_control)
+        })
 }
 
 /// Starts following if the page was opened with `?follow=URL`.
@@ -508,6 +526,12 @@ mod tests {
             Some("/raftlab/follow".into())
         );
         assert_eq!(follow_param("?follow="), None);
+        assert_eq!(
+            follow_param("?follow=http://elsewhere/raftlab/follow"),
+            None
+        );
+        assert_eq!(follow_param("?follow=//elsewhere/raftlab/follow"), None);
+        assert_eq!(follow_param("?follow=/\\elsewhere/x"), None);
         assert_eq!(follow_param(""), None);
     }
 
