@@ -41,6 +41,7 @@ const FAMILIES = [
   ["elect", "elect.txt"],
   ["endpoint and member", "cluster.txt"],
   ["member add, promote, remove", "membership.txt"],
+  ["member changes and move-leader, -w json", "membership_json.txt"],
   ["member remove of the leader", "remove_leader.txt"],
   ["member remove of the leader of two", "remove_leader_of_two.txt"],
   ["errors and usage", "errors.txt"],
