@@ -51,22 +51,50 @@ async function play(page) {
   }
 }
 
-/** Types `line` into the console and waits until it has finished (playing when it needs time). */
+/**
+ * Types `line` into the console, presses Play while it runs, and pauses again in the frame it
+ * finishes: the learner reads the output before typing the next line, so the virtual time
+ * between two lines does not depend on how fast this machine types (a slow machine at 20x
+ * once let lesson 8's 4 s lease expire between `lease grant` and `put --lease`).
+ */
 async function typeLine(page, line) {
   const box = page.getByRole("textbox", { name: "Command" });
   await box.fill(line);
   await box.press("Enter");
   const deadline = Date.now() + 60000;
   for (;;) {
-    const busy = await page.evaluate(() => {
-      const entries = [...document.querySelectorAll(".console-out .entry")];
-      const last = entries[entries.length - 1];
-      return !!last && !!last.querySelector(".running-row") && !/^(watch|lease keep-alive|lock|elect)\b/.test(last.querySelector(".cmd")?.textContent || "");
-    });
+    // Checked in the page, once per animation frame, after the frame's own work: the clock is
+    // paused in the frame the line ends (or after 2 s of wall time, to press Play again).
+    const busy = await page.evaluate(
+      (typed) =>
+        new Promise((resolve) => {
+          const start = performance.now();
+          const check = () => {
+            const entries = [...document.querySelectorAll(".console-out .entry")];
+            const last = entries[entries.length - 1];
+            const cmd = last?.querySelector(".cmd")?.textContent || "";
+            // Wait for the line's own entry (briefly: a line may print as something else).
+            if (cmd !== typed && performance.now() - start < 300) {
+              requestAnimationFrame(check);
+              return;
+            }
+            const running = !!last?.querySelector(".running-row") && !/^(watch|lease keep-alive|lock|elect)\b/.test(cmd);
+            if (!running) {
+              window.raftlab.pause();
+              resolve(false);
+            } else if (performance.now() - start > 2000 || !window.raftlab.state().playing) {
+              resolve(true);
+            } else {
+              requestAnimationFrame(check);
+            }
+          };
+          check();
+        }),
+      line.trim(),
+    );
     if (!busy) return;
     assert.ok(Date.now() < deadline, `"${line}" did not finish`);
     await play(page);
-    await page.waitForTimeout(50);
   }
 }
 
