@@ -56,6 +56,7 @@ pub mod error;
 mod hash;
 mod held;
 mod key_index;
+mod leaves;
 pub mod keys;
 pub mod lease;
 pub mod planted;

@@ -219,9 +219,17 @@ impl Store {
         }
     }
 
-    /// Write `key = value` (with `lease`) in the txn.
-    pub(crate) fn write_put(&mut self, ctx: &mut WriteCtx, key: &[u8], value: Vec<u8>, lease: i64) {
-        let prev = self.visible(key, ctx.rev);
+    /// Write `key = value` (with `lease`) in the txn; `prev` is the key's value as the txn
+    /// sees it (`self.visible(key, ctx.rev)`, which the caller has read).
+    pub(crate) fn write_put(
+        &mut self,
+        ctx: &mut WriteCtx,
+        key: &[u8],
+        value: Vec<u8>,
+        lease: i64,
+        prev: Option<KeyValue>,
+    ) {
+        debug_assert_eq!(prev, self.visible(key, ctx.rev));
         let kv = KeyValue {
             key: key.to_vec(),
             create_revision: prev.as_ref().map_or(ctx.rev, |p| p.create_revision),

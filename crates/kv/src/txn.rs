@@ -198,8 +198,9 @@ impl Store {
 
     /// Apply a checked put.
     fn apply_put(&mut self, req: &PutRequest, ctx: &mut WriteCtx) -> PutResponse {
-        // The previous value is read in place; only what the put keeps of it is copied.
-        let (value, lease, prev_kv) = match self.visible_ref(&req.key, self.read_rev(ctx)) {
+        // One look at the previous value: the put's event carries it.
+        let prev = self.visible(&req.key, self.read_rev(ctx));
+        let (value, lease, prev_kv) = match &prev {
             Some(p) => (
                 if req.ignore_value {
                     p.value.clone()
@@ -214,7 +215,7 @@ impl Store {
                 (req.value.clone(), req.lease, None)
             }
         };
-        self.write_put(ctx, &req.key, value, lease);
+        self.write_put(ctx, &req.key, value, lease, prev);
         PutResponse { prev_kv }
     }
 
