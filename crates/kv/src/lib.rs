@@ -53,6 +53,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+mod backend;
 mod hash;
 mod held;
 mod key_index;
