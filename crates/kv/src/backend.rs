@@ -93,7 +93,10 @@ impl Backend {
 
     /// Appends `rec` at `rev`, above every revision held.
     pub fn push(&mut self, rev: Revision, rec: Record) {
-        debug_assert!(self.last_revision().is_none_or(|l| l < rev), "revisions grow");
+        debug_assert!(
+            self.last_revision().is_none_or(|l| l < rev),
+            "revisions grow"
+        );
         self.records.push_back((rev, rec));
     }
 

@@ -1,9 +1,9 @@
 //! A replica-comparable hash of the store (etcd's `HashKV`), CRC-32C (Castagnoli).
 
+use crate::backend::Record;
 use crate::error::{Error, Result};
 use crate::revision::Revision;
 use crate::store::Store;
-use crate::backend::Record;
 
 const fn make_table() -> [u32; 256] {
     let mut table = [0u32; 256];

@@ -52,14 +52,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod error;
 mod backend;
+pub mod error;
 mod hash;
 mod held;
 mod key_index;
-mod leaves;
 pub mod keys;
 pub mod lease;
+mod leaves;
 pub mod planted;
 pub mod revision;
 mod revs;

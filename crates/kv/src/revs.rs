@@ -71,7 +71,10 @@ impl Revs {
     /// ascending, so `pred` must hold for a prefix).
     pub fn partition_point(&self, pred: impl Fn(&Revision) -> bool) -> usize {
         let settled = self.settled.len();
-        match settled.checked_sub(1).and_then(|last| self.settled.get(last)) {
+        match settled
+            .checked_sub(1)
+            .and_then(|last| self.settled.get(last))
+        {
             // The point is in the settled part: a binary search there.
             Some(last) if !pred(last) => {
                 let (mut lo, mut hi) = (0, settled);

@@ -29,8 +29,9 @@ pub(crate) type KeyMap<V> = OrdMap<Vec<u8>, Arc<V>>;
 /// changes of one write share its revision. Every old revision stays readable until
 /// [`Store::compact`].
 ///
-/// The store is a value: its maps are persistent (structurally shared) B-trees, so
-/// `clone` is O(1) and a clone shares every unchanged node with the original. A Raft
+/// The store is a value: its key index is a persistent (structurally shared) B-tree and its
+/// records a persistent vector (`crate::backend`), so `clone` is O(1) and a clone shares
+/// every unchanged node with the original. A Raft
 /// snapshot of the store is such a clone; bytes exist only when one is encoded with
 /// [`Store::snapshot`] (for the simulated wire).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -252,7 +253,10 @@ impl Store {
     /// Delete `key` in the txn if it exists; returns the deleted value.
     pub(crate) fn write_delete(&mut self, ctx: &mut WriteCtx, key: &[u8]) -> Option<KeyValue> {
         let (prev_rev, prev_rec) = self.visible_record(key, ctx.rev)?;
-        let (prev, rec) = (prev_rec.kv(prev_rev), Record::tombstone(prev_rec.key.clone()));
+        let (prev, rec) = (
+            prev_rec.kv(prev_rev),
+            Record::tombstone(prev_rec.key.clone()),
+        );
         let rev = Revision::new(ctx.rev, ctx.sub);
         ctx.sub += 1;
         Arc::make_mut(self.index.get_mut(key).expect("visible key is indexed")).tombstone(rev);
