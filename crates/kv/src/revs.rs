@@ -8,10 +8,23 @@ use crate::leaves::{Leaves, WIDTH};
 use crate::revision::Revision;
 
 /// A generation's revisions (see the module's documentation).
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Revs {
     settled: Leaves<Revision>,
     tail: Vec<Revision>,
+}
+
+impl Clone for Revs {
+    /// A clone is made to be pushed to (the first put to a key after a snapshot shared it):
+    /// its tail has room for that push.
+    fn clone(&self) -> Self {
+        let mut tail = Vec::with_capacity(self.tail.len() + 1);
+        tail.extend_from_slice(&self.tail);
+        Revs {
+            settled: self.settled.clone(),
+            tail,
+        }
+    }
 }
 
 impl Revs {
