@@ -1,9 +1,9 @@
 //! A replica-comparable hash of the store (etcd's `HashKV`), CRC-32C (Castagnoli).
 
+use crate::backend::Record;
 use crate::error::{Error, Result};
 use crate::revision::Revision;
 use crate::store::Store;
-use crate::types::KeyValue;
 
 const fn make_table() -> [u32; 256] {
     let mut table = [0u32; 256];
@@ -84,17 +84,17 @@ fn bytes_field(out: &mut Vec<u8>, field: u64, v: &[u8]) {
 
 /// The bytes etcd's backend stores for a key revision: `mvccpb.KeyValue` in protobuf
 /// (fields in number order, zero values omitted); a tombstone stores only the key.
-pub(crate) fn encode_kv(kv: &KeyValue, tombstone: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(kv.key.len() + kv.value.len() + 24);
-    bytes_field(&mut out, 1, &kv.key);
-    if tombstone {
+pub(crate) fn encode_kv(rec: &Record, rev: Revision) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rec.key.len() + rec.value.len() + 24);
+    bytes_field(&mut out, 1, &rec.key);
+    if rec.tombstone {
         return out;
     }
-    int_field(&mut out, 2, kv.create_revision);
-    int_field(&mut out, 3, kv.mod_revision);
-    int_field(&mut out, 4, kv.version);
-    bytes_field(&mut out, 5, &kv.value);
-    int_field(&mut out, 6, kv.lease);
+    int_field(&mut out, 2, rec.create_revision);
+    int_field(&mut out, 3, rev.main);
+    int_field(&mut out, 4, rec.version);
+    bytes_field(&mut out, 5, &rec.value);
+    int_field(&mut out, 6, rec.lease);
     out
 }
 
@@ -120,12 +120,12 @@ impl Store {
         let keep = order::set(self.index.values().filter_map(|ki| ki.keep(rev)));
         let mut h = Crc32c::new();
         h.update(b"key");
-        for (r, rec) in self.backend.range(..=Revision::new(rev, i64::MAX)) {
+        for (r, rec) in self.backend.through(Revision::new(rev, i64::MAX)) {
             if r.main <= self.compact_rev && !keep.is_empty() && !keep.contains(r) {
                 continue;
             }
             h.update(&r.to_bytes(rec.tombstone));
-            h.update(&encode_kv(&rec.kv, rec.tombstone));
+            h.update(&encode_kv(rec, *r));
         }
         Ok((h.finish(), self.compact_rev))
     }

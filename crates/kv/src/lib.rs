@@ -52,12 +52,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backend;
 pub mod error;
 mod hash;
 mod held;
 mod key_index;
 pub mod keys;
 pub mod lease;
+mod leaves;
 pub mod planted;
 pub mod revision;
 mod revs;

@@ -1,36 +1,46 @@
-//! The revisions of one generation of a key, ascending: a persistent vector for the settled
-//! part and a short tail for the newest ones. A store snapshot clones every key index it
-//! shares, so the first put to a key after a snapshot copies the key's index: with the tail,
-//! that copy is at most [`TAIL`] revisions, never a chunk of the persistent vector, and the
-//! vector takes the tail's revisions [`TAIL`] at a time.
+//! The revisions of one generation of a key, ascending: a persistent list of full leaves for
+//! the settled part ([`crate::leaves`]) and a short tail for the newest ones. A store snapshot
+//! clones every key index it shares, so the first put to a key after a snapshot copies the
+//! key's index: with the tail, that copy is at most [`WIDTH`] revisions, and settling a full
+//! tail copies only the branches on the path to its leaf, never the key's whole history.
 
-use imbl::Vector;
-
+use crate::leaves::{Leaves, WIDTH};
 use crate::revision::Revision;
 
-/// Revisions kept in the tail before they move to the persistent vector.
-const TAIL: usize = 8;
-
 /// A generation's revisions (see the module's documentation).
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Revs {
-    settled: Vector<Revision>,
+    settled: Leaves<Revision>,
     tail: Vec<Revision>,
+}
+
+impl Clone for Revs {
+    /// A clone is made to be pushed to (the first put to a key after a snapshot shared it):
+    /// its tail has room for that push.
+    fn clone(&self) -> Self {
+        let mut tail = Vec::with_capacity(self.tail.len() + 1);
+        tail.extend_from_slice(&self.tail);
+        Revs {
+            settled: self.settled.clone(),
+            tail,
+        }
+    }
 }
 
 impl Revs {
     /// A list holding only `rev`.
     pub fn unit(rev: Revision) -> Self {
         Revs {
-            settled: Vector::new(),
+            settled: Leaves::default(),
             tail: vec![rev],
         }
     }
 
     /// Appends `rev` (greater than every revision held).
     pub fn push_back(&mut self, rev: Revision) {
-        if self.tail.len() == TAIL {
-            self.settled.extend(self.tail.drain(..));
+        if let Ok(full) = <[Revision; WIDTH]>::try_from(self.tail.as_slice()) {
+            self.settled.push(full);
+            self.tail.clear();
         }
         self.tail.push(rev);
     }
@@ -60,7 +70,9 @@ impl Revs {
 
     /// The newest revision.
     pub fn back(&self) -> Option<&Revision> {
-        self.tail.last().or_else(|| self.settled.back())
+        self.tail
+            .last()
+            .or_else(|| self.settled.get(self.settled.len().checked_sub(1)?))
     }
 
     /// Every revision, oldest first.
@@ -71,20 +83,26 @@ impl Revs {
     /// The position of the first revision for which `pred` is false (the revisions are
     /// ascending, so `pred` must hold for a prefix).
     pub fn partition_point(&self, pred: impl Fn(&Revision) -> bool) -> usize {
-        let in_settled = self
-            .settled
-            .binary_search_by(|r| {
-                if pred(r) {
-                    std::cmp::Ordering::Less
-                } else {
-                    std::cmp::Ordering::Greater
+        let settled = self.settled.len();
+        match settled
+            .checked_sub(1)
+            .and_then(|last| self.settled.get(last))
+        {
+            // The point is in the settled part: a binary search there.
+            Some(last) if !pred(last) => {
+                let (mut lo, mut hi) = (0, settled);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if pred(self.settled.get(mid).expect("in range")) {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
                 }
-            })
-            .unwrap_or_else(|i| i);
-        if in_settled < self.settled.len() {
-            return in_settled;
+                lo
+            }
+            _ => settled + self.tail.partition_point(pred),
         }
-        in_settled + self.tail.partition_point(pred)
     }
 
     /// The position of `rev`, if held.
@@ -93,17 +111,13 @@ impl Revs {
         (self.get(i) == Some(rev)).then_some(i)
     }
 
-    /// The list without its first `n` revisions.
+    /// The list without its first `n` revisions (rebuilt: compaction's cost is its own).
     pub fn skip(&self, n: usize) -> Self {
-        let mut settled = self.settled.clone();
-        let mut tail = self.tail.clone();
-        if n <= settled.len() {
-            settled = settled.skip(n);
-        } else {
-            tail.drain(..(n - settled.len()).min(tail.len()));
-            settled = Vector::new();
+        let mut kept = Revs::default();
+        for rev in self.iter().skip(n) {
+            kept.push_back(*rev);
         }
-        Revs { settled, tail }
+        kept
     }
 }
 
@@ -162,7 +176,7 @@ mod tests {
             assert_eq!(revs.partition_point(|x| x.main <= rev.main), i + 1);
         }
         assert_eq!(revs.partition_point(|x| x.main < 1), 0);
-        for n in [0, 1, 7, 8, 9, 41, 42, 43, 49, 50] {
+        for n in [0, 1, 7, 8, 9, 15, 16, 17, 32, 33, 41, 48, 49, 50] {
             let kept = revs.skip(n);
             assert!(kept.iter().eq(all[n..].iter()), "skip {n}");
             assert_eq!(kept, Revs::from(all[n..].to_vec()));

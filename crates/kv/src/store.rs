@@ -8,6 +8,7 @@ use std::sync::Arc;
 use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 
+use crate::backend::{Backend, Record};
 use crate::error::{Error, Result};
 use crate::key_index::KeyIndex;
 use crate::keys::KeyRange;
@@ -16,15 +17,6 @@ use crate::revision::Revision;
 use crate::types::{
     Event, EventType, KeyValue, RangeRequest, RangeResponse, SortOrder, SortTarget,
 };
-
-/// One stored change: the key-value written at a revision, or a tombstone.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Record {
-    /// For a tombstone: only `key` and `mod_revision` (= the deletion revision).
-    pub kv: KeyValue,
-    /// True if this change deleted the key.
-    pub tombstone: bool,
-}
 
 /// A persistent map keyed by etcd keys. Every such map (the key index, the lessor's items, a
 /// lease's keys) holds its values in an `Arc`, so that they are one copy of imbl's tree code in
@@ -37,8 +29,9 @@ pub(crate) type KeyMap<V> = OrdMap<Vec<u8>, Arc<V>>;
 /// changes of one write share its revision. Every old revision stays readable until
 /// [`Store::compact`].
 ///
-/// The store is a value: its maps are persistent (structurally shared) B-trees, so
-/// `clone` is O(1) and a clone shares every unchanged node with the original. A Raft
+/// The store is a value: its key index is a persistent (structurally shared) B-tree and its
+/// records a persistent vector (`crate::backend`), so `clone` is O(1) and a clone shares
+/// every unchanged node with the original. A Raft
 /// snapshot of the store is such a clone; bytes exist only when one is encoded with
 /// [`Store::snapshot`] (for the simulated wire).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +39,7 @@ pub struct Store {
     pub(crate) current_rev: i64,
     pub(crate) compact_rev: i64,
     pub(crate) index: KeyMap<KeyIndex>,
-    pub(crate) backend: OrdMap<Revision, Record>,
+    pub(crate) backend: Backend,
     /// Sum of the key and value lengths of every retained record (the logical size).
     pub(crate) bytes: usize,
 }
@@ -74,7 +67,7 @@ impl Store {
             current_rev: 1,
             compact_rev: 0,
             index: OrdMap::new(),
-            backend: OrdMap::new(),
+            backend: Backend::default(),
             bytes: 0,
         }
     }
@@ -101,10 +94,8 @@ impl Store {
     }
 
     fn insert_record(&mut self, rev: Revision, rec: Record) {
-        self.bytes += record_size(&rec);
-        if let Some(old) = self.backend.insert(rev, rec) {
-            self.bytes -= record_size(&old);
-        }
+        self.bytes += rec.size();
+        self.backend.push(rev, rec);
     }
 
     /// The latest value of `key`, if it exists.
@@ -117,7 +108,7 @@ impl Store {
         self.index
             .iter()
             .filter_map(|(key, ki)| ki.get(self.current_rev).map(|r| (key, r)))
-            .filter(|(_, r)| self.backend[r].kv.lease == lease)
+            .filter(|(_, r)| self.backend[*r].lease == lease)
             .map(|(key, _)| key.clone())
             .collect()
     }
@@ -180,13 +171,13 @@ impl Store {
 
     /// The value of `key` as of revision `at`.
     pub(crate) fn visible(&self, key: &[u8], at: i64) -> Option<KeyValue> {
-        self.visible_ref(key, at).cloned()
+        self.visible_record(key, at).map(|(rev, rec)| rec.kv(rev))
     }
 
-    /// The value of `key` visible at revision `at`, in place.
-    pub(crate) fn visible_ref(&self, key: &[u8], at: i64) -> Option<&KeyValue> {
+    /// The record of `key` visible at revision `at`, in place, with its revision.
+    pub(crate) fn visible_record(&self, key: &[u8], at: i64) -> Option<(Revision, &Record)> {
         let rev = self.index.get(key)?.get(at)?;
-        Some(&self.backend[&rev].kv)
+        Some((rev, &self.backend[rev]))
     }
 
     /// Every key in `range` that exists at revision `at`, in key order.
@@ -197,7 +188,7 @@ impl Store {
         self.index
             .range::<_, [u8]>(bounds)
             .filter_map(|(_, ki)| ki.get(at))
-            .map(|rev| self.backend[&rev].kv.clone())
+            .map(|rev| self.backend[rev].kv(rev))
             .collect()
     }
 
@@ -219,18 +210,28 @@ impl Store {
         }
     }
 
-    /// Write `key = value` (with `lease`) in the txn.
-    pub(crate) fn write_put(&mut self, ctx: &mut WriteCtx, key: &[u8], value: Vec<u8>, lease: i64) {
-        let prev = self.visible(key, ctx.rev);
-        let kv = KeyValue {
-            key: key.to_vec(),
-            create_revision: prev.as_ref().map_or(ctx.rev, |p| p.create_revision),
-            mod_revision: ctx.rev,
-            version: prev.as_ref().map_or(0, |p| p.version) + 1,
-            value,
-            lease,
-        };
+    /// Write `key = value` (with `lease`) in the txn; `prev` is the key's value as the txn
+    /// sees it (`self.visible(key, ctx.rev)`, which the caller has read) and `shared` the key's
+    /// bytes as a record of it holds them, if the caller found one.
+    pub(crate) fn write_put(
+        &mut self,
+        ctx: &mut WriteCtx,
+        key: &[u8],
+        value: Arc<[u8]>,
+        lease: i64,
+        prev: Option<KeyValue>,
+        shared: Option<Arc<[u8]>>,
+    ) {
+        debug_assert_eq!(prev, self.visible(key, ctx.rev));
         let rev = Revision::new(ctx.rev, ctx.sub);
+        let rec = Record {
+            key: shared.unwrap_or_else(|| Arc::from(key)),
+            value,
+            create_revision: prev.as_ref().map_or(ctx.rev, |p| p.create_revision),
+            version: prev.as_ref().map_or(0, |p| p.version) + 1,
+            lease,
+            tombstone: false,
+        };
         ctx.sub += 1;
         match self.index.get_mut(key) {
             Some(ki) => Arc::make_mut(ki).put(rev),
@@ -240,13 +241,8 @@ impl Store {
                 self.index.insert(key.to_vec(), Arc::new(ki));
             }
         }
-        self.insert_record(
-            rev,
-            Record {
-                kv: kv.clone(),
-                tombstone: false,
-            },
-        );
+        let kv = rec.kv(rev);
+        self.insert_record(rev, rec);
         ctx.events.push(Event {
             kind: EventType::Put,
             kv,
@@ -256,22 +252,16 @@ impl Store {
 
     /// Delete `key` in the txn if it exists; returns the deleted value.
     pub(crate) fn write_delete(&mut self, ctx: &mut WriteCtx, key: &[u8]) -> Option<KeyValue> {
-        let prev = self.visible(key, ctx.rev)?;
+        let (prev_rev, prev_rec) = self.visible_record(key, ctx.rev)?;
+        let (prev, rec) = (
+            prev_rec.kv(prev_rev),
+            Record::tombstone(prev_rec.key.clone()),
+        );
         let rev = Revision::new(ctx.rev, ctx.sub);
         ctx.sub += 1;
-        let kv = KeyValue {
-            key: key.to_vec(),
-            mod_revision: ctx.rev,
-            ..KeyValue::default()
-        };
         Arc::make_mut(self.index.get_mut(key).expect("visible key is indexed")).tombstone(rev);
-        self.insert_record(
-            rev,
-            Record {
-                kv: kv.clone(),
-                tombstone: true,
-            },
-        );
+        let kv = rec.kv(rev);
+        self.insert_record(rev, rec);
         ctx.events.push(Event {
             kind: EventType::Delete,
             kv,
@@ -314,17 +304,15 @@ impl Store {
                 self.index.remove(&key);
             }
         }
-        let dropped: Vec<Revision> = self
+        let dropped: usize = self
             .backend
-            .range(..=Revision::new(rev, i64::MAX))
-            .map(|(r, _)| *r)
-            .filter(|r| !available.contains(r))
-            .collect();
-        for r in dropped {
-            if let Some(old) = self.backend.remove(&r) {
-                self.bytes -= record_size(&old);
-            }
-        }
+            .through(Revision::new(rev, i64::MAX))
+            .filter(|(r, _)| !available.contains(r))
+            .map(|(_, rec)| rec.size())
+            .sum();
+        self.bytes -= dropped;
+        self.backend
+            .retain_through(Revision::new(rev, i64::MAX), |r, _| available.contains(r));
         // PLANTED BUG (CompactionOneLess, off by default): record one revision less.
         self.compact_rev = rev - i64::from(planted::on(StoreBug::CompactionOneLess));
         Ok(())
@@ -345,24 +333,24 @@ impl Store {
         let start = Revision::new(start_rev.max(1), 0);
         Ok(self
             .backend
-            .range(start..)
-            .filter(|(_, rec)| range.contains(&rec.kv.key))
+            .since(start)
+            .filter(|(_, rec)| range.contains(&rec.key))
             .map(|(rev, rec)| self.event_at(*rev, rec))
             .collect())
     }
 
     /// The event of the change stored at `rev`.
     fn event_at(&self, rev: Revision, rec: &Record) -> Event {
-        let prev_kv = self.index[&rec.kv.key]
+        let prev_kv = self.index[&rec.key[..]]
             .prev_in_generation(rev)
-            .map(|p| self.backend[&p].kv.clone());
+            .map(|p| self.backend[p].kv(p));
         Event {
             kind: if rec.tombstone {
                 EventType::Delete
             } else {
                 EventType::Put
             },
-            kv: rec.kv.clone(),
+            kv: rec.kv(rev),
             prev_kv,
         }
     }
@@ -379,7 +367,7 @@ impl Store {
                     main: rev.main,
                     sub: rev.sub,
                     tombstone: rec.tombstone,
-                    kv: rec.kv.clone(),
+                    kv: rec.kv(*rev),
                 })
                 .collect(),
         };
@@ -402,8 +390,11 @@ impl Store {
         };
         for rec in data.records {
             let rev = Revision::new(rec.main, rec.sub);
-            if rev.main > data.revision || store.backend.get_max().is_some_and(|(l, _)| *l >= rev) {
+            if rev.main > data.revision || store.backend.last_revision().is_some_and(|l| l >= rev) {
                 return Err(invalid("records out of order"));
+            }
+            if rec.kv.mod_revision != rev.main {
+                return Err(invalid("a record's mod revision is not its revision"));
             }
             match store.index.get_mut(&rec.kv.key) {
                 // A key deleted at the compaction point keeps only its tombstone.
@@ -424,21 +415,10 @@ impl Store {
                 }
                 Some(ki) => Arc::make_mut(ki).put(rev),
             }
-            store.insert_record(
-                rev,
-                Record {
-                    kv: rec.kv,
-                    tombstone: rec.tombstone,
-                },
-            );
+            store.insert_record(rev, Record::from_kv(&rec.kv, rec.tombstone));
         }
         Ok(store)
     }
-}
-
-/// The logical size of one record: its key and value bytes.
-fn record_size(rec: &Record) -> usize {
-    rec.kv.key.len() + rec.kv.value.len()
 }
 
 /// Sort as etcd's applier does: a non-key target with no order means ascending;

@@ -7,6 +7,7 @@
 //! before the first change, so a failing write changes nothing.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::keys::KeyRange;
@@ -198,23 +199,27 @@ impl Store {
 
     /// Apply a checked put.
     fn apply_put(&mut self, req: &PutRequest, ctx: &mut WriteCtx) -> PutResponse {
-        // The previous value is read in place; only what the put keeps of it is copied.
-        let (value, lease, prev_kv) = match self.visible_ref(&req.key, self.read_rev(ctx)) {
-            Some(p) => (
+        // One look at the previous record: the put's event carries its value, and the new
+        // record shares its key bytes (and its value's, with `ignore_value`).
+        let found = self.visible_record(&req.key, self.read_rev(ctx));
+        let (value, lease, shared, prev) = match found {
+            Some((rev, p)) => (
                 if req.ignore_value {
                     p.value.clone()
                 } else {
-                    req.value.clone()
+                    Arc::from(req.value.as_slice())
                 },
                 if req.ignore_lease { p.lease } else { req.lease },
-                req.prev_kv.then(|| p.clone()),
+                Some(p.key.clone()),
+                Some(p.kv(rev)),
             ),
             None => {
                 debug_assert!(!req.ignore_value && !req.ignore_lease, "checked");
-                (req.value.clone(), req.lease, None)
+                (Arc::from(req.value.as_slice()), req.lease, None, None)
             }
         };
-        self.write_put(ctx, &req.key, value, lease);
+        let prev_kv = if req.prev_kv { prev.clone() } else { None };
+        self.write_put(ctx, &req.key, value, lease, prev, shared);
         PutResponse { prev_kv }
     }
 

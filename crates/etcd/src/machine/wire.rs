@@ -213,33 +213,50 @@ pub(crate) fn decode(data: &[u8]) -> Result<EtcdRequest, String> {
         lease_grant,
         lease_revoke,
     } = pb;
-    let mut found = Vec::with_capacity(1);
+    // Exactly one request per entry; counted without a collection (this runs for every entry
+    // on every member).
+    let count = [
+        put.is_some(),
+        delete_range.is_some(),
+        txn.is_some(),
+        compaction.is_some(),
+        lease_grant.is_some(),
+        lease_revoke.is_some(),
+    ]
+    .into_iter()
+    .filter(|some| *some)
+    .count();
+    match count {
+        0 => return Err("no request in the entry".into()),
+        1 => {}
+        n => {
+            // As before: a txn that does not convert reports its own error first.
+            if let Some(t) = txn {
+                from_txn(t)?;
+            }
+            return Err(format!("{n} requests in one entry"));
+        }
+    }
     if let Some(p) = put {
-        found.push(EtcdRequest::Put(from_put(p)));
+        return Ok(EtcdRequest::Put(from_put(p)));
     }
     if let Some(d) = delete_range {
-        found.push(EtcdRequest::DeleteRange(from_delete(d)));
+        return Ok(EtcdRequest::DeleteRange(from_delete(d)));
     }
     if let Some(t) = txn {
-        found.push(EtcdRequest::Txn(from_txn(t)?));
+        return Ok(EtcdRequest::Txn(from_txn(t)?));
     }
     if let Some(c) = compaction {
-        found.push(EtcdRequest::Compaction { rev: c.revision });
+        return Ok(EtcdRequest::Compaction { rev: c.revision });
     }
     if let Some(g) = lease_grant {
-        found.push(EtcdRequest::LeaseGrant {
+        return Ok(EtcdRequest::LeaseGrant {
             id: g.id,
             ttl: g.ttl,
         });
     }
-    if let Some(r) = lease_revoke {
-        found.push(EtcdRequest::LeaseRevoke { id: r.id });
-    }
-    match found.len() {
-        1 => Ok(found.pop().expect("one")),
-        0 => Err("no request in the entry".into()),
-        n => Err(format!("{n} requests in one entry")),
-    }
+    let r = lease_revoke.expect("one request is there");
+    Ok(EtcdRequest::LeaseRevoke { id: r.id })
 }
 
 fn to_pb(req: &EtcdRequest) -> InternalRaftRequest {

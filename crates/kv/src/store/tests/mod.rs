@@ -172,7 +172,7 @@ fn compaction_drops_history_but_keeps_latest() {
     s.compact(7).unwrap();
     // a@3 survives (latest), a@2 gone; b's generation gone; c's old one is down to its
     // tombstone at the compaction point (etcd since 3.5.16: a watch from 7 sees the delete).
-    let revs: Vec<i64> = s.backend.keys().map(|r| r.main).collect();
+    let revs: Vec<i64> = s.backend.iter().map(|(r, _)| r.main).collect();
     assert_eq!(revs, vec![3, 7, 8]);
     assert!(!s.index.contains_key(b"b".as_slice()));
     assert_eq!(s.get(b"a").unwrap().version, 2);
