@@ -77,13 +77,17 @@ impl<T> IdRing<T> {
 
     /// Drops empty slots at both ends (in place: values can be large, popping would copy).
     fn trim(&mut self) {
-        let front = self.slots.iter().take_while(|s| s.is_none()).count();
-        if front > 0 {
+        // Both ends are looked at first: a removal inside the ring (or none at all) leaves them
+        // occupied, and then there is nothing to count.
+        if matches!(self.slots.front(), Some(None)) {
+            let front = self.slots.iter().take_while(|s| s.is_none()).count();
             self.slots.drain(..front);
             self.base += front as u64;
         }
-        let back = self.slots.iter().rev().take_while(|s| s.is_none()).count();
-        self.slots.truncate(self.slots.len() - back);
+        if matches!(self.slots.back(), Some(None)) {
+            let back = self.slots.iter().rev().take_while(|s| s.is_none()).count();
+            self.slots.truncate(self.slots.len() - back);
+        }
     }
 
     /// Keeps only the values for which `keep` holds.

@@ -387,6 +387,10 @@ impl<SM: StateMachine> Cluster<SM> {
 
     /// Finished requests since the last call, in completion order.
     pub fn take_completions(&mut self) -> Vec<Completion<SM::Output, SM::Answer>> {
+        if self.completions.is_empty() {
+            // The usual case after a step: nothing to collect, nothing to allocate.
+            return Vec::new();
+        }
         self.completions.drain(..).collect()
     }
 
