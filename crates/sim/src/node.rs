@@ -145,6 +145,16 @@ impl<O> Default for ReadyOutput<O> {
     }
 }
 
+/// Appends `more` to `messages` in order, taking `more`'s buffer when `messages` is empty (most
+/// readies send from only one of their message lists).
+fn append_messages(messages: &mut Vec<Message>, more: Vec<Message>) {
+    if messages.is_empty() {
+        *messages = more;
+    } else {
+        messages.extend(more);
+    }
+}
+
 /// Encodes a request id as an entry or read context.
 pub fn encode_ctx(id: u64) -> Vec<u8> {
     id.to_le_bytes().to_vec()
@@ -342,7 +352,7 @@ impl<SM: StateMachine> Live<SM> {
             let hs = hs.clone();
             self.raw.mut_store().set_hard_state(hs);
         }
-        out.messages.extend(rd.take_persisted_messages());
+        append_messages(&mut out.messages, rd.take_persisted_messages());
         for rs in rd.take_read_states() {
             if let Some(id) = decode_ctx(&rs.request_ctx) {
                 out.read_states.push((id, rs.index));
@@ -353,7 +363,7 @@ impl<SM: StateMachine> Live<SM> {
             self.raw.mut_store().set_commit(commit);
             out.committed = Some(commit);
         }
-        out.messages.extend(light.take_messages());
+        append_messages(&mut out.messages, light.take_messages());
         let committed = light.take_committed_entries();
         self.apply_entries(committed, now, &mut out);
         self.raw.advance_apply();
@@ -398,6 +408,7 @@ impl<SM: StateMachine> Live<SM> {
     }
 
     fn apply_entries(&mut self, entries: Vec<Entry>, now: u64, out: &mut ReadyOutput<SM::Output>) {
+        out.applied.reserve(entries.len());
         for e in entries {
             if e.index <= self.early_applied && e.get_entry_type() == EntryType::EntryNormal {
                 // PLANTED BUG (apply before commit): already applied on append.

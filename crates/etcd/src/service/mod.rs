@@ -465,8 +465,14 @@ impl Service {
         if self.watches.is_empty() {
             return;
         }
-        let nodes = order::set(self.watches.keys().map(|(n, _)| *n));
-        for node in nodes {
+        // Each node with watches, ascending, without collecting them first (this runs after
+        // every step): a node's turn only removes watches of that node.
+        let mut next = self.watches.keys().next().map(|(n, _)| *n);
+        while let Some(node) = next {
+            next = node.checked_add(1).and_then(|after| {
+                let mut rest = self.watches.range((after, i64::MIN)..);
+                rest.next().map(|((n, _), _)| *n)
+            });
             match self.cluster.state_machine_mut(node) {
                 Ok(sm) => {
                     let responses = sm.hub.take_responses();

@@ -60,6 +60,9 @@ impl<SM: StateMachine> Cluster<SM> {
 
     fn absorb(&mut self, id: u64, out: ReadyOutput<SM::Output>) {
         let now = self.now;
+        if !out.applied.is_empty() || out.snapshot_installed.is_some() {
+            self.state_changes += 1;
+        }
         // Role, term and leader.
         let Some(node) = self.nodes.get_mut(&id) else {
             return;

@@ -70,6 +70,7 @@ impl<SM: StateMachine> Cluster<SM> {
                 };
                 let live =
                     Live::start(n, (**storage).clone(), &self.config).map_err(Error::Raft)?;
+                self.state_changes += 1;
                 node.shown = (live.role, live.term(), live.leader);
                 node.state = NodeState::Running(Box::new(live));
                 self.pump(n);

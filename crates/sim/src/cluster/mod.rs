@@ -151,6 +151,8 @@ pub struct Cluster<SM: StateMachine> {
     reads_waiting: usize,
     /// Client requests waiting at a node until it learns of a leader.
     parked: IdMap<Vec<crate::node::Inbound>>,
+    /// Times a member's replicated state may have changed (see `state_changes`).
+    state_changes: u64,
 }
 
 impl<SM: StateMachine> Cluster<SM> {
@@ -180,6 +182,7 @@ impl<SM: StateMachine> Cluster<SM> {
             dirty: std::collections::BTreeSet::new(),
             reads_waiting: 0,
             parked: IdMap::new(),
+            state_changes: 0,
         };
         let cfg = &c.config;
         c.trace.record(
@@ -221,6 +224,7 @@ impl<SM: StateMachine> Cluster<SM> {
 
     fn add_node(&mut self, id: u64, storage: DurableStorage) -> Result<()> {
         let live = Live::start(id, storage, &self.config).map_err(Error::Raft)?;
+        self.state_changes += 1;
         let shown = (live.role, live.term(), live.leader);
         self.nodes.insert(
             id,
@@ -271,6 +275,14 @@ impl<SM: StateMachine> Cluster<SM> {
     /// Counters.
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// A count that moves whenever a member's replicated state may have changed: a ready that
+    /// applied entries or installed a snapshot, a node started or restarted. While it stands
+    /// still, no member's state machine has applied anything new (a cheap test for whoever
+    /// follows the members' stores; the trace's event count moves with every message).
+    pub fn state_changes(&self) -> u64 {
+        self.state_changes
     }
 
     /// The configuration changes nodes applied, oldest first (at most [`VOTERS_CHANGES_KEPT`]).
@@ -375,6 +387,10 @@ impl<SM: StateMachine> Cluster<SM> {
 
     /// Finished requests since the last call, in completion order.
     pub fn take_completions(&mut self) -> Vec<Completion<SM::Output, SM::Answer>> {
+        if self.completions.is_empty() {
+            // The usual case after a step: nothing to collect, nothing to allocate.
+            return Vec::new();
+        }
         self.completions.drain(..).collect()
     }
 

@@ -230,28 +230,27 @@ impl<SM: StateMachine> Cluster<SM> {
         if matches!(p.kind, PendingKind::Read { .. }) {
             self.reads_waiting -= 1;
         }
-        let text = match &outcome {
-            Outcome::Written { index, .. } => {
-                self.stats.writes_ok += 1;
-                format!("written at {index}")
-            }
-            Outcome::Read { index, .. } => {
-                self.stats.reads_ok += 1;
-                format!("read at {index}")
-            }
-            Outcome::Failed(e) => {
-                self.stats.failed += 1;
-                e.to_string()
-            }
-        };
-        self.trace.record(
-            self.now,
-            TraceKind::Response {
-                id,
-                node: p.node,
-                outcome: text,
-            },
-        );
+        match &outcome {
+            Outcome::Written { .. } => self.stats.writes_ok += 1,
+            Outcome::Read { .. } => self.stats.reads_ok += 1,
+            Outcome::Failed(_) => self.stats.failed += 1,
+        }
+        // The text only for a trace that keeps it (no formatting when the trace is off).
+        if self.trace.enabled() {
+            let text = match &outcome {
+                Outcome::Written { index, .. } => format!("written at {index}"),
+                Outcome::Read { index, .. } => format!("read at {index}"),
+                Outcome::Failed(e) => e.to_string(),
+            };
+            self.trace.record(
+                self.now,
+                TraceKind::Response {
+                    id,
+                    node: p.node,
+                    outcome: text,
+                },
+            );
+        }
         self.completions.push_back(Completion {
             id,
             node: p.node,

@@ -66,9 +66,9 @@ pub(super) struct Driver {
     /// read as the run goes), and the revision it reaches.
     log: Vec<Event>,
     log_rev: i64,
-    /// The trace's event count when the log was last collected. Nothing changes a member's
-    /// store without a trace event (an apply, a snapshot, a crash or a restart), so while the
-    /// count stands still there is nothing new to collect.
+    /// The cluster's count of state changes when the log was last collected
+    /// ([`sim::Cluster::state_changes`]: nothing changes a member's store without moving it),
+    /// so while the count stands still there is nothing new to collect.
     log_seen: Option<u64>,
     /// The next compaction, the revision of the last one asked for, and the call still
     /// waiting for its answer.
@@ -194,8 +194,8 @@ impl Driver {
     /// Compactions stay behind it, so nothing is lost.
     fn collect_log(&mut self) {
         let c = self.client.service().cluster();
-        let seen = c.trace().enabled().then(|| c.trace().total());
-        if seen.is_some() && seen == self.log_seen {
+        let seen = Some(c.state_changes());
+        if seen == self.log_seen {
             return;
         }
         self.log_seen = seen;
