@@ -32,21 +32,45 @@ pub fn node_marks(radius: f64) -> [NodeMark; 3] {
     [[-disc, -disc, disc, disc], role, sub]
 }
 
-/// A label not shown: a box so far away that nothing overlaps it.
-pub const NONE: NodeMark = [f64::INFINITY; 4];
+/// An empty box (its right before its left): nothing overlaps it.
+pub const NONE: NodeMark = [0.0, 0.0, -1.0, -1.0];
 
-/// Whether a box of half size `half` centred at `p` overlaps one of `marks` around `at`.
-pub fn covers(p: (f64, f64), half: (f64, f64), at: (f64, f64), marks: &[NodeMark; 3]) -> bool {
-    marks.iter().any(|m| {
-        p.0 + half.0 > at.0 + m[0]
-            && p.0 - half.0 < at.0 + m[2]
-            && p.1 + half.1 > at.1 + m[1]
-            && p.1 - half.1 < at.1 + m[3]
-    })
+/// The interval of `p` for which a box of half size `half` centred at `s + p (e - s)` overlaps
+/// `mark` placed at `at` (empty when `lo > hi`).
+fn overlap(
+    s: (f64, f64),
+    e: (f64, f64),
+    at: (f64, f64),
+    mark: &NodeMark,
+    half: (f64, f64),
+) -> (f64, f64) {
+    if mark[2] < mark[0] || mark[3] < mark[1] {
+        return (1.0, 0.0);
+    }
+    let slab = |s: f64, d: f64, lo: f64, hi: f64| -> (f64, f64) {
+        if d.abs() < 1e-9 {
+            return match (lo..=hi).contains(&s) {
+                true => (f64::NEG_INFINITY, f64::INFINITY),
+                false => (1.0, 0.0),
+            };
+        }
+        let (a, b) = ((lo - s) / d, (hi - s) / d);
+        (a.min(b), a.max(b))
+    };
+    let x = slab(
+        s.0,
+        e.0 - s.0,
+        at.0 + mark[0] - half.0,
+        at.0 + mark[2] + half.0,
+    );
+    let y = slab(
+        s.1,
+        e.1 - s.1,
+        at.1 + mark[1] - half.1,
+        at.1 + mark[3] + half.1,
+    );
+    (x.0.max(y.0), x.1.min(y.1))
 }
-
-/// Places along a lane tried for a message, from its start to its end.
-const STEPS: u32 = 32;
 
 /// The share of a lane a message shorter than this is drawn along: below it, it runs along the
 /// whole lane (over the nodes' labels) rather than stand still.
@@ -54,29 +78,28 @@ const MIN_SPAN: f64 = 0.25;
 
 /// The part of the lane `s -> e` (between the nodes at `a` and `b`, with `marks` around each)
 /// along which a message of half size `half` covers neither node's marks, as shares of the
-/// lane (from, to), tried at [`STEPS`] places: a message leaves its sender's labels before it
-/// moves and arrives at its receiver's. When that part is too short, it runs from its sender's
-/// labels to the end of the lane, or along the whole lane when even that is.
+/// lane (from, to): a message leaves its sender's labels before it moves and arrives at its
+/// receiver's. When that part is too short, it runs from its sender's labels to the end of the
+/// lane, or along the whole lane when even that is.
 pub fn clear_span(
     (s, e): ((f64, f64), (f64, f64)),
     a: (f64, f64),
     b: (f64, f64),
-    marks: &[NodeMark; 3],
+    marks: &[NodeMark],
     half: (f64, f64),
 ) -> (f64, f64) {
-    let at = |i: u32| {
-        let p = f64::from(i) / f64::from(STEPS);
-        (p, (s.0 + (e.0 - s.0) * p, s.1 + (e.1 - s.1) * p))
-    };
-    let from = (0..=STEPS)
-        .map(at)
-        .find(|(_, x)| !covers(*x, half, a, marks))
-        .map_or(1.0, |(p, _)| p);
-    let to = (0..=STEPS)
-        .rev()
-        .map(at)
-        .find(|(_, x)| !covers(*x, half, b, marks))
-        .map_or(0.0, |(p, _)| p);
+    let mut from: f64 = 0.0;
+    let mut to: f64 = 1.0;
+    for m in marks {
+        let (lo, hi) = overlap(s, e, a, m, half);
+        if lo <= hi && hi > 0.0 && lo < 1.0 {
+            from = from.max(hi);
+        }
+        let (lo, hi) = overlap(s, e, b, m, half);
+        if lo <= hi && hi > 0.0 && lo < 1.0 {
+            to = to.min(lo);
+        }
+    }
     if to - from >= MIN_SPAN {
         (from, to)
     } else if from <= 1.0 - MIN_SPAN {
@@ -109,6 +132,16 @@ mod tests {
     use crate::components::msg_style::pill_width;
     use crate::picture::geometry;
 
+    /// Whether a box of half size `half` at `p` overlaps a mark of the node at `at`.
+    fn covers(p: (f64, f64), half: (f64, f64), at: (f64, f64), marks: &[NodeMark]) -> bool {
+        marks.iter().any(|m| {
+            p.0 + half.0 > at.0 + m[0]
+                && p.0 - half.0 < at.0 + m[2]
+                && p.1 + half.1 > at.1 + m[1]
+                && p.1 - half.1 < at.1 + m[3]
+        })
+    }
+
     #[test]
     fn a_pill_leaves_its_sender_and_stops_short_of_its_receiver() {
         let (a, b) = ((100.0, 300.0), (500.0, 300.0));
@@ -118,10 +151,10 @@ mod tests {
         let (from, to) = clear_span((s, e), a, b, &marks, half);
         assert!(from > 0.0 && to < 1.0 && from < to, "{from} {to}");
         let at = |p: f64| (s.0 + (e.0 - s.0) * p, s.1 + (e.1 - s.1) * p);
-        assert!(!covers(at(from), half, a, &marks));
-        assert!(!covers(at(to), half, b, &marks));
-        // A step before, it would cover the sender's disc.
-        assert!(covers(at(from - 1.0 / 32.0), half, a, &marks));
+        assert!(!covers(at(from + 1e-9), half, a, &marks));
+        assert!(!covers(at(to - 1e-9), half, b, &marks));
+        // Just before, it would cover the sender's disc.
+        assert!(covers(at(from - 0.01), half, a, &marks));
         // A lane too short for that keeps the whole lane.
         let (c, d) = ((100.0, 300.0), (190.0, 300.0));
         assert_eq!(
@@ -136,8 +169,10 @@ mod tests {
         assert_eq!(shown(COMPACT_RADIUS - 1.0), 1);
         assert_eq!(shown(SMALL_RADIUS - 1.0), 2);
         assert_eq!(shown(SMALL_RADIUS), 3);
-        // Nothing covers a label not shown.
-        assert!(!covers((0.0, 0.0), (50.0, 50.0), (0.0, 0.0), &[NONE; 3]));
+        // A box a message passes right through stays clear of an empty one.
+        let (s, e) = ((0.0, 0.0), (10.0, 0.0));
+        let (lo, hi) = overlap(s, e, (5.0, 0.0), &NONE, (3.0, 3.0));
+        assert!(lo > hi);
     }
 
     /// On a phone (the picture's box at 390 x 844 is 372 x 558) and on a desktop, with 5
@@ -159,13 +194,14 @@ mod tests {
                     let (s, e) = lane(a, b, g.radius, 9.0);
                     let span = clear_span((s, e), a, b, &marks, half);
                     let at = |p: f64| (s.0 + (e.0 - s.0) * p, s.1 + (e.1 - s.1) * p);
+                    // (Just inside the span: its ends touch the marks.)
                     if span.0 > 0.0 {
                         starts += 1;
-                        let p = at(span.0);
+                        let p = at(span.0 + 1e-9);
                         assert!(!covers(p, half, a, &marks), "{w}x{h} {from}->{to}");
                     }
                     if span.1 < 1.0 {
-                        let q = at(span.1);
+                        let q = at(span.1 - 1e-9);
                         assert!(!covers(q, half, b, &marks), "{w}x{h} {from}->{to}");
                         both += usize::from(span.0 > 0.0);
                     }
