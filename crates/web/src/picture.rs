@@ -4,7 +4,7 @@
 //! elements; everything here is tested natively.
 
 use sim::cluster::ClusterView;
-use sim::network::LinkMode;
+use sim::network::{InFlightView, LinkMode};
 use sim::trace::MsgSummary;
 use sim::{MsgKind, NodeView};
 
