@@ -18,7 +18,6 @@ pub mod components;
 pub mod control;
 pub mod culprit;
 pub mod driver;
-pub mod flight;
 pub mod js_api;
 pub mod lease_check;
 pub mod lesson;

@@ -268,6 +268,13 @@ pub fn lane(a: (f64, f64), b: (f64, f64), radius: f64, offset: f64) -> ((f64, f6
     )
 }
 
+/// Where message `m` is drawn at virtual time `t`, on its lane.
+pub fn message_at(g: &Geometry, m: &InFlightView, t: f64, offset: f64) -> Option<(f64, f64)> {
+    let (s, e) = lane(g.pos(m.from)?, g.pos(m.to)?, g.radius, offset);
+    let p = crate::pace::progress(m.sent_at, m.deliver_at, t);
+    Some((s.0 + (e.0 - s.0) * p, s.1 + (e.1 - s.1) * p))
+}
+
 // The browser's own sine and cosine: Rust's would add libm's (about 7 KB) to the bundle. Only
 // the picture uses them, nothing that must be deterministic.
 #[cfg(target_arch = "wasm32")]

@@ -12,7 +12,6 @@ use super::legend::Legend;
 use super::msg_style::{is_response, msg_style, pill_width};
 use super::node_glyph::NodeGlyph;
 use super::partition_panel::PartitionPanel;
-use crate::flight::{self, COMPACT_RADIUS, SMALL_RADIUS};
 use crate::model::Selection;
 use crate::partition::{group_color, group_name, Draft, Target};
 use crate::picture::{self, Geometry, Member, Weight, BIG};
@@ -294,18 +293,11 @@ pub fn ClusterView() -> impl IntoView {
         );
         let loud = picture::weight(m.summary.kind) == Weight::Loud;
         let text = picture::label(&m.summary);
-        let pill = loud && !crowded();
-        // Half its drawn size, which keeps it off its sender's and receiver's labels.
-        let half = match (pill, loud) {
-            (true, _) => (pill_width(&text) / 2.0, 10.0),
-            (false, true) => (8.5, 8.5),
-            (false, false) => (5.5, 5.5),
-        };
         let mv = m.clone();
         let transform = move || {
             let t = pic.clock.get();
             let off = offset();
-            geo.with(|g| match flight::message_at(g, &m, t, off, half) {
+            geo.with(|g| match picture::message_at(g, &m, t, off) {
                 Some((x, y)) => format!("translate({x:.1},{y:.1})"),
                 None => "translate(-100,-100)".to_string(),
             })
@@ -320,7 +312,7 @@ pub fn ClusterView() -> impl IntoView {
             (true, true, false) => "msg loud resp",
             (true, true, true) => "msg loud resp reject",
         };
-        let body = if pill {
+        let body = if loud && !crowded() {
             let w = pill_width(&text);
             view! {
                 <rect x=format!("{:.1}", -w / 2.0) y="-10" width=format!("{w:.1}") height="20" rx="10"/>
@@ -399,7 +391,7 @@ pub fn ClusterView() -> impl IntoView {
             .into_iter()
             .map(|(id, x, y)| {
                 view! {
-                    <NodeGlyph id=id pos=(x, y) radius=radius small={radius < SMALL_RADIUS} compact={radius < COMPACT_RADIUS}
+                    <NodeGlyph id=id pos=(x, y) radius=radius small={radius < 15.0} compact={radius < 13.0}
                         drag=drag after_drag=after_drag/>
                 }
             })
