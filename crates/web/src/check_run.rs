@@ -9,7 +9,8 @@ use leptos::prelude::*;
 
 use crate::browser::{later, now_ms};
 use crate::checking::{CheckView, SessionCheck, STEP_BUDGET};
-use crate::model::{CheckRunView, Ui};
+use crate::model::CheckRunView;
+use crate::signals::PanelsUi;
 
 /// Wall-clock milliseconds of checking per slice (then the browser renders and handles input).
 pub const SLICE_MS: f64 = 8.0;
@@ -39,7 +40,7 @@ impl Default for CheckSettings {
 
 /// The running check.
 struct Running {
-    ui: Ui,
+    ui: PanelsUi,
     check: SessionCheck,
     waiters: Vec<CheckWaiter>,
     settings: CheckSettings,
@@ -71,7 +72,12 @@ pub fn join(done: Option<CheckWaiter>) -> Result<(), Option<CheckWaiter>> {
 
 /// Starts `check` (the session's, see [`crate::checking::SessionCheck::of`]) on the page of
 /// `ui`; `done` gets the answer. A check must not be running ([`join`] first).
-pub fn start(ui: Ui, check: SessionCheck, settings: CheckSettings, done: Option<CheckWaiter>) {
+pub fn start(
+    ui: PanelsUi,
+    check: SessionCheck,
+    settings: CheckSettings,
+    done: Option<CheckWaiter>,
+) {
     let run = Running {
         ui,
         check,
@@ -105,8 +111,8 @@ pub fn cancel() {
 fn tick() {
     enum After {
         Gone,
-        Again(Ui, CheckRunView),
-        Ended(Ui, Vec<CheckWaiter>, Box<CheckView>),
+        Again(PanelsUi, CheckRunView),
+        Ended(PanelsUi, Vec<CheckWaiter>, Box<CheckView>),
     }
     let after = RUNNING.with(|r| {
         let mut r = r.borrow_mut();
@@ -168,7 +174,7 @@ fn view(run: &Running) -> CheckRunView {
     }
 }
 
-fn finish(ui: Ui, waiters: Vec<CheckWaiter>, v: CheckView) {
+fn finish(ui: PanelsUi, waiters: Vec<CheckWaiter>, v: CheckView) {
     ui.check_run.set(None);
     ui.check.set(Some(v.clone()));
     for w in waiters {

@@ -3,7 +3,7 @@
 //!
 //! `main.rs` only calls [`start`]. The [`session`] module is the one place that knows what runs
 //! underneath; [`control`] owns it, advances virtual time from animation frames and writes the
-//! signals of [`model`] (what is drawn comes from the pure [`projection`]), which the
+//! signals of [`signals`] (plain data of [`model`]) (what is drawn comes from the pure [`projection`]), which the
 //! [`components`] read. The console, the buttons and `window.raftlab` ([`js_api`]) all go
 //! through [`control`].
 //!
@@ -28,6 +28,7 @@ pub mod pace;
 pub mod partition;
 pub mod picture;
 pub mod projection;
+pub mod signals;
 pub mod watch_check;
 
 use model::Settings;

@@ -1,12 +1,11 @@
-//! What the components read: plain data in signals, written once per frame by the controller.
+//! What the components read: plain data, held in the signals of [`crate::signals`] and written by
+//! the controller.
 
-use leptos::prelude::*;
 use sim::cluster::EntryView;
 use sim::network::InFlightView;
-use sim::{ClusterConfig, ClusterView, LinkConfig, RaftOptions, ReadMode};
+use sim::{ClusterConfig, LinkConfig, RaftOptions, ReadMode};
 
-use etcd::playground::{LeaseView, WatchView};
-use etcd::session::{CommandId, CommandState, SessionPoint};
+use etcd::session::{CommandId, CommandState};
 
 /// Where a console line came from (they all run the same way).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -306,73 +305,6 @@ pub struct Counters {
     pub events: u64,
 }
 
-/// Every signal the components read. Copy, so it travels by context.
-#[derive(Clone, Copy)]
-pub struct Ui {
-    /// The cluster as of this frame.
-    pub view: RwSignal<ClusterView>,
-    /// Playing or paused.
-    pub playing: RwSignal<bool>,
-    /// Virtual ms per wall ms; infinity = as fast as possible.
-    pub speed: RwSignal<f64>,
-    /// Logs on screen.
-    pub logs: RwSignal<LogWindow>,
-    /// First log index to show; None follows the tail.
-    pub log_from: RwSignal<Option<u64>>,
-    /// Terms and marks.
-    pub timeline: RwSignal<Timeline>,
-    /// Console lines.
-    pub console: RwSignal<Vec<ConsoleEntry>>,
-    /// Inspector subject.
-    pub selection: RwSignal<Selection>,
-    /// Recently dropped messages.
-    pub drops: RwSignal<Vec<DropMark>>,
-    /// Virtual time as of the last refresh of the logs and timeline.
-    pub slow_now: RwSignal<u64>,
-    /// Wall clock of this frame (ms), for fades.
-    pub wall: RwSignal<f64>,
-    /// A stopped run (invariant violation) or a failed reset.
-    pub error: RwSignal<Option<String>>,
-    /// Options for the next cluster.
-    pub settings: RwSignal<Settings>,
-    /// Whether the new-cluster form is open.
-    pub config_open: RwSignal<bool>,
-    /// Background client writes per virtual second.
-    pub load: RwSignal<f64>,
-    /// Speed achieved.
-    pub perf: RwSignal<Perf>,
-    /// Counters.
-    pub counters: RwSignal<Counters>,
-    /// Open watches.
-    pub watches: RwSignal<Vec<WatchView>>,
-    /// Leases.
-    pub leases: RwSignal<Vec<LeaseView>>,
-    /// The open lesson.
-    pub lesson: RwSignal<Option<LessonView>>,
-    /// Where the run stands in its session (for the scrubber).
-    pub session: RwSignal<SessionPoint>,
-    /// A short confirmation (link copied, file saved), cleared after a moment.
-    pub toast: RwSignal<Option<(String, f64)>>,
-    /// The last check of the session (the Check panel).
-    pub check: RwSignal<Option<crate::checking::CheckView>>,
-    /// The partition being drawn in the cluster view (None when not drawing one).
-    pub partition: RwSignal<Option<crate::partition::Draft>>,
-    /// The check running now, if any.
-    pub check_run: RwSignal<Option<CheckRunView>>,
-    /// The replay running now (an import, a link, a seek), if any.
-    pub replay_run: RwSignal<Option<ReplayRunView>>,
-    /// The bugs planted in the running cluster (the teaching menu); empty when it is healthy.
-    pub planted: RwSignal<etcd::planted::PlantedBugs>,
-    /// How virtual time runs on screen (slow motion around messages, or steady).
-    pub pace: RwSignal<crate::pace::Pace>,
-    /// Virtual time as drawn (fractional ms): where messages are on their lanes.
-    pub clock: RwSignal<f64>,
-    /// Whether the pace slowed the clock within the last second (slow motion on screen).
-    pub slowed: RwSignal<bool>,
-    /// The size of the cluster picture on screen (CSS pixels).
-    pub picture_size: RwSignal<(f64, f64)>,
-}
-
 /// A check in progress, for the Check panel's progress bar.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckRunView {
@@ -395,50 +327,6 @@ pub struct ReplayRunView {
     pub events: u64,
     /// Wall-clock ms since it started.
     pub elapsed_ms: f64,
-}
-
-impl Ui {
-    /// Fresh signals around a first picture of the cluster.
-    pub fn new(view: ClusterView, settings: Settings) -> Self {
-        Ui {
-            view: RwSignal::new(view),
-            playing: RwSignal::new(true),
-            speed: RwSignal::new(1.0),
-            logs: RwSignal::new(LogWindow::default()),
-            log_from: RwSignal::new(None),
-            timeline: RwSignal::new(Timeline::default()),
-            console: RwSignal::new(Vec::new()),
-            selection: RwSignal::new(Selection::None),
-            drops: RwSignal::new(Vec::new()),
-            wall: RwSignal::new(0.0),
-            slow_now: RwSignal::new(0),
-            error: RwSignal::new(None),
-            load: RwSignal::new(settings.load),
-            settings: RwSignal::new(settings),
-            config_open: RwSignal::new(false),
-            perf: RwSignal::new(Perf::default()),
-            counters: RwSignal::new(Counters::default()),
-            watches: RwSignal::new(Vec::new()),
-            leases: RwSignal::new(Vec::new()),
-            lesson: RwSignal::new(None),
-            session: RwSignal::new(SessionPoint::default()),
-            toast: RwSignal::new(None),
-            check: RwSignal::new(None),
-            partition: RwSignal::new(None),
-            check_run: RwSignal::new(None),
-            replay_run: RwSignal::new(None),
-            planted: RwSignal::new(etcd::planted::PlantedBugs::NONE),
-            pace: RwSignal::new(crate::pace::Pace::default()),
-            clock: RwSignal::new(0.0),
-            slowed: RwSignal::new(false),
-            picture_size: RwSignal::new((720.0, 480.0)),
-        }
-    }
-}
-
-/// The UI signals from context.
-pub fn use_ui() -> Ui {
-    expect_context::<Ui>()
 }
 
 /// Speeds offered, as (value, label).

@@ -36,12 +36,13 @@ pub fn App(
             // Bad options in the address: fall back to the defaults and say why.
             let (ctl, ui) =
                 control::install(Settings::default()).expect("default settings are valid");
-            ui.error
+            ui.panels
+                .error
                 .set(Some(format!("{e}; started the default cluster instead")));
             (ctl, ui)
         }
     };
-    provide_context(ui);
+    ui.provide();
     crate::js_api::install(ctl);
     control::follow::start();
     // A share link rebuilds its run (in slices, with a progress bar); a bad one leaves the
@@ -54,7 +55,7 @@ pub fn App(
             f,
             Some(Box::new(move |o| {
                 if let control::Outcome::Failed(e) = o {
-                    ui.error.set(Some(format!(
+                    ui.panels.error.set(Some(format!(
                         "This link could not be opened: {e}. Started a default cluster instead."
                     )));
                 }
@@ -97,7 +98,7 @@ pub fn App(
                 ev.prevent_default();
                 ctl.step_back(None);
             }
-            "Escape" => ui.selection.set(crate::model::Selection::None),
+            "Escape" => ui.picture.selection.set(crate::model::Selection::None),
             _ => {}
         }
     });

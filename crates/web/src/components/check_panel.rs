@@ -10,7 +10,8 @@ use crate::checking::{CheckView, OpBar};
 use crate::control::use_control;
 use crate::lease_check::LeaseCheckView;
 use crate::lock_check::LockCheckView;
-use crate::model::{use_ui, CheckRunView};
+use crate::model::CheckRunView;
+use crate::signals::use_panels;
 use crate::watch_check::WatchCheckView;
 
 const W: f64 = 560.0;
@@ -20,14 +21,14 @@ const LANE: f64 = 30.0;
 /// The Check panel.
 #[component]
 pub fn CheckPanel() -> impl IntoView {
-    let ui = use_ui();
+    let panels = use_panels();
     let ctl = use_control();
     view! {
         <section class="panel mini check-panel" aria-label="Check">
             <div class="panel-head">
                 <h2>"Check"</h2>
                 <Show
-                    when=move || ui.check_run.with(Option::is_none)
+                    when=move || panels.check_run.with(Option::is_none)
                     fallback=|| view! {
                         <button on:click=move |_| check_run::cancel()>"Cancel"</button>
                     }
@@ -37,9 +38,9 @@ pub fn CheckPanel() -> impl IntoView {
                     </button>
                 </Show>
             </div>
-            {move || ui.check_run.get().map(progress)}
-            {move || match ui.check.get() {
-                _ if ui.check_run.with(Option::is_some) => ().into_any(),
+            {move || panels.check_run.get().map(progress)}
+            {move || match panels.check.get() {
+                _ if panels.check_run.with(Option::is_some) => ().into_any(),
                 None => view! {
                     <p class="empty">
                         "Checks the session's puts, gets, deletes, compare-and-set txns and leases for linearizability (one client per member), and its watch streams against the committed log."

@@ -12,10 +12,11 @@ use super::legend::Legend;
 use super::msg_style::{is_response, msg_style, pill_width};
 use super::node_glyph::NodeGlyph;
 use super::partition_panel::PartitionPanel;
-use crate::model::{use_ui, Selection};
+use crate::model::Selection;
 use crate::partition::{group_color, group_name, Draft, Target};
 use crate::picture::{self, Geometry, Member, Weight, BIG};
 use crate::projection::DROP_SHOW_MS;
+use crate::signals::{use_clock, use_picture};
 
 /// Offset of each direction's lane from the line between two nodes, small and big pictures.
 const LANE: f64 = 9.0;
@@ -63,40 +64,41 @@ fn watch_size(size: RwSignal<(f64, f64)>) {
 #[allow(clippy::redundant_closure)]
 #[component]
 pub fn ClusterView() -> impl IntoView {
-    let ui = use_ui();
-    let part = ui.partition;
+    let pic = use_picture();
+    let clock = use_clock();
+    let part = pic.partition;
     let drag = RwSignal::new(None::<Drag>);
     // True between the end of a drag and the click the browser sends after it (which is then
     // not taken as a click).
     let after_drag = StoredValue::new(false);
-    watch_size(ui.picture_size);
+    watch_size(pic.size);
 
     // What the drawing depends on, each recomputed only when its inputs change.
-    let links = Memo::new(move |_| ui.view.with(|v| v.links.clone()));
+    let links = Memo::new(move |_| pic.view.with(|v| v.links.clone()));
     let ids = Memo::new(move |_| {
-        ui.view
+        pic.view
             .with(|v| v.nodes.iter().map(|n| n.id).collect::<Vec<u64>>())
     });
     let big = Memo::new(move |_| ids.with(Vec::len) > BIG);
     let groups = Memo::new(move |_| {
         links.track();
         ids.track();
-        ui.view.with_untracked(picture::partition_groups)
+        pic.view.with_untracked(picture::partition_groups)
     });
     let order = Memo::new(move |_| {
         ids.track();
         groups.with(|g| {
-            ui.view
+            pic.view
                 .with_untracked(|v| picture::drawing_order(v, g.as_deref()))
         })
     });
     let geo = Memo::new(move |_| {
-        let (w, h) = ui.picture_size.get();
+        let (w, h) = pic.size.get();
         order.with(|o| picture::geometry(o, w, h))
     });
     let offset = move || if big.get() { LANE_BIG } else { LANE };
     let gone = Memo::new(move |_| {
-        ui.view.with(|v| {
+        pic.view.with(|v| {
             v.nodes
                 .iter()
                 .filter(|n| picture::member(v, n) == Member::Removed)
@@ -106,13 +108,13 @@ pub fn ClusterView() -> impl IntoView {
     });
 
     // Pairs of nodes to draw a link between (see `picture::shows_pair`).
-    let leader = Memo::new(move |_| ui.view.with(|v| v.leader));
+    let leader = Memo::new(move |_| pic.view.with(|v| v.leader));
     let pairs = Memo::new(move |_| {
         leader.track();
         ids.track();
         links.track();
         groups.with(|g| {
-            ui.view.with_untracked(|v| {
+            pic.view.with_untracked(|v| {
                 let ids: Vec<u64> = v.nodes.iter().map(|n| n.id).collect();
                 let mut out = Vec::new();
                 for (i, a) in ids.iter().enumerate() {
@@ -155,7 +157,7 @@ pub fn ClusterView() -> impl IntoView {
                     Some((_, true)) => "lane custom",
                     _ => "lane",
                 };
-                let selected = move || ui.selection.with(|s| *s == Selection::Link(from, to));
+                let selected = move || pic.selection.with(|s| *s == Selection::Link(from, to));
                 let faded = gone.contains(&from) || gone.contains(&to);
                 let label = format!("Link {from} to {to}");
                 view! {
@@ -171,7 +173,7 @@ pub fn ClusterView() -> impl IntoView {
                             y2=y2
                             on:click=move |ev| {
                                 ev.stop_propagation();
-                                ui.selection.set(Selection::Link(from, to));
+                                pic.selection.set(Selection::Link(from, to));
                             }
                         />
                     </g>
@@ -204,7 +206,7 @@ pub fn ClusterView() -> impl IntoView {
                     };
                     let title = match l.mode {
                         LinkMode::Held => {
-                            let held = ui
+                            let held = pic
                                 .view
                                 .with_untracked(|v| picture::held_messages(v, l.from, l.to));
                             let list: Vec<String> = held.into_iter().map(|h| h.1).collect();
@@ -269,7 +271,7 @@ pub fn ClusterView() -> impl IntoView {
             .into_any()
     };
 
-    let in_flight = Memo::new(move |_| ui.view.with(|v| v.in_flight.clone()));
+    let in_flight = Memo::new(move |_| pic.view.with(|v| v.in_flight.clone()));
     let crowded = move || {
         in_flight.with(|m| {
             m.iter()
@@ -293,7 +295,7 @@ pub fn ClusterView() -> impl IntoView {
         let text = picture::label(&m.summary);
         let mv = m.clone();
         let transform = move || {
-            let t = ui.clock.get();
+            let t = pic.clock.get();
             let off = offset();
             geo.with(|g| match picture::message_at(g, &m, t, off) {
                 Some((x, y)) => format!("translate({x:.1},{y:.1})"),
@@ -301,7 +303,7 @@ pub fn ClusterView() -> impl IntoView {
             })
         };
         let selected = move || {
-            ui.selection
+            pic.selection
                 .with(|s| matches!(s, Selection::Msg(x) if x.id == id))
         };
         let class = match (loud, is_response(mv.summary.kind), mv.summary.reject) {
@@ -336,7 +338,7 @@ pub fn ClusterView() -> impl IntoView {
                 aria-label=aria
                 on:click=move |ev| {
                     ev.stop_propagation();
-                    ui.selection.set(Selection::Msg(mv.clone()));
+                    pic.selection.set(Selection::Msg(mv.clone()));
                 }
             >
                 {body}
@@ -345,7 +347,7 @@ pub fn ClusterView() -> impl IntoView {
     };
 
     let drops = move || {
-        let wall = ui.wall.get();
+        let wall = pic.wall.get();
         let g = geo.get();
         let off = offset();
         // In a big picture the losses between a partition's groups are what the shading says.
@@ -358,7 +360,7 @@ pub fn ClusterView() -> impl IntoView {
                     })
                 })
         };
-        ui.drops.with(|d| {
+        pic.drops.with(|d| {
             d.iter()
                 .filter(|m| !across(m.from, m.to))
                 .filter_map(|m| {
@@ -477,12 +479,12 @@ pub fn ClusterView() -> impl IntoView {
                 });
             }
         } else {
-            ui.selection.set(Selection::None);
+            pic.selection.set(Selection::None);
         }
     };
     let start_drawing = move |_| {
-        ui.selection.set(Selection::None);
-        part.set(Some(ui.view.with_untracked(Draft::from_view)));
+        pic.selection.set(Selection::None);
+        part.set(Some(pic.view.with_untracked(Draft::from_view)));
     };
 
     // Re-rendered only when the condition flips, as <Show> does.
@@ -494,7 +496,7 @@ pub fn ClusterView() -> impl IntoView {
                     viewBox=move || geo.with(|g| format!("0 0 {} {}", g.w, g.h))
                     class="cluster-svg"
                     class:big=move || big.get()
-                    class:fast=move || ui.speed.with(|s| *s > 2.0)
+                    class:fast=move || clock.speed.with(|s| *s > 2.0)
                     class:partitioning=move || part.with(Option::is_some)
                     class:dragging=move || drag.with(|d| d.is_some_and(|d| d.moved))
                     role="img"

@@ -3,7 +3,8 @@
 use leptos::prelude::*;
 
 use crate::control::use_control;
-use crate::model::{use_ui, Settings};
+use crate::model::Settings;
+use crate::signals::use_panels;
 
 fn num<T: std::str::FromStr>(ev: &leptos::ev::Event, fallback: T) -> T {
     event_target_value(ev).parse().unwrap_or(fallback)
@@ -12,20 +13,20 @@ fn num<T: std::str::FromStr>(ev: &leptos::ev::Event, fallback: T) -> T {
 /// The new-cluster form (a dialog).
 #[component]
 pub fn ConfigPanel() -> impl IntoView {
-    let ui = use_ui();
+    let panels = use_panels();
     let ctl = use_control();
-    let form: RwSignal<Settings> = RwSignal::new(ui.settings.get_untracked());
+    let form: RwSignal<Settings> = RwSignal::new(panels.settings.get_untracked());
     let error = RwSignal::new(String::new());
     Effect::new(move |_| {
-        if ui.config_open.get() {
-            form.set(ui.settings.get_untracked());
+        if panels.config_open.get() {
+            form.set(panels.settings.get_untracked());
             error.set(String::new());
         }
     });
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match ctl.reset(form.get_untracked()) {
-            Ok(()) => ui.config_open.set(false),
+            Ok(()) => panels.config_open.set(false),
             Err(e) => error.set(e),
         }
     };
@@ -35,8 +36,8 @@ pub fn ConfigPanel() -> impl IntoView {
         form.update(|f| f.seed = s);
     };
     view! {
-        {move || ui.config_open.get().then(|| view! {
-            <div class="scrim" on:click=move |_| ui.config_open.set(false)></div>
+        {move || panels.config_open.get().then(|| view! {
+            <div class="scrim" on:click=move |_| panels.config_open.set(false)></div>
             <form class="dialog panel" role="dialog" aria-label="New cluster" on:submit=start>
                 <h2>"New cluster"</h2>
                 <div class="form-grid">
@@ -101,7 +102,7 @@ pub fn ConfigPanel() -> impl IntoView {
                 </div>
                 <p class="error" role="alert">{move || error.get()}</p>
                 <div class="buttons end">
-                    <button type="button" class="ghost" on:click=move |_| ui.config_open.set(false)>"Cancel"</button>
+                    <button type="button" class="ghost" on:click=move |_| panels.config_open.set(false)>"Cancel"</button>
                     <button type="submit" class="primary">"Start"</button>
                 </div>
             </form>

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 
 use super::keyed::{keyed_list, Row};
 use crate::control::use_control;
-use crate::model::{use_ui, ConsoleEntry, Origin};
+use crate::model::{ConsoleEntry, Origin};
+use crate::signals::use_console;
 use etcd::session::CommandState;
 
 /// First words the console knows, for Tab completion.
@@ -61,7 +62,7 @@ pub fn complete(line: &str) -> Result<String, Vec<&'static str>> {
 /// The console panel.
 #[component]
 pub fn Console() -> impl IntoView {
-    let ui = use_ui();
+    let console = use_console();
     let ctl = use_control();
     let input = RwSignal::new(String::new());
     let history: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
@@ -71,7 +72,7 @@ pub fn Console() -> impl IntoView {
 
     // Keep the newest output in view.
     Effect::new(move |_| {
-        ui.console.track();
+        console.entries.track();
         if let Some(el) = out_ref.get() {
             el.set_scroll_top(el.scroll_height());
         }
@@ -80,7 +81,7 @@ pub fn Console() -> impl IntoView {
     // etcdctl's prompt for the section of an unfinished txn (compares, success, failure), read
     // again whenever the console changes.
     let txn_prompt = Memo::new(move |_| {
-        ui.console.track();
+        console.entries.track();
         ctl.with_session(|e| e.txn_prompt()).flatten()
     });
 
@@ -166,7 +167,7 @@ pub fn Console() -> impl IntoView {
             </div>
             <div class="console-out" node_ref=out_ref role="log" aria-label="Console output">
                 {keyed_list(move || {
-                    ui.console.get().into_iter().map(|e| {
+                    console.entries.get().into_iter().map(|e| {
                         let key = [e.key, e.state as u64, e.text.len() as u64];
                         Row::new(key, move || view! { <Entry e=e/> }.into_any())
                     }).collect()

@@ -8,14 +8,15 @@ use sim::{NodeStatus, Role};
 
 use crate::components::why_panel::{WhyPanel, WhySubject};
 use crate::control::use_control;
-use crate::model::{role_label, status_label, use_ui, Selection};
+use crate::model::{role_label, status_label, Selection};
+use crate::signals::{use_panels, use_picture};
 
 /// The panel for what is selected (beside the cluster).
 #[component]
 pub fn Inspector() -> impl IntoView {
-    let ui = use_ui();
+    let pic = use_picture();
     let kind = Memo::new(move |_| {
-        ui.selection.with(|s| match s {
+        pic.selection.with(|s| match s {
             Selection::None => 0u8,
             Selection::Node(_) => 1,
             Selection::Link(..) => 2,
@@ -56,11 +57,11 @@ pub fn log_range(first: u64, last: u64) -> String {
 
 #[component]
 fn ClusterPanel() -> impl IntoView {
-    let ui = use_ui();
+    let pic = use_picture();
     let ctl = use_control();
     let shown = RwSignal::new(false);
     let presets = move || {
-        ui.view.with(|v| {
+        pic.view.with(|v| {
             let ids: Vec<u64> = v.nodes.iter().map(|n| n.id).collect();
             let mut out: Vec<(String, String)> = Vec::new();
             if ids.len() < 2 {
@@ -122,7 +123,7 @@ fn ClusterPanel() -> impl IntoView {
                     .map(IntoAny::into_any)
                     .collect_view()
             }}
-            {move || ui.view.with(|v| v.leader.is_none() && v.nodes.len() >= 2).then(|| view! {
+            {move || pic.view.with(|v| v.leader.is_none() && v.nodes.len() >= 2).then(|| view! {
                 <span class="hint">"The split presets come back once a leader is elected."</span>
             }.into_any())}
             <button on:click=move |_| ctl.act("heal")>"Heal all"</button>
@@ -135,7 +136,7 @@ fn ClusterPanel() -> impl IntoView {
                 if !shown.get() {
                     return ().into_any();
                 }
-                let c = ui.counters.get();
+                let c = pic.counters.get();
                 [
                     ("events", c.events.to_string()),
                     ("messages sent", c.sent.to_string()),
@@ -158,9 +159,9 @@ fn ClusterPanel() -> impl IntoView {
 /// Drop rate and latency for one link (or the whole network).
 #[component]
 fn NetworkForm(from: Option<(u64, u64)>) -> impl IntoView {
-    let ui = use_ui();
+    let panels = use_panels();
     let ctl = use_control();
-    let init = ui.settings.get_untracked();
+    let init = panels.settings.get_untracked();
     let drop_pct = RwSignal::new(init.drop_pct);
     let lat_min = RwSignal::new(init.latency_min_ms);
     let lat_max = RwSignal::new(init.latency_max_ms);
@@ -205,20 +206,20 @@ fn NetworkForm(from: Option<(u64, u64)>) -> impl IntoView {
 
 #[component]
 fn NodePanel() -> impl IntoView {
-    let ui = use_ui();
+    let pic = use_picture();
     let ctl = use_control();
-    let id = move || match ui.selection.get() {
+    let id = move || match pic.selection.get() {
         Selection::Node(id) => id,
         _ => 0,
     };
     let node = Memo::new(move |_| {
         let id = id();
-        ui.view
+        pic.view
             .with(|v| v.nodes.iter().find(|n| n.id == id).cloned())
     });
     let others = move || {
         let id = id();
-        ui.view.with(|v| {
+        pic.view.with(|v| {
             v.nodes
                 .iter()
                 .map(|n| n.id)
@@ -315,15 +316,15 @@ fn NodePanel() -> impl IntoView {
 
 #[component]
 fn LinkPanel() -> impl IntoView {
-    let ui = use_ui();
+    let pic = use_picture();
     let ctl = use_control();
-    let ends = move || match ui.selection.get() {
+    let ends = move || match pic.selection.get() {
         Selection::Link(a, b) => (a, b),
         _ => (0, 0),
     };
     let state = Memo::new(move |_| {
         let (a, b) = ends();
-        ui.view.with(|v| {
+        pic.view.with(|v| {
             let link = v.links.iter().find(|l| l.from == a && l.to == b);
             let in_flight = v
                 .in_flight
@@ -340,7 +341,7 @@ fn LinkPanel() -> impl IntoView {
     // What the link holds, oldest first: "Deliver oldest" delivers the first of these.
     let held_list = Memo::new(move |_| {
         let (a, b) = ends();
-        ui.view.with(|v| crate::picture::held_messages(v, a, b))
+        pic.view.with(|v| crate::picture::held_messages(v, a, b))
     });
     let panel = move || {
         let (a, b) = ends();
@@ -368,7 +369,7 @@ fn LinkPanel() -> impl IntoView {
                     <button disabled=held == 0 on:click=move |_| ctl.act(format!("release {a}->{b}"))>"Deliver oldest"</button>
                     <button disabled=held == 0 on:click=move |_| ctl.act(format!("drop {a}->{b}"))>"Drop oldest"</button>
                 }).map(IntoAny::into_any)}
-                <button on:click=move |_| ui.selection.set(Selection::Link(b, a))>{format!("Show {b} → {a}")}</button>
+                <button on:click=move |_| pic.selection.set(Selection::Link(b, a))>{format!("Show {b} → {a}")}</button>
             </div>
             {(mode == LinkMode::Held).then(|| view! {
                 <ol class="held-list" aria-label="Held messages">
@@ -390,12 +391,12 @@ fn LinkPanel() -> impl IntoView {
 
 #[component]
 fn MsgPanel() -> impl IntoView {
-    let ui = use_ui();
+    let pic = use_picture();
     let panel = move || {
-        let Selection::Msg(m) = ui.selection.get() else {
+        let Selection::Msg(m) = pic.selection.get() else {
             return ().into_any();
         };
-        let still = ui.view.with(|v| v.in_flight.iter().any(|x| x.id == m.id));
+        let still = pic.view.with(|v| v.in_flight.iter().any(|x| x.id == m.id));
         let s = &m.summary;
         let rows = vec![
             ("says", crate::picture::label(s)),
@@ -430,9 +431,9 @@ fn MsgPanel() -> impl IntoView {
 
 #[component]
 fn EntryPanel() -> impl IntoView {
-    let ui = use_ui();
+    let pic = use_picture();
     let panel = move || {
-        let Selection::Entry(node, index) = ui.selection.get() else {
+        let Selection::Entry(node, index) = pic.selection.get() else {
             return ().into_any();
         };
         view! {

@@ -1,22 +1,21 @@
 //! Leases with their remaining TTL in virtual time and attached keys (filled by the etcd service).
 
+use crate::signals::use_panels;
 use leptos::prelude::*;
-
-use crate::model::use_ui;
 
 /// The lease panel.
 #[component]
 pub fn LeasePanel() -> impl IntoView {
-    let ui = use_ui();
+    let panels = use_panels();
     // Re-rendered only when the condition flips, as <Show> does.
-    let any = Memo::new(move |_| ui.leases.with(|l| !l.is_empty()));
+    let any = Memo::new(move |_| panels.leases.with(|l| !l.is_empty()));
     view! {
         <section class="panel mini" aria-label="Leases">
             <div class="panel-head"><h2>"Leases"</h2></div>
             {move || if any.get() {
                 view! {
                     <ul class="leases">
-                        {move || ui.leases.get().into_iter().map(|l| {
+                        {move || panels.leases.get().into_iter().map(|l| {
                             let rem = l.remaining_ms.unwrap_or(0);
                             let pct = if l.ttl <= 0 { 0.0 } else { (rem as f64 / (l.ttl as f64 * 1000.0) * 100.0).clamp(0.0, 100.0) };
                             let left = match l.remaining_ms {

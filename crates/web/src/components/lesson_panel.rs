@@ -4,14 +4,15 @@
 use leptos::prelude::*;
 
 use crate::control::use_control;
-use crate::model::{use_ui, LessonStep};
+use crate::model::LessonStep;
+use crate::signals::{use_lesson, use_panels};
 
 /// The panel, shown while a lesson is open.
 #[component]
 pub fn LessonPanel() -> impl IntoView {
-    let ui = use_ui();
+    let lesson = use_lesson();
     let ctl = use_control();
-    let lesson = ui.lesson;
+    let lesson = lesson.open;
     let current = move || lesson.with(|l| l.as_ref().map_or(0, |l| l.current));
     let count = move || lesson.with(|l| l.as_ref().map_or(0, |l| l.steps.len()));
     let step = move || -> Option<LessonStep> {
@@ -159,7 +160,7 @@ pub fn LessonPanel() -> impl IntoView {
                                         title=format!("Open the next lesson: {title}")
                                         on:click=move |_| {
                                             if let Err(e) = ctl.open_lesson(&name) {
-                                                use_ui().error.set(Some(format!("Could not open the lesson: {e}")));
+                                                use_panels().error.set(Some(format!("Could not open the lesson: {e}")));
                                             }
                                         }
                                     >

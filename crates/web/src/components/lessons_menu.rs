@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::control::use_control;
-use crate::model::use_ui;
+use crate::signals::use_panels;
 
 /// A built-in's title (its `@title` line), or its name.
 pub fn title_of(name: &str, text: &str) -> String {
@@ -18,13 +18,14 @@ pub fn title_of(name: &str, text: &str) -> String {
 /// The menu button and its list.
 #[component]
 pub fn LessonsMenu() -> impl IntoView {
-    let ui = use_ui();
+    let panels = use_panels();
     let ctl = use_control();
     let open = RwSignal::new(false);
     let choose = move |name: &'static str| {
         open.set(false);
         if let Err(e) = ctl.open_lesson(name) {
-            ui.error
+            panels
+                .error
                 .set(Some(format!("Could not open the lesson: {e}")));
         }
     };

@@ -6,17 +6,18 @@ use leptos::prelude::*;
 
 use super::keyed::{keyed_list, Row};
 use crate::control::use_control;
-use crate::model::{term_color, use_ui, LogRow, Selection};
+use crate::model::{term_color, LogRow, Selection};
 use crate::projection::LOG_CELLS;
+use crate::signals::{use_clock, use_logs, use_picture};
 
 /// The log panel.
 #[component]
 pub fn LogView() -> impl IntoView {
-    let ui = use_ui();
+    let logs = use_logs();
     let ctl = use_control();
-    let window = move || ui.logs.with(|l| (l.from, l.to, l.max_index));
+    let window = move || logs.window.with(|l| (l.from, l.to, l.max_index));
     let max_from = move || {
-        ui.logs
+        logs.window
             .with(|l| l.max_index.saturating_sub(LOG_CELLS - 1).max(1))
     };
     view! {
@@ -52,13 +53,13 @@ pub fn LogView() -> impl IntoView {
                     }
                 />
             </label>
-            <button class="ghost small" disabled=move || ui.log_from.with(Option::is_none) on:click=move |_| ctl.set_log_from(None)>
+            <button class="ghost small" disabled=move || logs.from.with(Option::is_none) on:click=move |_| ctl.set_log_from(None)>
                 "Follow"
             </button>
         </div>
         <div class="log-grid" role="table" aria-label="Logs">
             {keyed_list(move || {
-                ui.logs.with(|l| {
+                logs.window.with(|l| {
                     l.rows
                         .iter()
                         .map(|r| {
@@ -147,12 +148,14 @@ fn after_frames(n: u32, f: impl FnOnce() + 'static) {
 /// again each time was most of a frame's work.
 #[allow(clippy::redundant_closure)]
 fn row(node: u64) -> AnyView {
-    let ui = use_ui();
+    let pic = use_picture();
+    let logs = use_logs();
+    let clock = use_clock();
     let data = Memo::new(move |_| {
-        ui.logs
+        logs.window
             .with(|l| l.rows.iter().find(|r| r.node == node).cloned())
     });
-    let from = Memo::new(move |_| ui.logs.with(|l| l.from));
+    let from = Memo::new(move |_| logs.window.with(|l| l.from));
     let cells_ref = NodeRef::<leptos::html::Div>::new();
     // What each cell was last given, so that only changes reach the document.
     let shown = StoredValue::new(Vec::<Look>::new());
@@ -205,7 +208,7 @@ fn row(node: u64) -> AnyView {
         // While the cluster runs, the rows take their new cells a third at a time in three
         // consecutive frames (laying out every cell's new text in one frame made it miss its
         // deadline); paused, at once.
-        let lag = match ui.playing.get_untracked() {
+        let lag = match clock.playing.get_untracked() {
             true => (node % 3) as u32,
             false => 0,
         };
@@ -222,7 +225,7 @@ fn row(node: u64) -> AnyView {
             .and_then(|c| c.get_attribute("data-index"))
             .and_then(|i| i.parse().ok())
         {
-            ui.selection.set(Selection::Entry(node, i));
+            pic.selection.set(Selection::Entry(node, i));
         }
     };
     let summary = move || {

@@ -5,9 +5,10 @@ use leptos::prelude::*;
 use sim::{NodeStatus, Role};
 
 use super::drag::Drag;
-use crate::model::{role_label, use_ui, Selection};
+use crate::model::{role_label, Selection};
 use crate::partition::{group_color, group_name, Target};
 use crate::picture::{member, Member};
+use crate::signals::use_picture;
 
 /// One node: role color, election timer ring, id, term and indices.
 // The view macro shares one implementation among the syntactic closures (`move || ..`) of an
@@ -27,15 +28,15 @@ pub fn NodeGlyph(
     drag: RwSignal<Option<Drag>>,
     after_drag: StoredValue<bool>,
 ) -> impl IntoView {
-    let ui = use_ui();
-    let part = ui.partition;
+    let pic = use_picture();
+    let part = pic.partition;
     let node = Memo::new(move |_| {
-        ui.view
+        pic.view
             .with(|v| v.nodes.iter().find(|n| n.id == id).cloned())
     });
     // Out of the configuration (removed by a membership change): drawn apart, not as a follower.
     let gone = Memo::new(move |_| {
-        ui.view.with(|v| {
+        pic.view.with(|v| {
             v.nodes.iter().find(|n| n.id == id).map(|n| member(v, n)) == Some(Member::Removed)
         })
     });
@@ -51,7 +52,7 @@ pub fn NodeGlyph(
                 });
             }
         } else {
-            ui.selection.set(Selection::Node(id));
+            pic.selection.set(Selection::Node(id));
         }
     };
     // Partition mode: a ring and a tag in the color of the node's group (shown by CSS only
@@ -135,7 +136,7 @@ pub fn NodeGlyph(
         let c = std::f64::consts::TAU * (radius + 5.0);
         format!("{:.1} {:.1}", c * timer(), c)
     };
-    let selected = move || ui.selection.with(|s| *s == Selection::Node(id));
+    let selected = move || pic.selection.with(|s| *s == Selection::Node(id));
     let sub = move || {
         node.with(|n| match n {
             Some(n) if n.status == NodeStatus::Crashed => format!("crashed · T{}", n.term),

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use super::drag::Drag;
 use crate::control::use_control;
-use crate::model::use_ui;
 use crate::partition::{group_color, group_name, Draft, Target};
+use crate::signals::use_picture;
 
 /// Partition mode's panel under the picture: the groups (drop targets too), the line that
 /// applying runs, Apply and Cancel.
@@ -18,9 +18,9 @@ pub fn PartitionPanel(
     drag: RwSignal<Option<Drag>>,
     after_drag: StoredValue<bool>,
 ) -> impl IntoView {
-    let ui = use_ui();
+    let pic = use_picture();
     let ctl = use_control();
-    let part = ui.partition;
+    let part = pic.partition;
     let over = move || drag.with(|d| d.and_then(|d| d.over));
     let click = move |t: Target| {
         if !after_drag.get_value() {

@@ -4,14 +4,14 @@
 use leptos::prelude::*;
 
 use crate::control::use_control;
-use crate::model::use_ui;
+use crate::signals::use_session;
 
 /// The replay's progress bar with its Cancel button.
 #[component]
 pub fn ReplayBar() -> impl IntoView {
-    let ui = use_ui();
+    let session = use_session();
     let ctl = use_control();
-    let run = ui.replay_run;
+    let run = session.replay;
     let pct = move || run.with(|r| r.as_ref().map_or(0.0, |r| r.fraction * 100.0));
     let facts = move || {
         run.with(|r| {

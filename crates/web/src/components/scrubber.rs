@@ -5,14 +5,14 @@
 use leptos::prelude::*;
 
 use crate::control::use_control;
-use crate::model::use_ui;
+use crate::signals::use_session;
 
 /// The scrubber under the timeline.
 #[component]
 pub fn Scrubber() -> impl IntoView {
-    let ui = use_ui();
+    let session = use_session();
     let ctl = use_control();
-    let session = ui.session;
+    let session = session.point;
     // While the thumb is dragged: the time it points at (the jump happens on release).
     let preview: RwSignal<Option<u64>> = RwSignal::new(None);
     let shown = move || preview.get().unwrap_or_else(|| session.with(|s| s.now_ms));

@@ -6,15 +6,15 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::control::{self, use_control, Control};
-use crate::model::use_ui;
+use crate::signals::{use_panels, use_session};
 
 /// Loads a file's text: a lesson opens at its first step, any other scenario replays (in
 /// slices, with a progress bar and Cancel). Errors go to the banner.
 pub fn load_text(ctl: Control, name: String, text: Result<String, String>) {
-    let ui = ctl.with(|c| c.ui());
+    let panels = ctl.with(|c| c.ui().panels);
     let fail = move |name: &str, e: String| {
-        if let Some(ui) = ui {
-            ui.error.set(Some(format!(
+        if let Some(panels) = panels {
+            panels.error.set(Some(format!(
                 "Could not load {name}: {e}. Nothing changed."
             )));
         }
@@ -37,7 +37,8 @@ pub fn load_text(ctl: Control, name: String, text: Result<String, String>) {
 /// The session buttons, and the drop zone over the page.
 #[component]
 pub fn SessionBar() -> impl IntoView {
-    let ui = use_ui();
+    let session = use_session();
+    let panels = use_panels();
     let ctl = use_control();
     let picker = NodeRef::<html::Input>::new();
     let dragging = RwSignal::new(false);
@@ -94,7 +95,7 @@ pub fn SessionBar() -> impl IntoView {
         let text = ctl.export_text();
         match crate::browser::download(&ctl.export_name(), &text) {
             Ok(()) => ctl.toast("Session saved as a scenario file"),
-            Err(e) => ui.error.set(Some(format!("Could not export: {e}"))),
+            Err(e) => panels.error.set(Some(format!("Could not export: {e}"))),
         }
     };
     let share = move |_| match ctl.share_fragment() {
@@ -106,7 +107,7 @@ pub fn SessionBar() -> impl IntoView {
                 url.len()
             ));
         }
-        Err(e) => ui.error.set(Some(format!("Could not share: {e}"))),
+        Err(e) => panels.error.set(Some(format!("Could not share: {e}"))),
     };
     view! {
         <div class="session-bar" role="group" aria-label="Session">
@@ -136,7 +137,7 @@ pub fn SessionBar() -> impl IntoView {
                 "Share"
             </button>
             <span class="toast" role="status" aria-live="polite">
-                {move || ui.toast.get().map(|t| t.0).unwrap_or_default()}
+                {move || session.toast.get().map(|t| t.0).unwrap_or_default()}
             </span>
         </div>
         {move || dragging.get().then(|| view! {

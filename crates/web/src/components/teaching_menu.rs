@@ -7,7 +7,7 @@ use etcd::planted::{PlantedBug, PlantedBugs};
 use leptos::prelude::*;
 
 use crate::control::use_control;
-use crate::model::use_ui;
+use crate::signals::use_panels;
 
 /// Which checker catches `bug`, and how to see it, in a few words.
 pub fn how_to_catch(bug: PlantedBug) -> &'static str {
@@ -45,15 +45,17 @@ fn sentence(text: &str) -> String {
 /// The menu button and its list.
 #[component]
 pub fn TeachingMenu() -> impl IntoView {
-    let ui = use_ui();
+    let panels = use_panels();
     let ctl = use_control();
     let open = RwSignal::new(false);
-    let broken = move || !ui.planted.get().is_empty();
+    let broken = move || !panels.planted.get().is_empty();
     let toggle = move |bug: PlantedBug, on: bool| {
-        let now = ui.planted.get_untracked();
+        let now = panels.planted.get_untracked();
         let next = if on { now.with(bug) } else { now.without(bug) };
         if let Err(e) = ctl.set_planted(next) {
-            ui.error.set(Some(format!("Could not plant the bug: {e}")));
+            panels
+                .error
+                .set(Some(format!("Could not plant the bug: {e}")));
         }
     };
     let item = move |bug: PlantedBug| {
@@ -61,7 +63,7 @@ pub fn TeachingMenu() -> impl IntoView {
         view! {
             <li class="plant-item">
                 <input type="checkbox" id=id.clone()
-                    prop:checked=move || ui.planted.get().contains(bug)
+                    prop:checked=move || panels.planted.get().contains(bug)
                     on:change=move |ev| toggle(bug, event_target_checked(&ev))/>
                 <label for=id>
                     <strong>{bug.title()}</strong>
@@ -98,7 +100,7 @@ pub fn TeachingMenu() -> impl IntoView {
                     <Show when=broken>
                         <button class="menu-repair" on:click=move |_| {
                             if let Err(e) = ctl.set_planted(PlantedBugs::NONE) {
-                                ui.error.set(Some(format!("Could not repair the cluster: {e}")));
+                                panels.error.set(Some(format!("Could not repair the cluster: {e}")));
                             }
                         }>"Repair: no planted bugs"</button>
                     </Show>

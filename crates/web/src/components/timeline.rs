@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::model::{term_color, use_ui, MarkKind};
+use crate::model::{term_color, MarkKind};
+use crate::signals::use_session;
 
 /// Virtual ms the timeline spans at most (older history scrolls off to the left).
 const SPAN_MS: u64 = 120_000;
@@ -10,14 +11,14 @@ const SPAN_MS: u64 = 120_000;
 /// The timeline panel.
 #[component]
 pub fn Timeline() -> impl IntoView {
-    let ui = use_ui();
+    let session = use_session();
     let hover = RwSignal::new(String::new());
-    let now = ui.slow_now;
+    let now = session.slow_now;
     let range = move || {
         // While looking at the past, the axis spans the whole session, as the scrubber does.
         let end = now
             .get()
-            .max(ui.session.with(|s| if s.in_past { s.end_ms } else { 0 }))
+            .max(session.point.with(|s| if s.in_past { s.end_ms } else { 0 }))
             .max(10_000);
         (end.saturating_sub(SPAN_MS), end)
     };
@@ -27,7 +28,7 @@ pub fn Timeline() -> impl IntoView {
     let bands = move || {
         let r = range();
         let t_now = now.get();
-        ui.timeline.with(|tl| {
+        session.timeline.with(|tl| {
             tl.spans
                 .iter()
                 .filter(|s| s.end.unwrap_or(t_now) >= r.0)
@@ -73,7 +74,7 @@ pub fn Timeline() -> impl IntoView {
     // dots per outcome, redrawn as a whole (two elements, not one per request), read on hover.
     let faults = move || {
         let r = range();
-        ui.timeline.with(|tl| {
+        session.timeline.with(|tl| {
             tl.marks
                 .iter()
                 .filter(|m| m.time_ms >= r.0 && m.kind == MarkKind::Fault)
@@ -95,7 +96,7 @@ pub fn Timeline() -> impl IntoView {
     };
     let dots = move |kind: MarkKind| {
         let r = range();
-        ui.timeline.with(|tl| {
+        session.timeline.with(|tl| {
             let mut d = String::new();
             for m in tl
                 .marks
@@ -119,7 +120,7 @@ pub fn Timeline() -> impl IntoView {
         let rect = el.get_bounding_client_rect();
         let x = (f64::from(ev.client_x()) - rect.left()) / rect.width().max(1.0) * 100.0;
         let r = range();
-        let near = ui.timeline.with_untracked(|tl| {
+        let near = session.timeline.with_untracked(|tl| {
             tl.marks
                 .iter()
                 .filter(|m| m.time_ms >= r.0 && m.kind != MarkKind::Fault)

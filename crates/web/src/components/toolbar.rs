@@ -7,7 +7,8 @@ use super::lessons_menu::LessonsMenu;
 use super::session_bar::SessionBar;
 use super::teaching_menu::TeachingMenu;
 use crate::control::{use_control, Until};
-use crate::model::{use_ui, SPEEDS};
+use crate::model::SPEEDS;
+use crate::signals::{use_clock, use_panels, use_picture};
 
 /// The bar across the top.
 // The view macro shares one implementation among the syntactic closures (`move || ..`) of an
@@ -15,11 +16,13 @@ use crate::model::{use_ui, SPEEDS};
 #[allow(clippy::redundant_closure)]
 #[component]
 pub fn Toolbar() -> impl IntoView {
-    let ui = use_ui();
+    let pic = use_picture();
+    let clock = use_clock();
+    let panels = use_panels();
     let ctl = use_control();
     // A speed set through `window.raftlab.play(speed)` that is not one of the presets shows as
     // the hidden "custom" option, so the select never goes blank.
-    let is_preset = Memo::new(move |_| ui.speed.with(|s| SPEEDS.iter().any(|(v, _)| v == s)));
+    let is_preset = Memo::new(move |_| clock.speed.with(|s| SPEEDS.iter().any(|(v, _)| v == s)));
     let on_speed = move |ev: leptos::ev::Event| {
         let v = event_target_value(&ev);
         let s = match v.as_str() {
@@ -27,11 +30,11 @@ pub fn Toolbar() -> impl IntoView {
             "custom" => return,
             _ => v.parse().unwrap_or(1.0),
         };
-        ui.speed.set(s);
+        clock.speed.set(s);
     };
-    let clock = move || sim::time::format_ms(ui.view.with(|v| v.time_ms));
+    let time_text = move || sim::time::format_ms(pic.view.with(|v| v.time_ms));
     let leader = move || {
-        ui.view.with(|v| match v.leader {
+        pic.view.with(|v| match v.leader {
             Some(l) => {
                 let term = v.nodes.iter().find(|n| n.id == l).map_or(0, |n| n.term);
                 format!("node {l} · term {term}")
@@ -40,16 +43,16 @@ pub fn Toolbar() -> impl IntoView {
         })
     };
     let lagging = move || {
-        let p = ui.perf.get();
-        let s = ui.speed.get();
+        let p = clock.perf.get();
+        let s = clock.speed.get();
         // Slow motion is on purpose, not lag.
-        !ui.slowed.get()
-            && ui.playing.get()
+        !clock.slowed.get()
+            && clock.playing.get()
             && s.is_finite()
             && p.achieved > 0.0
             && p.achieved < s * 0.8
     };
-    let follow = move || ui.pace.get() == crate::pace::Pace::Follow;
+    let follow = move || clock.pace.get() == crate::pace::Pace::Follow;
     let on_pace = move |ev: leptos::ev::Event| {
         let on = event_target_checked(&ev);
         ctl.set_pace(if on {
@@ -69,11 +72,11 @@ pub fn Toolbar() -> impl IntoView {
             <div class="controls" role="group" aria-label="Time controls">
                 <button
                     class="primary play"
-                    aria-label=move || if ui.playing.get() { "Pause" } else { "Play" }
+                    aria-label=move || if clock.playing.get() { "Pause" } else { "Play" }
                     title="Play or pause (space)"
                     on:click=move |_| ctl.toggle()
                 >
-                    {move || if ui.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
+                    {move || if clock.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
                 </button>
                 <button
                     aria-label="Step one event"
@@ -85,7 +88,7 @@ pub fn Toolbar() -> impl IntoView {
                 <label class="speed">
                     <span class="sr-only">"Speed"</span>
                     <select aria-label="Speed" prop:value=move || {
-                        let s = ui.speed.get();
+                        let s = clock.speed.get();
                         if !is_preset.get() {
                             "custom".to_string()
                         } else if s.is_infinite() {
@@ -103,13 +106,13 @@ pub fn Toolbar() -> impl IntoView {
                             .map(IntoAny::into_any)
                             .collect_view()}
                         <option value="custom" hidden=move || is_preset.get()>
-                            {move || format!("{}×", ui.speed.get())}
+                            {move || format!("{}×", clock.speed.get())}
                         </option>
                     </select>
                 </label>
                 <label
                     class="pace"
-                    class:active=move || ui.slowed.get()
+                    class:active=move || clock.slowed.get()
                     title="Slow motion: at 1× and below, the clock slows down while an append, vote, snapshot or read-index is in flight, so each stays on screen for about 0.7 s, and catches up in between. Every message still leaves and arrives at its real virtual time."
                 >
                     <input type="checkbox" aria-label="Slow motion" prop:checked=move || follow() on:change=on_pace/>
@@ -133,7 +136,7 @@ pub fn Toolbar() -> impl IntoView {
             <dl class="facts">
                 <div>
                     <dt>"time"</dt>
-                    <dd class="mono" aria-label="Virtual time">{move || clock()}</dd>
+                    <dd class="mono" aria-label="Virtual time">{move || time_text()}</dd>
                 </div>
                 <div>
                     <dt>"leader"</dt>
@@ -141,19 +144,19 @@ pub fn Toolbar() -> impl IntoView {
                 </div>
                 <div class="seed-fact">
                     <dt>"seed"</dt>
-                    <dd class="mono">{move || ui.view.with(|v| v.seed)}</dd>
+                    <dd class="mono">{move || pic.view.with(|v| v.seed)}</dd>
                 </div>
                 {move || lag.get().then(|| view! {
                     <div class="lag" title="The simulation cannot keep up with this speed">
                         <dt>"running at"</dt>
-                        <dd class="mono">{move || format!("{:.1}×", ui.perf.get().achieved)}</dd>
+                        <dd class="mono">{move || format!("{:.1}×", clock.perf.get().achieved)}</dd>
                     </div>
                 }.into_any())}
             </dl>
             <LessonsMenu/>
             <TeachingMenu/>
             <SessionBar/>
-            <button class="ghost" on:click=move |_| ui.config_open.update(|o| *o = !*o)>
+            <button class="ghost" on:click=move |_| panels.config_open.update(|o| *o = !*o)>
                 "New cluster…"
             </button>
         </header>

@@ -3,22 +3,22 @@
 use leptos::prelude::*;
 
 use crate::control::use_control;
-use crate::model::use_ui;
+use crate::signals::use_panels;
 
 /// The watch panel.
 #[component]
 pub fn WatchPanel() -> impl IntoView {
-    let ui = use_ui();
+    let panels = use_panels();
     let ctl = use_control();
     // Re-rendered only when the condition flips, as <Show> does.
-    let any = Memo::new(move |_| ui.watches.with(|w| !w.is_empty()));
+    let any = Memo::new(move |_| panels.watches.with(|w| !w.is_empty()));
     view! {
         <section class="panel mini" aria-label="Watches">
             <div class="panel-head"><h2>"Watches"</h2></div>
             {move || if any.get() {
                 view! {
                     <ul class="watches">
-                        {move || ui.watches.get().into_iter().map(|w| {
+                        {move || panels.watches.get().into_iter().map(|w| {
                             let id = w.command;
                             view! {
                                 <li>

@@ -128,21 +128,21 @@ impl Control {
         self.stop_replay(Stop::Action);
         self.with(|c| {
             if let Some(s) = speed.filter(|s| *s > 0.0) {
-                c.ui.speed.set(s);
+                c.ui.clock.speed.set(s);
             }
             c.clock.restart_frames();
-            c.ui.playing.set(true);
+            c.ui.clock.playing.set(true);
         });
     }
 
     /// Sets how virtual time runs on screen (see [`crate::pace`]).
     pub fn set_pace(self, p: pace::Pace) {
-        self.with(|c| c.ui.pace.set(p));
+        self.with(|c| c.ui.clock.pace.set(p));
     }
 
     /// Pauses.
     pub fn pause(self) {
-        self.with(|c| c.ui.playing.set(false));
+        self.with(|c| c.ui.clock.playing.set(false));
     }
 
     /// Play or pause.
@@ -160,7 +160,7 @@ impl Control {
         }
         self.stop_replay(Stop::Action);
         self.with(|c| {
-            c.ui.playing.set(false);
+            c.ui.clock.playing.set(false);
             c.clock.carry = 0.0;
             for _ in 0..n {
                 if c.guard(|e| e.step()) {
@@ -229,9 +229,29 @@ impl Control {
     }
 }
 
+impl Control {
+    /// Sets the background client load (writes per virtual second).
+    pub fn set_load(self, per_s: f64) {
+        self.with(|c| {
+            c.ui.clock.load.set(per_s.max(0.0));
+            c.clock.load_from(c.session.now());
+        });
+    }
+}
+
 impl Controller {
+    /// Stops virtual time on screen (a done lesson step, a move in time, a stopped run).
+    pub(super) fn stop_clock(&self) {
+        self.ui.clock.playing.set(false);
+    }
+
+    /// Starts virtual time on screen (a lesson's "Show me").
+    pub(super) fn start_clock(&self) {
+        self.ui.clock.playing.set(true);
+    }
+
     fn run_until(&mut self, what: Until) {
-        self.ui.playing.set(false);
+        self.stop_clock();
         self.clock.carry = 0.0;
         let leaders = self.session.cluster().stats().leaders.len();
         let commit = self.session.cluster().stats().max_commit;
@@ -255,7 +275,7 @@ impl Controller {
             // Say so, and why, rather than leave a minute of virtual time unexplained.
             let ran = sim::time::format_ms(self.session.now() - start);
             let leader = self.session.cluster().leader();
-            let why = nothing_happened(what, leader, self.ui.load.get_untracked() > 0.0);
+            let why = nothing_happened(what, leader, self.ui.clock.load.get_untracked() > 0.0);
             let what = match what {
                 Until::LeaderChange => "leader change",
                 Until::Commit => "commit",
@@ -270,7 +290,7 @@ impl Controller {
     pub(super) fn advance_to(&mut self, t: u64, budget_ms: f64) -> bool {
         let start = now_wall();
         let mut n = 0u32;
-        let load = self.ui.load.get_untracked();
+        let load = self.ui.clock.load.get_untracked();
         loop {
             if self.halted {
                 return false;
@@ -328,11 +348,11 @@ impl Controller {
             // A `run` or `tick` line: fast-forward to its end over frames, paused or not.
             self.clock.carry = 0.0;
             self.advance_to(t, FRAME_BUDGET_MS);
-        } else if self.ui.playing.get_untracked() && !self.halted {
-            let speed = self.ui.speed.get_untracked();
+        } else if self.ui.clock.playing.get_untracked() && !self.halted {
+            let speed = self.ui.clock.speed.get_untracked();
             if speed.is_infinite() {
                 self.advance_to(u64::MAX - 1, FRAME_BUDGET_MS);
-            } else if pace::slows(self.ui.pace.get_untracked(), speed) {
+            } else if pace::slows(self.ui.clock.pace.get_untracked(), speed) {
                 self.paced(dt, speed, t0, ts);
             } else {
                 self.clock.carry += dt * speed;
@@ -364,7 +384,7 @@ impl Controller {
         if let (Some(a), Some(b)) = (k.perf_window.front(), k.perf_window.back()) {
             let span = b.0 - a.0;
             if span > 200.0 {
-                self.ui.perf.set(Perf {
+                self.ui.clock.perf.set(Perf {
                     achieved: (b.1 - a.1) as f64 / span,
                     events_per_s: (b.2 - a.2) as f64 * 1000.0 / span,
                 });
@@ -375,7 +395,7 @@ impl Controller {
     /// One frame at the follow pace: `dt` wall ms, split between runs up to what is due and
     /// glides in between, each at the rate the messages in flight allow (see [`crate::pace`]).
     fn paced(&mut self, dt: f64, speed: f64, t0: f64, ts: f64) {
-        let pace = self.ui.pace.get_untracked();
+        let pace = self.ui.clock.pace.get_untracked();
         let mut left = dt;
         let mut slowed = false;
         // Bounded: each round runs what is due at one virtual instant, or ends the frame.
@@ -428,7 +448,7 @@ impl Controller {
                 next = min(next, at);
             }
         }
-        if self.ui.load.get_untracked() > 0.0 {
+        if self.ui.clock.load.get_untracked() > 0.0 {
             next = min(next, self.clock.next_load_at.max(self.session.now()));
         }
         next
@@ -439,7 +459,7 @@ impl Controller {
     /// (not those on a cut link, which will be lost), each on screen since it was first seen.
     fn track_flights(&mut self) {
         let t = self.clock.drawn(self.session.now());
-        let cut: Vec<(u64, u64)> = self.ui.view.with_untracked(|v| {
+        let cut: Vec<(u64, u64)> = self.ui.picture.view.with_untracked(|v| {
             v.links
                 .iter()
                 .filter(|l| l.mode == sim::network::LinkMode::Cut)

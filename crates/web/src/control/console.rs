@@ -100,7 +100,7 @@ impl Controller {
     }
 
     fn push_entry(&mut self, e: ConsoleEntry) {
-        self.ui.console.update(|v| {
+        self.ui.console.entries.update(|v| {
             v.push(e);
             if v.len() > CONSOLE_KEEP {
                 let cut = v.len() - CONSOLE_KEEP;
@@ -230,7 +230,7 @@ impl Controller {
             }
         }
         if !updates.is_empty() {
-            self.ui.console.update(|v| {
+            self.ui.console.entries.update(|v| {
                 for (key, text, state) in updates {
                     if let Some(e) = v.iter_mut().rev().find(|e| e.key == key) {
                         if e.text != text || e.state != state {

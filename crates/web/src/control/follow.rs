@@ -292,9 +292,9 @@ impl Controller {
         let mut settings = Settings::from_config(&s.config);
         settings.load = 0.0;
         self.adopt(session, settings);
-        self.ui.playing.set(false);
+        self.stop_clock();
         // The console starts with the server's session too.
-        self.ui.console.set(Vec::new());
+        self.ui.console.entries.set(Vec::new());
         let host = with_link(|l| l.host.clone()).unwrap_or_default();
         self.note(format!(
             "Following raftlab serve at {host}: {} nodes, seed {}. Its lines run here at the same virtual time and event count; what you type or click is sent to it.",

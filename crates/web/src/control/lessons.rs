@@ -129,7 +129,7 @@ impl Controller {
     /// Closes the lesson and forgets what is left of "Show me".
     pub(super) fn close_lesson(&mut self) {
         self.lessons = Lessons::default();
-        self.ui.lesson.set(None);
+        self.ui.lesson.open.set(None);
     }
 
     /// Opens lesson `s` (named `name`, opened again by link fragment `link`) on a fresh
@@ -144,7 +144,7 @@ impl Controller {
         let mut settings = Settings::from_config(&s.config);
         settings.load = 0.0;
         self.adopt(session, settings);
-        self.ui.playing.set(false);
+        self.stop_clock();
         self.note(format!(
             "Lesson: {} ({} nodes, seed {}). The clock is paused: read the step, then act (console, clicks, Play) or press \"Show me\". The clock stops by itself when the step is done.",
             s.title, s.config.nodes, s.config.seed
@@ -192,7 +192,7 @@ impl Controller {
             ));
         }
         // A step opens paused: nothing it asks for happens before the learner acts.
-        self.ui.playing.set(false);
+        self.stop_clock();
         let now = self.session.leader_term();
         let printed = self.session.printed();
         let Some(l) = self.lessons.lesson.as_mut() else {
@@ -285,9 +285,9 @@ impl Controller {
             .collect();
         self.lessons.script_wait = None;
         self.feed_script();
-        if !self.ui.playing.get_untracked() {
+        if !self.ui.clock.playing.get_untracked() {
             self.clock.restart_frames();
-            self.ui.playing.set(true);
+            self.start_clock();
         }
         self.refresh_lesson(true);
         self.sync(now_wall());
@@ -331,7 +331,7 @@ impl Controller {
         let ticks = l.pace.ticks(&holds, acted);
         let waiting = !acted && holds.iter().any(|h| *h);
         // The first time the step is done while the clock runs, the clock stops there.
-        let playing = self.ui.playing.get_untracked();
+        let playing = self.ui.clock.playing.get_untracked();
         let Some(l) = self.lessons.lesson.as_mut() else {
             return;
         };
@@ -344,7 +344,7 @@ impl Controller {
             let (n, last) = (l.current + 1, l.current + 1 == l.done.len());
             let stop = playing && l.pace.stops_the_clock();
             if stop {
-                self.ui.playing.set(false);
+                self.stop_clock();
             }
             self.note(match (last, stop) {
                 (true, _) => format!("✓ Step {n} done: that was the last step."),
@@ -358,8 +358,14 @@ impl Controller {
             return;
         };
         let view = lesson_view(l, &ticks, showing, waiting);
-        if force || self.ui.lesson.with_untracked(|v| v.as_ref() != Some(&view)) {
-            self.ui.lesson.set(Some(view));
+        if force
+            || self
+                .ui
+                .lesson
+                .open
+                .with_untracked(|v| v.as_ref() != Some(&view))
+        {
+            self.ui.lesson.open.set(Some(view));
         }
     }
 }

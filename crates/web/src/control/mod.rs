@@ -20,8 +20,9 @@ use std::cell::{Cell, RefCell};
 use etcd::planted::{PlantedBug, PlantedBugs};
 use leptos::prelude::*;
 
-use crate::model::{Origin, Selection, Settings, Ui};
+use crate::model::{Origin, Selection, Settings};
 use crate::projection::TraceScan;
+use crate::signals::Ui;
 use etcd::session::{CommandState, Session};
 
 pub mod clock;
@@ -153,18 +154,10 @@ impl Control {
         self.with(|c| c.reset(settings)).unwrap_or_else(busy)
     }
 
-    /// Sets the background client load (writes per virtual second).
-    pub fn set_load(self, per_s: f64) {
-        self.with(|c| {
-            c.ui.load.set(per_s.max(0.0));
-            c.clock.load_from(c.session.now());
-        });
-    }
-
     /// Shows the log from index `from` (None follows the tail).
     pub fn set_log_from(self, from: Option<u64>) {
         self.with(|c| {
-            c.ui.log_from.set(from);
+            c.ui.logs.from.set(from);
             c.shown.invalidate();
             c.sync(now_wall());
         });
@@ -183,7 +176,7 @@ impl Control {
         };
         let Some((ui, check)) = self.with(|c| {
             (
-                c.ui,
+                c.ui.panels,
                 crate::checking::SessionCheck::of(&c.session, settings.max_steps),
             )
         }) else {
@@ -209,7 +202,7 @@ impl Control {
 
     /// Shows a short confirmation for a moment.
     pub fn toast(self, text: impl Into<String>) {
-        self.with(|c| c.ui.toast.set(Some((text.into(), now_wall()))));
+        self.with(|c| c.ui.session.toast.set(Some((text.into(), now_wall()))));
     }
 }
 
@@ -221,7 +214,7 @@ fn busy<T>() -> Result<T, String> {
 impl Controller {
     /// Whether time runs.
     pub fn playing(&self) -> bool {
-        self.ui.playing.get_untracked()
+        self.ui.clock.playing.get_untracked()
     }
 
     /// The page's signals (for callbacks that run outside the component tree).
@@ -236,7 +229,7 @@ impl Controller {
 
     /// Speed achieved over the last second.
     pub fn perf(&self) -> crate::model::Perf {
-        self.ui.perf.get_untracked()
+        self.ui.clock.perf.get_untracked()
     }
 
     fn reset(&mut self, settings: Settings) -> Result<(), String> {
@@ -291,7 +284,7 @@ impl Controller {
             .cancel_waiters("cancelled: the cluster was reset");
         // A check of the old session would answer for a run that is gone.
         crate::check_run::cancel();
-        self.ui.check.set(None);
+        self.ui.panels.check.set(None);
         self.session = session;
         self.title.clear();
         self.lessons.stop_script();
@@ -301,14 +294,14 @@ impl Controller {
         self.scan = TraceScan::default();
         self.halted = false;
         self.shown.invalidate();
-        self.ui.load.set(settings.load);
-        self.ui.timeline.set(Default::default());
-        self.ui.drops.set(Vec::new());
-        self.ui.selection.set(Selection::None);
-        self.ui.log_from.set(None);
-        self.ui.error.set(None);
+        self.ui.clock.load.set(settings.load);
+        self.ui.session.timeline.set(Default::default());
+        self.ui.picture.drops.set(Vec::new());
+        self.ui.picture.selection.set(Selection::None);
+        self.ui.logs.from.set(None);
+        self.ui.panels.error.set(None);
         self.settings = settings.clone();
-        self.ui.settings.set(settings);
+        self.ui.panels.settings.set(settings);
     }
 
     /// Runs `f`; on an error, stops the run and shows it. Returns whether it failed.
@@ -327,8 +320,8 @@ impl Controller {
             Ok(()) => false,
             Err(e) => {
                 self.halted = true;
-                self.ui.playing.set(false);
-                self.ui.error.set(Some(format!(
+                self.stop_clock();
+                self.ui.panels.error.set(Some(format!(
                     "The run stopped at {} (seed {}): {e}",
                     sim::time::format_ms(self.session.now()),
                     self.settings.seed

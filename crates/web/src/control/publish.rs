@@ -49,18 +49,18 @@ impl Controller {
     /// Reads the new trace events and refreshes every signal that changed (`wall`: this
     /// frame's wall time).
     pub(super) fn sync(&mut self, wall: f64) {
-        self.ui.wall.set(wall);
+        self.ui.picture.wall.set(wall);
         let clock = self.clock.drawn(self.session.now());
-        if self.ui.clock.get_untracked() != clock {
-            self.ui.clock.set(clock);
+        if self.ui.picture.clock.get_untracked() != clock {
+            self.ui.picture.clock.set(clock);
         }
-        let slowed = self.ui.playing.get_untracked() && self.clock.slowed(wall);
-        if self.ui.slowed.get_untracked() != slowed {
-            self.ui.slowed.set(slowed);
+        let slowed = self.ui.clock.playing.get_untracked() && self.clock.slowed(wall);
+        if self.ui.clock.slowed.get_untracked() != slowed {
+            self.ui.clock.slowed.set(slowed);
         }
         let drops = self.scan.scan(self.session.cluster().trace(), wall);
         if !drops.is_empty() {
-            self.ui.drops.update(|d| {
+            self.ui.picture.drops.update(|d| {
                 d.extend(drops);
                 projection::keep_drops(d);
             });
@@ -70,15 +70,18 @@ impl Controller {
         if events != self.shown.events || c.now() != self.shown.time {
             self.shown.events = events;
             self.shown.time = c.now();
-            self.ui.view.set(c.view());
+            self.ui.picture.view.set(c.view());
             self.shown.logs_stale = true;
-            self.ui.counters.set(projection::counters(c.stats()));
+            self.ui
+                .picture
+                .counters
+                .set(projection::counters(c.stats()));
         }
         // The logs and the timeline are read, not watched: refresh them a few times a second
         // while playing (every time when paused), which keeps frames short on big clusters.
-        let playing = self.ui.playing.get_untracked();
+        let playing = self.ui.clock.playing.get_untracked();
         // Fast runs change the logs every frame: refresh them half as often there.
-        let every = match self.ui.speed.get_untracked() > 4.0 {
+        let every = match self.ui.clock.speed.get_untracked() > 4.0 {
             true => 2.0 * SLOW_MS,
             false => SLOW_MS,
         };
@@ -90,56 +93,58 @@ impl Controller {
                 self.publish_logs();
             }
             if let Some(t) = self.scan.take_timeline() {
-                self.ui.timeline.set(t);
+                self.ui.session.timeline.set(t);
             }
             let now = self.session.now();
-            if self.ui.slow_now.get_untracked() != now {
-                self.ui.slow_now.set(now);
+            if self.ui.session.slow_now.get_untracked() != now {
+                self.ui.session.slow_now.set(now);
             }
         }
         // Every frame while a lesson is open: the clock stops in the frame its step is done.
         self.refresh_lesson(false);
         let session = self.session.point();
-        if self.ui.session.get_untracked() != session {
-            self.ui.session.set(session);
+        if self.ui.session.point.get_untracked() != session {
+            self.ui.session.point.set(session);
         }
         if self
             .ui
+            .session
             .toast
             .with_untracked(|t| t.as_ref().is_some_and(|(_, at)| wall - at > TOAST_MS))
         {
-            self.ui.toast.set(None);
+            self.ui.session.toast.set(None);
         }
         self.sync_console();
         let w = self.session.watches();
-        if self.ui.watches.with_untracked(|x| *x != w) {
-            self.ui.watches.set(w);
+        if self.ui.panels.watches.with_untracked(|x| *x != w) {
+            self.ui.panels.watches.set(w);
         }
         let l = self.session.leases();
-        if self.ui.leases.with_untracked(|x| *x != l) {
-            self.ui.leases.set(l);
+        if self.ui.panels.leases.with_untracked(|x| *x != l) {
+            self.ui.panels.leases.set(l);
         }
         let planted = self.session.planted();
-        if self.ui.planted.get_untracked() != planted {
-            self.ui.planted.set(planted);
+        if self.ui.panels.planted.get_untracked() != planted {
+            self.ui.panels.planted.set(planted);
         }
         self.ui
+            .picture
             .drops
             .update(|d| d.retain(|m| wall - m.wall < DROP_SHOW_MS));
         self.scan.expire(wall);
     }
 
     fn publish_logs(&mut self) {
-        let w = self.ui.view.with_untracked(|view| {
+        let w = self.ui.picture.view.with_untracked(|view| {
             projection::log_window(
                 self.session.cluster(),
                 view,
-                self.ui.log_from.get_untracked(),
+                self.ui.logs.from.get_untracked(),
                 self.scan.overwrites(),
             )
         });
-        if self.ui.logs.with_untracked(|l| *l != w) {
-            self.ui.logs.set(w);
+        if self.ui.logs.window.with_untracked(|l| *l != w) {
+            self.ui.logs.window.set(w);
         }
     }
 }

@@ -13,7 +13,8 @@ use etcd::scenario::Replay;
 use leptos::prelude::*;
 
 use crate::browser::{later, now_ms};
-use crate::model::{ReplayRunView, Ui};
+use crate::model::ReplayRunView;
+use crate::signals::SessionUi;
 
 /// Wall-clock milliseconds of replay per slice (then the browser renders and handles input).
 pub const SLICE_MS: f64 = 10.0;
@@ -74,7 +75,7 @@ pub enum Stop {
 }
 
 struct Running {
-    ui: Ui,
+    ui: SessionUi,
     job: Job,
     done: Vec<Done>,
     /// Events between looks at the clock.
@@ -88,9 +89,7 @@ thread_local! {
 
 /// Starts `job` on the page of `ui` (no replay may be running: the caller stops it first);
 /// `done` gets the end.
-pub fn start(ui: Ui, job: Job, done: Option<Done>) {
-    // Time stands still on the page while the replay runs: what it shows is kept as it is.
-    ui.playing.set(false);
+pub fn start(ui: SessionUi, job: Job, done: Option<Done>) {
     let run = Running {
         ui,
         job,
@@ -98,7 +97,7 @@ pub fn start(ui: Ui, job: Job, done: Option<Done>) {
         chunk: FIRST_CHUNK,
         started_ms: now_ms(),
     };
-    ui.replay_run.set(Some(view(&run)));
+    ui.replay.set(Some(view(&run)));
     RUNNING.with(|r| *r.borrow_mut() = Some(run));
     later(tick);
 }
@@ -112,7 +111,7 @@ pub fn running() -> bool {
 /// console's line about it and its waiters, to tell once the line is shown.
 pub fn stop(why: Stop) -> Option<Stopped> {
     let run = RUNNING.with(|r| r.borrow_mut().take())?;
-    run.ui.replay_run.set(None);
+    run.ui.replay.set(None);
     let p = run.job.replay.progress();
     let note = format!(
         "{} {} at {:.0}% ({}, {} events replayed): {}",
@@ -139,8 +138,8 @@ pub fn stop(why: Stop) -> Option<Stopped> {
 fn tick() {
     enum After {
         Gone,
-        Again(Ui, ReplayRunView),
-        Ended(Ui, Box<Running>, Result<(), String>),
+        Again(SessionUi, ReplayRunView),
+        Ended(SessionUi, Box<Running>, Result<(), String>),
     }
     let after = RUNNING.with(|r| {
         let mut r = r.borrow_mut();
@@ -156,11 +155,11 @@ fn tick() {
     match after {
         After::Gone => {}
         After::Again(ui, v) => {
-            ui.replay_run.set(Some(v));
+            ui.replay.set(Some(v));
             later(tick);
         }
         After::Ended(ui, run, r) => {
-            ui.replay_run.set(None);
+            ui.replay.set(None);
             let Job { replay, arrive, .. } = run.job;
             let o = arrive(replay, run.started_ms, r);
             for d in run.done {

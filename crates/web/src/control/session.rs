@@ -123,7 +123,11 @@ impl Control {
     /// wins); once done it becomes `arrival`, and `done` hears how it ended.
     fn start_replay(self, replay: Box<Replay>, arrival: Arrival, what: String, done: Option<Done>) {
         self.stop_replay(Stop::Action);
-        let Some(ui) = self.with(|c| c.ui) else {
+        // Time stands still on the page while the replay runs: what it shows is kept as it is.
+        let Some(ui) = self.with(|c| {
+            c.stop_clock();
+            c.ui.session
+        }) else {
             return tell(done, Outcome::Failed("the playground is busy".into()));
         };
         let arrive = Box::new(move |replay, started, r| self.arrived(replay, arrival, started, r));
@@ -182,7 +186,11 @@ impl Control {
         let m = match plan {
             Some(Ok(m)) => m,
             Some(Err(e)) => {
-                self.with(|c| c.ui.error.set(Some(format!("Time travel failed: {e}"))));
+                self.with(|c| {
+                    c.ui.panels
+                        .error
+                        .set(Some(format!("Time travel failed: {e}")))
+                });
                 return tell(done, Outcome::Failed(e));
             }
             None => return tell(done, Outcome::Failed("the playground is busy".into())),
@@ -226,7 +234,11 @@ impl Control {
             }
             (Arrival::Import(_), Err(e)) => Outcome::Failed(e),
             (Arrival::Move { .. }, Err(e)) => {
-                self.with(|c| c.ui.error.set(Some(format!("Time travel failed: {e}"))));
+                self.with(|c| {
+                    c.ui.panels
+                        .error
+                        .set(Some(format!("Time travel failed: {e}")))
+                });
                 Outcome::Failed(e)
             }
         }
@@ -259,7 +271,7 @@ impl Controller {
         settings.load = 0.0;
         self.adopt(session, settings);
         self.title = s.title.clone();
-        self.ui.playing.set(false);
+        self.stop_clock();
         self.note(format!(
             "Loaded {} ({} nodes, seed {}): replayed to {} ({} lines, {:.0} ms). Paused at the end; the scrubber below the logs moves through it.",
             if s.title.is_empty() { "a scenario" } else { s.title.as_str() },
@@ -276,7 +288,7 @@ impl Controller {
     /// left, `t0` the wall time the move began): the page's picture of the past is kept.
     fn jumped(&mut self, t0: f64, from: u64) {
         let ms = now_wall() - t0;
-        self.ui.playing.set(false);
+        self.stop_clock();
         self.console.cancel_waiters("cancelled: time travel");
         self.console.forget_running();
         self.lessons.stop_script();
@@ -284,7 +296,7 @@ impl Controller {
         // The page's picture of the past up to `now` is what a straight run shows: keep it.
         let total = self.session.cluster().trace().total();
         self.scan.rewind(now, total, &self.session.cluster().view());
-        self.ui.drops.set(Vec::new());
+        self.ui.picture.drops.set(Vec::new());
         self.halted = false;
         self.shown.invalidate();
         self.clock.moved(now);

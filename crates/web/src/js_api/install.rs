@@ -218,7 +218,9 @@ fn call(ctl: Control, name: String, a: JsValue, b: JsValue, c: JsValue, d: JsVal
             Promise::resolve(&to_js(&reply)).into()
         }
         "replay" => {
-            let run = ctl.with(|c| c.ui().replay_run.get_untracked()).flatten();
+            let run = ctl
+                .with(|c| c.ui().session.replay.get_untracked())
+                .flatten();
             to_js(&run.map(|r| ReplayProgress {
                 elapsed_ms: r.elapsed_ms,
                 events: r.events,
@@ -300,7 +302,9 @@ fn call(ctl: Control, name: String, a: JsValue, b: JsValue, c: JsValue, d: JsVal
             .into()
         }
         "checkProgress" => {
-            let run = ctl.with(|c| c.ui().check_run.get_untracked()).flatten();
+            let run = ctl
+                .with(|c| c.ui().panels.check_run.get_untracked())
+                .flatten();
             to_js(&run.map(|r| CheckProgress {
                 elapsed_ms: r.elapsed_ms,
                 max_steps: r.progress.max_steps,
@@ -386,7 +390,7 @@ fn call(ctl: Control, name: String, a: JsValue, b: JsValue, c: JsValue, d: JsVal
             Err(error) => to_js(&ErrorReply { error }),
         },
         "openLesson" => result(ctl.open_lesson(&text(&a))),
-        "lesson" => to_js(&ctl.with(|c| c.ui().lesson.get_untracked()).flatten()),
+        "lesson" => to_js(&ctl.with(|c| c.ui().lesson.open.get_untracked()).flatten()),
         "lessonLink" => ctl.lesson_link().map_or(JsValue::NULL, |f| {
             JsValue::from_str(&crate::browser::set_fragment(&f))
         }),
@@ -420,7 +424,7 @@ fn call(ctl: Control, name: String, a: JsValue, b: JsValue, c: JsValue, d: JsVal
                 ctl.set_pace(p);
             }
             let p = ctl
-                .with(|c| c.ui().pace.get_untracked())
+                .with(|c| c.ui().clock.pace.get_untracked())
                 .unwrap_or_default();
             JsValue::from_str(p.as_str())
         }
