@@ -206,6 +206,68 @@ pub enum CompareTarget {
     Unknown(i32),
 }
 
+impl CompareResult {
+    /// The operator of etcd's enum number (`etcdserverpb.Compare.CompareResult`), any int32.
+    pub fn from_number(n: i32) -> Self {
+        match n {
+            0 => CompareResult::Equal,
+            1 => CompareResult::Greater,
+            2 => CompareResult::Less,
+            3 => CompareResult::NotEqual,
+            n => CompareResult::Unknown(n),
+        }
+    }
+
+    /// Its etcd enum number.
+    pub fn number(self) -> i32 {
+        match self {
+            CompareResult::Equal => 0,
+            CompareResult::Greater => 1,
+            CompareResult::Less => 2,
+            CompareResult::NotEqual => 3,
+            CompareResult::Unknown(n) => n,
+        }
+    }
+}
+
+impl CompareTarget {
+    /// The target of etcd's enum number (`etcdserverpb.Compare.CompareTarget`), any int32.
+    pub fn from_number(n: i32) -> Self {
+        match n {
+            0 => CompareTarget::Version,
+            1 => CompareTarget::Create,
+            2 => CompareTarget::Mod,
+            3 => CompareTarget::Value,
+            4 => CompareTarget::Lease,
+            n => CompareTarget::Unknown(n),
+        }
+    }
+
+    /// Its etcd enum number.
+    pub fn number(self) -> i32 {
+        match self {
+            CompareTarget::Version => 0,
+            CompareTarget::Create => 1,
+            CompareTarget::Mod => 2,
+            CompareTarget::Value => 3,
+            CompareTarget::Lease => 4,
+            CompareTarget::Unknown(n) => n,
+        }
+    }
+
+    /// The operand a compare of this target has when its request gives none: the target's
+    /// zero value, as etcd reads a missing `target_union` (an unknown target looks at nothing).
+    pub fn zero_operand(self) -> TargetUnion {
+        match self {
+            CompareTarget::Version | CompareTarget::Unknown(_) => TargetUnion::Version(0),
+            CompareTarget::Create => TargetUnion::CreateRevision(0),
+            CompareTarget::Mod => TargetUnion::ModRevision(0),
+            CompareTarget::Value => TargetUnion::Value(Vec::new()),
+            CompareTarget::Lease => TargetUnion::Lease(0),
+        }
+    }
+}
+
 /// The operand of a compare (the protobuf `target_union` oneof).
 ///
 /// If it does not match [`Compare::target`], the operand counts as 0 / empty, as in etcd.
@@ -351,4 +413,29 @@ pub struct WriteResult<T> {
     pub revision: i64,
     /// Events in the order the changes were made; each carries `prev_kv`.
     pub events: Vec<Event>,
+}
+
+#[cfg(test)]
+mod compare_number_tests {
+    use super::*;
+
+    #[test]
+    fn etcd_enum_numbers_round_trip_and_unknown_numbers_are_kept() {
+        for n in [-1, 0, 1, 2, 3, 4, 7, 9, i32::MAX] {
+            assert_eq!(CompareResult::from_number(n).number(), n);
+            assert_eq!(CompareTarget::from_number(n).number(), n);
+        }
+        assert_eq!(CompareResult::from_number(3), CompareResult::NotEqual);
+        assert_eq!(CompareResult::from_number(7), CompareResult::Unknown(7));
+        assert_eq!(CompareTarget::from_number(4), CompareTarget::Lease);
+        assert_eq!(CompareTarget::from_number(9), CompareTarget::Unknown(9));
+        assert_eq!(
+            CompareTarget::Value.zero_operand(),
+            TargetUnion::Value(Vec::new())
+        );
+        assert_eq!(
+            CompareTarget::Unknown(9).zero_operand(),
+            TargetUnion::Version(0)
+        );
+    }
 }

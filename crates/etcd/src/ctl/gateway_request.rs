@@ -358,30 +358,9 @@ fn compare(m: &Msg) -> Result<Compare, ParseError> {
     let range_end = m
         .field("range_end", "rangeEnd")
         .map_or(Ok(Vec::new()), jsonpb::bytes)?;
-    let result = match result {
-        0 => CompareResult::Equal,
-        1 => CompareResult::Greater,
-        2 => CompareResult::Less,
-        3 => CompareResult::NotEqual,
-        n => CompareResult::Unknown(n),
-    };
-    let target = match target {
-        0 => CompareTarget::Version,
-        1 => CompareTarget::Create,
-        2 => CompareTarget::Mod,
-        3 => CompareTarget::Value,
-        4 => CompareTarget::Lease,
-        n => CompareTarget::Unknown(n),
-    };
-    let value = union.unwrap_or(match target {
-        CompareTarget::Version => TargetUnion::Version(0),
-        CompareTarget::Create => TargetUnion::CreateRevision(0),
-        CompareTarget::Mod => TargetUnion::ModRevision(0),
-        CompareTarget::Value => TargetUnion::Value(Vec::new()),
-        CompareTarget::Lease => TargetUnion::Lease(0),
-        // Not looked at.
-        CompareTarget::Unknown(_) => TargetUnion::Version(0),
-    });
+    let result = CompareResult::from_number(result);
+    let target = CompareTarget::from_number(target);
+    let value = union.unwrap_or_else(|| target.zero_operand());
     Ok(Compare {
         result,
         target,

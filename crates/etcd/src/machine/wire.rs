@@ -377,14 +377,8 @@ fn from_range(r: PbRange) -> Result<RangeRequest, String> {
 
 fn compare_pb(c: &Compare) -> PbCompare {
     PbCompare {
-        result: match c.result {
-            CompareResult::Equal => 0,
-            CompareResult::Greater => 1,
-            CompareResult::Less => 2,
-            CompareResult::NotEqual => 3,
-            CompareResult::Unknown(n) => n,
-        },
-        target: target_code(c.target),
+        result: c.result.number(),
+        target: c.target.number(),
         key: c.key.clone(),
         target_union: Some(match &c.value {
             TargetUnion::Version(v) => PbTargetUnion::Version(*v),
@@ -397,26 +391,8 @@ fn compare_pb(c: &Compare) -> PbCompare {
     }
 }
 
-fn target_code(t: CompareTarget) -> i32 {
-    match t {
-        CompareTarget::Version => 0,
-        CompareTarget::Create => 1,
-        CompareTarget::Mod => 2,
-        CompareTarget::Value => 3,
-        CompareTarget::Lease => 4,
-        CompareTarget::Unknown(n) => n,
-    }
-}
-
 fn from_compare(c: PbCompare) -> Result<Compare, String> {
-    let target = match c.target {
-        0 => CompareTarget::Version,
-        1 => CompareTarget::Create,
-        2 => CompareTarget::Mod,
-        3 => CompareTarget::Value,
-        4 => CompareTarget::Lease,
-        n => CompareTarget::Unknown(n),
-    };
+    let target = CompareTarget::from_number(c.target);
     // A missing union compares against the zero value of the target, as etcd reads it.
     let value = match c.target_union {
         Some(PbTargetUnion::Version(v)) => TargetUnion::Version(v),
@@ -424,24 +400,10 @@ fn from_compare(c: PbCompare) -> Result<Compare, String> {
         Some(PbTargetUnion::ModRevision(v)) => TargetUnion::ModRevision(v),
         Some(PbTargetUnion::Value(v)) => TargetUnion::Value(v),
         Some(PbTargetUnion::Lease(v)) => TargetUnion::Lease(v),
-        None => match target {
-            CompareTarget::Version => TargetUnion::Version(0),
-            CompareTarget::Create => TargetUnion::CreateRevision(0),
-            CompareTarget::Mod => TargetUnion::ModRevision(0),
-            CompareTarget::Value => TargetUnion::Value(Vec::new()),
-            CompareTarget::Lease => TargetUnion::Lease(0),
-            // Not looked at.
-            CompareTarget::Unknown(_) => TargetUnion::Version(0),
-        },
+        None => target.zero_operand(),
     };
     Ok(Compare {
-        result: match c.result {
-            0 => CompareResult::Equal,
-            1 => CompareResult::Greater,
-            2 => CompareResult::Less,
-            3 => CompareResult::NotEqual,
-            n => CompareResult::Unknown(n),
-        },
+        result: CompareResult::from_number(c.result),
         target,
         key: c.key,
         range_end: c.range_end,
