@@ -507,7 +507,6 @@ pub fn ClusterView() -> impl IntoView {
                     <g class="groups">{move || shading()}</g>
                     <g class="lanes">{move || lanes().into_any()}</g>
                     <g class="badges">{move || badges().into_any()}</g>
-                    <g class="nodes">{move || nodes().into_any()}</g>
                     <g class="msgs">
                         {keyed_list(move || {
                             in_flight.get().into_iter().map(|m| {
@@ -516,6 +515,7 @@ pub fn ClusterView() -> impl IntoView {
                             }).collect()
                         })}
                     </g>
+                    <g class="nodes">{move || nodes().into_any()}</g>
                     <g class="drops">{move || drops().into_any()}</g>
                 </svg>
                 {move || drawing.get().then(|| view! {
