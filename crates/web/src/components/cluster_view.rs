@@ -504,6 +504,14 @@ pub fn ClusterView() -> impl IntoView {
                     on:click=on_background
                     on:pointerdown=on_down
                 >
+                    // A white plate the size of a node's label, so messages pass under the
+                    // label rather than through its letters.
+                    <defs>
+                        <filter id="plate" x="-0.04" y="0" width="1.08" height="1">
+                            <feFlood flood-color="#fff"/>
+                            <feComposite in="SourceGraphic"/>
+                        </filter>
+                    </defs>
                     <g class="groups">{move || shading()}</g>
                     <g class="lanes">{move || lanes().into_any()}</g>
                     <g class="badges">{move || badges().into_any()}</g>
