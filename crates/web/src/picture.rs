@@ -176,7 +176,26 @@ pub struct Geometry {
     pub nodes: Vec<(u64, f64, f64)>,
     /// Node radius.
     pub radius: f64,
+    /// Which of a node's labels there is room to show beside its neighbours.
+    pub room: LabelRoom,
 }
+
+/// Which of a node's labels fit between it and its neighbours on the ring; the others show on
+/// hover or selection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabelRoom {
+    /// The role above and the term and indices below.
+    All,
+    /// The role only.
+    Role,
+    /// Neither.
+    None,
+}
+
+/// Space along the ring a node's indices (`T12 · c345 · a345`) need beside its neighbours'.
+const ROOM_INDICES: f64 = 118.0;
+/// Space along the ring a node's role (`pre-candidate`) needs.
+const ROOM_ROLE: f64 = 64.0;
 
 impl Geometry {
     /// Centre of node `id`.
@@ -208,20 +227,63 @@ pub fn geometry(ids: &[u64], w: f64, h: f64) -> Geometry {
         (ry0 - radius - 18.0).max(10.0),
     );
     let (cx, cy) = (w / 2.0, h / 2.0 + 4.0);
+    let (angles, spacing) = even_angles(ids.len(), rx, ry);
     let nodes = ids
         .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            let a = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * i as f64 / n;
-            (*id, cx + rx * cos(a), cy + ry * sin(a))
-        })
+        .zip(angles)
+        .map(|(id, a)| (*id, cx + rx * cos(a), cy + ry * sin(a)))
         .collect();
+    let room = if radius < 13.0 || spacing < ROOM_ROLE {
+        LabelRoom::None
+    } else if radius < 15.0 || spacing < ROOM_INDICES {
+        LabelRoom::Role
+    } else {
+        LabelRoom::All
+    };
     Geometry {
         w,
         h,
         nodes,
         radius,
+        room,
     }
+}
+
+/// The angles of `n` points an equal distance apart along the ellipse `rx` x `ry`, the first
+/// at the top, and that distance. (Equal angles would crowd the ends of the long axis.)
+fn even_angles(n: usize, rx: f64, ry: f64) -> (Vec<f64>, f64) {
+    const STEPS: usize = 256;
+    let start = -std::f64::consts::FRAC_PI_2;
+    let at = |k: usize| start + std::f64::consts::TAU * k as f64 / STEPS as f64;
+    let point = |a: f64| (rx * cos(a), ry * sin(a));
+    // The length of the ring up to each step.
+    let mut walked = Vec::with_capacity(STEPS + 1);
+    walked.push(0.0);
+    let mut last = point(start);
+    for k in 1..=STEPS {
+        let p = point(at(k));
+        let d = ((p.0 - last.0).powi(2) + (p.1 - last.1).powi(2)).sqrt();
+        walked.push(walked[k - 1] + d);
+        last = p;
+    }
+    let spacing = walked[STEPS] / n.max(1) as f64;
+    let mut k = 0;
+    let angles = (0..n)
+        .map(|i| {
+            let goal = spacing * i as f64;
+            while k + 1 < STEPS && walked[k + 1] < goal {
+                k += 1;
+            }
+            let span = walked[k + 1] - walked[k];
+            let part = if span > 0.0 {
+                (goal - walked[k]) / span
+            } else {
+                0.0
+            };
+            at(k) + (at(k + 1) - at(k)) * part.clamp(0.0, 1.0)
+        })
+        .collect();
+    (angles, spacing)
 }
 
 /// The ids in drawing order: by partition group when the picture is big and partitioned (so
@@ -417,6 +479,27 @@ mod tests {
                 );
             }
         }
+        // A phone's tall ring: neighbours an even distance apart (equal angles put the top
+        // three nodes 83 px apart and the side ones 124, here 98 to 110); the indices give way to the
+        // roles.
+        let ids: Vec<u64> = (1..=9).collect();
+        let g = geometry(&ids, 372.0, 560.0);
+        let gaps: Vec<f64> = (0..9)
+            .map(|i| {
+                let (a, b) = (g.nodes[i], g.nodes[(i + 1) % 9]);
+                ((a.1 - b.1).powi(2) + (a.2 - b.2).powi(2)).sqrt()
+            })
+            .collect();
+        let (lo, hi) = gaps
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(l, h), d| (l.min(*d), h.max(*d)));
+        assert!(hi - lo < 0.15 * hi, "gaps {gaps:?}");
+        assert_eq!(g.room, LabelRoom::Role);
+        assert_eq!(geometry(&ids, 930.0, 440.0).room, LabelRoom::All);
+        assert_eq!(
+            geometry(&(1..=51).collect::<Vec<u64>>(), 930.0, 440.0).room,
+            LabelRoom::None
+        );
         // A bigger box draws bigger nodes (3 nodes are not a small drawing in a big box).
         let ids = [1, 2, 3];
         assert!(geometry(&ids, 1200.0, 700.0).radius > geometry(&ids, 400.0, 300.0).radius);

@@ -14,7 +14,7 @@ use super::node_glyph::NodeGlyph;
 use super::partition_panel::PartitionPanel;
 use crate::model::Selection;
 use crate::partition::{group_color, group_name, Draft, Target};
-use crate::picture::{self, Geometry, Member, Weight, BIG};
+use crate::picture::{self, Geometry, LabelRoom, Member, Weight, BIG};
 use crate::projection::DROP_SHOW_MS;
 use crate::signals::{use_clock, use_picture};
 
@@ -387,11 +387,16 @@ pub fn ClusterView() -> impl IntoView {
     let nodes = move || {
         let g: Geometry = geo.get();
         let radius = g.radius;
+        let (small, compact) = match g.room {
+            LabelRoom::All => (false, false),
+            LabelRoom::Role => (true, false),
+            LabelRoom::None => (true, true),
+        };
         g.nodes
             .into_iter()
             .map(|(id, x, y)| {
                 view! {
-                    <NodeGlyph id=id pos=(x, y) radius=radius small={radius < 15.0} compact={radius < 13.0}
+                    <NodeGlyph id=id pos=(x, y) radius=radius small=small compact=compact
                         drag=drag after_drag=after_drag/>
                 }
             })
