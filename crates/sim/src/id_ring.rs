@@ -76,16 +76,15 @@ impl<T> IdRing<T> {
     }
 
     /// Drops empty slots at both ends. Usually the removed value was the oldest and the slot
-    /// after it is taken, so one empty slot goes. The slots are counted first and dropped in
-    /// place: popping an empty slot would still copy a whole slot's bytes out.
+    /// after it is taken, so one empty slot goes, and popping it costs less than a drain.
     fn trim(&mut self) {
-        let front = self.slots.iter().take_while(|s| s.is_none()).count();
-        if front > 0 {
-            self.slots.drain(..front);
-            self.base += front as u64;
+        while matches!(self.slots.front(), Some(None)) {
+            self.slots.pop_front();
+            self.base += 1;
         }
-        let back = self.slots.iter().rev().take_while(|s| s.is_none()).count();
-        self.slots.truncate(self.slots.len() - back);
+        while matches!(self.slots.back(), Some(None)) {
+            self.slots.pop_back();
+        }
     }
 
     /// Keeps only the values for which `keep` holds.

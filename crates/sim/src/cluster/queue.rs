@@ -128,11 +128,15 @@ impl<E> EventQueue<E> {
     }
 
     /// Time of the earliest event in the calendar: the first occupied bucket from `base` on.
+    #[inline]
     fn first_in_ring(&self) -> Option<u64> {
+        let start = (self.base & MASK) as usize;
+        if self.occupied[start / 64] & (1 << (start % 64)) != 0 {
+            return Some(self.base);
+        }
         if self.in_ring == 0 {
             return None;
         }
-        let start = (self.base & MASK) as usize;
         for k in 0..=WORDS {
             let w = (start / 64 + k) % WORDS;
             let mut bits = self.occupied[w];
@@ -151,26 +155,29 @@ impl<E> EventQueue<E> {
     }
 
     /// Time of the earliest bucketed event.
+    #[inline]
     fn first_bucket_time(&self) -> Option<u64> {
         self.first_in_ring()
             .or_else(|| self.ahead.first_key_value().map(|(at, _)| *at))
     }
 
-    /// (time, seq) of the earliest bucketed event.
-    fn first_bucketed(&self) -> Option<(u64, u64)> {
-        let at = self.first_bucket_time()?;
+    /// Sequence number of the first event of the bucket due at `at` (the earliest bucket).
+    fn first_seq(&self, at: u64) -> Option<u64> {
         let bucket = if at < self.window_end() {
             &self.ring[(at & MASK) as usize]
         } else {
             self.ahead.get(&at)?
         };
-        bucket.front().map(|(seq, _)| (at, *seq))
+        bucket.front().map(|(seq, _)| *seq)
     }
 
-    /// Whether the side lane holds the earliest event, given the earliest bucketed one.
-    fn late_first(&self, bucketed: Option<(u64, u64)>) -> bool {
+    /// Whether the side lane holds the earliest event, given the earliest bucket's time.
+    #[inline]
+    fn late_first(&self, bucketed: Option<u64>) -> bool {
         match (bucketed, self.late.front()) {
-            (Some(b), Some(l)) => (l.at, l.seq) < b,
+            (Some(at), Some(l)) => {
+                l.at < at || (l.at == at && self.first_seq(at).is_none_or(|seq| l.seq < seq))
+            }
             (None, Some(_)) => true,
             _ => false,
         }
@@ -178,11 +185,11 @@ impl<E> EventQueue<E> {
 
     /// Time of the earliest event.
     pub(super) fn next_time(&self) -> Option<u64> {
-        let bucketed = self.first_bucketed();
+        let bucketed = self.first_bucket_time();
         if self.late_first(bucketed) {
             self.late.front().map(|d| d.at)
         } else {
-            bucketed.map(|(at, _)| at)
+            bucketed
         }
     }
 
@@ -207,11 +214,11 @@ impl<E> EventQueue<E> {
 
     /// Removes the earliest event, with its time.
     pub(super) fn pop(&mut self) -> Option<(u64, E)> {
-        let bucketed = self.first_bucketed();
+        let bucketed = self.first_bucket_time();
         if self.late_first(bucketed) {
             return self.late.pop_front().map(|d| (d.at, d.event));
         }
-        let (at, _) = bucketed?;
+        let at = bucketed?;
         if at != self.base {
             self.advance(at);
         }
