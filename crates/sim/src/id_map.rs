@@ -26,6 +26,7 @@ impl<V> IdMap<V> {
         Self::default()
     }
 
+    #[inline]
     fn position(&self, id: u64) -> Result<usize, usize> {
         // Dense ids: id n sits at position n - 1.
         if let Some(i) = id.checked_sub(1).and_then(|i| usize::try_from(i).ok()) {
@@ -49,16 +50,19 @@ impl<V> IdMap<V> {
     }
 
     /// The value for `id`.
+    #[inline]
     pub fn get(&self, id: &u64) -> Option<&V> {
         self.position(*id).ok().map(|i| &self.values[i])
     }
 
     /// The value for `id`, mutably.
+    #[inline]
     pub fn get_mut(&mut self, id: &u64) -> Option<&mut V> {
         self.position(*id).ok().map(|i| &mut self.values[i])
     }
 
     /// The value for `id`, inserted with `make` if missing.
+    #[inline]
     pub fn get_or_insert_with(&mut self, id: u64, make: impl FnOnce() -> V) -> &mut V {
         let i = match self.position(id) {
             Ok(i) => i,

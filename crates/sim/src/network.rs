@@ -97,9 +97,9 @@ pub enum SendOutcome {
 #[derive(Clone, Debug)]
 pub enum Arrival {
     /// Hand this message to its destination.
-    Deliver(InFlight),
+    Deliver(Box<InFlight>),
     /// Lost (link cut meanwhile).
-    Dropped(InFlight, DropReason),
+    Dropped(Box<InFlight>, DropReason),
     /// The link was held meanwhile: the message now waits on it.
     Held(u64),
     /// Unknown id (already handled).
@@ -112,8 +112,11 @@ pub struct Network {
     default: LinkConfig,
     /// Links by sender, then receiver (index lookups for node ids 1..=n).
     links: IdMap<IdMap<Link>>,
-    /// Messages in the network, stored inline (no allocation per message).
-    in_flight: IdRing<InFlight>,
+    /// Messages in the network, each boxed once when sent: a message (about 200 bytes) then moves
+    /// as a pointer from the sender's ready to the receiver's `step`, and the ring stays small.
+    in_flight: IdRing<Box<InFlight>>,
+    /// Links whose mode is not `Healthy`: while there are none, an arrival needs no link lookup.
+    unusual_links: usize,
     next_id: u64,
     rng: SimRng,
 }
@@ -125,6 +128,7 @@ impl Network {
             default,
             links: IdMap::new(),
             in_flight: IdRing::new(),
+            unusual_links: 0,
             next_id: 1,
             rng,
         }
@@ -183,12 +187,19 @@ impl Network {
     /// queued ids are returned so the caller can release them in order.
     pub fn set_mode(&mut self, from: u64, to: u64, mode: LinkMode) -> Vec<u64> {
         let link = self.link_mut(from, to);
+        let was_healthy = link.mode == LinkMode::Healthy;
         link.mode = mode;
-        if mode == LinkMode::Held {
+        let released = if mode == LinkMode::Held {
             Vec::new()
         } else {
             link.held.drain(..).collect()
+        };
+        match (was_healthy, mode == LinkMode::Healthy) {
+            (true, false) => self.unusual_links += 1,
+            (false, true) => self.unusual_links -= 1,
+            _ => {}
         }
+        released
     }
 
     /// Arrival time of a message sent on `from -> to` at `now`: one latency draw, and after
@@ -223,8 +234,8 @@ impl Network {
         at
     }
 
-    fn in_flight_of(id: u64, msg: Message, now: u64, deliver_at: Option<u64>) -> InFlight {
-        InFlight {
+    fn in_flight_of(id: u64, msg: Message, now: u64, deliver_at: Option<u64>) -> Box<InFlight> {
+        Box::new(InFlight {
             id,
             from: msg.from,
             to: msg.to,
@@ -232,7 +243,7 @@ impl Network {
             deliver_at,
             msg,
             released: false,
-        }
+        })
     }
 
     /// Hands a message to the network at `now`.
@@ -292,9 +303,12 @@ impl Network {
             return Arrival::Gone;
         }
         let (from, to) = (f.from, f.to);
-        let mode = match self.mode(from, to) {
-            LinkMode::Held if f.released => LinkMode::Healthy,
-            m => m,
+        let mode = match self.unusual_links {
+            0 => LinkMode::Healthy,
+            _ => match self.mode(from, to) {
+                LinkMode::Held if f.released => LinkMode::Healthy,
+                m => m,
+            },
         };
         match mode {
             LinkMode::Healthy => Arrival::Deliver(self.in_flight.remove(id).expect("present")),
@@ -325,13 +339,13 @@ impl Network {
     }
 
     /// Discards a held message (the oldest if `id` is `None`).
-    pub fn discard(&mut self, from: u64, to: u64, id: Option<u64>) -> Option<InFlight> {
+    pub fn discard(&mut self, from: u64, to: u64, id: Option<u64>) -> Option<Box<InFlight>> {
         let id = self.take_held(from, to, id)?;
         self.in_flight.remove(id)
     }
 
     /// Removes a message by id (e.g. one that was held on a link now cut).
-    pub fn discard_id(&mut self, id: u64) -> Option<InFlight> {
+    pub fn discard_id(&mut self, id: u64) -> Option<Box<InFlight>> {
         self.in_flight.remove(id)
     }
 
@@ -370,7 +384,7 @@ impl Network {
 
     /// The message with `id`, if still in the network.
     pub fn get(&self, id: u64) -> Option<&InFlight> {
-        self.in_flight.get(id)
+        self.in_flight.get(id).map(|f| &**f)
     }
 
     /// Every message in the network, by id.

@@ -260,6 +260,7 @@ impl<SM: StateMachine> Cluster<SM> {
 
     /// Hands a message to the network. Returns the destination if it was a snapshot that was
     /// lost at once (the sender must hear about it).
+    #[inline]
     fn send(&mut self, m: Message) -> Option<u64> {
         let now = self.now;
         let (from, to) = (m.from, m.to);
