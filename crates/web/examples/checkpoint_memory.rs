@@ -42,6 +42,26 @@ fn main() {
         at += 20;
     }
     let (count, every) = (e.checkpoints().len(), e.checkpoints().every());
+    let (mut entries, mut data, mut size) = (0usize, 0usize, 0usize);
+    for cp in e.checkpoints().iter() {
+        for id in 1..=9 {
+            if let Some(s) = cp.playground().cluster().storage(id) {
+                entries += s.entries_ref().len();
+                size = s.entries_ref().first().map_or(size, std::mem::size_of_val);
+                data += s
+                    .entries_ref()
+                    .iter()
+                    .map(|e| e.data.len() + e.context.len())
+                    .sum::<usize>();
+            }
+        }
+    }
+    println!(
+        "Raft logs per checkpoint: {} entries, {:.2} MB with the entries' bytes ({} per entry)",
+        entries / count.max(1),
+        (entries * size + data) as f64 / 1e6 / count.max(1) as f64,
+        size
+    );
     let with = mb();
     e.set_checkpoints(u64::MAX / 4, 2);
     let without = mb();
