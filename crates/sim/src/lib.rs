@@ -43,6 +43,7 @@ pub mod state_machine;
 pub mod storage;
 pub mod time;
 pub mod trace;
+pub mod trace_pack;
 pub mod window;
 
 pub use action::Action;

@@ -7,6 +7,9 @@ use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
 
+use std::sync::Arc;
+
+use crate::trace_pack::PackedEvents;
 use crate::window::Window;
 
 /// A node's Raft role.
@@ -326,6 +329,9 @@ pub struct Trace {
     enabled: bool,
     /// The latest events; a clone of the cluster (a checkpoint) shares them.
     events: Window<TraceEvent>,
+    /// The latest events packed instead (a checkpoint's, see [`Trace::pack`]); `events` is
+    /// empty meanwhile.
+    packed: Option<Arc<PackedEvents>>,
     total: u64,
     hasher: StableHasher,
 }
@@ -336,6 +342,7 @@ impl Trace {
         Trace {
             enabled,
             events: Window::new(capacity),
+            packed: None,
             total: 0,
             hasher: StableHasher::default(),
         }
@@ -357,6 +364,7 @@ impl Trace {
 
     #[inline(never)]
     fn record_event(&mut self, time_ms: u64, kind: TraceKind) {
+        debug_assert!(self.packed.is_none(), "a packed trace records nothing");
         let ev = TraceEvent {
             seq: self.total,
             time_ms,
@@ -365,6 +373,31 @@ impl Trace {
         ev.hash(&mut self.hasher);
         self.total += 1;
         self.events.push(ev);
+    }
+
+    /// Packs the events kept into bytes (about a tenth of their size, see
+    /// [`crate::trace_pack`]), for a checkpoint that keeps them while the run goes on: until
+    /// [`Trace::unpack`], the trace holds no events in memory and must record none.
+    pub fn pack(&mut self) {
+        if self.packed.is_none() {
+            let packed = PackedEvents::pack(self.events.iter());
+            self.events = Window::new(self.events.capacity());
+            self.packed = Some(Arc::new(packed));
+        }
+    }
+
+    /// The events kept, back from [`Trace::pack`], as they were.
+    pub fn unpack(&mut self) {
+        if let Some(packed) = self.packed.take() {
+            for e in packed.unpack() {
+                self.events.push(e);
+            }
+        }
+    }
+
+    /// Whether the events kept are packed (see [`Trace::pack`]).
+    pub fn is_packed(&self) -> bool {
+        self.packed.is_some()
     }
 
     /// Hash of every event recorded so far.
@@ -416,6 +449,24 @@ mod tests {
         assert_eq!(a.hash(), b.hash());
         b.record(11, TraceKind::Commit { node: 1, index: 11 });
         assert_ne!(a.hash(), b.hash());
+    }
+
+    #[test]
+    fn a_packed_trace_unpacks_to_the_same_window() {
+        let mut a = Trace::new(true, 5);
+        for i in 0..8 {
+            a.record(i, TraceKind::Commit { node: 1, index: i });
+        }
+        let mut b = a.clone();
+        b.pack();
+        assert!(b.is_packed());
+        assert_eq!((b.events().len(), b.total(), b.hash()), (0, 8, a.hash()));
+        b.unpack();
+        assert!(!b.is_packed());
+        a.record(9, TraceKind::Commit { node: 2, index: 9 });
+        b.record(9, TraceKind::Commit { node: 2, index: 9 });
+        assert!(a.events().eq(b.events()));
+        assert_eq!((b.events().len(), b.hash()), (5, a.hash()));
     }
 
     #[test]

@@ -64,6 +64,11 @@ impl<T: Clone> Window<T> {
         }
     }
 
+    /// Values kept at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// Values in the window.
     pub fn len(&self) -> usize {
         self.len

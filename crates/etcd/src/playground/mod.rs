@@ -9,6 +9,7 @@ mod answers;
 mod cluster_cmds;
 mod commands;
 mod gateway_calls;
+mod packing;
 mod session_log;
 mod teaching;
 

@@ -40,7 +40,8 @@ pub(super) enum Target {
     End,
 }
 
-/// A replay's state at a point of its session (see the module's documentation).
+/// A replay's state at a point of its session (see the module's documentation), its
+/// playground packed ([`Playground::pack`]) while it is kept.
 #[derive(Clone)]
 pub struct Checkpoint {
     pub(super) repl: Repl,
@@ -62,8 +63,10 @@ impl Checkpoint {
     /// with their time and event count, and giving a line runs no event).
     pub fn before_line(pg: &Playground, lines: &imbl::Vector<Recorded>) -> Self {
         let looked = lines.last().map_or((0, 0), |l| (l.at_ms, l.step));
+        let mut kept = pg.clone();
+        kept.pack();
         Checkpoint {
-            repl: Repl::fresh(pg.clone()),
+            repl: Repl::fresh(kept),
             lines: lines.clone(),
             cursor: lines.len(),
             looked,
@@ -92,7 +95,8 @@ impl Checkpoint {
         self.cursor
     }
 
-    /// The playground at the checkpoint.
+    /// The playground at the checkpoint, packed (its trace holds no events: see
+    /// [`Playground::pack`]).
     pub fn playground(&self) -> &Playground {
         self.repl.playground()
     }

@@ -126,7 +126,9 @@ impl Replay {
             return None;
         }
         let phase = cp.resume_phase(goal, tail_of(goal))?;
-        let mut r = Self::at(scenario, goal, cp.repl.clone());
+        let mut repl = cp.repl.clone();
+        repl.playground_mut().unpack();
+        let mut r = Self::at(scenario, goal, repl);
         r.phase = phase;
         r.lines = cp.lines.clone();
         r.cursor = (0, cp.cursor);
@@ -229,8 +231,10 @@ impl Replay {
         if !due || self.cursor.0 != 0 || self.repl.playground().needs_more() {
             return;
         }
+        let mut repl = self.repl.clone();
+        repl.playground_mut().pack();
         let cp = Checkpoint {
-            repl: self.repl.clone(),
+            repl,
             lines: self.lines.clone(),
             cursor: self.cursor.1,
             looked: self.looked,

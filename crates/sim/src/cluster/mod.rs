@@ -4,6 +4,7 @@
 mod absorb;
 mod by_index;
 mod faults;
+mod pack;
 mod queue;
 mod requests;
 mod view;
