@@ -58,6 +58,8 @@ pub(crate) struct WriteCtx {
     pub sub: i64,
     /// Events of the changes so far.
     pub events: Vec<Event>,
+    /// No events: the caller has no use for them (see [`Store::put_shared_with`]).
+    pub quiet: bool,
 }
 
 impl Store {
@@ -198,6 +200,7 @@ impl Store {
             rev: self.current_rev + 1,
             sub: 0,
             events: Vec::new(),
+            quiet: false,
         }
     }
 
@@ -231,7 +234,7 @@ impl Store {
             lease: req.lease,
             tombstone: false,
         };
-        let (rec, prev) = match self.index.get_mut(req.key.as_slice()) {
+        let (rec, prev_rev) = match self.index.get_mut(req.key.as_slice()) {
             Some(ki) => {
                 let found = ki.get(at).map(|r| (r, &self.backend[r]));
                 let rec = match found {
@@ -249,9 +252,9 @@ impl Store {
                     },
                     None => fresh(),
                 };
-                let prev = found.map(|(r, p)| p.kv(r));
+                let prev_rev = found.map(|(r, _)| r);
                 Arc::make_mut(ki).put(rev);
-                (rec, prev)
+                (rec, prev_rev)
             }
             None => {
                 let mut ki = KeyIndex::default();
@@ -261,18 +264,21 @@ impl Store {
             }
         };
         debug_assert!(
-            prev.is_some() || !(req.ignore_value || req.ignore_lease),
+            prev_rev.is_some() || !(req.ignore_value || req.ignore_lease),
             "checked"
         );
         ctx.sub += 1;
-        let kv = rec.kv(rev);
+        let kv = (!ctx.quiet).then(|| rec.kv(rev));
         self.insert_record(rev, rec);
-        let response = if req.prev_kv { prev.clone() } else { None };
-        ctx.events.push(Event {
-            kind: EventType::Put,
-            kv,
-            prev_kv: prev,
-        });
+        let prev = || prev_rev.map(|r| self.backend[r].kv(r));
+        let response = if req.prev_kv { prev() } else { None };
+        if let Some(kv) = kv {
+            ctx.events.push(Event {
+                kind: EventType::Put,
+                kv,
+                prev_kv: if req.prev_kv { response.clone() } else { prev() },
+            });
+        }
         response
     }
 

@@ -35,26 +35,30 @@ impl Store {
         req: &PutRequest,
         lease_exists: impl Fn(i64) -> bool,
     ) -> Result<WriteResult<PutResponse>> {
-        self.put_value_with(req, None, lease_exists)
+        self.put_value_with(req, None, true, lease_exists)
     }
 
-    /// [`Store::put_with`], the new record holding `value` (the bytes of `req.value`) rather
-    /// than a copy of its own: the members of a cluster apply one entry each, and can keep
-    /// one copy of its value between them.
+    /// [`Store::put_with`] for a member applying a Raft entry: the new record holds `value`
+    /// (the bytes of `req.value`) rather than a copy of its own, so the members of a cluster
+    /// keep one copy of it between them; and with `events` false the write makes no events
+    /// (`WriteResult::events` is empty), each of which copies the key and both values, for a
+    /// member with no use for them (no watchers, no leases).
     pub fn put_shared_with(
         &mut self,
         req: &PutRequest,
         value: &Arc<[u8]>,
+        events: bool,
         lease_exists: impl Fn(i64) -> bool,
     ) -> Result<WriteResult<PutResponse>> {
         debug_assert_eq!(value[..], req.value[..], "the shared value is the request's");
-        self.put_value_with(req, Some(value), lease_exists)
+        self.put_value_with(req, Some(value), events, lease_exists)
     }
 
     fn put_value_with(
         &mut self,
         req: &PutRequest,
         value: Option<&Arc<[u8]>>,
+        events: bool,
         lease_exists: impl Fn(i64) -> bool,
     ) -> Result<WriteResult<PutResponse>> {
         validate::put(req)?;
@@ -63,6 +67,7 @@ impl Store {
         }
         self.check_put(req, &|_| true)?;
         let mut ctx = self.begin();
+        ctx.quiet = !events;
         let response = self.apply_put(req, value, &mut ctx);
         Ok(self.finish(ctx, response))
     }

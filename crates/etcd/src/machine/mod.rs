@@ -199,7 +199,13 @@ impl EtcdMachine {
         let lessor = &self.lessor;
         let result = match *req {
             EtcdRequest::Put(ref p) => match value {
-                Some(v) => self.store.put_shared_with(p, v, |id| lessor.contains(id)),
+                // A member with no watchers and no leases has no use for the put's events
+                // (notifying no watcher only moves the hub's revision, below).
+                Some(v) => {
+                    let events = !(self.hub.is_empty() && lessor.is_empty());
+                    self.store
+                        .put_shared_with(p, v, events, |id| lessor.contains(id))
+                }
                 None => self.store.put_with(p, |id| lessor.contains(id)),
             }
             .map(|w| (w.events, w.revision, EtcdResponse::Put(w.response))),
