@@ -225,7 +225,11 @@ impl Store {
     ) -> Option<KeyValue> {
         let at = self.read_rev(ctx);
         let rev = Revision::new(ctx.rev, ctx.sub);
-        let new_value = || value.cloned().unwrap_or_else(|| Arc::from(req.value.as_slice()));
+        let new_value = || {
+            value
+                .cloned()
+                .unwrap_or_else(|| Arc::from(req.value.as_slice()))
+        };
         let fresh = || Record {
             key: Arc::from(req.key.as_slice()),
             value: new_value(),
@@ -276,7 +280,11 @@ impl Store {
             ctx.events.push(Event {
                 kind: EventType::Put,
                 kv,
-                prev_kv: if req.prev_kv { response.clone() } else { prev() },
+                prev_kv: if req.prev_kv {
+                    response.clone()
+                } else {
+                    prev()
+                },
             });
         }
         response

@@ -50,7 +50,11 @@ impl Store {
         events: bool,
         lease_exists: impl Fn(i64) -> bool,
     ) -> Result<WriteResult<PutResponse>> {
-        debug_assert_eq!(value[..], req.value[..], "the shared value is the request's");
+        debug_assert_eq!(
+            value[..],
+            req.value[..],
+            "the shared value is the request's"
+        );
         self.put_value_with(req, Some(value), events, lease_exists)
     }
 
