@@ -11,7 +11,10 @@ use clap::{Parser, Subcommand};
 
 /// mimalloc instead of the system allocator: the simulation allocates many small, short-lived
 /// values (messages, entries, events), where glibc's malloc spent over a third of a
-/// `bench-etcd` run. Native only; the page keeps the wasm default.
+/// `bench-etcd` run. Native only; the page keeps the wasm default. Built with `no_thp`: with
+/// transparent huge pages, every page mimalloc purged and touched again came back as a 2 MB
+/// page the kernel zeroed whole (a sixth of a long `bench-etcd` run); 4 KB pages cost a
+/// fraction of that (docs/performance.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -331,6 +331,12 @@ impl Lessor {
         })
     }
 
+    /// True if no lease is granted (then no key is attached to one, and
+    /// [`Lessor::apply_events`] has nothing to do).
+    pub fn is_empty(&self) -> bool {
+        self.leases.is_empty()
+    }
+
     /// Whether lease `id` exists (use as the `lease_exists` check of `Store::put_with`).
     pub fn contains(&self, id: i64) -> bool {
         self.leases.contains_key(&id)

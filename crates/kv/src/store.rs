@@ -15,7 +15,7 @@ use crate::keys::KeyRange;
 use crate::planted::{self, StoreBug};
 use crate::revision::Revision;
 use crate::types::{
-    Event, EventType, KeyValue, RangeRequest, RangeResponse, SortOrder, SortTarget,
+    Event, EventType, KeyValue, PutRequest, RangeRequest, RangeResponse, SortOrder, SortTarget,
 };
 
 /// A persistent map keyed by etcd keys. Every such map (the key index, the lessor's items, a
@@ -58,6 +58,8 @@ pub(crate) struct WriteCtx {
     pub sub: i64,
     /// Events of the changes so far.
     pub events: Vec<Event>,
+    /// No events: the caller has no use for them (see [`Store::put_shared_with`]).
+    pub quiet: bool,
 }
 
 impl Store {
@@ -198,6 +200,7 @@ impl Store {
             rev: self.current_rev + 1,
             sub: 0,
             events: Vec::new(),
+            quiet: false,
         }
     }
 
@@ -210,44 +213,81 @@ impl Store {
         }
     }
 
-    /// Write `key = value` (with `lease`) in the txn; `prev` is the key's value as the txn
-    /// sees it (`self.visible(key, ctx.rev)`, which the caller has read) and `shared` the key's
-    /// bytes as a record of it holds them, if the caller found one.
+    /// Put `req` (checked) in the txn, with one look-up of its key in the index: the value
+    /// the txn sees there gives the event's `prev_kv`, the key's bytes the new record shares,
+    /// and with `ignore_value` / `ignore_lease` the value or lease kept. `value`, if given,
+    /// holds `req.value`'s bytes. Returns the previous value if `req.prev_kv` asks for it.
     pub(crate) fn write_put(
         &mut self,
         ctx: &mut WriteCtx,
-        key: &[u8],
-        value: Arc<[u8]>,
-        lease: i64,
-        prev: Option<KeyValue>,
-        shared: Option<Arc<[u8]>>,
-    ) {
-        debug_assert_eq!(prev, self.visible(key, ctx.rev));
+        req: &PutRequest,
+        value: Option<&Arc<[u8]>>,
+    ) -> Option<KeyValue> {
+        let at = self.read_rev(ctx);
         let rev = Revision::new(ctx.rev, ctx.sub);
-        let rec = Record {
-            key: shared.unwrap_or_else(|| Arc::from(key)),
-            value,
-            create_revision: prev.as_ref().map_or(ctx.rev, |p| p.create_revision),
-            version: prev.as_ref().map_or(0, |p| p.version) + 1,
-            lease,
+        let new_value = || {
+            value
+                .cloned()
+                .unwrap_or_else(|| Arc::from(req.value.as_slice()))
+        };
+        let fresh = || Record {
+            key: Arc::from(req.key.as_slice()),
+            value: new_value(),
+            create_revision: ctx.rev,
+            version: 1,
+            lease: req.lease,
             tombstone: false,
         };
-        ctx.sub += 1;
-        match self.index.get_mut(key) {
-            Some(ki) => Arc::make_mut(ki).put(rev),
+        let (rec, prev_rev) = match self.index.get_mut(req.key.as_slice()) {
+            Some(ki) => {
+                let found = ki.get(at).map(|r| (r, &self.backend[r]));
+                let rec = match found {
+                    Some((_, p)) => Record {
+                        key: p.key.clone(),
+                        value: if req.ignore_value {
+                            p.value.clone()
+                        } else {
+                            new_value()
+                        },
+                        create_revision: p.create_revision,
+                        version: p.version + 1,
+                        lease: if req.ignore_lease { p.lease } else { req.lease },
+                        tombstone: false,
+                    },
+                    None => fresh(),
+                };
+                let prev_rev = found.map(|(r, _)| r);
+                Arc::make_mut(ki).put(rev);
+                (rec, prev_rev)
+            }
             None => {
                 let mut ki = KeyIndex::default();
                 ki.put(rev);
-                self.index.insert(key.to_vec(), Arc::new(ki));
+                self.index.insert(req.key.clone(), Arc::new(ki));
+                (fresh(), None)
             }
-        }
-        let kv = rec.kv(rev);
+        };
+        debug_assert!(
+            prev_rev.is_some() || !(req.ignore_value || req.ignore_lease),
+            "checked"
+        );
+        ctx.sub += 1;
+        let kv = (!ctx.quiet).then(|| rec.kv(rev));
         self.insert_record(rev, rec);
-        ctx.events.push(Event {
-            kind: EventType::Put,
-            kv,
-            prev_kv: prev,
-        });
+        let prev = || prev_rev.map(|r| self.backend[r].kv(r));
+        let response = if req.prev_kv { prev() } else { None };
+        if let Some(kv) = kv {
+            ctx.events.push(Event {
+                kind: EventType::Put,
+                kv,
+                prev_kv: if req.prev_kv {
+                    response.clone()
+                } else {
+                    prev()
+                },
+            });
+        }
+        response
     }
 
     /// Delete `key` in the txn if it exists; returns the deleted value.

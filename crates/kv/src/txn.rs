@@ -35,13 +35,44 @@ impl Store {
         req: &PutRequest,
         lease_exists: impl Fn(i64) -> bool,
     ) -> Result<WriteResult<PutResponse>> {
+        self.put_value_with(req, None, true, lease_exists)
+    }
+
+    /// [`Store::put_with`] for a member applying a Raft entry: the new record holds `value`
+    /// (the bytes of `req.value`) rather than a copy of its own, so the members of a cluster
+    /// keep one copy of it between them; and with `events` false the write makes no events
+    /// (`WriteResult::events` is empty), each of which copies the key and both values, for a
+    /// member with no use for them (no watchers, no leases).
+    pub fn put_shared_with(
+        &mut self,
+        req: &PutRequest,
+        value: &Arc<[u8]>,
+        events: bool,
+        lease_exists: impl Fn(i64) -> bool,
+    ) -> Result<WriteResult<PutResponse>> {
+        debug_assert_eq!(
+            value[..],
+            req.value[..],
+            "the shared value is the request's"
+        );
+        self.put_value_with(req, Some(value), events, lease_exists)
+    }
+
+    fn put_value_with(
+        &mut self,
+        req: &PutRequest,
+        value: Option<&Arc<[u8]>>,
+        events: bool,
+        lease_exists: impl Fn(i64) -> bool,
+    ) -> Result<WriteResult<PutResponse>> {
         validate::put(req)?;
         if req.lease != 0 && !lease_exists(req.lease) {
             return Err(Error::LeaseNotFound);
         }
         self.check_put(req, &|_| true)?;
         let mut ctx = self.begin();
-        let response = self.apply_put(req, &mut ctx);
+        ctx.quiet = !events;
+        let response = self.apply_put(req, value, &mut ctx);
         Ok(self.finish(ctx, response))
     }
 
@@ -186,7 +217,7 @@ impl Store {
                     self.range_at(r, self.read_rev(ctx))
                         .expect("range revision checked before applying"),
                 ),
-                RequestOp::Put(p) => ResponseOp::Put(self.apply_put(p, ctx)),
+                RequestOp::Put(p) => ResponseOp::Put(self.apply_put(p, None, ctx)),
                 RequestOp::DeleteRange(d) => ResponseOp::DeleteRange(self.apply_delete(d, ctx)),
                 RequestOp::Txn(t) => ResponseOp::Txn(self.apply_txn(t, path, pos, ctx)),
             });
@@ -197,30 +228,16 @@ impl Store {
         }
     }
 
-    /// Apply a checked put.
-    fn apply_put(&mut self, req: &PutRequest, ctx: &mut WriteCtx) -> PutResponse {
-        // One look at the previous record: the put's event carries its value, and the new
-        // record shares its key bytes (and its value's, with `ignore_value`).
-        let found = self.visible_record(&req.key, self.read_rev(ctx));
-        let (value, lease, shared, prev) = match found {
-            Some((rev, p)) => (
-                if req.ignore_value {
-                    p.value.clone()
-                } else {
-                    Arc::from(req.value.as_slice())
-                },
-                if req.ignore_lease { p.lease } else { req.lease },
-                Some(p.key.clone()),
-                Some(p.kv(rev)),
-            ),
-            None => {
-                debug_assert!(!req.ignore_value && !req.ignore_lease, "checked");
-                (Arc::from(req.value.as_slice()), req.lease, None, None)
-            }
-        };
-        let prev_kv = if req.prev_kv { prev.clone() } else { None };
-        self.write_put(ctx, &req.key, value, lease, prev, shared);
-        PutResponse { prev_kv }
+    /// Apply a checked put; `value`, if given, holds `req.value`'s bytes (shared with others).
+    fn apply_put(
+        &mut self,
+        req: &PutRequest,
+        value: Option<&Arc<[u8]>>,
+        ctx: &mut WriteCtx,
+    ) -> PutResponse {
+        PutResponse {
+            prev_kv: self.write_put(ctx, req, value),
+        }
     }
 
     fn apply_delete(

@@ -1,6 +1,7 @@
 //! The replicated state machine of one etcd member: the MVCC store and the lessor, plus the
 //! member's own watchers (local state that every replica feeds with the same events).
 
+mod decoded;
 pub mod wire;
 
 use std::any::Any;
@@ -188,20 +189,33 @@ impl Image for EtcdImage {
 }
 
 impl EtcdMachine {
-    fn apply_request(&mut self, ctx: &ApplyContext, req: EtcdRequest) -> AppliedWrite {
+    /// Applies `req`; `value`, if given, is a put's value as the other members hold it.
+    fn apply_request(
+        &mut self,
+        ctx: &ApplyContext,
+        req: &EtcdRequest,
+        value: Option<&Arc<[u8]>>,
+    ) -> AppliedWrite {
         let lessor = &self.lessor;
-        let result = match req {
-            EtcdRequest::Put(p) => self
+        let result = match *req {
+            EtcdRequest::Put(ref p) => match value {
+                // A member with no watchers and no leases has no use for the put's events
+                // (notifying no watcher only moves the hub's revision, below).
+                Some(v) => {
+                    let events = !(self.hub.is_empty() && lessor.is_empty());
+                    self.store
+                        .put_shared_with(p, v, events, |id| lessor.contains(id))
+                }
+                None => self.store.put_with(p, |id| lessor.contains(id)),
+            }
+            .map(|w| (w.events, w.revision, EtcdResponse::Put(w.response))),
+            EtcdRequest::DeleteRange(ref d) => self
                 .store
-                .put_with(&p, |id| lessor.contains(id))
-                .map(|w| (w.events, w.revision, EtcdResponse::Put(w.response))),
-            EtcdRequest::DeleteRange(d) => self
-                .store
-                .delete_range(&d)
+                .delete_range(d)
                 .map(|w| (w.events, w.revision, EtcdResponse::DeleteRange(w.response))),
-            EtcdRequest::Txn(t) => self
+            EtcdRequest::Txn(ref t) => self
                 .store
-                .txn_with(&t, |id| lessor.contains(id))
+                .txn_with(t, |id| lessor.contains(id))
                 .map(|w| (w.events, w.revision, EtcdResponse::Txn(w.response))),
             EtcdRequest::LeaseGrant { id, ttl } => {
                 self.lessor.grant(id, ttl, ctx.time_ms).map(|l| {
@@ -257,8 +271,8 @@ impl StateMachine for EtcdMachine {
     type Answer = Answer;
 
     fn apply(&mut self, ctx: &ApplyContext, data: &[u8]) -> AppliedWrite {
-        match EtcdRequest::decode(data) {
-            Ok(req) => self.apply_request(ctx, req),
+        match decoded::decode(ctx.index, ctx.term, data) {
+            Ok(d) => self.apply_request(ctx, &d.request, d.value.as_ref()),
             Err(e) => AppliedWrite {
                 revision: self.store.current_revision(),
                 result: Err(format!("etcdserver: bad request: {e}")),
@@ -412,6 +426,23 @@ mod tests {
         // A foreign image falls back to its bytes, and refuses bad ones.
         let foreign: SharedImage = Arc::new(b"junk".to_vec());
         assert!(EtcdMachine::from_image(foreign.as_ref()).is_err());
+    }
+
+    #[test]
+    fn members_applying_one_entry_keep_one_copy_of_its_value() {
+        let (mut a, mut b) = (machine(), machine());
+        let req = EtcdRequest::Put(PutRequest {
+            key: b"shared".to_vec(),
+            value: b"one copy".to_vec(),
+            ..Default::default()
+        });
+        let data = req.encode();
+        assert!(a.apply(&ctx(500), &data).result.is_ok());
+        assert!(b.apply(&ctx(500), &data).result.is_ok());
+        assert_eq!(a.digest(), b.digest());
+        let d = decoded::decode(500, 2, &data).unwrap();
+        // The decode's own handle and one in each member's store.
+        assert_eq!(Arc::strong_count(d.value.as_ref().unwrap()), 3);
     }
 
     #[test]

@@ -361,3 +361,42 @@ fn logical_size_counts_retained_keys_and_values() {
     assert_eq!((s.logical_size(), s.record_count()), (2, 1), "x=1 only");
     assert_eq!(Store::restore(&s.snapshot()).unwrap().logical_size(), 2);
 }
+
+#[test]
+fn a_shared_put_writes_the_same_store_and_a_quiet_one_makes_no_events() {
+    let reqs: Vec<PutRequest> = (0..40)
+        .map(|i| PutRequest {
+            key: b(&format!("k{}", i % 7)),
+            value: b(&format!("v{i}")),
+            prev_kv: i % 3 == 0,
+            ignore_value: i % 5 == 4,
+            ..Default::default()
+        })
+        .map(|r| PutRequest {
+            value: if r.ignore_value { Vec::new() } else { r.value },
+            ..r
+        })
+        .collect();
+    let (mut own, mut shared, mut quiet) = (Store::new(), Store::new(), Store::new());
+    for req in &reqs {
+        let value: std::sync::Arc<[u8]> = req.value.as_slice().into();
+        let a = own.put(req);
+        let s = shared.put_shared_with(req, &value, true, |_| true);
+        let q = quiet.put_shared_with(req, &value, false, |_| true);
+        assert_eq!(a, s);
+        let (Ok(a), Ok(q)) = (a, q) else {
+            // `ignore_value` on a key not written yet.
+            assert!(req.ignore_value);
+            continue;
+        };
+        assert_eq!((&a.response, a.revision), (&q.response, q.revision));
+        assert_eq!(a.events.len(), 1);
+        assert!(q.events.is_empty());
+        if !req.ignore_value {
+            // The records of `shared` and `quiet` hold the caller's bytes.
+            assert_eq!(std::sync::Arc::strong_count(&value), 3);
+        }
+    }
+    assert_eq!(own, shared);
+    assert_eq!(own, quiet);
+}
