@@ -43,8 +43,9 @@ pub fn App(
         }
     };
     ui.provide();
+    provide_context(ctl);
     crate::js_api::install(ctl);
-    control::follow::start();
+    control::follow::start(ctl);
     // A share link rebuilds its run (in slices, with a progress bar); a bad one leaves the
     // default cluster and says why.
     let open_link = move |f: &str| {

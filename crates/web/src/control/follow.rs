@@ -159,6 +159,8 @@ struct Link {
     point: (u64, u64),
     /// The banner's text now (set on the page only when it changes).
     shown: String,
+    /// The page's controller, for what the server answers later (none in tests).
+    ctl: Option<Control>,
 }
 
 thread_local! {
@@ -333,13 +335,17 @@ impl Controller {
     pub(super) fn send_line(&mut self, line: &str, done: Option<super::Waiter>) {
         let url = with_link(|l| l.line_url.clone()).unwrap_or_default();
         let line = line.to_string();
+        let ctl = with_link(|l| l.ctl).flatten();
         post(&url, &line.clone(), move |result| {
             let text = match result {
                 Ok(()) => String::new(),
                 Err(e) => {
                     let e = e.lines().next().unwrap_or("").to_string();
-                    Control(())
-                        .with(|c| c.note(format!("`{line}` was not taken by raftlab serve: {e}")));
+                    if let Some(ctl) = ctl {
+                        ctl.with(|c| {
+                            c.note(format!("`{line}` was not taken by raftlab serve: {e}"))
+                        });
+                    }
                     e
                 }
             };
@@ -367,7 +373,9 @@ pub fn follow_param(query: &str) -> Option<String> {
 }
 
 /// Starts following if the page was opened with `?follow=URL`.
-pub fn start() {
+pub fn start(ctl: Control) {
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = ctl;
     #[cfg(target_arch = "wasm32")]
     {
         let Some(loc) = web_sys::window().map(|w| w.location()) else {
@@ -383,7 +391,7 @@ pub fn start() {
             web_sys::Url::new_with_base("line", &abs.map(|u| u.href()).unwrap_or_default())
                 .map(|u| u.href())
                 .unwrap_or_default();
-        begin(host, line_url);
+        begin(host, line_url, Some(ctl));
         if let Err(e) = open(&url) {
             with_link(|l| l.status = Status::OutOfStep(format!("cannot open {url}: {e}")));
         }
@@ -392,7 +400,7 @@ pub fn start() {
 
 /// The page follows the server at `host`, sending lines to `line_url`.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-fn begin(host: String, line_url: String) {
+fn begin(host: String, line_url: String, ctl: Option<Control>) {
     LINK.with(|l| {
         *l.borrow_mut() = Some(Link {
             host,
@@ -401,6 +409,7 @@ fn begin(host: String, line_url: String) {
             status: Status::Connecting,
             point: (0, 0),
             shown: String::new(),
+            ctl,
         })
     });
 }
@@ -537,7 +546,7 @@ mod tests {
 
     #[test]
     fn points_after_points_are_one_and_a_setup_starts_over() {
-        begin("h:1".into(), "http://h:1/raftlab/line".into());
+        begin("h:1".into(), "http://h:1/raftlab/line".into(), None);
         assert!(active());
         heard(Item::Setup("@nodes 3".into()));
         heard(Item::Reach(1, 2, "a".into()));

@@ -9,13 +9,11 @@
 //! - [`lessons`]: the open lesson, its steps and "Show me";
 //! - [`session`]: export, import, links and moves in time, replayed in slices by [`replay_run`].
 //!
-//! The [`Controller`] is reached through a [`Control`] handle, which the components take with
-//! [`use_control`] and `window.raftlab` and the frame loop capture. The handle has no size: the
-//! controller itself is in a thread-local. (A handle provided by Leptos context, a
-//! `StoredValue` captured by every closure that acts, cost about 1.8 KB of the gzipped bundle,
-//! which must not grow; the handle keeps that choice in this file.)
+//! The [`Controller`] lives behind a [`Control`] handle, provided to the components by context
+//! ([`use_control`]) and captured by `window.raftlab` and the frame loop.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use etcd::planted::{PlantedBug, PlantedBugs};
 use leptos::prelude::*;
@@ -54,13 +52,11 @@ pub struct Controller {
     title: String,
 }
 
-/// A handle to the running playground (copied into closures; see [`use_control`]).
+/// A handle to the running playground (copied into closures; from context in components).
 #[derive(Clone, Copy)]
-pub struct Control(());
+pub struct Control(StoredValue<Rc<RefCell<Controller>>, LocalStorage>);
 
 thread_local! {
-    /// The running playground.
-    static CTRL: RefCell<Option<Controller>> = const { RefCell::new(None) };
     /// The seed of the running cluster, for the panic banner, which runs outside the reactive
     /// tree (and when the controller itself may be what broke).
     static SEED: Cell<u64> = const { Cell::new(0) };
@@ -71,9 +67,9 @@ pub fn current_seed() -> u64 {
     SEED.with(Cell::get)
 }
 
-/// The running playground, for a component.
+/// The playground from context.
 pub fn use_control() -> Control {
-    Control(())
+    expect_context::<Control>()
 }
 
 fn now_wall() -> f64 {
@@ -110,17 +106,24 @@ pub fn install(settings: Settings) -> Result<(Control, Ui), String> {
         ));
     }
     c.sync(0.0);
-    CTRL.with(|cell| *cell.borrow_mut() = Some(c));
-    Ok((Control(()), ui))
+    Ok((
+        Control(StoredValue::new_local(Rc::new(RefCell::new(c)))),
+        ui,
+    ))
 }
 
 impl Control {
     /// Runs `f` on the controller, if it is there and not already in use.
     pub fn with<R>(self, f: impl FnOnce(&mut Controller) -> R) -> Option<R> {
-        CTRL.with(|c| {
-            let mut g = c.try_borrow_mut().ok()?;
-            g.as_mut().map(f)
-        })
+        let cell = self.cell()?;
+        let mut g = cell.try_borrow_mut().ok()?;
+        Some(f(&mut g))
+    }
+
+    /// The controller's cell (one copy of the look-up for every caller of [`Control::with`]).
+    #[inline(never)]
+    fn cell(self) -> Option<Rc<RefCell<Controller>>> {
+        self.0.try_get_value()
     }
 
     /// Runs `f` with the session (read only).
