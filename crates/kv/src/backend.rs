@@ -6,7 +6,15 @@
 //! keeps its key and value bytes behind `Arc`s: a put shares the key's bytes with the key's
 //! previous record, a copied chunk clones pointers rather than bytes, and a record's
 //! `mod_revision` is its revision, not stored twice.
+//!
+//! The members of a simulated cluster write the same records at the same revisions, and run
+//! on one thread: a record is kept behind an `Arc`, and the latest records made on the thread
+//! are kept here by revision ([`shared`]), so that a member writing a record equal to one
+//! another member wrote at the same revision holds that one. Equality is checked in full, so
+//! sharing never changes what a store holds, only how many copies of it exist (24 bytes a
+//! member for a put instead of 80, natively).
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use imbl::Vector;
@@ -74,10 +82,45 @@ impl Record {
     }
 }
 
+/// Records kept for sharing: a follower writes a put's record soon after the leader (within
+/// the entries in flight); one further behind makes its own.
+const SLOTS: usize = 256;
+
+/// A kept record: where it was written, and the record.
+type Kept = Option<(Revision, Arc<Record>)>;
+
+thread_local! {
+    static RECENT: RefCell<Vec<Kept>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `rec`, written at `rev`, as a shared record: the one made on this thread at `rev` if it is
+/// equal (another member's), else a new one, kept for the next member.
+pub(crate) fn shared(rev: Revision, rec: Record) -> Arc<Record> {
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if recent.is_empty() {
+            recent.resize_with(SLOTS, || None);
+        }
+        let at = (rev
+            .main
+            .wrapping_add(rev.sub.wrapping_mul(SLOTS as i64 / 2 + 1)) as u64
+            % SLOTS as u64) as usize;
+        let slot = &mut recent[at];
+        if let Some((r, kept)) = slot {
+            if *r == rev && **kept == rec {
+                return kept.clone();
+            }
+        }
+        let rec = Arc::new(rec);
+        *slot = Some((rev, rec.clone()));
+        rec
+    })
+}
+
 /// Every retained record, ascending by revision (see the module's documentation).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Backend {
-    records: Vector<(Revision, Record)>,
+    records: Vector<(Revision, Arc<Record>)>,
 }
 
 impl Backend {
@@ -91,8 +134,9 @@ impl Backend {
         self.records.back().map(|(r, _)| *r)
     }
 
-    /// Appends `rec` at `rev`, above every revision held.
+    /// Appends `rec` at `rev`, above every revision held (see [`shared`]).
     pub fn push(&mut self, rev: Revision, rec: Record) {
+        let rec = shared(rev, rec);
         debug_assert!(
             self.last_revision().is_none_or(|l| l < rev),
             "revisions grow"
@@ -123,14 +167,14 @@ impl Backend {
     /// The record at `rev`.
     pub fn get(&self, rev: Revision) -> Option<&Record> {
         match self.seek(rev) {
-            (i, true) => self.records.get(i).map(|(_, rec)| rec),
+            (i, true) => self.records.get(i).map(|(_, rec)| &**rec),
             _ => None,
         }
     }
 
     /// Every record, ascending.
     pub fn iter(&self) -> impl Iterator<Item = (&Revision, &Record)> {
-        self.records.iter().map(|(r, rec)| (r, rec))
+        self.records.iter().map(|(r, rec)| (r, &**rec))
     }
 
     /// The records at or above `start`, ascending.
@@ -140,7 +184,7 @@ impl Backend {
             .focus()
             .narrow(from..)
             .into_iter()
-            .map(|(r, rec)| (r, rec))
+            .map(|(r, rec)| (r, &**rec))
     }
 
     /// The records at or below `end`, ascending.
@@ -153,7 +197,7 @@ impl Backend {
     pub fn retain_through(&mut self, end: Revision, keep: impl Fn(&Revision, &Record) -> bool) {
         let (split, at) = self.seek(end);
         let newer = self.records.split_off(split + usize::from(at));
-        let mut kept: Vector<(Revision, Record)> = self
+        let mut kept: Vector<(Revision, Arc<Record>)> = self
             .records
             .iter()
             .filter(|(r, rec)| keep(r, rec))
@@ -175,5 +219,46 @@ impl std::ops::Index<Revision> for Backend {
 
     fn index(&self, rev: Revision) -> &Record {
         self.get(rev).expect("a record at an indexed revision")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(key: &str, value: &str, version: i64) -> Record {
+        Record {
+            key: Arc::from(key.as_bytes()),
+            value: Arc::from(value.as_bytes()),
+            create_revision: 2,
+            version,
+            lease: 0,
+            tombstone: false,
+        }
+    }
+
+    fn held(b: &Backend, rev: Revision) -> Arc<Record> {
+        let (i, found) = b.seek(rev);
+        assert!(found);
+        b.records[i].1.clone()
+    }
+
+    #[test]
+    fn members_writing_the_same_record_hold_one_copy_and_a_different_one_its_own() {
+        let rev = Revision::new(90_001, 0);
+        let (mut a, mut b, mut c) = (Backend::default(), Backend::default(), Backend::default());
+        a.push(rev, put("k", "v", 3));
+        b.push(rev, put("k", "v", 3));
+        assert!(Arc::ptr_eq(&held(&a, rev), &held(&b, rev)), "one copy");
+        // Another version at the same revision (a member that diverged): its own record,
+        // holding what it wrote.
+        c.push(rev, put("k", "v", 4));
+        assert!(!Arc::ptr_eq(&held(&a, rev), &held(&c, rev)));
+        assert_eq!(c[rev].version, 4);
+        assert_eq!(a[rev].version, 3);
+        // The same record at another revision is not shared either.
+        let next = Revision::new(90_002, 0);
+        a.push(next, put("k", "v", 3));
+        assert!(!Arc::ptr_eq(&held(&a, next), &held(&b, rev)));
     }
 }
