@@ -38,15 +38,18 @@ impl Scenario {
     /// `planted` bugs: each line at its virtual time and event count (continuations of a txn
     /// right after their first line), then on to `until` (virtual ms, events). The same
     /// scenario as `parse(record_lines(..))`, without the text.
-    pub fn from_recording(
+    ///
+    /// `lines` is any sequence of recorded lines (a slice, or the session's persistent vector
+    /// itself: no copy of a long session's lines is made on the way).
+    pub fn from_recording<'a>(
         config: ClusterConfig,
         planted: PlantedBugs,
         title: &str,
-        lines: &[Recorded],
+        lines: impl IntoIterator<Item = &'a Recorded>,
         until: (u64, u64),
     ) -> Scenario {
         let lines = lines
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, r)| Line {
                 number: i + 1,

@@ -7,7 +7,7 @@ use crate::playground::Recorded;
 use crate::scenario::{Checkpoint, Goal, Replay, Scenario};
 use std::sync::Arc;
 
-use super::{to_vec, Kept, Session};
+use super::{Kept, Session};
 
 /// What a move in the session takes.
 pub enum Move {
@@ -29,7 +29,7 @@ impl Session {
                 self.pg.cluster().config().clone(),
                 self.pg.planted_at_start(),
                 "",
-                &to_vec(&self.lines),
+                &self.lines,
                 (self.pg.now(), self.pg.steps()),
             )),
         }
