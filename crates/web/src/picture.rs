@@ -337,6 +337,29 @@ pub fn message_at(g: &Geometry, m: &InFlightView, t: f64, offset: f64) -> Option
     Some((s.0 + (e.0 - s.0) * p, s.1 + (e.1 - s.1) * p))
 }
 
+/// From this many nodes on, a fan-out (a pre-vote, vote or append to every peer at once) or
+/// answers converging on one node would stack their pills at that node.
+pub const BURST_NODES: usize = 7;
+
+/// Whether message `m`, whose pill is `width` px wide, shows its label at virtual time `t`: in
+/// a picture of [`BURST_NODES`] or more, a pill near either end of its lane is drawn as a dot
+/// and opens into its label once it is clear of the node (half its width and a margin along the
+/// lane, at most a third of the lane), so that a burst parts before its labels appear. A held
+/// message keeps its label (it is what "deliver one" acts on).
+pub fn label_shown(g: &Geometry, m: &InFlightView, t: f64, offset: f64, width: f64) -> bool {
+    if g.nodes.len() < BURST_NODES || m.deliver_at.is_none() {
+        return true;
+    }
+    let (Some(a), Some(b)) = (g.pos(m.from), g.pos(m.to)) else {
+        return true;
+    };
+    let (s, e) = lane(a, b, g.radius, offset);
+    let len = ((e.0 - s.0).powi(2) + (e.1 - s.1).powi(2)).sqrt();
+    let along = crate::pace::progress(m.sent_at, m.deliver_at, t) * len;
+    let clear = (width / 2.0 + 16.0).min(len / 3.0);
+    along >= clear && len - along >= clear
+}
+
 // The browser's own sine and cosine: Rust's would add libm's (about 7 KB) to the bundle. Only
 // the picture uses them, nothing that must be deterministic.
 #[cfg(target_arch = "wasm32")]
@@ -504,6 +527,32 @@ mod tests {
         let ids = [1, 2, 3];
         assert!(geometry(&ids, 1200.0, 700.0).radius > geometry(&ids, 400.0, 300.0).radius);
         assert!(geometry(&ids, 1200.0, 700.0).radius >= 30.0);
+    }
+
+    #[test]
+    fn a_burst_opens_its_labels_once_clear_of_the_node() {
+        let m = |from: u64, to: u64, deliver: Option<u64>| InFlightView {
+            id: 1,
+            from,
+            to,
+            sent_at: 100,
+            deliver_at: deliver,
+            summary: summary(MsgKind::PreVote),
+        };
+        let nine: Vec<u64> = (1..=9).collect();
+        let g = geometry(&nine, 372.0, 560.0);
+        let pre_vote = m(7, 3, Some(200));
+        // Leaving its sender and arriving: a dot; halfway: the label.
+        assert!(!label_shown(&g, &pre_vote, 100.0, 0.0, 90.0));
+        assert!(label_shown(&g, &pre_vote, 150.0, 0.0, 90.0));
+        assert!(!label_shown(&g, &pre_vote, 199.0, 0.0, 90.0));
+        // A held message keeps its label; so does every pill of a small picture.
+        assert!(label_shown(&g, &m(7, 3, None), 100.0, 0.0, 90.0));
+        let small = geometry(&[1, 2, 3], 372.0, 560.0);
+        assert!(label_shown(&small, &m(1, 3, Some(200)), 100.0, 0.0, 90.0));
+        // A short lane (neighbours) still shows its label for its middle third.
+        let next = m(7, 8, Some(200));
+        assert!(label_shown(&g, &next, 150.0, 0.0, 90.0));
     }
 
     #[test]

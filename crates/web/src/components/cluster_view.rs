@@ -312,11 +312,22 @@ pub fn ClusterView() -> impl IntoView {
             (true, true, false) => "msg loud resp",
             (true, true, true) => "msg loud resp reject",
         };
-        let body = if loud && !crowded() {
-            let w = pill_width(&text);
+        let labelled = loud && !crowded();
+        let w = pill_width(&text);
+        let mn = mv.clone();
+        // Near either end of its lane in a big picture, a pill is a dot (see `label_shown`).
+        let near = move || {
+            labelled && {
+                let t = pic.clock.get();
+                let off = offset();
+                !geo.with(|g| picture::label_shown(g, &mn, t, off, w))
+            }
+        };
+        let body = if labelled {
             view! {
                 <rect x=format!("{:.1}", -w / 2.0) y="-10" width=format!("{w:.1}") height="20" rx="10"/>
                 <text class="msg-text" dy="3.8">{text}</text>
+                <circle class="msg-dot" r="7"/>
             }
             .into_any()
         } else if loud {
@@ -333,6 +344,7 @@ pub fn ClusterView() -> impl IntoView {
                 class=class
                 style=format!("--c:{color}")
                 class:selected=move || selected()
+                class:near=near
                 transform=move || transform()
                 role="button"
                 aria-label=aria
