@@ -315,9 +315,11 @@ pub fn ClusterView() -> impl IntoView {
         let labelled = loud && !crowded();
         let w = pill_width(&text);
         let mn = mv.clone();
-        // Near either end of its lane in a big picture, a pill is a dot (see `label_shown`).
+        // Near either end of its lane in a big picture, a pill is a dot (see `label_shown`); in a
+        // smaller one it never is, so its pill does not follow the clock for that.
+        let bursts = labelled && geo.with_untracked(|g| g.nodes.len() >= picture::BURST_NODES);
         let near = move || {
-            labelled && {
+            bursts && {
                 let t = pic.clock.get();
                 let off = offset();
                 !geo.with(|g| picture::label_shown(g, &mn, t, off, w))
