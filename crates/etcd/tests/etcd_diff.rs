@@ -206,6 +206,14 @@ fn normalization_hides_only_what_varies() {
     assert_eq!(norm(&sim(2, true)), want);
     assert_ne!(norm(&sim(3, true)), want, "a wrong revision must show");
     assert_ne!(norm(&sim(2, false)), want, "a wrong leader flag must show");
+    // A real member id whose hex has no letter (0x1234567890123456) is still that member.
+    let digits = real
+        .replace("bdae9bbc11dd390d", "1234567890123456")
+        .replace("13668033151171901709", "1311768467284833366");
+    assert_eq!(
+        normalize::normalize(&digits, &[0x1234567890123456], &ports),
+        want
+    );
 }
 
 /// A planted bug (a watch that drops an event) makes its session differ from real etcd.

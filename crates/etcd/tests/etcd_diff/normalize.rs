@@ -278,6 +278,18 @@ impl Ids {
                     j += 1;
                 }
                 let w = &line[i..j];
+                // A member id etcd prints in hex may have no letter (about one in 1,850 of
+                // random 16-digit ids): as a word of digits it would read as a decimal number,
+                // so a word that is a known id in hex is that id.
+                let known = (12..=16).contains(&w.len())
+                    && w.bytes().all(|c| c.is_ascii_digit())
+                    && u64::from_str_radix(w, 16).is_ok_and(|v| self.seen.contains_key(&v));
+                if known {
+                    let v = u64::from_str_radix(w, 16).expect("checked");
+                    out.push_str(&self.token(v));
+                    i = j;
+                    continue;
+                }
                 let hex = w.len() >= 12
                     && w.len() <= 16
                     && w.bytes()
