@@ -26,6 +26,7 @@
 
 pub mod action;
 pub mod chunked;
+pub mod chunked_log;
 pub mod cluster;
 pub mod config;
 pub mod error;

@@ -4,8 +4,9 @@
 //! here survives a crash: hard state, the log after the last snapshot, and the last snapshot
 //! (metadata plus the applied state machine's image). What a crash loses lives elsewhere: the
 //! `RawNode` (roles, progress, unstable entries, pending reads) and the in-memory state machine.
-//! The storage is a plain value: `Clone` copies the log and shares the snapshot image, which is
-//! immutable (see [`crate::Image`]); that is what a crash keeps.
+//! The storage is a plain value: `Clone` shares the log's full chunks (see
+//! [`crate::chunked_log`]) and the snapshot image, which is immutable (see [`crate::Image`]);
+//! that is what a crash and a checkpoint keep.
 //!
 //! The snapshot is held as a value: its bytes are produced only when raft-rs asks for the
 //! snapshot to send it to a follower ([`raft::Storage::snapshot`]).
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
 use raft::{GetEntriesContext, RaftState, StorageError};
 
+use crate::chunked_log::ChunkedLog;
 use crate::state_machine::SharedImage;
 
 /// The empty image of a node that has no snapshot yet.
@@ -32,8 +34,8 @@ pub struct DurableStorage {
     snapshot: Snapshot,
     /// The last snapshot's state machine image.
     image: SharedImage,
-    /// Entries after `snapshot.metadata.index`, contiguous.
-    entries: Vec<Entry>,
+    /// Entries after `snapshot.metadata.index`, contiguous, at their indexes.
+    entries: ChunkedLog<Entry>,
     /// A newer snapshot to send to followers, taken without compacting (after a configuration
     /// change, so that a node that just joined finds itself in the snapshot's configuration).
     serving: Option<(Snapshot, SharedImage)>,
@@ -46,7 +48,7 @@ impl Default for DurableStorage {
             conf_state: ConfState::default(),
             snapshot: Snapshot::default(),
             image: no_image(),
-            entries: Vec::new(),
+            entries: ChunkedLog::starting_at(1),
             serving: None,
         }
     }
@@ -70,7 +72,7 @@ impl DurableStorage {
             conf_state,
             snapshot,
             image,
-            entries: Vec::new(),
+            entries: ChunkedLog::starting_at(index + 1),
             serving: None,
         }
     }
@@ -110,9 +112,19 @@ impl DurableStorage {
         self.snapshot.get_metadata().index
     }
 
-    /// The entries held after the snapshot.
-    pub fn entries_ref(&self) -> &[Entry] {
-        &self.entries
+    /// The entries held after the snapshot, in index order.
+    pub fn entries_ref(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.range(0, u64::MAX)
+    }
+
+    /// The index of the last entry held, or the snapshot's when none is.
+    pub fn last_index_held(&self) -> u64 {
+        self.last()
+    }
+
+    /// The held entries with index in `lo..hi`, in order.
+    pub fn entries_between(&self, lo: u64, hi: u64) -> impl Iterator<Item = &Entry> {
+        self.entries.range(lo, hi)
     }
 
     fn first(&self) -> u64 {
@@ -120,10 +132,7 @@ impl DurableStorage {
     }
 
     fn last(&self) -> u64 {
-        match self.entries.last() {
-            Some(e) => e.index,
-            None => self.snapshot_index(),
-        }
+        self.entries.end() - 1
     }
 
     /// Appends entries, truncating any conflicting suffix first.
@@ -146,9 +155,10 @@ impl DurableStorage {
                 self.last()
             ));
         }
-        let keep = (first_new - self.first()) as usize;
-        self.entries.truncate(keep);
-        self.entries.extend_from_slice(ents);
+        self.entries.truncate(first_new);
+        for e in ents {
+            self.entries.push(e.clone());
+        }
         Ok(())
     }
 
@@ -160,7 +170,7 @@ impl DurableStorage {
         self.hard_state.term = self.hard_state.term.max(meta.term);
         self.hard_state.commit = self.hard_state.commit.max(meta.index);
         self.conf_state = meta.get_conf_state().clone();
-        self.entries.clear();
+        self.entries.reset(meta.index + 1);
         self.snapshot = snap;
         self.image = image;
         self.serving = None;
@@ -207,8 +217,7 @@ impl DurableStorage {
         meta.set_conf_state(conf_state.clone());
         let mut snap = Snapshot::default();
         snap.set_metadata(meta);
-        let drop = (index + 1 - self.first()) as usize;
-        self.entries.drain(..drop);
+        self.entries.forget_before(index + 1);
         self.snapshot = snap;
         self.image = image;
         self.conf_state = conf_state;
@@ -231,15 +240,12 @@ impl DurableStorage {
         if idx < self.first() || idx > self.last() {
             return None;
         }
-        Some(self.entries[(idx - self.first()) as usize].term)
+        self.entries.get(idx).map(|e| e.term)
     }
 
     /// Entry at `idx`, if held.
     pub fn entry(&self, idx: u64) -> Option<&Entry> {
-        if idx < self.first() || idx > self.last() {
-            return None;
-        }
-        self.entries.get((idx - self.first()) as usize)
+        self.entries.get(idx)
     }
 }
 
@@ -264,9 +270,7 @@ impl raft::Storage for DurableStorage {
         if high > self.last() + 1 {
             return Err(raft::Error::Store(StorageError::Unavailable));
         }
-        let lo = (low - self.first()) as usize;
-        let hi = (high - self.first()) as usize;
-        let mut ents = self.entries[lo..hi].to_vec();
+        let mut ents: Vec<Entry> = self.entries.range(low, high).cloned().collect();
         raft::util::limit_size(&mut ents, max_size.into());
         Ok(ents)
     }

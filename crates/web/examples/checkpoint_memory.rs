@@ -46,18 +46,17 @@ fn main() {
     for cp in e.checkpoints().iter() {
         for id in 1..=9 {
             if let Some(s) = cp.playground().cluster().storage(id) {
-                entries += s.entries_ref().len();
-                size = s.entries_ref().first().map_or(size, std::mem::size_of_val);
+                entries += s.entries_ref().count();
+                size = s.entries_ref().next().map_or(size, std::mem::size_of_val);
                 data += s
                     .entries_ref()
-                    .iter()
                     .map(|e| e.data.len() + e.context.len())
                     .sum::<usize>();
             }
         }
     }
     println!(
-        "Raft logs per checkpoint: {} entries, {:.2} MB with the entries' bytes ({} per entry)",
+        "Raft logs per checkpoint: {} entries, {:.2} MB with the entries' bytes if none were shared ({} per entry)",
         entries / count.max(1),
         (entries * size + data) as f64 / 1e6 / count.max(1) as f64,
         size

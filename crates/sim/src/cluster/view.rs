@@ -112,10 +112,7 @@ impl<SM: StateMachine> Cluster<SM> {
         let store = node.state.storage();
         let hs = store.hard_state();
         let first_index = store.snapshot_index() + 1;
-        let last_index = store
-            .entries_ref()
-            .last()
-            .map_or(store.snapshot_index(), |e| e.index);
+        let last_index = store.last_index_held();
         let mut v = NodeView {
             id,
             status: node.state.status(),
@@ -181,9 +178,7 @@ impl<SM: StateMachine> Cluster<SM> {
         };
         node.state
             .storage()
-            .entries_ref()
-            .iter()
-            .filter(|e| e.index >= from && e.index <= to)
+            .entries_between(from, to.saturating_add(1))
             .map(|e| {
                 let (kind, desc) = match e.get_entry_type() {
                     raft::eraftpb::EntryType::EntryNormal if e.data.is_empty() => {
