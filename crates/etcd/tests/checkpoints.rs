@@ -168,7 +168,7 @@ fn checkpoints_of_a_live_run_serve_its_recording() {
                 lines.push_back(Recorded {
                     at_ms: pg.now(),
                     step: pg.steps(),
-                    line: line.to_string(),
+                    line: (*line).into(),
                     continuation: false,
                 });
                 pg.cancel_line(line);

@@ -62,7 +62,7 @@ fn cancel_lines_are_kept_and_replayed() {
     let cancels: Vec<&str> = lines
         .iter()
         .filter(|l| etcd::scenario::is_cancel(&l.line))
-        .map(|l| l.line.as_str())
+        .map(|l| &*l.line)
         .collect();
     assert_eq!(cancels, ["cancel", "cancel 3"]);
     let text = record_lines(&pg, "cancels", &lines);

@@ -179,7 +179,7 @@ impl Driver {
         self.lines.push(Recorded {
             at_ms: self.pg.now(),
             step: self.pg.steps(),
-            line: line.to_string(),
+            line: line.into(),
             continuation: self.pg.needs_more(),
         });
         self.follow.line(&self.lines[self.lines.len() - 1]);
@@ -196,7 +196,7 @@ impl Driver {
         self.lines.push(Recorded {
             at_ms: self.pg.now(),
             step: self.pg.steps(),
-            line: format!("cancel {id}"),
+            line: format!("cancel {id}").into(),
             continuation: false,
         });
         self.follow.line(&self.lines[self.lines.len() - 1]);

@@ -88,7 +88,7 @@ impl Followed {
                 Some(l) => Recorded {
                     at_ms: 0,
                     step: 0,
-                    line: l.to_string(),
+                    line: l.into(),
                     continuation: true,
                 },
                 None => {
@@ -98,7 +98,7 @@ impl Followed {
                     Recorded {
                         at_ms: ms,
                         step,
-                        line: p.next().unwrap_or("").to_string(),
+                        line: p.next().unwrap_or("").into(),
                         continuation: false,
                     }
                 }
@@ -257,7 +257,12 @@ fn the_page_follows_the_served_cluster_and_its_lines_replay() {
     let mut b = Followed::default();
     a.until(&first, events);
     b.until(&second, events);
-    let texts = |f: &Followed| f.lines.iter().map(|l| l.line.clone()).collect::<Vec<_>>();
+    let texts = |f: &Followed| {
+        f.lines
+            .iter()
+            .map(|l| l.line.to_string())
+            .collect::<Vec<_>>()
+    };
     let lines = texts(&a);
     assert!(lines.iter().any(|l| l == "partition 1 2,3"), "{lines:?}");
     assert!(lines.iter().any(|l| l == "heal"), "{lines:?}");

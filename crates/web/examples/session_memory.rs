@@ -63,6 +63,14 @@ fn main() {
         std::mem::size_of::<etcd::playground::Recorded>(),
         std::mem::size_of::<etcd::playground::CommandOutput>()
     );
+    println!(
+        "payloads: Command {}, OpResult {}, WatchResponse {}, WatchCreateRequest {}, ExpiryRevoke {}",
+        std::mem::size_of::<etcd::ctl::Command>(),
+        std::mem::size_of::<etcd::service::OpResult>(),
+        0,
+        0,
+        std::mem::size_of::<etcd::service::ExpiryRevoke>()
+    );
     // Deep copy of the session log's events (what they hold alone).
     let b = mb();
     let copy: Vec<_> = pg.session_log().events().iter().cloned().collect();

@@ -176,7 +176,7 @@ mod tests {
             "node 3 leads, node 1 is cut off"
         );
         let history = harness::session::SessionHistory::of(&pg).operations;
-        let lines: Vec<String> = pg.given().iter().map(|r| r.line.clone()).collect();
+        let lines: Vec<String> = pg.given().iter().map(|r| r.line.to_string()).collect();
         let serializable = lines.iter().filter(|l| is_serializable_read(l)).count();
         assert_eq!(serializable, 1);
         let v = crate::checking::SessionCheck::start(history.clone(), &[], pg.now(), 1_000_000)

@@ -46,8 +46,8 @@ pub enum CommandState {
 /// A command's line and what it printed so far.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct CommandOutput {
-    /// The line as typed.
-    pub line: String,
+    /// The line as typed (shared with the session's record of it).
+    pub line: Arc<str>,
     /// Output so far.
     pub text: String,
     /// State.
@@ -113,8 +113,8 @@ pub struct Recorded {
     pub at_ms: u64,
     /// Events run before it.
     pub step: u64,
-    /// The line as given.
-    pub line: String,
+    /// The line as given (one allocation, shared by every record and output of it).
+    pub line: Arc<str>,
     /// It continues a multi-line command (txn) started by an earlier line.
     pub continuation: bool,
 }
@@ -179,16 +179,17 @@ impl Playground {
     /// make a command that has already failed, so they show like any other output.
     pub fn exec(&mut self, line: &str) -> Option<CommandId> {
         let t = line.trim();
+        let given: Arc<str> = Arc::from(line);
         if self.parser.pending() || !(t.is_empty() || t.starts_with('#')) {
             self.given.push_back(Recorded {
                 at_ms: self.now(),
                 step: self.steps,
-                line: line.to_string(),
+                line: given.clone(),
                 continuation: self.parser.pending(),
             });
         }
         let line = &self.resolve_aliases(line);
-        let display = self.parser_display(line);
+        let display = Self::parser_display(line, &given);
         match self.parser.feed(line) {
             Feed::Nothing | Feed::NeedMore => None,
             Feed::Done(res) => {
@@ -222,8 +223,15 @@ impl Playground {
         }
     }
 
-    fn parser_display(&self, line: &str) -> String {
-        line.trim().to_string()
+    /// The line as shown: `line` (aliases resolved) trimmed, sharing `given`'s allocation when
+    /// they are the same text.
+    fn parser_display(line: &str, given: &Arc<str>) -> Arc<str> {
+        let shown = line.trim();
+        if shown == &**given {
+            given.clone()
+        } else {
+            Arc::from(shown)
+        }
     }
 
     /// In fault lines, the word `leader` names the current leader (so a lesson can say
@@ -547,7 +555,7 @@ impl Playground {
                     let out = self.outputs.get(id);
                     Some(WatchView {
                         command: *id,
-                        line: out.map(|o| o.line.clone()).unwrap_or_default(),
+                        line: out.map(|o| o.line.to_string()).unwrap_or_default(),
                         node: *node,
                         events: out.map(|o| o.text.clone()).unwrap_or_default(),
                     })

@@ -26,8 +26,8 @@ pub enum SessionEvent {
     Started {
         /// The command.
         command: CommandId,
-        /// The line as shown.
-        line: String,
+        /// The line as shown (shared with the command's output and the session's lines).
+        line: std::sync::Arc<str>,
         /// The member the request went to (the leader for a line without `--endpoints`).
         member: u64,
         /// The parsed request.

@@ -438,7 +438,7 @@ impl Replay {
             self.lines.push_back(Recorded {
                 at_ms: pg.now(),
                 step: pg.steps(),
-                line: text.trim().to_string(),
+                line: text.trim().into(),
                 continuation: false,
             });
         }
@@ -519,7 +519,7 @@ mod tests {
     fn slices_make_the_same_run_as_one_go() {
         let s = parse(SESSION).unwrap();
         let (whole, lines) = s.run_recorded().unwrap();
-        assert!(lines.iter().any(|l| l.line == "cancel 2"));
+        assert!(lines.iter().any(|l| &*l.line == "cancel 2"));
         assert_eq!(whole.cluster().trace_hash(), s.run().unwrap().1.trace_hash);
         for budget in [1, 7, 100, 4096] {
             let (pg, l, slices) = sliced(&s, Goal::End, budget);

@@ -8,7 +8,7 @@
 //!
 //! let s = parse("@nodes 3\n@seed 2\nlease grant 10\nlease keep-alive 1\nsleep 2s\ncancel\nsleep 1s\n").unwrap();
 //! let (pg, lines) = s.run_recorded().unwrap();
-//! assert!(lines.iter().any(|l| l.line == "cancel"));
+//! assert!(lines.iter().any(|l| &*l.line == "cancel"));
 //! let again = Scenario::from_recording(
 //!     pg.cluster().config().clone(), pg.planted_at_start(), "", &lines, (pg.now(), pg.steps()),
 //! );
@@ -56,7 +56,7 @@ impl Scenario {
                 at_ms: (!r.continuation).then_some(r.at_ms),
                 at_step: (!r.continuation).then_some(r.step),
                 text: if r.continuation {
-                    r.line.clone()
+                    r.line.to_string()
                 } else {
                     r.line.trim().to_string()
                 },

@@ -224,7 +224,7 @@ impl Session {
         self.notes.push((
             id,
             CommandOutput {
-                line: line.trim().to_string(),
+                line: line.trim().into(),
                 text,
                 state: if ok {
                     CommandState::Done
@@ -244,7 +244,7 @@ impl Session {
         self.lines.push_back(Recorded {
             at_ms: self.pg.now(),
             step: self.pg.steps(),
-            line: line.trim().to_string(),
+            line: line.trim().into(),
             continuation: false,
         });
         if self.pg.cancel_line(line) == Some(true) {

@@ -89,7 +89,7 @@ impl SessionHistory {
                     ..
                 } => match meaning(request) {
                     Meaning::Ignore => {}
-                    Meaning::Unmodelled => h.unmodelled.push(line.clone()),
+                    Meaning::Unmodelled => h.unmodelled.push(line.to_string()),
                     Meaning::Op(input) => {
                         if let Some(op) = op {
                             let client = u32::try_from(*member).unwrap_or(u32::MAX);
@@ -178,7 +178,7 @@ fn line_of(log: &SessionLog, command: CommandId) -> String {
         .find_map(|e| match e {
             SessionEvent::Started {
                 command: c, line, ..
-            } if *c == command => Some(line.clone()),
+            } if *c == command => Some(line.to_string()),
             _ => None,
         })
         .unwrap_or_default()

@@ -45,7 +45,7 @@ pub fn parse(event: &str, data: &str) -> Option<Item> {
             Some(l) => Recorded {
                 at_ms: 0,
                 step: 0,
-                line: l.to_string(),
+                line: l.into(),
                 continuation: true,
             },
             None => {
@@ -53,7 +53,7 @@ pub fn parse(event: &str, data: &str) -> Option<Item> {
                 Recorded {
                     at_ms: p.next()?.parse().ok()?,
                     step: p.next()?.parse().ok()?,
-                    line: p.next()?.to_string(),
+                    line: p.next()?.into(),
                     continuation: false,
                 }
             }
@@ -522,7 +522,7 @@ mod tests {
             }))
         );
         assert!(
-            matches!(parse("line", "+  put b 2"), Some(Item::Line(r)) if r.continuation && r.line == " put b 2")
+            matches!(parse("line", "+  put b 2"), Some(Item::Line(r)) if r.continuation && &*r.line == " put b 2")
         );
         assert_eq!(
             parse("tick", "5 6 abc"),
