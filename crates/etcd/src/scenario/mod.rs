@@ -86,6 +86,6 @@ pub struct Line {
     pub at_ms: Option<u64>,
     /// Run after exactly this many playground events (recordings; exact replay).
     pub at_step: Option<u64>,
-    /// The command, in the repl language.
-    pub text: String,
+    /// The command, in the repl language (a recording's line shares its recorded text).
+    pub text: std::sync::Arc<str>,
 }

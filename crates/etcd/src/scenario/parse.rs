@@ -161,7 +161,7 @@ fn parse_sized(text: &str, max_bytes: usize) -> Result<Scenario, ScenarioError> 
                 number: n,
                 at_ms: None,
                 at_step: None,
-                text: line.to_string(),
+                text: line.into(),
             });
             if let Feed::Done(Err(e)) = parser.feed(line) {
                 let reason =
@@ -296,7 +296,7 @@ fn parse_sized(text: &str, max_bytes: usize) -> Result<Scenario, ScenarioError> 
             number: n,
             at_ms,
             at_step,
-            text: cmd,
+            text: cmd.into(),
         });
     }
     if parser.pending() {

@@ -55,10 +55,10 @@ impl Scenario {
                 number: i + 1,
                 at_ms: (!r.continuation).then_some(r.at_ms),
                 at_step: (!r.continuation).then_some(r.step),
-                text: if r.continuation {
-                    r.line.to_string()
+                text: if r.continuation || r.line.trim().len() == r.line.len() {
+                    r.line.clone()
                 } else {
-                    r.line.trim().to_string()
+                    r.line.trim().into()
                 },
             })
             .collect();

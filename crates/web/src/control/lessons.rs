@@ -279,7 +279,7 @@ impl Controller {
             .lines
             .iter()
             .map(|x| ScriptLine {
-                text: x.text.clone(),
+                text: x.text.to_string(),
                 at_ms: x.at_ms,
             })
             .collect();
@@ -391,7 +391,7 @@ fn lesson_view(l: &Lesson, ticks: &[bool], showing: bool, waiting: bool) -> Less
                     (e.to_string(), met)
                 })
                 .collect(),
-            lines: st.lines.iter().map(|x| x.text.clone()).collect(),
+            lines: st.lines.iter().map(|x| x.text.to_string()).collect(),
             done: l.done[i],
         })
         .collect();
