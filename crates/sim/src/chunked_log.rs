@@ -4,6 +4,11 @@
 //! The log grows at its end, may be cut back at its end (a conflicting suffix) and lets go of
 //! its start (compaction); lookups are a subtraction and a shift, as in a `Vec`.
 //!
+//! Chunks sit at fixed positions (a multiple of the chunk size), so two logs holding the same
+//! values hold them in equal chunks: [`ChunkedLog::push_sealing`] hands each chunk it fills to
+//! a caller that may swap it for an equal one another log filled (Raft's members all hold the
+//! same entries).
+//!
 //! ```
 //! use sim::chunked_log::ChunkedLog;
 //!
@@ -33,10 +38,10 @@ const CHUNK: usize = 1 << SHIFT;
 pub struct ChunkedLog<T> {
     /// Every chunk but the last holds exactly `CHUNK` values; the last holds 1 to `CHUNK`.
     chunks: VecDeque<Arc<Vec<T>>>,
-    /// The position of the first value of the first chunk.
+    /// The position of the first value of the first chunk: a multiple of `CHUNK`.
     base: u64,
-    /// The first position held; positions `base..first` are forgotten (still in the first
-    /// chunk, which may be shared).
+    /// The first position held; positions `base..first` are forgotten or padding (in the
+    /// first chunk, which may be shared).
     first: u64,
     /// One past the last position held.
     end: u64,
@@ -53,7 +58,7 @@ impl<T> ChunkedLog<T> {
     pub fn starting_at(first: u64) -> Self {
         ChunkedLog {
             chunks: VecDeque::new(),
-            base: first,
+            base: aligned(first),
             first,
             end: first,
         }
@@ -89,6 +94,12 @@ impl<T> ChunkedLog<T> {
         chunk.get((off as usize) & (CHUNK - 1))
     }
 
+    /// The `i`-th chunk (for tests of sharing).
+    #[doc(hidden)]
+    pub fn chunk(&self, i: usize) -> Option<&Arc<Vec<T>>> {
+        self.chunks.get(i)
+    }
+
     /// The last value held.
     pub fn last(&self) -> Option<&T> {
         self.end.checked_sub(1).and_then(|p| self.get(p))
@@ -122,23 +133,45 @@ impl<T> ChunkedLog<T> {
             self.base = front_end;
         }
         if self.chunks.is_empty() {
-            self.base = self.first;
+            self.base = aligned(self.first);
         }
     }
 }
 
-impl<T: Clone> ChunkedLog<T> {
+/// The chunk boundary at or before `pos`.
+fn aligned(pos: u64) -> u64 {
+    pos & !(CHUNK as u64 - 1)
+}
+
+impl<T: Clone + Default> ChunkedLog<T> {
     /// Appends a value at [`ChunkedLog::end`].
     pub fn push(&mut self, value: T) {
+        self.push_sealing(value, |_, _| {});
+    }
+
+    /// Appends a value at [`ChunkedLog::end`]; if that fills its chunk, `seal` gets the chunk
+    /// and its first position, and may replace it with an equal one.
+    pub fn push_sealing(&mut self, value: T, seal: impl FnOnce(u64, &mut Arc<Vec<T>>)) {
         match self.chunks.back_mut() {
             Some(last) if last.len() < CHUNK => Arc::make_mut(last).push(value),
             _ => {
                 let mut chunk = Vec::with_capacity(CHUNK);
+                if self.chunks.is_empty() {
+                    // Padding before the first position, so that chunks sit at fixed positions.
+                    chunk.resize(
+                        ((self.end - self.base) as usize) & (CHUNK - 1),
+                        T::default(),
+                    );
+                }
                 chunk.push(value);
                 self.chunks.push_back(Arc::new(chunk));
             }
         }
         self.end += 1;
+        let start = self.base + ((self.chunks.len() as u64 - 1) << SHIFT);
+        if let Some(last) = self.chunks.back_mut().filter(|c| c.len() == CHUNK) {
+            seal(start, last);
+        }
     }
 
     /// Drops the positions from `end` on (nothing if `end` is past the log's end; the log is
@@ -228,6 +261,34 @@ mod tests {
         assert_eq!(log.get(210), Some(&1));
         log.truncate(100);
         assert_eq!((log.first(), log.end()), (210, 210));
+    }
+
+    #[test]
+    fn sealed_chunks_sit_at_fixed_positions() {
+        let (mut a, mut b) = (ChunkedLog::starting_at(3), ChunkedLog::starting_at(100));
+        let mut sealed = Vec::new();
+        for v in 3..300u64 {
+            a.push_sealing(v, |start, c| {
+                sealed.push((start, c.len(), c[0], c[CHUNK - 1]))
+            });
+            if v >= 100 {
+                b.push(v);
+            }
+        }
+        let chunk = CHUNK as u64;
+        assert_eq!(sealed[0], (0, CHUNK, 0, chunk - 1), "padded before 3");
+        assert_eq!(sealed[1], (chunk, CHUNK, chunk, 2 * chunk - 1));
+        assert_eq!(sealed.len(), 300 / CHUNK);
+        // Both logs hold position 200 at the same place of the same chunk.
+        let at = |l: &ChunkedLog<u64>| ((200 - l.base) >> SHIFT, l.base);
+        assert_eq!(
+            at(&a).1 + (at(&a).0 << SHIFT),
+            at(&b).1 + (at(&b).0 << SHIFT)
+        );
+        assert_eq!(
+            (a.get(200), b.get(200), b.get(99)),
+            (Some(&200), Some(&200), None)
+        );
     }
 
     #[test]

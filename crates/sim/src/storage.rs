@@ -11,6 +11,7 @@
 //! The snapshot is held as a value: its bytes are produced only when raft-rs asks for the
 //! snapshot to send it to a follower ([`raft::Storage::snapshot`]).
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
@@ -18,6 +19,33 @@ use raft::{GetEntriesContext, RaftState, StorageError};
 
 use crate::chunked_log::ChunkedLog;
 use crate::state_machine::SharedImage;
+
+/// Full log chunks kept per thread, by their first index, for the next member to share.
+const SLOTS: usize = 64;
+
+thread_local! {
+    static RECENT: RefCell<Vec<Option<(u64, Arc<Vec<Entry>>)>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A log chunk just filled, starting at index `start`: swapped for the equal chunk another
+/// member filled at `start` on this thread, if there is one; else kept for the next member.
+/// The members of a cluster hold the same entries, so they hold one copy of them. Equality is
+/// checked in full, so what a log holds never changes.
+fn share_chunk(start: u64, chunk: &mut Arc<Vec<Entry>>) {
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if recent.is_empty() {
+            recent.resize_with(SLOTS, || None);
+        }
+        let slot = &mut recent[((start / 64) % SLOTS as u64) as usize];
+        match slot {
+            Some((s, kept)) if *s == start && (Arc::ptr_eq(kept, chunk) || **kept == **chunk) => {
+                *chunk = kept.clone();
+            }
+            _ => *slot = Some((start, chunk.clone())),
+        }
+    });
+}
 
 /// The empty image of a node that has no snapshot yet.
 fn no_image() -> SharedImage {
@@ -157,7 +185,7 @@ impl DurableStorage {
         }
         self.entries.truncate(first_new);
         for e in ents {
-            self.entries.push(e.clone());
+            self.entries.push_sealing(e.clone(), share_chunk);
         }
         Ok(())
     }
@@ -364,6 +392,28 @@ mod tests {
         assert_eq!(&s.snapshot(0, 2).unwrap().data[..], b"sm");
         assert!(s.snapshot_ref().data.is_empty());
         assert!(s.snapshot(4, 2).is_err());
+    }
+
+    #[test]
+    fn members_share_equal_chunks_and_keep_their_own() {
+        let (mut a, mut b, mut c) = (boot(), boot(), boot());
+        let ents: Vec<Entry> = (2..300).map(|i| ent(i, 1)).collect();
+        a.append(&ents).unwrap();
+        b.append(&ents).unwrap();
+        // c diverges at 150: its chunks from there are its own.
+        c.append(&ents[..148]).unwrap();
+        c.append(&(150..300).map(|i| ent(i, 2)).collect::<Vec<_>>())
+            .unwrap();
+        let chunk = |s: &DurableStorage, i: usize| s.entries.chunk(i).cloned();
+        assert!(Arc::ptr_eq(&chunk(&a, 1).unwrap(), &chunk(&b, 1).unwrap()));
+        assert!(Arc::ptr_eq(&chunk(&a, 1).unwrap(), &chunk(&c, 1).unwrap()));
+        assert!(!Arc::ptr_eq(&chunk(&a, 3).unwrap(), &chunk(&c, 3).unwrap()));
+        assert_eq!(c.term(200).unwrap(), 2);
+        assert_eq!(a.term(200).unwrap(), 1);
+        // A shared chunk changed by one member is copied: the other keeps its entries.
+        b.append(&[ent(100, 3)]).unwrap();
+        assert_eq!((a.term(100).unwrap(), b.term(100).unwrap()), (1, 3));
+        assert_eq!(a.last_index().unwrap(), 299);
     }
 
     #[test]
