@@ -23,8 +23,11 @@ use crate::state_machine::SharedImage;
 /// Full log chunks kept per thread, by their first index, for the next member to share.
 const SLOTS: usize = 64;
 
+/// A kept chunk: its first index, and the chunk.
+type Kept = Option<(u64, Arc<Vec<Entry>>)>;
+
 thread_local! {
-    static RECENT: RefCell<Vec<Option<(u64, Arc<Vec<Entry>>)>>> = const { RefCell::new(Vec::new()) };
+    static RECENT: RefCell<Vec<Kept>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A log chunk just filled, starting at index `start`: swapped for the equal chunk another
