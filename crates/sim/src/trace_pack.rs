@@ -3,7 +3,8 @@
 //! soon lets go of them, so a checkpoint holds them alone. Packed, an event takes about a
 //! tenth of its 88 bytes: the sequence number and time as the difference from the event before
 //! (usually 1 and 0), message ids and log indexes as the signed difference from the last one
-//! seen, the rest as variable-length integers.
+//! seen, the rest as variable-length integers; then the bytes are deflated, which takes them to
+//! about a third again (about 4 bytes an event).
 //!
 //! ```
 //! use sim::trace_pack::PackedEvents;
@@ -18,6 +19,10 @@
 //! ```
 
 use crate::trace::{DropReason, MsgKind, MsgSummary, Role, TraceEvent, TraceKind};
+
+/// Deflate's level for the packed bytes: its fastest, which takes them to about a third (2 ms
+/// for 20,000 events natively; level 6 takes them to a quarter in 10 ms).
+const DEFLATE_LEVEL: u8 = 1;
 
 /// Events in packed form (see the module's documentation).
 #[derive(Clone, Debug, Default)]
@@ -47,18 +52,23 @@ impl PackedEvents {
             w.event(e);
             len += 1;
         }
-        w.out.shrink_to_fit();
-        PackedEvents { bytes: w.out, len }
+        let mut bytes = miniz_oxide::deflate::compress_to_vec(&w.out, DEFLATE_LEVEL);
+        bytes.shrink_to_fit();
+        PackedEvents { bytes, len }
     }
 
     /// The events, in the order packed.
-    pub fn unpack(&self) -> impl Iterator<Item = TraceEvent> + '_ {
+    pub fn unpack(&self) -> impl Iterator<Item = TraceEvent> {
+        // The bytes are this module's own deflate output, never outside input.
+        let raw = miniz_oxide::inflate::decompress_to_vec(&self.bytes)
+            .expect("packed trace events inflate");
         let mut r = Reader {
-            bytes: &self.bytes,
+            bytes: &raw,
             at: 0,
             base: Base::default(),
         };
-        (0..self.len).map(move |_| r.event())
+        let events: Vec<TraceEvent> = (0..self.len).map(|_| r.event()).collect();
+        events.into_iter()
     }
 
     /// Events packed.
