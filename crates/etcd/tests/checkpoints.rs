@@ -184,7 +184,7 @@ fn checkpoints_of_a_live_run_serve_its_recording() {
             pg.cluster().config().clone(),
             pg.planted_at_start(),
             "",
-            &lines,
+            lines.iter().cloned().collect(),
             (pg.now(), pg.steps()),
         ));
         let end = run(Replay::shared(s.clone(), Goal::End).unwrap());

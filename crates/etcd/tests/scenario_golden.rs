@@ -36,7 +36,7 @@ fn builtin_scenario_hashes_match_the_golden_file() {
             again.cluster().config().clone(),
             again.planted_at_start(),
             "",
-            &lines,
+            lines.iter().cloned().collect(),
             (again.now(), again.steps()),
         );
         assert_eq!(direct.run().unwrap().1.trace_hash, outcome.trace_hash);
@@ -73,7 +73,7 @@ fn cancel_lines_are_kept_and_replayed() {
         pg.cluster().config().clone(),
         pg.planted_at_start(),
         "",
-        &lines,
+        lines.iter().cloned().collect(),
         (pg.now(), pg.steps()),
     );
     let straight = s.replay_until(12_000).unwrap();

@@ -136,7 +136,7 @@ impl Followed {
             s.config,
             s.planted,
             "",
-            &self.lines[..lines],
+            self.lines[..lines].iter().cloned().collect(),
             (ms, n),
         );
         let (pg, outcome) = replay.run().expect("the lines replay");

@@ -23,6 +23,7 @@ pub mod bound;
 pub mod builtin;
 mod checkpoint;
 mod expect;
+mod lines;
 mod parse;
 mod phase;
 mod replay;
@@ -32,6 +33,7 @@ pub mod share;
 
 pub use checkpoint::{Checkpoint, Checkpoints};
 pub use expect::Expect;
+pub use lines::Lines;
 pub use parse::{parse, parse_file, ScenarioError};
 pub use replay::{Goal, Replay, ReplayProgress};
 pub use run::{record, record_lines, record_session, Outcome, StepOutcome};
@@ -70,7 +72,7 @@ pub struct Step {
     /// Narration (`@say` lines).
     pub narration: Vec<String>,
     /// Command lines (the learner's actions, scripted).
-    pub lines: Vec<Line>,
+    pub lines: Lines,
     /// What must hold at the end of the step.
     pub expects: Vec<(usize, Expect)>,
     /// Run on to this virtual time (and event count) after the lines (`@until`).

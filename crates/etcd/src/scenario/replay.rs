@@ -22,7 +22,7 @@ use super::checkpoint::{Checkpoint, Keeper, Target};
 use super::phase::{Phase, Then};
 use super::run::within_bound;
 use super::session::is_cancel;
-use super::{bound, Line, Scenario};
+use super::{bound, Scenario};
 use crate::error::Result;
 use crate::playground::{CommandState, Playground, Recorded};
 use crate::repl::{Repl, LINE_LIMIT_MS};
@@ -95,11 +95,10 @@ impl Replay {
     /// A replay of `scenario` to `goal` from `repl`, at the start of its lines.
     fn at(scenario: Arc<Scenario>, goal: Goal, repl: Repl) -> Replay {
         let lines_total = scenario.steps.iter().map(|s| s.lines.len()).sum();
-        let all = || scenario.steps.iter().flat_map(|s| s.lines.iter());
         let untils = || scenario.steps.iter().filter_map(|s| s.until);
         let end_ms = untils()
             .map(|u| u.0)
-            .chain(all().filter_map(|l| l.at_ms))
+            .chain(scenario.steps.iter().filter_map(|s| s.lines.max_at_ms()))
             .max();
         let end_events = untils().filter_map(|u| u.1).max();
         Replay {
@@ -430,7 +429,9 @@ impl Replay {
     /// continuation of a txn starts and the next comes; an untimed line is waited for.
     fn give_line(&mut self) -> Result<Phase> {
         let (s, l) = self.cursor;
-        let line: &Line = &self.scenario.steps[s].lines[l];
+        let Some(line) = self.scenario.steps.get(s).and_then(|st| st.lines.get(l)) else {
+            return Ok(self.tail());
+        };
         let (number, timed, text) = (line.number, line.at_ms.is_some(), line.text.clone());
         let pending = self.repl.playground().needs_more();
         if !pending && is_cancel(&text) {

@@ -114,8 +114,8 @@ impl Scenario {
                     .map_or(0, |r| r.1),
             );
             let mut transcript = String::new();
-            for line in &step.lines {
-                run_line(&mut repl, line, &mut transcript)?;
+            for line in step.lines.iter() {
+                run_line(&mut repl, &line, &mut transcript)?;
             }
             if let Some(until) = step.until {
                 advance(&mut repl, until, 0)?;

@@ -10,7 +10,8 @@
 //! let (pg, lines) = s.run_recorded().unwrap();
 //! assert!(lines.iter().any(|l| &*l.line == "cancel"));
 //! let again = Scenario::from_recording(
-//!     pg.cluster().config().clone(), pg.planted_at_start(), "", &lines, (pg.now(), pg.steps()),
+//!     pg.cluster().config().clone(), pg.planted_at_start(), "", lines.iter().cloned().collect(),
+//!     (pg.now(), pg.steps()),
 //! );
 //! assert_eq!(again.run().unwrap().1.trace_hash, pg.cluster().trace_hash());
 //! let text = record_lines(&pg, "", &lines);
@@ -21,7 +22,7 @@ use sim::ClusterConfig;
 
 use crate::planted::PlantedBugs;
 
-use super::{Line, Scenario, Step};
+use super::{Lines, Scenario, Step};
 use crate::error::Result;
 use crate::playground::{Playground, Recorded};
 
@@ -39,29 +40,16 @@ impl Scenario {
     /// right after their first line), then on to `until` (virtual ms, events). The same
     /// scenario as `parse(record_lines(..))`, without the text.
     ///
-    /// `lines` is any sequence of recorded lines (a slice, or the session's persistent vector
-    /// itself: no copy of a long session's lines is made on the way).
-    pub fn from_recording<'a>(
+    /// `lines` is the recorded lines as a persistent vector: the scenario reads them where
+    /// they are (a session's own vector is shared, not copied; see [`Lines::Recorded`]).
+    pub fn from_recording(
         config: ClusterConfig,
         planted: PlantedBugs,
         title: &str,
-        lines: impl IntoIterator<Item = &'a Recorded>,
+        lines: imbl::Vector<Recorded>,
         until: (u64, u64),
     ) -> Scenario {
-        let lines = lines
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| Line {
-                number: i + 1,
-                at_ms: (!r.continuation).then_some(r.at_ms),
-                at_step: (!r.continuation).then_some(r.step),
-                text: if r.continuation || r.line.trim().len() == r.line.len() {
-                    r.line.clone()
-                } else {
-                    r.line.trim().into()
-                },
-            })
-            .collect();
+        let lines = Lines::Recorded(lines);
         Scenario {
             title: title.to_string(),
             config,

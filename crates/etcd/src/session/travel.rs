@@ -29,7 +29,7 @@ impl Session {
                 self.pg.cluster().config().clone(),
                 self.pg.planted_at_start(),
                 "",
-                &self.lines,
+                self.lines.clone(),
                 (self.pg.now(), self.pg.steps()),
             )),
         }

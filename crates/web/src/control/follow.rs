@@ -583,7 +583,7 @@ mod tests {
                     pg.cluster().config().clone(),
                     pg.planted_at_start(),
                     "",
-                    &lines[..=i],
+                    lines[..=i].iter().cloned().collect(),
                     (0, mid),
                 );
                 let (p, _) = probe.run().unwrap();
