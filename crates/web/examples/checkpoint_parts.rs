@@ -8,28 +8,11 @@
 //! not included).
 //!
 //! `cargo run --release -p web --example checkpoint_parts -- PART MINUTES`
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-struct Count;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-unsafe impl GlobalAlloc for Count {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-}
-#[global_allocator]
-static A: Count = Count;
+mod live_bytes;
 use etcd::planted::PlantedBugs;
 use etcd::session::Session;
+use live_bytes::mb;
 use sim::ClusterConfig;
-fn mb() -> f64 {
-    LIVE.load(Ordering::Relaxed) as f64 / 1e6
-}
 fn main() {
     let mut config = ClusterConfig::new(5, 3);
     config.trace_capacity = etcd::session::TRACE_KEEP;
