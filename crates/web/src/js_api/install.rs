@@ -105,32 +105,20 @@ fn field(opts: &JsValue, k: &str) -> Option<f64> {
 }
 
 /// A promise that `start` settles through the `Done` it is given, with `value` of the outcome.
-/// The `Done` holds the promise until it settles: a caller that only awaits it (a devtools
-/// console, a test driver awaiting through the inspector) does not keep it alive, and chromium
-/// may collect a promise nothing holds while a replay runs.
 fn outcome(
     start: impl FnOnce(control::Done),
     value: impl Fn(control::Outcome) -> JsValue + 'static,
 ) -> JsValue {
-    let held: std::rc::Rc<std::cell::Cell<Option<Promise>>> = Default::default();
     let mut start = Some(start);
     let mut value = Some(value);
-    let slot = held.clone();
-    let promise = Promise::new(&mut |resolve, _reject| {
+    Promise::new(&mut |resolve, _reject| {
         if let (Some(start), Some(value)) = (start.take(), value.take()) {
-            let slot = slot.clone();
             start(Box::new(move |o| {
                 let _ = resolve.call1(&JsValue::NULL, &value(o));
-                slot.set(None);
             }));
         }
-    });
-    // Held only while the `Done` is: an outcome told at once has dropped it already.
-    drop(slot);
-    if std::rc::Rc::strong_count(&held) > 1 {
-        held.set(Some(promise.clone()));
-    }
-    promise.into()
+    })
+    .into()
 }
 
 /// What `exec` and `execUntilDone` answer for command `cmd`.
