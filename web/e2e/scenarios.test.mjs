@@ -19,6 +19,18 @@ after(async () => {
 });
 
 const api = (page, f, ...args) => page.evaluate(f, ...args);
+/** Awaits a long promise of the page (a replay) by polling for its result, not through
+ * `page.evaluate`: chromium's inspector holds an awaited promise weakly, and a garbage
+ * collection during a long replay made the evaluate fail with "Resulting promise was garbage
+ * collected" (CI, 2026-12-04). */
+const settle = async (page, f, arg) => {
+  await page.evaluate(([src, a]) => {
+    window.__settled = undefined;
+    window.__pending = (0, eval)(src)(a).then((v) => (window.__settled = { v }));
+  }, [f.toString(), arg]);
+  const h = await page.waitForFunction(() => window.__settled, null, { timeout: 60000 });
+  return (await h.jsonValue()).v;
+};
 const state = (page) => api(page, () => window.raftlab.state());
 const exec = (page, line) => api(page, (l) => window.raftlab.exec(l), line);
 /** Starts a line without waiting for it (time is paused in these tests). */
@@ -81,7 +93,7 @@ test("a recording of raftlab serve replays in the page to the trace hash it name
   const text = fs.readFileSync(path.join(root, "web", "e2e", "fixtures", "serve-partition.scenario"), "utf8");
   const named = text.match(/^# trace hash ([0-9a-f]{16}) /m)[1];
   const { page, errors } = await open(browser, url);
-  assert.equal(await api(page, (t) => window.raftlab.importScenario(t), text), null);
+  assert.equal(await settle(page, (t) => window.raftlab.importScenario(t), text), null);
   const s = await state(page);
   assert.equal(s.trace_hash, named, "the page replays the served session exactly");
   assert.equal(s.time_ms, 20219, "to the end the recording names");
@@ -101,7 +113,7 @@ test("export then import round-trips: API, Export button, file picker and drag-a
   assert.equal(fs.readFileSync(await download.path(), "utf8"), text);
   // Import through the API.
   await api(page, () => window.raftlab.reset({ nodes: 3, seed: 2 }));
-  assert.equal(await api(page, (t) => window.raftlab.importScenario(t), text), null);
+  assert.equal(await settle(page, (t) => window.raftlab.importScenario(t), text), null);
   let s = await state(page);
   assert.equal(s.trace_hash, end.trace_hash);
   assert.deepEqual(s.nodes, end.nodes);
